@@ -1,0 +1,38 @@
+/* batchnorm.h: torch.nn.BatchNorm2d with PyTorch's exact conventions. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct
+{
+  int channels;
+  int spatial;              /* H*W per image */
+  float eps;                /* 1e-5 */
+  float momentum;           /* 0.1: running = (1 - m) * running + m * batch */
+  float *weight, *bias;     /* (C) inside the parameter block */
+  float *grad_weight, *grad_bias;
+  float *running_mean;      /* (C) */
+  float *running_var;       /* (C), updated with the unbiased batch variance */
+  int64_t num_batches_tracked;
+  float *saved_mean;        /* (C) of the last training forward */
+  float *saved_invstd;      /* (C) 1 / sqrt(biased var + eps) */
+  const float *saved_inp;   /* (C, B, H, W) */
+} BatchNorm2d;
+
+/* Allocates the running statistics and saved-statistics vectors; weight and
+ * bias are bound later into the network's parameter block. Returns false on
+ * out-of-memory. */
+bool batchnorm2d_init (BatchNorm2d *self, int channels, int spatial);
+void batchnorm2d_clear (BatchNorm2d *self);
+
+/* inp (C, B, H, W) -> out (C, B, H, W). Training mode normalises with the
+ * batch's biased variance and updates the running statistics; evaluation mode
+ * uses the running statistics. out may equal inp only in evaluation mode. */
+void batchnorm2d_forward (BatchNorm2d *self, float *out, const float *inp,
+                          int batch, bool training);
+
+/* dout (C, B, H, W) -> dinp (C, B, H, W), grad_weight, grad_bias (written).
+ * Training mode only; dinp may equal dout. */
+void batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
+                           int batch);

@@ -1,0 +1,167 @@
+/* layers.c: ReLU, residual addition, average pooling, flatten, linear, L2
+ * normalisation. Shapes as in layers.h. */
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+
+void
+relu_forward (float *out, const float *inp, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+void
+relu_backward (float *dinp, const float *dout, const float *out, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void
+add_relu_forward (float *out, const float *a, const float *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float s = a[i] + b[i];
+      out[i] = s > 0.0f ? s : 0.0f;
+    }
+}
+
+void
+avgpool_forward (float *out, const float *inp, int planes, int h, int w, int k)
+{
+  const int oh = h / k, ow = w / k;
+  const float inv_area = 1.0f / (float) (k * k);
+  ENGINE_CHECK (oh > 0 && ow > 0);
+  for (int p = 0; p < planes; p++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        {
+          float sum = 0.0f;
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+              sum += inp[((size_t) p * h + oy * k + ky) * w + ox * k + kx];
+          out[((size_t) p * oh + oy) * ow + ox] = sum * inv_area;
+        }
+}
+
+void
+avgpool_backward (float *dinp, const float *dout, int planes, int h, int w,
+                  int k)
+{
+  const int oh = h / k, ow = w / k;
+  const float inv_area = 1.0f / (float) (k * k);
+  /* rows and columns past oh*k, ow*k (floor mode) get no gradient */
+  memset (dinp, 0, sizeof (float) * planes * h * w);
+  for (int p = 0; p < planes; p++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        {
+          float g = dout[((size_t) p * oh + oy) * ow + ox] * inv_area;
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+              dinp[((size_t) p * h + oy * k + ky) * w + ox * k + kx] = g;
+        }
+}
+
+void
+flatten_forward (float *out, const float *inp, int channels, int batch, int hw)
+{
+  /* out[n][c*hw + s] = inp[c][n][s] */
+  for (int c = 0; c < channels; c++)
+    for (int n = 0; n < batch; n++)
+      memcpy (out + ((size_t) n * channels + c) * hw,
+              inp + ((size_t) c * batch + n) * hw, sizeof (float) * hw);
+}
+
+void
+flatten_backward (float *dinp, const float *dout, int channels, int batch,
+                  int hw)
+{
+  for (int c = 0; c < channels; c++)
+    for (int n = 0; n < batch; n++)
+      memcpy (dinp + ((size_t) c * batch + n) * hw,
+              dout + ((size_t) n * channels + c) * hw, sizeof (float) * hw);
+}
+
+void
+linear_init (Linear *self, int in_features, int out_features)
+{
+  memset (self, 0, sizeof *self);
+  self->in_features = in_features;
+  self->out_features = out_features;
+}
+
+void
+linear_forward (Linear *self, float *out, const float *inp, int batch)
+{
+  const int F = self->in_features, D = self->out_features;
+  self->saved_inp = inp;
+  for (int n = 0; n < batch; n++)
+    memcpy (out + (size_t) n * D, self->bias, sizeof (float) * D);
+  // out (B, D) += inp (B, F) x W^T (F, D)
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, D, F, 1.0f, inp,
+               F, self->weight, F, 1.0f, out, D);
+}
+
+void
+linear_backward (Linear *self, float *dinp, const float *dout, int batch)
+{
+  const int F = self->in_features, D = self->out_features;
+  ENGINE_CHECK (self->saved_inp != NULL);
+  // dW (D, F) = dout^T (D, B) x inp (B, F)
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, D, F, batch, 1.0f, dout,
+               D, self->saved_inp, F, 0.0f, self->grad_weight, F);
+  for (int d = 0; d < D; d++)
+    {
+      double sum = 0.0;
+      for (int n = 0; n < batch; n++)
+        sum += dout[(size_t) n * D + d];
+      self->grad_bias[d] = (float) sum;
+    }
+  if (dinp)
+    // dinp (B, F) = dout (B, D) x W (D, F)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, F, D, 1.0f,
+                 dout, D, self->weight, F, 0.0f, dinp, F);
+}
+
+void
+l2norm_forward (float *out, float *norms, const float *inp, int batch, int dim)
+{
+  for (int n = 0; n < batch; n++)
+    {
+      const float *x = inp + (size_t) n * dim;
+      float *v = out + (size_t) n * dim;
+      double sum_sq = 0.0;
+      for (int d = 0; d < dim; d++)
+        sum_sq += (double) x[d] * x[d];
+      /* as the reference: no epsilon; a zero vector is a bug upstream */
+      float norm = (float) sqrt (sum_sq);
+      norms[n] = norm;
+      for (int d = 0; d < dim; d++)
+        v[d] = x[d] / norm;
+    }
+}
+
+void
+l2norm_backward (float *dinp, const float *dout, const float *out,
+                 const float *norms, int batch, int dim)
+{
+  for (int n = 0; n < batch; n++)
+    {
+      const float *v = out + (size_t) n * dim;
+      const float *g = dout + (size_t) n * dim;
+      float *dx = dinp + (size_t) n * dim;
+      double dot = 0.0;
+      for (int d = 0; d < dim; d++)
+        dot += (double) v[d] * g[d];
+      float inv_norm = 1.0f / norms[n];
+      for (int d = 0; d < dim; d++)
+        dx[d] = (g[d] - v[d] * (float) dot) * inv_norm;
+    }
+}
