@@ -16,6 +16,7 @@ softmax_cross_entropy_forward (float *probs, const float *logits,
       const float *z = logits + (size_t) b * n;
       float *p = probs + (size_t) b * n;
       ENGINE_CHECK (targets[b] >= 0 && targets[b] < n);
+      const float z_target = z[targets[b]];  /* read before p overwrites z */
       float max = z[0];
       for (int j = 1; j < n; j++)
         if (z[j] > max)
@@ -29,7 +30,7 @@ softmax_cross_entropy_forward (float *probs, const float *logits,
       float inv = (float) (1.0 / sum);
       for (int j = 0; j < n; j++)
         p[j] *= inv;
-      total += log (sum) - (z[targets[b]] - max);
+      total += log (sum) - (z_target - max);
     }
   return (float) (total / batch);
 }
