@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "threads.h"
 
 bool
 batchnorm2d_init (BatchNorm2d *self, int channels, int spatial)
@@ -54,6 +55,7 @@ batchnorm2d_forward (BatchNorm2d *self, float *out, const float *inp,
                      int batch, bool training)
 {
   const size_t M = (size_t) batch * self->spatial;
+  const double t = engine_timer_start ();
   self->saved_inp = inp;
 
   for (int c = 0; c < self->channels; c++)
@@ -97,6 +99,7 @@ batchnorm2d_forward (BatchNorm2d *self, float *out, const float *inp,
     }
   if (training)
     self->num_batches_tracked++;
+  engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
 }
 
 void
@@ -104,6 +107,7 @@ batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
                       int batch)
 {
   const size_t M = (size_t) batch * self->spatial;
+  const double t = engine_timer_start ();
   ENGINE_CHECK (self->saved_inp != NULL);
 
   for (int c = 0; c < self->channels; c++)
@@ -130,4 +134,5 @@ batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
           dx[i] = k * (dy[i] - mean_dy - xhat * mean_dy_xhat);
         }
     }
+  engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
 }

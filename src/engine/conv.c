@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "threads.h"
 
 void
 conv2d_init (Conv2d *self, int in_channels, int out_channels, int kernel,
@@ -153,10 +154,12 @@ conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
 
   if (is_pointwise (self))
     {
+      double t = engine_timer_start ();
       // out (OC, B*HW) = W (OC, C) x inp (C, B*HW)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, batch * OHW,
                    CKK, 1.0f, self->weight, CKK, inp, batch * OHW, 0.0f, out,
                    batch * OHW);
+      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
       return;
     }
 
@@ -164,11 +167,15 @@ conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
   for (int n0 = 0; n0 < batch; n0 += chunk)
     {
       int nb = n0 + chunk <= batch ? chunk : batch - n0;
+      double t = engine_timer_start ();
       im2col (self, ws->col, inp, batch, n0, nb);
+      engine_timer_stop (ENGINE_TIMER_IM2COL, t);
+      t = engine_timer_start ();
       // out[:, n0*OHW ...] (OC, nb*OHW; ld B*OHW) = W (OC, CKK) x col (CKK, nb*OHW)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nb * OHW,
                    CKK, 1.0f, self->weight, CKK, ws->col, nb * OHW, 0.0f,
                    out + (size_t) n0 * OHW, batch * OHW);
+      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
     }
 }
 
@@ -184,6 +191,7 @@ conv2d_backward (Conv2d *self, float *dinp, const float *dout, int batch,
 
   if (is_pointwise (self))
     {
+      double t = engine_timer_start ();
       // dW (OC, C) = dout (OC, B*HW) x inp^T (B*HW, C)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK,
                    batch * OHW, 1.0f, dout, batch * OHW, inp, batch * OHW,
@@ -193,6 +201,7 @@ conv2d_backward (Conv2d *self, float *dinp, const float *dout, int batch,
         cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK,
                      batch * OHW, OC, 1.0f, self->weight, CKK, dout,
                      batch * OHW, 0.0f, dinp, batch * OHW);
+      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
       return;
     }
 
@@ -204,18 +213,27 @@ conv2d_backward (Conv2d *self, float *dinp, const float *dout, int batch,
     {
       int nb = n0 + chunk <= batch ? chunk : batch - n0;
       const float *dout_chunk = dout + (size_t) n0 * OHW;
+      double t = engine_timer_start ();
       im2col (self, ws->col, inp, batch, n0, nb);
+      engine_timer_stop (ENGINE_TIMER_IM2COL, t);
+      t = engine_timer_start ();
       // dW (OC, CKK) (+)= dout_chunk (OC, nb*OHW; ld B*OHW) x col^T (nb*OHW, CKK)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, nb * OHW,
                    1.0f, dout_chunk, batch * OHW, ws->col, nb * OHW,
                    n0 == 0 ? 0.0f : 1.0f, self->grad_weight, CKK);
       if (!dinp)
-        continue;
+        {
+          engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+          continue;
+        }
       // dcol (CKK, nb*OHW) = W^T (CKK, OC) x dout_chunk (OC, nb*OHW); reuses col
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, nb * OHW, OC,
                    1.0f, self->weight, CKK, dout_chunk, batch * OHW, 0.0f,
                    ws->col, nb * OHW);
+      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+      t = engine_timer_start ();
       col2im_add (self, dinp, ws->col, batch, n0, nb);
+      engine_timer_stop (ENGINE_TIMER_IM2COL, t);
     }
 }
 

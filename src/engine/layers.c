@@ -7,29 +7,36 @@
 #include <string.h>
 
 #include "check.h"
+#include "threads.h"
 
 void
 relu_forward (float *out, const float *inp, size_t n)
 {
+  const double t = engine_timer_start ();
   for (size_t i = 0; i < n; i++)
     out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
 }
 
 void
 relu_backward (float *dinp, const float *dout, const float *out, size_t n)
 {
+  const double t = engine_timer_start ();
   for (size_t i = 0; i < n; i++)
     dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
 }
 
 void
 add_relu_forward (float *out, const float *a, const float *b, size_t n)
 {
+  const double t = engine_timer_start ();
   for (size_t i = 0; i < n; i++)
     {
       float s = a[i] + b[i];
       out[i] = s > 0.0f ? s : 0.0f;
     }
+  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
 }
 
 void

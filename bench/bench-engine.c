@@ -1,0 +1,375 @@
+/* bench-engine.c: how fast the engine trains and runs the reference ResNets.
+ *
+ * For each model, one full training step at batch 128 (forward in training
+ * mode, the exact non-parametric softmax loss against a random bank of unit
+ * rows, backward, SGD with momentum and weight decay) and one inference
+ * forward at batch 256; a few warm-up iterations, then the median of the
+ * timed ones. Reports images/s, GFLOP/s against the machine's peak, peak
+ * resident memory, and with --profile where the step's time goes.
+ *
+ *   bench-engine [--model small|resnet18|both] [--threads N] [--iters N]
+ *                [--warmup N] [--peak GFLOPS] [--profile] [--json]
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "loss.h"
+#include "resnet.h"
+#include "rng.h"
+#include "sgd.h"
+#include "threads.h"
+
+#define TRAIN_BATCH 128
+#define INFER_BATCH 256
+#define BANK_ROWS 4096
+#define TAU 0.1f
+
+typedef struct
+{
+  const char *model;
+  int threads;
+  int iters, warmup;
+  double peak_gflops;     /* whole machine */
+  bool profile, json;
+} Options;
+
+typedef struct
+{
+  const char *name;
+  double train_seconds, infer_seconds;        /* medians per step */
+  double train_images_per_s, infer_images_per_s;
+  double train_gflops, infer_gflops;
+  double forward_gflop_per_image;
+  /* per-step seconds by engine timer, plus loss+SGD and the rest */
+  double profile[ENGINE_N_TIMERS];
+  double loss_sgd_seconds, profiled_step_seconds;
+} Result;
+
+static void
+usage (void)
+{
+  fprintf (stderr,
+           "usage: bench-engine [--model small|resnet18|both] [--threads N]\n"
+           "                    [--iters N] [--warmup N] [--peak GFLOPS]\n"
+           "                    [--profile] [--json]\n"
+           "  --peak is the machine's peak in GFLOP/s (default 2 x 113)\n"
+           "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n");
+  exit (2);
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *x, int n)
+{
+  qsort (x, n, sizeof *x, compare_doubles);
+  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* Everything one training step needs besides the network. */
+typedef struct
+{
+  float *images;     /* (B, 1, H, W) */
+  float *bank;       /* (N, D) unit rows: the memory bank */
+  float *logits;     /* (B, N), then probabilities, then their gradient */
+  float *d_embedding;/* (B, D) */
+  int *targets;      /* (B) */
+  Sgd sgd;
+} StepState;
+
+/* The loss of the reference's exact non-parametric softmax:
+ *   logits = f V^T / tau, loss = cross_entropy (logits, own index),
+ * then d f = d logits V / tau. Returns the loss. */
+static float
+nce_loss (StepState *st, const float *embedding, int batch, int dim)
+{
+  // logits (B, N) = f (B, D) x V^T (D, N) / tau
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, BANK_ROWS, dim,
+               1.0f / TAU, embedding, dim, st->bank, dim, 0.0f, st->logits,
+               BANK_ROWS);
+  float loss = softmax_cross_entropy_forward (st->logits, st->logits,
+                                              st->targets, batch, BANK_ROWS);
+  softmax_cross_entropy_backward (st->logits, st->logits, st->targets, batch,
+                                  BANK_ROWS);
+  // d f (B, D) = d logits (B, N) x V (N, D) / tau
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, dim,
+               BANK_ROWS, 1.0f / TAU, st->logits, BANK_ROWS, st->bank, dim,
+               0.0f, st->d_embedding, dim);
+  return loss;
+}
+
+static void
+train_step (ResNet *net, StepState *st, double *loss_sgd_seconds)
+{
+  const int D = net->config.low_dim;
+  const float *embedding = resnet_forward (net, st->images, TRAIN_BATCH, true);
+  double t = engine_now ();
+  float loss = nce_loss (st, embedding, TRAIN_BATCH, D);
+  double loss_time = engine_now () - t;
+  if (!isfinite (loss))
+    {
+      fprintf (stderr, "bench-engine: the loss is not finite\n");
+      exit (1);
+    }
+  resnet_backward (net, st->d_embedding, TRAIN_BATCH, NULL);
+  t = engine_now ();
+  sgd_step (&st->sgd, net->params, net->grads);
+  *loss_sgd_seconds = loss_time + engine_now () - t;
+}
+
+static void
+bench_model (const char *name, const ResNetConfig *config, const Options *opt,
+             Result *res)
+{
+  memset (res, 0, sizeof *res);
+  res->name = name;
+  ResNet *net = resnet_new (config, INFER_BATCH);
+  if (!net)
+    {
+      fprintf (stderr, "bench-engine: out of memory building %s\n", name);
+      exit (1);
+    }
+  Rng rng;
+  rng_seed (&rng, 42);
+  resnet_init_parameters (net, &rng);
+
+  const int D = config->low_dim;
+  const size_t image_floats = (size_t) config->in_channels * config->image_h
+                              * config->image_w;
+  StepState st = { 0 };
+  st.images = malloc (sizeof (float) * image_floats * INFER_BATCH);
+  st.bank = malloc (sizeof (float) * BANK_ROWS * D);
+  st.logits = malloc (sizeof (float) * TRAIN_BATCH * BANK_ROWS);
+  st.d_embedding = malloc (sizeof (float) * TRAIN_BATCH * D);
+  st.targets = malloc (sizeof (int) * TRAIN_BATCH);
+  if (!st.images || !st.bank || !st.logits || !st.d_embedding || !st.targets
+      || !sgd_init (&st.sgd, net->n_params, 0.03f, 0.9f, 5e-4f))
+    {
+      fprintf (stderr, "bench-engine: out of memory\n");
+      exit (1);
+    }
+  for (size_t i = 0; i < image_floats * INFER_BATCH; i++)
+    st.images[i] = rng_normal (&rng);
+  for (int r = 0; r < BANK_ROWS; r++)
+    {
+      float *row = st.bank + (size_t) r * D;
+      double sum_sq = 0.0;
+      for (int d = 0; d < D; d++)
+        {
+          row[d] = rng_normal (&rng);
+          sum_sq += (double) row[d] * row[d];
+        }
+      for (int d = 0; d < D; d++)
+        row[d] /= (float) sqrt (sum_sq);
+    }
+  for (int b = 0; b < TRAIN_BATCH; b++)
+    st.targets[b] = (int) rng_below (&rng, BANK_ROWS);
+
+  double *times = malloc (sizeof (double) * opt->iters);
+  double loss_sgd;
+
+  /* training */
+  for (int i = 0; i < opt->warmup; i++)
+    train_step (net, &st, &loss_sgd);
+  for (int i = 0; i < opt->iters; i++)
+    {
+      double t = engine_now ();
+      train_step (net, &st, &loss_sgd);
+      times[i] = engine_now () - t;
+    }
+  res->train_seconds = median (times, opt->iters);
+
+  /* inference */
+  for (int i = 0; i < opt->warmup; i++)
+    resnet_forward (net, st.images, INFER_BATCH, false);
+  for (int i = 0; i < opt->iters; i++)
+    {
+      double t = engine_now ();
+      resnet_forward (net, st.images, INFER_BATCH, false);
+      times[i] = engine_now () - t;
+    }
+  res->infer_seconds = median (times, opt->iters);
+
+  /* the breakdown, in separate runs so the timers cannot slow the above */
+  if (opt->profile)
+    {
+      engine_profile_enable (true);
+      engine_profile_reset ();
+      double total = 0.0, loss_total = 0.0;
+      for (int i = 0; i < opt->iters; i++)
+        {
+          double t = engine_now ();
+          train_step (net, &st, &loss_sgd);
+          total += engine_now () - t;
+          loss_total += loss_sgd;
+        }
+      engine_profile_read (res->profile);
+      engine_profile_enable (false);
+      for (int k = 0; k < ENGINE_N_TIMERS; k++)
+        res->profile[k] /= opt->iters;
+      res->loss_sgd_seconds = loss_total / opt->iters;
+      res->profiled_step_seconds = total / opt->iters;
+    }
+
+  res->forward_gflop_per_image = resnet_forward_flops (net) * 1e-9;
+  res->train_images_per_s = TRAIN_BATCH / res->train_seconds;
+  res->infer_images_per_s = INFER_BATCH / res->infer_seconds;
+  /* a training step costs about three forwards: forward, input gradient,
+   * weight gradient */
+  res->train_gflops = 3.0 * res->forward_gflop_per_image
+                      * res->train_images_per_s;
+  res->infer_gflops = res->forward_gflop_per_image * res->infer_images_per_s;
+
+  free (times);
+  free (st.images);
+  free (st.bank);
+  free (st.logits);
+  free (st.d_embedding);
+  free (st.targets);
+  sgd_clear (&st.sgd);
+  resnet_free (net);
+}
+
+static double
+peak_memory_mib (void)
+{
+  struct rusage usage;
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;   /* Linux reports KiB */
+}
+
+static void
+print_table (const Result *res, int n, const Options *opt, int threads)
+{
+  printf ("engine benchmark: %d thread(s), peak %.0f GFLOP/s, median of %d "
+          "after %d warm-up\n", threads, opt->peak_gflops, opt->iters,
+          opt->warmup);
+  printf ("%-9s %-5s %5s %9s %9s %8s %6s\n", "model", "mode", "batch",
+          "ms/step", "img/s", "GFLOP/s", "%peak");
+  for (int i = 0; i < n; i++)
+    {
+      const Result *r = &res[i];
+      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%%\n", r->name, "train",
+              TRAIN_BATCH, 1e3 * r->train_seconds, r->train_images_per_s,
+              r->train_gflops, 100.0 * r->train_gflops / opt->peak_gflops);
+      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%%\n", r->name, "infer",
+              INFER_BATCH, 1e3 * r->infer_seconds, r->infer_images_per_s,
+              r->infer_gflops, 100.0 * r->infer_gflops / opt->peak_gflops);
+    }
+  if (opt->profile)
+    for (int i = 0; i < n; i++)
+      {
+        const Result *r = &res[i];
+        double step = r->profiled_step_seconds, rest = step;
+        printf ("\n%s training step, %.1f ms with timers on:\n", r->name,
+                1e3 * step);
+        for (int k = 0; k < ENGINE_N_TIMERS; k++)
+          {
+            printf ("  %-16s %8.1f ms %5.1f%%\n", engine_timer_name (k),
+                    1e3 * r->profile[k], 100.0 * r->profile[k] / step);
+            rest -= r->profile[k];
+          }
+        printf ("  %-16s %8.1f ms %5.1f%%\n", "loss+sgd",
+                1e3 * r->loss_sgd_seconds, 100.0 * r->loss_sgd_seconds / step);
+        rest -= r->loss_sgd_seconds;
+        printf ("  %-16s %8.1f ms %5.1f%%\n", "rest", 1e3 * rest,
+                100.0 * rest / step);
+      }
+  printf ("peak resident memory: %.0f MiB\n", peak_memory_mib ());
+}
+
+static void
+print_json (const Result *res, int n, const Options *opt, int threads)
+{
+  printf ("{\"threads\": %d, \"peak_gflops\": %.1f, \"iters\": %d, "
+          "\"peak_rss_mib\": %.1f, \"models\": [", threads, opt->peak_gflops,
+          opt->iters, peak_memory_mib ());
+  for (int i = 0; i < n; i++)
+    {
+      const Result *r = &res[i];
+      printf ("%s\n  {\"model\": \"%s\", \"forward_gflop_per_image\": %.4f, "
+              "\"train_batch\": %d, \"train_ms\": %.3f, "
+              "\"train_images_per_s\": %.2f, \"train_gflops\": %.2f, "
+              "\"infer_batch\": %d, \"infer_ms\": %.3f, "
+              "\"infer_images_per_s\": %.2f, \"infer_gflops\": %.2f",
+              i ? "," : "", r->name, r->forward_gflop_per_image, TRAIN_BATCH,
+              1e3 * r->train_seconds, r->train_images_per_s, r->train_gflops,
+              INFER_BATCH, 1e3 * r->infer_seconds, r->infer_images_per_s,
+              r->infer_gflops);
+      if (opt->profile)
+        {
+          printf (", \"profile_ms\": {\"step\": %.3f, \"loss_sgd\": %.3f",
+                  1e3 * r->profiled_step_seconds, 1e3 * r->loss_sgd_seconds);
+          for (int k = 0; k < ENGINE_N_TIMERS; k++)
+            printf (", \"%s\": %.3f", engine_timer_name (k),
+                    1e3 * r->profile[k]);
+          printf ("}");
+        }
+      printf ("}");
+    }
+  printf ("\n]}\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  Options opt = { .model = "both", .threads = 0, .iters = 5, .warmup = 2,
+                  .peak_gflops = 2 * 113.0 };
+  const char *env = getenv ("ENGINE_PROFILE");
+  opt.profile = env && *env && strcmp (env, "0") != 0;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+      if (strcmp (a, "--model") == 0 && next)
+        opt.model = argv[++i];
+      else if (strcmp (a, "--threads") == 0 && next)
+        opt.threads = atoi (argv[++i]);
+      else if (strcmp (a, "--iters") == 0 && next)
+        opt.iters = atoi (argv[++i]);
+      else if (strcmp (a, "--warmup") == 0 && next)
+        opt.warmup = atoi (argv[++i]);
+      else if (strcmp (a, "--peak") == 0 && next)
+        opt.peak_gflops = atof (argv[++i]);
+      else if (strcmp (a, "--profile") == 0)
+        opt.profile = true;
+      else if (strcmp (a, "--json") == 0)
+        opt.json = true;
+      else
+        usage ();
+    }
+  bool small = strcmp (opt.model, "small") == 0 || strcmp (opt.model, "both") == 0;
+  bool r18 = strcmp (opt.model, "resnet18") == 0 || strcmp (opt.model, "both") == 0;
+  if ((!small && !r18) || opt.iters < 1 || opt.warmup < 0
+      || opt.peak_gflops <= 0.0)
+    usage ();
+
+  int threads = engine_set_threads (opt.threads);
+  Result res[2];
+  int n = 0;
+  if (r18)
+    {
+      ResNetConfig c = resnet_config_resnet18 (1, 28, 28, 128);
+      bench_model ("resnet18", &c, &opt, &res[n++]);
+    }
+  if (small)
+    {
+      ResNetConfig c = resnet_config_small (1, 28, 28, 128);
+      bench_model ("small", &c, &opt, &res[n++]);
+    }
+  if (opt.json)
+    print_json (res, n, &opt, threads);
+  else
+    print_table (res, n, &opt, threads);
+  return 0;
+}
