@@ -1,0 +1,30 @@
+/* full-softmax.h: the exact non-parametric softmax (the reference's
+ * LinearAverage, nce-k 0): every image is its own class, the memory bank
+ * holds the class weights.
+ *   logits = f V^T / tau (B x N), loss = mean_b -log softmax(logits_b)[i_b]
+ *   d loss / d f = (softmax(logits) - onehot) V / (tau B) */
+#pragma once
+
+#include <glib.h>
+
+#include "memory-bank.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  float tau;
+  int max_batch, n;
+  float *logits;    /* (B, N), probabilities after forward */
+} FullSoftmax;
+
+/* NULL when the (max_batch x N) logits do not fit in memory */
+FullSoftmax *full_softmax_new (int max_batch, int n, float tau);
+void full_softmax_free (FullSoftmax *self);
+
+/* features (B, D), indices (B) -> returns the loss; d_features (B, D). */
+float full_softmax_forward_backward (FullSoftmax *self, float *d_features,
+                                     const float *features, const int *indices,
+                                     int batch, const MemoryBank *bank);
+
+G_END_DECLS

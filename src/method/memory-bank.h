@@ -1,0 +1,28 @@
+/* memory-bank.h: the non-parametric classifier's weights, one unit vector
+ * per training image (METHOD.md, "Memory bank"). */
+#pragma once
+
+#include <glib.h>
+
+#include "rng.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int n, dim;
+  float momentum;   /* m: v <- normalise (m v + (1 - m) f) */
+  float *vectors;   /* (N, D) */
+} MemoryBank;
+
+/* Allocates and initialises as the reference: uniform in [-s, s] with
+ * s = 1 / sqrt(D / 3), rows not normalised. NULL when memory runs out. */
+MemoryBank *memory_bank_new (int n, int dim, float momentum, Rng *rng);
+void memory_bank_free (MemoryBank *self);
+
+/* For each pair (indices[b], features[b]): v <- normalise (m v + (1 - m) f).
+ * features (B, D) are the batch's fresh embeddings. */
+void memory_bank_update (MemoryBank *self, const int *indices,
+                         const float *features, int batch);
+
+G_END_DECLS
