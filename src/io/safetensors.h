@@ -33,7 +33,11 @@ typedef struct
 typedef struct _SafetensorsFile SafetensorsFile;
 
 /* Reads and validates the whole file: header JSON, dtypes, shapes, byte
- * ranges that tile the data exactly. Every error names the file. */
+ * ranges that tile the data exactly. Every error names the file. Problems
+ * of the content are INSTDISC_IO_ERROR; those of the operating system (no
+ * such file, permission denied, out of memory) are G_FILE_ERROR, the same
+ * for safetensors_save. Tensor data is copied out of the file, each tensor
+ * 64-byte aligned, and lives as long as the SafetensorsFile. */
 SafetensorsFile *safetensors_file_load (const char *path, GError **error);
 void safetensors_file_free (SafetensorsFile *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SafetensorsFile, safetensors_file_free)
@@ -46,6 +50,10 @@ const SafetensorsTensor *safetensors_file_lookup (const SafetensorsFile *self,
 /* a string of the header's __metadata__ object, or NULL */
 const char *safetensors_file_get_metadata (const SafetensorsFile *self,
                                            const char *key);
+/* the whole __metadata__ object (char * -> char *), owned by self */
+GHashTable *safetensors_file_get_metadata_table (const SafetensorsFile *self);
+/* the path as given to safetensors_file_load, for messages (UTF-8) */
+const char *safetensors_file_get_path (const SafetensorsFile *self);
 
 /* Writes tensors (in the given order) and optional string metadata
  * (char * -> char *) to path atomically: a temporary file in the same folder,
