@@ -36,7 +36,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpyArray, npy_array_free)
 NpyArray *npy_load (const char *path, GError **error);
 
 /* vectors.tsv (N rows of D tab-separated numbers) and metadata.tsv (a header
- * "index\tlabel\tpath", then one row per vector; label names when known),
+ * "index\tlabel\tname", then one row per vector; label names when known),
  * as the TensorBoard projector reads them. labels may be NULL; names (one
  * per row) may be NULL; class_names may be NULL. */
 gboolean tsv_save_projector (const char *vectors_path,

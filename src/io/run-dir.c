@@ -1,0 +1,247 @@
+/* run-dir.c: config.ini and metrics.csv of a run directory. */
+#define G_LOG_DOMAIN "instdisc-io"
+
+#include "run-dir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic-file.h"
+
+/* metrics.csv's columns, in order */
+static const char *const COLUMNS[] = {
+  "kind", "iteration", "epoch", "loss", "lr", "images_per_s", "knn_top1",
+  "knn_top5", "knn_1nn", "knn_top1_recomputed", "knn_top5_recomputed",
+  "nce_z", "nce_z_estimate", "p_positive", "wall_s",
+};
+#define N_COLUMNS G_N_ELEMENTS (COLUMNS)
+
+/* the numeric columns' places in a MetricsRow, after kind/iteration/epoch */
+static double *
+row_number (MetricsRow *row, guint column)
+{
+  double *fields[] = {
+    &row->loss, &row->lr, &row->images_per_s, &row->knn_top1, &row->knn_top5,
+    &row->knn_1nn, &row->knn_top1_recomputed, &row->knn_top5_recomputed,
+    &row->nce_z, &row->nce_z_estimate, &row->p_positive, &row->wall_s,
+  };
+  G_STATIC_ASSERT (G_N_ELEMENTS (fields) == N_COLUMNS - 3);
+  return column >= 3 && column < N_COLUMNS ? fields[column - 3] : NULL;
+}
+
+void
+metrics_row_init (MetricsRow *row, const char *kind)
+{
+  memset (row, 0, sizeof *row);
+  row->kind = kind;
+  for (guint c = 3; c < N_COLUMNS; c++)
+    *row_number (row, c) = NAN;
+}
+
+const char *
+metrics_csv_header (void)
+{
+  static char header[512];
+  static gsize done = 0;
+  if (g_once_init_enter (&done))
+    {
+      g_autofree char *joined = g_strjoinv (",", (char **) COLUMNS);
+      g_strlcpy (header, joined, sizeof header);
+      g_once_init_leave (&done, 1);
+    }
+  return header;
+}
+
+char *
+run_dir_file (const char *dir, const char *name)
+{
+  return g_build_filename (dir, name, NULL);
+}
+
+gboolean
+run_dir_ensure (const char *dir, GError **error)
+{
+  if (g_mkdir_with_parents (dir, 0777) != 0)
+    {
+      int saved_errno = errno;
+      g_autofree char *display = g_filename_display_name (dir);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "%s: cannot create the run folder: %s", display,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+run_dir_save_config (const char *dir, GKeyFile *config, GError **error)
+{
+  gsize length;
+  g_autofree char *text = g_key_file_to_data (config, &length, NULL);
+  g_autofree char *path = run_dir_file (dir, RUN_CONFIG_FILE);
+  return atomic_file_set_contents (path, text, length, error);
+}
+
+GKeyFile *
+run_dir_load_config (const char *dir, GError **error)
+{
+  g_autofree char *path = run_dir_file (dir, RUN_CONFIG_FILE);
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
+  if (!g_key_file_load_from_file (config, path, G_KEY_FILE_NONE, &local_error))
+    {
+      g_autofree char *display = g_filename_display_name (path);
+      g_set_error (error, local_error->domain, local_error->code, "%s: %s",
+                   display, local_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&config);
+}
+
+static void
+append_number (GString *line, double value, const char *format)
+{
+  g_string_append_c (line, ',');
+  if (isnan (value))
+    return;
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append (line, g_ascii_formatd (text, sizeof text, format, value));
+}
+
+static GString *
+format_row (const MetricsRow *row)
+{
+  GString *line = g_string_new (row->kind);
+  g_string_append_printf (line, ",%" G_GINT64_FORMAT ",%d", row->iteration,
+                          row->epoch);
+  for (guint c = 3; c < N_COLUMNS; c++)
+    append_number (line, *row_number ((MetricsRow *) row, c),
+                   g_str_equal (COLUMNS[c], "wall_s") ? "%.3f" : "%.6g");
+  g_string_append_c (line, '\n');
+  return line;
+}
+
+static gboolean
+append_line (int fd, const GString *line, const char *display, GError **error)
+{
+  ssize_t n;
+  do
+    n = write (fd, line->str, line->len);
+  while (n < 0 && errno == EINTR);
+  if (n != (ssize_t) line->len)
+    {
+      int saved_errno = n < 0 ? errno : ENOSPC;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "%s: cannot append: %s", display, g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+run_dir_append_metrics (const char *dir, const MetricsRow *row, GError **error)
+{
+  g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
+  g_autofree char *display = g_filename_display_name (path);
+  int fd = g_open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "%s: cannot open for appending: %s", display,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  gboolean ok = TRUE;
+  if (lseek (fd, 0, SEEK_END) == 0)
+    {
+      g_autoptr (GString) header = g_string_new (metrics_csv_header ());
+      g_string_append_c (header, '\n');
+      ok = append_line (fd, header, display, error);
+    }
+  g_autoptr (GString) line = format_row (row);
+  ok = ok && append_line (fd, line, display, error);
+  close (fd);
+  return ok;
+}
+
+/* Splits a CSV line of plain fields (no quoting is ever written). */
+static char **
+split_fields (const char *line)
+{
+  return g_strsplit (line, ",", -1);
+}
+
+GArray *
+run_dir_load_metrics (const char *dir, GError **error)
+{
+  g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
+  g_autofree char *contents = NULL;
+  if (!g_file_get_contents (path, &contents, NULL, error))
+    return NULL;
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  GArray *rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
+  if (!lines[0])
+    return rows;
+  /* column i of the file -> column of COLUMNS, or -1 */
+  g_auto (GStrv) header = split_fields (lines[0]);
+  guint n_file_columns = g_strv_length (header);
+  g_autofree int *map = g_new (int, n_file_columns);
+  for (guint i = 0; i < n_file_columns; i++)
+    {
+      map[i] = -1;
+      for (guint c = 0; c < N_COLUMNS; c++)
+        if (g_str_equal (g_strstrip (header[i]), COLUMNS[c]))
+          map[i] = c;
+    }
+  for (guint l = 1; lines[l]; l++)
+    {
+      /* the last line may be empty, or half-written by a live writer */
+      if (lines[l][0] == '\0' || !lines[l + 1])
+        continue;
+      g_auto (GStrv) fields = split_fields (lines[l]);
+      MetricsRow row;
+      metrics_row_init (&row, "step");
+      for (guint i = 0; fields[i] && i < n_file_columns; i++)
+        {
+          if (map[i] < 0 || fields[i][0] == '\0')
+            continue;
+          if (map[i] == 0)
+            row.kind = g_intern_string (fields[i]);
+          else if (map[i] == 1)
+            row.iteration = g_ascii_strtoll (fields[i], NULL, 10);
+          else if (map[i] == 2)
+            row.epoch = (int) g_ascii_strtoll (fields[i], NULL, 10);
+          else
+            *row_number (&row, map[i]) = g_ascii_strtod (fields[i], NULL);
+        }
+      g_array_append_val (rows, row);
+    }
+  return rows;
+}
+
+gboolean
+run_dir_truncate_metrics (const char *dir, gint64 keep_through, GError **error)
+{
+  g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autoptr (GArray) rows = run_dir_load_metrics (dir, error);
+  if (!rows)
+    return FALSE;
+  g_autoptr (GString) text = g_string_new (metrics_csv_header ());
+  g_string_append_c (text, '\n');
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      if (row->iteration > keep_through)
+        continue;
+      g_autoptr (GString) line = format_row (row);
+      g_string_append_len (text, line->str, line->len);
+    }
+  return atomic_file_set_contents (path, text->str, text->len, error);
+}
