@@ -255,7 +255,9 @@ resnet_new (const ResNetConfig *config, int max_batch)
     n_blocks += config->blocks_per_stage[s];
   net->n_blocks = n_blocks;
   net->blocks = engine_alloc (sizeof (BasicBlock) * n_blocks);
-  int capacity = 8 + 16 * n_blocks;
+  /* stem conv + BN (6) and linear (2); per block up to three convs with a
+   * BN each, 6 entries apiece, when the block has a shortcut */
+  int capacity = 8 + 18 * n_blocks;
   net->state = engine_alloc (sizeof (StateEntry) * capacity);
   StateBuilder builder = { net, engine_alloc (sizeof (ParamSlot) * capacity),
                            capacity };

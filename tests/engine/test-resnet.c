@@ -1,0 +1,628 @@
+/* test-resnet.c: the network as a whole: state_dict names and shapes in the
+ * reference's order, the parameter count, PyTorch's initialisation, a
+ * central-difference check of resnet_backward on tiny networks, and the
+ * evaluation-mode forward. */
+#include <glib.h>
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "resnet.h"
+#include "rng.h"
+#include "testutil.h"
+
+/* ---- the reference's state_dict, written from models/resnet_cifar.py ---- */
+
+typedef struct
+{
+  char name[64];
+  int ndim;
+  int64_t shape[4];
+  bool trainable;
+  bool is_i64;
+} ExpectedEntry;
+
+typedef struct
+{
+  GArray *entries;       /* ExpectedEntry */
+  size_t n_params;
+} ExpectedState;
+
+static void
+expect (ExpectedState *s, const char *prefix, const char *leaf, int ndim,
+        int64_t d0, int64_t d1, int64_t d2, int64_t d3, bool trainable,
+        bool is_i64)
+{
+  ExpectedEntry e = { .ndim = ndim, .shape = { d0, d1, d2, d3 },
+                      .trainable = trainable, .is_i64 = is_i64 };
+  g_snprintf (e.name, sizeof e.name, "%s%s", prefix, leaf);
+  g_array_append_val (s->entries, e);
+  if (trainable)
+    {
+      size_t numel = 1;
+      for (int d = 0; d < ndim; d++)
+        numel *= (size_t) e.shape[d];
+      s->n_params += numel;
+    }
+}
+
+static void
+expect_conv (ExpectedState *s, const char *prefix, int in, int out, int k)
+{
+  expect (s, prefix, "weight", 4, out, in, k, k, true, false);
+}
+
+/* nn.BatchNorm2d's five entries: weight, bias, then the three buffers */
+static void
+expect_bn (ExpectedState *s, const char *prefix, int channels)
+{
+  expect (s, prefix, "weight", 1, channels, 0, 0, 0, true, false);
+  expect (s, prefix, "bias", 1, channels, 0, 0, 0, true, false);
+  expect (s, prefix, "running_mean", 1, channels, 0, 0, 0, false, false);
+  expect (s, prefix, "running_var", 1, channels, 0, 0, 0, false, false);
+  expect (s, prefix, "num_batches_tracked", 0, 0, 0, 0, 0, false, true);
+}
+
+/* The architecture in the order PyTorch registers modules: conv1, bn1,
+ * layer1..4 (each BasicBlock: conv1, bn1, conv2, bn2, then shortcut.0 (1x1
+ * conv) and shortcut.1 (BN) when stride != 1 or the width changes), linear.
+ * The final spatial size comes from 3x3/pad-1 convolutions halving with
+ * stride 2, then avg_pool2d(4). */
+static ExpectedState
+expected_state (const ResNetConfig *cfg)
+{
+  ExpectedState s = { g_array_new (FALSE, TRUE, sizeof (ExpectedEntry)), 0 };
+  int in = cfg->widths[0], h = cfg->image_h, w = cfg->image_w;
+  expect_conv (&s, "conv1.", cfg->in_channels, cfg->widths[0], 3);
+  expect_bn (&s, "bn1.", cfg->widths[0]);
+  for (int stage = 0; stage < 4; stage++)
+    for (int b = 0; b < cfg->blocks_per_stage[stage]; b++)
+      {
+        int out = cfg->widths[stage];
+        int stride = stage > 0 && b == 0 ? 2 : 1;
+        char p[64];
+#define PREFIX(leaf) (g_snprintf (p, sizeof p, "layer%d.%d." leaf, stage + 1, b), p)
+        expect_conv (&s, PREFIX ("conv1."), in, out, 3);
+        expect_bn (&s, PREFIX ("bn1."), out);
+        expect_conv (&s, PREFIX ("conv2."), out, out, 3);
+        expect_bn (&s, PREFIX ("bn2."), out);
+        if (stride != 1 || in != out)
+          {
+            expect_conv (&s, PREFIX ("shortcut.0."), in, out, 1);
+            expect_bn (&s, PREFIX ("shortcut.1."), out);
+          }
+#undef PREFIX
+        if (stride == 2)
+          {
+            h = (h - 1) / 2 + 1;   /* (h + 2*1 - 3) / 2 + 1 */
+            w = (w - 1) / 2 + 1;
+          }
+        in = out;
+      }
+  int features = in * (h / 4) * (w / 4);
+  expect (&s, "linear.", "weight", 2, cfg->low_dim, features, 0, 0, true,
+          false);
+  expect (&s, "linear.", "bias", 1, cfg->low_dim, 0, 0, 0, true, false);
+  return s;
+}
+
+static void
+check_state_dict (const ResNetConfig *cfg, const char *what)
+{
+  ResNet *net = resnet_new (cfg, 1);
+  g_assert_nonnull (net);
+  ExpectedState s = expected_state (cfg);
+  g_test_message ("%s: %d state entries, %zu parameters", what, net->n_state,
+                  net->n_params);
+  g_assert_cmpint (net->n_state, ==, (int) s.entries->len);
+  size_t offset = 0;
+  for (guint i = 0; i < s.entries->len; i++)
+    {
+      const ExpectedEntry *x = &g_array_index (s.entries, ExpectedEntry, i);
+      const StateEntry *e = &net->state[i];
+      g_assert_cmpstr (e->name, ==, x->name);
+      g_assert_cmpint (e->ndim, ==, x->ndim);
+      for (int d = 0; d < x->ndim; d++)
+        g_assert_cmpint (e->shape[d], ==, x->shape[d]);
+      g_assert_cmpint (e->trainable, ==, x->trainable);
+      g_assert_cmpint (e->dtype, ==, x->is_i64 ? DTYPE_I64 : DTYPE_F32);
+      g_assert_nonnull (e->data);
+      g_assert_true (resnet_find_state (net, x->name) == e);
+      if (e->trainable)
+        {
+          /* parameters tile the flat block in state_dict order, and each
+           * gradient sits at the same offset of the gradient block */
+          g_assert_true ((float *) e->data == net->params + offset);
+          g_assert_true (e->grad == net->grads + offset);
+          offset += e->numel;
+        }
+      else
+        g_assert_null (e->grad);
+    }
+  g_assert_cmpuint (offset, ==, net->n_params);
+  g_assert_cmpuint (net->n_params, ==, s.n_params);
+  g_assert_null (resnet_find_state (net, "layer1.0.shortcut.0.weight"));
+  g_array_unref (s.entries);
+  resnet_free (net);
+}
+
+static ResNetConfig
+tiny_config_a (void)
+{
+  /* one block per stage: every later stage opens with a shortcut */
+  ResNetConfig cfg = {
+    .in_channels = 2, .image_h = 28, .image_w = 28,
+    .widths = { 4, 8, 8, 8 }, .blocks_per_stage = { 1, 1, 1, 1 },
+    .low_dim = 8,
+  };
+  return cfg;
+}
+
+static ResNetConfig
+tiny_config_b (void)
+{
+  /* identity blocks in layer1 and layer4, a stride-only shortcut (4 -> 4)
+   * in layer2, and a 25x25 image whose sizes go 25 -> 13 -> 7 -> 4 */
+  ResNetConfig cfg = {
+    .in_channels = 3, .image_h = 25, .image_w = 25,
+    .widths = { 4, 4, 8, 8 }, .blocks_per_stage = { 2, 1, 1, 2 },
+    .low_dim = 8,
+  };
+  return cfg;
+}
+
+static void
+test_resnet_state_dict (void)
+{
+  ResNetConfig r18 = resnet_config_resnet18 (3, 32, 32, 128);
+  check_state_dict (&r18, "resnet18");
+  ResNetConfig small = resnet_config_small (1, 28, 28, 128);
+  check_state_dict (&small, "small");
+  ResNetConfig a = tiny_config_a (), b = tiny_config_b ();
+  check_state_dict (&a, "tiny a");
+  check_state_dict (&b, "tiny b");
+
+  /* Spot checks against the reference's names, written out by hand */
+  ResNet *net = resnet_new (&r18, 1);
+  const char *names[] = {
+    [0] = "conv1.weight", [1] = "bn1.weight", [2] = "bn1.bias",
+    [3] = "bn1.running_mean", [4] = "bn1.running_var",
+    [5] = "bn1.num_batches_tracked", [6] = "layer1.0.conv1.weight",
+    [7] = "layer1.0.bn1.weight", [12] = "layer1.0.conv2.weight",
+    [30] = "layer2.0.conv1.weight", [42] = "layer2.0.shortcut.0.weight",
+    [43] = "layer2.0.shortcut.1.weight",
+    [47] = "layer2.0.shortcut.1.num_batches_tracked",
+    [48] = "layer2.1.conv1.weight", [120] = "linear.weight",
+    [121] = "linear.bias",
+  };
+  g_assert_cmpint (net->n_state, ==, 122);
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    if (names[i])
+      g_assert_cmpstr (net->state[i].name, ==, names[i]);
+  resnet_free (net);
+}
+
+/* ResNet-18 parameter counts, derived by hand from the architecture:
+ *   conv1 3*64*9 = 1,728 and bn1 128;
+ *   layer1: 4 convs 64*64*9 = 147,456 and 4 BNs 512;
+ *   layer2: 128*64*9 + 3*128*128*9 + shortcut 64*128 = 524,288, BNs 5*256;
+ *   layer3: 256*128*9 + 3*256*256*9 + 128*256 = 2,097,152, BNs 5*512;
+ *   layer4: 512*256*9 + 3*512*512*9 + 256*512 = 8,388,608, BNs 5*1024;
+ * backbone total 11,168,832. With linear 512 -> 128 (+ bias) that is
+ * 11,234,496; with a 10-class head, 11,173,962, the widely published count
+ * of the CIFAR ResNet-18, as a second anchor. */
+static void
+test_resnet_parameter_count (void)
+{
+  const size_t backbone = 1728 + 128 + 147456 + 512 + 524288 + 5 * 256
+                          + 2097152 + 5 * 512 + 8388608 + 5 * 1024;
+  g_assert_cmpuint (backbone, ==, 11168832);
+  const struct { int low_dim; size_t count; } cases[] = {
+    { 128, backbone + 512 * 128 + 128 },
+    { 10, 11173962 },
+  };
+  g_assert_cmpuint (cases[0].count, ==, 11234496);
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      ResNetConfig cfg = resnet_config_resnet18 (3, 32, 32, cases[i].low_dim);
+      ResNet *net = resnet_new (&cfg, 1);
+      g_assert_nonnull (net);
+      g_assert_cmpuint (net->n_params, ==, cases[i].count);
+      size_t sum = 0;
+      for (int e = 0; e < net->n_state; e++)
+        if (net->state[e].trainable)
+          sum += net->state[e].numel;
+      g_assert_cmpuint (sum, ==, cases[i].count);
+      resnet_free (net);
+    }
+}
+
+/* ---- initialisation ---- */
+
+/* PyTorch's defaults. For U(-b, b): std b/sqrt(3), and the sample std of n
+ * draws has a relative standard error of about sqrt(0.8 / n) / 2 ~ 0.45 /
+ * sqrt(n); the check allows 5 of those (plus 1%). The mean must be within 5
+ * standard errors b / sqrt(3 n) of 0, and the largest |w| must not exceed b
+ * but come within 10% of it (for n >= 100, P(max < 0.9 b) = 0.9^n). */
+static void
+test_resnet_init (void)
+{
+  ResNetConfig cfg = resnet_config_small (3, 32, 32, 128);
+  ResNet *net = resnet_new (&cfg, 1);
+  g_assert_nonnull (net);
+
+  /* garbage everywhere first, so that every value checked was written */
+  for (int i = 0; i < net->n_state; i++)
+    {
+      StateEntry *e = &net->state[i];
+      if (e->dtype == DTYPE_I64)
+        *(int64_t *) e->data = 12345;
+      else
+        fill_value (e->data, e->numel, 7.0f);
+    }
+  Rng rng;
+  rng_seed (&rng, 61);
+  resnet_init_parameters (net, &rng);
+
+  StateEntry *linear_weight = resnet_find_state (net, "linear.weight");
+  g_assert_nonnull (linear_weight);
+  int uniform_entries = 0;
+  for (int i = 0; i < net->n_state; i++)
+    {
+      StateEntry *e = &net->state[i];
+      const char *leaf = strrchr (e->name, '.') + 1;
+      bool is_bn = strstr (e->name, "bn") != NULL
+                   || strstr (e->name, "shortcut.1.") != NULL;
+      if (e->dtype == DTYPE_I64)
+        {
+          g_assert_cmpint (*(int64_t *) e->data, ==, 0);
+          continue;
+        }
+      const float *x = e->data;
+      if (is_bn)
+        {
+          float value = strcmp (leaf, "weight") == 0 || strcmp (leaf, "running_var") == 0
+                        ? 1.0f : 0.0f;
+          for (size_t j = 0; j < e->numel; j++)
+            if (x[j] != value)
+              g_error ("%s[%zu] = %g, expected %g", e->name, j, x[j], value);
+          continue;
+        }
+
+      /* conv weight (OC, C, K, K), linear weight (D, F): fan_in is the
+       * product of all but the first dimension; the linear bias uses the
+       * weight's fan_in */
+      size_t fan_in = 1;
+      if (strcmp (e->name, "linear.bias") == 0)
+        fan_in = (size_t) linear_weight->shape[1];
+      else
+        for (int d = 1; d < e->ndim; d++)
+          fan_in *= (size_t) e->shape[d];
+      g_assert_cmpuint (fan_in, >, 1);
+      const double bound = 1.0 / sqrt ((double) fan_in);
+      double sum = 0.0, sum_sq = 0.0, max_abs = 0.0;
+      for (size_t j = 0; j < e->numel; j++)
+        {
+          sum += x[j];
+          sum_sq += (double) x[j] * x[j];
+          max_abs = fmax (max_abs, fabs (x[j]));
+        }
+      const double n = (double) e->numel;
+      const double mean = sum / n;
+      const double std = sqrt (sum_sq / n - mean * mean);
+      const double want_std = bound / sqrt (3.0);
+      const double std_tol = 0.01 + 5.0 * 0.45 / sqrt (n);
+      g_test_message ("%s: fan_in %zu, bound %.4g, max %.4g, std %.4g "
+                      "(expected %.4g +- %.1f%%), mean %.3g",
+                      e->name, fan_in, bound, max_abs, std, want_std,
+                      100 * std_tol, mean);
+      if (max_abs > bound * (1.0 + 1e-6))
+        g_error ("%s: max |w| %g exceeds the bound %g", e->name, max_abs,
+                 bound);
+      if (n >= 100 && max_abs < 0.9 * bound)
+        g_error ("%s: max |w| %g is far below the bound %g", e->name,
+                 max_abs, bound);
+      if (fabs (std / want_std - 1.0) > std_tol)
+        g_error ("%s: std %g, expected %g within %.1f%%", e->name, std,
+                 want_std, 100 * std_tol);
+      if (fabs (mean) > 5.0 * bound / sqrt (3.0 * n))
+        g_error ("%s: mean %g is not near 0", e->name, mean);
+      uniform_entries++;
+    }
+  /* 1 stem conv + 8 blocks * 2 convs + 3 shortcut convs + linear weight and bias */
+  g_assert_cmpint (uniform_entries, ==, 1 + 16 + 3 + 2);
+
+  /* the seed alone decides the values */
+  float *first = g_memdup2 (net->params, sizeof (float) * net->n_params);
+  rng_seed (&rng, 61);
+  resnet_init_parameters (net, &rng);
+  g_assert_true (memcmp (first, net->params, sizeof (float) * net->n_params)
+                 == 0);
+  g_free (first);
+  resnet_free (net);
+}
+
+/* ---- gradient of the whole network ---- */
+
+typedef struct
+{
+  ResNet *net;
+  float *images;
+  const float *r;
+  int batch;
+} NetLoss;
+
+static double
+net_loss (void *data)
+{
+  NetLoss *l = data;
+  const float *emb = resnet_forward (l->net, l->images, l->batch, true);
+  return dot_double (emb, l->r, (size_t) l->batch * l->net->config.low_dim);
+}
+
+/* How the whole-network check decides. A single central difference can be
+ * spoiled by a ReLU whose input crosses 0 within the step (the tiny widths
+ * and batch of 3 make single units matter), or by the float rounding of L
+ * (~1e-6 over a float32 network, so ~3e-3 after dividing by 2h = 2e-4).
+ * Measured on these networks: at h = 3e-4 about 2% of entries are off by
+ * more than 5%, and ||num - ana|| / ||num|| is about 0.01 to 0.02. So:
+ *   - an entry agrees when |ana - num| <= NET_ATOL + NET_RTOL |num|;
+ *   - an entry that disagrees at NET_STEP gets two more tries, at
+ *     NET_STEP * 3 and NET_STEP / 3: a kink crossed by one step is rarely
+ *     crossed by all three, while a wrong formula disagrees at every step;
+ *     it is "bad" only if all three disagree;
+ *   - at most one of the NET_SAMPLES entries drawn from each tensor may be
+ *     bad (a wrong gradient for a whole tensor makes them all bad);
+ *   - at most 5% of all checked entries may be bad;
+ *   - over everything checked, with the NET_STEP differences,
+ *     ||num - ana|| / ||num|| <= 5e-2 (a gradient off by a constant factor
+ *     or a missing term in the backbone shows up here).
+ */
+#define NET_STEP 1e-4f
+#define NET_ATOL 3e-3
+#define NET_RTOL 5e-2
+#define NET_SAMPLES 4
+#define NET_MAX_BAD_FRACTION 0.05
+#define NET_MAX_REL_ERROR 5e-2
+
+static bool
+net_agrees (double ana, double num)
+{
+  return fabs (ana - num) <= NET_ATOL + NET_RTOL * fabs (num);
+}
+
+typedef struct
+{
+  GArray *num, *ana;   /* float */
+  int bad;
+} NetCheck;
+
+/* Checks up to `samples` entries of x (numel n) against analytic;
+ * returns the number of bad entries. */
+static int
+net_check_tensor (NetCheck *check, const char *name, NetLoss *loss, float *x,
+                  const float *analytic, size_t n, int samples, Rng *rng)
+{
+  int m = n < (size_t) samples ? (int) n : samples;
+  float num[64], ana[64];
+  g_assert_cmpint (m, <=, 64);
+  int bad = 0;
+  for (int k = 0; k < m; k++)
+    {
+      size_t i = (size_t) m == n ? (size_t) k : (size_t) rng_below (rng, n);
+      num[k] = (float) central_difference (net_loss, loss, x, i, NET_STEP);
+      ana[k] = analytic[i];
+      if (net_agrees (ana[k], num[k])
+          || net_agrees (ana[k], central_difference (net_loss, loss, x, i,
+                                                      NET_STEP * 3.0f))
+          || net_agrees (ana[k], central_difference (net_loss, loss, x, i,
+                                                      NET_STEP / 3.0f)))
+        continue;
+      g_test_message ("%s[%zu]: %g analytic, %g numeric at every step",
+                      name, i, ana[k], num[k]);
+      bad++;
+    }
+  /* reports the largest difference; the decision is the robust one above */
+  test_max_violation (name, ana, num, m, NET_ATOL, NET_RTOL);
+  g_array_append_vals (check->num, num, m);
+  g_array_append_vals (check->ana, ana, m);
+  check->bad += bad;
+  if (bad > 1)
+    g_error ("%s: %d of %d sampled gradient entries are off", name, bad, m);
+  return bad;
+}
+
+static void
+check_network_gradient (const ResNetConfig *cfg, int batch, guint64 seed)
+{
+  ResNet *net = resnet_new (cfg, batch);
+  g_assert_nonnull (net);
+  Rng rng;
+  rng_seed (&rng, seed);
+  resnet_init_parameters (net, &rng);
+  /* BN weights and biases away from 1 and 0, so that their gradients and
+   * the paths through them are not special */
+  for (int i = 0; i < net->n_state; i++)
+    {
+      StateEntry *e = &net->state[i];
+      if (!e->trainable || e->ndim != 1 || g_str_has_prefix (e->name, "linear."))
+        continue;
+      if (g_str_has_suffix (e->name, ".weight"))
+        fill_uniform_range (&rng, e->data, e->numel, 0.6f, 1.5f);
+      else
+        fill_normal (&rng, e->data, e->numel, 0.2f);
+    }
+
+  const int D = cfg->low_dim;
+  const size_t n_images = (size_t) batch * cfg->in_channels * cfg->image_h
+                          * cfg->image_w;
+  float *images = g_new (float, n_images);
+  float *r = g_new (float, (size_t) batch * D);
+  float *d_images = g_new (float, n_images);
+  fill_normal (&rng, images, n_images, 1.0f);
+  fill_normal (&rng, r, (size_t) batch * D, 1.0f);
+
+  NetLoss loss = { net, images, r, batch };
+  net_loss (&loss);
+  fill_value (net->grads, net->n_params, NAN);
+  fill_value (d_images, n_images, NAN);
+  resnet_backward (net, r, batch, d_images);
+  float *grads = g_memdup2 (net->grads, sizeof (float) * net->n_params);
+
+  NetCheck check = { g_array_new (FALSE, FALSE, sizeof (float)),
+                     g_array_new (FALSE, FALSE, sizeof (float)), 0 };
+  int tensors = 0;
+  for (int i = 0; i < net->n_state; i++)
+    {
+      StateEntry *e = &net->state[i];
+      if (!e->trainable)
+        continue;
+      const float *ana = grads + (e->grad - net->grads);
+      net_check_tensor (&check, e->name, &loss, e->data, ana, e->numel,
+                        NET_SAMPLES, &rng);
+      tensors++;
+    }
+  net_check_tensor (&check, "d_images", &loss, images, d_images, n_images,
+                    8, &rng);
+
+  double diff_sq = 0.0, num_sq = 0.0;
+  const float *num = (const float *) check.num->data;
+  const float *ana = (const float *) check.ana->data;
+  for (guint k = 0; k < check.num->len; k++)
+    {
+      diff_sq += ((double) num[k] - ana[k]) * ((double) num[k] - ana[k]);
+      num_sq += (double) num[k] * num[k];
+    }
+  double rel = sqrt (diff_sq / num_sq);
+  double bad_fraction = (double) check.bad / check.num->len;
+  g_test_message ("%d tensors + images, %u entries checked, %d bad (%.1f%%), "
+                  "||num - ana|| / ||num|| = %.3g",
+                  tensors, check.num->len, check.bad, 100 * bad_fraction, rel);
+  if (bad_fraction > NET_MAX_BAD_FRACTION)
+    g_error ("%.1f%% of checked entries exceed atol %g rtol %g",
+             100 * bad_fraction, NET_ATOL, NET_RTOL);
+  if (!(rel <= NET_MAX_REL_ERROR))
+    g_error ("relative error of the checked gradient %.3g > %g", rel,
+             NET_MAX_REL_ERROR);
+
+  g_array_unref (check.num);
+  g_array_unref (check.ana);
+  g_free (grads);
+  g_free (images);
+  g_free (r);
+  g_free (d_images);
+  resnet_free (net);
+}
+
+static void
+test_resnet_gradient_a (void)
+{
+  ResNetConfig cfg = tiny_config_a ();
+  check_network_gradient (&cfg, 3, 71);
+}
+
+static void
+test_resnet_gradient_b (void)
+{
+  ResNetConfig cfg = tiny_config_b ();
+  check_network_gradient (&cfg, 3, 72);
+}
+
+/* ---- evaluation mode ---- */
+
+/* Evaluation normalises with running statistics, so an image's embedding
+ * must not depend on the rest of its batch, must repeat exactly, must be a
+ * unit vector, and must leave the running statistics alone. Different batch
+ * sizes may take different sgemm paths, hence atol 1e-5 across batches
+ * (the embedding is a unit vector; a batch-statistics leak moves it by
+ * ~0.1). The same comparison in training mode must fail, showing that the
+ * check can tell. */
+static void
+test_resnet_eval (void)
+{
+  ResNetConfig cfg = tiny_config_a ();
+  const int B = 4, D = cfg.low_dim;
+  ResNet *net = resnet_new (&cfg, B);
+  g_assert_nonnull (net);
+  Rng rng;
+  rng_seed (&rng, 81);
+  resnet_init_parameters (net, &rng);
+
+  const size_t per_image = (size_t) cfg.in_channels * cfg.image_h * cfg.image_w;
+  float *x = g_new (float, B * per_image);
+  float *y = g_new (float, B * per_image);
+  /* a few training steps on shifted data give non-trivial running stats */
+  for (int step = 0; step < 3; step++)
+    {
+      fill_normal (&rng, x, B * per_image, 1.5f);
+      for (size_t i = 0; i < B * per_image; i++)
+        x[i] += 0.5f;
+      resnet_forward (net, x, B, true);
+    }
+  g_assert_cmpint (net->bn1.num_batches_tracked, ==, 3);
+  float *running = g_memdup2 (net->bn1.running_mean,
+                              sizeof (float) * cfg.widths[0]);
+
+  fill_normal (&rng, x, B * per_image, 1.0f);
+  fill_normal (&rng, y, B * per_image, 1.0f);
+  float *first = g_new (float, (size_t) B * D);
+  memcpy (first, resnet_forward (net, x, B, false), sizeof (float) * B * D);
+  const float *again = resnet_forward (net, x, B, false);
+  assert_all_close ("eval repeat", again, first, (size_t) B * D, 0.0, 0.0);
+
+  float norms[4], ones[4];
+  for (int b = 0; b < B; b++)
+    {
+      norms[b] = (float) sqrt (dot_double (first + b * D, first + b * D, D));
+      ones[b] = 1.0f;
+    }
+  assert_all_close ("eval unit norm", norms, ones, B, 1e-5, 0.0);
+
+  /* image 2 alone, then at position 0 among other images */
+  const int k = 2;
+  const float *alone = resnet_forward (net, x + k * per_image, 1, false);
+  assert_all_close ("eval batch of one", alone, first + k * D, D, 1e-5, 0.0);
+  memcpy (y, x + k * per_image, sizeof (float) * per_image);
+  const float *mixed = resnet_forward (net, y, B, false);
+  assert_all_close ("eval other batch", mixed, first + k * D, D, 1e-5, 0.0);
+
+  g_assert_cmpint (net->bn1.num_batches_tracked, ==, 3);
+  assert_all_close ("running mean untouched by eval", net->bn1.running_mean,
+                    running, cfg.widths[0], 0.0, 0.0);
+
+  /* the control: training mode does depend on the batch */
+  float *train_x = g_new (float, D);
+  memcpy (train_x, resnet_forward (net, x, B, true) + k * D,
+          sizeof (float) * D);
+  const float *train_y = resnet_forward (net, y, B, true);
+  double moved = 0.0;
+  for (int d = 0; d < D; d++)
+    moved = fmax (moved, fabs (train_y[d] - train_x[d]));
+  g_test_message ("training-mode embedding moves by %.3g with the batch",
+                  moved);
+  g_assert_cmpfloat (moved, >, 1e-3);
+
+  g_free (train_x);
+  g_free (running);
+  g_free (first);
+  g_free (x);
+  g_free (y);
+  resnet_free (net);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/resnet/state-dict", test_resnet_state_dict);
+  g_test_add_func ("/engine/resnet/parameter-count",
+                   test_resnet_parameter_count);
+  g_test_add_func ("/engine/resnet/init", test_resnet_init);
+  g_test_add_func ("/engine/resnet/gradient/one-block-stages",
+                   test_resnet_gradient_a);
+  g_test_add_func ("/engine/resnet/gradient/identity-blocks",
+                   test_resnet_gradient_b);
+  g_test_add_func ("/engine/resnet/eval", test_resnet_eval);
+  return g_test_run ();
+}
