@@ -80,6 +80,16 @@ test_softmax_cross_entropy (void)
   check_gradient ("cross-entropy d logits", ce_loss, &c, c.logits, ana, m, m,
                   1e-3f, 5e-4, 1e-2, &rng);
 
+  /* probs may equal logits (loss.h): same loss and probabilities */
+  float *inplace = g_memdup2 (c.logits, sizeof (float) * m);
+  float loss_inplace = softmax_cross_entropy_forward (inplace, inplace,
+                                                      targets, c.batch, c.n);
+  assert_all_close ("softmax in place over logits", inplace, expected_probs,
+                    m, 1e-6, 1e-5);
+  assert_all_close ("cross-entropy loss in place", &loss_inplace, &expected,
+                    1, 1e-6, 1e-5);
+  g_free (inplace);
+
   /* dlogits may equal probs */
   softmax_cross_entropy_forward (c.probs, c.logits, targets, c.batch, c.n);
   softmax_cross_entropy_backward (c.probs, c.probs, targets, c.batch, c.n);
