@@ -14,6 +14,9 @@ struct _AtomicFile
   char *display;    /* path for messages */
   char *tmp_path;
   int fd;
+  /* a write failed: committing would put a short file in place of a good
+   * one, so commit refuses */
+  gboolean failed;
 };
 
 static gboolean
@@ -49,6 +52,14 @@ gboolean
 atomic_file_write (AtomicFile *self, const void *data, gsize length,
                    GError **error)
 {
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || length == 0, FALSE);
+  if (self->failed)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "%s: cannot write: an earlier write failed", self->display);
+      return FALSE;
+    }
   const char *p = data;
   while (length > 0)
     {
@@ -56,10 +67,13 @@ atomic_file_write (AtomicFile *self, const void *data, gsize length,
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        return fail_errno (error, n < 0 ? errno : EIO, self->display,
-                           "cannot write");
+        {
+          self->failed = TRUE;
+          return fail_errno (error, n < 0 ? errno : EIO, self->display,
+                             "cannot write");
+        }
       p += n;
-      length -= n;
+      length -= (gsize) n;
     }
   return TRUE;
 }
@@ -87,6 +101,14 @@ atomic_file_abort (AtomicFile *self)
 gboolean
 atomic_file_commit (AtomicFile *self, GError **error)
 {
+  g_return_val_if_fail (self != NULL, FALSE);
+  if (self->failed)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "%s: not replaced: an earlier write failed", self->display);
+      atomic_file_abort (self);
+      return FALSE;
+    }
   const char *doing = NULL;
   int saved_errno = 0;
   if (fsync (self->fd) != 0)

@@ -12,9 +12,12 @@ G_BEGIN_DECLS
 typedef struct _AtomicFile AtomicFile;
 
 AtomicFile *atomic_file_open (const char *path, GError **error);
+/* Appends length bytes. After a failed write every later write and the
+ * commit fail too, so a caller cannot put a short file in place. */
 gboolean atomic_file_write (AtomicFile *self, const void *data, gsize length,
                             GError **error);
-/* Flushes, closes and renames; frees self whatever happens. */
+/* Flushes, closes and renames; frees self whatever happens (on failure the
+ * temporary file is removed and path is left as it was). */
 gboolean atomic_file_commit (AtomicFile *self, GError **error);
 /* Removes the temporary file and frees self. NULL is allowed. */
 void atomic_file_abort (AtomicFile *self);

@@ -14,39 +14,60 @@
 
 static const char NPY_MAGIC[] = "\x93NUMPY";
 
+/* '<f4' and '<i4' are written and read as the host's bytes */
+G_STATIC_ASSERT (G_BYTE_ORDER == G_LITTLE_ENDIAN);
+
 static const char *
 descr (NpyDtype dtype)
 {
   return dtype == NPY_FLOAT32 ? "<f4" : "<i4";
 }
 
+/* The dict text NumPy (1.24 and later) writes: keys sorted, a trailing ", ",
+ * then room for the first axis to grow to 21 digits in place, then spaces
+ * and a newline up to a multiple of 64 bytes with the 10-byte prefix.
+ * Writing the same bytes as numpy.save keeps our files diffable with its. */
+static GString *
+npy_header (NpyDtype dtype, int ndim, const gint64 *shape)
+{
+  GString *header = g_string_new (NULL);
+  g_string_append_printf (header,
+                          "{'descr': '%s', 'fortran_order': False, 'shape': (",
+                          descr (dtype));
+  for (int d = 0; d < ndim; d++)
+    g_string_append_printf (header, "%s%" G_GINT64_FORMAT, d ? ", " : "",
+                            shape[d]);
+  /* Python writes a 1-tuple as (N,) */
+  g_string_append (header, ndim == 1 ? ",), }" : "), }");
+  g_autofree char *first = g_strdup_printf ("%" G_GINT64_FORMAT, shape[0]);
+  for (gsize i = strlen (first); i < 21; i++)
+    g_string_append_c (header, ' ');
+  while ((10 + header->len + 1) % 64 != 0)
+    g_string_append_c (header, ' ');
+  g_string_append_c (header, '\n');
+  return header;
+}
+
 gboolean
 npy_save (const char *path, NpyDtype dtype, int ndim, const gint64 *shape,
           gconstpointer data, GError **error)
 {
+  g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (ndim == 1 || ndim == 2, FALSE);
-  g_autoptr (GString) header = g_string_new (NULL);
-  g_string_append_printf (header,
-                          "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                          descr (dtype));
-  gsize numel = 1;
+  g_return_val_if_fail (dtype == NPY_FLOAT32 || dtype == NPY_INT32, FALSE);
+  gsize nbytes = 4;
   for (int d = 0; d < ndim; d++)
     {
-      g_string_append_printf (header, "%" G_GINT64_FORMAT ",%s", shape[d],
-                              d + 1 < ndim ? " " : "");
-      numel *= (gsize) shape[d];
+      g_return_val_if_fail (shape[d] >= 0, FALSE);
+      g_return_val_if_fail (g_size_checked_mul (&nbytes, nbytes,
+                                                (gsize) shape[d]), FALSE);
     }
-  if (ndim == 2)
-    g_string_truncate (header, header->len - 1); /* (N, D) not (N, D,) */
-  g_string_append (header, "), }");
-  /* 6 magic + 2 version + 2 length + header + '\n' to a multiple of 64 */
-  while ((10 + header->len + 1) % 64 != 0)
-    g_string_append_c (header, ' ');
-  g_string_append_c (header, '\n');
+  g_return_val_if_fail (data != NULL || nbytes == 0, FALSE);
 
+  g_autoptr (GString) header = npy_header (dtype, ndim, shape);
   guint8 prefix[10];
   memcpy (prefix, NPY_MAGIC, 6);
-  prefix[6] = 1;
+  prefix[6] = 1;   /* version 1.0: the header length is a u16 */
   prefix[7] = 0;
   prefix[8] = header->len & 0xff;
   prefix[9] = header->len >> 8;
@@ -54,11 +75,9 @@ npy_save (const char *path, NpyDtype dtype, int ndim, const gint64 *shape,
   g_autoptr (AtomicFile) file = atomic_file_open (path, error);
   if (!file)
     return FALSE;
-  /* both supported dtypes are 4 bytes; the host is little-endian (x86-64,
-   * aarch64), which the build checks */
   if (!atomic_file_write (file, prefix, sizeof prefix, error)
       || !atomic_file_write (file, header->str, header->len, error)
-      || !atomic_file_write (file, data, numel * 4, error))
+      || !atomic_file_write (file, data, nbytes, error))
     return FALSE;
   return atomic_file_commit (g_steal_pointer (&file), error);
 }
@@ -102,8 +121,12 @@ npy_load (const char *path, GError **error)
   gsize size = 0;
   if (!g_file_get_contents (path, &contents, &size, error))
     return NULL;
-  if (size < 10 || memcmp (contents, NPY_MAGIC, 6) != 0)
+  if (size == 0)
+    return bad_npy (error, path, "the file is empty");
+  if (memcmp (contents, NPY_MAGIC, MIN (size, 6)) != 0)
     return bad_npy (error, path, "no NUMPY magic at the start");
+  if (size < 10)
+    return bad_npy (error, path, "truncated inside the header");
   gsize header_len, header_start;
   if (contents[6] == 1)
     {
@@ -111,6 +134,7 @@ npy_load (const char *path, GError **error)
       header_start = 10;
     }
   else if ((contents[6] == 2 || contents[6] == 3) && size >= 12)
+    /* versions 2 and 3 only widen the header length (and allow UTF-8) */
     {
       header_len = (guint8) contents[8] | ((gsize) (guint8) contents[9] << 8)
                    | ((gsize) (guint8) contents[10] << 16)
@@ -122,6 +146,8 @@ npy_load (const char *path, GError **error)
   if (header_len > size - header_start)
     return bad_npy (error, path, "truncated inside the header");
   g_autofree char *dict = g_strndup (contents + header_start, header_len);
+  if (dict[0] != '{' || strlen (dict) != header_len)
+    return bad_npy (error, path, "the header is not a Python dict");
 
   g_autoptr (NpyArray) array = g_new0 (NpyArray, 1);
   const char *d = dict_value (dict, "descr");
@@ -146,6 +172,8 @@ npy_load (const char *path, GError **error)
         s++;
       if (*s == ')')
         break;
+      if (*s == '\0')
+        return bad_npy (error, path, "the shape has no closing parenthesis");
       char *end;
       gint64 dim = g_ascii_strtoll (s, &end, 10);
       if (end == s || dim < 0 || array->ndim == 2)
@@ -170,7 +198,10 @@ npy_load (const char *path, GError **error)
                    numel * 4, size - data_start);
       return NULL;
     }
-  array->data = g_memdup2 (contents + data_start, numel * 4);
+  /* reuse the read buffer rather than hold the data twice: features of a
+   * large dataset are hundreds of MB */
+  memmove (contents, contents + data_start, numel * 4);
+  array->data = g_realloc (g_steal_pointer (&contents), MAX (numel * 4, 1));
   return g_steal_pointer (&array);
 }
 
@@ -200,6 +231,10 @@ tsv_save_projector (const char *vectors_path, const char *metadata_path,
                     const char *const *class_names, const char *const *names,
                     GError **error)
 {
+  g_return_val_if_fail (n >= 0 && dim > 0, FALSE);
+  g_return_val_if_fail (vectors != NULL || n == 0, FALSE);
+  guint n_class_names = class_names ? g_strv_length ((char **) class_names)
+                                    : 0;
   g_autoptr (AtomicFile) vfile = atomic_file_open (vectors_path, error);
   if (!vfile)
     return FALSE;
@@ -209,8 +244,9 @@ tsv_save_projector (const char *vectors_path, const char *metadata_path,
     {
       for (int d = 0; d < dim; d++)
         {
-          /* locale-independent, shortest exact float text */
-          g_ascii_formatd (number, sizeof number, "%.7g",
+          /* locale-independent; 9 significant digits are what any float
+           * needs to parse back to the same bits (7 are not enough) */
+          g_ascii_formatd (number, sizeof number, "%.9g",
                            vectors[(gsize) i * dim + d]);
           if (d > 0)
             g_string_append_c (buffer, '\t');
@@ -230,7 +266,7 @@ tsv_save_projector (const char *vectors_path, const char *metadata_path,
   for (int i = 0; i < n; i++)
     {
       g_string_append_printf (buffer, "%d\t", i);
-      if (labels && labels[i] >= 0 && class_names)
+      if (labels && labels[i] >= 0 && (guint) labels[i] < n_class_names)
         append_tsv_field (buffer, class_names[labels[i]]);
       else if (labels && labels[i] >= 0)
         g_string_append_printf (buffer, "%d", labels[i]);

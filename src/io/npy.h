@@ -35,10 +35,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NpyArray, npy_array_free)
  * dimensions in C order; anything else is a clear error naming the file. */
 NpyArray *npy_load (const char *path, GError **error);
 
-/* vectors.tsv (N rows of D tab-separated numbers) and metadata.tsv (a header
- * "index\tlabel\tname", then one row per vector; label names when known),
- * as the TensorBoard projector reads them. labels may be NULL; names (one
- * per row) may be NULL; class_names may be NULL. */
+/* vectors.tsv (N rows of D tab-separated numbers, each printed with 9
+ * significant digits so it parses back to the same float) and metadata.tsv
+ * (a header "index\tlabel\tname", then one row per vector), as the
+ * TensorBoard projector reads them. labels (one per row) may be NULL; a
+ * label is written as its class name when class_names (NULL-terminated)
+ * has one, else as its number; a negative label leaves the field empty.
+ * names (one per row, e.g. image paths) may be NULL. Tabs and line breaks
+ * in names become spaces. Both files are written atomically. */
 gboolean tsv_save_projector (const char *vectors_path,
                              const char *metadata_path, const float *vectors,
                              int n, int dim, const gint32 *labels,

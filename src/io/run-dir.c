@@ -147,7 +147,8 @@ run_dir_append_metrics (const char *dir, const MetricsRow *row, GError **error)
 {
   g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
   g_autofree char *display = g_filename_display_name (path);
-  int fd = g_open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  /* read too: the last byte tells whether the previous row was finished */
+  int fd = g_open (path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0)
     {
       int saved_errno = errno;
@@ -156,15 +157,24 @@ run_dir_append_metrics (const char *dir, const MetricsRow *row, GError **error)
                    g_strerror (saved_errno));
       return FALSE;
     }
-  gboolean ok = TRUE;
-  if (lseek (fd, 0, SEEK_END) == 0)
-    {
-      g_autoptr (GString) header = g_string_new (metrics_csv_header ());
-      g_string_append_c (header, '\n');
-      ok = append_line (fd, header, display, error);
-    }
   g_autoptr (GString) line = format_row (row);
-  ok = ok && append_line (fd, line, display, error);
+  off_t end = lseek (fd, 0, SEEK_END);
+  if (end == 0)
+    {
+      /* header and first row in one write, so no reader sees a header-only
+       * file it might mistake for a finished empty run */
+      g_string_prepend_c (line, '\n');
+      g_string_prepend (line, metrics_csv_header ());
+    }
+  else if (end > 0)
+    {
+      /* a crash mid-row leaves a line without its newline; end it so this
+       * row starts a line of its own (the loader drops the broken one) */
+      char last = '\n';
+      if (pread (fd, &last, 1, end - 1) == 1 && last != '\n')
+        g_string_prepend_c (line, '\n');
+    }
+  gboolean ok = append_line (fd, line, display, error);
   close (fd);
   return ok;
 }
@@ -204,9 +214,12 @@ run_dir_load_metrics (const char *dir, GError **error)
       if (lines[l][0] == '\0' || !lines[l + 1])
         continue;
       g_auto (GStrv) fields = split_fields (lines[l]);
+      /* a row cut short by a crash, with the next row appended after it */
+      if (g_strv_length (fields) != n_file_columns)
+        continue;
       MetricsRow row;
       metrics_row_init (&row, "step");
-      for (guint i = 0; fields[i] && i < n_file_columns; i++)
+      for (guint i = 0; i < n_file_columns; i++)
         {
           if (map[i] < 0 || fields[i][0] == '\0')
             continue;

@@ -49,13 +49,17 @@ gboolean run_dir_append_metrics (const char *dir, const MetricsRow *row,
                                  GError **error);
 
 /* Rows with iteration > keep_through are dropped (a resumed run rewrites
- * what came after its checkpoint), atomically. */
+ * what came after its checkpoint), atomically. The file is rewritten with
+ * this version's columns: unknown columns are lost. A missing file is
+ * fine. */
 gboolean run_dir_truncate_metrics (const char *dir, gint64 keep_through,
                                    GError **error);
 
 /* Parses metrics.csv into an array of MetricsRow (kind strings interned).
  * Unknown columns are ignored, missing ones are NAN, so files from older
- * or newer versions still read. */
+ * or newer versions still read. A last line without its newline (a writer
+ * still at work) and rows with the wrong number of fields (cut short by a
+ * crash) are skipped. */
 GArray *run_dir_load_metrics (const char *dir, GError **error);
 
 char *run_dir_file (const char *dir, const char *name);

@@ -5,13 +5,10 @@
 
 #include "safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include "atomic-file.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <glib/gstdio.h>
 
 /* A header larger than this is refused before anything is allocated for it:
  * a real header is a few hundred bytes per tensor. */
@@ -897,32 +894,11 @@ json_append_string (GString *out, const char *s)
   g_string_append_c (out, '"');
 }
 
-/* Writes all of buf, retrying short writes and interruptions. */
-static gboolean
-write_all (int fd, const void *buf, gsize len)
-{
-  const guint8 *p = buf;
-  while (len > 0)
-    {
-      gssize n = write (fd, p, MIN (len, (gsize) 1 << 30));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          if (n == 0)
-            errno = EIO;
-          return FALSE;
-        }
-      p += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
-
 /* Writes a tensor's data little-endian; on a big-endian host through a
  * bounce buffer so the caller's data is not touched. */
 static gboolean
-write_tensor_data (int fd, const SafetensorsTensor *t)
+write_tensor_data (AtomicFile *file, const SafetensorsTensor *t,
+                   GError **error)
 {
   gsize elem = dtype_size (t->dtype);
   if (t->numel == 0)
@@ -935,12 +911,12 @@ write_tensor_data (int fd, const SafetensorsTensor *t)
       gsize count = MIN (per, t->numel - i);
       memcpy (bounce, (const guint8 *) t->data + i * elem, count * elem);
       swap_to_from_le (bounce, count, elem);
-      if (!write_all (fd, bounce, count * elem))
+      if (!atomic_file_write (file, bounce, count * elem, error))
         return FALSE;
     }
   return TRUE;
 #else
-  return write_all (fd, t->data, t->numel * elem);
+  return atomic_file_write (file, t->data, t->numel * elem, error);
 #endif
 }
 
@@ -1066,15 +1042,6 @@ check_metadata_to_save (const char *display, GHashTable *metadata,
   return TRUE;
 }
 
-static gboolean
-set_errno_error (GError **error, int saved_errno, const char *display,
-                 const char *doing)
-{
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-               "%s: %s: %s", display, doing, g_strerror (saved_errno));
-  return FALSE;
-}
-
 gboolean
 safetensors_save (const char *path, const SafetensorsTensor *tensors,
                   guint n_tensors, GHashTable *metadata, GError **error)
@@ -1098,51 +1065,17 @@ safetensors_save (const char *path, const SafetensorsTensor *tensors,
       return FALSE;
     }
 
-  /* The temporary file sits next to path, on the same file system, so the
-   * final rename is atomic: readers see the old file or the new one. */
-  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
-  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
-    return set_errno_error (error, errno, display,
-                            "cannot create a temporary file next to it");
-
+  /* streamed, never assembled in memory: a checkpoint holds the memory
+   * bank, which can be as large as the rest together */
+  g_autoptr (AtomicFile) file = atomic_file_open (path, error);
+  if (!file)
+    return FALSE;
   guint64 len_le = GUINT64_TO_LE ((guint64) header->len);
-  gboolean ok = write_all (fd, &len_le, 8)
-                && write_all (fd, header->str, header->len);
-  for (guint i = 0; ok && i < n_tensors; i++)
-    ok = write_tensor_data (fd, &tensors[i]);
-  const char *doing = "cannot write";
-  if (ok && fsync (fd) != 0)
-    {
-      ok = FALSE;
-      doing = "cannot flush to disk";
-    }
-  int saved_errno = errno;
-  if (close (fd) != 0 && ok)
-    {
-      ok = FALSE;
-      saved_errno = errno;
-      doing = "cannot close";
-    }
-  if (ok && g_rename (tmp, path) != 0)
-    {
-      ok = FALSE;
-      saved_errno = errno;
-      doing = "cannot rename the temporary file over it";
-    }
-  if (!ok)
-    {
-      g_unlink (tmp);
-      return set_errno_error (error, saved_errno, display, doing);
-    }
-
-  /* make the rename itself durable; failing here loses nothing written */
-  g_autofree char *dir = g_path_get_dirname (path);
-  int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0)
-    {
-      fsync (dir_fd);
-      close (dir_fd);
-    }
-  return TRUE;
+  if (!atomic_file_write (file, &len_le, 8, error)
+      || !atomic_file_write (file, header->str, header->len, error))
+    return FALSE;
+  for (guint i = 0; i < n_tensors; i++)
+    if (!write_tensor_data (file, &tensors[i], error))
+      return FALSE;
+  return atomic_file_commit (g_steal_pointer (&file), error);
 }
