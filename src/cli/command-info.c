@@ -1,0 +1,563 @@
+/* command-info.c: `instdisc info FILE...`, what a checkpoint, a .npy file
+ * or a run folder holds, read from the files alone (no data set needed), so
+ * a run copied from another machine can be checked before it is used. */
+#define G_LOG_DOMAIN "instdisc"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "checkpoint.h"
+#include "cli-common.h"
+#include "commands.h"
+#include "npy.h"
+#include "run-dir.h"
+#include "safetensors.h"
+
+/* rows of unit length within this are "unit-norm" (the memory bank and the
+ * features are L2-normalised in float32) */
+#define UNIT_NORM_TOLERANCE 1e-3
+
+static char *
+format_bytes (guint64 bytes)
+{
+  return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+static char *
+format_shape (int ndim, const gint64 *shape)
+{
+  GString *s = g_string_new ("(");
+  for (int d = 0; d < ndim; d++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, d ? ", " : "", shape[d]);
+  g_string_append (s, ndim == 1 ? ",)" : ")");
+  return g_string_free (s, FALSE);
+}
+
+static void
+print_indented (const char *indent, const char *text)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (int i = 0; lines[i]; i++)
+    if (lines[i][0] != '\0')
+      g_print ("%s%s\n", indent, lines[i]);
+}
+
+/* ---- float rows: norms ---- */
+
+typedef struct
+{
+  gsize n_rows, n_unit, n_nonfinite;
+  double min, max, mean;
+} NormStats;
+
+/* L2 norm of each of the n rows of dim values, accumulated in double */
+static NormStats
+row_norms (const float *x, gsize n, gsize dim)
+{
+  NormStats s = { .n_rows = n, .min = INFINITY, .max = -INFINITY };
+  double sum = 0.0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double sq = 0.0;
+      for (gsize d = 0; d < dim; d++)
+        {
+          double v = x[i * dim + d];
+          sq += v * v;
+        }
+      double norm = sqrt (sq);
+      if (!isfinite (norm))
+        {
+          s.n_nonfinite++;
+          continue;
+        }
+      s.min = MIN (s.min, norm);
+      s.max = MAX (s.max, norm);
+      sum += norm;
+      if (fabs (norm - 1.0) <= UNIT_NORM_TOLERANCE)
+        s.n_unit++;
+    }
+  gsize n_finite = n - s.n_nonfinite;
+  s.mean = n_finite ? sum / n_finite : NAN;
+  return s;
+}
+
+static void
+print_norms (const char *indent, const NormStats *s)
+{
+  if (s->n_rows == 0)
+    {
+      g_print ("%srows: none\n", indent);
+      return;
+    }
+  if (s->n_unit == s->n_rows)
+    g_print ("%srows: all unit-norm (within %g)", indent, UNIT_NORM_TOLERANCE);
+  else
+    g_print ("%srows: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+             " unit-norm (within %g)", indent, s->n_unit, s->n_rows,
+             UNIT_NORM_TOLERANCE);
+  if (s->n_nonfinite < s->n_rows)
+    g_print ("; norm min %.6g, max %.6g, mean %.6g", s->min, s->max, s->mean);
+  g_print ("\n");
+  if (s->n_nonfinite > 0)
+    g_print ("%s%" G_GSIZE_FORMAT " rows hold NaN or infinity\n", indent,
+             s->n_nonfinite);
+}
+
+/* ---- .npy ---- */
+
+static gboolean
+describe_npy (const char *path, const char *indent, GError **error)
+{
+  g_autoptr (NpyArray) a = npy_load (path, error);
+  if (!a)
+    return FALSE;
+  g_autofree char *display = g_filename_display_name (path);
+  g_autofree char *shape = format_shape (a->ndim, a->shape);
+  gsize numel = a->ndim == 1 ? (gsize) a->shape[0]
+                             : (gsize) a->shape[0] * a->shape[1];
+  g_autofree char *size = format_bytes (numel * 4);
+  g_print ("%s%s: NumPy array, %s, shape %s (%s of data)\n", indent, display,
+           a->dtype == NPY_FLOAT32 ? "float32" : "int32", shape, size);
+  g_autofree char *more = g_strconcat (indent, "  ", NULL);
+  if (a->dtype == NPY_FLOAT32)
+    {
+      /* a 1-D float array is described as N rows of one value */
+      gsize dim = a->ndim == 2 ? (gsize) a->shape[1] : 1;
+      NormStats s = row_norms (a->data, (gsize) a->shape[0], dim);
+      if (a->ndim == 2)
+        print_norms (more, &s);
+    }
+  else if (numel > 0)
+    {
+      /* labels: their range and how many classes they use */
+      const gint32 *v = a->data;
+      gint32 lo = v[0], hi = v[0];
+      for (gsize i = 1; i < numel; i++)
+        {
+          lo = MIN (lo, v[i]);
+          hi = MAX (hi, v[i]);
+        }
+      g_autoptr (GHashTable) distinct = g_hash_table_new (NULL, NULL);
+      for (gsize i = 0; i < numel; i++)
+        g_hash_table_add (distinct, GINT_TO_POINTER (v[i]));
+      g_print ("%svalues %d to %d, %u distinct\n", more, lo, hi,
+               g_hash_table_size (distinct));
+    }
+  return TRUE;
+}
+
+/* ---- checkpoints ---- */
+
+static const SafetensorsTensor *
+lookup (const SafetensorsFile *file, const char *format, ...)
+  G_GNUC_PRINTF (2, 3);
+
+static const SafetensorsTensor *
+lookup (const SafetensorsFile *file, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *name = g_strdup_vprintf (format, args);
+  va_end (args);
+  return safetensors_file_lookup (file, name);
+}
+
+/* The network's names (io/checkpoint.h: the reference's state_dict). */
+static gboolean
+is_model_tensor (const char *name)
+{
+  return g_str_has_prefix (name, "conv1.") || g_str_has_prefix (name, "bn1.")
+         || g_str_has_prefix (name, "layer") || g_str_has_prefix (name, "linear.");
+}
+
+static gboolean
+is_bn_statistic (const char *name)
+{
+  return g_str_has_suffix (name, ".running_mean")
+         || g_str_has_suffix (name, ".running_var")
+         || g_str_has_suffix (name, ".num_batches_tracked");
+}
+
+/* The architecture, from tensor shapes alone: conv1.weight is
+ * (w0, C, 3, 3), layerS.B.conv1.weight (wS, ., 3, 3) for each block B, and
+ * linear.weight (low_dim, features). */
+static void
+describe_model (const SafetensorsFile *file, const char *indent)
+{
+  const SafetensorsTensor *conv1 = lookup (file, "conv1.weight");
+  const SafetensorsTensor *linear = lookup (file, "linear.weight");
+  if (!conv1 || conv1->ndim != 4 || !linear || linear->ndim != 2)
+    {
+      g_print ("%smodel: none recognised (no conv1.weight / linear.weight of "
+               "a ResNet)\n", indent);
+      return;
+    }
+  int widths[4] = { 0 }, blocks[4] = { 0 };
+  for (int s = 0; s < 4; s++)
+    {
+      const SafetensorsTensor *t;
+      while ((t = lookup (file, "layer%d.%d.conv1.weight", s + 1, blocks[s]))
+             && t->ndim == 4)
+        {
+          widths[s] = (int) t->shape[0];
+          blocks[s]++;
+        }
+    }
+  const char *name = "ResNet";
+  gboolean two_each = blocks[0] == 2 && blocks[1] == 2 && blocks[2] == 2
+                      && blocks[3] == 2;
+  if (two_each && widths[0] == 64 && widths[1] == 128 && widths[2] == 256
+      && widths[3] == 512)
+    name = "ResNet-18";
+  else if (two_each && widths[0] == 16 && widths[1] == 32 && widths[2] == 64
+           && widths[3] == 128)
+    name = "small ResNet (ResNet-18 at a quarter width)";
+  int channels = (int) conv1->shape[1];
+  g_print ("%smodel: %s, widths %d/%d/%d/%d, blocks %d/%d/%d/%d, %d input "
+           "channel%s, low_dim %" G_GINT64_FORMAT "\n", indent, name,
+           widths[0], widths[1], widths[2], widths[3], blocks[0], blocks[1],
+           blocks[2], blocks[3], channels, channels == 1 ? "" : "s",
+           linear->shape[0]);
+  /* the pooled map that feeds the linear layer tells the image size apart:
+   * one cell is 32x32 (or 28x28) input, more cells a larger image */
+  if (widths[3] > 0 && linear->shape[1] != widths[3])
+    g_print ("%s  linear layer reads %" G_GINT64_FORMAT " features (%"
+             G_GINT64_FORMAT " pooled cells of %d channels)\n", indent,
+             linear->shape[1], linear->shape[1] / widths[3], widths[3]);
+
+  gsize n_params = 0, n_param_tensors = 0, n_bn = 0;
+  for (guint i = 0; i < safetensors_file_get_n_tensors (file); i++)
+    {
+      const SafetensorsTensor *t = safetensors_file_get_tensor (file, i);
+      if (!is_model_tensor (t->name))
+        continue;
+      if (g_str_has_suffix (t->name, ".running_mean"))
+        n_bn++;
+      if (is_bn_statistic (t->name))
+        continue;
+      n_params += t->numel;
+      n_param_tensors++;
+    }
+  g_autofree char *size = format_bytes ((guint64) n_params * 4);
+  g_print ("%sparameters: %" G_GSIZE_FORMAT " in %" G_GSIZE_FORMAT
+           " tensors (%s), batch-norm statistics for %" G_GSIZE_FORMAT
+           " layers\n", indent, n_params, n_param_tensors, size, n_bn);
+}
+
+static void
+describe_optimizer (const SafetensorsFile *file, const char *indent)
+{
+  guint n_buffers = 0;
+  for (guint i = 0; i < safetensors_file_get_n_tensors (file); i++)
+    if (g_str_has_prefix (safetensors_file_get_tensor (file, i)->name,
+                          CHECKPOINT_MOMENTUM_PREFIX))
+      n_buffers++;
+  const char *has = safetensors_file_get_metadata (file,
+                                                   CHECKPOINT_HAS_MOMENTUM_KEY);
+  if (n_buffers > 0)
+    g_print ("%soptimizer: SGD momentum buffers for %u parameter tensors\n",
+             indent, n_buffers);
+  else if (has)
+    g_print ("%soptimizer: SGD state, no momentum buffer yet (saved before "
+             "the first step)\n", indent);
+  else
+    g_print ("%soptimizer: none saved (weights only)\n", indent);
+}
+
+static int
+compare_keys (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The metadata a reader cares about first, then the rest by name. */
+static void
+describe_metadata (const SafetensorsFile *file, const char *indent)
+{
+  const char *epoch = safetensors_file_get_metadata (file, "epoch");
+  const char *iteration = safetensors_file_get_metadata (file, "iteration");
+  if (epoch || iteration)
+    g_print ("%strained: epoch %s, iteration %s\n", indent,
+             epoch ? epoch : "?", iteration ? iteration : "?");
+  GHashTable *table = safetensors_file_get_metadata_table (file);
+  if (!table)
+    return;
+  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (table, NULL);
+  guint n = g_hash_table_size (table);
+  g_qsort_with_data (keys, n, sizeof *keys, compare_keys, NULL);
+  static const char *const shown[] = {
+    CHECKPOINT_FORMAT_KEY, CHECKPOINT_HAS_MOMENTUM_KEY, "epoch", "iteration",
+    "config", NULL,
+  };
+  for (guint k = 0; k < n; k++)
+    if (!g_strv_contains (shown, keys[k]))
+      g_print ("%smetadata %s = %s\n", indent, (char *) keys[k],
+               (char *) g_hash_table_lookup (table, keys[k]));
+  const char *config = g_hash_table_lookup (table, "config");
+  if (config)
+    {
+      g_print ("%sconfig:\n", indent);
+      g_autofree char *more = g_strconcat (indent, "  ", NULL);
+      print_indented (more, config);
+    }
+}
+
+static gboolean
+describe_checkpoint (const char *path, const char *indent, GError **error)
+{
+  g_autoptr (SafetensorsFile) file = safetensors_file_load (path, error);
+  if (!file)
+    return FALSE;
+  g_autofree char *display = g_filename_display_name (path);
+  const char *format = safetensors_file_get_metadata (file,
+                                                      CHECKPOINT_FORMAT_KEY);
+  GStatBuf st;
+  g_autofree char *size = g_stat (path, &st) == 0 ? format_bytes (st.st_size)
+                                                  : g_strdup ("?");
+  guint n_tensors = safetensors_file_get_n_tensors (file);
+  if (format)
+    g_print ("%s%s: checkpoint, format “%s”, %u tensors, %s\n", indent,
+             display, format, n_tensors, size);
+  else
+    g_print ("%s%s: safetensors without a format key (a plain state_dict?), "
+             "%u tensors, %s\n", indent, display, n_tensors, size);
+
+  g_autofree char *more = g_strconcat (indent, "  ", NULL);
+  describe_metadata (file, more);
+  describe_model (file, more);
+
+  const SafetensorsTensor *bank = lookup (file, "memory.bank");
+  if (bank && bank->ndim == 2 && bank->dtype == DTYPE_F32)
+    {
+      g_print ("%smemory bank: %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
+               " float32\n", more, bank->shape[0], bank->shape[1]);
+      g_autofree char *deeper = g_strconcat (more, "  ", NULL);
+      NormStats s = row_norms (bank->data, (gsize) bank->shape[0],
+                               (gsize) bank->shape[1]);
+      print_norms (deeper, &s);
+    }
+  else
+    g_print ("%smemory bank: none\n", more);
+  describe_optimizer (file, more);
+
+  /* anything else, so nothing in the file goes unmentioned */
+  for (guint i = 0; i < n_tensors; i++)
+    {
+      const SafetensorsTensor *t = safetensors_file_get_tensor (file, i);
+      if (is_model_tensor (t->name) || t == bank
+          || g_str_has_prefix (t->name, CHECKPOINT_OPTIMIZER_PREFIX))
+        continue;
+      g_autofree char *shape = format_shape (t->ndim, t->shape);
+      g_print ("%sother tensor: %s %s %s\n", more, t->name,
+               t->dtype == DTYPE_I64 ? "int64" : "float32", shape);
+    }
+  return TRUE;
+}
+
+/* ---- run folders ---- */
+
+typedef struct
+{
+  const char *name;
+  gsize offset;   /* of a double in MetricsRow */
+} MetricsColumn;
+
+static const MetricsColumn metrics_columns[] = {
+  { "loss", offsetof (MetricsRow, loss) },
+  { "lr", offsetof (MetricsRow, lr) },
+  { "images_per_s", offsetof (MetricsRow, images_per_s) },
+  { "knn_top1", offsetof (MetricsRow, knn_top1) },
+  { "knn_top5", offsetof (MetricsRow, knn_top5) },
+  { "knn_1nn", offsetof (MetricsRow, knn_1nn) },
+  { "knn_top1_recomputed", offsetof (MetricsRow, knn_top1_recomputed) },
+  { "knn_top5_recomputed", offsetof (MetricsRow, knn_top5_recomputed) },
+  { "nce_z", offsetof (MetricsRow, nce_z) },
+  { "nce_z_estimate", offsetof (MetricsRow, nce_z_estimate) },
+  { "p_positive", offsetof (MetricsRow, p_positive) },
+  { "wall_s", offsetof (MetricsRow, wall_s) },
+};
+
+static double
+column_value (const MetricsRow *row, const MetricsColumn *c)
+{
+  return *(const double *) ((const char *) row + c->offset);
+}
+
+/* The last n rows, with only the columns that have a value in them. */
+static void
+print_metrics (const GArray *rows, guint n, const char *indent)
+{
+  guint first = rows->len > n ? rows->len - n : 0;
+  guint n_eval = 0;
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (g_array_index (rows, MetricsRow, i).kind, "eval") == 0)
+      n_eval++;
+  g_print ("%smetrics.csv: %u rows (%u steps, %u evaluations)%s\n", indent,
+           rows->len, rows->len - n_eval, n_eval,
+           rows->len ? ", the last:" : "");
+  if (rows->len == 0)
+    return;
+  gboolean used[G_N_ELEMENTS (metrics_columns)] = { FALSE };
+  for (guint i = first; i < rows->len; i++)
+    for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
+      if (!isnan (column_value (&g_array_index (rows, MetricsRow, i),
+                                &metrics_columns[c])))
+        used[c] = TRUE;
+  g_autoptr (GString) line = g_string_new (NULL);
+  g_string_append_printf (line, "%s  %-5s %9s %5s", indent, "kind",
+                          "iteration", "epoch");
+  for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
+    if (used[c])
+      g_string_append_printf (line, " %*s",
+                              MAX (10, (int) strlen (metrics_columns[c].name)),
+                              metrics_columns[c].name);
+  g_print ("%s\n", line->str);
+  for (guint i = first; i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      g_string_printf (line, "%s  %-5s %9" G_GINT64_FORMAT " %5d", indent,
+                       row->kind, row->iteration, row->epoch);
+      for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
+        if (used[c])
+          {
+            int width = MAX (10, (int) strlen (metrics_columns[c].name));
+            double v = column_value (row, &metrics_columns[c]);
+            if (isnan (v))
+              g_string_append_printf (line, " %*s", width, "");
+            else
+              g_string_append_printf (line, " %*.5g", width, v);
+          }
+      g_print ("%s\n", line->str);
+    }
+}
+
+static gboolean
+describe_run_dir (const char *dir, guint n_rows, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (dir);
+  g_autofree char *config_path = run_dir_file (dir, RUN_CONFIG_FILE);
+  g_autofree char *metrics_path = run_dir_file (dir, RUN_METRICS_FILE);
+  g_autofree char *checkpoint_path = run_dir_file (dir, RUN_CHECKPOINT_FILE);
+  gboolean has_config = g_file_test (config_path, G_FILE_TEST_EXISTS);
+  gboolean has_metrics = g_file_test (metrics_path, G_FILE_TEST_EXISTS);
+  gboolean has_checkpoint = g_file_test (checkpoint_path, G_FILE_TEST_EXISTS);
+  if (!has_config && !has_metrics && !has_checkpoint)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "%s: not a run folder (no %s, %s or %s)", display,
+                   RUN_CONFIG_FILE, RUN_METRICS_FILE, RUN_CHECKPOINT_FILE);
+      return FALSE;
+    }
+  g_print ("%s: run folder\n", display);
+  if (has_config)
+    {
+      g_autoptr (GKeyFile) config = run_dir_load_config (dir, error);
+      if (!config)
+        return FALSE;
+      g_autofree char *text = g_key_file_to_data (config, NULL, NULL);
+      g_print ("  config.ini:\n");
+      print_indented ("    ", text);
+    }
+  else
+    g_print ("  config.ini: none\n");
+  if (has_metrics)
+    {
+      g_autoptr (GArray) rows = run_dir_load_metrics (dir, error);
+      if (!rows)
+        return FALSE;
+      print_metrics (rows, n_rows, "  ");
+    }
+  else
+    g_print ("  metrics.csv: none\n");
+  if (has_checkpoint)
+    {
+      if (!describe_checkpoint (checkpoint_path, "  ", error))
+        return FALSE;
+    }
+  else
+    g_print ("  %s: none\n", RUN_CHECKPOINT_FILE);
+  /* the exports, when there */
+  static const char *const exports[] = { "features.npy", "labels.npy", NULL };
+  for (int i = 0; exports[i]; i++)
+    {
+      g_autofree char *path = run_dir_file (dir, exports[i]);
+      if (g_file_test (path, G_FILE_TEST_EXISTS)
+          && !describe_npy (path, "  ", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- the command ---- */
+
+static gboolean
+starts_with_npy_magic (const char *path)
+{
+  FILE *f = g_fopen (path, "rb");
+  if (!f)
+    return FALSE;
+  char magic[6];
+  gboolean yes = fread (magic, 1, 6, f) == 6
+                 && memcmp (magic, "\x93NUMPY", 6) == 0;
+  fclose (f);
+  return yes;
+}
+
+static gboolean
+describe (const char *path, guint n_rows, GError **error)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    return describe_run_dir (path, n_rows, error);
+  /* by content, so a renamed file is still described; a missing or
+   * unreadable file falls through to the safetensors reader's message */
+  if (g_str_has_suffix (path, ".npy") || starts_with_npy_magic (path))
+    return describe_npy (path, "", error);
+  return describe_checkpoint (path, "", error);
+}
+
+int
+command_info (int argc, char **argv)
+{
+  int n_rows = 5;
+  GOptionEntry entries[] = {
+    { "rows", 'n', 0, G_OPTION_ARG_INT, &n_rows,
+      "Last rows of metrics.csv to show for a run folder (default 5)", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (
+      "FILE... - describe checkpoints, .npy files and run folders");
+  g_option_context_set_summary (
+      context,
+      "A checkpoint (.safetensors): its metadata, the model inferred from the "
+      "tensor shapes, parameter count, memory bank and optimizer state.\n"
+      "A .npy file: dtype and shape; for float32 (N, D) whether the rows are "
+      "unit-norm.\n"
+      "A run folder: its config.ini, the last metrics rows, its checkpoint.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return cli_fail (error);
+  if (argc < 2)
+    return cli_fail_message ("info: no file given (see --help)");
+  if (n_rows < 0)
+    return cli_fail_message ("--rows takes a count, not %d", n_rows);
+
+  int status = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      if (i > 1)
+        g_print ("\n");
+      if (!describe (argv[i], (guint) n_rows, &error))
+        {
+          /* go on with the other files; the status tells one failed */
+          cli_fail (error);
+          g_clear_error (&error);
+          status = 1;
+        }
+    }
+  return status;
+}
