@@ -9,9 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dataset.h"
-
-G_DEFINE_QUARK (instdisc-data-error-quark, instdisc_data_error)
+#include "dataset-private.h"
 
 static const char *FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
 
@@ -20,21 +18,8 @@ static const char *FASHION_MNIST_CLASSES[] = {
   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 };
 
-void
-dataset_free (Dataset *self)
-{
-  if (!self)
-    return;
-  g_free (self->name);
-  g_free (self->pixels);
-  g_free (self->labels);
-  g_strfreev (self->class_names);
-  g_free (self);
-}
-
-/* The whole file, decompressed when it is gzipped. */
-static GBytes *
-read_maybe_gzipped (const char *path, GError **error)
+GBytes *
+data_read_file (const char *path, GError **error)
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) local_error = NULL;
@@ -138,7 +123,7 @@ Dataset *
 dataset_load_idx (const char *images_path, const char *labels_path,
                   GError **error)
 {
-  g_autoptr (GBytes) image_bytes = read_maybe_gzipped (images_path, error);
+  g_autoptr (GBytes) image_bytes = data_read_file (images_path, error);
   if (!image_bytes)
     return NULL;
   guint32 dims[3];
@@ -157,7 +142,7 @@ dataset_load_idx (const char *images_path, const char *labels_path,
 
   if (labels_path)
     {
-      g_autoptr (GBytes) label_bytes = read_maybe_gzipped (labels_path, error);
+      g_autoptr (GBytes) label_bytes = data_read_file (labels_path, error);
       if (!label_bytes)
         return NULL;
       guint32 n_labels;
@@ -185,12 +170,21 @@ dataset_load_idx (const char *images_path, const char *labels_path,
       data->labels[i] = -1;
 
   data->name = g_path_get_basename (images_path);
+  data->kind = DATASET_KIND_IDX;
+  data->source = g_strdup (images_path);
   return g_steal_pointer (&data);
 }
 
 Dataset *
 dataset_load_fashion_mnist (const char *split, GError **error)
 {
+  if (!split || !(g_str_equal (split, "train") || g_str_equal (split, "test")))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   "fashion-mnist: no split “%s” (train or test)",
+                   split ? split : "(null)");
+      return NULL;
+    }
   const char *prefix = g_str_equal (split, "test") ? "t10k" : "train";
   g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte.gz",
                                              FASHION_MNIST_DIR, prefix);
@@ -209,6 +203,7 @@ dataset_load_fashion_mnist (const char *split, GError **error)
     return NULL;
   g_free (data->name);
   data->name = g_strdup_printf ("fashion-mnist/%s", split);
+  data->kind = DATASET_KIND_FASHION_MNIST;
   if (data->n_classes <= (int) G_N_ELEMENTS (FASHION_MNIST_CLASSES))
     {
       data->n_classes = G_N_ELEMENTS (FASHION_MNIST_CLASSES);
@@ -217,27 +212,4 @@ dataset_load_fashion_mnist (const char *split, GError **error)
         data->class_names[c] = g_strdup (FASHION_MNIST_CLASSES[c]);
     }
   return data;
-}
-
-void
-dataset_channel_stats (const Dataset *self, float *mean, float *std)
-{
-  gsize plane = (gsize) self->height * self->width;
-  for (int c = 0; c < self->channels; c++)
-    {
-      double sum = 0.0, sum_sq = 0.0;
-      for (int n = 0; n < self->n; n++)
-        {
-          const guint8 *p = self->pixels + ((gsize) n * self->channels + c) * plane;
-          for (gsize i = 0; i < plane; i++)
-            {
-              sum += p[i];
-              sum_sq += (double) p[i] * p[i];
-            }
-        }
-      double count = (double) self->n * plane;
-      double m = sum / count;
-      mean[c] = (float) (m / 255.0);
-      std[c] = (float) (sqrt (MAX (sum_sq / count - m * m, 0.0)) / 255.0);
-    }
 }

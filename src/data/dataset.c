@@ -1,0 +1,235 @@
+/* dataset.c: what every kind of data set shares, and dataset_open's
+ * detection of the kind from a path. */
+#define G_LOG_DOMAIN "instdisc-data"
+
+#include <math.h>
+#include <string.h>
+
+#include "dataset-private.h"
+
+G_DEFINE_QUARK (instdisc-data-error-quark, instdisc_data_error)
+
+void
+dataset_options_init_default (DatasetOptions *options)
+{
+  *options = (DatasetOptions) {
+    .image_size = 32,
+    .channels = 0,
+    .resize = DATASET_RESIZE_CENTER_CROP,
+    .holdout_every = 10,
+    .verify_images = FALSE,
+    .cifar100_coarse = FALSE,
+  };
+}
+
+void
+dataset_free (Dataset *self)
+{
+  if (!self)
+    return;
+  g_free (self->name);
+  g_free (self->source);
+  g_free (self->pixels);
+  g_free (self->labels);
+  g_strfreev (self->class_names);
+  g_strfreev (self->paths);
+  g_strfreev (self->skipped);
+  g_free (self);
+}
+
+char **
+data_read_class_names (const char *path, int n_classes)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; lines[i]; i++)
+    {
+      g_strstrip (lines[i]);
+      if (lines[i][0] && (int) names->len < n_classes)
+        g_ptr_array_add (names, g_strdup (lines[i]));
+    }
+  if ((int) names->len != n_classes)
+    return NULL;
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+/* MNIST-style folder: FILE-images-idx3-ubyte[.gz] for the split, "train"
+ * or "t10k" prefixed. Returns the images file or NULL. */
+static char *
+find_idx_in_folder (const char *folder, const char *split)
+{
+  const char *prefixes[] = { g_str_equal (split, "test") ? "t10k" : "train",
+                             split };
+  const char *suffixes[] = { "-images-idx3-ubyte", "-images-idx3-ubyte.gz",
+                             "-images.idx3-ubyte" };
+  for (gsize p = 0; p < G_N_ELEMENTS (prefixes); p++)
+    for (gsize s = 0; s < G_N_ELEMENTS (suffixes); s++)
+      {
+        g_autofree char *name = g_strconcat (prefixes[p], suffixes[s], NULL);
+        g_autofree char *path = g_build_filename (folder, name, NULL);
+        if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+          return g_steal_pointer (&path);
+      }
+  return NULL;
+}
+
+/* The labels next to an IDX images file, by the MNIST naming, or NULL. */
+static char *
+idx_labels_for (const char *images_path)
+{
+  const char *pairs[][2] = { { "-images-idx3-ubyte", "-labels-idx1-ubyte" },
+                             { "-images.idx3-ubyte", "-labels.idx1-ubyte" } };
+  for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      const char *at = strstr (images_path, pairs[i][0]);
+      if (!at)
+        continue;
+      /* the labels may be gzipped when the images are not, or not */
+      g_autofree char *head = g_strndup (images_path, at - images_path);
+      g_autofree char *plain = g_strconcat (head, pairs[i][1], NULL);
+      g_autofree char *gz = g_strconcat (plain, ".gz", NULL);
+      if (g_file_test (gz, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&gz);
+      if (g_file_test (plain, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&plain);
+    }
+  return NULL;
+}
+
+static gboolean
+is_cifar_folder (const char *folder)
+{
+  const char *markers[] = { "data_batch_1.bin", "test_batch.bin", "train.bin",
+                            "test.bin", "cifar-10-batches-bin",
+                            "cifar-100-binary" };
+  for (gsize i = 0; i < G_N_ELEMENTS (markers); i++)
+    {
+      g_autofree char *path = g_build_filename (folder, markers[i], NULL);
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+Dataset *
+dataset_open (const char *spec, const char *split,
+              const DatasetOptions *options, GError **error)
+{
+  DatasetOptions defaults;
+  if (!options)
+    {
+      dataset_options_init_default (&defaults);
+      options = &defaults;
+    }
+  if (!split)
+    split = "train";
+
+  if (g_str_equal (spec, "fashion-mnist"))
+    return dataset_load_fashion_mnist (split, error);
+
+  if (!g_file_test (spec, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
+                   "%s: no such file or folder (a data set is “fashion-mnist”, "
+                   "an IDX file, a CIFAR binary folder or file, or a folder "
+                   "of images)", spec);
+      return NULL;
+    }
+
+  if (g_file_test (spec, G_FILE_TEST_IS_DIR))
+    {
+      if (is_cifar_folder (spec))
+        return dataset_load_cifar (spec, split, options, error);
+      g_autofree char *idx = find_idx_in_folder (spec, split);
+      if (idx)
+        {
+          g_autofree char *labels = idx_labels_for (idx);
+          return dataset_load_idx (idx, labels, error);
+        }
+      return dataset_load_folder (spec, split, options, error);
+    }
+
+  if (g_str_has_suffix (spec, ".bin"))
+    return dataset_load_cifar (spec, split, options, error);
+  g_autofree char *labels = idx_labels_for (spec);
+  return dataset_load_idx (spec, labels, error);
+}
+
+gboolean
+dataset_get_image (const Dataset *self, int i, guint8 *out, GError **error)
+{
+  g_return_val_if_fail (i >= 0 && i < self->n, FALSE);
+  gsize image_bytes = (gsize) self->channels * self->height * self->width;
+  if (self->pixels)
+    {
+      memcpy (out, self->pixels + (gsize) i * image_bytes, image_bytes);
+      return TRUE;
+    }
+  g_assert (self->paths && self->height == self->width);
+  return folder_decode_image (self->paths[i], self->channels, self->height,
+                              self->resize, out, NULL, error);
+}
+
+const char *
+dataset_get_path (const Dataset *self, int i)
+{
+  g_return_val_if_fail (i >= 0 && i < self->n, NULL);
+  return self->paths ? self->paths[i] : NULL;
+}
+
+char *
+dataset_get_item_name (const Dataset *self, int i)
+{
+  g_return_val_if_fail (i >= 0 && i < self->n, NULL);
+  if (self->paths)
+    return g_strdup (self->paths[i]);
+  return g_strdup_printf ("%s[%d]", self->name, i);
+}
+
+void
+dataset_channel_stats (const Dataset *self, float *mean, float *std)
+{
+  const gsize plane = (gsize) self->height * self->width;
+  const gsize image_bytes = plane * self->channels;
+  /* on-disk sets: a sample spread evenly, enough for 3 significant digits */
+  const int n_used = self->pixels ? self->n : MIN (self->n, 1000);
+  g_autofree guint8 *image = g_malloc (image_bytes);
+  double sum[4] = { 0 }, sum_sq[4] = { 0 };
+  double count = 0.0;
+
+  for (int k = 0; k < n_used; k++)
+    {
+      int i = (int) ((gint64) k * self->n / n_used);
+      const guint8 *p;
+      if (self->pixels)
+        p = self->pixels + (gsize) i * image_bytes;
+      else if (dataset_get_image (self, i, image, NULL))
+        p = image;
+      else
+        continue;
+      for (int c = 0; c < self->channels && c < 4; c++)
+        for (gsize j = 0; j < plane; j++)
+          {
+            double v = p[c * plane + j];
+            sum[c] += v;
+            sum_sq[c] += v * v;
+          }
+      count += plane;
+    }
+  for (int c = 0; c < self->channels && c < 4; c++)
+    {
+      if (count == 0.0)
+        {
+          mean[c] = 0.5f;
+          std[c] = 0.25f;
+          continue;
+        }
+      double m = sum[c] / count;
+      mean[c] = (float) (m / 255.0);
+      std[c] = (float) (sqrt (MAX (sum_sq[c] / count - m * m, 0.0)) / 255.0);
+    }
+}

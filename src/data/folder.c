@@ -1,0 +1,412 @@
+/* folder.c: a folder of image files, decoded on demand with GdkPixbuf.
+ *
+ * The layout, the split and the resizing are described in dataset.h. Only
+ * the list of files is held in memory; a million-image folder costs its
+ * paths, not its pixels. */
+#define G_LOG_DOMAIN "instdisc-data"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "dataset-private.h"
+
+/* The lower-case file extensions of every format GdkPixbuf can load. */
+static GHashTable *
+image_extensions (void)
+{
+  static gsize once = 0;
+  static GHashTable *extensions;
+  if (g_once_init_enter (&once))
+    {
+      GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                               g_free, NULL);
+      GSList *formats = gdk_pixbuf_get_formats ();
+      for (GSList *l = formats; l; l = l->next)
+        {
+          g_auto (GStrv) exts = gdk_pixbuf_format_get_extensions (l->data);
+          for (int i = 0; exts && exts[i]; i++)
+            g_hash_table_add (set, g_ascii_strdown (exts[i], -1));
+        }
+      g_slist_free (formats);
+      extensions = set;
+      g_once_init_leave (&once, 1);
+    }
+  return extensions;
+}
+
+static gboolean
+has_image_extension (const char *name)
+{
+  const char *dot = strrchr (name, '.');
+  if (!dot || !dot[1])
+    return FALSE;
+  g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
+  return g_hash_table_contains (image_extensions (), ext);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The visible entries of a folder, sorted by byte order so that the order
+ * (and so labels and the hold-out) is the same under every locale. */
+static GPtrArray *
+list_sorted (const char *folder, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open (folder, 0, error);
+  if (!dir)
+    return NULL;
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (dir)))
+    if (name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_strings);
+  return names;
+}
+
+/* Appends the image files under folder, depth first in sorted order. */
+static void
+collect_images (const char *folder, GPtrArray *out)
+{
+  g_autoptr (GPtrArray) names = list_sorted (folder, NULL);
+  if (!names)
+    return;
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (folder, names->pdata[i], NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        collect_images (path, out);
+      else if (has_image_extension (names->pdata[i]))
+        g_ptr_array_add (out, g_steal_pointer (&path));
+    }
+}
+
+/* The sub-folders of folder, sorted; empty when it has none. */
+static GPtrArray *
+list_subfolders (const char *folder)
+{
+  GPtrArray *subs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) names = list_sorted (folder, NULL);
+  for (guint i = 0; names && i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (folder, names->pdata[i], NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (subs, g_strdup (names->pdata[i]));
+    }
+  return subs;
+}
+
+static gboolean
+strv_contains_ptr (GPtrArray *array, const char *s)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (g_str_equal (array->pdata[i], s))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+folder_decode_image (const char *path, int channels, int size,
+                     DatasetResize resize, guint8 *out, gboolean *is_grey,
+                     GError **error)
+{
+  int w = 0, h = 0;
+  if (!gdk_pixbuf_get_file_info (path, &w, &h) || w <= 0 || h <= 0)
+    {
+      GStatBuf st;
+      int saved = 0;
+      if (g_stat (path, &st) != 0)
+        saved = errno;
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   "%s: %s", path,
+                   saved              ? g_strerror (saved)
+                   : st.st_size == 0 ? "empty file"
+                                     : "not an image GdkPixbuf can read "
+                                       "(unknown format or unreadable file)");
+      return FALSE;
+    }
+
+  /* the size to decode at: shorter side = size (centre crop), or exactly
+   * size x size (stretch); decoding straight to it lets JPEG skip work */
+  int tw = size, th = size;
+  if (resize == DATASET_RESIZE_CENTER_CROP)
+    {
+      double scale = (double) size / MIN (w, h);
+      tw = MAX (size, (int) lround (w * scale));
+      th = MAX (size, (int) lround (h * scale));
+    }
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GdkPixbuf) pixbuf
+      = gdk_pixbuf_new_from_file_at_scale (path, tw, th, FALSE, &local_error);
+  if (!pixbuf)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   "%s: cannot be decoded: %s", path, local_error->message);
+      return FALSE;
+    }
+  const int pw = gdk_pixbuf_get_width (pixbuf);
+  const int ph = gdk_pixbuf_get_height (pixbuf);
+  const int n_ch = gdk_pixbuf_get_n_channels (pixbuf);
+  if (pw < size || ph < size || n_ch < 3
+      || gdk_pixbuf_get_bits_per_sample (pixbuf) != 8)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   "%s: decoded to an unexpected %dx%d image of %d channels",
+                   path, pw, ph, n_ch);
+      return FALSE;
+    }
+  /* centre crop offsets as torchvision's CenterCrop: round ((H - h) / 2) */
+  const int x0 = (int) nearbyint ((pw - size) / 2.0);
+  const int y0 = (int) nearbyint ((ph - size) / 2.0);
+  const int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  const guint8 *src = gdk_pixbuf_read_pixels (pixbuf);
+  const gsize plane = (gsize) size * size;
+
+  gboolean grey = TRUE;
+  for (int y = 0; y < size; y++)
+    {
+      const guint8 *row = src + (gsize) (y0 + y) * stride + (gsize) x0 * n_ch;
+      for (int x = 0; x < size; x++)
+        {
+          const guint8 *p = row + x * n_ch;
+          grey = grey && p[0] == p[1] && p[1] == p[2];
+          if (!out)
+            continue;
+          if (channels == 1)
+            /* PIL's convert ("L"): ITU-R 601-2 luma in 16-bit fixed point */
+            out[y * size + x] = (guint8) ((p[0] * 19595 + p[1] * 38470
+                                           + p[2] * 7471 + 0x8000) >> 16);
+          else
+            for (int c = 0; c < 3; c++)
+              out[c * plane + y * size + x] = p[c];
+        }
+    }
+  if (is_grey)
+    *is_grey = grey;
+  return TRUE;
+}
+
+typedef struct
+{
+  char *path;
+  int label;
+} Candidate;
+
+static void
+candidate_clear (gpointer p)
+{
+  g_free (((Candidate *) p)->path);
+}
+
+/* Collects the images of one split root: class sub-folders in `classes`
+ * (NULL for a flat folder). With a hold-out, the k-th file of a class is a
+ * test image when (k + 1) is a multiple of holdout_every. */
+static void
+collect_split (const char *root, GPtrArray *classes, int holdout_every,
+               int want /* 0 train, 1 test, -1 all */, GArray *out)
+{
+  int n_groups = classes ? (int) classes->len : 1;
+  for (int c = 0; c < n_groups; c++)
+    {
+      g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+      if (classes)
+        {
+          g_autofree char *sub = g_build_filename (root, classes->pdata[c],
+                                                   NULL);
+          collect_images (sub, files);
+        }
+      else
+        {
+          /* a flat folder: its own files only */
+          g_autoptr (GPtrArray) names = list_sorted (root, NULL);
+          for (guint i = 0; names && i < names->len; i++)
+            {
+              g_autofree char *path = g_build_filename (root, names->pdata[i],
+                                                        NULL);
+              if (has_image_extension (names->pdata[i])
+                  && !g_file_test (path, G_FILE_TEST_IS_DIR))
+                g_ptr_array_add (files, g_steal_pointer (&path));
+            }
+        }
+      for (guint k = 0; k < files->len; k++)
+        {
+          int is_test = holdout_every > 0
+                        && (int) (k % holdout_every) == holdout_every - 1;
+          if (want >= 0 && is_test != want)
+            continue;
+          Candidate cand = { g_strdup (files->pdata[k]), classes ? c : -1 };
+          g_array_append_val (out, cand);
+        }
+    }
+}
+
+Dataset *
+dataset_load_folder (const char *path, const char *split,
+                     const DatasetOptions *options, GError **error)
+{
+  DatasetOptions defaults;
+  if (!options)
+    {
+      dataset_options_init_default (&defaults);
+      options = &defaults;
+    }
+  if (!split)
+    split = "train";
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
+                   "%s: not a folder", path);
+      return NULL;
+    }
+  if (options->image_size < 1 || options->image_size > 4096
+      || !(options->channels == 0 || options->channels == 1
+           || options->channels == 3))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   "%s: image size %d (1..4096) or channels %d (0, 1 or 3) "
+                   "out of range", path, options->image_size,
+                   options->channels);
+      return NULL;
+    }
+  int want;
+  if (g_str_equal (split, "train"))
+    want = 0;
+  else if (g_str_equal (split, "test"))
+    want = 1;
+  else if (g_str_equal (split, "all"))
+    want = -1;
+  else
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   "%s: no split “%s” (train, test or all)", path, split);
+      return NULL;
+    }
+
+  /* train/ + test/ (or val/) sub-folders, or one folder and a hold-out */
+  g_autofree char *train_dir = g_build_filename (path, "train", NULL);
+  g_autofree char *test_dir = g_build_filename (path, "test", NULL);
+  if (!g_file_test (test_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_free (test_dir);
+      test_dir = g_build_filename (path, "val", NULL);
+    }
+  gboolean has_split_dirs = g_file_test (train_dir, G_FILE_TEST_IS_DIR)
+                            && g_file_test (test_dir, G_FILE_TEST_IS_DIR);
+
+  g_autoptr (GPtrArray) classes = NULL;
+  g_autoptr (GArray) cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
+  g_array_set_clear_func (cands, candidate_clear);
+  if (has_split_dirs)
+    {
+      classes = list_subfolders (train_dir);
+      g_autoptr (GPtrArray) test_classes = list_subfolders (test_dir);
+      for (guint i = 0; i < test_classes->len; i++)
+        if (!strv_contains_ptr (classes, test_classes->pdata[i]))
+          g_ptr_array_add (classes, g_strdup (test_classes->pdata[i]));
+      g_ptr_array_sort (classes, compare_strings);
+      GPtrArray *groups = classes->len ? classes : NULL;
+      if (want != 1)
+        collect_split (train_dir, groups, 0, -1, cands);
+      if (want != 0)
+        collect_split (test_dir, groups, 0, -1, cands);
+    }
+  else
+    {
+      classes = list_subfolders (path);
+      collect_split (path, classes->len ? classes : NULL,
+                     options->holdout_every, want, cands);
+    }
+  const gboolean labelled = classes->len > 0;
+
+  /* the header check, and full decodes when asked or needed for the
+   * grey-or-colour decision */
+  const int size = options->image_size;
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
+  gboolean all_grey = TRUE;
+  for (guint i = 0; i < cands->len; i++)
+    {
+      Candidate *cand = &g_array_index (cands, Candidate, i);
+      g_autoptr (GError) why = NULL;
+      gboolean ok;
+      if (options->verify_images || (options->channels == 0 && all_grey))
+        {
+          gboolean grey = FALSE;
+          ok = folder_decode_image (cand->path, 3, size, options->resize, NULL,
+                                    &grey, &why);
+          all_grey = all_grey && (!ok || grey);
+        }
+      else
+        {
+          int w, h;
+          GStatBuf st;
+          ok = gdk_pixbuf_get_file_info (cand->path, &w, &h) != NULL
+               && w > 0 && h > 0;
+          if (!ok)
+            g_set_error (&why, INSTDISC_DATA_ERROR,
+                         INSTDISC_DATA_ERROR_UNREADABLE, "%s: %s", cand->path,
+                         g_stat (cand->path, &st) == 0 && st.st_size == 0
+                             ? "empty file"
+                             : "not an image GdkPixbuf can read");
+        }
+      if (!ok)
+        {
+          g_ptr_array_add (skipped, g_strdup (why->message));
+          continue;
+        }
+      g_ptr_array_add (paths, g_steal_pointer (&cand->path));
+      gint32 label = cand->label;
+      g_array_append_val (labels, label);
+    }
+
+  if (paths->len == 0)
+    {
+      if (skipped->len)
+        g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY,
+                     "%s: no readable images in the %s split; %u files "
+                     "skipped, the first: %s", path, split, skipped->len,
+                     (char *) skipped->pdata[0]);
+      else
+        g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY,
+                     "%s: no images in the %s split (files with an image "
+                     "extension, directly in the folder or in class "
+                     "sub-folders)", path, split);
+      return NULL;
+    }
+  g_autoptr (Dataset) data = g_new0 (Dataset, 1);
+  g_autofree char *base = g_path_get_basename (path);
+  data->name = g_strdup_printf ("%s/%s", base, split);
+  data->kind = DATASET_KIND_FOLDER;
+  data->source = g_strdup (path);
+  data->n = paths->len;
+  data->channels = options->channels ? options->channels
+                   : all_grey        ? 1
+                                     : 3;
+  data->height = data->width = size;
+  data->resize = options->resize;
+  data->labels = (gint32 *) g_array_free (g_steal_pointer (&labels), FALSE);
+  g_ptr_array_add (paths, NULL);
+  data->paths = (char **) g_ptr_array_free (g_steal_pointer (&paths), FALSE);
+  data->n_skipped = skipped->len;
+  if (skipped->len)
+    {
+      g_ptr_array_add (skipped, NULL);
+      data->skipped = (char **) g_ptr_array_free (g_steal_pointer (&skipped),
+                                                  FALSE);
+    }
+  if (labelled)
+    {
+      data->n_classes = classes->len;
+      g_ptr_array_add (classes, NULL);
+      data->class_names = (char **) g_ptr_array_free (g_steal_pointer (&classes),
+                                                      FALSE);
+    }
+  return g_steal_pointer (&data);
+}

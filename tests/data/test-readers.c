@@ -1,0 +1,551 @@
+/* test-readers.c: IDX, CIFAR and image-folder readers, good and bad input.
+ * Every input is written here, in a temporary folder. */
+#include "data-fixtures.h"
+#include "dataset.h"
+
+/* ---- IDX ---------------------------------------------------------------- */
+
+static GByteArray *
+idx_bytes (int ndim, const guint32 *dims, const guint8 *data, gsize n)
+{
+  GByteArray *b = g_byte_array_new ();
+  guint8 head[4] = { 0, 0, 0x08, (guint8) ndim };
+  g_byte_array_append (b, head, 4);
+  for (int d = 0; d < ndim; d++)
+    {
+      guint8 be[4] = { dims[d] >> 24, dims[d] >> 16, dims[d] >> 8, dims[d] };
+      g_byte_array_append (b, be, 4);
+    }
+  g_byte_array_append (b, data, n);
+  return b;
+}
+
+static void
+test_idx_valid (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  guint8 pixels[3 * 4 * 5], labels[3] = { 2, 0, 1 };
+  for (gsize i = 0; i < sizeof pixels; i++)
+    pixels[i] = (guint8) (i * 7);
+  guint32 idims[3] = { 3, 4, 5 }, ldims[1] = { 3 };
+  g_autoptr (GByteArray) ib = idx_bytes (3, idims, pixels, sizeof pixels);
+  g_autoptr (GByteArray) lb = idx_bytes (1, ldims, labels, sizeof labels);
+  g_autofree char *ip = fixture_write_gz (dir, "train-images-idx3-ubyte.gz",
+                                          ib->data, ib->len);
+  g_autofree char *lp = fixture_write (dir, "train-labels-idx1-ubyte",
+                                       lb->data, lb->len);
+  g_autoptr (GError) error = NULL;
+  /* dataset_open finds the labels next to the images */
+  g_autoptr (Dataset) d = dataset_open (ip, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->n, ==, 3);
+  g_assert_cmpint (d->channels, ==, 1);
+  g_assert_cmpint (d->height, ==, 4);
+  g_assert_cmpint (d->width, ==, 5);
+  g_assert_cmpint (d->n_classes, ==, 3);
+  g_assert_cmpint (d->labels[0], ==, 2);
+  g_assert_cmpmem (d->pixels, sizeof pixels, pixels, sizeof pixels);
+  guint8 one[20];
+  g_assert_true (dataset_get_image (d, 2, one, &error));
+  g_assert_cmpmem (one, 20, pixels + 40, 20);
+  g_assert_null (dataset_get_path (d, 1));
+  g_autofree char *name = dataset_get_item_name (d, 1);
+  g_assert_true (g_str_has_suffix (name, "[1]"));
+
+  /* the folder form picks the split's file */
+  g_autoptr (Dataset) f = dataset_open (dir, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (f->n, ==, 3);
+  fixture_rmtree (dir);
+}
+
+static void
+test_idx_truncated (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  guint8 pixels[2 * 4 * 4] = { 0 };
+  guint32 dims[3] = { 3, 4, 4 };  /* promises 3 images, holds 2 */
+  g_autoptr (GByteArray) b = idx_bytes (3, dims, pixels, sizeof pixels);
+  g_autofree char *p = fixture_write (dir, "short-idx3", b->data, b->len);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) d = dataset_load_idx (p, NULL, &error);
+  g_assert_null (d);
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED);
+  assert_error_names (error, "short-idx3");
+
+  /* trailing bytes, a bad magic, a header cut short, an empty file */
+  guint8 extra[3 * 16 + 1] = { 0 };
+  g_autoptr (GByteArray) t = idx_bytes (3, dims, extra, sizeof extra);
+  g_autofree char *tp = fixture_write (dir, "long-idx3", t->data, t->len);
+  g_clear_error (&error);
+  g_assert_null (dataset_load_idx (tp, NULL, &error));
+  assert_error_names (error, "long-idx3");
+
+  guint8 magic[16] = { 0, 0, 0x09, 3 };
+  g_autofree char *mp = fixture_write (dir, "magic-idx3", magic, sizeof magic);
+  g_clear_error (&error);
+  g_assert_null (dataset_load_idx (mp, NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT);
+  assert_error_names (error, "magic-idx3");
+
+  g_autofree char *hp = fixture_write (dir, "head-idx3", b->data, 7);
+  g_clear_error (&error);
+  g_assert_null (dataset_load_idx (hp, NULL, &error));
+  assert_error_names (error, "head-idx3");
+
+  g_autofree char *ep = fixture_write (dir, "empty-idx3", "", 0);
+  g_clear_error (&error);
+  g_assert_null (dataset_load_idx (ep, NULL, &error));
+  assert_error_names (error, "empty-idx3");
+
+  /* a corrupt gzip stream */
+  g_autofree char *gp = fixture_write (dir, "bad-idx3.gz", "\x1f\x8bnot gzip",
+                                       10);
+  g_clear_error (&error);
+  g_assert_null (dataset_load_idx (gp, NULL, &error));
+  assert_error_names (error, "bad-idx3.gz");
+
+  g_clear_error (&error);
+  g_assert_null (dataset_open ("/nonexistent/instdisc", "train", NULL, &error));
+  assert_error_names (error, "/nonexistent/instdisc");
+  fixture_rmtree (dir);
+}
+
+static void
+test_idx_label_mismatch (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  guint8 pixels[3 * 4] = { 0 }, labels[2] = { 0, 1 };
+  guint32 idims[3] = { 3, 2, 2 }, ldims[1] = { 2 };
+  g_autoptr (GByteArray) ib = idx_bytes (3, idims, pixels, sizeof pixels);
+  g_autoptr (GByteArray) lb = idx_bytes (1, ldims, labels, sizeof labels);
+  g_autofree char *ip = fixture_write (dir, "x-images-idx3-ubyte", ib->data,
+                                       ib->len);
+  g_autofree char *lp = fixture_write (dir, "x-labels-idx1-ubyte", lb->data,
+                                       lb->len);
+  g_autoptr (GError) error = NULL;
+  g_assert_null (dataset_load_idx (ip, lp, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_MISMATCH);
+  assert_error_names (error, "x-labels-idx1-ubyte");
+  fixture_rmtree (dir);
+}
+
+static void
+test_fashion_mnist (void)
+{
+  if (!g_file_test ("/usr/share/datasets/fashion-mnist", G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("dataset-fashion-mnist is not installed");
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) d = dataset_open ("fashion-mnist", "test", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->n, ==, 10000);
+  g_assert_cmpint (d->kind, ==, DATASET_KIND_FASHION_MNIST);
+  g_assert_cmpstr (d->name, ==, "fashion-mnist/test");
+  g_assert_cmpint (d->n_classes, ==, 10);
+  g_autofree char *name = dataset_get_item_name (d, 123);
+  g_assert_cmpstr (name, ==, "fashion-mnist/test[123]");
+  g_assert_null (dataset_open ("fashion-mnist", "validation", NULL, &error));
+  assert_error_names (error, "validation");
+}
+
+/* ---- CIFAR -------------------------------------------------------------- */
+
+/* n records of CIFAR-10 (label_bytes 1) or CIFAR-100 (2); pixel j of record
+ * r is (r * 31 + j) mod 251, labels r mod 10 (fine r mod 100, coarse r mod
+ * 20), starting at record first. */
+static GByteArray *
+cifar_bytes (int n, int label_bytes, int first)
+{
+  GByteArray *b = g_byte_array_new ();
+  for (int r = first; r < first + n; r++)
+    {
+      guint8 rec[3074];
+      if (label_bytes == 1)
+        rec[0] = r % 10;
+      else
+        {
+          rec[0] = r % 20;
+          rec[1] = r % 100;
+        }
+      for (int j = 0; j < 3072; j++)
+        rec[label_bytes + j] = (guint8) ((r * 31 + j) % 251);
+      g_byte_array_append (b, rec, label_bytes + 3072);
+    }
+  return b;
+}
+
+static void
+write_cifar10 (const char *dir)
+{
+  for (int k = 1; k <= 5; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("data_batch_%d.bin", k);
+      g_autoptr (GByteArray) b = cifar_bytes (3, 1, (k - 1) * 3);
+      g_free (fixture_write (dir, name, b->data, b->len));
+    }
+  g_autoptr (GByteArray) t = cifar_bytes (2, 1, 100);
+  g_free (fixture_write (dir, "test_batch.bin", t->data, t->len));
+  const char *names = "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\n"
+                      "horse\nship\nTRUCK\n\n";
+  g_free (fixture_write (dir, "batches.meta.txt", names, strlen (names)));
+}
+
+static void
+test_cifar10_folder (void)
+{
+  g_autofree char *root = fixture_tmpdir ();
+  g_autofree char *dir = g_build_filename (root, "cifar-10-batches-bin", NULL);
+  write_cifar10 (dir);
+  g_autoptr (GError) error = NULL;
+  /* the parent of the unpacked folder works too */
+  g_autoptr (Dataset) d = dataset_open (root, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->kind, ==, DATASET_KIND_CIFAR10);
+  g_assert_cmpint (d->n, ==, 15);
+  g_assert_cmpint (d->channels, ==, 3);
+  g_assert_cmpint (d->n_classes, ==, 10);
+  g_assert_cmpstr (d->class_names[9], ==, "TRUCK");
+  for (int r = 0; r < 15; r++)
+    {
+      g_assert_cmpint (d->labels[r], ==, r % 10);
+      guint8 img[3072];
+      g_assert_true (dataset_get_image (d, r, img, &error));
+      for (int j = 0; j < 3072; j += 97)
+        g_assert_cmpint (img[j], ==, (r * 31 + j) % 251);
+    }
+  g_autoptr (Dataset) t = dataset_open (dir, "test", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (t->n, ==, 2);
+  g_assert_cmpint (t->labels[1], ==, 101 % 10);
+  g_assert_cmpstr (t->name, ==, "cifar-10/test");
+
+  /* one file alone */
+  g_autofree char *file = g_build_filename (dir, "data_batch_2.bin", NULL);
+  g_autoptr (Dataset) one = dataset_open (file, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (one->n, ==, 3);
+  g_assert_cmpint (one->labels[0], ==, 3);
+  fixture_rmtree (root);
+}
+
+static void
+test_cifar100 (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  g_autoptr (GByteArray) b = cifar_bytes (25, 2, 0);
+  g_autofree char *train = fixture_write (dir, "train.bin", b->data, b->len);
+  g_autoptr (GByteArray) t = cifar_bytes (4, 2, 50);
+  g_free (fixture_write (dir, "test.bin", t->data, t->len));
+  g_autoptr (GString) names = g_string_new (NULL);
+  for (int c = 0; c < 100; c++)
+    g_string_append_printf (names, "fine%d\n", c);
+  g_free (fixture_write (dir, "fine_label_names.txt", names->str, names->len));
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) d = dataset_open (dir, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->kind, ==, DATASET_KIND_CIFAR100);
+  g_assert_cmpint (d->n, ==, 25);
+  g_assert_cmpint (d->n_classes, ==, 100);
+  g_assert_cmpint (d->labels[24], ==, 24);
+  g_assert_cmpstr (d->class_names[42], ==, "fine42");
+  g_assert_cmpint (d->pixels[3072 * 2 + 5], ==, (2 * 31 + 5) % 251);
+
+  DatasetOptions options;
+  dataset_options_init_default (&options);
+  options.cifar100_coarse = TRUE;
+  g_autoptr (Dataset) c = dataset_load_cifar (train, NULL, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->n_classes, ==, 20);
+  g_assert_cmpint (c->labels[24], ==, 4);
+  g_assert_null (c->class_names);  /* no coarse_label_names.txt */
+
+  g_autoptr (Dataset) test = dataset_open (dir, "test", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test->n, ==, 4);
+  fixture_rmtree (dir);
+}
+
+static void
+test_cifar_truncated (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  write_cifar10 (dir);
+  g_autoptr (GByteArray) b = cifar_bytes (3, 1, 0);
+  g_free (fixture_write (dir, "data_batch_3.bin", b->data, b->len - 100));
+  g_autoptr (GError) error = NULL;
+  g_assert_null (dataset_open (dir, "train", NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED);
+  assert_error_names (error, "data_batch_3.bin");
+
+  /* a label out of range */
+  b->data[3073] = 17;
+  g_free (fixture_write (dir, "data_batch_3.bin", b->data, b->len));
+  g_clear_error (&error);
+  g_assert_null (dataset_open (dir, "train", NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT);
+  assert_error_names (error, "data_batch_3.bin");
+
+  /* an empty batch, a missing batch, an unknown split */
+  g_free (fixture_write (dir, "data_batch_3.bin", "", 0));
+  g_clear_error (&error);
+  g_assert_null (dataset_open (dir, "train", NULL, &error));
+  assert_error_names (error, "data_batch_3.bin");
+
+  g_autofree char *four = g_build_filename (dir, "data_batch_4.bin", NULL);
+  g_unlink (four);
+  g_clear_error (&error);
+  g_assert_null (dataset_load_cifar (dir, "train", NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND);
+  assert_error_names (error, "data_batch_4.bin");
+
+  g_clear_error (&error);
+  g_assert_null (dataset_load_cifar (dir, "val", NULL, &error));
+  assert_error_names (error, "val");
+  fixture_rmtree (dir);
+}
+
+/* ---- image folders ------------------------------------------------------ */
+
+static void
+test_folder_classes (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  /* class "cat": 12 PNGs in red; class "dog": 11 JPEGs in blue, some in a
+   * nested folder; a README that is not an image */
+  for (int i = 0; i < 12; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("cat/c%02d.png", i);
+      g_free (fixture_save_solid (dir, name, 40 + i, 30, 200, 10, 20, "png"));
+    }
+  for (int i = 0; i < 11; i++)
+    {
+      g_autofree char *name = g_strdup_printf (i < 5 ? "dog/d%02d.jpg"
+                                                     : "dog/more/d%02d.jpeg", i);
+      g_free (fixture_save_solid (dir, name, 24, 50, 20, 40, 220, "jpeg"));
+    }
+  g_free (fixture_write (dir, "dog/README.txt", "hi", 2));
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) train = dataset_open (dir, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (train->kind, ==, DATASET_KIND_FOLDER);
+  g_assert_null (train->pixels);
+  /* hold-out: the 10th file of each class is a test image */
+  g_assert_cmpint (train->n, ==, 11 + 10);
+  g_assert_cmpint (train->n_skipped, ==, 0);
+  g_assert_cmpint (train->channels, ==, 3);
+  g_assert_cmpint (train->height, ==, 32);
+  g_assert_cmpint (train->n_classes, ==, 2);
+  g_assert_cmpstr (train->class_names[0], ==, "cat");
+  g_assert_cmpstr (train->class_names[1], ==, "dog");
+  g_assert_cmpint (train->labels[0], ==, 0);
+  g_assert_cmpint (train->labels[20], ==, 1);
+  g_assert_true (g_str_has_suffix (dataset_get_path (train, 0), "cat/c00.png"));
+  g_autofree char *item = dataset_get_item_name (train, 0);
+  g_assert_cmpstr (item, ==, dataset_get_path (train, 0));
+
+  g_autoptr (Dataset) test = dataset_open (dir, "test", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (test->n, ==, 2);
+  g_assert_true (g_str_has_suffix (test->paths[0], "cat/c09.png"));
+  g_assert_true (g_str_has_suffix (test->paths[1], "dog/more/d09.jpeg"));
+  g_assert_cmpint (test->labels[1], ==, 1);
+
+  /* a solid PNG decodes to exactly its colour; a JPEG to about it */
+  guint8 img[3 * 32 * 32];
+  g_assert_true (dataset_get_image (train, 3, img, &error));
+  for (int j = 0; j < 32 * 32; j++)
+    {
+      g_assert_cmpint (img[j], ==, 200);
+      g_assert_cmpint (img[1024 + j], ==, 10);
+      g_assert_cmpint (img[2048 + j], ==, 20);
+    }
+  g_assert_true (dataset_get_image (train, 15, img, &error));
+  g_assert_cmpint (abs (img[500] - 20), <=, 4);
+  g_assert_cmpint (abs (img[2048 + 500] - 220), <=, 4);
+
+  float mean[3], std[3];
+  dataset_channel_stats (train, mean, std);
+  g_assert_cmpfloat_with_epsilon (mean[0], (11 * 200 + 10 * 20) / 21.0 / 255,
+                                  0.01);
+
+  g_autoptr (Dataset) all = dataset_open (dir, "all", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (all->n, ==, 23);
+  fixture_rmtree (dir);
+}
+
+/* A left half in one grey and a right half in another. */
+static void
+halves (int x, int y, guint8 rgb[3], gpointer user)
+{
+  int w = GPOINTER_TO_INT (user);
+  memset (rgb, x < w / 2 ? 30 : 220, 3);
+}
+
+static void
+test_folder_grey_and_crop (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  /* a 64 x 16 grey image: centre-cropped to 16 x 16 it is the middle, where
+   * the halves meet; stretched it is both halves */
+  g_autoptr (GdkPixbuf) pixbuf = fixture_pixbuf (64, 16, halves,
+                                                 GINT_TO_POINTER (64));
+  g_autofree char *path = g_build_filename (dir, "a.png", NULL);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", NULL, NULL));
+  g_free (fixture_save_solid (dir, "b.png", 8, 8, 77, 77, 77, "png"));
+
+  DatasetOptions options;
+  dataset_options_init_default (&options);
+  options.image_size = 16;
+  options.holdout_every = 0;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) d = dataset_open (dir, "train", &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->n, ==, 2);
+  g_assert_cmpint (d->channels, ==, 1);  /* every image is grey */
+  g_assert_cmpint (d->n_classes, ==, 0);
+  g_assert_cmpint (d->labels[0], ==, -1);
+  guint8 img[16 * 16];
+  g_assert_true (dataset_get_image (d, 0, img, &error));
+  g_assert_cmpint (img[5 * 16 + 0], ==, 30);
+  g_assert_cmpint (img[5 * 16 + 15], ==, 220);
+  g_assert_true (dataset_get_image (d, 1, img, &error));
+  g_assert_cmpint (img[0], ==, 77);
+  g_assert_cmpint (img[255], ==, 77);
+
+  options.resize = DATASET_RESIZE_STRETCH;
+  options.channels = 3;
+  g_autoptr (Dataset) s = dataset_open (dir, "train", &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s->channels, ==, 3);
+  guint8 rgb[3 * 16 * 16];
+  g_assert_true (dataset_get_image (s, 0, rgb, &error));
+  g_assert_cmpint (rgb[5 * 16 + 0], ==, 30);
+  g_assert_cmpint (rgb[5 * 16 + 15], ==, 220);
+  fixture_rmtree (dir);
+}
+
+static void
+test_folder_bad_files (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  g_free (fixture_save_solid (dir, "a/good1.png", 10, 10, 1, 2, 3, "png"));
+  g_free (fixture_save_solid (dir, "a/good2.jpg", 10, 10, 1, 2, 3, "jpeg"));
+  g_free (fixture_write (dir, "a/zero.png", "", 0));
+  g_free (fixture_write (dir, "b/x.png", "this is text, not a PNG\n", 24));
+  g_free (fixture_save_solid (dir, "b/good3.png", 10, 10, 9, 9, 90, "png"));
+
+  DatasetOptions options;
+  dataset_options_init_default (&options);
+  options.holdout_every = 0;
+  options.channels = 3;  /* no decode for the grey check: headers only */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) d = dataset_open (dir, "train", &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (d->n, ==, 3);
+  g_assert_cmpint (d->n_skipped, ==, 2);
+  g_assert_cmpint (g_strv_length (d->skipped), ==, 2);
+  g_assert_nonnull (strstr (d->skipped[0], "zero.png"));
+  g_assert_nonnull (strstr (d->skipped[0], "empty"));
+  g_assert_nonnull (strstr (d->skipped[1], "x.png"));
+  g_assert_cmpint (d->labels[2], ==, 1);
+
+  /* the same with every image decoded at load */
+  options.verify_images = TRUE;
+  g_autoptr (Dataset) v = dataset_open (dir, "train", &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (v->n_skipped, ==, 2);
+
+  /* an image that breaks after loading: an error naming it, no crash */
+  guint8 img[3 * 32 * 32];
+  g_autofree char *good3 = g_build_filename (dir, "b/good3.png", NULL);
+  g_autofree char *content = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (good3, &content, &len, NULL));
+  g_free (fixture_write (dir, "b/good3.png", content, 40));
+  g_assert_false (dataset_get_image (d, 2, img, &error));
+  assert_error_names (error, "good3.png");
+  g_clear_error (&error);
+  g_unlink (good3);
+  g_assert_false (dataset_get_image (d, 2, img, &error));
+  assert_error_names (error, "good3.png");
+  fixture_rmtree (dir);
+}
+
+static void
+test_folder_empty (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  g_autoptr (GError) error = NULL;
+  g_assert_null (dataset_open (dir, "train", NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY);
+  assert_error_names (error, dir);
+
+  /* only unreadable files: empty too, and the reason shows */
+  g_free (fixture_write (dir, "cls/x.png", "text", 4));
+  g_clear_error (&error);
+  g_assert_null (dataset_open (dir, "train", NULL, &error));
+  assert_error_names (error, "x.png");
+
+  /* a test split that a hold-out leaves empty */
+  g_free (fixture_save_solid (dir, "cls/y.png", 10, 10, 1, 2, 3, "png"));
+  g_clear_error (&error);
+  g_assert_null (dataset_open (dir, "test", NULL, &error));
+  assert_error_names (error, dir);
+
+  g_clear_error (&error);
+  g_assert_null (dataset_open (dir, "everything", NULL, &error));
+  assert_error_names (error, "everything");
+  fixture_rmtree (dir);
+}
+
+static void
+test_folder_split_dirs (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  g_free (fixture_save_solid (dir, "train/b/1.png", 8, 8, 1, 2, 3, "png"));
+  g_free (fixture_save_solid (dir, "train/c/1.png", 8, 8, 1, 2, 3, "png"));
+  g_free (fixture_save_solid (dir, "train/c/2.png", 8, 8, 1, 2, 3, "png"));
+  /* a class only the test split has still gets the same numbering */
+  g_free (fixture_save_solid (dir, "val/a/1.png", 8, 8, 1, 2, 3, "png"));
+  g_free (fixture_save_solid (dir, "val/c/9.png", 8, 8, 1, 2, 3, "png"));
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) train = dataset_open (dir, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (Dataset) test = dataset_open (dir, "test", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (train->n, ==, 3);
+  g_assert_cmpint (test->n, ==, 2);
+  g_assert_cmpint (train->n_classes, ==, 3);
+  g_assert_cmpstr (test->class_names[0], ==, "a");
+  g_assert_cmpint (train->labels[0], ==, 1);
+  g_assert_cmpint (train->labels[2], ==, 2);
+  g_assert_cmpint (test->labels[0], ==, 0);
+  g_assert_cmpint (test->labels[1], ==, 2);
+  fixture_rmtree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/data/idx/valid", test_idx_valid);
+  g_test_add_func ("/data/idx/truncated", test_idx_truncated);
+  g_test_add_func ("/data/idx/label-mismatch", test_idx_label_mismatch);
+  g_test_add_func ("/data/idx/fashion-mnist", test_fashion_mnist);
+  g_test_add_func ("/data/cifar/10-folder", test_cifar10_folder);
+  g_test_add_func ("/data/cifar/100", test_cifar100);
+  g_test_add_func ("/data/cifar/truncated", test_cifar_truncated);
+  g_test_add_func ("/data/folder/classes", test_folder_classes);
+  g_test_add_func ("/data/folder/grey-and-crop", test_folder_grey_and_crop);
+  g_test_add_func ("/data/folder/bad-files", test_folder_bad_files);
+  g_test_add_func ("/data/folder/empty", test_folder_empty);
+  g_test_add_func ("/data/folder/split-dirs", test_folder_split_dirs);
+  return g_test_run ();
+}
