@@ -462,11 +462,13 @@ normalise (const AugmentOptions *o, const guint8 *image, int channels,
 {
   for (int c = 0; c < channels; c++)
     {
-      const float mean = o->mean[c], inv_std = 1.0f / o->std[c];
+      /* divisions, not multiplications by reciprocals: bit for bit what
+       * ToTensor's div (255) and Normalize's sub_ (mean).div_ (std) give */
+      const float mean = o->mean[c], std = o->std[c];
       const guint8 *p = image + (gsize) c * n_pixels;
       float *q = out + (gsize) c * n_pixels;
       for (int i = 0; i < n_pixels; i++)
-        q[i] = (p[i] * (1.0f / 255.0f) - mean) * inv_std;
+        q[i] = ((float) p[i] / 255.0f - mean) / std;
     }
 }
 
