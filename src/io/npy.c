@@ -92,10 +92,11 @@ npy_array_free (NpyArray *self)
 }
 
 static NpyArray *
-bad_npy (GError **error, const char *path, const char *why)
+bad_npy (GError **error, const char *path, InstdiscIoError code,
+         const char *why)
 {
   g_autofree char *display = g_filename_display_name (path);
-  g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
+  g_set_error (error, INSTDISC_IO_ERROR, code,
                "%s: not a usable .npy file: %s", display, why);
   return NULL;
 }
@@ -122,11 +123,14 @@ npy_load (const char *path, GError **error)
   if (!g_file_get_contents (path, &contents, &size, error))
     return NULL;
   if (size == 0)
-    return bad_npy (error, path, "the file is empty");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_TRUNCATED,
+                    "the file is empty");
   if (memcmp (contents, NPY_MAGIC, MIN (size, 6)) != 0)
-    return bad_npy (error, path, "no NUMPY magic at the start");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
+                    "no NUMPY magic at the start");
   if (size < 10)
-    return bad_npy (error, path, "truncated inside the header");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_TRUNCATED,
+                    "truncated inside the header");
   gsize header_len, header_start;
   if (contents[6] == 1)
     {
@@ -142,12 +146,15 @@ npy_load (const char *path, GError **error)
       header_start = 12;
     }
   else
-    return bad_npy (error, path, "unknown format version");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
+                    "unknown format version");
   if (header_len > size - header_start)
-    return bad_npy (error, path, "truncated inside the header");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_TRUNCATED,
+                    "truncated inside the header");
   g_autofree char *dict = g_strndup (contents + header_start, header_len);
   if (dict[0] != '{' || strlen (dict) != header_len)
-    return bad_npy (error, path, "the header is not a Python dict");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
+                    "the header is not a Python dict");
 
   g_autoptr (NpyArray) array = g_new0 (NpyArray, 1);
   const char *d = dict_value (dict, "descr");
@@ -156,36 +163,52 @@ npy_load (const char *path, GError **error)
   else if (d && g_str_has_prefix (d, "'<i4'"))
     array->dtype = NPY_INT32;
   else
-    return bad_npy (error, path, "only little-endian float32 ('<f4') and "
-                                 "int32 ('<i4') arrays are read");
+    {
+      /* say what the file has: '>f4' and '<f8' are the usual surprises */
+      g_autofree char *found = g_strndup (d ? d : "none",
+                                          d ? strcspn (d, ",}") : 4);
+      g_autofree char *why = g_strdup_printf (
+          "dtype %s: only little-endian float32 ('<f4') and int32 ('<i4') "
+          "arrays are read", found);
+      return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED, why);
+    }
   const char *f = dict_value (dict, "fortran_order");
   if (!f || !g_str_has_prefix (f, "False"))
-    return bad_npy (error, path, "Fortran-order arrays are not read");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
+                    "Fortran-order arrays are not read");
   const char *s = dict_value (dict, "shape");
   if (!s || *s != '(')
-    return bad_npy (error, path, "no shape in the header");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
+                    "no shape in the header");
   s++;
   gsize numel = 1;
   while (*s != ')')
     {
-      while (*s == ' ' || *s == ',')
+      while (g_ascii_isspace (*s) || *s == ',')
         s++;
       if (*s == ')')
         break;
       if (*s == '\0')
-        return bad_npy (error, path, "the shape has no closing parenthesis");
+        return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
+                        "the shape has no closing parenthesis");
       char *end;
       gint64 dim = g_ascii_strtoll (s, &end, 10);
-      if (end == s || dim < 0 || array->ndim == 2)
-        return bad_npy (error, path, "only 1- or 2-dimensional shapes are read");
+      if (end == s || dim < 0)
+        return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
+                        "the shape is not a tuple of sizes");
+      if (array->ndim == 2)
+        return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
+                        "only 1- or 2-dimensional arrays are read");
       array->shape[array->ndim++] = dim;
       if (dim > 0 && numel > G_MAXSIZE / 8 / (gsize) dim)
-        return bad_npy (error, path, "the shape is too large");
+        return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
+                        "the shape is too large");
       numel *= (gsize) dim;
       s = end;
     }
   if (array->ndim == 0)
-    return bad_npy (error, path, "scalars are not read");
+    return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
+                    "scalars are not read");
   gsize data_start = header_start + header_len;
   if (size - data_start != numel * 4)
     {

@@ -49,8 +49,12 @@ metrics_csv_header (void)
   static gsize done = 0;
   if (g_once_init_enter (&done))
     {
-      g_autofree char *joined = g_strjoinv (",", (char **) COLUMNS);
-      g_strlcpy (header, joined, sizeof header);
+      /* COLUMNS has no NULL at its end, so not g_strjoinv */
+      g_autoptr (GString) joined = g_string_new (COLUMNS[0]);
+      for (guint c = 1; c < N_COLUMNS; c++)
+        g_string_append_printf (joined, ",%s", COLUMNS[c]);
+      g_assert (joined->len < sizeof header);
+      g_strlcpy (header, joined->str, sizeof header);
       g_once_init_leave (&done, 1);
     }
   return header;
@@ -213,7 +217,8 @@ run_dir_load_metrics (const char *dir, GError **error)
       /* the last line may be empty, or half-written by a live writer */
       if (lines[l][0] == '\0' || !lines[l + 1])
         continue;
-      g_auto (GStrv) fields = split_fields (lines[l]);
+      /* a file saved by a spreadsheet may end its lines with \r\n */
+      g_auto (GStrv) fields = split_fields (g_strchomp (lines[l]));
       /* a row cut short by a crash, with the next row appended after it */
       if (g_strv_length (fields) != n_file_columns)
         continue;

@@ -1,0 +1,421 @@
+/* test-run-dir.c: config.ini and metrics.csv of a run folder, and the
+ * atomic writes under them: what a reader sees after a failure. */
+#define G_LOG_DOMAIN "instdisc-io"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "atomic-file.h"
+#include "io-fixture.h"
+#include "run-dir.h"
+
+static char *
+read_text (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+static void
+write_text (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+/* ---- config.ini ---- */
+
+static void
+test_config (Fixture *f, gconstpointer data)
+{
+  g_autofree char *run = g_build_filename (f->dir, "runs", "a", NULL);
+  GError *error = NULL;
+  g_assert_true (run_dir_ensure (run, &error));
+  g_assert_no_error (error);
+  g_assert_true (run_dir_ensure (run, &error));   /* already there: fine */
+  g_assert_no_error (error);
+
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  g_key_file_set_string (config, "data", "spec", "/data/fashion mnist=x");
+  g_key_file_set_string (config, "data", "name", "Fashion-MNIST «train»");
+  g_key_file_set_integer (config, "trainer", "batch_size", 256);
+  g_key_file_set_double (config, "trainer", "tau", 0.07);
+  g_key_file_set_uint64 (config, "trainer", "seed", G_MAXUINT64);
+  const int drops[] = { 120, 160 };
+  g_key_file_set_integer_list (config, "trainer", "lr_drops", (int *) drops,
+                               2);
+  g_assert_true (run_dir_save_config (run, config, &error));
+  g_assert_no_error (error);
+
+  g_autoptr (GKeyFile) back = run_dir_load_config (run, &error);
+  g_assert_no_error (error);
+  g_autofree char *a = g_key_file_to_data (config, NULL, NULL);
+  g_autofree char *b = g_key_file_to_data (back, NULL, NULL);
+  g_assert_cmpstr (a, ==, b);
+  g_autofree char *name = g_key_file_get_string (back, "data", "name", NULL);
+  g_assert_cmpstr (name, ==, "Fashion-MNIST «train»");
+  g_assert_cmpfloat (g_key_file_get_double (back, "trainer", "tau", NULL), ==,
+                     0.07);
+  g_assert_cmpuint (g_key_file_get_uint64 (back, "trainer", "seed", NULL), ==,
+                    G_MAXUINT64);
+  g_autofree char *left = list_files (run);
+  g_assert_cmpstr (left, ==, RUN_CONFIG_FILE);
+
+  /* a folder without one, and a file that is not a key file */
+  GKeyFile *none = run_dir_load_config (f->dir, &error);
+  g_assert_null (none);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, RUN_CONFIG_FILE));
+  g_clear_error (&error);
+  write_text (f->dir, RUN_CONFIG_FILE, "this is not\na key file\n");
+  GKeyFile *bad = run_dir_load_config (f->dir, &error);
+  g_assert_null (bad);
+  g_assert_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE);
+  g_assert_nonnull (strstr (error->message, RUN_CONFIG_FILE));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+}
+
+/* ---- metrics.csv ---- */
+
+static void
+append (const char *dir, const MetricsRow *row)
+{
+  GError *error = NULL;
+  g_assert_true (run_dir_append_metrics (dir, row, &error));
+  g_assert_no_error (error);
+}
+
+static GArray *
+load (const char *dir)
+{
+  GError *error = NULL;
+  GArray *rows = run_dir_load_metrics (dir, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (rows);
+  return rows;
+}
+
+#define ROW(rows, i) (&g_array_index ((rows), MetricsRow, (i)))
+
+static void
+assert_close (double got, double want)
+{
+  /* numbers are written with 6 significant digits, wall_s with 3 decimals */
+  if (!(fabs (got - want) <= 5e-6 * fabs (want) + 5e-4))
+    g_error ("read back %.9g, wrote %.9g", got, want);
+}
+
+static void
+test_metrics_append (Fixture *f, gconstpointer data)
+{
+  MetricsRow step;
+  metrics_row_init (&step, "step");
+  step.iteration = 20;
+  step.epoch = 1;
+  step.loss = 9.87654321;
+  step.lr = 0.03;
+  step.images_per_s = 1234.5;
+  step.wall_s = 12.3456;
+  append (f->dir, &step);
+
+  step.iteration = 40;
+  step.loss = 1.5e-7;
+  step.nce_z = 2.3456789e7;
+  append (f->dir, &step);
+
+  MetricsRow eval;
+  metrics_row_init (&eval, "eval");
+  eval.iteration = 40;
+  eval.epoch = 1;
+  eval.knn_top1 = 81.25;
+  eval.knn_top5 = 99.5;
+  append (f->dir, &eval);
+
+  g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);   /* 4 lines and "" */
+  g_assert_cmpstr (lines[0], ==, metrics_csv_header ());
+  g_assert_cmpstr (lines[4], ==, "");
+  /* the header once */
+  g_assert_null (strstr (text + 1, "kind,iteration"));
+  g_assert_true (g_str_has_prefix (metrics_csv_header (),
+                                   "kind,iteration,epoch,loss,lr,"));
+  /* NAN fields are empty */
+  g_assert_cmpstr (lines[3], ==, "eval,40,1,,,,81.25,99.5,,,,,,,");
+  g_auto (GStrv) header = g_strsplit (lines[0], ",", -1);
+  for (int l = 1; l < 4; l++)
+    {
+      g_auto (GStrv) fields = g_strsplit (lines[l], ",", -1);
+      g_assert_cmpuint (g_strv_length (fields), ==, g_strv_length (header));
+    }
+
+  g_autoptr (GArray) rows = load (f->dir);
+  g_assert_cmpuint (rows->len, ==, 3);
+  g_assert_cmpstr (ROW (rows, 0)->kind, ==, "step");
+  g_assert_cmpint (ROW (rows, 0)->iteration, ==, 20);
+  g_assert_cmpint (ROW (rows, 0)->epoch, ==, 1);
+  assert_close (ROW (rows, 0)->loss, 9.87654321);
+  g_assert_cmpfloat (ROW (rows, 0)->lr, ==, 0.03);
+  g_assert_cmpfloat (ROW (rows, 0)->images_per_s, ==, 1234.5);
+  assert_close (ROW (rows, 0)->wall_s, 12.3456);
+  g_assert_true (isnan (ROW (rows, 0)->knn_top1));
+  g_assert_true (isnan (ROW (rows, 0)->nce_z));
+  assert_close (ROW (rows, 1)->loss, 1.5e-7);
+  assert_close (ROW (rows, 1)->nce_z, 2.3456789e7);
+  g_assert_cmpstr (ROW (rows, 2)->kind, ==, "eval");
+  g_assert_cmpfloat (ROW (rows, 2)->knn_top1, ==, 81.25);
+  g_assert_cmpfloat (ROW (rows, 2)->knn_top5, ==, 99.5);
+  g_assert_true (isnan (ROW (rows, 2)->loss));
+  g_assert_true (isnan (ROW (rows, 2)->wall_s));
+}
+
+/* Files from other versions (columns reordered, unknown, missing) and a
+ * file a writer is still appending to. */
+static void
+test_metrics_tolerant (Fixture *f, gconstpointer data)
+{
+  write_text (f->dir, RUN_METRICS_FILE,
+              "epoch,iteration,future_column,loss,kind\r\n"
+              "1,10,xyz,2.5,step\r\n"
+              "2,20,,1.25,eval\n"
+              "3,30,abc,0.7");   /* half-written: no newline yet */
+  g_autoptr (GArray) rows = load (f->dir);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpint (ROW (rows, 0)->iteration, ==, 10);
+  g_assert_cmpint (ROW (rows, 0)->epoch, ==, 1);
+  g_assert_cmpfloat (ROW (rows, 0)->loss, ==, 2.5);
+  g_assert_cmpstr (ROW (rows, 0)->kind, ==, "step");
+  g_assert_true (isnan (ROW (rows, 0)->lr));
+  g_assert_true (isnan (ROW (rows, 0)->wall_s));
+  g_assert_cmpstr (ROW (rows, 1)->kind, ==, "eval");
+  g_assert_cmpfloat (ROW (rows, 1)->loss, ==, 1.25);
+
+  /* empty file, header only */
+  write_text (f->dir, RUN_METRICS_FILE, "");
+  g_autoptr (GArray) none = load (f->dir);
+  g_assert_cmpuint (none->len, ==, 0);
+  write_text (f->dir, RUN_METRICS_FILE, "kind,iteration\n");
+  g_autoptr (GArray) header_only = load (f->dir);
+  g_assert_cmpuint (header_only->len, ==, 0);
+
+  /* missing file: an error naming it */
+  g_autofree char *elsewhere = g_build_filename (f->dir, "nothing", NULL);
+  GError *error = NULL;
+  g_assert_null (run_dir_load_metrics (elsewhere, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, RUN_METRICS_FILE));
+  g_clear_error (&error);
+}
+
+/* A crash mid-row, then a resumed run appending: the new row starts a line
+ * of its own and the broken one is dropped. */
+static void
+test_metrics_after_crash (Fixture *f, gconstpointer data)
+{
+  MetricsRow row;
+  metrics_row_init (&row, "step");
+  row.iteration = 10;
+  row.loss = 3.0;
+  append (f->dir, &row);
+  g_autofree char *path = g_build_filename (f->dir, RUN_METRICS_FILE, NULL);
+  g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
+  g_autofree char *broken = g_strconcat (text, "step,20,1,2.", NULL);
+  g_assert_true (g_file_set_contents (path, broken, -1, NULL));
+  row.iteration = 30;
+  row.loss = 1.0;
+  append (f->dir, &row);
+  g_autoptr (GArray) rows = load (f->dir);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpint (ROW (rows, 0)->iteration, ==, 10);
+  g_assert_cmpint (ROW (rows, 1)->iteration, ==, 30);
+  g_assert_cmpfloat (ROW (rows, 1)->loss, ==, 1.0);
+}
+
+static void
+test_metrics_truncate (Fixture *f, gconstpointer data)
+{
+  GError *error = NULL;
+  /* nothing to truncate yet */
+  g_assert_true (run_dir_truncate_metrics (f->dir, 100, &error));
+  g_assert_no_error (error);
+  g_autofree char *empty = list_files (f->dir);
+  g_assert_cmpstr (empty, ==, "");
+
+  for (int it = 10; it <= 40; it += 10)
+    {
+      MetricsRow row;
+      metrics_row_init (&row, "step");
+      row.iteration = it;
+      row.loss = it / 10.0;
+      append (f->dir, &row);
+      metrics_row_init (&row, "eval");
+      row.iteration = it;
+      row.knn_top1 = it;
+      append (f->dir, &row);
+    }
+  g_assert_true (run_dir_truncate_metrics (f->dir, 25, &error));
+  g_assert_no_error (error);
+  g_autoptr (GArray) rows = load (f->dir);
+  g_assert_cmpuint (rows->len, ==, 4);
+  g_assert_cmpint (ROW (rows, 3)->iteration, ==, 20);
+  g_assert_cmpstr (ROW (rows, 3)->kind, ==, "eval");
+  g_assert_cmpfloat (ROW (rows, 3)->knn_top1, ==, 20.0);
+  g_assert_cmpfloat (ROW (rows, 2)->loss, ==, 2.0);
+
+  /* keeping through an exact iteration keeps it; appending goes on after
+   * with the header still once */
+  g_assert_true (run_dir_truncate_metrics (f->dir, 10, &error));
+  g_assert_no_error (error);
+  MetricsRow row;
+  metrics_row_init (&row, "step");
+  row.iteration = 20;
+  append (f->dir, &row);
+  g_autoptr (GArray) after = load (f->dir);
+  g_assert_cmpuint (after->len, ==, 3);
+  g_assert_cmpint (ROW (after, 1)->iteration, ==, 10);
+  g_assert_cmpint (ROW (after, 2)->iteration, ==, 20);
+  g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
+  g_assert_true (g_str_has_prefix (text, metrics_csv_header ()));
+  g_assert_null (strstr (text + 1, "kind,iteration"));
+  g_autofree char *left = list_files (f->dir);
+  g_assert_cmpstr (left, ==, RUN_METRICS_FILE);
+}
+
+/* ---- atomic writes under failure ---- */
+
+/* A config too large for the file size limit: the save fails naming the
+ * file, the old config.ini stays as it was, no temporary file is left. */
+static void
+test_config_write_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  g_key_file_set_string (config, "data", "spec", "old");
+  GError *error = NULL;
+  g_assert_true (run_dir_save_config (f->dir, config, &error));
+  g_autofree char *old = read_text (f->dir, RUN_CONFIG_FILE);
+
+  g_autofree char *huge = g_strnfill (64 * 1024, 'x');
+  g_key_file_set_string (config, "data", "spec", huge);
+  FileSizeLimit limit;
+  file_size_limit_begin (&limit, 4096);
+  gboolean ok = run_dir_save_config (f->dir, config, &error);
+  file_size_limit_end (&limit);
+  g_assert_false (ok);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, RUN_CONFIG_FILE));
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_autofree char *left = list_files (f->dir);
+  g_assert_cmpstr (left, ==, RUN_CONFIG_FILE);
+  g_autofree char *now = read_text (f->dir, RUN_CONFIG_FILE);
+  g_assert_cmpstr (now, ==, old);
+}
+
+/* The same for rewriting metrics.csv. */
+static void
+test_truncate_write_failure (Fixture *f, gconstpointer data)
+{
+  for (int it = 1; it <= 200; it++)
+    {
+      MetricsRow row;
+      metrics_row_init (&row, "step");
+      row.iteration = it;
+      row.loss = 1.0 / it;
+      append (f->dir, &row);
+    }
+  g_autofree char *old = read_text (f->dir, RUN_METRICS_FILE);
+  g_assert_cmpuint (strlen (old), >, 4096);
+  FileSizeLimit limit;
+  file_size_limit_begin (&limit, 4096);
+  GError *error = NULL;
+  gboolean ok = run_dir_truncate_metrics (f->dir, 150, &error);
+  file_size_limit_end (&limit);
+  g_assert_false (ok);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, RUN_METRICS_FILE));
+  g_clear_error (&error);
+  g_autofree char *left = list_files (f->dir);
+  g_assert_cmpstr (left, ==, RUN_METRICS_FILE);
+  g_autofree char *now = read_text (f->dir, RUN_METRICS_FILE);
+  g_assert_cmpstr (now, ==, old);
+}
+
+static void
+test_atomic_abort (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = fixture_path (f, "out.bin");
+  GError *error = NULL;
+  g_assert_true (atomic_file_set_contents (path, "old", 3, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr (AtomicFile) file = atomic_file_open (path, &error);
+    g_assert_no_error (error);
+    g_assert_true (atomic_file_write (file, "new", 3, &error));
+    g_autofree char *during = list_files (f->dir);
+    g_assert_cmpuint (strlen (during), >, strlen ("out.bin"));   /* temp */
+    /* going out of scope without commit aborts */
+  }
+  g_autofree char *left = list_files (f->dir);
+  g_assert_cmpstr (left, ==, "out.bin");
+  g_autofree char *now = read_text (f->dir, "out.bin");
+  g_assert_cmpstr (now, ==, "old");
+  atomic_file_abort (NULL);
+}
+
+/* After a failed write the file cannot be committed: a caller that ignores
+ * the error must not put a short file in place. */
+static void
+test_atomic_commit_after_failure (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = fixture_path (f, "out.bin");
+  GError *error = NULL;
+  g_assert_true (atomic_file_set_contents (path, "old", 3, &error));
+  AtomicFile *file = atomic_file_open (path, &error);
+  g_assert_no_error (error);
+  g_autofree char *big = g_malloc0 (16384);
+  FileSizeLimit limit;
+  file_size_limit_begin (&limit, 4096);
+  gboolean wrote = atomic_file_write (file, big, 16384, &error);
+  file_size_limit_end (&limit);
+  g_assert_false (wrote);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+  g_assert_false (atomic_file_write (file, "x", 1, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (atomic_file_commit (file, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "out.bin"));
+  g_clear_error (&error);
+  g_autofree char *left = list_files (f->dir);
+  g_assert_cmpstr (left, ==, "out.bin");
+  g_autofree char *now = read_text (f->dir, "out.bin");
+  g_assert_cmpstr (now, ==, "old");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  ADD ("/io/run-dir/config", test_config);
+  ADD ("/io/run-dir/metrics-append", test_metrics_append);
+  ADD ("/io/run-dir/metrics-tolerant", test_metrics_tolerant);
+  ADD ("/io/run-dir/metrics-after-crash", test_metrics_after_crash);
+  ADD ("/io/run-dir/metrics-truncate", test_metrics_truncate);
+  ADD ("/io/run-dir/config-write-failure", test_config_write_failure);
+  ADD ("/io/run-dir/truncate-write-failure", test_truncate_write_failure);
+  ADD ("/io/atomic-file/abort", test_atomic_abort);
+  ADD ("/io/atomic-file/commit-after-failure",
+       test_atomic_commit_after_failure);
+#undef ADD
+  return g_test_run ();
+}
