@@ -1,4 +1,5 @@
-/* trainer.c: the training step of instance discrimination. */
+/* trainer.c: the training step of instance discrimination, its schedule,
+ * checkpoints and test-transform embedding. */
 #define G_LOG_DOMAIN "instdisc-method"
 
 #include "trainer.h"
@@ -8,6 +9,26 @@
 #include <string.h>
 
 #include "check.h"
+#include "checkpoint.h"
+#include "full-softmax.h"
+
+/* what trainer.state holds, in order (I64) */
+enum
+{
+  STATE_ITERATION,
+  STATE_SEED,
+  STATE_N_IMAGES,
+  STATE_LENGTH,
+};
+
+/* streams of derived randomness */
+enum
+{
+  STREAM_INIT = 1,
+  STREAM_SHUFFLE,
+  STREAM_AUGMENT,
+  STREAM_NOISE,
+};
 
 struct _Trainer
 {
@@ -16,18 +37,18 @@ struct _Trainer
   ResNet *net;
   Sgd sgd;
   MemoryBank *bank;
-  FullSoftmax *objective;
-  Rng rng;
+  FullSoftmax *softmax;     /* one of these two */
+  Nce *nce;
   float mean[4], std[4];
 
-  int *order;          /* (N) this epoch's shuffled image order */
-  int cursor;          /* next position in order */
-  int epoch;
-  gint64 iteration;
+  gint64 iteration;         /* steps done */
+  int *order;               /* (N) the shuffled order of order_epoch */
+  int order_epoch;
 
-  float *images;       /* (B, C, H, W) preprocessed batch */
-  int *indices;        /* (B) */
-  float *d_embedding;  /* (B, D) */
+  guint8 *pixels;           /* (C, H, W) one image's bytes */
+  float *images;            /* (B, C, H, W) preprocessed batch */
+  int *indices;             /* (B) */
+  float *d_embedding;       /* (B, D) */
 };
 
 void
@@ -36,82 +57,295 @@ trainer_config_init_default (TrainerConfig *config)
   *config = (TrainerConfig) {
     .model = MODEL_SMALL,
     .low_dim = 128,
+    .objective = OBJECTIVE_SOFTMAX,
+    .nce_k = 4096,
+    .nce_z = NCE_Z_FIXED,
     .tau = 0.1f,
     .bank_momentum = 0.5f,
     .lr = 0.03f,
     .momentum = 0.9f,
     .weight_decay = 5e-4f,
+    .schedule = SCHEDULE_STEP,
+    .lr_drops = { 120, 160 },
+    .n_lr_drops = 2,
+    .lr_drop_factor = 0.1f,
     .batch_size = 128,
+    .epochs = 200,
     .seed = 1,
   };
 }
 
-static void
-shuffle (int *order, int n, Rng *rng)
+const char *
+model_kind_to_string (ModelKind kind)
 {
+  return kind == MODEL_RESNET18 ? "resnet18" : "small";
+}
+
+const char *
+objective_kind_to_string (ObjectiveKind kind)
+{
+  return kind == OBJECTIVE_NCE ? "nce" : "softmax";
+}
+
+const char *
+schedule_kind_to_string (ScheduleKind kind)
+{
+  return kind == SCHEDULE_COSINE ? "cosine" : "step";
+}
+
+#define GROUP "training"
+
+void
+trainer_config_to_keyfile (const TrainerConfig *c, GKeyFile *file)
+{
+  g_key_file_set_string (file, GROUP, "model", model_kind_to_string (c->model));
+  g_key_file_set_integer (file, GROUP, "low_dim", c->low_dim);
+  g_key_file_set_string (file, GROUP, "objective",
+                         objective_kind_to_string (c->objective));
+  g_key_file_set_integer (file, GROUP, "nce_k", c->nce_k);
+  g_key_file_set_string (file, GROUP, "nce_z",
+                         c->nce_z == NCE_Z_EMA ? "ema" : "fixed");
+  g_key_file_set_double (file, GROUP, "tau", c->tau);
+  g_key_file_set_double (file, GROUP, "bank_momentum", c->bank_momentum);
+  g_key_file_set_double (file, GROUP, "lr", c->lr);
+  g_key_file_set_double (file, GROUP, "momentum", c->momentum);
+  g_key_file_set_double (file, GROUP, "weight_decay", c->weight_decay);
+  g_key_file_set_string (file, GROUP, "schedule",
+                         schedule_kind_to_string (c->schedule));
+  g_key_file_set_integer_list (file, GROUP, "lr_drops", (int *) c->lr_drops,
+                               c->n_lr_drops);
+  g_key_file_set_double (file, GROUP, "lr_drop_factor", c->lr_drop_factor);
+  g_key_file_set_integer (file, GROUP, "batch_size", c->batch_size);
+  g_key_file_set_integer (file, GROUP, "epochs", c->epochs);
+  g_key_file_set_uint64 (file, GROUP, "seed", c->seed);
+}
+
+static gboolean
+parse_choice (GKeyFile *file, const char *key, const char *const *names,
+              int *out, GError **error)
+{
+  g_autofree char *value = g_key_file_get_string (file, GROUP, key, NULL);
+  if (!value)
+    return TRUE;   /* keep the default */
+  for (int i = 0; names[i]; i++)
+    if (g_str_equal (value, names[i]))
+      {
+        *out = i;
+        return TRUE;
+      }
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "[%s] %s = %s is not one of the known values", GROUP, key, value);
+  return FALSE;
+}
+
+gboolean
+trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
+{
+  static const char *const models[] = { "small", "resnet18", NULL };
+  static const char *const objectives[] = { "softmax", "nce", NULL };
+  static const char *const z_modes[] = { "fixed", "ema", NULL };
+  static const char *const schedules[] = { "step", "cosine", NULL };
+  int model = c->model, objective = c->objective, z = c->nce_z,
+      schedule = c->schedule;
+  if (!parse_choice (file, "model", models, &model, error)
+      || !parse_choice (file, "objective", objectives, &objective, error)
+      || !parse_choice (file, "nce_z", z_modes, &z, error)
+      || !parse_choice (file, "schedule", schedules, &schedule, error))
+    return FALSE;
+  c->model = model;
+  c->objective = objective;
+  c->nce_z = z;
+  c->schedule = schedule;
+
+#define READ_NUMBER(field, getter)                                            \
+  if (g_key_file_has_key (file, GROUP, #field, NULL))                         \
+    {                                                                         \
+      g_autoptr (GError) e = NULL;                                            \
+      __typeof__ (c->field) v = getter (file, GROUP, #field, &e);             \
+      if (e)                                                                  \
+        {                                                                     \
+          g_propagate_error (error, g_steal_pointer (&e));                    \
+          return FALSE;                                                       \
+        }                                                                     \
+      c->field = v;                                                           \
+    }
+  READ_NUMBER (low_dim, g_key_file_get_integer)
+  READ_NUMBER (nce_k, g_key_file_get_integer)
+  READ_NUMBER (tau, g_key_file_get_double)
+  READ_NUMBER (bank_momentum, g_key_file_get_double)
+  READ_NUMBER (lr, g_key_file_get_double)
+  READ_NUMBER (momentum, g_key_file_get_double)
+  READ_NUMBER (weight_decay, g_key_file_get_double)
+  READ_NUMBER (lr_drop_factor, g_key_file_get_double)
+  READ_NUMBER (batch_size, g_key_file_get_integer)
+  READ_NUMBER (epochs, g_key_file_get_integer)
+  READ_NUMBER (seed, g_key_file_get_uint64)
+#undef READ_NUMBER
+
+  if (g_key_file_has_key (file, GROUP, "lr_drops", NULL))
+    {
+      gsize n = 0;
+      g_autoptr (GError) e = NULL;
+      g_autofree int *drops = g_key_file_get_integer_list (file, GROUP,
+                                                           "lr_drops", &n, &e);
+      /* an empty list reads as an error in GKeyFile: it means no drops */
+      if (e && !g_error_matches (e, G_KEY_FILE_ERROR,
+                                 G_KEY_FILE_ERROR_INVALID_VALUE))
+        {
+          g_propagate_error (error, g_steal_pointer (&e));
+          return FALSE;
+        }
+      c->n_lr_drops = MIN (n, TRAINER_MAX_LR_DROPS);
+      for (int i = 0; i < c->n_lr_drops; i++)
+        c->lr_drops[i] = drops[i];
+    }
+  return TRUE;
+}
+
+float
+trainer_config_lr_at (const TrainerConfig *c, gint64 iteration,
+                      int steps_per_epoch)
+{
+  if (c->schedule == SCHEDULE_COSINE)
+    {
+      double total = (double) c->epochs * steps_per_epoch;
+      double t = MIN (iteration / total, 1.0);
+      return (float) (c->lr * 0.5 * (1.0 + cos (G_PI * t)));
+    }
+  int epoch = (int) (iteration / steps_per_epoch);
+  double lr = c->lr;
+  for (int i = 0; i < c->n_lr_drops; i++)
+    if (epoch >= c->lr_drops[i])
+      lr *= c->lr_drop_factor;
+  return (float) lr;
+}
+
+/* ---- derived randomness ---- */
+
+/* A generator for one (stream, a, b): the seed and counters hashed, so any
+ * stream can be recreated from the counters alone. */
+static void
+derive_rng (Rng *rng, guint64 seed, guint64 stream, guint64 a, guint64 b)
+{
+  rng_seed (rng, seed);
+  guint64 h = rng_next_u64 (rng) ^ (stream * 0x9E3779B97F4A7C15ull);
+  rng_seed (rng, h);
+  h = rng_next_u64 (rng) ^ (a * 0xD1B54A32D192ED03ull);
+  rng_seed (rng, h);
+  h = rng_next_u64 (rng) ^ (b * 0x8CB92BA72F3D8DD7ull);
+  rng_seed (rng, h);
+}
+
+static void
+shuffle_for_epoch (Trainer *self, int epoch)
+{
+  const int n = self->data->n;
+  Rng rng;
+  derive_rng (&rng, self->config.seed, STREAM_SHUFFLE, epoch, 0);
   for (int i = 0; i < n; i++)
-    order[i] = i;
+    self->order[i] = i;
   /* Fisher-Yates */
   for (int i = n - 1; i > 0; i--)
     {
-      int j = (int) rng_below (rng, (guint64) i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
+      int j = (int) rng_below (&rng, (guint64) i + 1);
+      int t = self->order[i];
+      self->order[i] = self->order[j];
+      self->order[j] = t;
     }
+  self->order_epoch = epoch;
+}
+
+/* ---- construction ---- */
+
+static ResNetConfig
+network_config (const TrainerConfig *config, const Dataset *data)
+{
+  return config->model == MODEL_RESNET18
+             ? resnet_config_resnet18 (data->channels, data->height,
+                                       data->width, config->low_dim)
+             : resnet_config_small (data->channels, data->height, data->width,
+                                    config->low_dim);
+}
+
+static gboolean
+invalid (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+invalid (GError **error, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, message);
+  return FALSE;
+}
+
+static gboolean
+check_config (const TrainerConfig *c, const Dataset *data, GError **error)
+{
+  ResNetConfig net_config = network_config (c, data);
+  char why[256];
+  if (!resnet_config_validate (&net_config, why, sizeof why))
+    return invalid (error, "%s: %s", data->name, why);
+  if (c->batch_size < 2 || c->batch_size > data->n)
+    return invalid (error, "batch size %d must be between 2 and the %d images "
+                    "of %s", c->batch_size, data->n, data->name);
+  if (!(c->tau > 0.0f) || !(c->lr >= 0.0f) || !(c->weight_decay >= 0.0f)
+      || !(c->momentum >= 0.0f && c->momentum < 1.0f))
+    return invalid (error, "tau must be positive; lr, weight decay and "
+                    "momentum (below 1) non-negative");
+  if (!(c->bank_momentum >= 0.0f && c->bank_momentum < 1.0f))
+    return invalid (error, "the memory bank momentum must be in [0, 1), not %g",
+                    c->bank_momentum);
+  if (c->objective == OBJECTIVE_NCE && (c->nce_k < 1 || c->nce_k >= data->n))
+    return invalid (error, "NCE needs 1 <= K < N: K is %d, %s has %d images",
+                    c->nce_k, data->name, data->n);
+  if (c->epochs < 1)
+    return invalid (error, "epochs must be at least 1, not %d", c->epochs);
+  return TRUE;
 }
 
 Trainer *
 trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
 {
+  if (!check_config (config, data, error))
+    return NULL;
+
   g_autoptr (Trainer) self = g_new0 (Trainer, 1);
   self->config = *config;
   self->data = data;
-  rng_seed (&self->rng, config->seed);
+  Rng init;
+  derive_rng (&init, config->seed, STREAM_INIT, 0, 0);
 
-  ResNetConfig net_config
-      = config->model == MODEL_RESNET18
-            ? resnet_config_resnet18 (data->channels, data->height, data->width,
-                                      config->low_dim)
-            : resnet_config_small (data->channels, data->height, data->width,
-                                   config->low_dim);
-  char why[256];
-  if (!resnet_config_validate (&net_config, why, sizeof why))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: %s",
-                   data->name, why);
-      return NULL;
-    }
-  if (config->batch_size < 2 || config->batch_size > data->n)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "batch size %d must be between 2 and the %d images of %s",
-                   config->batch_size, data->n, data->name);
-      return NULL;
-    }
-
-  self->net = resnet_new (&net_config, config->batch_size);
+  ResNetConfig net_config = network_config (config, data);
+  const int B = config->batch_size;
+  self->net = resnet_new (&net_config, B);
   self->bank = self->net ? memory_bank_new (data->n, config->low_dim,
-                                            config->bank_momentum, &self->rng)
+                                            config->bank_momentum, &init)
                          : NULL;
-  self->objective = full_softmax_new (config->batch_size, data->n, config->tau);
+  if (config->objective == OBJECTIVE_NCE)
+    self->nce = nce_new (B, data->n, config->nce_k, config->tau,
+                         config->nce_z);
+  else
+    self->softmax = full_softmax_new (B, data->n, config->tau);
   gsize image_floats = (gsize) data->channels * data->height * data->width;
-  self->images = engine_alloc (sizeof (float) * image_floats * config->batch_size);
-  self->d_embedding = engine_alloc (sizeof (float) * config->low_dim
-                                    * config->batch_size);
-  if (!self->net || !self->bank || !self->objective || !self->images
-      || !self->d_embedding
+  self->pixels = g_malloc (image_floats);
+  self->images = engine_alloc (sizeof (float) * image_floats * B);
+  self->d_embedding = engine_alloc (sizeof (float) * config->low_dim * B);
+  if (!self->net || !self->bank || !(self->nce || self->softmax)
+      || !self->images || !self->d_embedding
       || !sgd_init (&self->sgd, self->net->n_params, config->lr,
                     config->momentum, config->weight_decay))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                    "not enough memory to train on %s with batch %d", data->name,
-                   config->batch_size);
+                   B);
       return NULL;
     }
-  resnet_init_parameters (self->net, &self->rng);
+  resnet_init_parameters (self->net, &init);
 
-  if (data->channels == 1 && g_str_has_prefix (data->name, "fashion-mnist"))
+  if (data->channels == 1 && data->kind == DATASET_KIND_FASHION_MNIST)
     {
       /* the published Fashion-MNIST statistics (METHOD.md) */
       self->mean[0] = 0.2860f;
@@ -121,8 +355,8 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
     dataset_channel_stats (data, self->mean, self->std);
 
   self->order = g_new (int, data->n);
-  self->indices = g_new (int, config->batch_size);
-  shuffle (self->order, data->n, &self->rng);
+  self->indices = g_new (int, B);
+  shuffle_for_epoch (self, 0);
   return g_steal_pointer (&self);
 }
 
@@ -134,7 +368,9 @@ trainer_free (Trainer *self)
   resnet_free (self->net);
   sgd_clear (&self->sgd);
   memory_bank_free (self->bank);
-  full_softmax_free (self->objective);
+  full_softmax_free (self->softmax);
+  nce_free (self->nce);
+  g_free (self->pixels);
   engine_free (self->images);
   engine_free (self->d_embedding);
   g_free (self->order);
@@ -149,6 +385,18 @@ trainer_steps_per_epoch (const Trainer *self)
   return self->data->n / self->config.batch_size;
 }
 
+gint64
+trainer_get_iteration (const Trainer *self)
+{
+  return self->iteration;
+}
+
+const TrainerConfig *
+trainer_get_config (const Trainer *self)
+{
+  return &self->config;
+}
+
 ResNet *
 trainer_get_network (Trainer *self)
 {
@@ -161,70 +409,234 @@ trainer_get_bank (Trainer *self)
   return self->bank;
 }
 
-/* pixels of image i -> normalised floats (C, H, W), flipped left-right
- * with probability 1/2 */
-static void
-preprocess (Trainer *self, float *out, int i)
+/* ---- the step ---- */
+
+/* Image i's bytes -> normalised floats (C, H, W); flipped left-right when
+ * flip is set. */
+static gboolean
+load_normalised (Trainer *self, const Dataset *data, float *out, int i,
+                 gboolean flip, GError **error)
 {
-  const Dataset *d = self->data;
-  const int H = d->height, W = d->width;
-  const guint8 *src = d->pixels + (gsize) i * d->channels * H * W;
-  gboolean flip = rng_uniform (&self->rng) < 0.5f;
-  for (int c = 0; c < d->channels; c++)
+  const int H = data->height, W = data->width;
+  if (!dataset_get_image (data, i, self->pixels, error))
+    return FALSE;
+  for (int c = 0; c < data->channels; c++)
     {
       const float scale = 1.0f / (255.0f * self->std[c]);
       const float shift = self->mean[c] / self->std[c];
+      const guint8 *src = self->pixels + (gsize) c * H * W;
       for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
-          {
-            int sx = flip ? W - 1 - x : x;
-            out[(c * H + y) * W + x]
-                = src[(c * H + y) * W + sx] * scale - shift;
-          }
+          out[((gsize) c * H + y) * W + x]
+              = src[y * W + (flip ? W - 1 - x : x)] * scale - shift;
     }
+  return TRUE;
+}
+
+static gboolean
+fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
+{
+  const int B = self->config.batch_size;
+  const Dataset *d = self->data;
+  const gsize image_floats = (gsize) d->channels * d->height * d->width;
+  if (self->order_epoch != epoch)
+    shuffle_for_epoch (self, epoch);
+  for (int b = 0; b < B; b++)
+    {
+      int position = step_in_epoch * B + b;
+      Rng rng;
+      derive_rng (&rng, self->config.seed, STREAM_AUGMENT, epoch, position);
+      self->indices[b] = self->order[position];
+      gboolean flip = rng_uniform (&rng) < 0.5f;
+      if (!load_normalised (self, d, self->images + b * image_floats,
+                            self->indices[b], flip, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
 trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
 {
   const int B = self->config.batch_size;
-  const Dataset *d = self->data;
-  const gsize image_floats = (gsize) d->channels * d->height * d->width;
+  const int steps = trainer_steps_per_epoch (self);
+  const int epoch = (int) (self->iteration / steps);
+  const int step_in_epoch = (int) (self->iteration % steps);
 
-  if (self->cursor + B > d->n)
-    {
-      self->epoch++;
-      self->cursor = 0;
-      shuffle (self->order, d->n, &self->rng);
-    }
-  for (int b = 0; b < B; b++)
-    {
-      self->indices[b] = self->order[self->cursor + b];
-      preprocess (self, self->images + b * image_floats, self->indices[b]);
-    }
-  self->cursor += B;
+  if (!fill_batch (self, epoch, step_in_epoch, error))
+    return FALSE;
 
+  memset (info, 0, sizeof *info);
   const float *features = resnet_forward (self->net, self->images, B, TRUE);
-  float loss = full_softmax_forward_backward (self->objective,
-                                              self->d_embedding, features,
-                                              self->indices, B, self->bank);
+  float loss;
+  if (self->nce)
+    {
+      Rng noise;
+      derive_rng (&noise, self->config.seed, STREAM_NOISE, self->iteration, 0);
+      loss = nce_forward_backward (self->nce, self->d_embedding, features,
+                                   self->indices, B, self->bank, &noise,
+                                   &info->nce);
+    }
+  else
+    loss = full_softmax_forward_backward (self->softmax, self->d_embedding,
+                                          features, self->indices, B,
+                                          self->bank);
   if (!isfinite (loss))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                    "the loss became %f at iteration %" G_GINT64_FORMAT
-                   " (epoch %d); training stopped", loss, self->iteration + 1,
-                   self->epoch + 1);
+                   " (epoch %d); training stopped before applying that step",
+                   loss, self->iteration + 1, epoch + 1);
       return FALSE;
     }
   resnet_backward (self->net, self->d_embedding, B, NULL);
+  self->sgd.lr = trainer_config_lr_at (&self->config, self->iteration, steps);
   sgd_step (&self->sgd, self->net->params, self->net->grads);
   memory_bank_update (self->bank, self->indices, features, B);
 
   self->iteration++;
   info->iteration = self->iteration;
-  info->epoch = self->epoch;
-  info->epoch_progress = (double) self->cursor / (B * trainer_steps_per_epoch (self));
+  info->epoch = epoch;
+  info->step_in_epoch = step_in_epoch + 1;
   info->loss = loss;
   info->lr = self->sgd.lr;
+  return TRUE;
+}
+
+/* ---- checkpoints ---- */
+
+gboolean
+trainer_save_checkpoint (Trainer *self, const char *path,
+                         GHashTable *extra_metadata, GError **error)
+{
+  gint64 state[STATE_LENGTH] = {
+    [STATE_ITERATION] = self->iteration,
+    [STATE_SEED] = (gint64) self->config.seed,
+    [STATE_N_IMAGES] = self->data->n,
+  };
+  double z[2] = { -1.0, -1.0 };
+  if (self->nce)
+    {
+      z[0] = self->nce->z_fixed;
+      z[1] = self->nce->z_estimate;
+    }
+  float z_f32[2] = { (float) z[0], (float) z[1] };
+  SafetensorsTensor extra[] = {
+    { .name = "memory.bank", .dtype = DTYPE_F32, .ndim = 2,
+      .shape = { self->bank->n, self->bank->dim },
+      .numel = (gsize) self->bank->n * self->bank->dim,
+      .data = self->bank->vectors },
+    { .name = "trainer.state", .dtype = DTYPE_I64, .ndim = 1,
+      .shape = { STATE_LENGTH }, .numel = STATE_LENGTH, .data = state },
+    { .name = "trainer.nce_z", .dtype = DTYPE_F32, .ndim = 1, .shape = { 2 },
+      .numel = 2, .data = z_f32 },
+  };
+
+  g_autoptr (GHashTable) metadata = g_hash_table_new_full (g_str_hash,
+                                                           g_str_equal, g_free,
+                                                           g_free);
+  if (extra_metadata)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+      g_hash_table_iter_init (&iter, extra_metadata);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_insert (metadata, g_strdup (key), g_strdup (value));
+    }
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  trainer_config_to_keyfile (&self->config, config);
+  g_hash_table_insert (metadata, g_strdup ("config"),
+                       g_key_file_to_data (config, NULL, NULL));
+  g_hash_table_insert (metadata, g_strdup ("iteration"),
+                       g_strdup_printf ("%" G_GINT64_FORMAT, self->iteration));
+  g_hash_table_insert (metadata, g_strdup ("epoch"),
+                       g_strdup_printf ("%" G_GINT64_FORMAT,
+                                        self->iteration
+                                            / trainer_steps_per_epoch (self)));
+  /* Z in full precision, the tensor copy is for NumPy readers */
+  g_hash_table_insert (metadata, g_strdup ("nce_z"),
+                       g_strdup_printf ("%.17g", z[0]));
+  g_hash_table_insert (metadata, g_strdup ("nce_z_estimate"),
+                       g_strdup_printf ("%.17g", z[1]));
+  return checkpoint_save (path, self->net, &self->sgd, extra,
+                          G_N_ELEMENTS (extra), metadata, error);
+}
+
+gboolean
+trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
+{
+  /* Validate into scratch copies so a bad file leaves self untouched:
+   * checkpoint_load itself only copies when everything checks out, and the
+   * extras are checked before it runs. */
+  static const char *const allowed[] = { "trainer.", NULL };
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (SafetensorsFile) probe = safetensors_file_load (path, error);
+  if (!probe)
+    return FALSE;
+  gint64 bank_shape[2] = { self->bank->n, self->bank->dim };
+  gint64 state_shape[1] = { STATE_LENGTH };
+  gint64 z_shape[1] = { 2 };
+  const SafetensorsTensor *bank, *state, *z;
+  if (!(bank = checkpoint_expect_tensor (probe, "memory.bank", DTYPE_F32, 2,
+                                         bank_shape, error))
+      || !(state = checkpoint_expect_tensor (probe, "trainer.state", DTYPE_I64,
+                                             1, state_shape, error))
+      || !(z = checkpoint_expect_tensor (probe, "trainer.nce_z", DTYPE_F32, 1,
+                                         z_shape, error)))
+    return FALSE;
+  const gint64 *s = state->data;
+  if (s[STATE_N_IMAGES] != self->data->n || s[STATE_ITERATION] < 0)
+    {
+      g_autofree char *display = g_filename_display_name (path);
+      g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_MISMATCH,
+                   "%s: the checkpoint was trained on %" G_GINT64_FORMAT
+                   " images, this data set has %d", display,
+                   s[STATE_N_IMAGES], self->data->n);
+      return FALSE;
+    }
+
+  g_autoptr (SafetensorsFile) file = checkpoint_load (path, self->net,
+                                                      &self->sgd, allowed,
+                                                      error);
+  if (!file)
+    return FALSE;
+  memcpy (self->bank->vectors, bank->data, sizeof (float) * bank->numel);
+  self->iteration = s[STATE_ITERATION];
+  if (self->nce)
+    {
+      /* the metadata keeps Z in double; the tensor is the fallback */
+      const char *zf = safetensors_file_get_metadata (file, "nce_z");
+      const char *ze = safetensors_file_get_metadata (file, "nce_z_estimate");
+      const float *zt = z->data;
+      nce_set_z (self->nce, zf ? g_ascii_strtod (zf, NULL) : zt[0],
+                 ze ? g_ascii_strtod (ze, NULL) : zt[1]);
+    }
+  return TRUE;
+}
+
+/* ---- embedding with the test transform ---- */
+
+gboolean
+trainer_embed (Trainer *self, const Dataset *data, float *features,
+               GError **error)
+{
+  const int B = self->config.batch_size, D = self->config.low_dim;
+  const gsize image_floats = (gsize) data->channels * data->height * data->width;
+  if (data->channels != self->data->channels
+      || data->height != self->data->height || data->width != self->data->width)
+    return invalid (error, "%s has %dx%dx%d images, the network was trained on "
+                    "%dx%dx%d", data->name, data->channels, data->height,
+                    data->width, self->data->channels, self->data->height,
+                    self->data->width);
+  for (int start = 0; start < data->n; start += B)
+    {
+      int count = MIN (B, data->n - start);
+      for (int b = 0; b < count; b++)
+        if (!load_normalised (self, data, self->images + b * image_floats,
+                              start + b, FALSE, error))
+          return FALSE;
+      const float *out = resnet_forward (self->net, self->images, count, FALSE);
+      memcpy (features + (gsize) start * D, out, sizeof (float) * count * D);
+    }
   return TRUE;
 }

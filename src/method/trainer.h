@@ -1,17 +1,22 @@
 /* trainer.h: instance discrimination training, one step at a time.
  *
  * The trainer owns the network, the optimizer and the memory bank and is
- * their only writer. A step: draw the next batch of the epoch's shuffled
- * order, preprocess it, forward, objective loss and gradient, backward, SGD
- * step, then the memory-bank update with the batch's fresh features
- * (METHOD.md, "Memory bank": no gradient flows into the bank). */
+ * their only writer. A step: the next batch of the epoch's shuffled order,
+ * augmented; forward; the objective's loss and gradient (exact softmax or
+ * NCE); backward; the SGD step; then the memory-bank update with the batch's
+ * fresh features (METHOD.md: no gradient flows into the bank).
+ *
+ * All randomness is derived from the seed and counters (the epoch for the
+ * shuffle, the epoch and position for augmentation, the iteration for NCE
+ * noise), so a run resumed from a checkpoint continues exactly as the same
+ * run would have without the interruption. */
 #pragma once
 
 #include <glib.h>
 
 #include "dataset.h"
-#include "full-softmax.h"
 #include "memory-bank.h"
+#include "nce.h"
 #include "resnet.h"
 #include "sgd.h"
 
@@ -23,27 +28,65 @@ typedef enum
   MODEL_RESNET18,  /* the reference's widths 64/128/256/512 */
 } ModelKind;
 
+typedef enum
+{
+  OBJECTIVE_SOFTMAX,  /* exact non-parametric softmax over all N */
+  OBJECTIVE_NCE,      /* NCE with K uniform noise samples */
+} ObjectiveKind;
+
+typedef enum
+{
+  SCHEDULE_STEP,      /* lr x drop_factor at each epoch of lr_drops */
+  SCHEDULE_COSINE,    /* lr x (1 + cos (pi t / T)) / 2 over all iterations */
+} ScheduleKind;
+
+#define TRAINER_MAX_LR_DROPS 8
+
 typedef struct
 {
   ModelKind model;
-  int low_dim;            /* D, 128 */
-  float tau;              /* softmax temperature */
-  float bank_momentum;    /* m of the memory update, 0.5 */
+  int low_dim;              /* D, 128 */
+  ObjectiveKind objective;
+  int nce_k;                /* noise samples, 4096 */
+  NceZMode nce_z;           /* fixed (reference) or running estimate */
+  float tau;                /* temperature */
+  float bank_momentum;      /* m of the memory update, 0.5 */
   float lr, momentum, weight_decay;
+  ScheduleKind schedule;
+  int lr_drops[TRAINER_MAX_LR_DROPS];  /* 0-based epochs, ascending */
+  int n_lr_drops;
+  float lr_drop_factor;     /* 0.1 */
   int batch_size;
+  int epochs;
   guint64 seed;
 } TrainerConfig;
 
-/* The reference's CIFAR settings with the exact softmax (tau 0.1). */
+/* The reference's CIFAR recipe (METHOD.md, "Training recipe") with the
+ * exact softmax at tau 0.1: small ResNet, D 128, m 0.5, SGD lr 0.03
+ * momentum 0.9 weight decay 5e-4, step drops x0.1 at epochs 120 and 160,
+ * batch 128, 200 epochs, seed 1. */
 void trainer_config_init_default (TrainerConfig *config);
+
+/* config.ini's [training] group, every field by name */
+void trainer_config_to_keyfile (const TrainerConfig *config, GKeyFile *file);
+gboolean trainer_config_from_keyfile (TrainerConfig *config, GKeyFile *file,
+                                      GError **error);
+const char *model_kind_to_string (ModelKind kind);
+const char *objective_kind_to_string (ObjectiveKind kind);
+const char *schedule_kind_to_string (ScheduleKind kind);
+
+/* The learning rate at this iteration (0-based) of a run. */
+float trainer_config_lr_at (const TrainerConfig *config, gint64 iteration,
+                            int steps_per_epoch);
 
 typedef struct
 {
   gint64 iteration;       /* steps done, counting this one */
   int epoch;              /* 0-based epoch this step belongs to */
-  double epoch_progress;  /* fraction of the epoch done after this step */
+  int step_in_epoch;      /* 1-based position of this step in its epoch */
   float loss;
   float lr;
+  NceStepInfo nce;        /* NCE only */
 } TrainerStepInfo;
 
 typedef struct _Trainer Trainer;
@@ -54,12 +97,29 @@ Trainer *trainer_new (const TrainerConfig *config, const Dataset *data,
 void trainer_free (Trainer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trainer, trainer_free)
 
-/* One training step. FALSE with an error when the loss is not finite (the
- * network and bank are then those of before the step's update). */
+/* One training step. FALSE with an error when the loss is not finite; the
+ * network, optimizer and bank are then left as they were before the step. */
 gboolean trainer_step (Trainer *self, TrainerStepInfo *info, GError **error);
 
 int trainer_steps_per_epoch (const Trainer *self);
+gint64 trainer_get_iteration (const Trainer *self);
+const TrainerConfig *trainer_get_config (const Trainer *self);
 ResNet *trainer_get_network (Trainer *self);
 MemoryBank *trainer_get_bank (Trainer *self);
+
+/* The whole state (network, optimizer, bank, counters, Z, config) to path,
+ * atomically. extra_metadata (may be NULL) is added to the file's. */
+gboolean trainer_save_checkpoint (Trainer *self, const char *path,
+                                  GHashTable *extra_metadata, GError **error);
+/* Restores a state saved by trainer_save_checkpoint for the same data set
+ * size and model; on failure the trainer is unchanged. */
+gboolean trainer_load_checkpoint (Trainer *self, const char *path,
+                                  GError **error);
+
+/* Embeds images [0, n) of data with the test transform (normalisation only)
+ * in evaluation mode: features (n, D), unit rows. The data must have the
+ * training data's channels and size. */
+gboolean trainer_embed (Trainer *self, const Dataset *data, float *features,
+                        GError **error);
 
 G_END_DECLS

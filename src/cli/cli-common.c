@@ -1,0 +1,167 @@
+/* cli-common.c: error reporting and the progress display. */
+#define G_LOG_DOMAIN "instdisc"
+
+#include "cli-common.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "knn.h"
+
+int
+cli_fail (const GError *error)
+{
+  g_printerr ("instdisc: %s\n", error->message);
+  return 1;
+}
+
+int
+cli_fail_message (const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("instdisc: %s\n", message);
+  return 1;
+}
+
+void
+cli_report_skipped (const Dataset *data)
+{
+  if (data->n_skipped == 0)
+    return;
+  g_printerr ("instdisc: %s: skipped %d unreadable file%s:\n", data->name,
+              data->n_skipped, data->n_skipped == 1 ? "" : "s");
+  for (int i = 0; data->skipped && data->skipped[i] && i < 10; i++)
+    g_printerr ("  %s\n", data->skipped[i]);
+  if (data->n_skipped > 10)
+    g_printerr ("  ... and %d more\n", data->n_skipped - 10);
+}
+
+void
+cli_progress_init (CliProgress *self, int every)
+{
+  self->tty = isatty (STDOUT_FILENO);
+  self->every = MAX (every, 1);
+  self->drawn = FALSE;
+}
+
+static void
+format_duration (char *out, gsize len, double seconds)
+{
+  if (!(seconds >= 0.0) || seconds > 1e7)
+    {
+      g_strlcpy (out, "--:--", len);
+      return;
+    }
+  long s = (long) (seconds + 0.5);
+  if (s >= 3600)
+    g_snprintf (out, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    g_snprintf (out, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+void
+cli_progress_update (CliProgress *self, const TrainerStepInfo *info,
+                     int epochs, int steps_per_epoch, double rate,
+                     double eta_s)
+{
+  char eta[32];
+  format_duration (eta, sizeof eta, eta_s);
+  if (!self->tty)
+    {
+      if (info->iteration % self->every == 0
+          || info->step_in_epoch == steps_per_epoch)
+        printf ("step %" G_GINT64_FORMAT "  epoch %d/%d  loss %.4f  lr %.4g  "
+                "%.0f img/s  eta %s\n", info->iteration, info->epoch + 1,
+                epochs, info->loss, info->lr, rate, eta);
+      fflush (stdout);
+      return;
+    }
+  /* redraw at most every step; the bar covers the current epoch */
+  const int width = 24;
+  int filled = info->step_in_epoch * width / steps_per_epoch;
+  char bar[64];
+  for (int i = 0; i < width; i++)
+    bar[i] = i < filled ? '#' : '-';
+  bar[width] = '\0';
+  printf ("\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f  %.0f img/s  ETA %s",
+          info->epoch + 1, epochs, bar, info->step_in_epoch, steps_per_epoch,
+          info->loss, rate, eta);
+  fflush (stdout);
+  self->drawn = TRUE;
+}
+
+void
+cli_progress_end (CliProgress *self)
+{
+  if (self->drawn)
+    {
+      printf ("\n");
+      fflush (stdout);
+      self->drawn = FALSE;
+    }
+}
+
+/* knn_classify over features against base, as percentages into top1/top5/nn1 */
+static void
+knn_percentages (const float *queries, const Dataset *test, const float *base,
+                 const Dataset *train, int dim, float sigma, double *top1,
+                 double *top5, double *nn1)
+{
+  KnnAccuracy accuracy;
+  knn_classify (NULL, &accuracy, queries, test->labels, test->n, base,
+                train->labels, train->n, dim, MAX (train->n_classes, 1),
+                KNN_DEFAULT_K, sigma, 0);
+  *top1 = 100.0 * accuracy.top1;
+  *top5 = 100.0 * accuracy.top5;
+  if (nn1)
+    *nn1 = 100.0 * accuracy.nn1;
+}
+
+gboolean
+cli_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
+              gboolean recompute, MetricsRow *row, GError **error)
+{
+  metrics_row_init (row, "eval");
+  if (train->n_classes == 0 || test->n == 0)
+    return TRUE;   /* nothing to measure without labels */
+  const TrainerConfig *config = trainer_get_config (trainer);
+  const int D = config->low_dim;
+  g_autofree float *test_features = g_try_new (float, (gsize) test->n * D);
+  if (!test_features)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
+                   "not enough memory for %d test features", test->n);
+      return FALSE;
+    }
+  if (!trainer_embed (trainer, test, test_features, error))
+    return FALSE;
+  /* sigma = tau, as the reference's test.py */
+  const MemoryBank *bank = trainer_get_bank (trainer);
+  knn_percentages (test_features, test, bank->vectors, train, D, config->tau,
+                   &row->knn_top1, &row->knn_top5, &row->knn_1nn);
+  printf ("kNN (K %d) from the memory bank: top-1 %.2f%%  top-5 %.2f%%  "
+          "1-NN %.2f%%\n", KNN_DEFAULT_K, row->knn_top1, row->knn_top5,
+          row->knn_1nn);
+  if (recompute)
+    {
+      g_autofree float *train_features = g_try_new (float, (gsize) train->n * D);
+      if (!train_features)
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
+                       "not enough memory for %d training features", train->n);
+          return FALSE;
+        }
+      if (!trainer_embed (trainer, train, train_features, error))
+        return FALSE;
+      knn_percentages (test_features, test, train_features, train, D,
+                       config->tau, &row->knn_top1_recomputed,
+                       &row->knn_top5_recomputed, NULL);
+      printf ("kNN from recomputed features:  top-1 %.2f%%  top-5 %.2f%%\n",
+              row->knn_top1_recomputed, row->knn_top5_recomputed);
+    }
+  fflush (stdout);
+  return TRUE;
+}

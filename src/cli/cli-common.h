@@ -1,0 +1,39 @@
+/* cli-common.h: what the subcommands share: error reporting, the progress
+ * display, evaluation. */
+#pragma once
+
+#include <glib.h>
+
+#include "dataset.h"
+#include "run-dir.h"
+#include "trainer.h"
+
+/* Prints "instdisc: MESSAGE" to stderr and returns 1. */
+int cli_fail (const GError *error);
+int cli_fail_message (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+/* Tells how many files a folder load skipped, and the first few. */
+void cli_report_skipped (const Dataset *data);
+
+/* A progress bar with rate and ETA redrawn in place on a terminal; plain
+ * lines every `every` steps when the output is piped. */
+typedef struct
+{
+  gboolean tty;
+  int every;
+  gboolean drawn;   /* a bar is on the current line */
+} CliProgress;
+
+void cli_progress_init (CliProgress *self, int every);
+void cli_progress_update (CliProgress *self, const TrainerStepInfo *info,
+                          int epochs, int steps_per_epoch, double rate,
+                          double eta_s);
+/* ends the bar's line, if one is drawn */
+void cli_progress_end (CliProgress *self);
+
+/* Weighted kNN of the test set against the memory bank (and, when
+ * recompute, against the training set re-embedded with the test
+ * transform): fills knn_* fields of row (kind "eval") and prints them. */
+gboolean cli_evaluate (Trainer *trainer, const Dataset *train,
+                       const Dataset *test, gboolean recompute,
+                       MetricsRow *row, GError **error);

@@ -1,0 +1,366 @@
+/* command-train.c: `instdisc train`, training in a run directory. */
+#define G_LOG_DOMAIN "instdisc"
+
+#include <gio/gio.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli-common.h"
+#include "commands.h"
+#include "run-dir.h"
+#include "threads.h"
+#include "trainer.h"
+
+/* set by SIGINT / SIGTERM: finish the step, save, stop */
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal (int signum)
+{
+  stop_requested = 1;
+}
+
+typedef struct
+{
+  char *data;
+  char *run;
+  gboolean resume;
+  char *model, *objective, *nce_z, *schedule, *lr_drops;
+  int nce_k, batch_size, epochs, threads, log_every, image_size;
+  double tau, bank_momentum, lr, momentum, weight_decay;
+  gint64 steps, seed;
+  gboolean no_eval, recompute;
+} TrainOptions;
+
+static gboolean
+parse_choice (const char *value, const char *what, const char *const *names,
+              int *out, GError **error)
+{
+  for (int i = 0; names[i]; i++)
+    if (g_str_equal (value, names[i]))
+      {
+        *out = i;
+        return TRUE;
+      }
+  g_autofree char *choices = g_strjoinv (", ", (char **) names);
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "unknown %s “%s” (one of %s)", what, value, choices);
+  return FALSE;
+}
+
+/* the command line's choices -> a trainer configuration */
+static gboolean
+options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
+{
+  static const char *const models[] = { "small", "resnet18", NULL };
+  static const char *const objectives[] = { "softmax", "nce", NULL };
+  static const char *const z_modes[] = { "fixed", "ema", NULL };
+  static const char *const schedules[] = { "step", "cosine", NULL };
+  int model, objective, z, schedule;
+  if (!parse_choice (o->model, "model", models, &model, error)
+      || !parse_choice (o->objective, "objective", objectives, &objective,
+                        error)
+      || !parse_choice (o->nce_z, "NCE Z mode", z_modes, &z, error)
+      || !parse_choice (o->schedule, "schedule", schedules, &schedule, error))
+    return FALSE;
+  c->model = model;
+  c->objective = objective;
+  c->nce_z = z;
+  c->schedule = schedule;
+  c->nce_k = o->nce_k;
+  c->tau = o->tau;
+  c->bank_momentum = o->bank_momentum;
+  c->lr = o->lr;
+  c->momentum = o->momentum;
+  c->weight_decay = o->weight_decay;
+  c->batch_size = o->batch_size;
+  c->epochs = o->epochs;
+  c->seed = (guint64) o->seed;
+  g_auto (GStrv) drops = g_strsplit (o->lr_drops, ",", -1);
+  c->n_lr_drops = 0;
+  for (int i = 0; drops[i]; i++)
+    {
+      if (!*g_strstrip (drops[i]))
+        continue;
+      guint64 epoch;
+      if (c->n_lr_drops == TRAINER_MAX_LR_DROPS
+          || !g_ascii_string_to_unsigned (drops[i], 10, 0, 1000000, &epoch,
+                                          NULL))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--lr-drops takes up to %d epochs separated by commas, "
+                       "not “%s”", TRAINER_MAX_LR_DROPS, o->lr_drops);
+          return FALSE;
+        }
+      c->lr_drops[c->n_lr_drops++] = (int) epoch;
+    }
+  return TRUE;
+}
+
+static char *
+default_run_dir (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  return g_build_filename ("runs", stamp, NULL);
+}
+
+int
+command_train (int argc, char **argv)
+{
+  TrainerConfig defaults;
+  trainer_config_init_default (&defaults);
+  TrainOptions o = {
+    .data = g_strdup ("fashion-mnist"),
+    .model = g_strdup ("small"),
+    .objective = g_strdup ("softmax"),
+    .nce_z = g_strdup ("fixed"),
+    .schedule = g_strdup ("step"),
+    .lr_drops = g_strdup ("120,160"),
+    .nce_k = defaults.nce_k,
+    .batch_size = defaults.batch_size,
+    .epochs = defaults.epochs,
+    .log_every = 20,
+    .image_size = 32,
+    .tau = defaults.tau,
+    .bank_momentum = defaults.bank_momentum,
+    .lr = defaults.lr,
+    .momentum = defaults.momentum,
+    .weight_decay = defaults.weight_decay,
+    .seed = (gint64) defaults.seed,
+  };
+  GOptionEntry entries[] = {
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &o.data,
+      "Data set: fashion-mnist (default), an IDX file, a CIFAR-10/100 folder, "
+      "or a folder of images", "SPEC" },
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &o.run,
+      "Run folder (default runs/DATE-TIME)", "DIR" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume,
+      "Continue the run in --run from its checkpoint, with its config.ini", NULL },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &o.model,
+      "Network: small (widths 16-128, default) or resnet18", "NAME" },
+    { "objective", 0, 0, G_OPTION_ARG_STRING, &o.objective,
+      "softmax (exact non-parametric softmax, default) or nce", "NAME" },
+    { "nce-k", 0, 0, G_OPTION_ARG_INT, &o.nce_k,
+      "NCE noise samples per image (4096)", "K" },
+    { "nce-z", 0, 0, G_OPTION_ARG_STRING, &o.nce_z,
+      "NCE normaliser: fixed from the first batch (reference) or ema", "MODE" },
+    { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &o.tau, "Temperature (0.1)", "T" },
+    { "bank-momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.bank_momentum,
+      "Memory bank momentum m (0.5)", "M" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Learning rate (0.03)", "LR" },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.momentum,
+      "SGD momentum (0.9)", "M" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.weight_decay,
+      "SGD weight decay (5e-4)", "WD" },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &o.schedule,
+      "Learning-rate schedule: step (reference) or cosine", "NAME" },
+    { "lr-drops", 0, 0, G_OPTION_ARG_STRING, &o.lr_drops,
+      "Step schedule: epochs where lr is multiplied by 0.1 (120,160)", "LIST" },
+    { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size,
+      "Images per step (128)", "N" },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, "Epochs (200)", "N" },
+    { "steps", 0, 0, G_OPTION_ARG_INT64, &o.steps,
+      "Stop after this many steps in total (0: run all epochs)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Random seed (1)", "N" },
+    { "image-size", 0, 0, G_OPTION_ARG_INT, &o.image_size,
+      "Image folders: side of the square training images (32)", "PIXELS" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads,
+      "Threads (0: one per core)", "N" },
+    { "log-every", 0, 0, G_OPTION_ARG_INT, &o.log_every,
+      "Piped output: a line every N steps (20)", "N" },
+    { "no-eval", 0, 0, G_OPTION_ARG_NONE, &o.no_eval,
+      "Skip the kNN evaluation after each epoch", NULL },
+    { "recompute", 0, 0, G_OPTION_ARG_NONE, &o.recompute,
+      "Also evaluate kNN on training features recomputed with the test "
+      "transform", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+      "Learns D-dimensional unit embeddings of the training images by\n"
+      "non-parametric instance discrimination: a memory bank of one vector\n"
+      "per image and the exact softmax (or NCE) over it. Writes config.ini,\n"
+      "metrics.csv and checkpoint.safetensors into the run folder.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return cli_fail (error);
+  if (argc > 1)
+    return cli_fail_message ("unexpected argument “%s”", argv[1]);
+
+  TrainerConfig config = defaults;
+  g_autofree char *run = o.run ? g_strdup (o.run) : default_run_dir ();
+  g_autofree char *checkpoint = run_dir_file (run, RUN_CHECKPOINT_FILE);
+  g_autoptr (GKeyFile) keyfile = NULL;
+  if (o.resume)
+    {
+      if (!o.run)
+        return cli_fail_message ("--resume needs --run DIR");
+      keyfile = run_dir_load_config (run, &error);
+      if (!keyfile || !trainer_config_from_keyfile (&config, keyfile, &error))
+        return cli_fail (error);
+      g_free (o.data);
+      o.data = g_key_file_get_string (keyfile, "data", "spec", NULL);
+      o.image_size = g_key_file_get_integer (keyfile, "data", "image_size", NULL);
+      if (!o.data)
+        return cli_fail_message ("%s/%s: no [data] spec", run, RUN_CONFIG_FILE);
+      /* a resumed run may be given more epochs than it started with */
+      if (o.epochs != defaults.epochs)
+        config.epochs = o.epochs;
+    }
+  else
+    {
+      if (!options_to_config (&o, &config, &error))
+        return cli_fail (error);
+      g_autofree char *existing = run_dir_file (run, RUN_CONFIG_FILE);
+      if (g_file_test (existing, G_FILE_TEST_EXISTS))
+        return cli_fail_message ("%s already holds a run: use --resume to "
+                                 "continue it, or another --run", run);
+    }
+  engine_set_threads (o.threads);
+
+  DatasetOptions data_options;
+  dataset_options_init_default (&data_options);
+  data_options.image_size = o.image_size;
+  g_autoptr (Dataset) train = dataset_open (o.data, "train", &data_options,
+                                            &error);
+  if (!train)
+    return cli_fail (error);
+  cli_report_skipped (train);
+  g_autoptr (Dataset) test = NULL;
+  if (!o.no_eval)
+    {
+      test = dataset_open (o.data, "test", &data_options, &error);
+      if (!test)
+        return cli_fail (error);
+    }
+
+  g_autoptr (Trainer) trainer = trainer_new (&config, train, &error);
+  if (!trainer)
+    return cli_fail (error);
+
+  double wall_offset = 0.0;
+  if (o.resume)
+    {
+      if (!trainer_load_checkpoint (trainer, checkpoint, &error))
+        return cli_fail (error);
+      g_autoptr (GArray) rows = run_dir_load_metrics (run, NULL);
+      if (rows)
+        for (guint i = 0; i < rows->len; i++)
+          {
+            MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+            if (row->iteration <= trainer_get_iteration (trainer)
+                && !isnan (row->wall_s))
+              wall_offset = MAX (wall_offset, row->wall_s);
+          }
+      if (!run_dir_truncate_metrics (run, trainer_get_iteration (trainer),
+                                     &error))
+        return cli_fail (error);
+    }
+  else
+    {
+      keyfile = g_key_file_new ();
+      trainer_config_to_keyfile (&config, keyfile);
+      g_key_file_set_string (keyfile, "data", "spec", o.data);
+      g_key_file_set_string (keyfile, "data", "name", train->name);
+      g_key_file_set_integer (keyfile, "data", "image_size", o.image_size);
+      g_key_file_set_integer (keyfile, "data", "n_train", train->n);
+      if (!run_dir_ensure (run, &error)
+          || !run_dir_save_config (run, keyfile, &error))
+        return cli_fail (error);
+    }
+
+  const int steps_per_epoch = trainer_steps_per_epoch (trainer);
+  gint64 total = (gint64) config.epochs * steps_per_epoch;
+  if (o.steps > 0 && o.steps < total)
+    total = o.steps;
+  gint64 first = trainer_get_iteration (trainer);
+  if (first >= total)
+    {
+      g_print ("%s: already trained %" G_GINT64_FORMAT " steps\n", run, first);
+      return 0;
+    }
+  g_print ("%s the %s ResNet on %s (%d images): %s, batch %d, steps %"
+           G_GINT64_FORMAT " to %" G_GINT64_FORMAT ", %d threads, run %s\n",
+           o.resume ? "resuming" : "training",
+           model_kind_to_string (config.model), train->name, train->n,
+           objective_kind_to_string (config.objective), config.batch_size,
+           first + 1, total, engine_get_threads (), run);
+
+  struct sigaction action = { .sa_handler = on_stop_signal };
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+
+  CliProgress progress;
+  cli_progress_init (&progress, o.log_every);
+  gint64 start = g_get_monotonic_time ();
+  TrainerStepInfo info = { 0 };
+  int status = 0;
+  for (gint64 it = first; it < total && !stop_requested; it++)
+    {
+      if (!trainer_step (trainer, &info, &error))
+        {
+          cli_progress_end (&progress);
+          g_printerr ("instdisc: %s; the last checkpoint (%s) is kept\n",
+                      error->message, checkpoint);
+          return 1;
+        }
+      double wall = wall_offset + (g_get_monotonic_time () - start) / 1e6;
+      double rate = (info.iteration - first) * config.batch_size
+                    / MAX ((g_get_monotonic_time () - start) / 1e6, 1e-9);
+      MetricsRow row;
+      metrics_row_init (&row, "step");
+      row.iteration = info.iteration;
+      row.epoch = info.epoch + 1;
+      row.loss = info.loss;
+      row.lr = info.lr;
+      row.images_per_s = rate;
+      row.wall_s = wall;
+      if (config.objective == OBJECTIVE_NCE)
+        {
+          row.nce_z = info.nce.z_fixed;
+          row.nce_z_estimate = info.nce.z_estimate;
+          row.p_positive = info.nce.positive_prob;
+        }
+      if (!run_dir_append_metrics (run, &row, &error))
+        return cli_fail (error);
+      double eta = (total - info.iteration) * config.batch_size / rate;
+      cli_progress_update (&progress, &info, config.epochs, steps_per_epoch,
+                           rate, eta);
+
+      gboolean epoch_done = info.step_in_epoch == steps_per_epoch;
+      if (epoch_done || info.iteration == total || stop_requested)
+        {
+          cli_progress_end (&progress);
+          if (!trainer_save_checkpoint (trainer, checkpoint, NULL, &error))
+            return cli_fail (error);
+        }
+      if (epoch_done && test)
+        {
+          MetricsRow eval;
+          if (!cli_evaluate (trainer, train, test, o.recompute, &eval, &error))
+            return cli_fail (error);
+          eval.iteration = info.iteration;
+          eval.epoch = info.epoch + 1;
+          eval.lr = info.lr;
+          eval.wall_s = wall_offset + (g_get_monotonic_time () - start) / 1e6;
+          if (!run_dir_append_metrics (run, &eval, &error))
+            return cli_fail (error);
+        }
+    }
+  cli_progress_end (&progress);
+  if (stop_requested)
+    {
+      g_print ("stopped at step %" G_GINT64_FORMAT "; checkpoint saved to %s "
+               "(continue with --resume --run %s)\n", info.iteration,
+               checkpoint, run);
+      status = 130;
+    }
+  else
+    g_print ("done: %" G_GINT64_FORMAT " steps, checkpoint %s\n",
+             info.iteration, checkpoint);
+  return status;
+}

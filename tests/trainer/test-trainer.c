@@ -1,0 +1,265 @@
+/* test-trainer.c: the trainer's schedule, configuration, checkpoints and
+ * resume equivalence, on a small generated data set. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "run-dir.h"
+#include "testutil.h"
+#include "trainer.h"
+
+/* N random 28x28 grey images with 4 labels: enough to train a few steps */
+static Dataset *
+make_dataset (int n, guint32 seed)
+{
+  Dataset *d = g_new0 (Dataset, 1);
+  d->name = g_strdup ("generated");
+  d->kind = DATASET_KIND_IDX;
+  d->n = n;
+  d->channels = 1;
+  d->height = d->width = 28;
+  d->pixels = g_malloc ((gsize) n * 28 * 28);
+  d->labels = g_new (gint32, n);
+  d->n_classes = 4;
+  GRand *rand = g_rand_new_with_seed (seed);
+  for (int i = 0; i < n; i++)
+    {
+      d->labels[i] = i % 4;
+      /* a class-dependent bright square plus noise */
+      for (int p = 0; p < 28 * 28; p++)
+        {
+          int y = p / 28, x = p % 28;
+          gboolean in_square = (y / 7 == d->labels[i]) && x >= 7 && x < 21;
+          d->pixels[(gsize) i * 784 + p]
+              = (guint8) MIN (255, (in_square ? 160 : 20)
+                                       + g_rand_int_range (rand, 0, 60));
+        }
+    }
+  g_rand_free (rand);
+  return d;
+}
+
+static TrainerConfig
+small_config (ObjectiveKind objective)
+{
+  TrainerConfig c;
+  trainer_config_init_default (&c);
+  c.batch_size = 8;
+  c.epochs = 3;
+  c.objective = objective;
+  c.nce_k = 16;
+  c.low_dim = 16;
+  c.lr_drops[0] = 1;   /* a drop inside the tested span */
+  c.n_lr_drops = 1;
+  c.seed = 7;
+  return c;
+}
+
+static void
+test_lr_schedule (void)
+{
+  TrainerConfig c;
+  trainer_config_init_default (&c);
+  /* the reference: lr * 0.1^((epoch - 80) // 40) from epoch 80 on */
+  for (int epoch = 0; epoch < 200; epoch++)
+    {
+      double expected = c.lr * (epoch >= 80 ? pow (0.1, (epoch - 80) / 40) : 1.0);
+      float lr = trainer_config_lr_at (&c, (gint64) epoch * 10 + 3, 10);
+      g_assert_cmpfloat_with_epsilon (lr, expected, 1e-7);
+    }
+  c.schedule = SCHEDULE_COSINE;
+  c.epochs = 4;
+  g_assert_cmpfloat_with_epsilon (trainer_config_lr_at (&c, 0, 10), c.lr, 1e-9);
+  g_assert_cmpfloat_with_epsilon (trainer_config_lr_at (&c, 20, 10),
+                                  c.lr * 0.5, 1e-7);
+  g_assert_cmpfloat_with_epsilon (trainer_config_lr_at (&c, 40, 10), 0.0, 1e-9);
+}
+
+static void
+test_config_keyfile (void)
+{
+  TrainerConfig a = small_config (OBJECTIVE_NCE), b;
+  a.model = MODEL_RESNET18;
+  a.nce_z = NCE_Z_EMA;
+  a.schedule = SCHEDULE_COSINE;
+  a.tau = 0.07f;
+  a.seed = G_GUINT64_CONSTANT (12345678901234);
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  trainer_config_to_keyfile (&a, file);
+  trainer_config_init_default (&b);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (trainer_config_from_keyfile (&b, file, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (b.model, ==, a.model);
+  g_assert_cmpint (b.objective, ==, a.objective);
+  g_assert_cmpint (b.nce_z, ==, a.nce_z);
+  g_assert_cmpint (b.schedule, ==, a.schedule);
+  g_assert_cmpint (b.nce_k, ==, a.nce_k);
+  g_assert_cmpint (b.batch_size, ==, a.batch_size);
+  g_assert_cmpint (b.n_lr_drops, ==, a.n_lr_drops);
+  g_assert_cmpint (b.lr_drops[0], ==, a.lr_drops[0]);
+  g_assert_cmpfloat (b.tau, ==, a.tau);
+  g_assert_cmpuint (b.seed, ==, a.seed);
+
+  g_key_file_set_string (file, "training", "objective", "contrastive");
+  g_assert_false (trainer_config_from_keyfile (&b, file, &error));
+  g_assert_nonnull (strstr (error->message, "contrastive"));
+}
+
+static void
+test_rejects_bad_config (void)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 1);
+  TrainerConfig c = small_config (OBJECTIVE_NCE);
+  g_autoptr (GError) error = NULL;
+  c.nce_k = 40;   /* K must be below N */
+  g_assert_null (trainer_new (&c, data, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  c = small_config (OBJECTIVE_SOFTMAX);
+  c.batch_size = 41;
+  g_assert_null (trainer_new (&c, data, &error));
+  g_assert_nonnull (strstr (error->message, "batch size"));
+}
+
+/* Trains `steps` steps and records each loss. */
+static void
+run_steps (Trainer *trainer, int steps, float *losses)
+{
+  for (int i = 0; i < steps; i++)
+    {
+      TrainerStepInfo info;
+      g_autoptr (GError) error = NULL;
+      g_assert_true (trainer_step (trainer, &info, &error));
+      g_assert_no_error (error);
+      losses[i] = info.loss;
+    }
+}
+
+/* Train 12 steps straight; train 5, checkpoint, restore into a fresh
+ * trainer, train 7: every loss, the weights and the bank must agree. The
+ * 40 images at batch 8 make 5 steps an epoch, so the resume lands inside
+ * the second epoch, after its shuffle and the learning-rate drop. */
+static void
+check_resume (ObjectiveKind objective)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 2);
+  TrainerConfig c = small_config (objective);
+  g_autoptr (GError) error = NULL;
+  enum { TOTAL = 12, FIRST = 7 };
+  float straight[TOTAL], resumed[TOTAL];
+
+  g_autoptr (Trainer) a = trainer_new (&c, data, &error);
+  g_assert_no_error (error);
+  run_steps (a, TOTAL, straight);
+
+  g_autofree char *dir = g_dir_make_tmp ("instdisc-trainer-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors", NULL);
+  {
+    g_autoptr (Trainer) b = trainer_new (&c, data, &error);
+    run_steps (b, FIRST, resumed);
+    g_assert_true (trainer_save_checkpoint (b, path, NULL, &error));
+    g_assert_no_error (error);
+    /* b keeps training past the save: the file must not follow it */
+    run_steps (b, 2, resumed + FIRST);
+  }
+  g_autoptr (Trainer) c2 = trainer_new (&c, data, &error);
+  g_assert_true (trainer_load_checkpoint (c2, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (trainer_get_iteration (c2), ==, FIRST);
+  run_steps (c2, TOTAL - FIRST, resumed + FIRST);
+
+  /* same arithmetic in the same order: the same bits */
+  for (int i = 0; i < TOTAL; i++)
+    g_assert_cmpfloat (resumed[i], ==, straight[i]);
+  ResNet *na = trainer_get_network (a), *nc = trainer_get_network (c2);
+  g_assert_cmpint (memcmp (na->params, nc->params,
+                           sizeof (float) * na->n_params), ==, 0);
+  MemoryBank *ba = trainer_get_bank (a), *bc = trainer_get_bank (c2);
+  g_assert_cmpint (memcmp (ba->vectors, bc->vectors,
+                           sizeof (float) * ba->n * ba->dim), ==, 0);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_resume_softmax (void)
+{
+  check_resume (OBJECTIVE_SOFTMAX);
+}
+
+static void
+test_resume_nce (void)
+{
+  check_resume (OBJECTIVE_NCE);
+}
+
+static void
+test_resume_rejects_other_data (void)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 3);
+  g_autoptr (Dataset) other = make_dataset (48, 3);
+  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) a = trainer_new (&c, data, &error);
+  float loss;
+  run_steps (a, 1, &loss);
+  g_autofree char *dir = g_dir_make_tmp ("instdisc-trainer-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors", NULL);
+  g_assert_true (trainer_save_checkpoint (a, path, NULL, &error));
+
+  g_autoptr (Trainer) b = trainer_new (&c, other, &error);
+  g_assert_false (trainer_load_checkpoint (b, path, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "checkpoint.safetensors"));
+  g_assert_cmpint (trainer_get_iteration (b), ==, 0);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* The step's promises: unit bank rows after the update, rows of the
+ * batch moved towards their features, the others untouched. */
+static void
+test_step_updates_bank (void)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 4);
+  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) t = trainer_new (&c, data, &error);
+  MemoryBank *bank = trainer_get_bank (t);
+  g_autofree float *before = g_memdup2 (bank->vectors,
+                                        sizeof (float) * bank->n * bank->dim);
+  float loss;
+  run_steps (t, 1, &loss);
+  g_assert_true (isfinite (loss));
+  int changed = 0;
+  for (int i = 0; i < bank->n; i++)
+    {
+      const float *v = bank->vectors + (gsize) i * bank->dim;
+      if (memcmp (v, before + (gsize) i * bank->dim,
+                  sizeof (float) * bank->dim) == 0)
+        continue;
+      changed++;
+      double norm = 0.0;
+      for (int d = 0; d < bank->dim; d++)
+        norm += (double) v[d] * v[d];
+      g_assert_cmpfloat_with_epsilon (norm, 1.0, 1e-5);
+    }
+  g_assert_cmpint (changed, ==, c.batch_size);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/method/trainer/lr-schedule", test_lr_schedule);
+  g_test_add_func ("/method/trainer/config-keyfile", test_config_keyfile);
+  g_test_add_func ("/method/trainer/bad-config", test_rejects_bad_config);
+  g_test_add_func ("/method/trainer/bank-update", test_step_updates_bank);
+  g_test_add_func ("/method/trainer/resume/softmax", test_resume_softmax);
+  g_test_add_func ("/method/trainer/resume/nce", test_resume_nce);
+  g_test_add_func ("/method/trainer/resume/other-data",
+                   test_resume_rejects_other_data);
+  return g_test_run ();
+}
