@@ -100,7 +100,7 @@ print_norms (const char *indent, const NormStats *s)
              " unit-norm (within %g)", indent, s->n_unit, s->n_rows,
              UNIT_NORM_TOLERANCE);
   if (s->n_nonfinite < s->n_rows)
-    g_print ("; norm min %.6g, max %.6g, mean %.6g", s->min, s->max, s->mean);
+    g_print ("; norm min %.6f, max %.6f, mean %.6f", s->min, s->max, s->mean);
   g_print ("\n");
   if (s->n_nonfinite > 0)
     g_print ("%s%" G_GSIZE_FORMAT " rows hold NaN or infinity\n", indent,
@@ -276,7 +276,8 @@ compare_keys (gconstpointer a, gconstpointer b, gpointer user_data)
 
 /* The metadata a reader cares about first, then the rest by name. */
 static void
-describe_metadata (const SafetensorsFile *file, const char *indent)
+describe_metadata (const SafetensorsFile *file, GKeyFile *run_config,
+                   const char *indent)
 {
   const char *epoch = safetensors_file_get_metadata (file, "epoch");
   const char *iteration = safetensors_file_get_metadata (file, "iteration");
@@ -298,16 +299,54 @@ describe_metadata (const SafetensorsFile *file, const char *indent)
       g_print ("%smetadata %s = %s\n", indent, (char *) keys[k],
                (char *) g_hash_table_lookup (table, keys[k]));
   const char *config = g_hash_table_lookup (table, "config");
-  if (config)
+  if (!config)
+    return;
+  g_autofree char *more = g_strconcat (indent, "  ", NULL);
+  if (!run_config)
     {
       g_print ("%sconfig:\n", indent);
-      g_autofree char *more = g_strconcat (indent, "  ", NULL);
       print_indented (more, config);
+      return;
     }
+  /* inside a run folder: only what differs from config.ini, which is what
+   * a resume would trip over */
+  g_autoptr (GKeyFile) saved = g_key_file_new ();
+  if (!g_key_file_load_from_data (saved, config, -1, G_KEY_FILE_NONE, NULL))
+    {
+      g_print ("%sconfig: not a key file:\n", indent);
+      print_indented (more, config);
+      return;
+    }
+  guint n_differ = 0;
+  g_auto (GStrv) groups = g_key_file_get_groups (saved, NULL);
+  for (int g = 0; groups[g]; g++)
+    {
+      g_auto (GStrv) names = g_key_file_get_keys (saved, groups[g], NULL,
+                                                  NULL);
+      for (int k = 0; names && names[k]; k++)
+        {
+          g_autofree char *ours = g_key_file_get_value (saved, groups[g],
+                                                        names[k], NULL);
+          g_autofree char *theirs = g_key_file_get_value (run_config,
+                                                          groups[g], names[k],
+                                                          NULL);
+          if (g_strcmp0 (ours, theirs) == 0)
+            continue;
+          if (n_differ++ == 0)
+            g_print ("%sconfig: differs from %s:\n", indent, RUN_CONFIG_FILE);
+          g_print ("%s[%s] %s = %s here, %s there\n", more, groups[g], names[k],
+                   ours, theirs ? theirs : "(none)");
+        }
+    }
+  if (n_differ == 0)
+    g_print ("%sconfig: the same as %s\n", indent, RUN_CONFIG_FILE);
 }
 
+/* run_config: the run folder's config.ini when the checkpoint is in one,
+ * else NULL */
 static gboolean
-describe_checkpoint (const char *path, const char *indent, GError **error)
+describe_checkpoint (const char *path, GKeyFile *run_config,
+                     const char *indent, GError **error)
 {
   g_autoptr (SafetensorsFile) file = safetensors_file_load (path, error);
   if (!file)
@@ -327,7 +366,7 @@ describe_checkpoint (const char *path, const char *indent, GError **error)
              "%u tensors, %s\n", indent, display, n_tensors, size);
 
   g_autofree char *more = g_strconcat (indent, "  ", NULL);
-  describe_metadata (file, more);
+  describe_metadata (file, run_config, more);
   describe_model (file, more);
 
   const SafetensorsTensor *bank = lookup (file, "memory.bank");
@@ -453,9 +492,10 @@ describe_run_dir (const char *dir, guint n_rows, GError **error)
       return FALSE;
     }
   g_print ("%s: run folder\n", display);
+  g_autoptr (GKeyFile) config = NULL;
   if (has_config)
     {
-      g_autoptr (GKeyFile) config = run_dir_load_config (dir, error);
+      config = run_dir_load_config (dir, error);
       if (!config)
         return FALSE;
       g_autofree char *text = g_key_file_to_data (config, NULL, NULL);
@@ -475,7 +515,7 @@ describe_run_dir (const char *dir, guint n_rows, GError **error)
     g_print ("  metrics.csv: none\n");
   if (has_checkpoint)
     {
-      if (!describe_checkpoint (checkpoint_path, "  ", error))
+      if (!describe_checkpoint (checkpoint_path, config, "  ", error))
         return FALSE;
     }
   else
@@ -516,7 +556,7 @@ describe (const char *path, guint n_rows, GError **error)
    * unreadable file falls through to the safetensors reader's message */
   if (g_str_has_suffix (path, ".npy") || starts_with_npy_magic (path))
     return describe_npy (path, "", error);
-  return describe_checkpoint (path, "", error);
+  return describe_checkpoint (path, NULL, "", error);
 }
 
 int
