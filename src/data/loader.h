@@ -1,0 +1,78 @@
+/* loader.h: batches of augmented images, prepared ahead by worker threads.
+ *
+ * An epoch visits the data set in an order that depends only on (seed,
+ * epoch): Fisher-Yates driven by an Rng seeded with a hash of the two (see
+ * loader_epoch_order). Step s of epoch e holds positions s*B .. s*B + B - 1
+ * of that order; image b of it is augmented with the random stream of
+ * (seed, e, s*B + b) (augment_train). So a batch's content is a function of
+ * (seed, epoch, step) alone: the same for 0, 1 or 8 workers, whatever the
+ * timing, and a run resumed at (epoch, step) sees exactly the batches the
+ * uninterrupted run would have.
+ *
+ * With drop_last (the default, as the reference's training loader) an epoch
+ * is floor (N / B) full batches and the last N mod B images of each epoch's
+ * order are not seen that epoch (they are, in other epochs: the order
+ * changes). Without it the last batch of an epoch is partial.
+ *
+ * Workers fill a ring of `prefetch` batch buffers, each worker taking whole
+ * batches in turn, so up to `prefetch` batches are ready before the trainer
+ * asks. With n_workers = 0 batches are made in loader_next itself.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "augment.h"
+#include "dataset.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int batch_size;       /* B */
+  int n_workers;        /* threads that decode and augment; 0: inline */
+  int prefetch;         /* batches in the ring, at least 1 */
+  guint64 seed;
+  gboolean train;       /* TRUE: shuffled, augment_train; FALSE: data set
+                           order, augment_test (evaluation, feature export) */
+  gboolean drop_last;   /* drop each epoch's last partial batch */
+} LoaderOptions;
+
+/* B 128, 2 workers, 4 batches ahead, seed 1, train, drop_last. */
+void loader_options_init_default (LoaderOptions *options);
+
+typedef struct
+{
+  int epoch;   /* 0-based */
+  int step;    /* 0-based within the epoch */
+  int n;       /* images in this batch: B, fewer only in a last partial one */
+} LoaderBatchInfo;
+
+typedef struct _Loader Loader;
+
+/* Starts the workers at (start_epoch, start_step); 0, 0 for a new run.
+ * data must outlive the loader. NULL with an error when the options do not
+ * fit the data (batch larger than the set, step past the epoch's end). */
+Loader *loader_new (const Dataset *data, const AugmentOptions *augment,
+                    const LoaderOptions *options, int start_epoch,
+                    int start_step, GError **error);
+
+/* Waits for the next batch and copies it out: images (B, C, S, S) floats
+ * with S = augment->size, indices (B) into the data set. FALSE with an error
+ * naming the file when an image of the batch could not be read; that batch
+ * is then skipped (info still says which it was) and the next call returns
+ * the one after it. */
+gboolean loader_next (Loader *self, float *images, int *indices,
+                      LoaderBatchInfo *info, GError **error);
+
+int loader_steps_per_epoch (const Loader *self);
+
+/* Stops and joins the workers (a batch being made is abandoned). */
+void loader_free (Loader *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Loader, loader_free)
+
+/* The visiting order of epoch `epoch`: a permutation of 0..n-1 into
+ * order (n). */
+void loader_epoch_order (guint64 seed, int epoch, int n, int *order);
+
+G_END_DECLS
