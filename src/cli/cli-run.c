@@ -1,0 +1,166 @@
+/* cli-run.c: opening a run folder written by `instdisc train`. */
+#define G_LOG_DOMAIN "instdisc"
+
+#include "cli-run.h"
+
+#include <gio/gio.h>
+
+#include "run-dir.h"
+
+void
+cli_run_free (CliRun *self)
+{
+  if (!self)
+    return;
+  /* the trainer borrows the data set: free it first */
+  trainer_free (self->trainer);
+  dataset_free (self->train);
+  g_free (self->dir);
+  g_free (self->checkpoint);
+  g_free (self->data_spec);
+  if (self->keyfile)
+    g_key_file_unref (self->keyfile);
+  g_free (self);
+}
+
+CliRun *
+cli_run_open (const char *dir, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (dir);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "%s: no such run folder", display);
+      return NULL;
+    }
+  g_autoptr (CliRun) self = g_new0 (CliRun, 1);
+  self->dir = g_strdup (dir);
+  self->checkpoint = run_dir_file (dir, RUN_CHECKPOINT_FILE);
+
+  g_autofree char *config_path = run_dir_file (dir, RUN_CONFIG_FILE);
+  if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "%s: not a run folder (no %s; `instdisc train --run DIR` "
+                   "makes one)", display, RUN_CONFIG_FILE);
+      return NULL;
+    }
+  trainer_config_init_default (&self->config);
+  self->keyfile = run_dir_load_config (dir, error);
+  if (!self->keyfile
+      || !trainer_config_from_keyfile (&self->config, self->keyfile, error))
+    {
+      /* the keyfile parser does not know which file it read */
+      if (self->keyfile)
+        g_prefix_error (error, "%s/%s: ", display, RUN_CONFIG_FILE);
+      return NULL;
+    }
+  self->data_spec = g_key_file_get_string (self->keyfile, "data", "spec",
+                                           NULL);
+  if (!self->data_spec)
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                   "%s/%s: no “spec” in the [data] group", display,
+                   RUN_CONFIG_FILE);
+      return NULL;
+    }
+  dataset_options_init_default (&self->data_options);
+  /* absent in hand-written configs: keep the default */
+  if (g_key_file_has_key (self->keyfile, "data", "image_size", NULL))
+    self->data_options.image_size
+        = g_key_file_get_integer (self->keyfile, "data", "image_size", NULL);
+
+  if (!g_file_test (self->checkpoint, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *shown = g_filename_display_name (self->checkpoint);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   "%s: no checkpoint yet (the run has not finished an "
+                   "epoch or a --steps limit)", shown);
+      return NULL;
+    }
+
+  self->train = dataset_open (self->data_spec, "train", &self->data_options,
+                              error);
+  if (!self->train)
+    {
+      g_prefix_error (error, "%s: the run's training data: ", display);
+      return NULL;
+    }
+  self->trainer = trainer_new (&self->config, self->train, error);
+  if (!self->trainer)
+    {
+      g_prefix_error (error, "%s/%s: ", display, RUN_CONFIG_FILE);
+      return NULL;
+    }
+  if (!trainer_load_checkpoint (self->trainer, self->checkpoint, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+Dataset *
+cli_run_open_split (CliRun *self, const char *split, GError **error)
+{
+  return dataset_open (self->data_spec, split, &self->data_options, error);
+}
+
+Dataset *
+cli_run_open_images (CliRun *self, const char *const *paths, int n,
+                     GError **error)
+{
+  const Dataset *train = self->train;
+  if (train->height != train->width)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "%s has %dx%d images: only square training images can be "
+                   "matched by image files", train->name, train->width,
+                   train->height);
+      return NULL;
+    }
+  /* A folder-style set (paths, no pixels) makes dataset_get_image decode
+   * each file exactly as the data layer decodes folder images; once all
+   * are decoded the pixels are kept, so later reads are copies. */
+  g_autoptr (Dataset) set = g_new0 (Dataset, 1);
+  set->name = g_strdup ("query");
+  set->kind = DATASET_KIND_FOLDER;
+  set->n = n;
+  set->channels = train->channels;
+  set->height = train->height;
+  set->width = train->width;
+  set->resize = train->resize;
+  set->labels = g_new (gint32, n);
+  set->paths = g_new0 (char *, n + 1);
+  for (int i = 0; i < n; i++)
+    {
+      set->labels[i] = -1;
+      set->paths[i] = g_strdup (paths[i]);
+    }
+  const gsize image_bytes = (gsize) set->channels * set->height * set->width;
+  g_autofree guint8 *pixels = g_new (guint8, image_bytes * MAX (n, 1));
+  for (int i = 0; i < n; i++)
+    {
+      if (!g_file_test (paths[i], G_FILE_TEST_IS_REGULAR))
+        {
+          g_autofree char *shown = g_filename_display_name (paths[i]);
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                       "%s: no such file", shown);
+          return NULL;
+        }
+      if (!dataset_get_image (set, i, pixels + i * image_bytes, error))
+        return NULL;
+    }
+  set->pixels = g_steal_pointer (&pixels);
+  return g_steal_pointer (&set);
+}
+
+float *
+cli_run_embed_images (CliRun *self, const char *const *paths, int n,
+                      GError **error)
+{
+  g_autoptr (Dataset) images = cli_run_open_images (self, paths, n, error);
+  if (!images)
+    return NULL;
+  g_autofree float *features = g_new (float, (gsize) n * self->config.low_dim);
+  if (!trainer_embed (self->trainer, images, features, error))
+    return NULL;
+  return g_steal_pointer (&features);
+}

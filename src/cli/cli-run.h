@@ -1,0 +1,48 @@
+/* cli-run.h: a run folder opened for the commands that read one (eval,
+ * export, query, embed): its config.ini, its training data set and a trainer
+ * restored from its checkpoint. */
+#pragma once
+
+#include <glib.h>
+
+#include "dataset.h"
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *dir;
+  char *checkpoint;           /* dir/checkpoint.safetensors */
+  GKeyFile *keyfile;          /* config.ini */
+  TrainerConfig config;
+  char *data_spec;            /* [data] spec, as `instdisc train` got it */
+  DatasetOptions data_options;
+  Dataset *train;             /* the training split the bank indexes */
+  Trainer *trainer;           /* with the checkpoint's weights and bank */
+} CliRun;
+
+/* Reads dir/config.ini, opens the training data it names, builds the
+ * trainer and loads dir/checkpoint.safetensors. Every failure is one error
+ * that names the folder or file at fault. */
+CliRun *cli_run_open (const char *dir, GError **error);
+void cli_run_free (CliRun *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRun, cli_run_free)
+
+/* A split of the run's data set ("test"), opened with the run's options;
+ * the training split is already in self->train. */
+Dataset *cli_run_open_split (CliRun *self, const char *split, GError **error);
+
+/* A data set of image files brought to the training images' channels and
+ * size the way the data layer brings folder images (grey conversion,
+ * resize, centre crop), labels -1. Every file is decoded once here, so an
+ * unreadable one is reported now, by name, and not halfway through an
+ * embedding. */
+Dataset *cli_run_open_images (CliRun *self, const char *const *paths, int n,
+                              GError **error);
+
+/* features (n, D), unit rows, of the image files (test transform). */
+float *cli_run_embed_images (CliRun *self, const char *const *paths, int n,
+                             GError **error);
+
+G_END_DECLS

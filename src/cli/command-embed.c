@@ -1,0 +1,54 @@
+/* command-embed.c: `instdisc embed`, image files to embeddings in .npy. */
+#define G_LOG_DOMAIN "instdisc"
+
+#include "cli-common.h"
+#include "cli-run.h"
+#include "commands.h"
+#include "npy.h"
+#include "threads.h"
+
+int
+command_embed (int argc, char **argv)
+{
+  g_autofree char *run_dir = NULL, *out = NULL;
+  int threads = 0;
+  GOptionEntry entries[] = {
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir,
+      "Run folder (required)", "DIR" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+      "The .npy file to write (required)", "FILE" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+      "Threads (0: one per core)", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("IMAGE...");
+  g_option_context_set_summary (context,
+      "Embeds each image file with the run's network as a test image\n"
+      "(converted to the training images' channels, resized and\n"
+      "centre-cropped to their size, normalised) and writes the embeddings,\n"
+      "row i for the i-th IMAGE, as a float32 N x D .npy file of unit rows.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return cli_fail (error);
+  if (!run_dir || !out)
+    return cli_fail_message ("embed needs --run DIR and --out FILE.npy");
+  if (argc < 2)
+    return cli_fail_message ("embed needs at least one IMAGE file");
+  engine_set_threads (threads);
+
+  g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
+  if (!run)
+    return cli_fail (error);
+  const int n = argc - 1, D = run->config.low_dim;
+  g_autofree float *features
+      = cli_run_embed_images (run, (const char *const *) argv + 1, n, &error);
+  if (!features)
+    return cli_fail (error);
+  const gint64 shape[2] = { n, D };
+  if (!npy_save (out, NPY_FLOAT32, 2, shape, features, &error))
+    return cli_fail (error);
+  g_autofree char *shown = g_filename_display_name (out);
+  g_print ("%s: %d x %d float32 embeddings\n", shown, n, D);
+  return 0;
+}

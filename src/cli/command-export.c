@@ -1,0 +1,151 @@
+/* command-export.c: `instdisc export`, a run's embeddings as files other
+ * tools read (NumPy, the TensorBoard projector, any text tool). */
+#define G_LOG_DOMAIN "instdisc"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "cli-common.h"
+#include "cli-run.h"
+#include "commands.h"
+#include "npy.h"
+#include "threads.h"
+
+/* one item name a line, so line i + 1 names row i of features.npy */
+static gboolean
+save_paths (const char *path, const Dataset *data, GError **error)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (int i = 0; i < data->n; i++)
+    {
+      g_autofree char *name = dataset_get_item_name (data, i);
+      /* a line break inside a file name would shift every later row */
+      g_strdelimit (name, "\r\n", ' ');
+      g_string_append (text, name);
+      g_string_append_c (text, '\n');
+    }
+  /* g_file_set_contents writes a temporary file and renames it */
+  if (!g_file_set_contents (path, text->str, (gssize) text->len, error))
+    return FALSE;
+  return TRUE;
+}
+
+int
+command_export (int argc, char **argv)
+{
+  g_autofree char *run_dir = NULL, *out_dir = NULL;
+  g_autofree char *source = NULL, *split = NULL;
+  int threads = 0;
+  GOptionEntry entries[] = {
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir,
+      "Run folder (required)", "DIR" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Folder for the files (default: the run folder)", "DIR" },
+    { "source", 0, 0, G_OPTION_ARG_STRING, &source,
+      "bank (the memory bank; training images only) or recomputed (the "
+      "network with the test transform). Default: bank for train, else "
+      "recomputed", "WHAT" },
+    { "split", 0, 0, G_OPTION_ARG_STRING, &split,
+      "train (default) or test", "SPLIT" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+      "Threads (0: one per core)", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+      "Writes the embeddings of a split of the run's data set:\n"
+      "  features.npy   float32, N x D, unit rows\n"
+      "  labels.npy     int32, N (-1 for unlabelled images)\n"
+      "  paths.txt      line i + 1 names image i: its file, or NAME[i]\n"
+      "  vectors.tsv + metadata.tsv   for the TensorBoard projector");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return cli_fail (error);
+  if (argc > 1)
+    return cli_fail_message ("unexpected argument “%s”", argv[1]);
+  if (!run_dir)
+    return cli_fail_message ("export needs --run DIR");
+  if (!split)
+    split = g_strdup ("train");
+  if (!g_str_equal (split, "train") && !g_str_equal (split, "test"))
+    return cli_fail_message ("unknown --split “%s” (train or test)", split);
+  if (!source)
+    source = g_strdup (g_str_equal (split, "train") ? "bank" : "recomputed");
+  gboolean from_bank = g_str_equal (source, "bank");
+  if (!from_bank && !g_str_equal (source, "recomputed"))
+    return cli_fail_message ("unknown --source “%s” (bank or recomputed)",
+                             source);
+  if (from_bank && !g_str_equal (split, "train"))
+    return cli_fail_message ("the memory bank holds only the training images: "
+                             "use --source recomputed for --split %s", split);
+  engine_set_threads (threads);
+
+  g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
+  if (!run)
+    return cli_fail (error);
+  g_autoptr (Dataset) other = NULL;
+  const Dataset *data = run->train;
+  if (!g_str_equal (split, "train"))
+    {
+      other = cli_run_open_split (run, split, &error);
+      if (!other)
+        return cli_fail (error);
+      data = other;
+    }
+  const int N = data->n, D = run->config.low_dim;
+  const float *features;
+  g_autofree float *recomputed = NULL;
+  if (from_bank)
+    features = trainer_get_bank (run->trainer)->vectors;
+  else
+    {
+      recomputed = g_try_new (float, (gsize) N * D);
+      if (!recomputed)
+        return cli_fail_message ("not enough memory for %d x %d features", N,
+                                 D);
+      g_print ("embedding %s (%d images) with the test transform\n",
+               data->name, N);
+      if (!trainer_embed (run->trainer, data, recomputed, &error))
+        return cli_fail (error);
+      features = recomputed;
+    }
+
+  const char *dir = out_dir ? out_dir : run_dir;
+  if (g_mkdir_with_parents (dir, 0777) != 0)
+    {
+      int saved = errno;
+      g_autofree char *shown = g_filename_display_name (dir);
+      return cli_fail_message ("%s: cannot create the folder: %s", shown,
+                               g_strerror (saved));
+    }
+  g_autofree char *features_path = g_build_filename (dir, "features.npy", NULL);
+  g_autofree char *labels_path = g_build_filename (dir, "labels.npy", NULL);
+  g_autofree char *paths_path = g_build_filename (dir, "paths.txt", NULL);
+  g_autofree char *vectors_path = g_build_filename (dir, "vectors.tsv", NULL);
+  g_autofree char *metadata_path = g_build_filename (dir, "metadata.tsv",
+                                                     NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_full (N + 1, g_free);
+  for (int i = 0; i < N; i++)
+    g_ptr_array_add (names, dataset_get_item_name (data, i));
+  g_ptr_array_add (names, NULL);
+
+  const gint64 matrix_shape[2] = { N, D };
+  const gint64 labels_shape[1] = { N };
+  if (!npy_save (features_path, NPY_FLOAT32, 2, matrix_shape, features, &error)
+      || !npy_save (labels_path, NPY_INT32, 1, labels_shape, data->labels,
+                    &error)
+      || !save_paths (paths_path, data, &error)
+      || !tsv_save_projector (vectors_path, metadata_path, features, N, D,
+                              data->labels,
+                              (const char *const *) data->class_names,
+                              (const char *const *) names->pdata, &error))
+    return cli_fail (error);
+  g_print ("%s: %d x %d features of %s from %s, after %" G_GINT64_FORMAT
+           " steps: features.npy labels.npy paths.txt vectors.tsv "
+           "metadata.tsv\n", dir, N, D, data->name,
+           from_bank ? "the memory bank" : "the network",
+           trainer_get_iteration (run->trainer));
+  return 0;
+}

@@ -1,0 +1,80 @@
+/* command-query.c: `instdisc query`, the training images nearest to image
+ * files. */
+#define G_LOG_DOMAIN "instdisc"
+
+#include <stdio.h>
+
+#include "cli-common.h"
+#include "cli-run.h"
+#include "commands.h"
+#include "knn.h"
+#include "threads.h"
+
+int
+command_query (int argc, char **argv)
+{
+  g_autofree char *run_dir = NULL;
+  int k = 10, threads = 0;
+  GOptionEntry entries[] = {
+    { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir,
+      "Run folder (required)", "DIR" },
+    { "k", 0, 0, G_OPTION_ARG_INT, &k, "Neighbours to list (10)", "K" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+      "Threads (0: one per core)", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("IMAGE...");
+  g_option_context_set_summary (context,
+      "Embeds each image file as the network sees a test image (converted\n"
+      "to the training images' channels, resized and centre-cropped to their\n"
+      "size, normalised) and lists the K training images whose memory-bank\n"
+      "vectors are most similar (cosine similarity, most similar first):\n"
+      "rank, index, image (its file, or NAME[index]), label, similarity.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return cli_fail (error);
+  if (!run_dir)
+    return cli_fail_message ("query needs --run DIR");
+  if (argc < 2)
+    return cli_fail_message ("query needs at least one IMAGE file");
+  if (k < 1)
+    return cli_fail_message ("--k must be at least 1, not %d", k);
+  engine_set_threads (threads);
+
+  g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
+  if (!run)
+    return cli_fail (error);
+  const int n = argc - 1, D = run->config.low_dim;
+  const char *const *paths = (const char *const *) argv + 1;
+  g_autofree float *features = cli_run_embed_images (run, paths, n, &error);
+  if (!features)
+    return cli_fail (error);
+
+  const Dataset *train = run->train;
+  k = MIN (k, train->n);
+  g_autofree float *similarities = g_new (float, (gsize) n * k);
+  g_autofree int *indices = g_new (int, (gsize) n * k);
+  knn_search (similarities, indices, features, n,
+              trainer_get_bank (run->trainer)->vectors, train->n, D, k, 0);
+  for (int q = 0; q < n; q++)
+    {
+      g_autofree char *shown = g_filename_display_name (paths[q]);
+      printf ("%s%s: the %d nearest of %d training images\n", q ? "\n" : "",
+              shown, k, train->n);
+      for (int r = 0; r < k; r++)
+        {
+          int i = indices[(gsize) q * k + r];
+          int label = train->labels[i];
+          g_autofree char *name = dataset_get_item_name (train, i);
+          g_autofree char *label_text
+              = label < 0 ? g_strdup ("-")
+                : train->class_names ? g_strdup (train->class_names[label])
+                : g_strdup_printf ("%d", label);
+          printf ("%4d  %7d  %s  %s  %.4f\n", r + 1, i, name, label_text,
+                  similarities[(gsize) q * k + r]);
+        }
+    }
+  fflush (stdout);
+  return 0;
+}

@@ -1,0 +1,566 @@
+/* test-cli.c: the `instdisc` binary as a person runs it. A tiny IDX data set
+ * (96 images of 28 x 28, 4 classes) is written into a temporary folder,
+ * trained on for 2 epochs, and every command is run on the result; failures
+ * must exit non-zero with one "instdisc: ..." message naming the culprit.
+ * The path of the binary is the first argument after the GTest ones. */
+#define G_LOG_DOMAIN "instdisc"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "npy.h"
+#include "testutil.h"
+#include "run-dir.h"
+
+#define N_IMAGES 96
+#define N_CLASSES 4
+#define SIDE 28
+#define DIM 128
+
+static const char *instdisc_path;
+static char *workdir;        /* the temporary folder every command runs in */
+static gboolean trained;     /* workdir/run holds a finished run */
+
+typedef struct
+{
+  int status;   /* exit status, or -1 when killed by a signal */
+  char *out, *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+/* Runs `instdisc ARG...` (NULL-terminated) in workdir. */
+static Result
+run_instdisc (const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (char *) instdisc_path);
+  va_list args;
+  va_start (args, first);
+  for (const char *a = first; a; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  Result r = { 0 };
+  int wait_status = 0;
+  g_autoptr (GError) error = NULL;
+  gboolean spawned = g_spawn_sync (workdir, (char **) argv->pdata, NULL,
+                                   G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
+                                   &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (spawned);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  if (r.status != 0)
+    g_test_message ("instdisc %s: exit %d, stderr: %s", first, r.status,
+                    r.err);
+  return r;
+}
+
+static void
+assert_success (const Result *r)
+{
+  if (r->status != 0)
+    g_error ("expected success, got exit %d: %s", r->status, r->err);
+}
+
+/* Non-zero exit and exactly one "instdisc: " line on stderr, which
+ * mentions `culprit`. */
+static void
+assert_one_failure (const Result *r, const char *culprit)
+{
+  g_assert_cmpint (r->status, !=, 0);
+  g_assert_cmpint (r->status, !=, -1);   /* an exit, not a crash */
+  g_auto (GStrv) lines = g_strsplit (r->err, "\n", -1);
+  int messages = 0;
+  const char *message = NULL;
+  for (int i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "instdisc: "))
+      {
+        messages++;
+        message = lines[i];
+      }
+  g_assert_cmpint (messages, ==, 1);
+  if (!strstr (message, culprit))
+    g_error ("the message “%s” does not name “%s”", message, culprit);
+}
+
+static char *
+work_file (const char *name)
+{
+  return g_build_filename (workdir, name, NULL);
+}
+
+static int
+label_of (int i)
+{
+  return i % N_CLASSES;
+}
+
+/* Each class is a bright half (left, top, right, bottom) with noise, so a
+ * couple of epochs separate them. */
+static void
+write_idx_pair (void)
+{
+  const gsize header = 16, pixels = (gsize) N_IMAGES * SIDE * SIDE;
+  g_autofree guint8 *images = g_new (guint8, header + pixels);
+  g_autofree guint8 *labels = g_new (guint8, 8 + N_IMAGES);
+  const guint32 image_header[4] = { GUINT32_TO_BE (0x803),
+                                    GUINT32_TO_BE (N_IMAGES),
+                                    GUINT32_TO_BE (SIDE), GUINT32_TO_BE (SIDE) };
+  const guint32 label_header[2] = { GUINT32_TO_BE (0x801),
+                                    GUINT32_TO_BE (N_IMAGES) };
+  memcpy (images, image_header, header);
+  memcpy (labels, label_header, 8);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  for (int i = 0; i < N_IMAGES; i++)
+    {
+      int c = label_of (i);
+      labels[8 + i] = (guint8) c;
+      for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++)
+          {
+            gboolean bright = (c == 0 && x < SIDE / 2) || (c == 1 && y < SIDE / 2)
+                              || (c == 2 && x >= SIDE / 2)
+                              || (c == 3 && y >= SIDE / 2);
+            int v = (bright ? 200 : 30) + g_rand_int_range (rand, -25, 26);
+            images[header + ((gsize) i * SIDE + y) * SIDE + x] = (guint8) v;
+          }
+    }
+  g_autofree char *images_path = work_file ("toy-images-idx3-ubyte");
+  g_autofree char *labels_path = work_file ("toy-labels-idx1-ubyte");
+  g_autoptr (GError) error = NULL;
+  g_file_set_contents (images_path, (char *) images, header + pixels, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (labels_path, (char *) labels, 8 + N_IMAGES, &error);
+  g_assert_no_error (error);
+}
+
+/* An RGB PNG larger than the training images, bright on the left (class
+ * 0's look), so query and embed go through grey conversion and resizing. */
+static void
+write_png (const char *name, int width, int height)
+{
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                                 width, height);
+  guint8 *p = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint8 v = x < width / 2 ? 210 : 25;
+        p[y * stride + 3 * x] = v;
+        p[y * stride + 3 * x + 1] = v;
+        p[y * stride + 3 * x + 2] = (guint8) (v / 2);
+      }
+  g_autofree char *path = work_file (name);
+  g_autoptr (GError) error = NULL;
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+ensure_trained (void)
+{
+  if (trained)
+    return;
+  Result r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte",
+                           "--run", "run", "--epochs", "2", "--batch-size",
+                           "16", "--threads", "1", NULL);
+  assert_success (&r);
+  /* piped: plain lines, no carriage returns of a bar */
+  g_assert_null (strchr (r.out, '\r'));
+  g_assert_nonnull (strstr (r.out, "done: 12 steps"));
+  result_clear (&r);
+  trained = TRUE;
+}
+
+static gsize
+count_lines (const char *name)
+{
+  g_autofree char *path = work_file (name);
+  g_autofree char *text = NULL;
+  gsize length = 0;
+  g_autoptr (GError) error = NULL;
+  g_file_get_contents (path, &text, &length, &error);
+  g_assert_no_error (error);
+  gsize lines = 0;
+  for (gsize i = 0; i < length; i++)
+    lines += text[i] == '\n';
+  return lines;
+}
+
+static NpyArray *
+load_npy (const char *name)
+{
+  g_autofree char *path = work_file (name);
+  g_autoptr (GError) error = NULL;
+  NpyArray *array = npy_load (path, &error);
+  g_assert_no_error (error);
+  return array;
+}
+
+static void
+assert_unit_rows (const NpyArray *a)
+{
+  g_assert_cmpint (a->dtype, ==, NPY_FLOAT32);
+  g_assert_cmpint (a->ndim, ==, 2);
+  const float *x = a->data;
+  for (gint64 i = 0; i < a->shape[0]; i++)
+    {
+      double norm = 0.0;
+      for (gint64 j = 0; j < a->shape[1]; j++)
+        norm += (double) x[i * a->shape[1] + j] * x[i * a->shape[1] + j];
+      g_assert_cmpfloat_with_epsilon (sqrt (norm), 1.0, 1e-3);
+    }
+}
+
+/* ---- the tests ---- */
+
+static void
+test_help (void)
+{
+  const char *commands[] = { "train", "eval", "export", "query", "embed",
+                             "info" };
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      Result r = run_instdisc (commands[i], "--help", NULL);
+      assert_success (&r);
+      g_autofree char *usage = g_strdup_printf ("instdisc %s", commands[i]);
+      g_assert_nonnull (strstr (r.out, usage));
+      result_clear (&r);
+    }
+  Result r = run_instdisc ("--help", NULL);
+  assert_success (&r);
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_assert_nonnull (strstr (r.out, commands[i]));
+  result_clear (&r);
+}
+
+static void
+test_eval (void)
+{
+  ensure_trained ();
+  Result r = run_instdisc ("eval", "--run", "run", "--threads", "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "from the memory bank: top-1"));
+  g_assert_null (strstr (r.out, "recomputed"));
+  result_clear (&r);
+
+  r = run_instdisc ("eval", "--run", "run", "--recompute", "--k", "5",
+                    "--threads", "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "K 5"));
+  g_assert_nonnull (strstr (r.out, "from recomputed features"));
+  result_clear (&r);
+}
+
+static void
+test_export (void)
+{
+  ensure_trained ();
+  Result r = run_instdisc ("export", "--run", "run", NULL);
+  assert_success (&r);
+  result_clear (&r);
+
+  g_autoptr (NpyArray) features = load_npy ("run/features.npy");
+  g_assert_cmpint (features->shape[0], ==, N_IMAGES);
+  g_assert_cmpint (features->shape[1], ==, DIM);
+  assert_unit_rows (features);
+  g_autoptr (NpyArray) labels = load_npy ("run/labels.npy");
+  g_assert_cmpint (labels->dtype, ==, NPY_INT32);
+  g_assert_cmpint (labels->ndim, ==, 1);
+  g_assert_cmpint (labels->shape[0], ==, N_IMAGES);
+  for (int i = 0; i < N_IMAGES; i++)
+    g_assert_cmpint (((gint32 *) labels->data)[i], ==, label_of (i));
+  g_assert_cmpuint (count_lines ("run/paths.txt"), ==, N_IMAGES);
+  g_assert_cmpuint (count_lines ("run/vectors.tsv"), ==, N_IMAGES);
+  g_assert_cmpuint (count_lines ("run/metadata.tsv"), ==, N_IMAGES + 1);
+  g_autofree char *paths_file = work_file ("run/paths.txt");
+  g_autofree char *paths = NULL;
+  g_assert_true (g_file_get_contents (paths_file, &paths, NULL, NULL));
+  g_assert_true (g_str_has_prefix (paths, "toy-images-idx3-ubyte[0]\n"));
+
+  /* the bank is the memory of training; the test split is recomputed */
+  r = run_instdisc ("export", "--run", "run", "--split", "test", "--out",
+                    "exported", "--threads", "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "from the network"));
+  result_clear (&r);
+  g_autoptr (NpyArray) test_features = load_npy ("exported/features.npy");
+  g_assert_cmpint (test_features->shape[0], ==, N_IMAGES);
+  assert_unit_rows (test_features);
+
+  r = run_instdisc ("export", "--run", "run", "--split", "test", "--source",
+                    "bank", NULL);
+  assert_one_failure (&r, "--source recomputed");
+  result_clear (&r);
+}
+
+/* One query's block: a heading, then ten lines "RANK INDEX NAME LABEL
+ * SIMILARITY", most similar first. */
+static void
+check_query_block (char **lines, int *at)
+{
+  g_assert_nonnull (strstr (lines[*at], "q.png: the 10 nearest"));
+  (*at)++;
+  double previous = INFINITY;
+  for (int r = 1; r <= 10; r++, (*at)++)
+    {
+      g_auto (GStrv) fields = g_regex_split_simple ("\\s+",
+                                                    g_strstrip (lines[*at]),
+                                                    0, 0);
+      int n = g_strv_length (fields);
+      g_assert_cmpint (n, >=, 5);
+      g_assert_cmpint (atoi (fields[0]), ==, r);
+      int index = atoi (fields[1]);
+      g_assert_cmpint (index, >=, 0);
+      g_assert_cmpint (index, <, N_IMAGES);
+      g_autofree char *name = g_strdup_printf ("toy-images-idx3-ubyte[%d]",
+                                               index);
+      g_assert_cmpstr (fields[2], ==, name);
+      double similarity = g_ascii_strtod (fields[n - 1], NULL);
+      g_assert_cmpfloat (similarity, <=, previous);
+      g_assert_cmpfloat (similarity, <=, 1.0001);
+      g_assert_cmpfloat (similarity, >=, -1.0001);
+      previous = similarity;
+    }
+}
+
+static void
+test_query (void)
+{
+  ensure_trained ();
+  write_png ("q.png", 40, 36);
+  Result r = run_instdisc ("query", "--run", "run", "--threads", "1", "q.png",
+                           "q.png", NULL);
+  assert_success (&r);
+  g_auto (GStrv) lines = g_strsplit (r.out, "\n", -1);
+  int at = 0;
+  check_query_block (lines, &at);
+  g_assert_cmpstr (lines[at], ==, "");   /* a blank line between queries */
+  at++;
+  check_query_block (lines, &at);
+  result_clear (&r);
+
+  r = run_instdisc ("query", "--run", "run", "q.png", "missing.png", NULL);
+  assert_one_failure (&r, "missing.png");
+  result_clear (&r);
+  g_autofree char *not_image = work_file ("not-an-image.png");
+  g_assert_true (g_file_set_contents (not_image, "text", -1, NULL));
+  r = run_instdisc ("query", "--run", "run", "not-an-image.png", NULL);
+  assert_one_failure (&r, "not-an-image.png");
+  result_clear (&r);
+}
+
+static void
+test_embed (void)
+{
+  ensure_trained ();
+  write_png ("q.png", 40, 36);
+  write_png ("small.png", 20, 20);
+  Result r = run_instdisc ("embed", "--run", "run", "--out", "e.npy",
+                           "q.png", "small.png", "q.png", NULL);
+  assert_success (&r);
+  result_clear (&r);
+  g_autoptr (NpyArray) e = load_npy ("e.npy");
+  g_assert_cmpint (e->shape[0], ==, 3);
+  g_assert_cmpint (e->shape[1], ==, DIM);
+  assert_unit_rows (e);
+  /* the same file embeds the same way wherever it is in the batch (up to
+   * the rounding of the products, which depends on the position) */
+  const float *x = e->data;
+  assert_all_close ("the same image at rows 0 and 2", x + 2 * DIM, x, DIM,
+                    1e-5, 1e-4);
+
+  r = run_instdisc ("embed", "--run", "run", "q.png", NULL);
+  assert_one_failure (&r, "--out");
+  result_clear (&r);
+}
+
+static void
+test_info (void)
+{
+  ensure_trained ();
+  Result r = run_instdisc ("info", "run/checkpoint.safetensors", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "checkpoint"));
+  result_clear (&r);
+}
+
+static void
+test_bad_input (void)
+{
+  ensure_trained ();
+  Result r = run_instdisc ("eval", "--run", "no-such-run", NULL);
+  assert_one_failure (&r, "no-such-run");
+  result_clear (&r);
+
+  /* a folder that is not a run */
+  g_autofree char *empty = work_file ("empty");
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0700), ==, 0);
+  r = run_instdisc ("query", "--run", "empty", "q.png", NULL);
+  assert_one_failure (&r, "empty");
+  result_clear (&r);
+
+  /* a run whose checkpoint was cut short (a full disk, a copy interrupted) */
+  g_autofree char *bad = work_file ("bad-run");
+  g_assert_cmpint (g_mkdir_with_parents (bad, 0700), ==, 0);
+  const char *copied[] = { RUN_CONFIG_FILE, RUN_CHECKPOINT_FILE };
+  for (gsize i = 0; i < G_N_ELEMENTS (copied); i++)
+    {
+      g_autofree char *from = g_build_filename (workdir, "run", copied[i],
+                                                NULL);
+      g_autofree char *to = g_build_filename (bad, copied[i], NULL);
+      g_autofree char *bytes = NULL;
+      gsize length;
+      g_assert_true (g_file_get_contents (from, &bytes, &length, NULL));
+      if (g_str_equal (copied[i], RUN_CHECKPOINT_FILE))
+        length /= 2;
+      g_assert_true (g_file_set_contents (to, bytes, length, NULL));
+    }
+  const char *checkpoint = "bad-run/checkpoint.safetensors";
+  r = run_instdisc ("eval", "--run", "bad-run", NULL);
+  assert_one_failure (&r, checkpoint);
+  result_clear (&r);
+  r = run_instdisc ("export", "--run", "bad-run", "--out", "bad-export", NULL);
+  assert_one_failure (&r, checkpoint);
+  result_clear (&r);
+  /* nothing written when the run cannot be read */
+  g_autofree char *bad_export = work_file ("bad-export");
+  g_assert_false (g_file_test (bad_export, G_FILE_TEST_EXISTS));
+  r = run_instdisc ("query", "--run", "bad-run", "q.png", NULL);
+  assert_one_failure (&r, checkpoint);
+  result_clear (&r);
+  r = run_instdisc ("embed", "--run", "bad-run", "--out", "x.npy", "q.png",
+                    NULL);
+  assert_one_failure (&r, checkpoint);
+  result_clear (&r);
+  r = run_instdisc ("info", "bad-run/checkpoint.safetensors", NULL);
+  assert_one_failure (&r, "bad-run/checkpoint.safetensors");
+  result_clear (&r);
+
+  r = run_instdisc ("eval", "--run", "run", "--bogus", NULL);
+  assert_one_failure (&r, "--bogus");
+  result_clear (&r);
+  r = run_instdisc ("export", "--run", "run", "--source", "guess", NULL);
+  assert_one_failure (&r, "guess");
+  result_clear (&r);
+  r = run_instdisc ("frobnicate", NULL);
+  assert_one_failure (&r, "frobnicate");
+  result_clear (&r);
+  r = run_instdisc ("eval", NULL);
+  assert_one_failure (&r, "--run");
+  result_clear (&r);
+}
+
+/* iteration -> loss of the "step" rows of a run's metrics.csv */
+static GArray *
+step_losses (const char *run)
+{
+  g_autofree char *dir = work_file (run);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) rows = run_dir_load_metrics (dir, &error);
+  g_assert_no_error (error);
+  GArray *losses = g_array_new (FALSE, TRUE, sizeof (double));
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      if (!g_str_equal (row->kind, "step"))
+        continue;
+      g_assert_cmpint (row->iteration, ==, losses->len + 1);
+      g_array_append_val (losses, row->loss);
+    }
+  return losses;
+}
+
+static void
+test_resume (void)
+{
+  Result r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte",
+                           "--run", "straight", "--epochs", "2",
+                           "--batch-size", "16", "--threads", "1",
+                           "--no-eval", NULL);
+  assert_success (&r);
+  result_clear (&r);
+  /* stop mid-epoch (6 steps an epoch), then continue to the end */
+  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+                    "resumed", "--epochs", "2", "--batch-size", "16",
+                    "--threads", "1", "--no-eval", "--steps", "8", NULL);
+  assert_success (&r);
+  result_clear (&r);
+  r = run_instdisc ("train", "--run", "resumed", "--resume", "--epochs", "2",
+                    "--threads", "1", "--no-eval", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "resuming"));
+  result_clear (&r);
+
+  g_autoptr (GArray) a = step_losses ("straight");
+  g_autoptr (GArray) b = step_losses ("resumed");
+  g_assert_cmpuint (a->len, ==, 12);
+  g_assert_cmpuint (b->len, ==, a->len);
+  for (guint i = 0; i < a->len; i++)
+    {
+      double la = g_array_index (a, double, i), lb = g_array_index (b, double, i);
+      if (la != lb)
+        g_error ("step %u: loss %.9g straight, %.9g resumed", i + 1, la, lb);
+    }
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir && (name = g_dir_read_name (dir)))
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+    }
+  g_remove (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  if (argc < 2)
+    {
+      g_printerr ("usage: test-cli [GTEST OPTION...] PATH-TO-INSTDISC\n");
+      return 2;
+    }
+  /* meson passes it relative to the build folder; the commands run in
+   * another */
+  g_autofree char *absolute = g_canonicalize_filename (argv[1], NULL);
+  instdisc_path = absolute;
+  g_autoptr (GError) error = NULL;
+  workdir = g_dir_make_tmp ("instdisc-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  write_idx_pair ();
+
+  g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/eval", test_eval);
+  g_test_add_func ("/cli/export", test_export);
+  g_test_add_func ("/cli/query", test_query);
+  g_test_add_func ("/cli/embed", test_embed);
+  g_test_add_func ("/cli/info", test_info);
+  g_test_add_func ("/cli/bad-input", test_bad_input);
+  g_test_add_func ("/cli/resume", test_resume);
+  int status = g_test_run ();
+  remove_tree (workdir);
+  g_free (workdir);
+  return status;
+}
