@@ -49,16 +49,6 @@ conv2d_workspace_floats (const Conv2d *self, int images)
          * self->out_h * self->out_w * images;
 }
 
-/* How many images one chunk holds: as many as fit the workspace. */
-static int
-images_per_chunk (const Conv2d *self, const Workspace *ws, int batch)
-{
-  size_t per_image = conv2d_workspace_floats (self, 1);
-  size_t fit = ws->n_floats / per_image;
-  ENGINE_CHECK (fit >= 1);
-  return fit < (size_t) batch ? (int) fit : batch;
-}
-
 /* inp (C, B, H, W), images [n0, n0+nb) -> col (C*K*K, nb*OH*OW) */
 static void
 im2col (const Conv2d *self, float *col, const float *inp, int batch, int n0,
@@ -143,39 +133,223 @@ col2im_add (const Conv2d *self, float *dinp, const float *col, int batch,
         }
 }
 
+/* ---- the convolution, split across the engine's threads ----
+ *
+ * Thread ith of nth takes a contiguous range of the batch's images and the
+ * ith slice of the workspace, and loops over its images a chunk at a time:
+ * im2col into its own columns, then a one-thread sgemm writing its own
+ * output columns. The threads never wait for each other inside a layer;
+ * only the weight gradient, a sum over all images, needs one reduction
+ * (thread 0 accumulates into grad_weight, the others into partial sums that
+ * are added in afterwards). A workspace too small for one image per thread
+ * leaves the extra threads idle. */
+
+typedef struct
+{
+  Conv2d *conv;
+  const float *inp;     /* (C, B, H, W) */
+  float *out;           /* forward: (OC, B, OH, OW) */
+  const float *dout;    /* backward: (OC, B, OH, OW) */
+  float *dinp;          /* backward: (C, B, H, W) or NULL */
+  float *partial;       /* backward: (used - 1, OC, CKK) weight gradients */
+  int batch;
+  int used;             /* threads with images */
+  Workspace *ws;
+} ConvTask;
+
+/* Partial weight gradients of threads 1..nth-1: one buffer for the process,
+ * grown to the largest layer (the engine runs one kernel at a time). */
+static float *partial_grads;
+static size_t partial_grads_floats;
+
+static float *
+partial_grad_buffer (size_t n_floats)
+{
+  if (n_floats > partial_grads_floats)
+    {
+      engine_free (partial_grads);
+      partial_grads = engine_alloc (sizeof (float) * n_floats);
+      ENGINE_CHECK (partial_grads != NULL);
+      partial_grads_floats = n_floats;
+    }
+  return partial_grads;
+}
+
+/* threads that get images: no more than the workspace can hold at one
+ * image each, nor than there are images */
+static int
+threads_used (const Conv2d *self, const Workspace *ws, int batch)
+{
+  int nth = engine_get_threads ();
+  size_t per_image = conv2d_workspace_floats (self, 1);
+  if (per_image > 0)
+    {
+      size_t fit = ws->n_floats / per_image;
+      ENGINE_CHECK (fit >= 1);
+      if (fit < (size_t) nth)
+        nth = (int) fit;
+    }
+  return nth < batch ? nth : batch;
+}
+
+/* This thread's images [*lo, *hi), its columns, and images per chunk. */
+static void
+thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
+              int *chunk)
+{
+  size_t l, h;
+  engine_split (task->batch, ith, task->used, &l, &h);
+  *lo = (int) l;
+  *hi = (int) h;
+  size_t per_image = conv2d_workspace_floats (task->conv, 1);
+  if (per_image == 0)
+    {
+      *col = NULL;
+      *chunk = *hi - *lo;
+      return;
+    }
+  size_t slice = task->ws->n_floats / task->used;
+  *col = task->ws->col + slice * ith;
+  size_t fit = slice / per_image;
+  *chunk = fit < (size_t) (*hi - *lo) ? (int) fit : *hi - *lo;
+  if (*chunk < 1)
+    *chunk = 1;
+}
+
+static void
+forward_task (void *arg, int ith, int nth)
+{
+  const ConvTask *task = arg;
+  Conv2d *self = task->conv;
+  const int OC = self->out_channels, batch = task->batch;
+  const int CKK = self->in_channels * self->kernel * self->kernel;
+  const int OHW = self->out_h * self->out_w;
+  if (ith >= task->used)
+    return;
+  int lo, hi, chunk;
+  float *col;
+  thread_share (task, ith, &lo, &hi, &col, &chunk);
+
+  for (int n0 = lo; n0 < hi; n0 += chunk)
+    {
+      int nb = n0 + chunk <= hi ? chunk : hi - n0;
+      const float *b = task->inp + (size_t) n0 * OHW;
+      int ldb = batch * OHW;
+      double t = engine_timer_start ();
+      if (col)
+        {
+          im2col (self, col, task->inp, batch, n0, nb);
+          b = col;
+          ldb = nb * OHW;
+        }
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_IM2COL, t);
+      t = engine_timer_start ();
+      // out[:, n0*OHW ...] (OC, nb*OHW; ld B*OHW) = W (OC, CKK) x col (CKK, nb*OHW)
+      // (a pointwise convolution reads its input columns in place: ld B*OHW)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nb * OHW,
+                   CKK, 1.0f, self->weight, CKK, b, ldb, 0.0f,
+                   task->out + (size_t) n0 * OHW, batch * OHW);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+    }
+}
+
 void
 conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
                 Workspace *ws)
 {
-  const int OC = self->out_channels;
-  const int CKK = self->in_channels * self->kernel * self->kernel;
-  const int OHW = self->out_h * self->out_w;
   self->saved_inp = inp;
+  ConvTask task = { .conv = self, .inp = inp, .out = out, .batch = batch,
+                    .ws = ws, .used = threads_used (self, ws, batch) };
+  engine_parallel (forward_task, &task);
+}
 
-  if (is_pointwise (self))
-    {
-      double t = engine_timer_start ();
-      // out (OC, B*HW) = W (OC, C) x inp (C, B*HW)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, batch * OHW,
-                   CKK, 1.0f, self->weight, CKK, inp, batch * OHW, 0.0f, out,
-                   batch * OHW);
-      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
-      return;
-    }
+static void
+backward_task (void *arg, int ith, int nth)
+{
+  const ConvTask *task = arg;
+  Conv2d *self = task->conv;
+  const int OC = self->out_channels, C = self->in_channels, batch = task->batch;
+  const int CKK = C * self->kernel * self->kernel;
+  const int OHW = self->out_h * self->out_w, HW = self->in_h * self->in_w;
+  if (ith >= task->used)
+    return;
+  int lo, hi, chunk;
+  float *col;
+  thread_share (task, ith, &lo, &hi, &col, &chunk);
+  float *grad = ith == 0 ? self->grad_weight
+                         : task->partial + (size_t) (ith - 1) * OC * CKK;
 
-  int chunk = images_per_chunk (self, ws, batch);
-  for (int n0 = 0; n0 < batch; n0 += chunk)
+  if (task->dinp && col)
+    for (int c = 0; c < C; c++)
+      memset (task->dinp + ((size_t) c * batch + lo) * HW, 0,
+              sizeof (float) * (hi - lo) * HW);
+
+  for (int n0 = lo; n0 < hi; n0 += chunk)
     {
-      int nb = n0 + chunk <= batch ? chunk : batch - n0;
+      int nb = n0 + chunk <= hi ? chunk : hi - n0;
+      const float *dout_chunk = task->dout + (size_t) n0 * OHW;
+      const float *b = task->inp + (size_t) n0 * OHW;
+      int ldb = batch * OHW;
       double t = engine_timer_start ();
-      im2col (self, ws->col, inp, batch, n0, nb);
-      engine_timer_stop (ENGINE_TIMER_IM2COL, t);
+      if (col)
+        {
+          im2col (self, col, task->inp, batch, n0, nb);
+          b = col;
+          ldb = nb * OHW;
+        }
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_IM2COL, t);
       t = engine_timer_start ();
-      // out[:, n0*OHW ...] (OC, nb*OHW; ld B*OHW) = W (OC, CKK) x col (CKK, nb*OHW)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nb * OHW,
-                   CKK, 1.0f, self->weight, CKK, ws->col, nb * OHW, 0.0f,
-                   out + (size_t) n0 * OHW, batch * OHW);
-      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+      // dW (OC, CKK) (+)= dout_chunk (OC, nb*OHW; ld B*OHW) x col^T (nb*OHW, CKK)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, nb * OHW,
+                   1.0f, dout_chunk, batch * OHW, b, ldb,
+                   n0 == lo ? 0.0f : 1.0f, grad, CKK);
+      if (!task->dinp)
+        {
+          if (ith == 0)
+            engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+          continue;
+        }
+      if (!col)
+        {
+          // dinp[:, n0*OHW ...] (C, nb*HW; ld B*HW) = W^T (C, OC) x dout_chunk (OC, nb*HW)
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, nb * OHW,
+                       OC, 1.0f, self->weight, CKK, dout_chunk, batch * OHW,
+                       0.0f, task->dinp + (size_t) n0 * OHW, batch * OHW);
+          if (ith == 0)
+            engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+          continue;
+        }
+      // dcol (CKK, nb*OHW) = W^T (CKK, OC) x dout_chunk (OC, nb*OHW); reuses col
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, nb * OHW, OC,
+                   1.0f, self->weight, CKK, dout_chunk, batch * OHW, 0.0f,
+                   col, nb * OHW);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+      t = engine_timer_start ();
+      col2im_add (self, task->dinp, col, batch, n0, nb);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_IM2COL, t);
+    }
+}
+
+/* grad_weight += the other threads' partial sums, split by element */
+static void
+reduce_task (void *arg, int ith, int nth)
+{
+  const ConvTask *task = arg;
+  const Conv2d *self = task->conv;
+  const size_t n = (size_t) self->out_channels * self->in_channels
+                   * self->kernel * self->kernel;
+  size_t lo, hi;
+  engine_split (n, ith, nth, &lo, &hi);
+  for (int t = 1; t < task->used; t++)
+    {
+      const float *p = task->partial + (size_t) (t - 1) * n;
+      for (size_t i = lo; i < hi; i++)
+        self->grad_weight[i] += p[i];
     }
 }
 
@@ -183,58 +357,17 @@ void
 conv2d_backward (Conv2d *self, float *dinp, const float *dout, int batch,
                  Workspace *ws)
 {
-  const int OC = self->out_channels;
-  const int CKK = self->in_channels * self->kernel * self->kernel;
-  const int OHW = self->out_h * self->out_w;
-  const float *inp = self->saved_inp;
-  ENGINE_CHECK (inp != NULL);
-
-  if (is_pointwise (self))
-    {
-      double t = engine_timer_start ();
-      // dW (OC, C) = dout (OC, B*HW) x inp^T (B*HW, C)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK,
-                   batch * OHW, 1.0f, dout, batch * OHW, inp, batch * OHW,
-                   0.0f, self->grad_weight, CKK);
-      if (dinp)
-        // dinp (C, B*HW) = W^T (C, OC) x dout (OC, B*HW)
-        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK,
-                     batch * OHW, OC, 1.0f, self->weight, CKK, dout,
-                     batch * OHW, 0.0f, dinp, batch * OHW);
-      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
-      return;
-    }
-
-  if (dinp)
-    memset (dinp, 0, sizeof (float) * self->in_channels * batch
-                         * self->in_h * self->in_w);
-  int chunk = images_per_chunk (self, ws, batch);
-  for (int n0 = 0; n0 < batch; n0 += chunk)
-    {
-      int nb = n0 + chunk <= batch ? chunk : batch - n0;
-      const float *dout_chunk = dout + (size_t) n0 * OHW;
-      double t = engine_timer_start ();
-      im2col (self, ws->col, inp, batch, n0, nb);
-      engine_timer_stop (ENGINE_TIMER_IM2COL, t);
-      t = engine_timer_start ();
-      // dW (OC, CKK) (+)= dout_chunk (OC, nb*OHW; ld B*OHW) x col^T (nb*OHW, CKK)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, nb * OHW,
-                   1.0f, dout_chunk, batch * OHW, ws->col, nb * OHW,
-                   n0 == 0 ? 0.0f : 1.0f, self->grad_weight, CKK);
-      if (!dinp)
-        {
-          engine_timer_stop (ENGINE_TIMER_SGEMM, t);
-          continue;
-        }
-      // dcol (CKK, nb*OHW) = W^T (CKK, OC) x dout_chunk (OC, nb*OHW); reuses col
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, nb * OHW, OC,
-                   1.0f, self->weight, CKK, dout_chunk, batch * OHW, 0.0f,
-                   ws->col, nb * OHW);
-      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
-      t = engine_timer_start ();
-      col2im_add (self, dinp, ws->col, batch, n0, nb);
-      engine_timer_stop (ENGINE_TIMER_IM2COL, t);
-    }
+  ENGINE_CHECK (self->saved_inp != NULL);
+  ConvTask task = { .conv = self, .inp = self->saved_inp, .dout = dout,
+                    .dinp = dinp, .batch = batch, .ws = ws,
+                    .used = threads_used (self, ws, batch) };
+  const size_t n_weights = (size_t) self->out_channels * self->in_channels
+                           * self->kernel * self->kernel;
+  if (task.used > 1)
+    task.partial = partial_grad_buffer (n_weights * (task.used - 1));
+  engine_parallel (backward_task, &task);
+  if (task.used > 1)
+    engine_parallel (reduce_task, &task);
 }
 
 /* ---- reference: the definition, written out ---- */

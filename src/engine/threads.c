@@ -1,10 +1,128 @@
-/* threads.c: the engine's thread count, handed to OpenBLAS, and the
- * profiling timers. */
+/* threads.c: the engine's thread pool and profiling timers.
+ *
+ * The pool is nth - 1 worker threads plus the caller. A dispatch bumps a
+ * generation counter; workers spin on it for a short while (kernels follow
+ * each other within microseconds during a training step, and a futex wake-up
+ * costs more than many small kernels) and then sleep on a condition variable
+ * so that an idle engine burns no CPU. The caller runs share 0 itself and
+ * spins until the workers report done.
+ */
 #include "threads.h"
 
 #include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "check.h"
+
+#define MAX_THREADS 64
+/* about 50-100 microseconds of spinning before a worker sleeps */
+#define SPIN_LIMIT 20000
+
+typedef struct
+{
+  int nth;                       /* threads including the caller */
+  pthread_t workers[MAX_THREADS];
+  pthread_mutex_t mutex;
+  pthread_cond_t wake;
+  atomic_uint generation;        /* bumped once per dispatch (and to quit) */
+  atomic_int done;               /* workers finished with this dispatch */
+  unsigned start_generation;     /* set before creating workers */
+  EngineTask task;
+  void *arg;
+  bool quit;
+} Pool;
+
+static Pool pool = {
+  .nth = 1,
+  .mutex = PTHREAD_MUTEX_INITIALIZER,
+  .wake = PTHREAD_COND_INITIALIZER,
+};
+
+static inline void
+cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#endif
+}
+
+static void *
+worker_main (void *data)
+{
+  const int ith = (int) (size_t) data;
+  /* the generation when this worker was created: earlier dispatches (such
+   * as a previous pool's quit) are not for it */
+  unsigned seen = pool.start_generation;
+  for (;;)
+    {
+      unsigned gen;
+      int spins = 0;
+      while ((gen = atomic_load_explicit (&pool.generation,
+                                          memory_order_acquire)) == seen)
+        {
+          if (++spins < SPIN_LIMIT)
+            {
+              cpu_relax ();
+              continue;
+            }
+          pthread_mutex_lock (&pool.mutex);
+          while ((gen = atomic_load (&pool.generation)) == seen)
+            pthread_cond_wait (&pool.wake, &pool.mutex);
+          pthread_mutex_unlock (&pool.mutex);
+          break;
+        }
+      seen = gen;
+      if (pool.quit)
+        return NULL;
+      pool.task (pool.arg, ith, pool.nth);
+      atomic_fetch_add_explicit (&pool.done, 1, memory_order_release);
+    }
+}
+
+static void
+dispatch (EngineTask task, void *arg)
+{
+  pool.task = task;
+  pool.arg = arg;
+  atomic_store_explicit (&pool.done, 0, memory_order_relaxed);
+  /* under the mutex, so a worker between its check and its wait cannot miss
+   * the bump */
+  pthread_mutex_lock (&pool.mutex);
+  atomic_fetch_add_explicit (&pool.generation, 1, memory_order_release);
+  pthread_cond_broadcast (&pool.wake);
+  pthread_mutex_unlock (&pool.mutex);
+}
+
+static void
+pool_stop (void)
+{
+  if (pool.nth <= 1)
+    return;
+  pool.quit = true;
+  dispatch (NULL, NULL);
+  for (int i = 1; i < pool.nth; i++)
+    pthread_join (pool.workers[i], NULL);
+  pool.quit = false;
+  pool.nth = 1;
+}
+
+void
+engine_parallel (EngineTask task, void *arg)
+{
+  if (pool.nth == 1)
+    {
+      task (arg, 0, 1);
+      return;
+    }
+  dispatch (task, arg);
+  task (arg, 0, pool.nth);
+  while (atomic_load_explicit (&pool.done, memory_order_acquire)
+         < pool.nth - 1)
+    cpu_relax ();
+}
 
 int
 engine_set_threads (int n)
@@ -14,14 +132,28 @@ engine_set_threads (int n)
       long cores = sysconf (_SC_NPROCESSORS_ONLN);
       n = cores > 0 ? (int) cores : 1;
     }
-  openblas_set_num_threads (n);
-  return openblas_get_num_threads ();
+  if (n > MAX_THREADS)
+    n = MAX_THREADS;
+  /* every sgemm runs inside one engine thread */
+  openblas_set_num_threads (1);
+  if (n == pool.nth)
+    return n;
+  pool_stop ();
+  pool.start_generation = atomic_load (&pool.generation);
+  int started = 1;
+  for (int i = 1; i < n; i++, started++)
+    if (pthread_create (&pool.workers[i], NULL, worker_main,
+                        (void *) (size_t) i) != 0)
+      break;
+  /* the workers read nth only inside a dispatch, after this store */
+  pool.nth = started;
+  return pool.nth;
 }
 
 int
 engine_get_threads (void)
 {
-  return openblas_get_num_threads ();
+  return pool.nth;
 }
 
 /* ---- profiling ---- */

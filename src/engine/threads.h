@@ -1,26 +1,48 @@
 /* threads.h: how the engine uses the cores, and where its time goes.
  *
- * One scheme: OpenBLAS's own threads run every sgemm across all cores, and
- * the engine's elementwise loops (im2col, batch norm, ReLU) run on the calling
- * thread between them. The elementwise work is memory-bound and small next
- * to the products; keeping a single pool avoids two thread pools spinning
- * against each other on two cores (docs/performance.md has the numbers). */
+ * One scheme: the engine's own small pool of threads (the caller plus
+ * nth - 1 workers) splits every heavy kernel by (ith, nth), as ggml does,
+ * and OpenBLAS runs single-threaded inside each of them. A convolution gives
+ * each thread its own images: it builds their im2col columns and multiplies
+ * them with a one-thread sgemm, with no barrier in between; batch norm splits
+ * by channel and ReLU by range. This parallelises the memory-bound loops too,
+ * which with OpenBLAS's own threads ran on one core between sgemms, and it
+ * avoids two thread pools spinning against each other on two cores
+ * (docs/performance.md has the numbers for both schemes).
+ */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
-/* Sets the number of BLAS threads; n <= 0 means one per core. Returns the
- * number in effect. */
+/* Sets the number of engine threads; n <= 0 means one per core. OpenBLAS is
+ * set to one thread, since the engine calls it from each of its threads.
+ * Returns the number in effect. */
 int engine_set_threads (int n);
 int engine_get_threads (void);
+
+/* A kernel split across threads: thread ith of nth does its share. */
+typedef void (*EngineTask) (void *arg, int ith, int nth);
+
+/* Runs task (arg, ith, nth) on every engine thread, the caller being thread
+ * 0, and returns when all are done. Must not be nested. */
+void engine_parallel (EngineTask task, void *arg);
+
+/* The share [*lo, *hi) of n items that thread ith of nth takes. */
+static inline void
+engine_split (size_t n, int ith, int nth, size_t *lo, size_t *hi)
+{
+  *lo = n * ith / nth;
+  *hi = n * (ith + 1) / nth;
+}
 
 /* ---- optional profiling ----
  *
  * The engine's kernels add their wall time to a few named timers, so that a
  * benchmark can show what limits a training step. Off by default; when off a
  * timer costs one predictable branch, when on two clock reads per kernel call
- * (a few hundred calls per step, far below the noise). Single-threaded
- * callers only: the timers are plain globals. */
+ * (a few hundred calls per step, far below the noise). Timers are read and
+ * added on the calling thread only (around whole parallel kernels). */
 typedef enum
 {
   ENGINE_TIMER_IM2COL,      /* im2col and col2im */
