@@ -553,11 +553,14 @@ trainer_save_checkpoint (Trainer *self, const char *path,
                        g_strdup_printf ("%" G_GINT64_FORMAT,
                                         self->iteration
                                             / trainer_steps_per_epoch (self)));
-  /* Z in full precision, the tensor copy is for NumPy readers */
-  g_hash_table_insert (metadata, g_strdup ("nce_z"),
-                       g_strdup_printf ("%.17g", z[0]));
-  g_hash_table_insert (metadata, g_strdup ("nce_z_estimate"),
-                       g_strdup_printf ("%.17g", z[1]));
+  if (self->nce)
+    {
+      /* Z in full precision, the tensor copy is for NumPy readers */
+      g_hash_table_insert (metadata, g_strdup ("nce_z"),
+                           g_strdup_printf ("%.17g", z[0]));
+      g_hash_table_insert (metadata, g_strdup ("nce_z_estimate"),
+                           g_strdup_printf ("%.17g", z[1]));
+    }
   return checkpoint_save (path, self->net, &self->sgd, extra,
                           G_N_ELEMENTS (extra), metadata, error);
 }
