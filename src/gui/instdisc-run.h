@@ -1,0 +1,100 @@
+/* instdisc-run.h: one training run as the GUI sees it.
+ *
+ * An InstdiscRun either trains (it owns a Trainer on its own GThread, the
+ * only writer of the network and the memory bank) or follows a run folder
+ * written elsewhere (GFileMonitor on metrics.csv and the checkpoint). The
+ * main loop never waits on the trainer:
+ *  - control (start, pause, resume, stop, save now) sets atomics that the
+ *    trainer thread reads between steps, so each takes effect within a step;
+ *  - progress leaves the thread as small immutable records, queued under a
+ *    mutex and drained by one idle callback at a time ("metrics-added" is
+ *    emitted on the main thread with every record since the last one), so a
+ *    slow GUI coalesces many steps into one redraw and never slows training;
+ *  - readers of the bank ask for a snapshot: the trainer thread copies the
+ *    bank between two steps and the copy arrives on the main thread as an
+ *    immutable, reference-counted InstdiscSnapshot ("snapshot-ready").
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dataset.h"
+#include "run-dir.h"
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+/* An immutable copy of the memory bank with what is needed to read it. */
+typedef struct
+{
+  gint64 iteration;
+  int n, dim;
+  float *bank;                 /* (N, D) unit rows */
+  const Dataset *train;        /* labels, class names, images (borrowed from
+                                  the run, which outlives its snapshots
+                                  through the reference each holds) */
+  GObject *owner;              /* the InstdiscRun, referenced */
+} InstdiscSnapshot;
+
+InstdiscSnapshot *instdisc_snapshot_ref (InstdiscSnapshot *self);
+void instdisc_snapshot_unref (InstdiscSnapshot *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (InstdiscSnapshot, instdisc_snapshot_unref)
+
+typedef enum
+{
+  INSTDISC_RUN_IDLE,       /* built, not started */
+  INSTDISC_RUN_RUNNING,
+  INSTDISC_RUN_PAUSED,
+  INSTDISC_RUN_STOPPED,    /* finished, stopped, or failed (see error) */
+  INSTDISC_RUN_FOLLOWING,  /* reading a folder another process writes */
+} InstdiscRunState;
+
+#define INSTDISC_TYPE_RUN (instdisc_run_get_type ())
+G_DECLARE_FINAL_TYPE (InstdiscRun, instdisc_run, INSTDISC, RUN, GObject)
+
+/* A new training run in run_dir on data_spec ("fashion-mnist", a CIFAR
+ * folder, an image folder). Loads the data and builds the trainer
+ * synchronously: call it from a GTask thread for large data sets. */
+InstdiscRun *instdisc_run_new_training (const char *run_dir,
+                                        const char *data_spec,
+                                        const TrainerConfig *config,
+                                        GError **error);
+/* Opens a run folder written by `instdisc train` (here or elsewhere),
+ * follows it while it grows, and can continue training it (resume). */
+InstdiscRun *instdisc_run_open (const char *run_dir, GError **error);
+
+void instdisc_run_start (InstdiscRun *self);   /* or resume after pause */
+void instdisc_run_pause (InstdiscRun *self);
+void instdisc_run_stop (InstdiscRun *self);    /* saves a checkpoint; joins */
+void instdisc_run_save_now (InstdiscRun *self);
+/* Asks for a bank snapshot; "snapshot-ready" follows on the main loop. */
+void instdisc_run_request_snapshot (InstdiscRun *self);
+
+InstdiscRunState instdisc_run_get_state (InstdiscRun *self);
+const char *instdisc_run_get_dir (InstdiscRun *self);
+const TrainerConfig *instdisc_run_get_config (InstdiscRun *self);
+const Dataset *instdisc_run_get_train (InstdiscRun *self);
+const Dataset *instdisc_run_get_test (InstdiscRun *self);   /* may be NULL */
+int instdisc_run_get_steps_per_epoch (InstdiscRun *self);
+/* every metrics row so far (MetricsRow), in order; owned by the run */
+GArray *instdisc_run_get_metrics (InstdiscRun *self);
+/* the error that stopped the run, or NULL */
+const GError *instdisc_run_get_error (InstdiscRun *self);
+
+/* Embeds images given as (n, C, H, W) bytes at the training size with the
+ * current network (test transform) in a worker thread; the result is a
+ * float array (n, D) (GBytes) for instdisc_run_embed_finish. */
+void instdisc_run_embed_async (InstdiscRun *self, GBytes *pixels, int n,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+GBytes *instdisc_run_embed_finish (InstdiscRun *self, GAsyncResult *result,
+                                   GError **error);
+
+/* Signals (all on the main thread):
+ *   "metrics-added" (guint first_new_row): rows were appended to
+ *                   instdisc_run_get_metrics
+ *   "state-changed" ()
+ *   "snapshot-ready" (InstdiscSnapshot *snapshot) */
+
+G_END_DECLS
