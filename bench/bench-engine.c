@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "loss.h"
 #include "resnet.h"
@@ -42,6 +43,7 @@ typedef struct
 {
   const char *name;
   double train_seconds, infer_seconds;        /* medians per step */
+  double train_cpu_seconds, infer_cpu_seconds; /* CPU time of all threads */
   double train_images_per_s, infer_images_per_s;
   double train_gflops, infer_gflops;
   double forward_gflop_per_image;
@@ -60,6 +62,16 @@ usage (void)
            "  --peak is the machine's peak in GFLOP/s (default 2 x 113)\n"
            "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n");
   exit (2);
+}
+
+/* CPU seconds of the whole process: with other work on the machine, wall
+ * time of one thread is inflated by waiting, CPU time much less so */
+static double
+cpu_now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
 static int
@@ -176,6 +188,7 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
     st.targets[b] = (int) rng_below (&rng, BANK_ROWS);
 
   double *times = malloc (sizeof (double) * opt->iters);
+  double *cpu_times = malloc (sizeof (double) * opt->iters);
   double loss_sgd;
 
   /* training */
@@ -183,22 +196,26 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
     train_step (net, &st, &loss_sgd);
   for (int i = 0; i < opt->iters; i++)
     {
-      double t = engine_now ();
+      double t = engine_now (), cpu = cpu_now ();
       train_step (net, &st, &loss_sgd);
       times[i] = engine_now () - t;
+      cpu_times[i] = cpu_now () - cpu;
     }
   res->train_seconds = median (times, opt->iters);
+  res->train_cpu_seconds = median (cpu_times, opt->iters);
 
   /* inference */
   for (int i = 0; i < opt->warmup; i++)
     resnet_forward (net, st.images, INFER_BATCH, false);
   for (int i = 0; i < opt->iters; i++)
     {
-      double t = engine_now ();
+      double t = engine_now (), cpu = cpu_now ();
       resnet_forward (net, st.images, INFER_BATCH, false);
       times[i] = engine_now () - t;
+      cpu_times[i] = cpu_now () - cpu;
     }
   res->infer_seconds = median (times, opt->iters);
+  res->infer_cpu_seconds = median (cpu_times, opt->iters);
 
   /* the breakdown, in separate runs so the timers cannot slow the above */
   if (opt->profile)
@@ -231,6 +248,7 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
   res->infer_gflops = res->forward_gflop_per_image * res->infer_images_per_s;
 
   free (times);
+  free (cpu_times);
   free (st.images);
   free (st.bank);
   free (st.logits);
@@ -254,17 +272,21 @@ print_table (const Result *res, int n, const Options *opt, int threads)
   printf ("engine benchmark: %d thread(s), peak %.0f GFLOP/s, median of %d "
           "after %d warm-up\n", threads, opt->peak_gflops, opt->iters,
           opt->warmup);
-  printf ("%-9s %-5s %5s %9s %9s %8s %6s\n", "model", "mode", "batch",
-          "ms/step", "img/s", "GFLOP/s", "%peak");
+  printf ("%-9s %-5s %5s %9s %9s %8s %6s %9s\n", "model", "mode", "batch",
+          "ms/step", "img/s", "GFLOP/s", "%peak", "cpu ms");
   for (int i = 0; i < n; i++)
     {
       const Result *r = &res[i];
-      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%%\n", r->name, "train",
-              TRAIN_BATCH, 1e3 * r->train_seconds, r->train_images_per_s,
-              r->train_gflops, 100.0 * r->train_gflops / opt->peak_gflops);
-      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%%\n", r->name, "infer",
-              INFER_BATCH, 1e3 * r->infer_seconds, r->infer_images_per_s,
-              r->infer_gflops, 100.0 * r->infer_gflops / opt->peak_gflops);
+      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
+              "train", TRAIN_BATCH, 1e3 * r->train_seconds,
+              r->train_images_per_s, r->train_gflops,
+              100.0 * r->train_gflops / opt->peak_gflops,
+              1e3 * r->train_cpu_seconds);
+      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
+              "infer", INFER_BATCH, 1e3 * r->infer_seconds,
+              r->infer_images_per_s, r->infer_gflops,
+              100.0 * r->infer_gflops / opt->peak_gflops,
+              1e3 * r->infer_cpu_seconds);
     }
   if (opt->profile)
     for (int i = 0; i < n; i++)
@@ -300,12 +322,15 @@ print_json (const Result *res, int n, const Options *opt, int threads)
       printf ("%s\n  {\"model\": \"%s\", \"forward_gflop_per_image\": %.4f, "
               "\"train_batch\": %d, \"train_ms\": %.3f, "
               "\"train_images_per_s\": %.2f, \"train_gflops\": %.2f, "
+              "\"train_cpu_ms\": %.3f, "
               "\"infer_batch\": %d, \"infer_ms\": %.3f, "
-              "\"infer_images_per_s\": %.2f, \"infer_gflops\": %.2f",
+              "\"infer_images_per_s\": %.2f, \"infer_gflops\": %.2f, "
+              "\"infer_cpu_ms\": %.3f",
               i ? "," : "", r->name, r->forward_gflop_per_image, TRAIN_BATCH,
               1e3 * r->train_seconds, r->train_images_per_s, r->train_gflops,
-              INFER_BATCH, 1e3 * r->infer_seconds, r->infer_images_per_s,
-              r->infer_gflops);
+              1e3 * r->train_cpu_seconds, INFER_BATCH, 1e3 * r->infer_seconds,
+              r->infer_images_per_s, r->infer_gflops,
+              1e3 * r->infer_cpu_seconds);
       if (opt->profile)
         {
           printf (", \"profile_ms\": {\"step\": %.3f, \"loss_sgd\": %.3f",

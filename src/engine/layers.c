@@ -9,34 +9,83 @@
 #include "check.h"
 #include "threads.h"
 
+/* The elementwise layers split their range across the engine's threads;
+ * below this many values a dispatch costs more than it saves. */
+#define PARALLEL_MIN ((size_t) 1 << 14)
+
+typedef struct
+{
+  float *out;
+  const float *a, *b;
+  size_t n;
+} ElementwiseTask;
+
+static void
+run_elementwise (EngineTask kernel, ElementwiseTask *task)
+{
+  const double t = engine_timer_start ();
+  if (task->n < PARALLEL_MIN)
+    kernel (task, 0, 1);
+  else
+    engine_parallel (kernel, task);
+  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
+}
+
+static void
+relu_forward_task (void *arg, int ith, int nth)
+{
+  const ElementwiseTask *task = arg;
+  const float *inp = task->a;
+  size_t lo, hi;
+  engine_split (task->n, ith, nth, &lo, &hi);
+  for (size_t i = lo; i < hi; i++)
+    task->out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
 void
 relu_forward (float *out, const float *inp, size_t n)
 {
-  const double t = engine_timer_start ();
-  for (size_t i = 0; i < n; i++)
-    out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
-  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
+  ElementwiseTask task = { .out = out, .a = inp, .n = n };
+  run_elementwise (relu_forward_task, &task);
+}
+
+static void
+relu_backward_task (void *arg, int ith, int nth)
+{
+  const ElementwiseTask *task = arg;
+  const float *dout = task->a, *out = task->b;
+  size_t lo, hi;
+  engine_split (task->n, ith, nth, &lo, &hi);
+  for (size_t i = lo; i < hi; i++)
+    task->out[i] = out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void
 relu_backward (float *dinp, const float *dout, const float *out, size_t n)
 {
-  const double t = engine_timer_start ();
-  for (size_t i = 0; i < n; i++)
-    dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
-  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
+  ElementwiseTask task = { .out = dinp, .a = dout, .b = out, .n = n };
+  run_elementwise (relu_backward_task, &task);
+}
+
+static void
+add_relu_task (void *arg, int ith, int nth)
+{
+  const ElementwiseTask *task = arg;
+  const float *a = task->a, *b = task->b;
+  size_t lo, hi;
+  engine_split (task->n, ith, nth, &lo, &hi);
+  for (size_t i = lo; i < hi; i++)
+    {
+      float s = a[i] + b[i];
+      task->out[i] = s > 0.0f ? s : 0.0f;
+    }
 }
 
 void
 add_relu_forward (float *out, const float *a, const float *b, size_t n)
 {
-  const double t = engine_timer_start ();
-  for (size_t i = 0; i < n; i++)
-    {
-      float s = a[i] + b[i];
-      out[i] = s > 0.0f ? s : 0.0f;
-    }
-  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
+  ElementwiseTask task = { .out = out, .a = a, .b = b, .n = n };
+  run_elementwise (add_relu_task, &task);
 }
 
 void

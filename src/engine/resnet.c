@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "threads.h"
 
 /* im2col columns are produced a chunk of images at a time; this many floats
  * (8 MiB) keeps a chunk in the last-level cache while sgemm reads it. */
@@ -525,6 +526,33 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
 
 /* ---- backward ---- */
 
+/* acc[i] += x[i] for i < n, split across the engine's threads */
+typedef struct
+{
+  float *acc;
+  const float *x;
+  size_t n;
+} AddTask;
+
+static void
+add_task (void *arg, int ith, int nth)
+{
+  const AddTask *task = arg;
+  size_t lo, hi;
+  engine_split (task->n, ith, nth, &lo, &hi);
+  for (size_t i = lo; i < hi; i++)
+    task->acc[i] += task->x[i];
+}
+
+static void
+add_in_place (float *acc, const float *x, size_t n)
+{
+  const double t = engine_timer_start ();
+  AddTask task = { acc, x, n };
+  engine_parallel (add_task, &task);
+  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
+}
+
 /* dout (Cout, B, oh, ow) is consumed (overwritten); temp_a and temp_b are
  * scratch; dinp (Cin, B, ih, iw) receives the input gradient. */
 static void
@@ -547,12 +575,10 @@ block_backward (BasicBlock *block, float *dinp, float *dout, float *temp_a,
     {
       batchnorm2d_backward (&block->shortcut_bn, temp_a, g, batch);
       conv2d_backward (&block->shortcut_conv, temp_b, temp_a, batch, ws);
-      for (size_t i = 0; i < n_in; i++)
-        dinp[i] += temp_b[i];
+      add_in_place (dinp, temp_b, n_in);
     }
   else
-    for (size_t i = 0; i < n_in; i++)
-      dinp[i] += g[i];
+    add_in_place (dinp, g, n_in);
 }
 
 void
