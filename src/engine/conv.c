@@ -49,6 +49,56 @@ conv2d_workspace_floats (const Conv2d *self, int images)
          * self->out_h * self->out_w * images;
 }
 
+/* Fast path of im2col for the "same" convolutions with stride 1 (3x3 with
+ * padding 1: most of a ResNet), where OH = H and OW = W. Then the row of
+ * (ky, kx) for one image is the whole input plane read at a constant offset
+ * d = (ky - P) * W + (kx - P):  col[oy*W + ox] = plane[oy*W + ox + d],
+ * except where the kernel hangs over the border. So one long copy does the
+ * work of OH short ones, and only the border cells are then zeroed. The
+ * general loop below is the reference for it. */
+static void
+im2col_plane_same (float *dst, const float *plane, int H, int W,
+                   int P, int ky, int kx)
+{
+  const long HW = (long) H * W, d = (long) (ky - P) * W + (kx - P);
+  /* output rows whose input row iy = oy + ky - P is inside */
+  const int oy_lo = P - ky > 0 ? P - ky : 0;
+  const int oy_hi = H + P - ky < H ? H + P - ky : H;
+  /* output columns whose input column ix = ox + kx - P is inside */
+  const int ox_lo = P - kx > 0 ? P - kx : 0;
+  const int ox_hi = W + P - kx < W ? W + P - kx : W;
+  if (oy_lo >= oy_hi)
+    {
+      memset (dst, 0, sizeof (float) * HW);
+      return;
+    }
+  /* the copy, clipped so that it never reads outside the plane; what it
+   * leaves out lies in the border columns zeroed below */
+  long j_lo = (long) oy_lo * W, j_hi = (long) oy_hi * W;
+  if (j_lo + d < 0)
+    j_lo = -d;
+  if (j_hi + d > HW)
+    j_hi = HW - d;
+  memcpy (dst + j_lo, plane + j_lo + d, sizeof (float) * (j_hi - j_lo));
+  memset (dst, 0, sizeof (float) * oy_lo * W);
+  memset (dst + (long) oy_hi * W, 0, sizeof (float) * (H - oy_hi) * W);
+  for (int oy = oy_lo; oy < oy_hi; oy++)
+    {
+      float *row = dst + (long) oy * W;
+      for (int ox = 0; ox < ox_lo; ox++)
+        row[ox] = 0.0f;
+      for (int ox = ox_hi; ox < W; ox++)
+        row[ox] = 0.0f;
+    }
+}
+
+static int
+is_same_stride1 (const Conv2d *self)
+{
+  return self->stride == 1 && self->out_h == self->in_h
+         && self->out_w == self->in_w;
+}
+
 /* inp (C, B, H, W), images [n0, n0+nb) -> col (C*K*K, nb*OH*OW) */
 static void
 im2col (const Conv2d *self, float *col, const float *inp, int batch, int n0,
@@ -57,6 +107,21 @@ im2col (const Conv2d *self, float *col, const float *inp, int batch, int n0,
   const int K = self->kernel, S = self->stride, P = self->padding;
   const int H = self->in_h, W = self->in_w, OH = self->out_h, OW = self->out_w;
   const size_t row_len = (size_t) nb * OH * OW;
+
+  if (is_same_stride1 (self))
+    {
+      for (int c = 0; c < self->in_channels; c++)
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++)
+            {
+              float *row = col + ((size_t) (c * K + ky) * K + kx) * row_len;
+              for (int n = n0; n < n0 + nb; n++)
+                im2col_plane_same (row + (size_t) (n - n0) * OH * OW,
+                                   inp + ((size_t) c * batch + n) * H * W, H,
+                                   W, P, ky, kx);
+            }
+      return;
+    }
 
   for (int c = 0; c < self->in_channels; c++)
     for (int ky = 0; ky < K; ky++)
@@ -126,8 +191,12 @@ col2im_add (const Conv2d *self, float *dinp, const float *col, int batch,
                     continue;
                   const float *src = row + ((size_t) (n - n0) * OH + oy) * OW;
                   float *dst = plane + (size_t) iy * W + kx - P;
-                  for (int ox = ox_lo; ox < ox_hi; ox++)
-                    dst[ox * S] += src[ox];
+                  if (S == 1)   /* the common case, written so it vectorises */
+                    for (int ox = ox_lo; ox < ox_hi; ox++)
+                      dst[ox] += src[ox];
+                  else
+                    for (int ox = ox_lo; ox < ox_hi; ox++)
+                      dst[ox * S] += src[ox];
                 }
             }
         }
