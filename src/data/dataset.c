@@ -174,6 +174,15 @@ dataset_get_image (const Dataset *self, int i, guint8 *out, GError **error)
                               self->resize, out, NULL, error);
 }
 
+gboolean
+dataset_decode_file (const char *path, int channels, int size,
+                     DatasetResize resize, guint8 *out, GError **error)
+{
+  g_return_val_if_fail (channels == 1 || channels == 3, FALSE);
+  g_return_val_if_fail (size > 0, FALSE);
+  return folder_decode_image (path, channels, size, resize, out, NULL, error);
+}
+
 const char *
 dataset_get_path (const Dataset *self, int i)
 {

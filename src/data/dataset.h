@@ -146,6 +146,13 @@ Dataset *dataset_load_folder (const char *path, const char *split,
 gboolean dataset_get_image (const Dataset *self, int i, guint8 *out,
                             GError **error);
 
+/* Decodes one image file exactly as a folder set decodes its images, into
+ * out (channels, size, size); for query images dropped on a trained model.
+ * channels is 1 or 3. FALSE with an error naming the file. */
+gboolean dataset_decode_file (const char *path, int channels, int size,
+                              DatasetResize resize, guint8 *out,
+                              GError **error);
+
 /* The file of image i for on-disk sets, NULL for in-memory ones. */
 const char *dataset_get_path (const Dataset *self, int i);
 

@@ -410,13 +410,25 @@ test_folder_grey_and_crop (void)
   g_assert_cmpint (d->channels, ==, 1);  /* every image is grey */
   g_assert_cmpint (d->n_classes, ==, 0);
   g_assert_cmpint (d->labels[0], ==, -1);
-  guint8 img[16 * 16];
+  guint8 img[16 * 16], rgb_scratch[3 * 16 * 16];
   g_assert_true (dataset_get_image (d, 0, img, &error));
   g_assert_cmpint (img[5 * 16 + 0], ==, 30);
   g_assert_cmpint (img[5 * 16 + 15], ==, 220);
   g_assert_true (dataset_get_image (d, 1, img, &error));
   g_assert_cmpint (img[0], ==, 77);
   g_assert_cmpint (img[255], ==, 77);
+
+  /* the same decode for a single file */
+  guint8 direct[16 * 16];
+  g_assert_true (dataset_decode_file (path, 1, 16, DATASET_RESIZE_CENTER_CROP,
+                                      direct, &error));
+  g_assert_true (dataset_get_image (d, 0, img, &error));
+  g_assert_cmpmem (direct, sizeof direct, img, sizeof img);
+  g_autofree char *missing = g_build_filename (dir, "missing.png", NULL);
+  g_assert_false (dataset_decode_file (missing, 3, 16, DATASET_RESIZE_STRETCH,
+                                       rgb_scratch, &error));
+  assert_error_names (error, "missing.png");
+  g_clear_error (&error);
 
   options.resize = DATASET_RESIZE_STRETCH;
   options.channels = 3;
