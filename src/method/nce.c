@@ -2,9 +2,12 @@
  *
  * The reference gathers the B (K+1) bank rows into a (B, K+1, D) tensor
  * (268 MB at K 4096, B 128, D 128) and multiplies it batched. We never copy
- * the rows: each batch row reads its K+1 bank rows in place, twice (scores,
- * then the gradient); a 60,000 x 128 bank is 30 MB and stays mostly in the
- * last-level cache, so both passes are bound by cache bandwidth, not DRAM.
+ * the rows: each batch row reads its K+1 bank rows in place. When Z is
+ * known before the batch (the reference's fixed Z, every batch after the
+ * first) one pass computes scores, probabilities and the gradient while the
+ * row is in L1; otherwise Z needs every score first, and the rows are read
+ * twice. The reads are random 512-byte rows of a 30 MB bank (60,000 x 128),
+ * latency-bound, hence the software prefetch.
  * Batch rows are split over the cores (one GThread per extra core); no
  * BLAS call is involved, so this does not compete with OpenBLAS's pool.
  *
@@ -32,6 +35,10 @@
 #else
 #define NCE_CLONES
 #endif
+
+/* rows requested ahead of the one being summed: a row is ~20 ns of work,
+ * a miss to DRAM ~100 ns (16 measured faster than 2 and 8) */
+#define PREFETCH_ROWS 16
 
 Nce *
 nce_new (int max_batch, int n, int k, float tau, NceZMode z_mode)
@@ -90,24 +97,27 @@ scores_row (float *e, const float *f, const int *idx, int kp1,
   for (int k = 0; k < kp1; k++)
     {
       const float *v = vectors + (size_t) idx[k] * D;
-      if (k + 2 < kp1)
+      if (k + PREFETCH_ROWS < kp1)
         {
-          /* random rows: ask for the one after next while this one is
+          /* random rows: ask for one a few rows ahead while this one is
            * summed, the hardware prefetcher cannot guess it */
-          const char *next = (const char *) (vectors + (size_t) idx[k + 2] * D);
+          const char *next
+              = (const char *) (vectors + (size_t) idx[k + PREFETCH_ROWS] * D);
           for (int off = 0; off < D * (int) sizeof (float); off += 64)
             __builtin_prefetch (next + off);
         }
-      /* eight independent partial sums so the compiler vectorises without
-       * reassociating a single float sum */
-      float acc[8] = { 0 };
+      /* sixteen independent partial sums: the compiler vectorises them
+       * without reassociating one float sum, in two FMA chains */
+      float acc[16] = { 0 };
       int d = 0;
-      for (; d + 8 <= D; d += 8)
-        for (int j = 0; j < 8; j++)
+      for (; d + 16 <= D; d += 16)
+        for (int j = 0; j < 16; j++)
           acc[j] += v[d + j] * f[d + j];
       float s = 0.0f;
       for (; d < D; d++)
         s += v[d] * f[d];
+      for (int j = 0; j < 8; j++)
+        acc[j] += acc[j + 8];
       s += ((acc[0] + acc[4]) + (acc[1] + acc[5]))
            + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
       e[k] = s * inv_tau;
@@ -126,15 +136,57 @@ gradient_row (float *g, const float *coef, const int *idx, int kp1,
   for (int k = 0; k < kp1; k++)
     {
       const float *v = vectors + (size_t) idx[k] * D;
-      if (k + 2 < kp1)
+      if (k + PREFETCH_ROWS < kp1)
         {
-          const char *next = (const char *) (vectors + (size_t) idx[k + 2] * D);
+          const char *next
+              = (const char *) (vectors + (size_t) idx[k + PREFETCH_ROWS] * D);
           for (int off = 0; off < D * (int) sizeof (float); off += 64)
             __builtin_prefetch (next + off);
         }
       const float c = coef[k];
       for (int d = 0; d < D; d++)
         g[d] += c * v[d];
+    }
+}
+
+/* Both passes in one when Z is known before the batch (NCE_Z_FIXED after
+ * the first batch): each row is read once, its score, probability and
+ * gradient term computed while it is in L1. e (K+1) = exp (s), p (K+1) = P,
+ * g (D) = sum_k (h - [k = 0]) v_k / (tau B). */
+NCE_CLONES static void
+fused_row (float *e, float *p, float *g, const float *f, const int *idx,
+           int kp1, const float *vectors, int D, float inv_tau, float inv_z,
+           float c, float eps, float scale)
+{
+  for (int d = 0; d < D; d++)
+    g[d] = 0.0f;
+  for (int k = 0; k < kp1; k++)
+    {
+      const float *v = vectors + (size_t) idx[k] * D;
+      if (k + PREFETCH_ROWS < kp1)
+        {
+          const char *next
+              = (const char *) (vectors + (size_t) idx[k + PREFETCH_ROWS] * D);
+          for (int off = 0; off < D * (int) sizeof (float); off += 64)
+            __builtin_prefetch (next + off);
+        }
+      float acc[16] = { 0 };
+      int d = 0;
+      for (; d + 16 <= D; d += 16)
+        for (int j = 0; j < 16; j++)
+          acc[j] += v[d + j] * f[d + j];
+      float s = 0.0f;
+      for (; d < D; d++)
+        s += v[d] * f[d];
+      for (int j = 0; j < 8; j++)
+        acc[j] += acc[j + 8];
+      s += ((acc[0] + acc[4]) + (acc[1] + acc[5]))
+           + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+      e[k] = expf (s * inv_tau);
+      p[k] = e[k] * inv_z;
+      const float w = (k == 0 ? -(c + eps) : p[k]) / (p[k] + c + eps) * scale;
+      for (d = 0; d < D; d++)
+        g[d] += w * v[d];
     }
 }
 
@@ -148,7 +200,8 @@ typedef struct
   float *d_features;
   float *coef;        /* (B, K+1) scratch of the gradient pass */
   int dim, b0, b1;
-  gboolean gradient;  /* which pass */
+  enum { PASS_SCORES, PASS_GRADIENT, PASS_FUSED } pass;
+  float inv_z, c, eps, scale;   /* the fused pass's constants */
 } RowJob;
 
 static void
@@ -160,12 +213,17 @@ run_rows (RowJob *job)
   for (int b = job->b0; b < job->b1; b++)
     {
       const int *idx = self->noise + (size_t) b * kp1;
-      if (!job->gradient)
+      if (job->pass == PASS_SCORES)
         scores_row (self->probs + (size_t) b * kp1, job->features + (size_t) b * D,
                     idx, kp1, job->vectors, D, inv_tau);
-      else
+      else if (job->pass == PASS_GRADIENT)
         gradient_row (job->d_features + (size_t) b * D,
                       job->coef + (size_t) b * kp1, idx, kp1, job->vectors, D);
+      else
+        fused_row (self->coef + (size_t) b * kp1, self->probs + (size_t) b * kp1,
+                   job->d_features + (size_t) b * D,
+                   job->features + (size_t) b * D, idx, kp1, job->vectors, D,
+                   inv_tau, job->inv_z, job->c, job->eps, job->scale);
     }
 }
 
@@ -224,16 +282,28 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
       row[0] = indices[b];
     }
 
-  /* pass 1: probs (B, K+1) = exp (s) */
+  const float c = (float) K / (float) N, eps = (float) NCE_EPS;
+  const float inv_b = 1.0f / batch;
   RowJob job = { .self = self, .features = features, .vectors = bank->vectors,
-                 .dim = D };
+                 .dim = D, .d_features = d_features, .c = c, .eps = eps,
+                 .scale = inv_b / self->tau };
+  /* With Z known before the batch, one pass: probs (B, K+1) = P, coef =
+   * exp (s), d_features. Otherwise pass 1 here: probs = exp (s). */
+  const gboolean fused = d_features && self->z_mode == NCE_Z_FIXED
+                         && self->z_fixed > 0.0;
+  const float *exp_s = fused ? self->coef : self->probs;
+  if (fused)
+    {
+      job.pass = PASS_FUSED;
+      job.inv_z = (float) (1.0 / self->z_fixed);
+    }
   run_rows_parallel (&job, batch);
 
   /* Z: the Monte-Carlo estimate N E_j[exp (s_j)] over every entry of the
    * batch, the positives included, as the reference */
   double sum_e = 0.0;
   for (size_t i = 0; i < entries; i++)
-    sum_e += self->probs[i];
+    sum_e += exp_s[i];
   const double z_batch = sum_e / entries * N;
   if (self->z_fixed < 0.0)
     self->z_fixed = z_batch;
@@ -248,8 +318,6 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
    * c = K Pn keeps its digits (the reference's float log (c / (P + c))
    * loses them), the sums in double */
   const float inv_z = (float) (1.0 / z);
-  const float c = (float) K / (float) N, eps = (float) NCE_EPS;
-  const float inv_b = 1.0f / batch;
   double loss = 0.0, sum_h0 = 0.0;
   for (int b = 0; b < batch; b++)
     {
@@ -257,7 +325,8 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
       double row_loss = 0.0;
       for (int k = 0; k < kp1; k++)
         {
-          p[k] *= inv_z;
+          if (!fused)
+            p[k] *= inv_z;
           float denom = p[k] + c + eps;
           if (k == 0)
             {
@@ -280,7 +349,7 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
       info->z_batch = z_batch;
       info->positive_prob = (float) (sum_h0 / batch);
     }
-  if (!d_features)
+  if (!d_features || fused)
     return (float) loss;
 
   /* pass 2: coef (B, K+1) = (h - [k = 0]) / (tau B), then
@@ -295,9 +364,8 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
       for (int k = 1; k < kp1; k++)
         w[k] = p[k] / (p[k] + c + eps) * scale;
     }
-  job.gradient = TRUE;
+  job.pass = PASS_GRADIENT;
   job.coef = coef;
-  job.d_features = d_features;
   run_rows_parallel (&job, batch);
   return (float) loss;
 }

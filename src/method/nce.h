@@ -53,7 +53,7 @@ typedef struct
   /* the last batch, kept for inspection and the backward pass */
   int *noise;          /* (B, K+1) bank rows, column 0 = the positive */
   float *probs;        /* (B, K+1) exp (s) after the first pass, then P */
-  float *coef;         /* (B, K+1) d loss / d s(b,k) / tau, backward scratch */
+  float *coef;         /* (B, K+1) scratch: d loss / d s / tau, or exp (s) */
 } Nce;
 
 typedef struct

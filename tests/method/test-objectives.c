@@ -323,6 +323,21 @@ test_nce_threaded (void)
   assert_all_close ("threaded nce gradient", grad, expect_grad, B * D, 1e-6,
                     1e-4);
   g_assert_cmpfloat_with_epsilon (info.z, z_batch, 1e-5 * z_batch);
+
+  /* the second batch knows Z beforehand: the one-pass (fused) path */
+  const double z_first = info.z;
+  random_unit_rows (f, B, D, &rng);
+  nce_forward_backward (nce, grad, f, indices, B, bank, &noise_rng, &info);
+  expect = nce_reference (bank->vectors, f, nce->noise, B, K, N, D, 0.07,
+                          z_first, dgrad, &z_batch, &h0);
+  for (int i = 0; i < B * D; i++)
+    expect_grad[i] = (float) dgrad[i];
+  expectf = (float) expect;
+  assert_all_close ("fused nce loss", &info.loss, &expectf, 1, 1e-6, 1e-5);
+  assert_all_close ("fused nce gradient", grad, expect_grad, B * D, 1e-6, 1e-4);
+  g_assert_cmpfloat (info.z, ==, z_first);
+  g_assert_cmpfloat_with_epsilon (info.z_batch, z_batch, 1e-5 * z_batch);
+  g_assert_cmpfloat_with_epsilon (info.positive_prob, h0, 1e-5);
   g_free (f);
   g_free (grad);
   g_free (expect_grad);

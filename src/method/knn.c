@@ -1,0 +1,406 @@
+/* knn.c: blocked top-k search and the weighted kNN classifier.
+ *
+ * Many queries: scores (Qb, Nb) = queries (Qb, D) x base block (Nb, D)^T by
+ * cblas_sgemm, then each query row of the block goes through that query's
+ * k-heap. The block of scores (Qb x Nb floats, 1 MB) stays in the core's
+ * cache between the product that writes it and the selection that reads
+ * it. Most scores lose against the heap's worst entry, so the selection is
+ * one compare per score.
+ *
+ * Few queries: no product is worth packing for; each thread streams its
+ * share of the base rows once, dotting every row with the queries while it
+ * is in cache. One query over a 1,000,000 x 128 bank reads 512 MB, so its
+ * latency is the memory bandwidth (~22 GB/s here, ~23 ms).
+ */
+#define G_LOG_DOMAIN "instdisc-method"
+
+#include "knn.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KNN_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#else
+#define KNN_CLONES
+#endif
+
+/* block sizes of the product path: 256 x 1024 floats = 1 MB of scores,
+ * in the core's L2 (measured against 128 x 2048, 512 x 512, 1000 x 1024) */
+enum { BLOCK_QUERIES = 256, BLOCK_BASE = 1024 };
+/* below this many queries per thread the streaming path wins */
+#define FEW_QUERIES 8
+
+/* ---- the per-query heap: a min-heap on "better", root = the worst kept ---- */
+
+typedef struct
+{
+  float *sim;
+  int *idx;
+  int size, cap;
+} Heap;
+
+static inline gboolean
+better (float s1, int i1, float s2, int i2)
+{
+  return s1 > s2 || (s1 == s2 && i1 < i2);
+}
+
+static void
+heap_sift_down (Heap *h, int at)
+{
+  float s = h->sim[at];
+  int i = h->idx[at];
+  for (;;)
+    {
+      int child = 2 * at + 1;
+      if (child >= h->size)
+        break;
+      /* the worse child moves up */
+      if (child + 1 < h->size
+          && better (h->sim[child], h->idx[child], h->sim[child + 1],
+                     h->idx[child + 1]))
+        child++;
+      if (!better (s, i, h->sim[child], h->idx[child]))
+        break;
+      h->sim[at] = h->sim[child];
+      h->idx[at] = h->idx[child];
+      at = child;
+    }
+  h->sim[at] = s;
+  h->idx[at] = i;
+}
+
+static void
+heap_push (Heap *h, float s, int i)
+{
+  if (h->size < h->cap)
+    {
+      int at = h->size++;
+      while (at > 0)
+        {
+          int parent = (at - 1) / 2;
+          if (!better (h->sim[parent], h->idx[parent], s, i))
+            break;
+          h->sim[at] = h->sim[parent];
+          h->idx[at] = h->idx[parent];
+          at = parent;
+        }
+      h->sim[at] = s;
+      h->idx[at] = i;
+    }
+  else if (better (s, i, h->sim[0], h->idx[0]))
+    {
+      h->sim[0] = s;
+      h->idx[0] = i;
+      heap_sift_down (h, 0);
+    }
+}
+
+/* scores (n) of base rows first..first+n-1 into the heap. Rows come in
+ * increasing index, so a score equal to the worst kept never enters: the
+ * one compare against the threshold decides almost every score. */
+static void
+heap_scan (Heap *h, const float *scores, int n, int first)
+{
+  int j = 0;
+  for (; j < n && h->size < h->cap; j++)
+    heap_push (h, scores[j], first + j);
+  float threshold = h->sim[0];
+  for (; j < n; j++)
+    if (scores[j] > threshold)
+      {
+        heap_push (h, scores[j], first + j);
+        threshold = h->sim[0];
+      }
+}
+
+/* heap -> sims (k), idx (k) sorted best first, padded with -1 / -inf */
+static void
+heap_emit (Heap *h, float *sims, int *idx, int k)
+{
+  int n = h->size;
+  /* pop the worst to the back */
+  for (int at = n - 1; at >= 0; at--)
+    {
+      float s = h->sim[0];
+      int i = h->idx[0];
+      h->sim[0] = h->sim[h->size - 1];
+      h->idx[0] = h->idx[h->size - 1];
+      h->size--;
+      heap_sift_down (h, 0);
+      if (sims)
+        sims[at] = s;
+      if (idx)
+        idx[at] = i;
+    }
+  for (int j = n; j < k; j++)
+    {
+      if (sims)
+        sims[j] = -INFINITY;
+      if (idx)
+        idx[j] = -1;
+    }
+}
+
+/* ---- scores ---- */
+
+/* scores (Q, n) = queries (Q, D) . base rows (n, D), streaming the rows */
+KNN_CLONES static void
+stream_scores (float *scores, const float *queries, int n_queries,
+               const float *base, int n, int D)
+{
+  for (int r = 0; r < n; r++)
+    {
+      const float *v = base + (size_t) r * D;
+      for (int q = 0; q < n_queries; q++)
+        {
+          const float *f = queries + (size_t) q * D;
+          /* 16 partial sums: two independent vector chains, so the FMA
+           * latency does not cap the rate below the memory bandwidth */
+          float acc[16] = { 0 };
+          int d = 0;
+          for (; d + 16 <= D; d += 16)
+            for (int j = 0; j < 16; j++)
+              acc[j] += v[d + j] * f[d + j];
+          float s = 0.0f;
+          for (; d < D; d++)
+            s += v[d] * f[d];
+          for (int j = 0; j < 8; j++)
+            acc[j] += acc[j + 8];
+          scores[(size_t) q * n + r]
+              = s + (((acc[0] + acc[4]) + (acc[1] + acc[5]))
+                     + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+        }
+    }
+}
+
+typedef struct
+{
+  const float *queries, *base;
+  int n_queries, n_base, dim, k;
+  int q0, q1;          /* this thread's queries */
+  int b0, b1;          /* this thread's base rows */
+  Heap *heaps;         /* (Q) shared, each touched by one thread */
+  gboolean streaming;
+} SearchJob;
+
+static void
+search_products (SearchJob *job)
+{
+  const int D = job->dim;
+  const int qb = BLOCK_QUERIES, nb = BLOCK_BASE;
+  float *scores = engine_alloc (sizeof (float) * qb * nb);
+  ENGINE_CHECK (scores != NULL);
+  for (int q0 = job->q0; q0 < job->q1; q0 += qb)
+    {
+      const int nq = MIN (qb, job->q1 - q0);
+      for (int b0 = job->b0; b0 < job->b1; b0 += nb)
+        {
+          const int n = MIN (nb, job->b1 - b0);
+          // scores (nq, n) = queries (nq, D) x base[b0:b0+n] (n, D)^T
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nq, n, D, 1.0f,
+                       job->queries + (size_t) q0 * D, D,
+                       job->base + (size_t) b0 * D, D, 0.0f, scores, n);
+          for (int q = 0; q < nq; q++)
+            heap_scan (&job->heaps[q0 + q], scores + (size_t) q * n, n, b0);
+        }
+    }
+  engine_free (scores);
+}
+
+/* this thread's base rows against every query, into its own heaps */
+static void
+search_streaming (SearchJob *job)
+{
+  const int chunk = 1024;
+  float *scores = engine_alloc (sizeof (float) * chunk * job->n_queries);
+  ENGINE_CHECK (scores != NULL);
+  for (int b0 = job->b0; b0 < job->b1; b0 += chunk)
+    {
+      const int n = MIN (chunk, job->b1 - b0);
+      stream_scores (scores, job->queries, job->n_queries,
+                     job->base + (size_t) b0 * job->dim, n, job->dim);
+      for (int q = 0; q < job->n_queries; q++)
+        heap_scan (&job->heaps[q], scores + (size_t) q * n, n, b0);
+    }
+  engine_free (scores);
+}
+
+static gpointer
+search_thread (gpointer data)
+{
+  SearchJob *job = data;
+  if (job->streaming)
+    search_streaming (job);
+  else
+    search_products (job);
+  return NULL;
+}
+
+static Heap *
+heaps_new (int n, int k)
+{
+  Heap *heaps = g_new (Heap, n);
+  float *sims = g_new (float, (size_t) n * k);
+  int *idx = g_new (int, (size_t) n * k);
+  for (int i = 0; i < n; i++)
+    heaps[i] = (Heap) { sims + (size_t) i * k, idx + (size_t) i * k, 0, k };
+  return heaps;
+}
+
+static void
+heaps_free (Heap *heaps)
+{
+  g_free (heaps[0].sim);
+  g_free (heaps[0].idx);
+  g_free (heaps);
+}
+
+void
+knn_search (float *similarities, int *indices, const float *queries,
+            int n_queries, const float *base, int n_base, int dim, int k,
+            int n_threads)
+{
+  ENGINE_CHECK (n_queries >= 0 && n_base > 0 && dim > 0 && k > 0);
+  if (n_queries == 0)
+    return;
+  const int kk = MIN (k, n_base);
+  if (n_threads <= 0)
+    n_threads = g_get_num_processors ();
+  n_threads = CLAMP (n_threads, 1, 16);
+  const gboolean streaming = n_queries < FEW_QUERIES * n_threads;
+  if (!streaming)
+    n_threads = MIN (n_threads, (n_queries + BLOCK_QUERIES - 1) / BLOCK_QUERIES);
+  n_threads = MIN (n_threads, streaming ? MAX (1, n_base / 4096) : n_threads);
+  n_threads = MAX (n_threads, 1);
+
+  /* streaming splits the base (one heap set per thread, merged after);
+   * products split the queries (heaps shared, each query owned by one
+   * thread) */
+  const int n_sets = streaming ? n_threads : 1;
+  Heap *sets[16];
+  for (int t = 0; t < n_sets; t++)
+    sets[t] = heaps_new (n_queries, kk);
+
+  SearchJob jobs[16];
+  for (int t = 0; t < n_threads; t++)
+    {
+      jobs[t] = (SearchJob) { .queries = queries, .base = base,
+                              .n_queries = n_queries, .n_base = n_base,
+                              .dim = dim, .k = kk, .streaming = streaming };
+      if (streaming)
+        {
+          jobs[t].q0 = 0;
+          jobs[t].q1 = n_queries;
+          jobs[t].b0 = (int) ((gint64) n_base * t / n_threads);
+          jobs[t].b1 = (int) ((gint64) n_base * (t + 1) / n_threads);
+          jobs[t].heaps = sets[t];
+        }
+      else
+        {
+          jobs[t].q0 = (int) ((gint64) n_queries * t / n_threads);
+          jobs[t].q1 = (int) ((gint64) n_queries * (t + 1) / n_threads);
+          jobs[t].b0 = 0;
+          jobs[t].b1 = n_base;
+          jobs[t].heaps = sets[0];
+        }
+    }
+
+  /* One thread scheme at a time: with our own threads running
+   * single-threaded products, OpenBLAS's pool would only oversubscribe the
+   * cores (its idle workers spin in sched_yield), so it is held at 1
+   * thread for the call. The count is process-wide: a trainer running
+   * products at the same moment gets 1 BLAS thread until we restore it.
+   * With n_threads 1 the products use OpenBLAS's own threads instead. */
+  int blas_threads = openblas_get_num_threads ();
+  gboolean own_threads = n_threads > 1 && !streaming;
+  if (own_threads)
+    openblas_set_num_threads (1);
+  GThread *threads[16] = { NULL };
+  for (int t = 1; t < n_threads; t++)
+    threads[t] = g_thread_new ("knn-search", search_thread, &jobs[t]);
+  search_thread (&jobs[0]);
+  for (int t = 1; t < n_threads; t++)
+    g_thread_join (threads[t]);
+  if (own_threads)
+    openblas_set_num_threads (blas_threads);
+
+  for (int t = 1; t < n_sets; t++)
+    for (int q = 0; q < n_queries; q++)
+      for (int j = 0; j < sets[t][q].size; j++)
+        heap_push (&sets[0][q], sets[t][q].sim[j], sets[t][q].idx[j]);
+  for (int q = 0; q < n_queries; q++)
+    heap_emit (&sets[0][q], similarities ? similarities + (size_t) q * k : NULL,
+               indices ? indices + (size_t) q * k : NULL, k);
+  for (int t = 0; t < n_sets; t++)
+    heaps_free (sets[t]);
+}
+
+void
+knn_classify (int *predictions, KnnAccuracy *accuracy, const float *queries,
+              const int *query_labels, int n_queries, const float *base,
+              const int *base_labels, int n_base, int dim, int n_classes,
+              int k, float sigma, int n_threads)
+{
+  ENGINE_CHECK (n_classes > 0 && sigma > 0.0f && k > 0 && n_base > 0);
+  const int kk = MIN (k, n_base);
+  /* a few thousand queries at a time bounds the (Q, k) neighbour lists */
+  const int chunk = 4096;
+  float *sims = g_new (float, (size_t) MIN (chunk, MAX (n_queries, 1)) * kk);
+  int *idx = g_new (int, (size_t) MIN (chunk, MAX (n_queries, 1)) * kk);
+  double *weight = g_new (double, n_classes);
+  KnnAccuracy acc = { .n_queries = n_queries };
+
+  for (int c0 = 0; c0 < n_queries; c0 += chunk)
+    {
+      const int nq = MIN (chunk, n_queries - c0);
+      knn_search (sims, idx, queries + (size_t) c0 * dim, nq, base, n_base,
+                  dim, kk, n_threads);
+      for (int q = 0; q < nq; q++)
+        {
+          memset (weight, 0, sizeof (double) * n_classes);
+          for (int j = 0; j < kk; j++)
+            {
+              int label = base_labels[idx[(size_t) q * kk + j]];
+              ENGINE_CHECK (label >= 0 && label < n_classes);
+              /* test.py: exp (s / sigma), sigma = tau */
+              weight[label] += exp ((double) sims[(size_t) q * kk + j] / sigma);
+            }
+          int best = 0;
+          for (int c = 1; c < n_classes; c++)
+            if (weight[c] > weight[best])
+              best = c;
+          if (predictions)
+            predictions[c0 + q] = best;
+          if (!query_labels)
+            continue;
+          const int truth = query_labels[c0 + q];
+          ENGINE_CHECK (truth >= 0 && truth < n_classes);
+          /* rank of the true class: classes ahead of it by weight, ties to
+           * the lower class index */
+          int ahead = 0;
+          for (int c = 0; c < n_classes; c++)
+            if (weight[c] > weight[truth] || (weight[c] == weight[truth] && c < truth))
+              ahead++;
+          acc.top1_correct += ahead == 0;
+          acc.top5_correct += ahead < 5;
+          acc.nn1_correct += base_labels[idx[(size_t) q * kk]] == truth;
+        }
+    }
+  if (query_labels && n_queries > 0)
+    {
+      acc.top1 = (double) acc.top1_correct / n_queries;
+      acc.top5 = (double) acc.top5_correct / n_queries;
+      acc.nn1 = (double) acc.nn1_correct / n_queries;
+    }
+  if (accuracy)
+    *accuracy = acc;
+  g_free (sims);
+  g_free (idx);
+  g_free (weight);
+}

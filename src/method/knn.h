@@ -1,0 +1,59 @@
+/* knn.h: nearest neighbours on the unit sphere, and the weighted kNN
+ * classifier that evaluates the embedding (the reference's test.py,
+ * METHOD.md "Evaluation: weighted kNN").
+ *
+ * Features are unit rows, so cosine similarity is a dot product.
+ *
+ * Ties: neighbours are ordered by similarity, descending; equal similarities
+ * by the lower base index first (a duplicated base row is found at its
+ * first copy first). Classes with equal weight sums are ordered by the
+ * lower class index first. Both rules are deterministic and independent of
+ * the number of threads and of the block sizes.
+ *
+ * Threads (n_threads <= 0: one per core): many queries are split over
+ * the threads, each running its own single-threaded products and its own
+ * selection, so selecting runs in parallel too; OpenBLAS's thread count is
+ * set to 1 for the call and restored (process-wide: see knn.c). With
+ * n_threads 1 the products use OpenBLAS's threads and the selection the
+ * calling thread. Few queries (< 8 per thread) stream the base instead,
+ * split over the threads by rows, no BLAS. docs/benchmarks-method.md has
+ * the measurements. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define KNN_DEFAULT_K 200
+
+/* queries (Q, D), base (N, D) -> similarities (Q, k) and indices (Q, k) of
+ * each query's k most similar base rows, sorted as above. When k > N the
+ * columns N..k-1 hold index -1 and similarity -INFINITY. Either output may
+ * be NULL. n_threads <= 0: one per core. */
+void knn_search (float *similarities, int *indices, const float *queries,
+                 int n_queries, const float *base, int n_base, int dim, int k,
+                 int n_threads);
+
+typedef struct
+{
+  int n_queries;
+  int top1_correct, top5_correct, nn1_correct;
+  double top1, top5, nn1;   /* fractions of n_queries */
+} KnnAccuracy;
+
+/* Weighted kNN (test.py): for each query its k = min (K, N) nearest base
+ * rows, weights exp (s / sigma), per-class weight sums over n_classes
+ * classes (labels in 0..n_classes-1, classes may be unused), prediction =
+ * the class with the largest sum. Top-5 counts a query as correct when its
+ * class is among the min (5, n_classes) largest sums (ranked with the tie
+ * rule above, unused classes included at weight 0, as test.py's sort
+ * does); 1-NN uses the single nearest row's label.
+ *   predictions (Q), may be NULL; query_labels (Q), may be NULL (then
+ *   accuracy is left zero); accuracy may be NULL. */
+void knn_classify (int *predictions, KnnAccuracy *accuracy,
+                   const float *queries, const int *query_labels,
+                   int n_queries, const float *base, const int *base_labels,
+                   int n_base, int dim, int n_classes, int k, float sigma,
+                   int n_threads);
+
+G_END_DECLS

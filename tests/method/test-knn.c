@@ -1,0 +1,336 @@
+/* test-knn.c: top-k search and the weighted kNN classifier against a
+ * brute-force implementation written from knn.h's rules: every similarity
+ * in double-free float order-independent form, a full sort with ties to
+ * the lower index, class sums in double. */
+#include <glib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knn.h"
+#include "rng.h"
+#include "testutil.h"
+
+static void
+random_unit_rows (float *x, int rows, int dim, Rng *rng)
+{
+  for (int r = 0; r < rows; r++)
+    {
+      double sum = 0.0;
+      for (int d = 0; d < dim; d++)
+        {
+          x[r * dim + d] = rng_normal (rng);
+          sum += (double) x[r * dim + d] * x[r * dim + d];
+        }
+      for (int d = 0; d < dim; d++)
+        x[r * dim + d] = (float) (x[r * dim + d] / sqrt (sum));
+    }
+}
+
+typedef struct
+{
+  double s;
+  int i;
+} Pair;
+
+static int
+compare_pairs (const void *a, const void *b)
+{
+  const Pair *x = a, *y = b;
+  if (x->s != y->s)
+    return x->s > y->s ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+/* similarities in double: the fast path's float sums differ by ~1e-7, so
+ * the comparison below allows index swaps only between near-equal scores */
+static void
+brute_force (Pair *out, const float *q, const float *base, int n, int dim)
+{
+  for (int i = 0; i < n; i++)
+    {
+      double s = 0.0;
+      for (int d = 0; d < dim; d++)
+        s += (double) q[d] * base[(size_t) i * dim + d];
+      out[i] = (Pair) { s, i };
+    }
+  qsort (out, n, sizeof *out, compare_pairs);
+}
+
+/* The fast result must equal brute force: identical indices, except that
+ * two neighbours whose exact similarities are within 1e-5 may come in
+ * either order (float rounding); exact duplicates must follow the index
+ * rule, which the duplicated-row test checks with bit-identical rows. */
+static void
+check_search (const float *queries, int nq, const float *base, int n, int dim,
+              int k, int n_threads)
+{
+  float *sims = g_new (float, (size_t) nq * k);
+  int *idx = g_new (int, (size_t) nq * k);
+  Pair *pairs = g_new (Pair, n);
+  knn_search (sims, idx, queries, nq, base, n, dim, k, n_threads);
+  const int kk = MIN (k, n);
+  for (int q = 0; q < nq; q++)
+    {
+      brute_force (pairs, queries + (size_t) q * dim, base, n, dim);
+      for (int j = 0; j < kk; j++)
+        {
+          int got = idx[(size_t) q * k + j];
+          g_assert_cmpint (got, >=, 0);
+          g_assert_cmpint (got, <, n);
+          g_assert_cmpfloat_with_epsilon (sims[(size_t) q * k + j], pairs[j].s, 1e-5);
+          if (got != pairs[j].i)
+            {
+              /* a near-tie swapped by rounding: the brute-force score of
+               * what we returned must equal the expected one */
+              double s = 0.0;
+              for (int d = 0; d < dim; d++)
+                s += (double) queries[(size_t) q * dim + d] * base[(size_t) got * dim + d];
+              g_assert_cmpfloat_with_epsilon (s, pairs[j].s, 1e-5);
+            }
+          if (j > 0)
+            {
+              float prev = sims[(size_t) q * k + j - 1], cur = sims[(size_t) q * k + j];
+              g_assert_cmpfloat (prev, >=, cur);
+              if (prev == cur)
+                g_assert_cmpint (idx[(size_t) q * k + j - 1], <, idx[(size_t) q * k + j]);
+            }
+        }
+      for (int j = kk; j < k; j++)
+        {
+          g_assert_cmpint (idx[(size_t) q * k + j], ==, -1);
+          g_assert_true (isinf (sims[(size_t) q * k + j]) && sims[(size_t) q * k + j] < 0);
+        }
+    }
+  g_free (sims);
+  g_free (idx);
+  g_free (pairs);
+}
+
+/* both paths (streaming for few queries, blocked products for many), one
+ * and two threads, k from 1 to more than N */
+static void
+test_brute_force (void)
+{
+  Rng rng;
+  rng_seed (&rng, 1);
+  const int n = 5000, dim = 24;
+  float *base = g_new (float, (size_t) n * dim);
+  float *queries = g_new (float, 300 * dim);
+  random_unit_rows (base, n, dim, &rng);
+  random_unit_rows (queries, 300, dim, &rng);
+  const int ks[] = { 1, 10, 200 };
+  for (int t = 1; t <= 2; t++)
+    for (size_t i = 0; i < G_N_ELEMENTS (ks); i++)
+      {
+        check_search (queries, 3, base, n, dim, ks[i], t);      /* streaming */
+        check_search (queries, 300, base, n, dim, ks[i], t);    /* products */
+      }
+  g_free (base);
+  g_free (queries);
+}
+
+/* k > N: all N rows, then -1 / -inf padding */
+static void
+test_k_larger_than_n (void)
+{
+  Rng rng;
+  rng_seed (&rng, 2);
+  const int n = 7, dim = 5;
+  float base[7 * 5], queries[40 * 5];
+  random_unit_rows (base, n, dim, &rng);
+  random_unit_rows (queries, 40, dim, &rng);
+  check_search (queries, 2, base, n, dim, 12, 2);
+  check_search (queries, 40, base, n, dim, 12, 0);
+  check_search (queries, 40, base, n, dim, 1, 2);
+}
+
+/* bit-identical duplicated base rows: equal similarity, the lower index
+ * first, on both paths, whichever threads and blocks the rows land in */
+static void
+test_ties (void)
+{
+  Rng rng;
+  rng_seed (&rng, 3);
+  const int n = 6000, dim = 16, copies = 6;
+  float *base = g_new (float, (size_t) n * dim);
+  float *queries = g_new (float, 200 * dim);
+  random_unit_rows (base, n, dim, &rng);
+  random_unit_rows (queries, 200, dim, &rng);
+  /* each query's own row copied to spread positions: rows 17, 1000 x c */
+  const int q_dup = 5;
+  for (int c = 0; c < copies; c++)
+    memcpy (base + (size_t) (17 + 1000 * c) * dim, queries + q_dup * dim,
+            sizeof (float) * dim);
+  for (int nq = 1; nq <= 200; nq += 199)
+    for (int t = 1; t <= 2; t++)
+      {
+        int idx[200 * 8];
+        float sims[200 * 8];
+        const float *qs = nq == 1 ? queries + q_dup * dim : queries;
+        const int row = nq == 1 ? 0 : q_dup;
+        knn_search (sims, idx, qs, nq, base, n, dim, 8, t);
+        for (int c = 0; c < copies; c++)
+          {
+            g_assert_cmpint (idx[row * 8 + c], ==, 17 + 1000 * c);
+            g_assert_cmpfloat (sims[row * 8 + c], ==, sims[row * 8]);
+          }
+        check_search (qs, nq, base, n, dim, 8, t);
+      }
+  g_free (base);
+  g_free (queries);
+}
+
+/* ---- weighted kNN ---- */
+
+typedef struct
+{
+  int prediction;
+  gboolean top1, top5, nn1;
+} Expect;
+
+static Expect
+classify_brute (const float *q, int truth, const float *base, const int *labels,
+                int n, int dim, int n_classes, int k, double sigma)
+{
+  Pair *pairs = g_new (Pair, n);
+  double *w = g_new0 (double, n_classes);
+  brute_force (pairs, q, base, n, dim);
+  const int kk = MIN (k, n);
+  for (int j = 0; j < kk; j++)
+    w[labels[pairs[j].i]] += exp (pairs[j].s / sigma);
+  /* rank all classes: by weight, ties to the lower class */
+  int *order = g_new (int, n_classes);
+  for (int c = 0; c < n_classes; c++)
+    order[c] = c;
+  for (int a = 0; a < n_classes; a++)
+    for (int b = a + 1; b < n_classes; b++)
+      if (w[order[b]] > w[order[a]]
+          || (w[order[b]] == w[order[a]] && order[b] < order[a]))
+        {
+          int t = order[a];
+          order[a] = order[b];
+          order[b] = t;
+        }
+  Expect e = { .prediction = order[0], .top1 = order[0] == truth,
+               .nn1 = labels[pairs[0].i] == truth };
+  for (int c = 0; c < MIN (5, n_classes); c++)
+    e.top5 |= order[c] == truth;
+  g_free (pairs);
+  g_free (w);
+  g_free (order);
+  return e;
+}
+
+static void
+check_classify (int nq, int n, int dim, int n_classes, int used_classes, int k,
+                guint64 seed)
+{
+  Rng rng;
+  rng_seed (&rng, seed);
+  float *base = g_new (float, (size_t) n * dim);
+  float *queries = g_new (float, (size_t) nq * dim);
+  int *labels = g_new (int, n), *truth = g_new (int, nq);
+  int *pred = g_new (int, nq);
+  /* class centres so the classifier has something to find */
+  float *centres = g_new (float, (size_t) used_classes * dim);
+  random_unit_rows (centres, used_classes, dim, &rng);
+  for (int i = 0; i < n + nq; i++)
+    {
+      int c = (int) rng_below (&rng, used_classes);
+      float *x = i < n ? base + (size_t) i * dim : queries + (size_t) (i - n) * dim;
+      double sum = 0.0;
+      for (int d = 0; d < dim; d++)
+        {
+          x[d] = centres[c * dim + d] + 0.6f * rng_normal (&rng);
+          sum += (double) x[d] * x[d];
+        }
+      for (int d = 0; d < dim; d++)
+        x[d] = (float) (x[d] / sqrt (sum));
+      /* used classes spread over 0..n_classes-1, leaving gaps */
+      int label = c * (n_classes / used_classes);
+      if (i < n)
+        labels[i] = label;
+      else
+        truth[i - n] = label;
+    }
+  KnnAccuracy acc;
+  const float sigma = 0.1f;
+  knn_classify (pred, &acc, queries, truth, nq, base, labels, n, dim, n_classes,
+                k, sigma, 0);
+  int top1 = 0, top5 = 0, nn1 = 0;
+  for (int q = 0; q < nq; q++)
+    {
+      Expect e = classify_brute (queries + (size_t) q * dim, truth[q], base,
+                                 labels, n, dim, n_classes, k, sigma);
+      g_assert_cmpint (pred[q], ==, e.prediction);
+      top1 += e.top1;
+      top5 += e.top5;
+      nn1 += e.nn1;
+    }
+  g_test_message ("Q %d N %d classes %d (used %d) k %d: top1 %d top5 %d 1-NN %d",
+                  nq, n, n_classes, used_classes, k, top1, top5, nn1);
+  g_assert_cmpint (acc.n_queries, ==, nq);
+  g_assert_cmpint (acc.top1_correct, ==, top1);
+  g_assert_cmpint (acc.top5_correct, ==, top5);
+  g_assert_cmpint (acc.nn1_correct, ==, nn1);
+  g_assert_cmpfloat_with_epsilon (acc.top1, (double) top1 / nq, 1e-12);
+  g_assert_cmpfloat_with_epsilon (acc.top5, (double) top5 / nq, 1e-12);
+  g_assert_cmpfloat_with_epsilon (acc.nn1, (double) nn1 / nq, 1e-12);
+  g_free (base);
+  g_free (queries);
+  g_free (labels);
+  g_free (truth);
+  g_free (pred);
+  g_free (centres);
+}
+
+static void
+test_classify (void)
+{
+  /* ten classes, default k, both search paths */
+  check_classify (300, 3000, 16, 10, 10, KNN_DEFAULT_K, 10);
+  check_classify (5, 3000, 16, 10, 10, KNN_DEFAULT_K, 11);
+  /* 12 classes of which 4 used (labels 0, 3, 6, 9) */
+  check_classify (200, 1000, 8, 12, 4, 50, 12);
+  /* k larger than N, and k = 1 */
+  check_classify (150, 120, 8, 10, 10, 500, 13);
+  check_classify (150, 1000, 8, 10, 10, 1, 14);
+  /* top-5 with 3 classes: always correct */
+  check_classify (150, 1000, 8, 3, 3, 20, 15);
+}
+
+static void
+test_classify_small (void)
+{
+  /* hand-checkable: N 4 rows in 2D, sigma 1 */
+  const float base[] = { 1, 0, 0, 1, -1, 0, 0.6f, 0.8f };
+  const int labels[] = { 0, 1, 1, 2 };
+  const float q[] = { 1, 0 };
+  int truth = 1, pred;
+  KnnAccuracy acc;
+  /* k 2: rows 0 (s 1, class 0) and 3 (s 0.6, class 2) -> class 0 */
+  knn_classify (&pred, &acc, q, &truth, 1, base, labels, 4, 2, 3, 2, 1.0f, 1);
+  g_assert_cmpint (pred, ==, 0);
+  g_assert_cmpint (acc.top1_correct, ==, 0);
+  g_assert_cmpint (acc.top5_correct, ==, 1);   /* 3 classes: always */
+  g_assert_cmpint (acc.nn1_correct, ==, 0);
+  /* k 4: class 1 gets e^0 + e^-1 = 1.37 < class 0's e^1 = 2.72 */
+  knn_classify (&pred, &acc, q, &truth, 1, base, labels, 4, 2, 3, 4, 1.0f, 1);
+  g_assert_cmpint (pred, ==, 0);
+  /* sigma 0.1 sharpens: still class 0 */
+  knn_classify (&pred, NULL, q, NULL, 1, base, labels, 4, 2, 3, 4, 0.1f, 1);
+  g_assert_cmpint (pred, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/method/knn/brute-force", test_brute_force);
+  g_test_add_func ("/method/knn/k-larger-than-n", test_k_larger_than_n);
+  g_test_add_func ("/method/knn/ties", test_ties);
+  g_test_add_func ("/method/knn/classify", test_classify);
+  g_test_add_func ("/method/knn/classify-small", test_classify_small);
+  return g_test_run ();
+}
