@@ -8,9 +8,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "augment.h"
 #include "check.h"
 #include "checkpoint.h"
 #include "full-softmax.h"
+#include "loader.h"
 
 /* what trainer.state holds, in order (I64) */
 enum
@@ -21,13 +23,12 @@ enum
   STATE_LENGTH,
 };
 
-/* streams of derived randomness */
+/* streams of derived randomness (the loader derives the shuffle and the
+ * augmentation from the same seed in its own way) */
 enum
 {
   STREAM_INIT = 1,
-  STREAM_SHUFFLE,
-  STREAM_AUGMENT,
-  STREAM_NOISE,
+  STREAM_NOISE = 4,
 };
 
 struct _Trainer
@@ -39,11 +40,11 @@ struct _Trainer
   MemoryBank *bank;
   FullSoftmax *softmax;     /* one of these two */
   Nce *nce;
-  float mean[4], std[4];
+  AugmentOptions augment;   /* the train and test transforms */
+  Loader *loader;           /* started at the first step after a (re)start */
+  int n_workers;
 
   gint64 iteration;         /* steps done */
-  int *order;               /* (N) the shuffled order of order_epoch */
-  int order_epoch;
 
   guint8 *pixels;           /* (C, H, W) one image's bytes */
   float *images;            /* (B, C, H, W) preprocessed batch */
@@ -227,32 +228,7 @@ trainer_config_lr_at (const TrainerConfig *c, gint64 iteration,
 static void
 derive_rng (Rng *rng, guint64 seed, guint64 stream, guint64 a, guint64 b)
 {
-  rng_seed (rng, seed);
-  guint64 h = rng_next_u64 (rng) ^ (stream * 0x9E3779B97F4A7C15ull);
-  rng_seed (rng, h);
-  h = rng_next_u64 (rng) ^ (a * 0xD1B54A32D192ED03ull);
-  rng_seed (rng, h);
-  h = rng_next_u64 (rng) ^ (b * 0x8CB92BA72F3D8DD7ull);
-  rng_seed (rng, h);
-}
-
-static void
-shuffle_for_epoch (Trainer *self, int epoch)
-{
-  const int n = self->data->n;
-  Rng rng;
-  derive_rng (&rng, self->config.seed, STREAM_SHUFFLE, epoch, 0);
-  for (int i = 0; i < n; i++)
-    self->order[i] = i;
-  /* Fisher-Yates */
-  for (int i = n - 1; i > 0; i--)
-    {
-      int j = (int) rng_below (&rng, (guint64) i + 1);
-      int t = self->order[i];
-      self->order[i] = self->order[j];
-      self->order[j] = t;
-    }
-  self->order_epoch = epoch;
+  rng_seed (rng, augment_hash (seed, stream, (gint64) a, (gint64) b));
 }
 
 /* ---- construction ---- */
@@ -345,18 +321,11 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
     }
   resnet_init_parameters (self->net, &init);
 
-  if (data->channels == 1 && data->kind == DATASET_KIND_FASHION_MNIST)
-    {
-      /* the published Fashion-MNIST statistics (METHOD.md) */
-      self->mean[0] = 0.2860f;
-      self->std[0] = 0.3530f;
-    }
-  else
-    dataset_channel_stats (data, self->mean, self->std);
-
-  self->order = g_new (int, data->n);
+  /* the data set's preset (METHOD.md), at the network's input size */
+  augment_options_init_for_dataset (&self->augment, data);
+  self->augment.size = data->height;
+  self->n_workers = 1;
   self->indices = g_new (int, B);
-  shuffle_for_epoch (self, 0);
   return g_steal_pointer (&self);
 }
 
@@ -365,6 +334,7 @@ trainer_free (Trainer *self)
 {
   if (!self)
     return;
+  loader_free (self->loader);
   resnet_free (self->net);
   sgd_clear (&self->sgd);
   memory_bank_free (self->bank);
@@ -373,7 +343,6 @@ trainer_free (Trainer *self)
   g_free (self->pixels);
   engine_free (self->images);
   engine_free (self->d_embedding);
-  g_free (self->order);
   g_free (self->indices);
   g_free (self);
 }
@@ -411,47 +380,38 @@ trainer_get_bank (Trainer *self)
 
 /* ---- the step ---- */
 
-/* Image i's bytes -> normalised floats (C, H, W); flipped left-right when
- * flip is set. */
-static gboolean
-load_normalised (Trainer *self, const Dataset *data, float *out, int i,
-                 gboolean flip, GError **error)
+void
+trainer_set_workers (Trainer *self, int n_workers)
 {
-  const int H = data->height, W = data->width;
-  if (!dataset_get_image (data, i, self->pixels, error))
-    return FALSE;
-  for (int c = 0; c < data->channels; c++)
-    {
-      const float scale = 1.0f / (255.0f * self->std[c]);
-      const float shift = self->mean[c] / self->std[c];
-      const guint8 *src = self->pixels + (gsize) c * H * W;
-      for (int y = 0; y < H; y++)
-        for (int x = 0; x < W; x++)
-          out[((gsize) c * H + y) * W + x]
-              = src[y * W + (flip ? W - 1 - x : x)] * scale - shift;
-    }
-  return TRUE;
+  self->n_workers = MAX (n_workers, 0);
 }
 
+/* The next batch from the loader, started where the run stands when it is
+ * not running yet (a new run, or one just restored from a checkpoint). */
 static gboolean
 fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
 {
-  const int B = self->config.batch_size;
-  const Dataset *d = self->data;
-  const gsize image_floats = (gsize) d->channels * d->height * d->width;
-  if (self->order_epoch != epoch)
-    shuffle_for_epoch (self, epoch);
-  for (int b = 0; b < B; b++)
+  if (!self->loader)
     {
-      int position = step_in_epoch * B + b;
-      Rng rng;
-      derive_rng (&rng, self->config.seed, STREAM_AUGMENT, epoch, position);
-      self->indices[b] = self->order[position];
-      gboolean flip = rng_uniform (&rng) < 0.5f;
-      if (!load_normalised (self, d, self->images + b * image_floats,
-                            self->indices[b], flip, error))
+      LoaderOptions options;
+      loader_options_init_default (&options);
+      options.batch_size = self->config.batch_size;
+      options.n_workers = self->n_workers;
+      options.seed = self->config.seed;
+      self->loader = loader_new (self->data, &self->augment, &options, epoch,
+                                 step_in_epoch, error);
+      if (!self->loader)
         return FALSE;
     }
+  LoaderBatchInfo info;
+  if (!loader_next (self->loader, self->images, self->indices, &info, error))
+    {
+      /* the loader has moved past the bad batch; restart it in step */
+      g_clear_pointer (&self->loader, loader_free);
+      return FALSE;
+    }
+  ENGINE_CHECK (info.epoch == epoch && info.step == step_in_epoch
+                && info.n == self->config.batch_size);
   return TRUE;
 }
 
@@ -605,6 +565,8 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
     return FALSE;
   memcpy (self->bank->vectors, bank->data, sizeof (float) * bank->numel);
   self->iteration = s[STATE_ITERATION];
+  /* the next step starts a loader at the restored position */
+  g_clear_pointer (&self->loader, loader_free);
   if (self->nce)
     {
       /* the metadata keeps Z in double; the tensor is the fallback */
@@ -635,9 +597,13 @@ trainer_embed (Trainer *self, const Dataset *data, float *features,
     {
       int count = MIN (B, data->n - start);
       for (int b = 0; b < count; b++)
-        if (!load_normalised (self, data, self->images + b * image_floats,
-                              start + b, FALSE, error))
-          return FALSE;
+        {
+          if (!dataset_get_image (data, start + b, self->pixels, error))
+            return FALSE;
+          augment_test (&self->augment, self->pixels, data->channels,
+                        data->height, data->width,
+                        self->images + b * image_floats);
+        }
       const float *out = resnet_forward (self->net, self->images, count, FALSE);
       memcpy (features + (gsize) start * D, out, sizeof (float) * count * D);
     }

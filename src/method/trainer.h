@@ -97,6 +97,11 @@ Trainer *trainer_new (const TrainerConfig *config, const Dataset *data,
 void trainer_free (Trainer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trainer, trainer_free)
 
+/* Worker threads that decode and augment the next batches (default 1;
+ * 0 prepares each batch inside trainer_step). Takes effect when the loader
+ * (re)starts: before the first step or after a checkpoint load. */
+void trainer_set_workers (Trainer *self, int n_workers);
+
 /* One training step. FALSE with an error when the loss is not finite; the
  * network, optimizer and bank are then left as they were before the step. */
 gboolean trainer_step (Trainer *self, TrainerStepInfo *info, GError **error);
