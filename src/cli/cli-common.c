@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "evaluate.h"
 #include "knn.h"
 
 int
@@ -104,64 +105,20 @@ cli_progress_end (CliProgress *self)
     }
 }
 
-/* knn_classify over features against base, as percentages into top1/top5/nn1 */
-static void
-knn_percentages (const float *queries, const Dataset *test, const float *base,
-                 const Dataset *train, int dim, float sigma, double *top1,
-                 double *top5, double *nn1)
-{
-  KnnAccuracy accuracy;
-  knn_classify (NULL, &accuracy, queries, test->labels, test->n, base,
-                train->labels, train->n, dim, MAX (train->n_classes, 1),
-                KNN_DEFAULT_K, sigma, 0);
-  *top1 = 100.0 * accuracy.top1;
-  *top5 = 100.0 * accuracy.top5;
-  if (nn1)
-    *nn1 = 100.0 * accuracy.nn1;
-}
-
 gboolean
 cli_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
               gboolean recompute, MetricsRow *row, GError **error)
 {
-  metrics_row_init (row, "eval");
-  if (train->n_classes == 0 || test->n == 0)
-    return TRUE;   /* nothing to measure without labels */
-  const TrainerConfig *config = trainer_get_config (trainer);
-  const int D = config->low_dim;
-  g_autofree float *test_features = g_try_new (float, (gsize) test->n * D);
-  if (!test_features)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
-                   "not enough memory for %d test features", test->n);
-      return FALSE;
-    }
-  if (!trainer_embed (trainer, test, test_features, error))
+  if (!trainer_evaluate_knn (trainer, train, test, recompute, row, error))
     return FALSE;
-  /* sigma = tau, as the reference's test.py */
-  const MemoryBank *bank = trainer_get_bank (trainer);
-  knn_percentages (test_features, test, bank->vectors, train, D, config->tau,
-                   &row->knn_top1, &row->knn_top5, &row->knn_1nn);
+  if (train->n_classes == 0 || test->n == 0)
+    return TRUE;
   printf ("kNN (K %d) from the memory bank: top-1 %.2f%%  top-5 %.2f%%  "
           "1-NN %.2f%%\n", KNN_DEFAULT_K, row->knn_top1, row->knn_top5,
           row->knn_1nn);
   if (recompute)
-    {
-      g_autofree float *train_features = g_try_new (float, (gsize) train->n * D);
-      if (!train_features)
-        {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
-                       "not enough memory for %d training features", train->n);
-          return FALSE;
-        }
-      if (!trainer_embed (trainer, train, train_features, error))
-        return FALSE;
-      knn_percentages (test_features, test, train_features, train, D,
-                       config->tau, &row->knn_top1_recomputed,
-                       &row->knn_top5_recomputed, NULL);
-      printf ("kNN from recomputed features:  top-1 %.2f%%  top-5 %.2f%%\n",
-              row->knn_top1_recomputed, row->knn_top5_recomputed);
-    }
+    printf ("kNN from recomputed features:  top-1 %.2f%%  top-5 %.2f%%\n",
+            row->knn_top1_recomputed, row->knn_top5_recomputed);
   fflush (stdout);
   return TRUE;
 }

@@ -12,6 +12,7 @@
 #include "run-dir.h"
 #include "threads.h"
 #include "trainer.h"
+#include "trainer-run.h"
 
 /* set by SIGINT / SIGTERM: finish the step, save, stop */
 static volatile sig_atomic_t stop_requested;
@@ -245,29 +246,13 @@ command_train (int argc, char **argv)
   double wall_offset = 0.0;
   if (o.resume)
     {
-      if (!trainer_load_checkpoint (trainer, checkpoint, &error))
-        return cli_fail (error);
-      g_autoptr (GArray) rows = run_dir_load_metrics (run, NULL);
-      if (rows)
-        for (guint i = 0; i < rows->len; i++)
-          {
-            MetricsRow *row = &g_array_index (rows, MetricsRow, i);
-            if (row->iteration <= trainer_get_iteration (trainer)
-                && !isnan (row->wall_s))
-              wall_offset = MAX (wall_offset, row->wall_s);
-          }
-      if (!run_dir_truncate_metrics (run, trainer_get_iteration (trainer),
-                                     &error))
+      if (!trainer_run_resume (trainer, run, &wall_offset, &error))
         return cli_fail (error);
     }
   else
     {
-      keyfile = g_key_file_new ();
-      trainer_config_to_keyfile (&config, keyfile);
-      g_key_file_set_string (keyfile, "data", "spec", o.data);
-      g_key_file_set_string (keyfile, "data", "name", train->name);
-      g_key_file_set_integer (keyfile, "data", "image_size", o.image_size);
-      g_key_file_set_integer (keyfile, "data", "n_train", train->n);
+      keyfile = trainer_run_keyfile_new (&config, o.data, train,
+                                         o.image_size);
       if (!run_dir_ensure (run, &error)
           || !run_dir_save_config (run, keyfile, &error))
         return cli_fail (error);
@@ -312,19 +297,7 @@ command_train (int argc, char **argv)
       double rate = (info.iteration - first) * config.batch_size
                     / MAX ((g_get_monotonic_time () - start) / 1e6, 1e-9);
       MetricsRow row;
-      metrics_row_init (&row, "step");
-      row.iteration = info.iteration;
-      row.epoch = info.epoch + 1;
-      row.loss = info.loss;
-      row.lr = info.lr;
-      row.images_per_s = rate;
-      row.wall_s = wall;
-      if (config.objective == OBJECTIVE_NCE)
-        {
-          row.nce_z = info.nce.z_fixed;
-          row.nce_z_estimate = info.nce.z_estimate;
-          row.p_positive = info.nce.positive_prob;
-        }
+      trainer_run_step_row (&row, &config, &info, rate, wall);
       if (!run_dir_append_metrics (run, &row, &error))
         return cli_fail (error);
       double eta = (total - info.iteration) * config.batch_size / rate;

@@ -1,0 +1,34 @@
+/* trainer-run.h: what a training run writes into its run folder, shared by
+ * `instdisc train` and the explorer so that both leave the same folder:
+ * config.ini's contents, one metrics.csv row per step, and resuming from
+ * the folder's checkpoint. */
+#pragma once
+
+#include <glib.h>
+
+#include "dataset.h"
+#include "run-dir.h"
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+/* config.ini for a new run: the [training] group and a [data] group with
+ * the data set's spec, name, image size (folders) and size. */
+GKeyFile *trainer_run_keyfile_new (const TrainerConfig *config,
+                                   const char *data_spec,
+                                   const Dataset *train, int image_size);
+
+/* Restores trainer from run_dir's checkpoint, drops the metrics rows
+ * written after it (they are about to be redone) and returns in
+ * *wall_offset the wall time the run had reached by then, so wall_s keeps
+ * counting across resumes. */
+gboolean trainer_run_resume (Trainer *trainer, const char *run_dir,
+                             double *wall_offset, GError **error);
+
+/* The metrics.csv row (kind "step") of a step: epoch 1-based, NCE's Z, its
+ * estimate and the positive's probability for NCE runs. */
+void trainer_run_step_row (MetricsRow *row, const TrainerConfig *config,
+                           const TrainerStepInfo *info, double images_per_s,
+                           double wall_s);
+
+G_END_DECLS
