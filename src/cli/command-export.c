@@ -11,25 +11,7 @@
 #include "commands.h"
 #include "npy.h"
 #include "threads.h"
-
-/* one item name a line, so line i + 1 names row i of features.npy */
-static gboolean
-save_paths (const char *path, const Dataset *data, GError **error)
-{
-  g_autoptr (GString) text = g_string_new (NULL);
-  for (int i = 0; i < data->n; i++)
-    {
-      g_autofree char *name = dataset_get_item_name (data, i);
-      /* a line break inside a file name would shift every later row */
-      g_strdelimit (name, "\r\n", ' ');
-      g_string_append (text, name);
-      g_string_append_c (text, '\n');
-    }
-  /* g_file_set_contents writes a temporary file and renames it */
-  if (!g_file_set_contents (path, text->str, (gssize) text->len, error))
-    return FALSE;
-  return TRUE;
-}
+#include "trainer-run.h"
 
 int
 command_export (int argc, char **argv)
@@ -120,27 +102,7 @@ command_export (int argc, char **argv)
       return cli_fail_message ("%s: cannot create the folder: %s", shown,
                                g_strerror (saved));
     }
-  g_autofree char *features_path = g_build_filename (dir, "features.npy", NULL);
-  g_autofree char *labels_path = g_build_filename (dir, "labels.npy", NULL);
-  g_autofree char *paths_path = g_build_filename (dir, "paths.txt", NULL);
-  g_autofree char *vectors_path = g_build_filename (dir, "vectors.tsv", NULL);
-  g_autofree char *metadata_path = g_build_filename (dir, "metadata.tsv",
-                                                     NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_full (N + 1, g_free);
-  for (int i = 0; i < N; i++)
-    g_ptr_array_add (names, dataset_get_item_name (data, i));
-  g_ptr_array_add (names, NULL);
-
-  const gint64 matrix_shape[2] = { N, D };
-  const gint64 labels_shape[1] = { N };
-  if (!npy_save (features_path, NPY_FLOAT32, 2, matrix_shape, features, &error)
-      || !npy_save (labels_path, NPY_INT32, 1, labels_shape, data->labels,
-                    &error)
-      || !save_paths (paths_path, data, &error)
-      || !tsv_save_projector (vectors_path, metadata_path, features, N, D,
-                              data->labels,
-                              (const char *const *) data->class_names,
-                              (const char *const *) names->pdata, &error))
+  if (!trainer_run_export (dir, data, features, D, &error))
     return cli_fail (error);
   g_print ("%s: %d x %d features of %s from %s, after %" G_GINT64_FORMAT
            " steps: features.npy labels.npy paths.txt vectors.tsv "

@@ -91,6 +91,34 @@ void instdisc_run_embed_async (InstdiscRun *self, GBytes *pixels, int n,
 GBytes *instdisc_run_embed_finish (InstdiscRun *self, GAsyncResult *result,
                                    GError **error);
 
+/* ---- additions beyond the first version of this interface ---- */
+
+#define INSTDISC_TYPE_SNAPSHOT (instdisc_snapshot_get_type ())
+GType instdisc_snapshot_get_type (void);
+
+/* config.ini's [data] spec */
+const char *instdisc_run_get_data_spec (InstdiscRun *self);
+/* A followed run whose data set cannot be opened here (another machine's
+ * folder) still shows its metrics; then get_train is NULL, no snapshot
+ * arrives, and this says why. */
+const GError *instdisc_run_get_data_error (InstdiscRun *self);
+/* steps done, as last reported by the trainer thread */
+gint64 instdisc_run_get_iteration (InstdiscRun *self);
+/* the step the run ends at: epochs x steps per epoch, or the limit */
+gint64 instdisc_run_get_total_steps (InstdiscRun *self);
+/* Before start: stop after this many steps in total (0: all epochs), as
+ * `instdisc train --steps`. */
+void instdisc_run_set_steps_limit (InstdiscRun *self, gint64 steps);
+/* Before start: also evaluate kNN on recomputed training features
+ * (`instdisc train --recompute`). */
+void instdisc_run_set_evaluate_recomputed (InstdiscRun *self,
+                                           gboolean recompute);
+/* Writes the snapshot's bank as `instdisc export` does (features.npy,
+ * labels.npy, paths.txt, vectors.tsv, metadata.tsv) into folder. Blocking:
+ * call it from a GTask thread. */
+gboolean instdisc_run_export_snapshot (InstdiscSnapshot *snapshot,
+                                       const char *folder, GError **error);
+
 /* Signals (all on the main thread):
  *   "metrics-added" (guint first_new_row): rows were appended to
  *                   instdisc_run_get_metrics

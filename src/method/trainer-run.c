@@ -5,6 +5,8 @@
 
 #include <math.h>
 
+#include "npy.h"
+
 GKeyFile *
 trainer_run_keyfile_new (const TrainerConfig *config, const char *data_spec,
                          const Dataset *train, int image_size)
@@ -57,4 +59,50 @@ trainer_run_step_row (MetricsRow *row, const TrainerConfig *config,
       row->nce_z_estimate = info->nce.z_estimate;
       row->p_positive = info->nce.positive_prob;
     }
+}
+
+/* one item name a line, so line i + 1 names row i of features.npy */
+static gboolean
+save_paths (const char *path, const Dataset *data, GError **error)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (int i = 0; i < data->n; i++)
+    {
+      g_autofree char *name = dataset_get_item_name (data, i);
+      /* a line break inside a file name would shift every later row */
+      g_strdelimit (name, "\r\n", ' ');
+      g_string_append (text, name);
+      g_string_append_c (text, '\n');
+    }
+  /* g_file_set_contents writes a temporary file and renames it */
+  return g_file_set_contents (path, text->str, (gssize) text->len, error);
+}
+
+gboolean
+trainer_run_export (const char *dir, const Dataset *data,
+                    const float *features, int dim, GError **error)
+{
+  const int N = data->n;
+  g_autofree char *features_path = g_build_filename (dir, "features.npy", NULL);
+  g_autofree char *labels_path = g_build_filename (dir, "labels.npy", NULL);
+  g_autofree char *paths_path = g_build_filename (dir, "paths.txt", NULL);
+  g_autofree char *vectors_path = g_build_filename (dir, "vectors.tsv", NULL);
+  g_autofree char *metadata_path = g_build_filename (dir, "metadata.tsv",
+                                                     NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_full (N + 1, g_free);
+  for (int i = 0; i < N; i++)
+    g_ptr_array_add (names, dataset_get_item_name (data, i));
+  g_ptr_array_add (names, NULL);
+
+  const gint64 matrix_shape[2] = { N, dim };
+  const gint64 labels_shape[1] = { N };
+  return npy_save (features_path, NPY_FLOAT32, 2, matrix_shape, features,
+                   error)
+         && npy_save (labels_path, NPY_INT32, 1, labels_shape, data->labels,
+                      error)
+         && save_paths (paths_path, data, error)
+         && tsv_save_projector (vectors_path, metadata_path, features, N, dim,
+                                data->labels,
+                                (const char *const *) data->class_names,
+                                (const char *const *) names->pdata, error);
 }

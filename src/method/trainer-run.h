@@ -1,7 +1,7 @@
 /* trainer-run.h: what a training run writes into its run folder, shared by
  * `instdisc train` and the explorer so that both leave the same folder:
- * config.ini's contents, one metrics.csv row per step, and resuming from
- * the folder's checkpoint. */
+ * config.ini's contents, one metrics.csv row per step, resuming from the
+ * folder's checkpoint, and the feature export. */
 #pragma once
 
 #include <glib.h>
@@ -30,5 +30,13 @@ gboolean trainer_run_resume (Trainer *trainer, const char *run_dir,
 void trainer_run_step_row (MetricsRow *row, const TrainerConfig *config,
                            const TrainerStepInfo *info, double images_per_s,
                            double wall_s);
+
+/* Writes features (data->n, dim) of data's images into dir (which must
+ * exist), each file atomically:
+ *   features.npy   float32 (N, D)     labels.npy   int32 (N), -1 unlabelled
+ *   paths.txt      line i + 1 names image i: its file, or NAME[i]
+ *   vectors.tsv + metadata.tsv        the TensorBoard projector's pair */
+gboolean trainer_run_export (const char *dir, const Dataset *data,
+                             const float *features, int dim, GError **error);
 
 G_END_DECLS

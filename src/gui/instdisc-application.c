@@ -1,0 +1,250 @@
+/* instdisc-application.c: the explorer's application object. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include "instdisc-application.h"
+
+#include <glib/gi18n.h>
+
+#include "instdisc-new-training-dialog.h"
+#include "instdisc-window.h"
+
+struct _InstdiscApplication
+{
+  GtkApplication parent_instance;
+
+  gboolean train_default;   /* --train-default */
+  gint64 steps;             /* --steps */
+};
+
+G_DEFINE_FINAL_TYPE (InstdiscApplication, instdisc_application,
+                     GTK_TYPE_APPLICATION)
+
+static InstdiscWindow *
+active_window (InstdiscApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (INSTDISC_IS_WINDOW (window))
+    return INSTDISC_WINDOW (window);
+  InstdiscWindow *created = instdisc_window_new (GTK_APPLICATION (self));
+  gtk_window_present (GTK_WINDOW (created));
+  return created;
+}
+
+static void
+on_new_training_response (GtkDialog *dialog, int response, gpointer data)
+{
+  InstdiscWindow *window = data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
+      TrainerConfig config;
+      instdisc_new_training_dialog_get_config (d, &config);
+      instdisc_window_new_training (window,
+                                    instdisc_new_training_dialog_get_run_dir (d),
+                                    instdisc_new_training_dialog_get_data_spec (d),
+                                    &config, TRUE);
+    }
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+new_training (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  InstdiscWindow *window = active_window (data);
+  GtkWidget *dialog = instdisc_new_training_dialog_new (GTK_WINDOW (window));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_new_training_response),
+                    window);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_open_response (GtkNativeDialog *chooser, int response, gpointer data)
+{
+  InstdiscWindow *window = data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+      if (path)
+        instdisc_window_open_run (window, path);
+    }
+  g_object_unref (chooser);
+}
+
+static void
+open_run (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  InstdiscWindow *window = active_window (data);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      _("Open Run Folder"), GTK_WINDOW (window),
+      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"), _("_Cancel"));
+  g_signal_connect (chooser, "response", G_CALLBACK (on_open_response), window);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+show_shortcuts (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  InstdiscWindow *window = active_window (data);
+  g_autoptr (GtkBuilder) builder = gtk_builder_new_from_resource (
+      "/org/instdisc/Explorer/ui/instdisc-shortcuts.ui");
+  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder,
+                                                             "shortcuts"));
+  gtk_window_set_transient_for (shortcuts, GTK_WINDOW (window));
+  gtk_window_present (shortcuts);
+}
+
+static void
+show_about (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  static const char *const authors[] = { "The instdisc developers", NULL };
+  gtk_show_about_dialog (GTK_WINDOW (active_window (data)),
+                         "program-name", _("Instance Discrimination Explorer"),
+                         "logo-icon-name", "applications-science-symbolic",
+                         "version", PACKAGE_VERSION,
+                         "comments", _("Learns image embeddings without labels "
+                                       "by non-parametric instance "
+                                       "discrimination (Wu et al., CVPR 2018) "
+                                       "and shows them forming."),
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "authors", authors,
+                         NULL);
+}
+
+static void
+quit (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  /* each window stops its run (checkpoint saved) as it closes */
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (data));
+  for (GList *l = g_list_copy (windows), *w = l; w; w = w->next)
+    {
+      gtk_window_close (w->data);
+      if (!w->next)
+        g_list_free (l);
+    }
+}
+
+static const GActionEntry app_actions[] = {
+  { "new-training", new_training },
+  { "open-run", open_run },
+  { "shortcuts", show_shortcuts },
+  { "about", show_about },
+  { "quit", quit },
+};
+
+static void
+instdisc_application_startup (GApplication *application)
+{
+  G_APPLICATION_CLASS (instdisc_application_parent_class)->startup (application);
+  GtkApplication *app = GTK_APPLICATION (application);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
+                                   G_N_ELEMENTS (app_actions), app);
+  static const struct { const char *action; const char *accels[2]; } accels[] = {
+    { "app.new-training", { "<Control>n", NULL } },
+    { "app.open-run", { "<Control>o", NULL } },
+    { "app.shortcuts", { "<Control>question", NULL } },
+    { "app.quit", { "<Control>q", NULL } },
+    { "win.toggle-training", { "<Control>space", NULL } },
+    { "win.save-now", { "<Control>s", NULL } },
+    { "win.export-features", { "<Control>e", NULL } },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (app, accels[i].action,
+                                           accels[i].accels);
+
+  GtkCssProvider *css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css,
+                                       "/org/instdisc/Explorer/ui/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_unref (css);
+}
+
+static void
+start_default (InstdiscApplication *self, InstdiscWindow *window)
+{
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  g_autofree char *dir = instdisc_default_run_dir ();
+  g_print (_("Training the small ResNet on Fashion-MNIST in %s\n"), dir);
+  instdisc_window_new_training (window, dir, "fashion-mnist", &config, TRUE);
+}
+
+static void
+instdisc_application_activate (GApplication *application)
+{
+  InstdiscApplication *self = INSTDISC_APPLICATION (application);
+  InstdiscWindow *window = active_window (self);
+  gtk_window_present (GTK_WINDOW (window));
+  if (self->train_default)
+    {
+      self->train_default = FALSE;
+      start_default (self, window);
+    }
+}
+
+static void
+instdisc_application_open (GApplication *application, GFile **files,
+                           int n_files, const char *hint)
+{
+  InstdiscApplication *self = INSTDISC_APPLICATION (application);
+  for (int i = 0; i < n_files; i++)
+    {
+      /* one window per run folder */
+      InstdiscWindow *window = instdisc_window_new (GTK_APPLICATION (self));
+      gtk_window_present (GTK_WINDOW (window));
+      g_autofree char *path = g_file_get_path (files[i]);
+      instdisc_window_open_run (window, path);
+    }
+}
+
+static int
+instdisc_application_handle_local_options (GApplication *application,
+                                           GVariantDict *options)
+{
+  InstdiscApplication *self = INSTDISC_APPLICATION (application);
+  if (g_variant_dict_contains (options, "train-default"))
+    self->train_default = TRUE;
+  return -1;
+}
+
+static void
+instdisc_application_class_init (InstdiscApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->startup = instdisc_application_startup;
+  app_class->activate = instdisc_application_activate;
+  app_class->open = instdisc_application_open;
+  app_class->handle_local_options = instdisc_application_handle_local_options;
+}
+
+static void
+instdisc_application_init (InstdiscApplication *self)
+{
+  static const GOptionEntry entries[] = {
+    { "train-default", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Start training the small ResNet on Fashion-MNIST at once"), NULL },
+    { NULL },
+  };
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self),
+                                                     N_("[RUN_DIR…]"));
+  g_application_set_option_context_summary (
+      G_APPLICATION (self),
+      N_("Trains image embeddings by instance discrimination and shows them "
+         "forming; opens run folders written by `instdisc train`, and follows "
+         "them while they grow."));
+}
+
+InstdiscApplication *
+instdisc_application_new (void)
+{
+  /* NON_UNIQUE: two explorers may train two runs at once */
+  return g_object_new (INSTDISC_TYPE_APPLICATION,
+                       "application-id", INSTDISC_APPLICATION_ID,
+                       "flags", G_APPLICATION_HANDLES_OPEN
+                                | G_APPLICATION_NON_UNIQUE,
+                       NULL);
+}

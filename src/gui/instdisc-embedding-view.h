@@ -1,0 +1,27 @@
+/* instdisc-embedding-view.h: the 2D map of the memory bank (PCA live while
+ * training runs, t-SNE on demand), with a legend, hover and neighbours. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "instdisc-run.h"
+
+G_BEGIN_DECLS
+
+#define INSTDISC_TYPE_EMBEDDING_VIEW (instdisc_embedding_view_get_type ())
+G_DECLARE_FINAL_TYPE (InstdiscEmbeddingView, instdisc_embedding_view,
+                      INSTDISC, EMBEDDING_VIEW, GtkWidget)
+
+GtkWidget *instdisc_embedding_view_new (void);
+/* run may be NULL (no run: an empty map) */
+void instdisc_embedding_view_set_run (InstdiscEmbeddingView *self,
+                                      InstdiscRun *run);
+
+/* For tests and screenshots: shows a snapshot as a new snapshot-ready
+ * would, and starts t-SNE (warm from the map shown when there is one). */
+void instdisc_embedding_view_show_snapshot (InstdiscEmbeddingView *self,
+                                            InstdiscSnapshot *snapshot);
+void instdisc_embedding_view_start_tsne (InstdiscEmbeddingView *self);
+gboolean instdisc_embedding_view_is_busy (InstdiscEmbeddingView *self);
+
+G_END_DECLS

@@ -1,0 +1,250 @@
+/* instdisc-new-training-dialog.c: the New Training dialog. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include "instdisc-new-training-dialog.h"
+
+#include <glib/gi18n.h>
+
+struct _InstdiscNewTrainingDialog
+{
+  GtkDialog parent_instance;
+
+  /* template widgets */
+  GtkDropDown *data_dropdown;
+  GtkLabel *data_path_label;
+  GtkButton *data_button;
+  GtkDropDown *model_dropdown;
+  GtkDropDown *objective_dropdown;
+  GtkSpinButton *nce_k_spin;
+  GtkSpinButton *tau_spin;
+  GtkSpinButton *bank_momentum_spin;
+  GtkSpinButton *lr_spin;
+  GtkDropDown *schedule_dropdown;
+  GtkSpinButton *epochs_spin;
+  GtkSpinButton *batch_spin;
+  GtkEntry *run_entry;
+  GtkButton *run_button;
+  GtkWidget *start_button;
+
+  /* owned */
+  char *data_folder;
+};
+
+G_DEFINE_FINAL_TYPE (InstdiscNewTrainingDialog, instdisc_new_training_dialog,
+                     GTK_TYPE_DIALOG)
+
+enum { DATA_FASHION_MNIST, DATA_CIFAR, DATA_FOLDER };
+
+char *
+instdisc_default_run_dir (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  return g_build_filename ("runs", stamp, NULL);
+}
+
+static void
+update_sensitivity (InstdiscNewTrainingDialog *self)
+{
+  guint data = gtk_drop_down_get_selected (self->data_dropdown);
+  gboolean needs_folder = data != DATA_FASHION_MNIST;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->data_button), needs_folder);
+  if (!needs_folder)
+    gtk_label_set_text (self->data_path_label,
+                        _("Debian’s dataset-fashion-mnist: 60,000 training and "
+                          "10,000 test images"));
+  else if (self->data_folder)
+    {
+      g_autofree char *shown = g_filename_display_name (self->data_folder);
+      gtk_label_set_text (self->data_path_label, shown);
+    }
+  else
+    gtk_label_set_text (self->data_path_label, _("No folder chosen"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->nce_k_spin),
+                            gtk_drop_down_get_selected (self->objective_dropdown) == 1);
+  gtk_widget_set_sensitive (self->start_button,
+                            (!needs_folder || self->data_folder)
+                            && *gtk_editable_get_text (GTK_EDITABLE (self->run_entry)));
+}
+
+static void
+on_changed (InstdiscNewTrainingDialog *self)
+{
+  update_sensitivity (self);
+}
+
+typedef void (*FolderChosen) (InstdiscNewTrainingDialog *self, const char *path);
+
+static void
+on_folder_response (GtkNativeDialog *chooser, int response, gpointer data)
+{
+  InstdiscNewTrainingDialog *self = data;
+  FolderChosen chosen = g_object_get_data (G_OBJECT (chooser), "chosen");
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = g_file_get_path (file);
+      if (path)
+        chosen (self, path);
+    }
+  g_object_unref (chooser);
+  g_object_unref (self);
+}
+
+static void
+choose_folder (InstdiscNewTrainingDialog *self, const char *title,
+               FolderChosen chosen)
+{
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+      _("_Select"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_object_set_data (G_OBJECT (chooser), "chosen", chosen);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_folder_response),
+                    g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+data_folder_chosen (InstdiscNewTrainingDialog *self, const char *path)
+{
+  g_free (self->data_folder);
+  self->data_folder = g_strdup (path);
+  update_sensitivity (self);
+}
+
+static void
+run_folder_chosen (InstdiscNewTrainingDialog *self, const char *path)
+{
+  /* a new sub-folder of the chosen one, so an existing run is never
+   * overwritten */
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  g_autofree char *dir = g_build_filename (path, stamp, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->run_entry), dir);
+}
+
+static void
+on_data_button_clicked (InstdiscNewTrainingDialog *self)
+{
+  choose_folder (self, _("Data Set Folder"), data_folder_chosen);
+}
+
+static void
+on_run_button_clicked (InstdiscNewTrainingDialog *self)
+{
+  choose_folder (self, _("Where to Keep the Run"), run_folder_chosen);
+}
+
+void
+instdisc_new_training_dialog_get_config (InstdiscNewTrainingDialog *self,
+                                         TrainerConfig *c)
+{
+  trainer_config_init_default (c);
+  c->model = gtk_drop_down_get_selected (self->model_dropdown) == 1
+                 ? MODEL_RESNET18 : MODEL_SMALL;
+  c->objective = gtk_drop_down_get_selected (self->objective_dropdown) == 1
+                     ? OBJECTIVE_NCE : OBJECTIVE_SOFTMAX;
+  c->nce_k = gtk_spin_button_get_value_as_int (self->nce_k_spin);
+  c->tau = gtk_spin_button_get_value (self->tau_spin);
+  c->bank_momentum = gtk_spin_button_get_value (self->bank_momentum_spin);
+  c->lr = gtk_spin_button_get_value (self->lr_spin);
+  c->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  c->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
+  c->schedule = gtk_drop_down_get_selected (self->schedule_dropdown) == 1
+                    ? SCHEDULE_COSINE : SCHEDULE_STEP;
+  /* the reference drops at epochs 120 and 160 of 200: the same fractions
+   * of any length */
+  c->n_lr_drops = 0;
+  if (c->schedule == SCHEDULE_STEP && c->epochs >= 5)
+    {
+      c->lr_drops[c->n_lr_drops++] = c->epochs * 3 / 5;
+      c->lr_drops[c->n_lr_drops++] = c->epochs * 4 / 5;
+    }
+}
+
+const char *
+instdisc_new_training_dialog_get_data_spec (InstdiscNewTrainingDialog *self)
+{
+  if (gtk_drop_down_get_selected (self->data_dropdown) == DATA_FASHION_MNIST)
+    return "fashion-mnist";
+  return self->data_folder;
+}
+
+const char *
+instdisc_new_training_dialog_get_run_dir (InstdiscNewTrainingDialog *self)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (self->run_entry));
+}
+
+static void
+instdisc_new_training_dialog_finalize (GObject *object)
+{
+  InstdiscNewTrainingDialog *self = INSTDISC_NEW_TRAINING_DIALOG (object);
+  g_free (self->data_folder);
+  G_OBJECT_CLASS (instdisc_new_training_dialog_parent_class)->finalize (object);
+}
+
+static void
+instdisc_new_training_dialog_class_init (InstdiscNewTrainingDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->finalize = instdisc_new_training_dialog_finalize;
+  gtk_widget_class_set_template_from_resource (
+      widget_class, "/org/instdisc/Explorer/ui/instdisc-new-training-dialog.ui");
+#define BIND(name) \
+  gtk_widget_class_bind_template_child (widget_class, InstdiscNewTrainingDialog, name)
+  BIND (data_dropdown);
+  BIND (data_path_label);
+  BIND (data_button);
+  BIND (model_dropdown);
+  BIND (objective_dropdown);
+  BIND (nce_k_spin);
+  BIND (tau_spin);
+  BIND (bank_momentum_spin);
+  BIND (lr_spin);
+  BIND (schedule_dropdown);
+  BIND (epochs_spin);
+  BIND (batch_spin);
+  BIND (run_entry);
+  BIND (run_button);
+  BIND (start_button);
+#undef BIND
+}
+
+static void
+instdisc_new_training_dialog_init (InstdiscNewTrainingDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  TrainerConfig defaults;
+  trainer_config_init_default (&defaults);
+  gtk_spin_button_set_value (self->nce_k_spin, defaults.nce_k);
+  gtk_spin_button_set_value (self->tau_spin, defaults.tau);
+  gtk_spin_button_set_value (self->bank_momentum_spin, defaults.bank_momentum);
+  gtk_spin_button_set_value (self->lr_spin, defaults.lr);
+  gtk_spin_button_set_value (self->epochs_spin, defaults.epochs);
+  gtk_spin_button_set_value (self->batch_spin, defaults.batch_size);
+  g_autofree char *dir = instdisc_default_run_dir ();
+  gtk_editable_set_text (GTK_EDITABLE (self->run_entry), dir);
+
+  g_signal_connect_swapped (self->data_dropdown, "notify::selected",
+                            G_CALLBACK (on_changed), self);
+  g_signal_connect_swapped (self->objective_dropdown, "notify::selected",
+                            G_CALLBACK (on_changed), self);
+  g_signal_connect_swapped (self->run_entry, "changed", G_CALLBACK (on_changed),
+                            self);
+  g_signal_connect_swapped (self->data_button, "clicked",
+                            G_CALLBACK (on_data_button_clicked), self);
+  g_signal_connect_swapped (self->run_button, "clicked",
+                            G_CALLBACK (on_run_button_clicked), self);
+  update_sensitivity (self);
+}
+
+GtkWidget *
+instdisc_new_training_dialog_new (GtkWindow *parent)
+{
+  return g_object_new (INSTDISC_TYPE_NEW_TRAINING_DIALOG,
+                       "transient-for", parent, "use-header-bar", 1, NULL);
+}

@@ -1,0 +1,566 @@
+/* instdisc-plot.c: line plots with nice ticks and per-column decimation. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include "instdisc-plot.h"
+
+#include <cairo-svg.h>
+#include <glib/gi18n.h>
+#include <math.h>
+
+typedef struct
+{
+  double x, y;
+} Point;
+
+typedef struct
+{
+  char *name;
+  GdkRGBA color;
+  double width;
+  gboolean markers;
+  GArray *points;   /* Point, x non-decreasing */
+} Series;
+
+struct _InstdiscPlot
+{
+  GtkWidget parent_instance;
+
+  char *title, *x_label, *y_label;
+  double y_min_fixed, y_max_fixed;   /* NAN: from the data */
+  GPtrArray *series;                 /* Series */
+};
+
+G_DEFINE_FINAL_TYPE (InstdiscPlot, instdisc_plot, GTK_TYPE_WIDGET)
+
+/* room for tick labels and axis titles, in pixels */
+#define MARGIN_LEFT 64
+#define MARGIN_RIGHT 18
+#define MARGIN_TOP 30
+#define MARGIN_BOTTOM 42
+
+typedef struct
+{
+  double x0, x1, y0, y1;          /* data range shown */
+  double left, top, w, h;         /* plot area in pixels */
+  double x_step, y_step;          /* tick spacing */
+} Frame;
+
+static void
+series_free (gpointer data)
+{
+  Series *s = data;
+  g_free (s->name);
+  g_array_unref (s->points);
+  g_free (s);
+}
+
+/* 1, 2 or 5 times a power of ten, near range / target */
+static double
+nice_step (double range, int target)
+{
+  if (!(range > 0.0))
+    return 1.0;
+  double raw = range / MAX (target, 1);
+  double power = pow (10.0, floor (log10 (raw)));
+  double f = raw / power;
+  double nice = f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0;
+  return nice * power;
+}
+
+static void
+format_tick (char *buffer, gsize size, double value, double step)
+{
+  if (fabs (value) < step * 1e-6)
+    value = 0.0;
+  if (step >= 1000.0 && fmod (value, 1000.0) == 0.0)
+    g_snprintf (buffer, size, "%gk", value / 1000.0);
+  else
+    {
+      int decimals = step >= 1.0 ? 0 : (int) ceil (-log10 (step) - 1e-9);
+      g_snprintf (buffer, size, "%.*f", MIN (decimals, 6), value);
+    }
+}
+
+static gboolean
+data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
+{
+  *x0 = *y0 = INFINITY;
+  *x1 = *y1 = -INFINITY;
+  for (guint s = 0; s < self->series->len; s++)
+    {
+      Series *series = g_ptr_array_index (self->series, s);
+      GArray *points = series->points;
+      if (points->len == 0)
+        continue;
+      *x0 = MIN (*x0, g_array_index (points, Point, 0).x);
+      *x1 = MAX (*x1, g_array_index (points, Point, points->len - 1).x);
+      for (guint i = 0; i < points->len; i++)
+        {
+          double y = g_array_index (points, Point, i).y;
+          if (isfinite (y))
+            {
+              *y0 = MIN (*y0, y);
+              *y1 = MAX (*y1, y);
+            }
+        }
+    }
+  return isfinite (*x0) && isfinite (*y0);
+}
+
+static void
+compute_frame (InstdiscPlot *self, int width, int height, Frame *f)
+{
+  double x0, x1, y0, y1;
+  if (!data_range (self, &x0, &x1, &y0, &y1))
+    x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  if (isfinite (self->y_min_fixed))
+    y0 = self->y_min_fixed;
+  if (isfinite (self->y_max_fixed))
+    y1 = self->y_max_fixed;
+  if (x1 <= x0)
+    x1 = x0 + 1;
+  if (y1 <= y0)
+    {
+      double pad = fabs (y0) > 0 ? fabs (y0) * 0.1 : 1.0;
+      y0 -= pad;
+      y1 += pad;
+    }
+  f->left = MARGIN_LEFT;
+  f->top = MARGIN_TOP;
+  f->w = MAX (width - MARGIN_LEFT - MARGIN_RIGHT, 10);
+  f->h = MAX (height - MARGIN_TOP - MARGIN_BOTTOM, 10);
+  /* about one tick per 90 px across and 45 px up */
+  f->x_step = nice_step (x1 - x0, (int) (f->w / 90));
+  f->y_step = nice_step (y1 - y0, (int) (f->h / 45));
+  /* the automatic ends snap outwards to ticks, so the curve never touches
+   * the frame; x starts at the data */
+  if (!isfinite (self->y_min_fixed))
+    y0 = floor (y0 / f->y_step) * f->y_step;
+  if (!isfinite (self->y_max_fixed))
+    y1 = ceil (y1 / f->y_step) * f->y_step;
+  f->x0 = x0;
+  f->x1 = x1;
+  f->y0 = y0;
+  f->y1 = y1;
+}
+
+static inline double
+frame_px (const Frame *f, double x)
+{
+  return f->left + (x - f->x0) / (f->x1 - f->x0) * f->w;
+}
+
+static inline double
+frame_py (const Frame *f, double y)
+{
+  return f->top + f->h - (y - f->y0) / (f->y1 - f->y0) * f->h;
+}
+
+void
+instdisc_plot_data_to_pixel (InstdiscPlot *self, int width, int height,
+                             double x, double y, double *px, double *py)
+{
+  Frame f;
+  compute_frame (self, width, height, &f);
+  *px = frame_px (&f, x);
+  *py = frame_py (&f, y);
+}
+
+static void
+set_color (cairo_t *cr, const GdkRGBA *c, double alpha)
+{
+  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
+}
+
+static void
+draw_text (cairo_t *cr, const char *text, double x, double y, double align_x,
+           double align_y)
+{
+  cairo_text_extents_t e;
+  cairo_text_extents (cr, text, &e);
+  cairo_move_to (cr, x - e.x_advance * align_x - e.x_bearing * 0,
+                 y - e.height * align_y - e.y_bearing);
+  cairo_show_text (cr, text);
+}
+
+static void
+draw_axes (InstdiscPlot *self, cairo_t *cr, const Frame *f, const GdkRGBA *fg)
+{
+  char label[32];
+  cairo_set_line_width (cr, 1.0);
+  cairo_set_font_size (cr, 11.0);
+
+  /* grid and ticks: lines at half pixels stay sharp */
+  for (double y = ceil (f->y0 / f->y_step - 1e-9) * f->y_step;
+       y <= f->y1 + f->y_step * 1e-9; y += f->y_step)
+    {
+      double py = round (frame_py (f, y)) + 0.5;
+      set_color (cr, fg, 0.12);
+      cairo_move_to (cr, f->left, py);
+      cairo_line_to (cr, f->left + f->w, py);
+      cairo_stroke (cr);
+      set_color (cr, fg, 0.8);
+      format_tick (label, sizeof label, y, f->y_step);
+      draw_text (cr, label, f->left - 6, py, 1.0, 0.5);
+    }
+  for (double x = ceil (f->x0 / f->x_step - 1e-9) * f->x_step;
+       x <= f->x1 + f->x_step * 1e-9; x += f->x_step)
+    {
+      double px = round (frame_px (f, x)) + 0.5;
+      set_color (cr, fg, 0.12);
+      cairo_move_to (cr, px, f->top);
+      cairo_line_to (cr, px, f->top + f->h);
+      cairo_stroke (cr);
+      set_color (cr, fg, 0.8);
+      format_tick (label, sizeof label, x, f->x_step);
+      draw_text (cr, label, px, f->top + f->h + 8, 0.5, 0.0);
+    }
+  set_color (cr, fg, 0.5);
+  cairo_rectangle (cr, f->left + 0.5, f->top + 0.5, f->w - 1, f->h - 1);
+  cairo_stroke (cr);
+
+  set_color (cr, fg, 0.9);
+  if (self->x_label)
+    draw_text (cr, self->x_label, f->left + f->w / 2, f->top + f->h + 26, 0.5,
+               0.0);
+  if (self->y_label)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, 14, f->top + f->h / 2);
+      cairo_rotate (cr, -G_PI / 2);
+      draw_text (cr, self->y_label, 0, 0, 0.5, 0.5);
+      cairo_restore (cr);
+    }
+  if (self->title)
+    {
+      cairo_save (cr);
+      cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                              CAIRO_FONT_WEIGHT_BOLD);
+      cairo_set_font_size (cr, 13.0);
+      draw_text (cr, self->title, f->left, 8, 0.0, 0.0);
+      cairo_restore (cr);
+    }
+}
+
+/* Each pixel column the series crosses becomes at most four vertices
+ * (first, min, max, last of its points), so what is drawn has the shape
+ * of the full data, spikes included, at a cost bounded by the width. */
+static void
+draw_series (cairo_t *cr, const Frame *f, const Series *s)
+{
+  GArray *points = s->points;
+  if (points->len == 0)
+    return;
+  cairo_save (cr);
+  cairo_rectangle (cr, f->left, f->top, f->w, f->h);
+  cairo_clip (cr);
+  cairo_set_source_rgba (cr, s->color.red, s->color.green, s->color.blue,
+                         s->color.alpha);
+  cairo_set_line_width (cr, s->width);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+
+  gboolean pen_down = FALSE;
+  long column = LONG_MIN;
+  double first = 0, lo = 0, hi = 0, last = 0;
+  gboolean column_open = FALSE;
+  for (guint i = 0; i <= points->len; i++)
+    {
+      gboolean end = i == points->len;
+      const Point *p = end ? NULL : &g_array_index (points, Point, i);
+      long c = end ? LONG_MAX : (long) floor (frame_px (f, p->x));
+      gboolean gap = !end && !isfinite (p->y);
+      if (column_open && (end || gap || c != column))
+        {
+          /* flush the column */
+          double px = column + 0.5;
+          if (!pen_down)
+            cairo_move_to (cr, px, first);
+          else
+            cairo_line_to (cr, px, first);
+          if (lo != first || hi != first)
+            {
+              cairo_line_to (cr, px, lo);
+              cairo_line_to (cr, px, hi);
+            }
+          cairo_line_to (cr, px, last);
+          pen_down = TRUE;
+          column_open = FALSE;
+        }
+      if (end)
+        break;
+      if (gap)
+        {
+          if (pen_down)
+            cairo_stroke (cr);
+          pen_down = FALSE;
+          continue;
+        }
+      double py = frame_py (f, p->y);
+      if (!column_open)
+        {
+          column = c;
+          first = lo = hi = last = py;
+          column_open = TRUE;
+        }
+      else
+        {
+          lo = MIN (lo, py);
+          hi = MAX (hi, py);
+          last = py;
+        }
+    }
+  /* a lone point still shows */
+  if (pen_down)
+    {
+      if (points->len == 1)
+        cairo_rel_line_to (cr, 0.01, 0);
+      cairo_stroke (cr);
+    }
+  if (s->markers)
+    for (guint i = 0; i < points->len; i++)
+      {
+        const Point *p = &g_array_index (points, Point, i);
+        if (!isfinite (p->y))
+          continue;
+        cairo_arc (cr, frame_px (f, p->x), frame_py (f, p->y),
+                   s->width + 1.5, 0, 2 * G_PI);
+        cairo_fill (cr);
+      }
+  cairo_restore (cr);
+}
+
+static void
+draw_legend (InstdiscPlot *self, cairo_t *cr, const Frame *f,
+             const GdkRGBA *fg)
+{
+  cairo_set_font_size (cr, 11.0);
+  double x = f->left + f->w;
+  /* right to left along the top margin, beside the title */
+  for (int s = (int) self->series->len - 1; s >= 0; s--)
+    {
+      Series *series = g_ptr_array_index (self->series, s);
+      if (series->points->len == 0 || !series->name)
+        continue;
+      cairo_text_extents_t e;
+      cairo_text_extents (cr, series->name, &e);
+      x -= e.x_advance;
+      set_color (cr, fg, 0.85);
+      draw_text (cr, series->name, x, 15, 0.0, 0.5);
+      x -= 22;
+      cairo_set_source_rgba (cr, series->color.red, series->color.green,
+                             series->color.blue,
+                             MAX (series->color.alpha, 0.6));
+      cairo_set_line_width (cr, MAX (series->width, 2.0));
+      cairo_move_to (cr, x, 15);
+      cairo_line_to (cr, x + 16, 15);
+      cairo_stroke (cr);
+      x -= 14;
+    }
+}
+
+void
+instdisc_plot_draw (InstdiscPlot *self, cairo_t *cr, int width, int height,
+                    const GdkRGBA *fg, const GdkRGBA *bg)
+{
+  g_return_if_fail (INSTDISC_IS_PLOT (self));
+  Frame f;
+  compute_frame (self, width, height, &f);
+  cairo_save (cr);
+  if (bg)
+    {
+      gdk_cairo_set_source_rgba (cr, bg);
+      cairo_paint (cr);
+    }
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                          CAIRO_FONT_WEIGHT_NORMAL);
+  draw_axes (self, cr, &f, fg);
+  gboolean any = FALSE;
+  for (guint s = 0; s < self->series->len; s++)
+    {
+      Series *series = g_ptr_array_index (self->series, s);
+      any |= series->points->len > 0;
+      draw_series (cr, &f, series);
+    }
+  if (!any)
+    {
+      set_color (cr, fg, 0.55);
+      cairo_set_font_size (cr, 13.0);
+      draw_text (cr, _("No data yet"), f.left + f.w / 2, f.top + f.h / 2, 0.5,
+                 0.5);
+    }
+  draw_legend (self, cr, &f, fg);
+  cairo_restore (cr);
+}
+
+static void
+instdisc_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  InstdiscPlot *self = INSTDISC_PLOT (widget);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  GdkRGBA fg;
+  /* the theme's text colour, so the axes read in light and dark styles */
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot,
+                                           &GRAPHENE_RECT_INIT (0, 0, width,
+                                                                height));
+  instdisc_plot_draw (self, cr, width, height, &fg, NULL);
+  cairo_destroy (cr);
+}
+
+static void
+instdisc_plot_measure (GtkWidget *widget, GtkOrientation orientation,
+                       int for_size, int *minimum, int *natural,
+                       int *minimum_baseline, int *natural_baseline)
+{
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 240 : 160;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 640 : 260;
+}
+
+static void
+instdisc_plot_finalize (GObject *object)
+{
+  InstdiscPlot *self = INSTDISC_PLOT (object);
+  g_free (self->title);
+  g_free (self->x_label);
+  g_free (self->y_label);
+  g_ptr_array_unref (self->series);
+  G_OBJECT_CLASS (instdisc_plot_parent_class)->finalize (object);
+}
+
+static void
+instdisc_plot_class_init (InstdiscPlotClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->finalize = instdisc_plot_finalize;
+  widget_class->snapshot = instdisc_plot_snapshot;
+  widget_class->measure = instdisc_plot_measure;
+  gtk_widget_class_set_css_name (widget_class, "plot");
+}
+
+static void
+instdisc_plot_init (InstdiscPlot *self)
+{
+  self->series = g_ptr_array_new_with_free_func (series_free);
+  self->y_min_fixed = self->y_max_fixed = NAN;
+}
+
+GtkWidget *
+instdisc_plot_new (void)
+{
+  return g_object_new (INSTDISC_TYPE_PLOT, NULL);
+}
+
+void
+instdisc_plot_set_title (InstdiscPlot *self, const char *title)
+{
+  g_free (self->title);
+  self->title = g_strdup (title);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_set_axis_labels (InstdiscPlot *self, const char *x_label,
+                               const char *y_label)
+{
+  g_free (self->x_label);
+  g_free (self->y_label);
+  self->x_label = g_strdup (x_label);
+  self->y_label = g_strdup (y_label);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_set_y_range (InstdiscPlot *self, double min, double max)
+{
+  self->y_min_fixed = min;
+  self->y_max_fixed = max;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+guint
+instdisc_plot_add_series (InstdiscPlot *self, const char *name,
+                          const char *color, double width, gboolean markers)
+{
+  Series *s = g_new0 (Series, 1);
+  s->name = g_strdup (name);
+  if (!gdk_rgba_parse (&s->color, color))
+    gdk_rgba_parse (&s->color, "black");
+  s->width = width;
+  s->markers = markers;
+  s->points = g_array_new (FALSE, FALSE, sizeof (Point));
+  g_ptr_array_add (self->series, s);
+  return self->series->len - 1;
+}
+
+void
+instdisc_plot_append (InstdiscPlot *self, guint series, double x, double y)
+{
+  g_return_if_fail (series < self->series->len);
+  Series *s = g_ptr_array_index (self->series, series);
+  Point p = { x, y };
+  g_array_append_val (s->points, p);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+guint
+instdisc_plot_get_n_points (InstdiscPlot *self, guint series)
+{
+  g_return_val_if_fail (series < self->series->len, 0);
+  Series *s = g_ptr_array_index (self->series, series);
+  return s->points->len;
+}
+
+void
+instdisc_plot_clear (InstdiscPlot *self)
+{
+  for (guint s = 0; s < self->series->len; s++)
+    g_array_set_size (((Series *) g_ptr_array_index (self->series, s))->points,
+                      0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static const GdkRGBA export_fg = { 0.1, 0.1, 0.1, 1.0 };
+static const GdkRGBA export_bg = { 1.0, 1.0, 1.0, 1.0 };
+
+static gboolean
+cairo_failed (cairo_status_t status, const char *path, GError **error)
+{
+  if (status == CAIRO_STATUS_SUCCESS)
+    return FALSE;
+  g_autofree char *shown = g_filename_display_name (path);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", shown,
+               cairo_status_to_string (status));
+  return TRUE;
+}
+
+gboolean
+instdisc_plot_save_png (InstdiscPlot *self, const char *path, int width,
+                        int height, GError **error)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
+                                                         width, height);
+  cairo_t *cr = cairo_create (surface);
+  instdisc_plot_draw (self, cr, width, height, &export_fg, &export_bg);
+  cairo_destroy (cr);
+  cairo_status_t status = cairo_surface_write_to_png (surface, path);
+  cairo_surface_destroy (surface);
+  return !cairo_failed (status, path, error);
+}
+
+gboolean
+instdisc_plot_save_svg (InstdiscPlot *self, const char *path, int width,
+                        int height, GError **error)
+{
+  cairo_surface_t *surface = cairo_svg_surface_create (path, width, height);
+  cairo_t *cr = cairo_create (surface);
+  instdisc_plot_draw (self, cr, width, height, &export_fg, &export_bg);
+  cairo_destroy (cr);
+  cairo_surface_finish (surface);
+  cairo_status_t status = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+  return !cairo_failed (status, path, error);
+}

@@ -1,0 +1,50 @@
+/* instdisc-plot.h: a line plot of a few series against a shared x axis,
+ * drawn with cairo so that the widget, PNG and SVG exports share one
+ * drawing function. Large series (200 epochs x 468 steps) are decimated to
+ * the minimum and maximum of each pixel column, so a frame costs one pass
+ * over the points and never more line segments than the plot is wide. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define INSTDISC_TYPE_PLOT (instdisc_plot_get_type ())
+G_DECLARE_FINAL_TYPE (InstdiscPlot, instdisc_plot, INSTDISC, PLOT, GtkWidget)
+
+GtkWidget *instdisc_plot_new (void);
+
+void instdisc_plot_set_title (InstdiscPlot *self, const char *title);
+void instdisc_plot_set_axis_labels (InstdiscPlot *self, const char *x_label,
+                                    const char *y_label);
+/* Fixes the y range (NAN for automatic from the data, per end). */
+void instdisc_plot_set_y_range (InstdiscPlot *self, double min, double max);
+
+/* A new series drawn in color ("#rrggbb" or any CSS colour) with lines of
+ * width pixels; with markers each point also gets a dot (for few points).
+ * Returns its index. */
+guint instdisc_plot_add_series (InstdiscPlot *self, const char *name,
+                                const char *color, double width,
+                                gboolean markers);
+/* NAN y breaks the line; x must not decrease within a series. */
+void instdisc_plot_append (InstdiscPlot *self, guint series, double x,
+                           double y);
+guint instdisc_plot_get_n_points (InstdiscPlot *self, guint series);
+/* empties every series, keeping them */
+void instdisc_plot_clear (InstdiscPlot *self);
+
+/* The whole plot into cr over (0, 0, width, height), axes and text in fg,
+ * on a background of bg (NULL: transparent). */
+void instdisc_plot_draw (InstdiscPlot *self, cairo_t *cr, int width,
+                         int height, const GdkRGBA *fg, const GdkRGBA *bg);
+/* The plot as a file of width x height, dark on white. */
+gboolean instdisc_plot_save_png (InstdiscPlot *self, const char *path,
+                                 int width, int height, GError **error);
+gboolean instdisc_plot_save_svg (InstdiscPlot *self, const char *path,
+                                 int width, int height, GError **error);
+/* The pixel position of data point (x, y) in a plot drawn at width x
+ * height; for tests that look for a known curve. */
+void instdisc_plot_data_to_pixel (InstdiscPlot *self, int width, int height,
+                                  double x, double y, double *px, double *py);
+
+G_END_DECLS

@@ -1,0 +1,1097 @@
+/* instdisc-run.c: a training run on its own thread, or a run folder being
+ * followed; see instdisc-run.h for the threading contract. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include "instdisc-run.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+#include "evaluate.h"
+#include "trainer-run.h"
+
+/* The engine's thread pool takes one caller at a time (threads.h), and both
+ * the trainer thread and query embeddings use it: each holds this lock for
+ * one step or one embedding. */
+static GMutex engine_lock;
+
+/* how often the trainer thread refreshes the inference copy of the network */
+#define INFER_REFRESH_US (1 * G_USEC_PER_SEC)
+
+struct _InstdiscRun
+{
+  GObject parent_instance;
+
+  /* fixed at construction */
+  char *dir;
+  char *data_spec;
+  int image_size;
+  TrainerConfig config;
+  Dataset *train;               /* NULL when a followed run's data is not here */
+  Dataset *test;
+  GError *data_error;           /* why train is NULL */
+  gboolean evaluate_recomputed;
+
+  /* main thread only */
+  InstdiscRunState state;
+  GArray *metrics;              /* MetricsRow, kinds interned */
+  GError *error;
+  GFileMonitor *metrics_monitor;
+  GFileMonitor *checkpoint_monitor;
+  GCancellable *cancellable;    /* reloads of a followed checkpoint */
+  gint64 steps_limit;           /* 0: every epoch of the config */
+
+  /* the training network; only the trainer thread touches it while the
+   * thread runs */
+  Trainer *trainer;
+  GThread *thread;
+  double wall_offset;
+
+  /* a copy of the network for queries, refreshed by the trainer thread */
+  GMutex infer_lock;
+  Trainer *infer;
+  gboolean infer_loaded;        /* infer holds trained weights */
+
+  /* control: main thread -> trainer thread */
+  GMutex control_lock;
+  GCond control_cond;
+  int pause_requested;          /* atomics */
+  int stop_requested;
+  int save_requested;
+  int snapshot_requested;
+  int embed_waiting;
+
+  /* progress: trainer thread -> main thread, under queue_lock */
+  GMutex queue_lock;
+  GArray *pending_rows;
+  InstdiscSnapshot *pending_snapshot;
+  int pending_state;            /* -1 or an InstdiscRunState */
+  GError *pending_error;
+  gboolean idle_queued;
+  gboolean shutting_down;       /* dispose started: queue no more idles */
+  gint64 thread_iteration;
+};
+
+G_DEFINE_FINAL_TYPE (InstdiscRun, instdisc_run, G_TYPE_OBJECT)
+
+enum
+{
+  METRICS_ADDED,
+  STATE_CHANGED,
+  SNAPSHOT_READY,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_BOXED_TYPE (InstdiscSnapshot, instdisc_snapshot,
+                     instdisc_snapshot_ref, instdisc_snapshot_unref)
+
+typedef struct
+{
+  InstdiscSnapshot public;
+  gatomicrefcount refs;
+} SnapshotPrivate;
+
+InstdiscSnapshot *
+instdisc_snapshot_ref (InstdiscSnapshot *self)
+{
+  g_atomic_ref_count_inc (&((SnapshotPrivate *) self)->refs);
+  return self;
+}
+
+void
+instdisc_snapshot_unref (InstdiscSnapshot *self)
+{
+  if (!self || !g_atomic_ref_count_dec (&((SnapshotPrivate *) self)->refs))
+    return;
+  g_free (self->bank);
+  g_clear_object (&self->owner);
+  g_free (self);
+}
+
+/* Called with queue_lock held: owner is referenced here so a snapshot
+ * never outlives the data set it points into. */
+static InstdiscSnapshot *
+snapshot_new_locked (InstdiscRun *self, const MemoryBank *bank,
+                     gint64 iteration)
+{
+  SnapshotPrivate *priv = g_new0 (SnapshotPrivate, 1);
+  g_atomic_ref_count_init (&priv->refs);
+  InstdiscSnapshot *snapshot = &priv->public;
+  snapshot->iteration = iteration;
+  snapshot->n = bank->n;
+  snapshot->dim = bank->dim;
+  snapshot->bank = g_memdup2 (bank->vectors,
+                              sizeof (float) * (gsize) bank->n * bank->dim);
+  snapshot->train = self->train;
+  snapshot->owner = g_object_ref (G_OBJECT (self));
+  return snapshot;
+}
+
+/* ---- the main-thread side of the progress queue ---- */
+
+static void
+set_state (InstdiscRun *self, InstdiscRunState state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_signal_emit (self, signals[STATE_CHANGED], 0);
+}
+
+static gboolean
+drain_queue (gpointer data)
+{
+  InstdiscRun *self = data;
+  g_autoptr (GArray) rows = NULL;
+  g_autoptr (InstdiscSnapshot) snapshot = NULL;
+  g_autoptr (GError) error = NULL;
+  int state;
+
+  g_mutex_lock (&self->queue_lock);
+  self->idle_queued = FALSE;
+  if (self->pending_rows->len > 0)
+    {
+      rows = self->pending_rows;
+      self->pending_rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
+    }
+  snapshot = g_steal_pointer (&self->pending_snapshot);
+  state = self->pending_state;
+  self->pending_state = -1;
+  error = g_steal_pointer (&self->pending_error);
+  g_mutex_unlock (&self->queue_lock);
+
+  if (rows)
+    {
+      guint first = self->metrics->len;
+      g_array_append_vals (self->metrics, rows->data, rows->len);
+      g_signal_emit (self, signals[METRICS_ADDED], 0, first);
+    }
+  if (snapshot)
+    g_signal_emit (self, signals[SNAPSHOT_READY], 0, snapshot);
+  if (error && !self->error)
+    self->error = g_steal_pointer (&error);
+  /* STOPPED from the thread means it finished on its own (or failed); the
+   * thread is joined in stop () or dispose */
+  if (state >= 0 && self->state != INSTDISC_RUN_STOPPED)
+    set_state (self, state);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called with queue_lock held, from any thread: one idle at a time, however
+ * many records the thread queues before the main loop gets to it. */
+static void
+queue_idle_locked (InstdiscRun *self)
+{
+  if (self->idle_queued || self->shutting_down)
+    return;
+  self->idle_queued = TRUE;
+  g_idle_add_full (G_PRIORITY_DEFAULT, drain_queue, g_object_ref (self),
+                   g_object_unref);
+}
+
+static void
+post_rows (InstdiscRun *self, const MetricsRow *rows, guint n, gint64 iteration)
+{
+  g_mutex_lock (&self->queue_lock);
+  g_array_append_vals (self->pending_rows, rows, n);
+  self->thread_iteration = iteration;
+  queue_idle_locked (self);
+  g_mutex_unlock (&self->queue_lock);
+}
+
+static void
+post_state (InstdiscRun *self, InstdiscRunState state, GError *error)
+{
+  g_mutex_lock (&self->queue_lock);
+  self->pending_state = state;
+  if (error && !self->pending_error)
+    self->pending_error = g_error_copy (error);
+  queue_idle_locked (self);
+  g_mutex_unlock (&self->queue_lock);
+}
+
+static void
+post_snapshot (InstdiscRun *self, const MemoryBank *bank, gint64 iteration)
+{
+  g_mutex_lock (&self->queue_lock);
+  if (!self->shutting_down)
+    {
+      /* an undelivered older snapshot is stale: replace it */
+      g_clear_pointer (&self->pending_snapshot, instdisc_snapshot_unref);
+      self->pending_snapshot = snapshot_new_locked (self, bank, iteration);
+      queue_idle_locked (self);
+    }
+  g_mutex_unlock (&self->queue_lock);
+}
+
+/* ---- the trainer thread ---- */
+
+/* Copies every parameter and buffer (BN running statistics) of the
+ * training network into the inference copy; both have one layout. */
+static void
+copy_network (Trainer *dst, Trainer *src)
+{
+  ResNet *to = trainer_get_network (dst), *from = trainer_get_network (src);
+  g_assert (to->n_state == from->n_state);
+  for (int i = 0; i < from->n_state; i++)
+    {
+      gsize bytes = from->state[i].numel
+                    * (from->state[i].dtype == DTYPE_F32 ? sizeof (float)
+                                                         : sizeof (gint64));
+      memcpy (to->state[i].data, from->state[i].data, bytes);
+    }
+}
+
+/* Between steps: the copy is refreshed unless a query is using it (then
+ * the next step tries again), so training never waits for a query. */
+static void
+refresh_infer (InstdiscRun *self, gboolean wait)
+{
+  if (wait)
+    g_mutex_lock (&self->infer_lock);
+  else if (!g_mutex_trylock (&self->infer_lock))
+    return;
+  copy_network (self->infer, self->trainer);
+  self->infer_loaded = TRUE;
+  g_mutex_unlock (&self->infer_lock);
+}
+
+static gboolean
+save_checkpoint (InstdiscRun *self, GError **error)
+{
+  g_autofree char *path = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
+  return trainer_save_checkpoint (self->trainer, path, NULL, error);
+}
+
+static void
+engine_acquire (InstdiscRun *self)
+{
+  /* a waiting query goes first: GMutex is not fair, and the thread would
+   * otherwise take the lock again at once */
+  while (g_atomic_int_get (&self->embed_waiting) > 0)
+    g_usleep (200);
+  g_mutex_lock (&engine_lock);
+}
+
+/* Handles the requests that can be served between steps. */
+static gboolean
+serve_requests (InstdiscRun *self, gboolean *saved, GError **error)
+{
+  if (g_atomic_int_compare_and_exchange (&self->save_requested, 1, 0))
+    {
+      if (!save_checkpoint (self, error))
+        return FALSE;
+      *saved = TRUE;
+    }
+  if (g_atomic_int_compare_and_exchange (&self->snapshot_requested, 1, 0))
+    post_snapshot (self, trainer_get_bank (self->trainer),
+                   trainer_get_iteration (self->trainer));
+  return TRUE;
+}
+
+static gpointer
+trainer_thread (gpointer data)
+{
+  InstdiscRun *self = data;
+  g_autoptr (GError) error = NULL;
+  const int steps_per_epoch = trainer_steps_per_epoch (self->trainer);
+  gint64 total = (gint64) self->config.epochs * steps_per_epoch;
+  if (self->steps_limit > 0 && self->steps_limit < total)
+    total = self->steps_limit;
+  const gint64 first = trainer_get_iteration (self->trainer);
+  const gint64 start = g_get_monotonic_time ();
+  gint64 last_refresh = 0;
+  gint64 paused_us = 0;
+  gboolean saved = TRUE;   /* the checkpoint matches the network */
+  TrainerStepInfo info = { 0 };
+
+  while (trainer_get_iteration (self->trainer) < total)
+    {
+      if (g_atomic_int_get (&self->stop_requested))
+        break;
+      if (!serve_requests (self, &saved, &error))
+        goto failed;
+      if (g_atomic_int_get (&self->pause_requested))
+        {
+          /* Pausing: the checkpoint and the inference copy catch up, so
+           * whatever the person looks at now is the paused network. */
+          gint64 paused_at = g_get_monotonic_time ();
+          refresh_infer (self, TRUE);
+          post_state (self, INSTDISC_RUN_PAUSED, NULL);
+          g_mutex_lock (&self->control_lock);
+          while (g_atomic_int_get (&self->pause_requested)
+                 && !g_atomic_int_get (&self->stop_requested))
+            {
+              g_mutex_unlock (&self->control_lock);
+              if (!serve_requests (self, &saved, &error))
+                goto failed;
+              g_mutex_lock (&self->control_lock);
+              if (g_atomic_int_get (&self->pause_requested)
+                  && !g_atomic_int_get (&self->stop_requested)
+                  && !g_atomic_int_get (&self->save_requested)
+                  && !g_atomic_int_get (&self->snapshot_requested))
+                g_cond_wait (&self->control_cond, &self->control_lock);
+            }
+          g_mutex_unlock (&self->control_lock);
+          paused_us += g_get_monotonic_time () - paused_at;
+          if (g_atomic_int_get (&self->stop_requested))
+            break;
+          post_state (self, INSTDISC_RUN_RUNNING, NULL);
+        }
+
+      engine_acquire (self);
+      gboolean stepped = trainer_step (self->trainer, &info, &error);
+      g_mutex_unlock (&engine_lock);
+      if (!stepped)
+        goto failed;
+      saved = FALSE;
+
+      gint64 now = g_get_monotonic_time ();
+      /* wall time counts pauses, as the CLI's does across a resume; the
+       * rate does not */
+      double wall = self->wall_offset + (now - start) / 1e6;
+      double rate = (info.iteration - first) * self->config.batch_size
+                    / MAX ((now - start - paused_us) / 1e6, 1e-9);
+      MetricsRow row;
+      trainer_run_step_row (&row, &self->config, &info, rate, wall);
+      if (!run_dir_append_metrics (self->dir, &row, &error))
+        goto failed;
+      post_rows (self, &row, 1, info.iteration);
+
+      if (now - last_refresh >= INFER_REFRESH_US)
+        {
+          refresh_infer (self, FALSE);
+          last_refresh = now;
+        }
+
+      gboolean epoch_done = info.step_in_epoch == steps_per_epoch;
+      if (epoch_done || info.iteration == total)
+        {
+          if (!save_checkpoint (self, &error))
+            goto failed;
+          saved = TRUE;
+        }
+      if (epoch_done && self->test && !g_atomic_int_get (&self->stop_requested))
+        {
+          MetricsRow eval;
+          engine_acquire (self);
+          gboolean evaluated = trainer_evaluate_knn (self->trainer, self->train,
+                                                     self->test,
+                                                     self->evaluate_recomputed,
+                                                     &eval, &error);
+          g_mutex_unlock (&engine_lock);
+          if (!evaluated)
+            goto failed;
+          eval.iteration = info.iteration;
+          eval.epoch = info.epoch + 1;
+          eval.lr = info.lr;
+          eval.wall_s = self->wall_offset
+                        + (g_get_monotonic_time () - start) / 1e6;
+          if (!run_dir_append_metrics (self->dir, &eval, &error))
+            goto failed;
+          post_rows (self, &eval, 1, info.iteration);
+        }
+    }
+
+  /* stopped, or done: leave a checkpoint that matches the last step */
+  if (!saved && !save_checkpoint (self, &error))
+    goto failed;
+  refresh_infer (self, TRUE);
+  post_state (self, INSTDISC_RUN_STOPPED, NULL);
+  return NULL;
+
+failed:
+  g_warning ("%s: %s", self->dir, error->message);
+  post_state (self, INSTDISC_RUN_STOPPED, error);
+  return NULL;
+}
+
+/* ---- construction ---- */
+
+static void
+instdisc_run_dispose (GObject *object)
+{
+  InstdiscRun *self = INSTDISC_RUN (object);
+
+  g_mutex_lock (&self->queue_lock);
+  self->shutting_down = TRUE;
+  g_mutex_unlock (&self->queue_lock);
+  if (self->thread)
+    {
+      g_atomic_int_set (&self->stop_requested, 1);
+      g_mutex_lock (&self->control_lock);
+      g_cond_signal (&self->control_cond);
+      g_mutex_unlock (&self->control_lock);
+      g_clear_pointer (&self->thread, g_thread_join);
+    }
+  g_cancellable_cancel (self->cancellable);
+  if (self->metrics_monitor)
+    g_file_monitor_cancel (self->metrics_monitor);
+  if (self->checkpoint_monitor)
+    g_file_monitor_cancel (self->checkpoint_monitor);
+  g_clear_object (&self->metrics_monitor);
+  g_clear_object (&self->checkpoint_monitor);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (instdisc_run_parent_class)->dispose (object);
+}
+
+static void
+instdisc_run_finalize (GObject *object)
+{
+  InstdiscRun *self = INSTDISC_RUN (object);
+
+  /* the trainers borrow the data sets */
+  g_clear_pointer (&self->trainer, trainer_free);
+  g_clear_pointer (&self->infer, trainer_free);
+  g_clear_pointer (&self->train, dataset_free);
+  g_clear_pointer (&self->test, dataset_free);
+  g_clear_pointer (&self->metrics, g_array_unref);
+  g_clear_pointer (&self->pending_rows, g_array_unref);
+  g_clear_pointer (&self->pending_snapshot, instdisc_snapshot_unref);
+  g_clear_error (&self->pending_error);
+  g_clear_error (&self->error);
+  g_clear_error (&self->data_error);
+  g_free (self->dir);
+  g_free (self->data_spec);
+  g_mutex_clear (&self->infer_lock);
+  g_mutex_clear (&self->control_lock);
+  g_mutex_clear (&self->queue_lock);
+  g_cond_clear (&self->control_cond);
+  G_OBJECT_CLASS (instdisc_run_parent_class)->finalize (object);
+}
+
+static void
+instdisc_run_class_init (InstdiscRunClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = instdisc_run_dispose;
+  object_class->finalize = instdisc_run_finalize;
+
+  signals[METRICS_ADDED] =
+    g_signal_new ("metrics-added", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_UINT);
+  signals[STATE_CHANGED] =
+    g_signal_new ("state-changed", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SNAPSHOT_READY] =
+    g_signal_new ("snapshot-ready", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  instdisc_snapshot_get_type ());
+}
+
+static void
+instdisc_run_init (InstdiscRun *self)
+{
+  g_mutex_init (&self->infer_lock);
+  g_mutex_init (&self->control_lock);
+  g_mutex_init (&self->queue_lock);
+  g_cond_init (&self->control_cond);
+  self->metrics = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
+  self->pending_rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
+  self->pending_state = -1;
+  self->cancellable = g_cancellable_new ();
+  self->state = INSTDISC_RUN_IDLE;
+  trainer_config_init_default (&self->config);
+}
+
+/* The training data and, when it is a different set, the test split for
+ * the evaluation; an IDX file is its own split, so it is evaluated on
+ * itself as the CLI does. */
+static gboolean
+open_data (InstdiscRun *self, GError **error)
+{
+  DatasetOptions options;
+  dataset_options_init_default (&options);
+  options.image_size = self->image_size;
+  self->train = dataset_open (self->data_spec, "train", &options, error);
+  if (!self->train)
+    return FALSE;
+  g_autoptr (GError) test_error = NULL;
+  self->test = dataset_open (self->data_spec, "test", &options, &test_error);
+  if (!self->test)
+    g_debug ("%s: no test split, no kNN evaluation: %s", self->data_spec,
+             test_error->message);
+  return TRUE;
+}
+
+InstdiscRun *
+instdisc_run_new_training (const char *run_dir, const char *data_spec,
+                           const TrainerConfig *config, GError **error)
+{
+  g_autoptr (InstdiscRun) self = g_object_new (INSTDISC_TYPE_RUN, NULL);
+  self->dir = g_strdup (run_dir);
+  self->data_spec = g_strdup (data_spec);
+  self->image_size = 32;
+  self->config = *config;
+
+  g_autofree char *existing = run_dir_file (run_dir, RUN_CONFIG_FILE);
+  if (g_file_test (existing, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *shown = g_filename_display_name (run_dir);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                   _("%s already holds a run: open it to continue it, or "
+                     "choose another folder"), shown);
+      return NULL;
+    }
+  if (!open_data (self, error))
+    return NULL;
+  self->trainer = trainer_new (&self->config, self->train, error);
+  if (!self->trainer)
+    return NULL;
+  self->infer = trainer_new (&self->config, self->train, error);
+  if (!self->infer)
+    return NULL;
+  copy_network (self->infer, self->trainer);
+  self->infer_loaded = TRUE;
+
+  g_autoptr (GKeyFile) keyfile = trainer_run_keyfile_new (&self->config,
+                                                          data_spec,
+                                                          self->train,
+                                                          self->image_size);
+  if (!run_dir_ensure (run_dir, error)
+      || !run_dir_save_config (run_dir, keyfile, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+/* ---- following a folder ---- */
+
+static void
+reload_metrics (InstdiscRun *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) rows = run_dir_load_metrics (self->dir, &error);
+  if (!rows)
+    {
+      /* not written yet: the monitor tells us when it is */
+      g_debug ("%s: %s", self->dir, error->message);
+      return;
+    }
+  /* A writer that resumed rewrites the file shorter: start over when the
+   * file no longer begins with the rows already shown. */
+  if (rows->len < self->metrics->len)
+    g_array_set_size (self->metrics, 0);
+  guint first = self->metrics->len;
+  if (rows->len > first)
+    {
+      g_array_append_vals (self->metrics,
+                           &g_array_index (rows, MetricsRow, first),
+                           rows->len - first);
+      g_signal_emit (self, signals[METRICS_ADDED], 0, first);
+    }
+}
+
+static void
+load_checkpoint_thread (GTask *task, gpointer source, gpointer task_data,
+                        GCancellable *cancellable)
+{
+  InstdiscRun *self = source;
+  g_autofree char *path = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
+  GError *error = NULL;
+  g_mutex_lock (&self->infer_lock);
+  gboolean loaded = trainer_load_checkpoint (self->infer, path, &error);
+  if (loaded)
+    self->infer_loaded = TRUE;
+  g_mutex_unlock (&self->infer_lock);
+  if (loaded)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+load_checkpoint_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("checkpoint not reloaded: %s", error->message);
+}
+
+/* The checkpoint is replaced by a rename, so a reload never sees half a
+ * file; loading 30 MB of bank is done off the main loop. */
+static void
+reload_checkpoint (InstdiscRun *self)
+{
+  if (!self->infer || self->state != INSTDISC_RUN_FOLLOWING)
+    return;
+  g_autoptr (GTask) task = g_task_new (self, self->cancellable,
+                                       load_checkpoint_done, NULL);
+  g_task_run_in_thread (task, load_checkpoint_thread);
+}
+
+static void
+on_folder_changed (GFileMonitor *monitor, GFile *file, GFile *other,
+                   GFileMonitorEvent event, gpointer data)
+{
+  InstdiscRun *self = data;
+  if (event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT
+      && event != G_FILE_MONITOR_EVENT_CREATED
+      && event != G_FILE_MONITOR_EVENT_CHANGED
+      && event != G_FILE_MONITOR_EVENT_RENAMED
+      && event != G_FILE_MONITOR_EVENT_MOVED_IN)
+    return;
+  if (self->state != INSTDISC_RUN_FOLLOWING)
+    return;
+  if (monitor == self->metrics_monitor)
+    reload_metrics (self);
+  else if (event != G_FILE_MONITOR_EVENT_CHANGED)
+    reload_checkpoint (self);
+}
+
+static GFileMonitor *
+monitor_file (InstdiscRun *self, const char *name)
+{
+  g_autofree char *path = run_dir_file (self->dir, name);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  /* WATCH_MOVES: the checkpoint arrives by rename */
+  GFileMonitor *monitor = g_file_monitor_file (file, G_FILE_MONITOR_WATCH_MOVES,
+                                               NULL, &error);
+  if (!monitor)
+    {
+      g_warning ("cannot follow %s: %s", path, error->message);
+      return NULL;
+    }
+  g_signal_connect (monitor, "changed", G_CALLBACK (on_folder_changed), self);
+  return monitor;
+}
+
+InstdiscRun *
+instdisc_run_open (const char *run_dir, GError **error)
+{
+  g_autoptr (InstdiscRun) self = g_object_new (INSTDISC_TYPE_RUN, NULL);
+  g_autofree char *shown = g_filename_display_name (run_dir);
+  self->dir = g_strdup (run_dir);
+
+  g_autofree char *config_path = run_dir_file (run_dir, RUN_CONFIG_FILE);
+  if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   _("%s is not a run folder (it has no %s)"), shown,
+                   RUN_CONFIG_FILE);
+      return NULL;
+    }
+  g_autoptr (GKeyFile) keyfile = run_dir_load_config (run_dir, error);
+  if (!keyfile || !trainer_config_from_keyfile (&self->config, keyfile, error))
+    {
+      g_prefix_error (error, "%s/%s: ", shown, RUN_CONFIG_FILE);
+      return NULL;
+    }
+  self->data_spec = g_key_file_get_string (keyfile, "data", "spec", NULL);
+  self->image_size = 32;
+  if (g_key_file_has_key (keyfile, "data", "image_size", NULL))
+    self->image_size = g_key_file_get_integer (keyfile, "data", "image_size",
+                                               NULL);
+
+  /* A run from another machine may name data that is not here: its curves
+   * still show; maps, queries and resuming need the data. */
+  if (!self->data_spec)
+    g_set_error (&self->data_error, G_KEY_FILE_ERROR,
+                 G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                 _("%s/%s names no data set"), shown, RUN_CONFIG_FILE);
+  else if (open_data (self, &self->data_error))
+    {
+      self->infer = trainer_new (&self->config, self->train, error);
+      if (!self->infer)
+        return NULL;
+      g_autofree char *checkpoint = run_dir_file (run_dir, RUN_CHECKPOINT_FILE);
+      if (g_file_test (checkpoint, G_FILE_TEST_EXISTS))
+        {
+          if (!trainer_load_checkpoint (self->infer, checkpoint, error))
+            return NULL;
+          self->infer_loaded = TRUE;
+        }
+    }
+
+  self->state = INSTDISC_RUN_FOLLOWING;
+  reload_metrics (self);
+  self->metrics_monitor = monitor_file (self, RUN_METRICS_FILE);
+  self->checkpoint_monitor = monitor_file (self, RUN_CHECKPOINT_FILE);
+  return g_steal_pointer (&self);
+}
+
+/* ---- control ---- */
+
+static void
+wake_thread (InstdiscRun *self)
+{
+  g_mutex_lock (&self->control_lock);
+  g_cond_signal (&self->control_cond);
+  g_mutex_unlock (&self->control_lock);
+}
+
+/* A followed run continues training here from its checkpoint, as
+ * `instdisc train --resume` would. */
+static gboolean
+prepare_resume (InstdiscRun *self, GError **error)
+{
+  if (!self->train)
+    {
+      *error = g_error_copy (self->data_error);
+      return FALSE;
+    }
+  g_autoptr (Trainer) trainer = trainer_new (&self->config, self->train, error);
+  if (!trainer)
+    return FALSE;
+  g_autofree char *checkpoint = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
+  if (g_file_test (checkpoint, G_FILE_TEST_EXISTS))
+    {
+      if (!trainer_run_resume (trainer, self->dir, &self->wall_offset, error))
+        return FALSE;
+    }
+  else if (!run_dir_truncate_metrics (self->dir, 0, error))
+    return FALSE;
+  if (self->metrics_monitor)
+    g_file_monitor_cancel (self->metrics_monitor);
+  if (self->checkpoint_monitor)
+    g_file_monitor_cancel (self->checkpoint_monitor);
+  g_clear_object (&self->metrics_monitor);
+  g_clear_object (&self->checkpoint_monitor);
+  g_cancellable_cancel (self->cancellable);
+  /* the shown rows now match the truncated file */
+  g_autoptr (GArray) rows = run_dir_load_metrics (self->dir, NULL);
+  g_array_set_size (self->metrics, 0);
+  if (rows && rows->len)
+    g_array_append_vals (self->metrics, rows->data, rows->len);
+  g_signal_emit (self, signals[METRICS_ADDED], 0, 0u);
+  self->trainer = g_steal_pointer (&trainer);
+  return TRUE;
+}
+
+void
+instdisc_run_start (InstdiscRun *self)
+{
+  g_return_if_fail (INSTDISC_IS_RUN (self));
+
+  switch (self->state)
+    {
+    case INSTDISC_RUN_RUNNING:
+      return;
+    case INSTDISC_RUN_PAUSED:
+      g_atomic_int_set (&self->pause_requested, 0);
+      wake_thread (self);
+      /* the thread confirms too; this makes the button flip at once */
+      set_state (self, INSTDISC_RUN_RUNNING);
+      return;
+    case INSTDISC_RUN_FOLLOWING:
+    case INSTDISC_RUN_STOPPED:
+      {
+        g_autoptr (GError) error = NULL;
+        if (self->state == INSTDISC_RUN_FOLLOWING || !self->trainer)
+          {
+            if (!prepare_resume (self, &error))
+              {
+                g_clear_error (&self->error);
+                self->error = g_steal_pointer (&error);
+                /* the error is news even when the state is not */
+                self->state = INSTDISC_RUN_STOPPED;
+                g_signal_emit (self, signals[STATE_CHANGED], 0);
+                return;
+              }
+          }
+        else
+          {
+            /* a stopped run continues where its last step left it */
+            g_autoptr (GArray) rows = run_dir_load_metrics (self->dir, NULL);
+            if (rows && rows->len)
+              self->wall_offset = g_array_index (rows, MetricsRow,
+                                                 rows->len - 1).wall_s;
+          }
+      }
+      break;
+    case INSTDISC_RUN_IDLE:
+      break;
+    }
+  /* a thread that finished on its own is joined before the next one */
+  g_clear_pointer (&self->thread, g_thread_join);
+  g_clear_error (&self->error);
+  g_atomic_int_set (&self->stop_requested, 0);
+  g_atomic_int_set (&self->pause_requested, 0);
+  g_mutex_lock (&self->queue_lock);
+  self->thread_iteration = trainer_get_iteration (self->trainer);
+  g_mutex_unlock (&self->queue_lock);
+  self->thread = g_thread_new ("instdisc-trainer", trainer_thread, self);
+  set_state (self, INSTDISC_RUN_RUNNING);
+}
+
+void
+instdisc_run_pause (InstdiscRun *self)
+{
+  g_return_if_fail (INSTDISC_IS_RUN (self));
+  if (self->state != INSTDISC_RUN_RUNNING)
+    return;
+  g_atomic_int_set (&self->pause_requested, 1);
+}
+
+void
+instdisc_run_stop (InstdiscRun *self)
+{
+  g_return_if_fail (INSTDISC_IS_RUN (self));
+  if (self->thread)
+    {
+      /* at most one step (or one epoch's evaluation, already under way)
+       * and the checkpoint's write */
+      g_atomic_int_set (&self->stop_requested, 1);
+      wake_thread (self);
+      g_clear_pointer (&self->thread, g_thread_join);
+      /* deliver what the thread queued last, the error among it */
+      drain_queue (self);
+    }
+  if (self->state == INSTDISC_RUN_FOLLOWING)
+    return;
+  set_state (self, INSTDISC_RUN_STOPPED);
+}
+
+void
+instdisc_run_save_now (InstdiscRun *self)
+{
+  g_return_if_fail (INSTDISC_IS_RUN (self));
+  if (self->thread)
+    {
+      g_atomic_int_set (&self->save_requested, 1);
+      wake_thread (self);
+    }
+}
+
+void
+instdisc_run_request_snapshot (InstdiscRun *self)
+{
+  g_return_if_fail (INSTDISC_IS_RUN (self));
+  if (self->thread)
+    {
+      g_atomic_int_set (&self->snapshot_requested, 1);
+      wake_thread (self);
+      return;
+    }
+  /* no writer: the bank of the last checkpoint (or of the stopped run) */
+  Trainer *source = self->trainer ? self->trainer : self->infer;
+  if (!source || (source == self->infer && !self->infer_loaded))
+    return;
+  g_mutex_lock (&self->infer_lock);
+  post_snapshot (self, trainer_get_bank (source),
+                 trainer_get_iteration (source));
+  g_mutex_unlock (&self->infer_lock);
+}
+
+/* ---- queries ---- */
+
+typedef struct
+{
+  GBytes *pixels;
+  int n;
+} EmbedData;
+
+static void
+embed_data_free (EmbedData *data)
+{
+  g_bytes_unref (data->pixels);
+  g_free (data);
+}
+
+static void
+embed_thread (GTask *task, gpointer source, gpointer task_data,
+              GCancellable *cancellable)
+{
+  InstdiscRun *self = source;
+  EmbedData *data = task_data;
+  const Dataset *train = self->train;
+  if (!train || !self->infer)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               "%s", self->data_error
+                                     ? self->data_error->message
+                                     : _("The run has no network yet"));
+      return;
+    }
+  gsize image_bytes = (gsize) train->channels * train->height * train->width;
+  if (g_bytes_get_size (data->pixels) != image_bytes * data->n)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("Expected %d images of %dx%dx%d bytes"),
+                               data->n, train->channels, train->height,
+                               train->width);
+      return;
+    }
+  /* an in-memory set over the caller's pixels (borrowed for the call) */
+  Dataset images = {
+    .name = (char *) "query",
+    .kind = DATASET_KIND_IDX,
+    .n = data->n,
+    .channels = train->channels,
+    .height = train->height,
+    .width = train->width,
+    .pixels = (guint8 *) g_bytes_get_data (data->pixels, NULL),
+  };
+  const int D = self->config.low_dim;
+  g_autofree float *features = g_new (float, (gsize) data->n * D);
+  GError *error = NULL;
+
+  g_atomic_int_inc (&self->embed_waiting);
+  g_mutex_lock (&self->infer_lock);
+  g_mutex_lock (&engine_lock);
+  g_atomic_int_add (&self->embed_waiting, -1);
+  gboolean ok = g_cancellable_set_error_if_cancelled (cancellable, &error)
+                ? FALSE
+                : trainer_embed (self->infer, &images, features, &error);
+  g_mutex_unlock (&engine_lock);
+  g_mutex_unlock (&self->infer_lock);
+  if (!ok)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task,
+                         g_bytes_new_take (g_steal_pointer (&features),
+                                           sizeof (float) * (gsize) data->n * D),
+                         (GDestroyNotify) g_bytes_unref);
+}
+
+void
+instdisc_run_embed_async (InstdiscRun *self, GBytes *pixels, int n,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (INSTDISC_IS_RUN (self));
+  g_return_if_fail (pixels != NULL && n > 0);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, instdisc_run_embed_async);
+  EmbedData *data = g_new0 (EmbedData, 1);
+  data->pixels = g_bytes_ref (pixels);
+  data->n = n;
+  g_task_set_task_data (task, data, (GDestroyNotify) embed_data_free);
+  g_task_run_in_thread (task, embed_thread);
+}
+
+GBytes *
+instdisc_run_embed_finish (InstdiscRun *self, GAsyncResult *result,
+                           GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- accessors ---- */
+
+InstdiscRunState
+instdisc_run_get_state (InstdiscRun *self)
+{
+  return self->state;
+}
+
+const char *
+instdisc_run_get_dir (InstdiscRun *self)
+{
+  return self->dir;
+}
+
+const TrainerConfig *
+instdisc_run_get_config (InstdiscRun *self)
+{
+  return &self->config;
+}
+
+const Dataset *
+instdisc_run_get_train (InstdiscRun *self)
+{
+  return self->train;
+}
+
+const Dataset *
+instdisc_run_get_test (InstdiscRun *self)
+{
+  return self->test;
+}
+
+int
+instdisc_run_get_steps_per_epoch (InstdiscRun *self)
+{
+  if (self->trainer)
+    return trainer_steps_per_epoch (self->trainer);
+  if (self->infer)
+    return trainer_steps_per_epoch (self->infer);
+  /* a followed run without its data: from the size config.ini recorded */
+  const MetricsRow *rows = (const MetricsRow *) self->metrics->data;
+  for (guint i = 1; i < self->metrics->len; i++)
+    if (rows[i].epoch == 2 && rows[i - 1].epoch == 1)
+      return (int) rows[i - 1].iteration;
+  return 0;
+}
+
+GArray *
+instdisc_run_get_metrics (InstdiscRun *self)
+{
+  return self->metrics;
+}
+
+const GError *
+instdisc_run_get_error (InstdiscRun *self)
+{
+  return self->error;
+}
+
+const char *
+instdisc_run_get_data_spec (InstdiscRun *self)
+{
+  return self->data_spec;
+}
+
+const GError *
+instdisc_run_get_data_error (InstdiscRun *self)
+{
+  return self->data_error;
+}
+
+gint64
+instdisc_run_get_iteration (InstdiscRun *self)
+{
+  g_mutex_lock (&self->queue_lock);
+  gint64 iteration = self->thread_iteration;
+  g_mutex_unlock (&self->queue_lock);
+  if (!self->thread && self->trainer)
+    iteration = trainer_get_iteration (self->trainer);
+  return iteration;
+}
+
+gint64
+instdisc_run_get_total_steps (InstdiscRun *self)
+{
+  gint64 total = (gint64) self->config.epochs
+                 * instdisc_run_get_steps_per_epoch (self);
+  if (self->steps_limit > 0 && self->steps_limit < total)
+    total = self->steps_limit;
+  return total;
+}
+
+void
+instdisc_run_set_steps_limit (InstdiscRun *self, gint64 steps)
+{
+  g_return_if_fail (self->thread == NULL);
+  self->steps_limit = steps;
+}
+
+void
+instdisc_run_set_evaluate_recomputed (InstdiscRun *self, gboolean recompute)
+{
+  g_return_if_fail (self->thread == NULL);
+  self->evaluate_recomputed = recompute;
+}
+
+gboolean
+instdisc_run_export_snapshot (InstdiscSnapshot *snapshot, const char *folder,
+                              GError **error)
+{
+  if (!snapshot->train)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("The run's data set is not available here"));
+      return FALSE;
+    }
+  return run_dir_ensure (folder, error)
+         && trainer_run_export (folder, snapshot->train, snapshot->bank,
+                                snapshot->dim, error);
+}

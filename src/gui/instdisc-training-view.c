@@ -1,0 +1,372 @@
+/* instdisc-training-view.c: the Training view. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include "instdisc-training-view.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+/* the smoothed loss: an exponential moving average over about 50 steps,
+ * bias-corrected so the curve starts at the first losses */
+#define LOSS_EMA_BETA 0.98
+/* NCE's fixed Z and its running estimate this far apart (as a ratio) mean
+ * the fixed normaliser no longer describes the bank */
+#define NCE_Z_WARN_RATIO 10.0
+
+struct _InstdiscTrainingView
+{
+  GtkWidget parent_instance;
+
+  /* template widgets */
+  GtkLabel *summary_label;
+  GtkLabel *lr_label;
+  GtkLabel *rate_label;
+  GtkLabel *epoch_label;
+  GtkLabel *eta_label;
+  GtkProgressBar *epoch_progress;
+  GtkLabel *knn_label;
+  GtkWidget *nce_box;
+  GtkLabel *z_fixed_label;
+  GtkLabel *z_estimate_label;
+  GtkLabel *p_positive_label;
+  GtkWidget *nce_warning;
+  InstdiscPlot *loss_plot;
+  InstdiscPlot *knn_plot;
+
+  /* owned */
+  InstdiscRun *run;
+  gulong metrics_handler;
+
+  guint loss_raw, loss_smooth;            /* series of loss_plot */
+  guint top1_bank, top5_bank, top1_recomputed, top5_recomputed;
+  double ema;
+  gint64 ema_steps;
+};
+
+G_DEFINE_FINAL_TYPE (InstdiscTrainingView, instdisc_training_view,
+                     GTK_TYPE_WIDGET)
+
+static char *
+format_duration (double seconds)
+{
+  if (!isfinite (seconds) || seconds < 0)
+    return g_strdup ("–");
+  gint64 s = (gint64) (seconds + 0.5);
+  if (s >= 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", s / 3600,
+                            (int) (s / 60 % 60), (int) (s % 60));
+  return g_strdup_printf ("%d:%02d", (int) (s / 60), (int) (s % 60));
+}
+
+static const char *
+dataset_title (const char *spec)
+{
+  if (spec && g_str_equal (spec, "fashion-mnist"))
+    return _("Fashion-MNIST");
+  return spec ? spec : _("unknown data");
+}
+
+static void
+update_summary (InstdiscTrainingView *self)
+{
+  const TrainerConfig *c = instdisc_run_get_config (self->run);
+  g_autofree char *objective
+      = c->objective == OBJECTIVE_NCE
+            ? g_strdup_printf (_("NCE, K = %d"), c->nce_k)
+            : g_strdup (_("exact softmax"));
+  g_autofree char *dir = g_filename_display_name (instdisc_run_get_dir (self->run));
+  g_autofree char *text = g_strdup_printf (
+      _("%s on %s · %s · τ %g · batch %d · %d epochs · %s"),
+      c->model == MODEL_SMALL ? _("Small ResNet") : _("ResNet-18"),
+      dataset_title (instdisc_run_get_data_spec (self->run)), objective,
+      c->tau, c->batch_size, c->epochs, dir);
+  gtk_label_set_text (self->summary_label, text);
+  gtk_widget_set_visible (self->nce_box, c->objective == OBJECTIVE_NCE);
+}
+
+static void
+show_step (InstdiscTrainingView *self, const MetricsRow *row)
+{
+  char text[128];
+  int per_epoch = instdisc_run_get_steps_per_epoch (self->run);
+  gint64 total = instdisc_run_get_total_steps (self->run);
+  const TrainerConfig *c = instdisc_run_get_config (self->run);
+
+  g_snprintf (text, sizeof text, "%.4g", row->lr);
+  gtk_label_set_text (self->lr_label, text);
+  g_snprintf (text, sizeof text, "%.0f", row->images_per_s);
+  gtk_label_set_text (self->rate_label, isfinite (row->images_per_s) ? text : "–");
+
+  int in_epoch = per_epoch > 0 ? (int) (row->iteration - (gint64) (row->epoch - 1)
+                                                         * per_epoch)
+                               : 0;
+  g_autofree char *epoch = g_strdup_printf (_("Epoch %d of %d · step %d of %d"),
+                                            row->epoch, c->epochs, in_epoch,
+                                            per_epoch);
+  gtk_label_set_text (self->epoch_label, epoch);
+  gtk_progress_bar_set_fraction (self->epoch_progress,
+                                 per_epoch > 0 ? CLAMP ((double) in_epoch
+                                                        / per_epoch, 0, 1)
+                                               : 0);
+  double eta = (total - row->iteration) * (double) c->batch_size
+               / row->images_per_s;
+  g_autofree char *eta_text = format_duration (eta);
+  g_autofree char *elapsed = format_duration (row->wall_s);
+  g_autofree char *times = g_strdup_printf (_("%s elapsed · %s left"), elapsed,
+                                            eta_text);
+  gtk_label_set_text (self->eta_label, times);
+
+  if (c->objective == OBJECTIVE_NCE && isfinite (row->nce_z))
+    {
+      g_snprintf (text, sizeof text, "%.4g", row->nce_z);
+      gtk_label_set_text (self->z_fixed_label, text);
+      g_snprintf (text, sizeof text, "%.4g", row->nce_z_estimate);
+      gtk_label_set_text (self->z_estimate_label, text);
+      g_snprintf (text, sizeof text, "%.3f", row->p_positive);
+      gtk_label_set_text (self->p_positive_label, text);
+      double ratio = row->nce_z_estimate / row->nce_z;
+      gtk_widget_set_visible (self->nce_warning,
+                              ratio > NCE_Z_WARN_RATIO
+                              || ratio < 1.0 / NCE_Z_WARN_RATIO);
+    }
+}
+
+static void
+show_eval (InstdiscTrainingView *self, const MetricsRow *row)
+{
+  g_autofree char *text = NULL;
+  if (!isfinite (row->knn_top1))
+    return;
+  if (isfinite (row->knn_top1_recomputed))
+    text = g_strdup_printf (_("Epoch %d: top-1 %.2f %% · top-5 %.2f %% "
+                              "(recomputed: %.2f %% · %.2f %%)"),
+                            row->epoch, row->knn_top1, row->knn_top5,
+                            row->knn_top1_recomputed,
+                            row->knn_top5_recomputed);
+  else
+    text = g_strdup_printf (_("Epoch %d: top-1 %.2f %% · top-5 %.2f %%"),
+                            row->epoch, row->knn_top1, row->knn_top5);
+  gtk_label_set_text (self->knn_label, text);
+}
+
+static void
+reset_plots (InstdiscTrainingView *self)
+{
+  instdisc_plot_clear (self->loss_plot);
+  instdisc_plot_clear (self->knn_plot);
+  self->ema = 0.0;
+  self->ema_steps = 0;
+}
+
+static void
+on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
+{
+  GArray *rows = instdisc_run_get_metrics (run);
+  if (first == 0)
+    reset_plots (self);
+  const MetricsRow *last_step = NULL, *last_eval = NULL;
+  for (guint i = first; i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      double x = (double) row->iteration;
+      if (g_str_equal (row->kind, "step") && isfinite (row->loss))
+        {
+          self->ema = LOSS_EMA_BETA * self->ema
+                      + (1.0 - LOSS_EMA_BETA) * row->loss;
+          self->ema_steps++;
+          double smooth = self->ema
+                          / (1.0 - pow (LOSS_EMA_BETA, (double) self->ema_steps));
+          instdisc_plot_append (self->loss_plot, self->loss_raw, x, row->loss);
+          instdisc_plot_append (self->loss_plot, self->loss_smooth, x, smooth);
+          last_step = row;
+        }
+      else if (g_str_equal (row->kind, "eval"))
+        {
+          double epoch = row->epoch;
+          instdisc_plot_append (self->knn_plot, self->top1_bank, epoch,
+                                row->knn_top1);
+          instdisc_plot_append (self->knn_plot, self->top5_bank, epoch,
+                                row->knn_top5);
+          if (isfinite (row->knn_top1_recomputed))
+            {
+              instdisc_plot_append (self->knn_plot, self->top1_recomputed,
+                                    epoch, row->knn_top1_recomputed);
+              instdisc_plot_append (self->knn_plot, self->top5_recomputed,
+                                    epoch, row->knn_top5_recomputed);
+            }
+          last_eval = row;
+        }
+    }
+  /* only the newest of a coalesced batch is worth showing in the labels */
+  if (last_step)
+    show_step (self, last_step);
+  if (last_eval)
+    show_eval (self, last_eval);
+}
+
+void
+instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
+{
+  g_return_if_fail (INSTDISC_IS_TRAINING_VIEW (self));
+  if (self->run == run)
+    return;
+  if (self->run)
+    g_clear_signal_handler (&self->metrics_handler, self->run);
+  g_set_object (&self->run, run);
+  reset_plots (self);
+  gtk_label_set_text (self->knn_label, _("After the first epoch"));
+  gtk_label_set_text (self->lr_label, "–");
+  gtk_label_set_text (self->rate_label, "–");
+  gtk_label_set_text (self->eta_label, "");
+  gtk_label_set_text (self->epoch_label, _("Not started"));
+  gtk_progress_bar_set_fraction (self->epoch_progress, 0);
+  gtk_widget_set_visible (self->nce_warning, FALSE);
+  if (!run)
+    return;
+  update_summary (self);
+  self->metrics_handler = g_signal_connect (run, "metrics-added",
+                                            G_CALLBACK (on_metrics_added),
+                                            self);
+  if (instdisc_run_get_metrics (run)->len > 0)
+    on_metrics_added (run, 0, self);
+}
+
+InstdiscPlot *
+instdisc_training_view_get_loss_plot (InstdiscTrainingView *self)
+{
+  return self->loss_plot;
+}
+
+InstdiscPlot *
+instdisc_training_view_get_knn_plot (InstdiscTrainingView *self)
+{
+  return self->knn_plot;
+}
+
+/* ---- plot export ---- */
+
+typedef struct
+{
+  InstdiscPlot *plot;
+  gboolean svg;
+} ExportRequest;
+
+static void
+on_export_response (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  g_autofree ExportRequest *request = data;
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+      /* the size people see on a wide screen, whatever the window is */
+      gboolean saved = request->svg
+                           ? instdisc_plot_save_svg (request->plot, path, 960,
+                                                     480, &error)
+                           : instdisc_plot_save_png (request->plot, path, 960,
+                                                     480, &error);
+      if (!saved)
+        g_warning ("%s", error->message);
+    }
+  g_object_unref (request->plot);
+  g_object_unref (dialog);
+}
+
+static void
+export_plot (GtkWidget *widget, const char *action, GVariant *parameter)
+{
+  InstdiscTrainingView *self = INSTDISC_TRAINING_VIEW (widget);
+  const char *what = g_variant_get_string (parameter, NULL);
+  ExportRequest *request = g_new0 (ExportRequest, 1);
+  request->plot = g_object_ref (g_str_has_prefix (what, "knn") ? self->knn_plot
+                                                               : self->loss_plot);
+  request->svg = g_str_has_suffix (what, "svg");
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+      _("Export Plot"), GTK_WINDOW (root), GTK_FILE_CHOOSER_ACTION_SAVE,
+      _("_Export"), _("_Cancel"));
+  g_autofree char *name = g_strdup_printf ("%s.%s",
+                                           g_str_has_prefix (what, "knn")
+                                               ? "knn-accuracy" : "loss",
+                                           request->svg ? "svg" : "png");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response),
+                    request);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* ---- class ---- */
+
+static void
+instdisc_training_view_dispose (GObject *object)
+{
+  InstdiscTrainingView *self = INSTDISC_TRAINING_VIEW (object);
+  if (self->run)
+    g_clear_signal_handler (&self->metrics_handler, self->run);
+  g_clear_object (&self->run);
+  gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_TRAINING_VIEW);
+  G_OBJECT_CLASS (instdisc_training_view_parent_class)->dispose (object);
+}
+
+static void
+instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = instdisc_training_view_dispose;
+
+  g_type_ensure (INSTDISC_TYPE_PLOT);
+  gtk_widget_class_set_template_from_resource (
+      widget_class, "/org/instdisc/Explorer/ui/instdisc-training-view.ui");
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, lr_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, rate_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, epoch_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, eta_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, epoch_progress);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, knn_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, nce_box);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, z_fixed_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, z_estimate_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, p_positive_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, nce_warning);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, loss_plot);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, knn_plot);
+  gtk_widget_class_install_action (widget_class, "training.export-plot", "s",
+                                   export_plot);
+}
+
+static void
+instdisc_training_view_init (InstdiscTrainingView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  instdisc_plot_set_title (self->loss_plot, _("Training loss"));
+  instdisc_plot_set_axis_labels (self->loss_plot, _("iteration"), _("loss"));
+  /* raw steps faint under the bold average: the noise stays visible
+   * without hiding the trend */
+  self->loss_raw = instdisc_plot_add_series (self->loss_plot, _("per step"),
+                                             "rgba(53,132,228,0.35)", 1.0,
+                                             FALSE);
+  self->loss_smooth = instdisc_plot_add_series (self->loss_plot,
+                                                _("smoothed"), "#1c71d8", 2.5,
+                                                FALSE);
+
+  instdisc_plot_set_title (self->knn_plot, _("kNN accuracy on the test set"));
+  instdisc_plot_set_axis_labels (self->knn_plot, _("epoch"), _("accuracy (%)"));
+  self->top1_bank = instdisc_plot_add_series (self->knn_plot,
+                                              _("top-1 (bank)"), "#e66100",
+                                              2.0, TRUE);
+  self->top5_bank = instdisc_plot_add_series (self->knn_plot,
+                                              _("top-5 (bank)"), "#26a269",
+                                              2.0, TRUE);
+  self->top1_recomputed = instdisc_plot_add_series (self->knn_plot,
+                                                    _("top-1 (recomputed)"),
+                                                    "#a51d2d", 1.5, TRUE);
+  self->top5_recomputed = instdisc_plot_add_series (self->knn_plot,
+                                                    _("top-5 (recomputed)"),
+                                                    "#613583", 1.5, TRUE);
+}

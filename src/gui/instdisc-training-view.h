@@ -1,0 +1,21 @@
+/* instdisc-training-view.h: the Training view: live loss and kNN curves,
+ * rate, epoch progress with ETA, and NCE's health. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "instdisc-plot.h"
+#include "instdisc-run.h"
+
+G_BEGIN_DECLS
+
+#define INSTDISC_TYPE_TRAINING_VIEW (instdisc_training_view_get_type ())
+G_DECLARE_FINAL_TYPE (InstdiscTrainingView, instdisc_training_view, INSTDISC,
+                      TRAINING_VIEW, GtkWidget)
+
+void instdisc_training_view_set_run (InstdiscTrainingView *self,
+                                     InstdiscRun *run);
+InstdiscPlot *instdisc_training_view_get_loss_plot (InstdiscTrainingView *self);
+InstdiscPlot *instdisc_training_view_get_knn_plot (InstdiscTrainingView *self);
+
+G_END_DECLS

@@ -1,0 +1,480 @@
+/* instdisc-window.c: the main window. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include "instdisc-window.h"
+
+#include <glib/gi18n.h>
+
+#include "instdisc-new-training-dialog.h"
+#include "instdisc-training-view.h"
+
+struct _InstdiscWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  /* template widgets */
+  GtkButton *start_button;
+  GtkLabel *state_label;
+  GtkStackSwitcher *switcher;
+  GtkRevealer *error_revealer;
+  GtkLabel *error_label;
+  GtkStack *main_stack;
+  GtkStack *view_stack;
+  GtkSpinner *loading_spinner;
+  GtkLabel *loading_label;
+  InstdiscTrainingView *training_view;
+
+  /* owned */
+  InstdiscRun *run;
+  gulong state_handler;
+  GCancellable *loading;   /* the run being built in a worker thread */
+};
+
+G_DEFINE_FINAL_TYPE (InstdiscWindow, instdisc_window,
+                     GTK_TYPE_APPLICATION_WINDOW)
+
+void
+instdisc_window_show_error (InstdiscWindow *self, const char *message)
+{
+  gtk_label_set_text (self->error_label, message);
+  gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+}
+
+const char *
+instdisc_window_get_page (InstdiscWindow *self)
+{
+  return gtk_stack_get_visible_child_name (self->main_stack);
+}
+
+static void
+update_controls (InstdiscWindow *self)
+{
+  InstdiscRunState state = self->run ? instdisc_run_get_state (self->run)
+                                     : INSTDISC_RUN_IDLE;
+  gboolean has_run = self->run != NULL;
+  gboolean running = state == INSTDISC_RUN_RUNNING;
+  gboolean can_train = has_run && (state != INSTDISC_RUN_FOLLOWING
+                                   || instdisc_run_get_train (self->run));
+  const char *text = "";
+  switch (state)
+    {
+    case INSTDISC_RUN_IDLE: text = has_run ? _("Ready") : ""; break;
+    case INSTDISC_RUN_RUNNING: text = _("Training"); break;
+    case INSTDISC_RUN_PAUSED: text = _("Paused"); break;
+    case INSTDISC_RUN_STOPPED: text = _("Stopped"); break;
+    case INSTDISC_RUN_FOLLOWING: text = _("Following the folder"); break;
+    }
+  gtk_label_set_text (self->state_label, text);
+  gtk_button_set_icon_name (self->start_button,
+                            running ? "media-playback-pause-symbolic"
+                                    : "media-playback-start-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->start_button),
+                               running ? _("Pause training (Ctrl+Space)")
+                               : state == INSTDISC_RUN_PAUSED
+                                   ? _("Resume training (Ctrl+Space)")
+                               : state == INSTDISC_RUN_FOLLOWING
+                                   ? _("Continue training this run here "
+                                       "(Ctrl+Space)")
+                                   : _("Start training (Ctrl+Space)"));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.toggle-training",
+                                 can_train);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-training",
+                                 running || state == INSTDISC_RUN_PAUSED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-now",
+                                 running || state == INSTDISC_RUN_PAUSED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-features",
+                                 has_run && instdisc_run_get_train (self->run));
+  gtk_widget_set_visible (GTK_WIDGET (self->switcher), has_run);
+
+  if (self->run && instdisc_run_get_error (self->run))
+    instdisc_window_show_error (self, instdisc_run_get_error (self->run)->message);
+}
+
+static void
+on_state_changed (InstdiscRun *run, InstdiscWindow *self)
+{
+  update_controls (self);
+}
+
+void
+instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
+{
+  g_return_if_fail (INSTDISC_IS_WINDOW (self));
+  if (self->run == run)
+    return;
+  if (self->run)
+    {
+      g_clear_signal_handler (&self->state_handler, self->run);
+      instdisc_run_stop (self->run);
+    }
+  g_set_object (&self->run, run);
+  instdisc_training_view_set_run (self->training_view, run);
+  /* The other views take the run the same way, through
+   * instdisc_{embedding,query,retrievals}_view_set_run, when they replace
+   * the placeholder pages. */
+  if (run)
+    {
+      self->state_handler = g_signal_connect (run, "state-changed",
+                                              G_CALLBACK (on_state_changed),
+                                              self);
+      g_autofree char *dir = g_filename_display_name (instdisc_run_get_dir (run));
+      g_autofree char *base = g_path_get_basename (dir);
+      g_autofree char *title = g_strdup_printf (_("%s — Instance Discrimination "
+                                                  "Explorer"), base);
+      gtk_window_set_title (GTK_WINDOW (self), title);
+      gtk_stack_set_visible_child_name (self->main_stack, "views");
+      gtk_stack_set_visible_child_name (self->view_stack, "training");
+      if (instdisc_run_get_data_error (run))
+        {
+          g_autofree char *message = g_strdup_printf (
+              _("Only the curves can be shown: %s"),
+              instdisc_run_get_data_error (run)->message);
+          instdisc_window_show_error (self, message);
+        }
+    }
+  else
+    gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+  update_controls (self);
+}
+
+InstdiscRun *
+instdisc_window_get_run (InstdiscWindow *self)
+{
+  return self->run;
+}
+
+/* ---- building a run off the main loop ---- */
+
+typedef struct
+{
+  char *run_dir;
+  char *data_spec;
+  TrainerConfig config;
+  gboolean open;    /* open run_dir rather than start a new run */
+  gboolean start;
+} BuildData;
+
+static void
+build_data_free (BuildData *data)
+{
+  g_free (data->run_dir);
+  g_free (data->data_spec);
+  g_free (data);
+}
+
+static void
+build_thread (GTask *task, gpointer source, gpointer task_data,
+              GCancellable *cancellable)
+{
+  BuildData *data = task_data;
+  GError *error = NULL;
+  InstdiscRun *run = data->open
+                         ? instdisc_run_open (data->run_dir, &error)
+                         : instdisc_run_new_training (data->run_dir,
+                                                      data->data_spec,
+                                                      &data->config, &error);
+  if (run)
+    g_task_return_pointer (task, run, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+build_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (source);
+  BuildData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) run = g_task_propagate_pointer (G_TASK (result),
+                                                          &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->loading);
+  gtk_spinner_stop (self->loading_spinner);
+  if (!run)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack,
+                                        self->run ? "views" : "welcome");
+      instdisc_window_show_error (self, error->message);
+      return;
+    }
+  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  instdisc_window_set_run (self, run);
+  if (data->start)
+    instdisc_run_start (run);
+}
+
+static void
+build_run (InstdiscWindow *self, BuildData *data, const char *what)
+{
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
+  self->loading = g_cancellable_new ();
+  gtk_label_set_text (self->loading_label, what);
+  gtk_spinner_start (self->loading_spinner);
+  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  g_autoptr (GTask) task = g_task_new (self, self->loading, build_done, NULL);
+  g_task_set_task_data (task, data, (GDestroyNotify) build_data_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, build_thread);
+}
+
+void
+instdisc_window_new_training (InstdiscWindow *self, const char *run_dir,
+                              const char *data_spec,
+                              const TrainerConfig *config, gboolean start)
+{
+  BuildData *data = g_new0 (BuildData, 1);
+  data->run_dir = g_strdup (run_dir);
+  data->data_spec = g_strdup (data_spec);
+  data->config = *config;
+  data->start = start;
+  build_run (self, data, _("Loading the images and building the network…"));
+}
+
+void
+instdisc_window_train_default (InstdiscWindow *self)
+{
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  g_autofree char *dir = instdisc_default_run_dir ();
+  instdisc_window_new_training (self, dir, "fashion-mnist", &config, TRUE);
+}
+
+void
+instdisc_window_open_run (InstdiscWindow *self, const char *run_dir)
+{
+  BuildData *data = g_new0 (BuildData, 1);
+  data->run_dir = g_strdup (run_dir);
+  data->open = TRUE;
+  build_run (self, data, _("Reading the run folder…"));
+}
+
+/* ---- actions ---- */
+
+static void
+toggle_training (GtkWidget *widget, const char *action, GVariant *param)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (widget);
+  if (!self->run)
+    return;
+  if (instdisc_run_get_state (self->run) == INSTDISC_RUN_RUNNING)
+    instdisc_run_pause (self->run);
+  else
+    instdisc_run_start (self->run);
+}
+
+static void
+stop_training (GtkWidget *widget, const char *action, GVariant *param)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (widget);
+  if (self->run)
+    instdisc_run_stop (self->run);
+}
+
+static void
+save_now (GtkWidget *widget, const char *action, GVariant *param)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (widget);
+  if (self->run)
+    instdisc_run_save_now (self->run);
+}
+
+static void
+train_default (GtkWidget *widget, const char *action, GVariant *param)
+{
+  instdisc_window_train_default (INSTDISC_WINDOW (widget));
+}
+
+static void
+dismiss_error (GtkWidget *widget, const char *action, GVariant *param)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (widget);
+  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+}
+
+static void
+show_view (GtkWidget *widget, const char *action, GVariant *param)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (widget);
+  if (self->run)
+    gtk_stack_set_visible_child_name (self->view_stack,
+                                      g_variant_get_string (param, NULL));
+}
+
+/* Export: the bank arrives as a snapshot from the trainer thread between
+ * two steps, then a GTask writes the files. */
+typedef struct
+{
+  InstdiscWindow *self;   /* referenced */
+  char *folder;
+  gulong handler;
+} ExportJob;
+
+static void
+export_thread (GTask *task, gpointer source, gpointer task_data,
+               GCancellable *cancellable)
+{
+  ExportJob *job = task_data;
+  InstdiscSnapshot *snapshot = g_object_get_data (G_OBJECT (task), "snapshot");
+  GError *error = NULL;
+  if (instdisc_run_export_snapshot (snapshot, job->folder, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+export_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    instdisc_window_show_error (self, error->message);
+}
+
+static void
+export_job_free (ExportJob *job)
+{
+  g_object_unref (job->self);
+  g_free (job->folder);
+  g_free (job);
+}
+
+static void
+on_export_snapshot (InstdiscRun *run, InstdiscSnapshot *snapshot, gpointer data)
+{
+  ExportJob *job = data;
+  g_signal_handler_disconnect (run, job->handler);
+  g_autoptr (GTask) task = g_task_new (job->self, NULL, export_done, NULL);
+  g_object_set_data_full (G_OBJECT (task), "snapshot",
+                          instdisc_snapshot_ref (snapshot),
+                          (GDestroyNotify) instdisc_snapshot_unref);
+  g_task_set_task_data (task, job, (GDestroyNotify) export_job_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+static void
+on_export_folder (GtkNativeDialog *chooser, int response, gpointer data)
+{
+  InstdiscWindow *self = data;
+  if (response == GTK_RESPONSE_ACCEPT && self->run)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      ExportJob *job = g_new0 (ExportJob, 1);
+      job->self = g_object_ref (self);
+      job->folder = g_file_get_path (file);
+      job->handler = g_signal_connect (self->run, "snapshot-ready",
+                                       G_CALLBACK (on_export_snapshot), job);
+      instdisc_run_request_snapshot (self->run);
+    }
+  g_object_unref (chooser);
+  g_object_unref (self);
+}
+
+static void
+export_features (GtkWidget *widget, const char *action, GVariant *param)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (widget);
+  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
+      _("Export Features To"), GTK_WINDOW (self),
+      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"), _("_Cancel"));
+  g_signal_connect (chooser, "response", G_CALLBACK (on_export_folder),
+                    g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* Closing mid-epoch stops within one step and leaves a checkpoint: the
+ * stop joins the trainer thread, which saves before it ends. */
+static gboolean
+instdisc_window_close_request (GtkWindow *window)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (window);
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  if (self->run)
+    instdisc_run_stop (self->run);
+  return GTK_WINDOW_CLASS (instdisc_window_parent_class)->close_request (window);
+}
+
+static void
+instdisc_window_dispose (GObject *object)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (object);
+  if (self->run)
+    {
+      g_clear_signal_handler (&self->state_handler, self->run);
+      instdisc_run_stop (self->run);
+    }
+  g_clear_object (&self->run);
+  g_clear_object (&self->loading);
+  gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_WINDOW);
+  G_OBJECT_CLASS (instdisc_window_parent_class)->dispose (object);
+}
+
+static void
+instdisc_window_class_init (InstdiscWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = instdisc_window_dispose;
+  window_class->close_request = instdisc_window_close_request;
+
+  g_type_ensure (INSTDISC_TYPE_TRAINING_VIEW);
+  gtk_widget_class_set_template_from_resource (
+      widget_class, "/org/instdisc/Explorer/ui/instdisc-window.ui");
+#define BIND(name) \
+  gtk_widget_class_bind_template_child (widget_class, InstdiscWindow, name)
+  BIND (start_button);
+  BIND (state_label);
+  BIND (switcher);
+  BIND (error_revealer);
+  BIND (error_label);
+  BIND (main_stack);
+  BIND (view_stack);
+  BIND (loading_spinner);
+  BIND (loading_label);
+  BIND (training_view);
+#undef BIND
+
+  gtk_widget_class_install_action (widget_class, "win.toggle-training", NULL,
+                                   toggle_training);
+  gtk_widget_class_install_action (widget_class, "win.stop-training", NULL,
+                                   stop_training);
+  gtk_widget_class_install_action (widget_class, "win.save-now", NULL,
+                                   save_now);
+  gtk_widget_class_install_action (widget_class, "win.train-default", NULL,
+                                   train_default);
+  gtk_widget_class_install_action (widget_class, "win.export-features", NULL,
+                                   export_features);
+  gtk_widget_class_install_action (widget_class, "win.dismiss-error", NULL,
+                                   dismiss_error);
+  gtk_widget_class_install_action (widget_class, "win.show-view", "s",
+                                   show_view);
+
+  /* the run actions' accelerators are the application's, so the
+   * shortcuts window lists them */
+  static const char *const views[] = { "training", "embedding", "query",
+                                       "retrievals" };
+  for (int i = 0; i < 4; i++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i,
+                                         GDK_ALT_MASK, "win.show-view", "s",
+                                         views[i]);
+}
+
+static void
+instdisc_window_init (InstdiscWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+  update_controls (self);
+}
+
+InstdiscWindow *
+instdisc_window_new (GtkApplication *application)
+{
+  return g_object_new (INSTDISC_TYPE_WINDOW, "application", application, NULL);
+}

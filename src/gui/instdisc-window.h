@@ -1,0 +1,37 @@
+/* instdisc-window.h: the explorer's main window: a header bar with the
+ * view switcher and the run controls, a welcome page until a run is open,
+ * then the Training, Embedding, Query and Retrievals views of one run. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "instdisc-run.h"
+
+G_BEGIN_DECLS
+
+#define INSTDISC_TYPE_WINDOW (instdisc_window_get_type ())
+G_DECLARE_FINAL_TYPE (InstdiscWindow, instdisc_window, INSTDISC, WINDOW,
+                      GtkApplicationWindow)
+
+InstdiscWindow *instdisc_window_new (GtkApplication *application);
+
+/* Shows run in every view; a run already shown is stopped first (its
+ * checkpoint saved). */
+void instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run);
+InstdiscRun *instdisc_window_get_run (InstdiscWindow *self);
+
+/* Loads the data and builds the run in a worker thread, then shows it
+ * and, when start, starts training. */
+void instdisc_window_new_training (InstdiscWindow *self, const char *run_dir,
+                                   const char *data_spec,
+                                   const TrainerConfig *config,
+                                   gboolean start);
+/* The welcome page's one click: the small ResNet on Fashion-MNIST with the
+ * reference's recipe, in runs/DATE-TIME. */
+void instdisc_window_train_default (InstdiscWindow *self);
+void instdisc_window_open_run (InstdiscWindow *self, const char *run_dir);
+void instdisc_window_show_error (InstdiscWindow *self, const char *message);
+/* "welcome", "loading" or "views" */
+const char *instdisc_window_get_page (InstdiscWindow *self);
+
+G_END_DECLS

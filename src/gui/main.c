@@ -1,0 +1,61 @@
+/* main.c: instdisc-explorer. Without a display it says so and, when asked
+ * to train (--train-default), trains through `instdisc train` instead. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include <glib/gi18n.h>
+#include <gtk/gtk.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "instdisc-application.h"
+
+static gboolean
+has_display (void)
+{
+  const char *wayland = g_getenv ("WAYLAND_DISPLAY");
+  const char *x11 = g_getenv ("DISPLAY");
+  return (wayland && *wayland) || (x11 && *x11);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (!has_display () || !gtk_init_check ())
+    {
+      gboolean train = FALSE;
+      for (int i = 1; i < argc; i++)
+        train |= strcmp (argv[i], "--train-default") == 0;
+      if (!train)
+        {
+          g_printerr (_("instdisc-explorer: no display to open a window on; "
+                        "use the command line: instdisc train --help\n"));
+          return 1;
+        }
+      /* the same run the window would start, through the command line */
+      g_printerr (_("instdisc-explorer: no display: training through the "
+                    "command line instead (instdisc train)\n"));
+      g_autofree char *dir = g_path_get_dirname (argv[0]);
+      g_autofree char *cli = g_build_filename (dir, "..", "cli", "instdisc",
+                                               NULL);
+      if (!g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE))
+        {
+          g_free (cli);
+          cli = g_strdup ("instdisc");
+        }
+      /* the other options (--epochs 1, ...) are the CLI's too */
+      g_autoptr (GPtrArray) cli_argv = g_ptr_array_new ();
+      g_ptr_array_add (cli_argv, cli);
+      g_ptr_array_add (cli_argv, (char *) "train");
+      for (int i = 1; i < argc; i++)
+        if (strcmp (argv[i], "--train-default") != 0)
+          g_ptr_array_add (cli_argv, argv[i]);
+      g_ptr_array_add (cli_argv, NULL);
+      execvp (cli, (char **) cli_argv->pdata);
+      g_printerr ("instdisc-explorer: cannot run %s: %s\n", cli,
+                  g_strerror (errno));
+      return 1;
+    }
+  g_autoptr (InstdiscApplication) app = instdisc_application_new ();
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}
