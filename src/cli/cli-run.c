@@ -116,9 +116,7 @@ cli_run_open_images (CliRun *self, const char *const *paths, int n,
                    train->height);
       return NULL;
     }
-  /* A folder-style set (paths, no pixels) makes dataset_get_image decode
-   * each file exactly as the data layer decodes folder images; once all
-   * are decoded the pixels are kept, so later reads are copies. */
+  /* in memory, with the files as paths so item names are the files */
   g_autoptr (Dataset) set = g_new0 (Dataset, 1);
   set->name = g_strdup ("query");
   set->kind = DATASET_KIND_FOLDER;
@@ -129,15 +127,12 @@ cli_run_open_images (CliRun *self, const char *const *paths, int n,
   set->resize = train->resize;
   set->labels = g_new (gint32, n);
   set->paths = g_new0 (char *, n + 1);
+  const gsize image_bytes = (gsize) set->channels * set->height * set->width;
+  set->pixels = g_new (guint8, image_bytes * MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
       set->labels[i] = -1;
       set->paths[i] = g_strdup (paths[i]);
-    }
-  const gsize image_bytes = (gsize) set->channels * set->height * set->width;
-  g_autofree guint8 *pixels = g_new (guint8, image_bytes * MAX (n, 1));
-  for (int i = 0; i < n; i++)
-    {
       if (!g_file_test (paths[i], G_FILE_TEST_IS_REGULAR))
         {
           g_autofree char *shown = g_filename_display_name (paths[i]);
@@ -145,10 +140,11 @@ cli_run_open_images (CliRun *self, const char *const *paths, int n,
                        "%s: no such file", shown);
           return NULL;
         }
-      if (!dataset_get_image (set, i, pixels + i * image_bytes, error))
+      if (!dataset_decode_file (paths[i], set->channels, set->height,
+                                set->resize, set->pixels + i * image_bytes,
+                                error))
         return NULL;
     }
-  set->pixels = g_steal_pointer (&pixels);
   return g_steal_pointer (&set);
 }
 

@@ -33,11 +33,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRun, cli_run_free)
  * the training split is already in self->train. */
 Dataset *cli_run_open_split (CliRun *self, const char *split, GError **error);
 
-/* A data set of image files brought to the training images' channels and
- * size the way the data layer brings folder images (grey conversion,
- * resize, centre crop), labels -1. Every file is decoded once here, so an
- * unreadable one is reported now, by name, and not halfway through an
- * embedding. */
+/* An in-memory data set of image files brought to the training images'
+ * channels and size as the data layer brings folder images (grey
+ * conversion, resize, centre crop; dataset_decode_file), labels -1. Every
+ * file is decoded here, so an unreadable one is reported now, by name, and
+ * not halfway through an embedding. */
 Dataset *cli_run_open_images (CliRun *self, const char *const *paths, int n,
                               GError **error);
 
