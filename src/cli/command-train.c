@@ -35,6 +35,19 @@ typedef struct
   gboolean no_eval, recompute;
 } TrainOptions;
 
+static void
+train_options_clear (TrainOptions *o)
+{
+  g_free (o->data);
+  g_free (o->run);
+  g_free (o->model);
+  g_free (o->objective);
+  g_free (o->nce_z);
+  g_free (o->schedule);
+  g_free (o->lr_drops);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainOptions, train_options_clear)
+
 static gboolean
 parse_choice (const char *value, const char *what, const char *const *names,
               int *out, GError **error)
@@ -113,13 +126,9 @@ command_train (int argc, char **argv)
 {
   TrainerConfig defaults;
   trainer_config_init_default (&defaults);
-  TrainOptions o = {
-    .data = g_strdup ("fashion-mnist"),
-    .model = g_strdup ("small"),
-    .objective = g_strdup ("softmax"),
-    .nce_z = g_strdup ("fixed"),
-    .schedule = g_strdup ("step"),
-    .lr_drops = g_strdup ("120,160"),
+  /* string options start NULL: GOption would overwrite a default without
+   * freeing it; the defaults are filled in after parsing */
+  g_auto (TrainOptions) o = {
     .nce_k = defaults.nce_k,
     .batch_size = defaults.batch_size,
     .epochs = defaults.epochs,
@@ -191,6 +200,14 @@ command_train (int argc, char **argv)
     return cli_fail (error);
   if (argc > 1)
     return cli_fail_message ("unexpected argument “%s”", argv[1]);
+  const struct { char **value; const char *fallback; } string_defaults[] = {
+    { &o.data, "fashion-mnist" }, { &o.model, "small" },
+    { &o.objective, "softmax" }, { &o.nce_z, "fixed" },
+    { &o.schedule, "step" }, { &o.lr_drops, "120,160" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (string_defaults); i++)
+    if (!*string_defaults[i].value)
+      *string_defaults[i].value = g_strdup (string_defaults[i].fallback);
 
   TrainerConfig config = defaults;
   g_autofree char *run = o.run ? g_strdup (o.run) : default_run_dir ();
