@@ -9,6 +9,14 @@
  *
  *   bench-engine [--model small|resnet18|both] [--threads N] [--iters N]
  *                [--warmup N] [--peak GFLOPS] [--profile] [--json]
+ *                [--coretype NAME|auto]
+ *
+ * OpenBLAS picks its kernels when the library loads, from the environment
+ * variable OPENBLAS_CORETYPE or else from the CPU. On this Zen 4 its AVX2
+ * "Haswell" kernels beat the ones it picks itself by 0-70% at the shapes of
+ * these networks (docs/performance.md), so unless OPENBLAS_CORETYPE is
+ * already set the program sets it to Haswell and executes itself again;
+ * --coretype auto keeps OpenBLAS's own choice.
  */
 #include <cblas.h>
 #include <math.h>
@@ -18,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "loss.h"
 #include "resnet.h"
@@ -58,9 +67,10 @@ usage (void)
   fprintf (stderr,
            "usage: bench-engine [--model small|resnet18|both] [--threads N]\n"
            "                    [--iters N] [--warmup N] [--peak GFLOPS]\n"
-           "                    [--profile] [--json]\n"
+           "                    [--profile] [--json] [--coretype NAME|auto]\n"
            "  --peak is the machine's peak in GFLOP/s (default 2 x 113)\n"
-           "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n");
+           "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n"
+           "  --coretype sets OPENBLAS_CORETYPE (default Haswell) and re-runs\n");
   exit (2);
 }
 
@@ -269,8 +279,9 @@ peak_memory_mib (void)
 static void
 print_table (const Result *res, int n, const Options *opt, int threads)
 {
-  printf ("engine benchmark: %d thread(s), peak %.0f GFLOP/s, median of %d "
-          "after %d warm-up\n", threads, opt->peak_gflops, opt->iters,
+  printf ("engine benchmark: %d thread(s), OpenBLAS core %s, peak %.0f "
+          "GFLOP/s, median of %d after %d warm-up\n", threads,
+          openblas_get_corename (), opt->peak_gflops, opt->iters,
           opt->warmup);
   printf ("%-9s %-5s %5s %9s %9s %8s %6s %9s\n", "model", "mode", "batch",
           "ms/step", "img/s", "GFLOP/s", "%peak", "cpu ms");
@@ -313,9 +324,10 @@ print_table (const Result *res, int n, const Options *opt, int threads)
 static void
 print_json (const Result *res, int n, const Options *opt, int threads)
 {
-  printf ("{\"threads\": %d, \"peak_gflops\": %.1f, \"iters\": %d, "
-          "\"peak_rss_mib\": %.1f, \"models\": [", threads, opt->peak_gflops,
-          opt->iters, peak_memory_mib ());
+  printf ("{\"threads\": %d, \"blas_core\": \"%s\", \"peak_gflops\": %.1f, "
+          "\"iters\": %d, \"peak_rss_mib\": %.1f, \"models\": [", threads,
+          openblas_get_corename (), opt->peak_gflops, opt->iters,
+          peak_memory_mib ());
   for (int i = 0; i < n; i++)
     {
       const Result *r = &res[i];
@@ -350,6 +362,7 @@ main (int argc, char **argv)
 {
   Options opt = { .model = "both", .threads = 0, .iters = 5, .warmup = 2,
                   .peak_gflops = 2 * 113.0 };
+  const char *coretype = "Haswell";
   const char *env = getenv ("ENGINE_PROFILE");
   opt.profile = env && *env && strcmp (env, "0") != 0;
   for (int i = 1; i < argc; i++)
@@ -368,6 +381,8 @@ main (int argc, char **argv)
         opt.peak_gflops = atof (argv[++i]);
       else if (strcmp (a, "--profile") == 0)
         opt.profile = true;
+      else if (strcmp (a, "--coretype") == 0 && next)
+        coretype = argv[++i];
       else if (strcmp (a, "--json") == 0)
         opt.json = true;
       else
@@ -378,6 +393,15 @@ main (int argc, char **argv)
   if ((!small && !r18) || opt.iters < 1 || opt.warmup < 0
       || opt.peak_gflops <= 0.0)
     usage ();
+
+  /* OpenBLAS read its kernel choice at load time: to change it, run again
+   * with the variable set (once: the new process finds it set) */
+  if (!getenv ("OPENBLAS_CORETYPE") && strcmp (coretype, "auto") != 0)
+    {
+      setenv ("OPENBLAS_CORETYPE", coretype, 1);
+      execv ("/proc/self/exe", argv);
+      perror ("bench-engine: re-executing with OPENBLAS_CORETYPE");
+    }
 
   int threads = engine_set_threads (opt.threads);
   Result res[2];

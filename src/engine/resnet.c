@@ -9,9 +9,14 @@
 #include "check.h"
 #include "threads.h"
 
-/* im2col columns are produced a chunk of images at a time; this many floats
- * (8 MiB) keeps a chunk in the last-level cache while sgemm reads it. */
-#define COL_CHUNK_FLOATS ((size_t) 2 << 20)
+/* im2col columns are produced a chunk of images at a time, by each engine
+ * thread for its own images; this many floats per thread (4 MiB) keeps the
+ * chunks of both threads in the last-level cache while sgemm reads them
+ * (2 to 8 MiB measured alike within the noise; docs/performance.md). May be
+ * overridden at compile time for such measurements. */
+#ifndef COL_CHUNK_FLOATS
+#define COL_CHUNK_FLOATS ((size_t) 1 << 20)
+#endif
 
 ResNetConfig
 resnet_config_resnet18 (int in_channels, int image_h, int image_w, int low_dim)
@@ -229,12 +234,15 @@ conv_workspace (const Conv2d *conv, int max_batch)
   size_t per_image = conv2d_workspace_floats (conv, 1);
   if (per_image == 0)
     return 0;
+  /* a chunk for every thread the engine runs when the network is built
+   * (with more threads later, each gets a smaller chunk) */
+  const size_t threads = engine_get_threads ();
   size_t images = COL_CHUNK_FLOATS / per_image;
   if (images < 1)
     images = 1;
-  if (images > (size_t) max_batch)
-    images = max_batch;
-  return per_image * images;
+  if (images * threads > (size_t) max_batch)
+    images = (max_batch + threads - 1) / threads;
+  return per_image * images * threads;
 }
 
 ResNet *

@@ -11,11 +11,10 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "check.h"
 
 #define MAX_THREADS 64
 /* about 50-100 microseconds of spinning before a worker sleeps */
@@ -119,9 +118,15 @@ engine_parallel (EngineTask task, void *arg)
     }
   dispatch (task, arg);
   task (arg, 0, pool.nth);
+  /* spin, then yield: on a machine shared with other work a worker may be
+   * waiting for a core, and spinning would only delay it */
+  int spins = 0;
   while (atomic_load_explicit (&pool.done, memory_order_acquire)
          < pool.nth - 1)
-    cpu_relax ();
+    if (++spins < SPIN_LIMIT)
+      cpu_relax ();
+    else
+      sched_yield ();
 }
 
 int
