@@ -429,6 +429,8 @@ instdisc_embedding_view_start_tsne (InstdiscEmbeddingView *self)
   /* a plain thread, not the GTask pool: a t-SNE can run for minutes and
    * must not hold one of the pool's few threads from the queries */
   g_thread_unref (g_thread_new ("instdisc-tsne", tsne_thread, job));
+  /* show it as it converges (the toggle sees it running: no second start) */
+  gtk_toggle_button_set_active (self->tsne_button, TRUE);
   update_status (self);
 }
 
@@ -582,7 +584,6 @@ on_projection_toggled (GtkToggleButton *button, InstdiscEmbeddingView *self)
 static void
 on_tsne_run_clicked (InstdiscEmbeddingView *self)
 {
-  gtk_toggle_button_set_active (self->tsne_button, TRUE);
   instdisc_embedding_view_start_tsne (self);
 }
 
@@ -622,6 +623,10 @@ instdisc_embedding_view_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self),
                                INSTDISC_TYPE_EMBEDDING_VIEW);
+  /* the template's unnamed root box is not cleared by the call above */
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (instdisc_embedding_view_parent_class)->dispose (object);
 }
 

@@ -21,6 +21,9 @@ struct _InstdiscMap
   float *layout;             /* (n, 2) */
   int *labels;               /* (n) or NULL */
   int *order;                /* (n) drawing order, a fixed shuffle */
+  float *drawn;              /* (n, 3) x, y, label in drawing order: the
+                                redraw reads it front to back, not at
+                                random through order[] */
   int n, n_classes;
   GdkTexture *points_texture;  /* the last redraw of the points */
   guint32 *pixels;           /* (buf_h, buf_w) premultiplied ARGB */
@@ -134,6 +137,21 @@ instdisc_map_fit (InstdiscMap *self)
 
 /* ---- drawing the points ---- */
 
+static void
+pack_drawn (InstdiscMap *self)
+{
+  g_free (self->drawn);
+  self->drawn = g_new (float, (size_t) MAX (self->n, 1) * 3);
+  for (int o = 0; o < self->n; o++)
+    {
+      int i = self->order[o];
+      self->drawn[3 * o] = self->layout[2 * i];
+      self->drawn[3 * o + 1] = self->layout[2 * i + 1];
+      /* labels are small integers: exact in a float */
+      self->drawn[3 * o + 2] = self->labels ? (float) self->labels[i] : -1.0f;
+    }
+}
+
 typedef struct
 {
   int size;                         /* sprite side, odd */
@@ -238,14 +256,14 @@ render_points (InstdiscMap *self, int w, int h, int scale)
   double z = self->zoom * scale;
   for (int o = 0; o < self->n; o++)
     {
-      int i = self->order[o];
-      double px = ox + self->layout[2 * i] * z;
-      double py = oy - self->layout[2 * i + 1] * z;
+      const float *d = self->drawn + 3 * o;
+      double px = ox + d[0] * z;
+      double py = oy - d[1] * z;
       cell_of[o] = -1;
       if (!(px >= 0 && px < bw && py >= 0 && py < bh))
         continue;
       int x = (int) px, y = (int) py;
-      int label = self->labels ? self->labels[i] : -1;
+      int label = (int) d[2];
       const Sprite *sp = &sprites[label >= 0 && label < n_sprites
                                   ? label : n_sprites];
       int half = sp->size / 2;
@@ -530,6 +548,7 @@ instdisc_map_set_points (InstdiscMap *self, const float *layout,
   g_clear_pointer (&self->layout, g_free);
   g_clear_pointer (&self->labels, g_free);
   g_clear_pointer (&self->order, g_free);
+  g_clear_pointer (&self->drawn, g_free);
   self->n = n;
   self->n_classes = n_classes;
   if (n > 0)
@@ -551,6 +570,7 @@ instdisc_map_set_points (InstdiscMap *self, const float *layout,
           self->order[j] = t;
         }
       g_rand_free (rand);
+      pack_drawn (self);
     }
   self->selected = self->hovered = -1;
   self->n_neighbours = 0;
@@ -566,6 +586,7 @@ instdisc_map_set_layout (InstdiscMap *self, const float *layout)
   if (self->n == 0)
     return;
   memcpy (self->layout, layout, (size_t) self->n * 2 * sizeof (float));
+  pack_drawn (self);
   if (!self->user_moved)
     instdisc_map_fit (self);
   invalidate (self);
@@ -663,6 +684,7 @@ instdisc_map_finalize (GObject *object)
   g_free (self->layout);
   g_free (self->labels);
   g_free (self->order);
+  g_free (self->drawn);
   g_free (self->pixels);
   g_free (self->grid_start);
   g_free (self->grid_items);

@@ -361,15 +361,9 @@ instdisc_query_view_query_test_image (InstdiscQueryView *self, int i)
     return;
   Query *q = g_new0 (Query, 1);
   q->self = g_object_ref (self);
-  q->title = dataset_get_item_name (test, i);
-  /* a short title: the file's name, or "test[123]" */
-  const char *slash = strrchr (q->title, '/');
-  if (slash && slash[1])
-    {
-      char *shorter = g_strdup (slash + 1);
-      g_free (q->title);
-      q->title = shorter;
-    }
+  /* a short title under the thumbnail; the full name in its tooltip
+   * would need the row to keep it, and "Test image 123" finds it too */
+  q->title = g_strdup_printf (_("Test image %d"), i);
   q->pixels = g_bytes_new_take (g_steal_pointer (&pixels), bytes);
   q->label = test->labels ? test->labels[i] : -1;
   query_embed (q);
@@ -595,6 +589,10 @@ instdisc_query_view_dispose (GObject *object)
   g_clear_object (&self->chooser);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_QUERY_VIEW);
+  /* the template's unnamed root box is not cleared by the call above */
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (instdisc_query_view_parent_class)->dispose (object);
 }
 

@@ -472,6 +472,10 @@ instdisc_retrievals_view_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self),
                                INSTDISC_TYPE_RETRIEVALS_VIEW);
+  /* the template's unnamed root box is not cleared by the call above */
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (instdisc_retrievals_view_parent_class)->dispose (object);
 }
 

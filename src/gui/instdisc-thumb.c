@@ -191,7 +191,7 @@ instdisc_thumb_card_new (GdkTexture *texture, int size, InstdiscThumbMark mark,
         continue;
       GtkWidget *label = gtk_label_new (lines[i]);
       gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-      gtk_label_set_max_width_chars (GTK_LABEL (label), 10);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 12);
       gtk_widget_add_css_class (label, i == 0 ? "numeric" : "caption");
       if (i == 1)
         gtk_widget_add_css_class (label, "dim-label");

@@ -1,0 +1,627 @@
+/* test-gui-explore.c: the explorer's exploring views, drawn and driven
+ * headless under Xvfb. Each check can fail:
+ *  - /gui-explore/map/render: a constructed layout of four class clusters
+ *    rendered to a PNG shows each class's colour where its cluster is, the
+ *    empty middle stays empty, and hovering finds a point of the cluster;
+ *  - /gui-explore/map/speed: full redraw times at 60,000 and 1,000,000
+ *    points (reported; bounded generously);
+ *  - /gui-explore/query/drop: a PNG of another size and colour dropped on
+ *    the query view (its GtkDropTarget's "drop") is embedded by a real
+ *    run's network and gets a row of ten neighbours; a test image's row
+ *    marks neighbours of its class;
+ *  - /gui-explore/embedding/run: the same run's snapshot becomes a PCA map
+ *    of every bank row, and t-SNE replaces it and finishes;
+ *  - /gui-explore/retrievals/order: rows of a hand-made bank in the known
+ *    best and worst order. */
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "instdisc-embedding-view.h"
+#include "instdisc-map.h"
+#include "instdisc-query-view.h"
+#include "instdisc-retrievals-view.h"
+#include "instdisc-run.h"
+#include "instdisc-thumb.h"
+
+static char *workdir;
+
+static char *
+work_file (const char *name)
+{
+  return g_build_filename (workdir, name, NULL);
+}
+
+/* ---- helpers ---- */
+
+static gboolean
+wake (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* runs the main loop until cond holds or timeout_s passes */
+static gboolean
+wait_until (Condition cond, gpointer data, double timeout_s)
+{
+  guint tick = g_timeout_add (20, wake, NULL);
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * 1e6);
+  gboolean ok;
+  while (!(ok = cond (data)) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  return ok;
+}
+
+static gboolean
+is_drawn (gpointer data)
+{
+  GtkWidget *w = data;
+  return gtk_widget_get_mapped (w) && gtk_widget_get_width (w) > 0;
+}
+
+static void
+spin (double seconds)
+{
+  guint tick = g_timeout_add (10, wake, NULL);
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+}
+
+static GtkWidget *
+show_in_window (GtkWidget *child, int width, int height)
+{
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  gtk_window_set_child (GTK_WINDOW (window), child);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_until (is_drawn, child, 10));
+  spin (0.2);
+  return window;
+}
+
+/* the widget drawn by its window's renderer (TOOLCHAIN.md) */
+static GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  /* a frame first: the paintable shows what the widget last drew */
+  spin (0.1);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  GskRenderer *renderer
+    = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  GdkTexture *texture
+    = gsk_renderer_render_texture (renderer, node,
+                                   &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gsk_render_node_unref (node);
+  return texture;
+}
+
+static void
+save_png (GdkTexture *texture, const char *name)
+{
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("wrote %s", path);
+}
+
+/* ---- the map ---- */
+
+enum { PER_CLUSTER = 300, N_CLUSTERS = 4 };
+static const double cluster_at[N_CLUSTERS][2] = {
+  { -1, 1 }, { 1, 1 }, { -1, -1 }, { 1, -1 },
+};
+
+static void
+test_map_render (void)
+{
+  int n = PER_CLUSTER * N_CLUSTERS;
+  g_autofree float *layout = g_new (float, 2 * n);
+  g_autofree int *labels = g_new (int, n);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1);
+  for (int i = 0; i < n; i++)
+    {
+      int c = i % N_CLUSTERS;
+      labels[i] = c;
+      layout[2 * i] = cluster_at[c][0] + 0.08 * (g_rand_double (rand) - 0.5);
+      layout[2 * i + 1]
+        = cluster_at[c][1] + 0.08 * (g_rand_double (rand) - 0.5);
+    }
+  GtkWidget *map = instdisc_map_new ();
+  GtkWidget *window = show_in_window (map, 400, 300);
+  instdisc_map_set_points (INSTDISC_MAP (map), layout, labels, n, N_CLUSTERS);
+  spin (0.1);
+  g_autoptr (GdkTexture) texture = render_widget (map);
+  save_png (texture, "instdisc-map-render.png");
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  g_autofree guint8 *px = g_malloc ((gsize) w * h * 4);
+  gdk_texture_download (texture, px, w * 4);
+  g_test_message ("map %dx%d drawn in %.2f ms", w, h,
+                  instdisc_map_get_render_ms (INSTDISC_MAP (map)));
+
+  for (int c = 0; c < N_CLUSTERS; c++)
+    {
+      /* the first point of cluster c is near its centre */
+      double x, y;
+      instdisc_map_point_position (INSTDISC_MAP (map), c, &x, &y);
+      /* y up: the clusters at +1 are in the upper half */
+      if (cluster_at[c][1] > 0)
+        g_assert_cmpfloat (y, <, h / 2.0);
+      else
+        g_assert_cmpfloat (y, >, h / 2.0);
+      if (cluster_at[c][0] > 0)
+        g_assert_cmpfloat (x, >, w / 2.0);
+      else
+        g_assert_cmpfloat (x, <, w / 2.0);
+      GdkRGBA want;
+      instdisc_map_class_color (c, N_CLUSTERS, &want);
+      /* the most opaque pixel within 3 pixels has the class's colour */
+      const guint8 *best = NULL;
+      for (int dy = -3; dy <= 3; dy++)
+        for (int dx = -3; dx <= 3; dx++)
+          {
+            int xx = (int) x + dx, yy = (int) y + dy;
+            const guint8 *p = px + ((gsize) yy * w + xx) * 4;
+            if (!best || p[3] > best[3])
+              best = p;
+          }
+      /* B, G, R, A premultiplied */
+      double a = best[3] / 255.0;
+      double r = best[2] / 255.0 / a, g = best[1] / 255.0 / a,
+             b = best[0] / 255.0 / a;
+      g_test_message ("class %d at (%.0f, %.0f): rgb %.2f %.2f %.2f alpha "
+                      "%.2f, expected %.2f %.2f %.2f", c, x, y, r, g, b, a,
+                      want.red, want.green, want.blue);
+      g_assert_cmpfloat (a, >, 0.8);
+      g_assert_cmpfloat (fabs (r - want.red), <, 0.08);
+      g_assert_cmpfloat (fabs (g - want.green), <, 0.08);
+      g_assert_cmpfloat (fabs (b - want.blue), <, 0.08);
+
+      /* hovering there finds a point of that cluster */
+      instdisc_map_hover (INSTDISC_MAP (map), x, y);
+      int hovered = instdisc_map_get_hovered (INSTDISC_MAP (map));
+      g_assert_cmpint (hovered, >=, 0);
+      g_assert_cmpint (labels[hovered], ==, c);
+    }
+  /* the middle of the map, between the clusters, is empty */
+  const guint8 *middle = px + ((gsize) (h / 2) * w + w / 2) * 4;
+  g_assert_cmpint (middle[3], ==, 0);
+  g_assert_cmpint (instdisc_map_pick (INSTDISC_MAP (map), w / 2.0, h / 2.0),
+                   ==, -1);
+
+  /* a selection draws rings (dark pixels) around the neighbours */
+  int neighbours[3] = { 4, 8, 12 };   /* cluster 0 points */
+  instdisc_map_set_selection (INSTDISC_MAP (map), 0, neighbours, 3);
+  g_assert_cmpint (instdisc_map_get_selected (INSTDISC_MAP (map)), ==, 0);
+  g_autoptr (GdkTexture) selected = render_widget (map);
+  save_png (selected, "instdisc-map-selected.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+on_after_paint (GdkFrameClock *clock, gboolean *painted)
+{
+  *painted = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* A new layout until the frame that shows it is painted: the map's redraw
+ * of the points plus GTK's upload and rendering (llvmpipe under Xvfb).
+ * Medians of `times`; *redraw_ms gets the map's own share. */
+static double
+median_frame_ms (GtkWidget *map, const float *layout, int times,
+                 double *redraw_ms)
+{
+  double frame[16], redraw[16];
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (map);
+  gboolean painted = FALSE;
+  gulong handler = g_signal_connect (clock, "after-paint",
+                                     G_CALLBACK (on_after_paint), &painted);
+  for (int t = 0; t < times; t++)
+    {
+      spin (0.05);
+      painted = FALSE;
+      gint64 start = g_get_monotonic_time ();
+      instdisc_map_set_layout (INSTDISC_MAP (map), layout);
+      g_assert_true (wait_until (is_true, &painted, 10));
+      frame[t] = (g_get_monotonic_time () - start) / 1000.0;
+      redraw[t] = instdisc_map_get_render_ms (INSTDISC_MAP (map));
+    }
+  g_signal_handler_disconnect (clock, handler);
+  for (int i = 0; i < times; i++)
+    for (int j = i + 1; j < times; j++)
+      {
+        if (frame[j] < frame[i])
+          {
+            double x = frame[i];
+            frame[i] = frame[j];
+            frame[j] = x;
+          }
+        if (redraw[j] < redraw[i])
+          {
+            double x = redraw[i];
+            redraw[i] = redraw[j];
+            redraw[j] = x;
+          }
+      }
+  *redraw_ms = redraw[times / 2];
+  return frame[times / 2];
+}
+
+static void
+test_map_speed (void)
+{
+  GtkWidget *map = instdisc_map_new ();
+  GtkWidget *window = show_in_window (map, 800, 600);
+  const int sizes[2] = { 60000, 1000000 };
+  double ms[2];
+  for (int s = 0; s < 2; s++)
+    {
+      int n = sizes[s];
+      g_autofree float *layout = g_new (float, 2 * (gsize) n);
+      g_autofree int *labels = g_new (int, n);
+      g_autoptr (GRand) rand = g_rand_new_with_seed (2);
+      for (int i = 0; i < n; i++)
+        {
+          /* ten Gaussian clusters on a circle */
+          int c = i % 10;
+          double u = g_rand_double (rand), v = g_rand_double (rand);
+          double r = sqrt (-2 * log (MAX (u, 1e-12)));
+          labels[i] = c;
+          layout[2 * i] = 4 * cos (c * 0.628) + r * cos (2 * G_PI * v);
+          layout[2 * i + 1] = 4 * sin (c * 0.628) + r * sin (2 * G_PI * v);
+        }
+      instdisc_map_set_points (INSTDISC_MAP (map), layout, labels, n, 10);
+      double frame = median_frame_ms (map, layout, 7, &ms[s]);
+      g_test_message ("%d points at 800x600: the map's redraw %.1f ms, the "
+                      "whole frame %.1f ms (medians of 7)", n, ms[s], frame);
+      if (s == 0)
+        {
+          g_autoptr (GdkTexture) texture = render_widget (map);
+          save_png (texture, "instdisc-map-60k.png");
+        }
+    }
+  /* generous bounds: a loaded CI machine must not fail this, a quadratic
+   * regression must */
+  g_assert_cmpfloat (ms[0], <, 100.0);
+  g_assert_cmpfloat (ms[1], <, 1500.0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- a real run on a tiny generated data set ---- */
+
+enum { SIDE = 28, N_IMAGES = 96, N_CLASSES = 4 };
+static InstdiscRun *run;
+
+/* class c: one bright half of the image (left, top, right, bottom) */
+static void
+write_idx (void)
+{
+  const gsize header = 16, pixels = (gsize) N_IMAGES * SIDE * SIDE;
+  g_autofree guint8 *images = g_new (guint8, header + pixels);
+  g_autofree guint8 *labels = g_new (guint8, 8 + N_IMAGES);
+  guint32 ih[4] = { GUINT32_TO_BE (0x803), GUINT32_TO_BE (N_IMAGES),
+                    GUINT32_TO_BE (SIDE), GUINT32_TO_BE (SIDE) };
+  guint32 lh[2] = { GUINT32_TO_BE (0x801), GUINT32_TO_BE (N_IMAGES) };
+  memcpy (images, ih, header);
+  memcpy (labels, lh, 8);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  for (int i = 0; i < N_IMAGES; i++)
+    {
+      int c = i % N_CLASSES;
+      labels[8 + i] = (guint8) c;
+      for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++)
+          {
+            gboolean on = (c == 0 && x < SIDE / 2) || (c == 1 && y < SIDE / 2)
+                          || (c == 2 && x >= SIDE / 2)
+                          || (c == 3 && y >= SIDE / 2);
+            images[header + ((gsize) i * SIDE + y) * SIDE + x]
+              = (guint8) ((on ? 190 : 40) + g_rand_int_range (rand, -30, 31));
+          }
+    }
+  g_autofree char *ip = work_file ("toy-images-idx3-ubyte");
+  g_autofree char *lp = work_file ("toy-labels-idx1-ubyte");
+  g_assert_true (g_file_set_contents (ip, (char *) images, header + pixels,
+                                      NULL));
+  g_assert_true (g_file_set_contents (lp, (char *) labels, 8 + N_IMAGES,
+                                      NULL));
+}
+
+static void
+ensure_run (void)
+{
+  if (run)
+    return;
+  write_idx ();
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  config.model = MODEL_SMALL;
+  config.low_dim = 32;
+  config.batch_size = 32;
+  config.epochs = 1;
+  g_autofree char *dir = work_file ("run");
+  g_autofree char *spec = work_file ("toy-images-idx3-ubyte");
+  g_autoptr (GError) error = NULL;
+  run = instdisc_run_new_training (dir, spec, &config, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (run);
+}
+
+static gboolean
+query_settled (gpointer data)
+{
+  InstdiscQueryView *view = data;
+  return instdisc_query_view_get_n_pending (view) == 0;
+}
+
+static int
+count_children (GtkWidget *w)
+{
+  int n = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c;
+       c = gtk_widget_get_next_sibling (c))
+    n++;
+  return n;
+}
+
+static void
+test_query_drop (void)
+{
+  ensure_run ();
+  /* RGB, 40 x 30: neither the training channels (grey) nor size (28) */
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                                 40, 30);
+  guint8 *p = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  for (int y = 0; y < 30; y++)
+    for (int x = 0; x < 40; x++)
+      {
+        guint8 v = x < 20 ? 220 : 30;
+        p[y * stride + 3 * x] = v;
+        p[y * stride + 3 * x + 1] = v;
+        p[y * stride + 3 * x + 2] = v / 2;
+      }
+  g_autofree char *png = work_file ("query.png");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (gdk_pixbuf_save (pixbuf, png, "png", &error, NULL));
+
+  GtkWidget *view = instdisc_query_view_new ();
+  GtkWidget *window = show_in_window (view, 1100, 500);
+  instdisc_query_view_set_run (INSTDISC_QUERY_VIEW (view), run);
+
+  /* the drop, as GTK delivers one: a GdkFileList in a GValue */
+  g_autoptr (GFile) file = g_file_new_for_path (png);
+  GFile *files[1] = { file };
+  GValue value = G_VALUE_INIT;
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, gdk_file_list_new_from_array (files, 1));
+  gboolean handled = FALSE;
+  GtkDropTarget *target
+    = instdisc_query_view_get_drop_target (INSTDISC_QUERY_VIEW (view));
+  g_signal_emit_by_name (target, "drop", &value, 200.0, 200.0, &handled);
+  g_value_unset (&value);
+  g_assert_true (handled);
+
+  g_assert_true (wait_until (query_settled, view, 120));
+  g_assert_null (instdisc_query_view_get_last_error (
+    INSTDISC_QUERY_VIEW (view)));
+  g_assert_cmpint (instdisc_query_view_get_n_rows (INSTDISC_QUERY_VIEW (view)),
+                   ==, 1);
+  GtkWidget *cards = instdisc_query_view_get_row_neighbours (
+    INSTDISC_QUERY_VIEW (view), 0);
+  g_assert_nonnull (cards);
+  g_assert_cmpint (count_children (cards), ==, 10);
+  /* a file has no label: nothing is marked */
+  for (GtkWidget *c = gtk_widget_get_first_child (cards); c;
+       c = gtk_widget_get_next_sibling (c))
+    g_assert_cmpint (instdisc_thumb_get_mark (
+                       g_object_get_data (G_OBJECT (c), "thumb")),
+                     ==, INSTDISC_THUMB_PLAIN);
+
+  /* a test image (labelled): on top, its neighbours marked by class */
+  instdisc_query_view_query_test_image (INSTDISC_QUERY_VIEW (view), 5);
+  g_assert_true (wait_until (query_settled, view, 120));
+  g_assert_cmpint (instdisc_query_view_get_n_rows (INSTDISC_QUERY_VIEW (view)),
+                   ==, 2);
+  cards = instdisc_query_view_get_row_neighbours (INSTDISC_QUERY_VIEW (view),
+                                                  0);
+  g_assert_cmpint (count_children (cards), ==, 10);
+  const Dataset *train = instdisc_run_get_train (run);
+  const Dataset *test = instdisc_run_get_test (run);
+  int query_label = test->labels[5];
+  for (GtkWidget *c = gtk_widget_get_first_child (cards); c;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      int nb = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (c), "index"));
+      InstdiscThumbMark mark
+        = instdisc_thumb_get_mark (g_object_get_data (G_OBJECT (c), "thumb"));
+      g_assert_cmpint (mark, ==, train->labels[nb] == query_label
+                                   ? INSTDISC_THUMB_SAME_CLASS
+                                   : INSTDISC_THUMB_OTHER_CLASS);
+    }
+  spin (0.3);
+  g_autoptr (GdkTexture) shot = render_widget (view);
+  save_png (shot, "instdisc-query-view.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+embedding_idle (gpointer data)
+{
+  return !instdisc_embedding_view_is_busy (data);
+}
+
+static gboolean
+map_has_points (gpointer data)
+{
+  return instdisc_map_get_n_points (data) > 0;
+}
+
+static GtkWidget *
+find_map (GtkWidget *w)
+{
+  if (INSTDISC_IS_MAP (w))
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_map (c);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_embedding_run (void)
+{
+  ensure_run ();
+  GtkWidget *view = instdisc_embedding_view_new ();
+  GtkWidget *window = show_in_window (view, 900, 600);
+  instdisc_embedding_view_set_run (INSTDISC_EMBEDDING_VIEW (view), run);
+  GtkWidget *map = find_map (view);
+  g_assert_nonnull (map);
+  g_assert_true (wait_until (map_has_points, map, 60));
+  g_assert_cmpint (instdisc_map_get_n_points (INSTDISC_MAP (map)), ==,
+                   N_IMAGES);
+  g_autofree float *pca = g_memdup2 (
+    instdisc_map_get_layout (INSTDISC_MAP (map)), sizeof (float) * 2 * N_IMAGES);
+
+  instdisc_embedding_view_start_tsne (INSTDISC_EMBEDDING_VIEW (view));
+  g_assert_true (wait_until (embedding_idle, view, 120));
+  /* the t-SNE layout replaced the PCA one (the t-SNE button went on) */
+  const float *tsne = instdisc_map_get_layout (INSTDISC_MAP (map));
+  double moved = 0;
+  for (int a = 0; a < 2 * N_IMAGES; a++)
+    moved += fabs (tsne[a] - pca[a]);
+  g_assert_cmpfloat (moved, >, 0.0);
+
+  /* clicking a point shows its neighbours */
+  double x, y;
+  instdisc_map_point_position (INSTDISC_MAP (map), 7, &x, &y);
+  spin (0.2);
+  g_autoptr (GdkTexture) shot = render_widget (view);
+  save_png (shot, "instdisc-embedding-view.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- retrievals on a hand-made bank ---- */
+
+static Dataset *
+tiny_dataset (const char *name, int n, const int *labels, int n_classes)
+{
+  Dataset *d = g_new0 (Dataset, 1);
+  d->name = g_strdup (name);
+  d->n = n;
+  d->channels = 1;
+  d->height = d->width = 8;
+  d->pixels = g_new0 (guint8, (gsize) n * 64);
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < 64; k++)
+      d->pixels[i * 64 + k] = (guint8) ((k * 7 + i * 40) % 256);
+  d->labels = g_new (gint32, n);
+  for (int i = 0; i < n; i++)
+    d->labels[i] = labels ? labels[i] : -1;
+  d->n_classes = n_classes;
+  return d;
+}
+
+static void
+unit (float *out, double degrees)
+{
+  out[0] = (float) cos (degrees * G_PI / 180.0);
+  out[1] = (float) sin (degrees * G_PI / 180.0);
+}
+
+static void
+test_retrievals_order (void)
+{
+  /* the bank and queries of tests/explore/test-retrievals.c: four groups
+   * of three unit vectors; query 0 best, then 1 (same count, less
+   * similar), 4, 2, then 3 and its bit-equal copy 6, 5 last */
+  const double bank_deg[12] = { 0, 1, 2, 90, 91, 92,
+                                180, 181, 182, 270, 271, 272 };
+  const int bank_labels[12] = { 0, 0, 0, 1, 1, 0, 2, 2, 2, 0, 0, 0 };
+  const double deg[7] = { 1, 180.5, 91, 271, 40, 275, 271 };
+  const int labels[7] = { 0, 2, 1, 2, 0, 1, 2 };
+  float bank[24], queries[14];
+  for (int i = 0; i < 12; i++)
+    unit (bank + 2 * i, bank_deg[i]);
+  for (int i = 0; i < 7; i++)
+    unit (queries + 2 * i, deg[i]);
+  g_autoptr (Dataset) bank_set = tiny_dataset ("bank", 12, bank_labels, 3);
+  g_autoptr (Dataset) query_set = tiny_dataset ("queries", 7, labels, 3);
+  Retrievals *r = retrievals_compute (queries, labels, 7, bank, bank_labels,
+                                      12, 2, 3, 1);
+
+  GtkWidget *view = instdisc_retrievals_view_new ();
+  GtkWidget *window = show_in_window (view, 700, 900);
+  instdisc_retrievals_view_show (INSTDISC_RETRIEVALS_VIEW (view), r,
+                                 query_set, bank_set, NULL);
+  /* six rows each, of the seven queries */
+  const int best[6] = { 0, 1, 4, 2, 3, 6 };
+  const int worst[6] = { 5, 3, 6, 2, 4, 1 };
+  InstdiscRetrievalsView *rv = INSTDISC_RETRIEVALS_VIEW (view);
+  g_assert_cmpint (instdisc_retrievals_view_get_n_rows (rv, FALSE), ==, 6);
+  g_assert_cmpint (instdisc_retrievals_view_get_n_rows (rv, TRUE), ==, 6);
+  for (int i = 0; i < 6; i++)
+    {
+      g_assert_cmpint (instdisc_retrievals_view_get_row_query (rv, FALSE, i),
+                       ==, best[i]);
+      g_assert_cmpint (instdisc_retrievals_view_get_row_query (rv, TRUE, i),
+                       ==, worst[i]);
+    }
+  spin (0.2);
+  g_autoptr (GdkTexture) shot = render_widget (view);
+  save_png (shot, "instdisc-retrievals-order.png");
+
+  /* unlabelled: by top-1 similarity */
+  Retrievals *u = retrievals_compute (queries, NULL, 7, bank, NULL, 12, 2, 3,
+                                      1);
+  instdisc_retrievals_view_show (rv, u, query_set, bank_set, NULL);
+  for (int i = 0; i + 1 < 6; i++)
+    {
+      int a = instdisc_retrievals_view_get_row_query (rv, FALSE, i);
+      int b = instdisc_retrievals_view_get_row_query (rv, FALSE, i + 1);
+      g_assert_cmpfloat (u->score[a], >=, u->score[b]);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  g_autoptr (GError) error = NULL;
+  workdir = g_dir_make_tmp ("instdisc-gui-explore-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_test_add_func ("/gui-explore/map/render", test_map_render);
+  g_test_add_func ("/gui-explore/map/speed", test_map_speed);
+  g_test_add_func ("/gui-explore/retrievals/order", test_retrievals_order);
+  g_test_add_func ("/gui-explore/query/drop", test_query_drop);
+  g_test_add_func ("/gui-explore/embedding/run", test_embedding_run);
+  int status = g_test_run ();
+  if (run)
+    instdisc_run_stop (run);
+  g_clear_object (&run);
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", workdir);
+  if (system (rm) != 0)
+    g_warning ("could not remove %s", workdir);
+  return status;
+}
