@@ -162,34 +162,40 @@ im2col (const Conv2d *self, float *col, const float *inp, int batch, int n0,
         }
 }
 
-/* col (C*K*K, nb*OH*OW) -> dinp (C, B, H, W), images [n0, n0+nb), added in */
+/* col (C*K*K, nb*OH*OW) -> dinp (C, B, H, W), images [n0, n0+nb), written.
+ * One input plane at a time: it is zeroed and then receives the K*K rows
+ * that read it, so it stays in the L1 cache for all of them and dinp is
+ * written once (instead of cleared in one pass and added to in K*K more). */
 static void
-col2im_add (const Conv2d *self, float *dinp, const float *col, int batch,
-            int n0, int nb)
+col2im (const Conv2d *self, float *dinp, const float *col, int batch, int n0,
+        int nb)
 {
   const int K = self->kernel, S = self->stride, P = self->padding;
   const int H = self->in_h, W = self->in_w, OH = self->out_h, OW = self->out_w;
   const size_t row_len = (size_t) nb * OH * OW;
 
   for (int c = 0; c < self->in_channels; c++)
-    for (int ky = 0; ky < K; ky++)
-      for (int kx = 0; kx < K; kx++)
-        {
-          const float *row = col + ((size_t) (c * K + ky) * K + kx) * row_len;
-          int ox_lo = 0, ox_hi = OW;
-          while (ox_lo < OW && ox_lo * S + kx - P < 0)
-            ox_lo++;
-          while (ox_hi > ox_lo && (ox_hi - 1) * S + kx - P >= W)
-            ox_hi--;
-          for (int n = n0; n < n0 + nb; n++)
+    for (int n = n0; n < n0 + nb; n++)
+      {
+        float *plane = dinp + ((size_t) c * batch + n) * H * W;
+        memset (plane, 0, sizeof (float) * H * W);
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++)
             {
-              float *plane = dinp + ((size_t) c * batch + n) * H * W;
+              const float *row = col + ((size_t) (c * K + ky) * K + kx) * row_len
+                                 + (size_t) (n - n0) * OH * OW;
+              /* output columns ox whose input column ox*S + kx - P is inside */
+              int ox_lo = 0, ox_hi = OW;
+              while (ox_lo < OW && ox_lo * S + kx - P < 0)
+                ox_lo++;
+              while (ox_hi > ox_lo && (ox_hi - 1) * S + kx - P >= W)
+                ox_hi--;
               for (int oy = 0; oy < OH; oy++)
                 {
                   int iy = oy * S + ky - P;
                   if (iy < 0 || iy >= H)
                     continue;
-                  const float *src = row + ((size_t) (n - n0) * OH + oy) * OW;
+                  const float *src = row + (size_t) oy * OW;
                   float *dst = plane + (size_t) iy * W + kx - P;
                   if (S == 1)   /* the common case, written so it vectorises */
                     for (int ox = ox_lo; ox < ox_hi; ox++)
@@ -199,7 +205,7 @@ col2im_add (const Conv2d *self, float *dinp, const float *col, int batch,
                       dst[ox * S] += src[ox];
                 }
             }
-        }
+      }
 }
 
 /* ---- the convolution, split across the engine's threads ----
@@ -341,7 +347,7 @@ backward_task (void *arg, int ith, int nth)
   Conv2d *self = task->conv;
   const int OC = self->out_channels, C = self->in_channels, batch = task->batch;
   const int CKK = C * self->kernel * self->kernel;
-  const int OHW = self->out_h * self->out_w, HW = self->in_h * self->in_w;
+  const int OHW = self->out_h * self->out_w;
   if (ith >= task->used)
     return;
   int lo, hi, chunk;
@@ -349,11 +355,6 @@ backward_task (void *arg, int ith, int nth)
   thread_share (task, ith, &lo, &hi, &col, &chunk);
   float *grad = ith == 0 ? self->grad_weight
                          : task->partial + (size_t) (ith - 1) * OC * CKK;
-
-  if (task->dinp && col)
-    for (int c = 0; c < C; c++)
-      memset (task->dinp + ((size_t) c * batch + lo) * HW, 0,
-              sizeof (float) * (hi - lo) * HW);
 
   for (int n0 = lo; n0 < hi; n0 += chunk)
     {
@@ -398,7 +399,7 @@ backward_task (void *arg, int ith, int nth)
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
       t = engine_timer_start ();
-      col2im_add (self, task->dinp, col, batch, n0, nb);
+      col2im (self, task->dinp, col, batch, n0, nb);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_IM2COL, t);
     }

@@ -10,7 +10,12 @@
 #include "threads.h"
 
 /* The elementwise layers split their range across the engine's threads;
- * below this many values a dispatch costs more than it saves. */
+ * below this many values a dispatch costs more than it saves.
+ *
+ * Their loops run in blocks of 8 that load every input before storing: the
+ * layers are often called in place (out == inp), and a plain loop over
+ * possibly overlapping arrays makes the compiler fall back to scalar code at
+ * run time, 3-4 times slower here. */
 #define PARALLEL_MIN ((size_t) 1 << 14)
 
 typedef struct
@@ -38,8 +43,18 @@ relu_forward_task (void *arg, int ith, int nth)
   const float *inp = task->a;
   size_t lo, hi;
   engine_split (task->n, ith, nth, &lo, &hi);
-  for (size_t i = lo; i < hi; i++)
-    task->out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+  float *out = task->out;
+  size_t i = lo;
+  for (; i + 8 <= hi; i += 8)
+    {
+      float v[8];
+      for (int k = 0; k < 8; k++)
+        v[k] = inp[i + k] > 0.0f ? inp[i + k] : 0.0f;
+      for (int k = 0; k < 8; k++)
+        out[i + k] = v[k];
+    }
+  for (; i < hi; i++)
+    out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
 void
@@ -56,8 +71,23 @@ relu_backward_task (void *arg, int ith, int nth)
   const float *dout = task->a, *out = task->b;
   size_t lo, hi;
   engine_split (task->n, ith, nth, &lo, &hi);
-  for (size_t i = lo; i < hi; i++)
-    task->out[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+  float *dinp = task->out;
+  size_t i = lo;
+  for (; i + 8 <= hi; i += 8)
+    {
+      float v[8];
+      for (int k = 0; k < 8; k++)
+        {
+          /* both loaded unconditionally, so the choice is a select, not a
+           * branch on the sign (half mispredicted) */
+          float g = dout[i + k], y = out[i + k];
+          v[k] = y > 0.0f ? g : 0.0f;
+        }
+      for (int k = 0; k < 8; k++)
+        dinp[i + k] = v[k];
+    }
+  for (; i < hi; i++)
+    dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void
@@ -74,10 +104,23 @@ add_relu_task (void *arg, int ith, int nth)
   const float *a = task->a, *b = task->b;
   size_t lo, hi;
   engine_split (task->n, ith, nth, &lo, &hi);
-  for (size_t i = lo; i < hi; i++)
+  float *out = task->out;
+  size_t i = lo;
+  for (; i + 8 <= hi; i += 8)
+    {
+      float v[8];
+      for (int k = 0; k < 8; k++)
+        {
+          float s = a[i + k] + b[i + k];
+          v[k] = s > 0.0f ? s : 0.0f;
+        }
+      for (int k = 0; k < 8; k++)
+        out[i + k] = v[k];
+    }
+  for (; i < hi; i++)
     {
       float s = a[i] + b[i];
-      task->out[i] = s > 0.0f ? s : 0.0f;
+      out[i] = s > 0.0f ? s : 0.0f;
     }
 }
 
