@@ -362,8 +362,8 @@ instdisc_query_view_query_test_image (InstdiscQueryView *self, int i)
   Query *q = g_new0 (Query, 1);
   q->self = g_object_ref (self);
   /* a short title under the thumbnail; the full name in its tooltip
-   * would need the row to keep it, and "Test image 123" finds it too */
-  q->title = g_strdup_printf (_("Test image %d"), i);
+   * would need the row to keep it, and "Test 123" finds it too */
+  q->title = g_strdup_printf (_("Test %d"), i);
   q->pixels = g_bytes_new_take (g_steal_pointer (&pixels), bytes);
   q->label = test->labels ? test->labels[i] : -1;
   query_embed (q);

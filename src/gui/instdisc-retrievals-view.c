@@ -18,7 +18,7 @@
 #include "run-dir.h"
 
 #define ROWS_SHOWN 6
-#define THUMB 72
+#define THUMB 84
 
 struct _InstdiscRetrievalsView
 {
