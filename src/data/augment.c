@@ -293,60 +293,61 @@ augment_adjust_saturation (guint8 *image, int channels, int n_pixels,
     }
 }
 
-static inline guint8
-clip_round (double v)
-{
-  v = nearbyint (v);
-  return v <= 0.0 ? 0 : v >= 255.0 ? 255 : (guint8) v;
-}
-
 void
 augment_adjust_hue (guint8 *image, int channels, int n_pixels, float factor)
 {
   if (channels != 3)
     return;
   /* numpy's uint8 (hue * 255): toward zero, then modulo 256 */
-  const guint8 shift = (guint8) (int) (factor * 255.0f);
+  const guint8 shift = (guint8) (int) ((double) factor * 255.0);
   guint8 *r = image, *g = image + n_pixels, *b = image + 2 * n_pixels;
   for (int i = 0; i < n_pixels; i++)
     {
-      /* 8-bit HSV as PIL's convert ("HSV"), following colorsys */
-      int maxc = MAX (r[i], MAX (g[i], b[i]));
-      int minc = MIN (r[i], MIN (g[i], b[i]));
+      /* PIL's rgb2hsv and hsv2rgb (Convert.c, following colorsys), with
+       * its mixture of float variables and double constants kept: the
+       * truncations to 8 bits fall where PIL's do */
+      const int maxc = MAX (r[i], MAX (g[i], b[i]));
+      const int minc = MIN (r[i], MIN (g[i], b[i]));
       if (maxc == minc)
-        continue;  /* grey: no hue, and saturation 0 maps back to itself */
-      float span = (float) (maxc - minc);
-      float rc = (maxc - r[i]) / span, gc = (maxc - g[i]) / span,
-            bc = (maxc - b[i]) / span;
-      float hh = r[i] == maxc   ? bc - gc
-                 : g[i] == maxc ? 2.0f + rc - bc
-                                : 4.0f + gc - rc;
-      hh = fmodf (hh / 6.0f + 1.0f, 1.0f);
-      int h8 = CLAMP ((int) (hh * 255.0f), 0, 255);
-      int s8 = CLAMP ((int) (span / maxc * 255.0f), 0, 255);
-      int v8 = maxc;
-
-      h8 = (guint8) (h8 + shift);
-      if (s8 == 0)
+        continue;  /* grey: h = s = 0, which maps back to (v, v, v) */
+      const float cr = (float) (maxc - minc);
+      const float s = cr / (float) maxc;
+      const float rc = (float) (maxc - r[i]) / cr;
+      const float gc = (float) (maxc - g[i]) / cr;
+      const float bc = (float) (maxc - b[i]) / cr;
+      float h;
+      if (r[i] == maxc)
+        h = bc - gc;
+      else if (g[i] == maxc)
+        h = 2.0 + rc - bc;
+      else
+        h = 4.0 + gc - rc;
+      h = fmod (h / 6.0 + 1.0, 1.0);
+      const guint8 uh = (guint8) (CLAMP ((int) (h * 255.0), 0, 255) + shift);
+      const guint8 us = (guint8) CLAMP ((int) (s * 255.0), 0, 255);
+      const guint8 v = (guint8) maxc;
+      if (us == 0)
         {
-          r[i] = g[i] = b[i] = (guint8) v8;
+          r[i] = g[i] = b[i] = v;
           continue;
         }
-      double hf = h8 * 6.0 / 255.0, sf = s8 / 255.0;
-      int sector = (int) floor (hf);
-      double f = hf - sector;
-      guint8 pv = clip_round (v8 * (1.0 - sf));
-      guint8 qv = clip_round (v8 * (1.0 - sf * f));
-      guint8 tv = clip_round (v8 * (1.0 - sf * (1.0 - f)));
-      guint8 vv = (guint8) v8;
+      const int sector = (int) floor ((float) uh * 6.0 / 255.0);
+      const float f = (float) uh * 6.0 / 255.0 - (float) sector;
+      const float fs = (float) us / 255.0;
+      const int p = (int) round ((float) v * (1.0 - fs));
+      const int q = (int) round ((float) v * (1.0 - fs * f));
+      const int t = (int) round ((float) v * (1.0 - fs * (1.0 - f)));
+      const guint8 up = (guint8) CLAMP (p, 0, 255);
+      const guint8 uq = (guint8) CLAMP (q, 0, 255);
+      const guint8 ut = (guint8) CLAMP (t, 0, 255);
       switch (sector % 6)
         {
-        case 0: r[i] = vv; g[i] = tv; b[i] = pv; break;
-        case 1: r[i] = qv; g[i] = vv; b[i] = pv; break;
-        case 2: r[i] = pv; g[i] = vv; b[i] = tv; break;
-        case 3: r[i] = pv; g[i] = qv; b[i] = vv; break;
-        case 4: r[i] = tv; g[i] = pv; b[i] = vv; break;
-        default: r[i] = vv; g[i] = pv; b[i] = qv; break;
+        case 0: r[i] = v; g[i] = ut; b[i] = up; break;
+        case 1: r[i] = uq; g[i] = v; b[i] = up; break;
+        case 2: r[i] = up; g[i] = v; b[i] = ut; break;
+        case 3: r[i] = up; g[i] = uq; b[i] = v; break;
+        case 4: r[i] = ut; g[i] = up; b[i] = v; break;
+        default: r[i] = v; g[i] = up; b[i] = uq; break;
         }
     }
 }
@@ -378,38 +379,78 @@ augment_flip (guint8 *image, int channels, int height, int width)
 
 /* ---- resampling --------------------------------------------------------- */
 
-/* For each of out_size outputs: first tap and n_taps[o] normalised weights
- * (max_taps each) of the triangle filter over in_size inputs. When
- * downscaling the kernel widens by the scale, which is what antialiases. */
-static int
-triangle_weights (int in_size, int out_size, int *first, int *n_taps,
-                  float **weights)
+/* PIL's Resample.c for 8-bit images, restated: weights of the triangle
+ * filter in double, widened by the downscale factor (which is what
+ * antialiases), normalised, then made 22-bit fixed-point integers; each
+ * pass sums integers with a half for rounding and clips to 8 bits. The
+ * horizontal pass writes an 8-bit image that the vertical pass reads, as
+ * PIL's does; doing both passes always is the same as PIL skipping one of
+ * an unchanged size, since the weights of a 1:1 pass are exactly (1, 0). */
+#define PRECISION_BITS (32 - 8 - 2)
+
+static double
+bilinear_filter (double x)
 {
-  const double scale = (double) in_size / out_size;
-  const double filter_scale = MAX (scale, 1.0);
-  const double support = filter_scale;  /* the triangle's support is 1 */
-  const int max_taps = (int) ceil (support) * 2 + 1;
-  *weights = g_new0 (float, (gsize) out_size * max_taps);
-  for (int o = 0; o < out_size; o++)
+  if (x < 0.0)
+    x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/* For each of out_size outputs: the first tap bounds[2 o], the number of
+ * taps bounds[2 o + 1], and ksize fixed-point weights (the return value). */
+static int
+precompute_coeffs (int in_size, int out_size, int **bounds_out,
+                   gint32 **kk_out)
+{
+  double scale, filterscale;
+  filterscale = scale = (double) in_size / out_size;
+  if (filterscale < 1.0)
+    filterscale = 1.0;
+  const double support = 1.0 * filterscale;
+  const int ksize = (int) ceil (support) * 2 + 1;
+  int *bounds = g_new (int, 2 * (gsize) out_size);
+  gint32 *kk = g_new0 (gint32, (gsize) out_size * ksize);
+  g_autofree double *k = g_new (double, ksize);
+  for (int xx = 0; xx < out_size; xx++)
     {
-      double centre = (o + 0.5) * scale;
-      int lo = MAX ((int) (centre - support + 0.5), 0);
-      int hi = MIN ((int) (centre + support + 0.5), in_size);
-      double total = 0.0;
-      float *w = *weights + (gsize) o * max_taps;
-      int n = MIN (hi - lo, max_taps);
-      for (int k = 0; k < n; k++)
+      const double center = (xx + 0.5) * scale;
+      const double ss = 1.0 / filterscale;
+      double ww = 0.0;
+      int xmin = (int) (center - support + 0.5);
+      if (xmin < 0)
+        xmin = 0;
+      int xmax = (int) (center + support + 0.5);
+      if (xmax > in_size)
+        xmax = in_size;
+      xmax -= xmin;
+      g_assert (xmax <= ksize);
+      for (int x = 0; x < xmax; x++)
         {
-          double t = fabs ((lo + k - centre + 0.5) / filter_scale);
-          w[k] = (float) (t < 1.0 ? 1.0 - t : 0.0);
-          total += w[k];
+          double w = bilinear_filter ((x + xmin - center + 0.5) * ss);
+          k[x] = w;
+          ww += w;
         }
-      for (int k = 0; k < n && total > 0.0; k++)
-        w[k] = (float) (w[k] / total);
-      first[o] = lo;
-      n_taps[o] = n;
+      for (int x = 0; x < xmax; x++)
+        {
+          if (ww != 0.0)
+            k[x] /= ww;
+          kk[(gsize) xx * ksize + x]
+              = k[x] < 0 ? (gint32) (-0.5 + k[x] * (1 << PRECISION_BITS))
+                         : (gint32) (0.5 + k[x] * (1 << PRECISION_BITS));
+        }
+      bounds[2 * xx] = xmin;
+      bounds[2 * xx + 1] = xmax;
     }
-  return max_taps;
+  *bounds_out = bounds;
+  *kk_out = kk;
+  return ksize;
+}
+
+static inline guint8
+clip8 (gint32 v)
+{
+  v >>= PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : (guint8) v;
 }
 
 void
@@ -417,38 +458,42 @@ augment_resize (const guint8 *src, int channels, int sh, int sw, int x0,
                 int y0, int w, int h, guint8 *dst, int dh, int dw)
 {
   g_assert (x0 >= 0 && y0 >= 0 && x0 + w <= sw && y0 + h <= sh);
-  g_autofree int *fx = g_new (int, dw), *nx = g_new (int, dw);
-  g_autofree int *fy = g_new (int, dh), *ny = g_new (int, dh);
-  g_autofree float *wx = NULL, *wy = NULL;
-  const int mx = triangle_weights (w, dw, fx, nx, &wx);
-  const int my = triangle_weights (h, dh, fy, ny, &wy);
-  /* horizontal pass over the crop's rows: (h, dw) floats per channel */
-  g_autofree float *tmp = g_new (float, (gsize) h * dw);
+  g_autofree int *bx = NULL, *by = NULL;
+  g_autofree gint32 *kx = NULL, *ky = NULL;
+  const int mx = precompute_coeffs (w, dw, &bx, &kx);
+  const int my = precompute_coeffs (h, dh, &by, &ky);
+  /* the rows of the crop that the vertical pass reads */
+  const int row_first = by[0];
+  const int row_last = by[2 * dh - 2] + by[2 * dh - 1];
+  const int n_rows = row_last - row_first;
+  g_autofree guint8 *tmp = g_new (guint8, (gsize) n_rows * dw);
   for (int c = 0; c < channels; c++)
     {
       const guint8 *plane = src + (gsize) c * sh * sw;
-      for (int y = 0; y < h; y++)
+      for (int y = 0; y < n_rows; y++)
         {
-          const guint8 *row = plane + (gsize) (y0 + y) * sw + x0;
+          const guint8 *row = plane + (gsize) (y0 + row_first + y) * sw + x0;
           for (int o = 0; o < dw; o++)
             {
-              const float *k = wx + (gsize) o * mx;
-              float s = 0.0f;
-              for (int t = 0; t < nx[o]; t++)
-                s += k[t] * row[fx[o] + t];
-              tmp[(gsize) y * dw + o] = s;
+              const gint32 *k = kx + (gsize) o * mx;
+              const guint8 *in = row + bx[2 * o];
+              gint32 s = 1 << (PRECISION_BITS - 1);
+              for (int t = 0; t < bx[2 * o + 1]; t++)
+                s += in[t] * k[t];
+              tmp[(gsize) y * dw + o] = clip8 (s);
             }
         }
       guint8 *out = dst + (gsize) c * dh * dw;
       for (int o = 0; o < dh; o++)
         {
-          const float *k = wy + (gsize) o * my;
+          const gint32 *k = ky + (gsize) o * my;
+          const guint8 *in = tmp + (gsize) (by[2 * o] - row_first) * dw;
           for (int x = 0; x < dw; x++)
             {
-              float s = 0.0f;
-              for (int t = 0; t < ny[o]; t++)
-                s += k[t] * tmp[(gsize) (fy[o] + t) * dw + x];
-              out[(gsize) o * dw + x] = clip_round (s);
+              gint32 s = 1 << (PRECISION_BITS - 1);
+              for (int t = 0; t < by[2 * o + 1]; t++)
+                s += in[(gsize) t * dw + x] * k[t];
+              out[(gsize) o * dw + x] = clip8 (s);
             }
         }
     }

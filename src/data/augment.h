@@ -8,14 +8,19 @@
  *     when it fits, at a uniform position; otherwise the centre crop of the
  *     whole image clamped to the ratio range. The crop is resized to size x
  *     size with PIL's bilinear filter (a triangle kernel widened by the
- *     downscale factor, so it antialiases), rounded to 8 bits.
+ *     downscale factor, so it antialiases) in PIL's own arithmetic: 22-bit
+ *     fixed-point weights, a horizontal pass rounded to 8 bits, then a
+ *     vertical one.
  *   ColorJitter (brightness, contrast, saturation, hue): factors uniform in
  *     [max (0, 1 - s), 1 + s] (hue: [-hue, hue]), applied in a random order
  *     as torchvision 0.x does. Each is PIL's: brightness blends with black,
  *     contrast with the rounded mean grey level of the image, saturation
  *     with the image's grey version (ITU-R 601-2 luma), hue shifts the H of
- *     8-bit HSV by round-toward-zero (hue * 255) mod 256. Blends truncate to
- *     8 bits as PIL's Image.blend does. One-channel images get brightness
+ *     8-bit HSV (PIL's RGB <-> HSV conversions, their float and double
+ *     steps kept) by round-toward-zero (hue * 255) mod 256. Blends truncate
+ *     to 8 bits as PIL's Image.blend does. Every step gives PIL's bytes
+ *     exactly: tests/data/test-augment-parity.c checks them against
+ *     torchvision (docs/data.md). One-channel images get brightness
  *     and contrast only (saturation and hue do nothing to grey in PIL).
  *   RandomGrayscale (p): three channels only; all three become the luma.
  *   RandomHorizontalFlip (p = 0.5).
