@@ -28,8 +28,8 @@ typedef struct
   char *data;
   char *run;
   gboolean resume;
-  char *model, *objective, *nce_z, *schedule, *lr_drops;
-  int nce_k, batch_size, epochs, threads, log_every, image_size;
+  char *model, *objective, *nce_z, *schedule, *lr_drops, *bank_init;
+  int nce_k, batch_size, epochs, threads, log_every, image_size, warmup;
   double tau, bank_momentum, lr, momentum, weight_decay;
   gint64 steps, seed;
   gboolean no_eval, recompute;
@@ -45,6 +45,7 @@ train_options_clear (TrainOptions *o)
   g_free (o->nce_z);
   g_free (o->schedule);
   g_free (o->lr_drops);
+  g_free (o->bank_init);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainOptions, train_options_clear)
 
@@ -72,13 +73,18 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
   static const char *const objectives[] = { "softmax", "nce", NULL };
   static const char *const z_modes[] = { "fixed", "ema", NULL };
   static const char *const schedules[] = { "step", "cosine", NULL };
-  int model, objective, z, schedule;
+  static const char *const bank_inits[] = { "random", "features", NULL };
+  int model, objective, z, schedule, bank_init;
   if (!parse_choice (o->model, "model", models, &model, error)
       || !parse_choice (o->objective, "objective", objectives, &objective,
                         error)
       || !parse_choice (o->nce_z, "NCE Z mode", z_modes, &z, error)
-      || !parse_choice (o->schedule, "schedule", schedules, &schedule, error))
+      || !parse_choice (o->schedule, "schedule", schedules, &schedule, error)
+      || !parse_choice (o->bank_init, "bank initialisation", bank_inits,
+                        &bank_init, error))
     return FALSE;
+  c->bank_init = bank_init;
+  c->warmup_epochs = o->warmup;
   c->model = model;
   c->objective = objective;
   c->nce_z = z;
@@ -167,6 +173,11 @@ command_train (int argc, char **argv)
       "SGD weight decay (5e-4)", "WD" },
     { "schedule", 0, 0, G_OPTION_ARG_STRING, &o.schedule,
       "Learning-rate schedule: step (reference) or cosine", "NAME" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &o.warmup,
+      "Epochs of linear learning-rate warm-up (0, as the reference)", "N" },
+    { "bank-init", 0, 0, G_OPTION_ARG_STRING, &o.bank_init,
+      "Memory bank start: random (reference) or features (the untrained "
+      "network's)", "HOW" },
     { "lr-drops", 0, 0, G_OPTION_ARG_STRING, &o.lr_drops,
       "Step schedule: epochs where lr is multiplied by 0.1 (120,160)", "LIST" },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size,
@@ -204,6 +215,7 @@ command_train (int argc, char **argv)
     { &o.data, "fashion-mnist" }, { &o.model, "small" },
     { &o.objective, "softmax" }, { &o.nce_z, "fixed" },
     { &o.schedule, "step" }, { &o.lr_drops, "120,160" },
+    { &o.bank_init, "random" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (string_defaults); i++)
     if (!*string_defaults[i].value)

@@ -45,6 +45,7 @@ struct _Trainer
   int n_workers;
 
   gint64 iteration;         /* steps done */
+  gboolean bank_from_features;  /* BANK_INIT_FEATURES done */
 
   guint8 *pixels;           /* (C, H, W) one image's bytes */
   float *images;            /* (B, C, H, W) preprocessed batch */
@@ -63,6 +64,7 @@ trainer_config_init_default (TrainerConfig *config)
     .nce_z = NCE_Z_FIXED,
     .tau = 0.1f,
     .bank_momentum = 0.5f,
+    .bank_init = BANK_INIT_RANDOM,
     .lr = 0.03f,
     .momentum = 0.9f,
     .weight_decay = 5e-4f,
@@ -70,6 +72,7 @@ trainer_config_init_default (TrainerConfig *config)
     .lr_drops = { 120, 160 },
     .n_lr_drops = 2,
     .lr_drop_factor = 0.1f,
+    .warmup_epochs = 0,
     .batch_size = 128,
     .epochs = 200,
     .seed = 1,
@@ -86,6 +89,12 @@ const char *
 objective_kind_to_string (ObjectiveKind kind)
 {
   return kind == OBJECTIVE_NCE ? "nce" : "softmax";
+}
+
+const char *
+bank_init_to_string (BankInit init)
+{
+  return init == BANK_INIT_FEATURES ? "features" : "random";
 }
 
 const char *
@@ -108,6 +117,8 @@ trainer_config_to_keyfile (const TrainerConfig *c, GKeyFile *file)
                          c->nce_z == NCE_Z_EMA ? "ema" : "fixed");
   g_key_file_set_double (file, GROUP, "tau", c->tau);
   g_key_file_set_double (file, GROUP, "bank_momentum", c->bank_momentum);
+  g_key_file_set_string (file, GROUP, "bank_init",
+                         bank_init_to_string (c->bank_init));
   g_key_file_set_double (file, GROUP, "lr", c->lr);
   g_key_file_set_double (file, GROUP, "momentum", c->momentum);
   g_key_file_set_double (file, GROUP, "weight_decay", c->weight_decay);
@@ -116,6 +127,7 @@ trainer_config_to_keyfile (const TrainerConfig *c, GKeyFile *file)
   g_key_file_set_integer_list (file, GROUP, "lr_drops", (int *) c->lr_drops,
                                c->n_lr_drops);
   g_key_file_set_double (file, GROUP, "lr_drop_factor", c->lr_drop_factor);
+  g_key_file_set_integer (file, GROUP, "warmup_epochs", c->warmup_epochs);
   g_key_file_set_integer (file, GROUP, "batch_size", c->batch_size);
   g_key_file_set_integer (file, GROUP, "epochs", c->epochs);
   g_key_file_set_uint64 (file, GROUP, "seed", c->seed);
@@ -146,13 +158,16 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
   static const char *const objectives[] = { "softmax", "nce", NULL };
   static const char *const z_modes[] = { "fixed", "ema", NULL };
   static const char *const schedules[] = { "step", "cosine", NULL };
+  static const char *const bank_inits[] = { "random", "features", NULL };
   int model = c->model, objective = c->objective, z = c->nce_z,
-      schedule = c->schedule;
+      schedule = c->schedule, bank_init = c->bank_init;
   if (!parse_choice (file, "model", models, &model, error)
       || !parse_choice (file, "objective", objectives, &objective, error)
       || !parse_choice (file, "nce_z", z_modes, &z, error)
-      || !parse_choice (file, "schedule", schedules, &schedule, error))
+      || !parse_choice (file, "schedule", schedules, &schedule, error)
+      || !parse_choice (file, "bank_init", bank_inits, &bank_init, error))
     return FALSE;
+  c->bank_init = bank_init;
   c->model = model;
   c->objective = objective;
   c->nce_z = z;
@@ -178,6 +193,7 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
   READ_NUMBER (momentum, g_key_file_get_double)
   READ_NUMBER (weight_decay, g_key_file_get_double)
   READ_NUMBER (lr_drop_factor, g_key_file_get_double)
+  READ_NUMBER (warmup_epochs, g_key_file_get_integer)
   READ_NUMBER (batch_size, g_key_file_get_integer)
   READ_NUMBER (epochs, g_key_file_get_integer)
   READ_NUMBER (seed, g_key_file_get_uint64)
@@ -203,21 +219,32 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
   return TRUE;
 }
 
-float
-trainer_config_lr_at (const TrainerConfig *c, gint64 iteration,
-                      int steps_per_epoch)
+/* the schedule's factor before warm-up */
+static double
+schedule_lr (const TrainerConfig *c, gint64 iteration, int steps_per_epoch)
 {
   if (c->schedule == SCHEDULE_COSINE)
     {
       double total = (double) c->epochs * steps_per_epoch;
       double t = MIN (iteration / total, 1.0);
-      return (float) (c->lr * 0.5 * (1.0 + cos (G_PI * t)));
+      return c->lr * 0.5 * (1.0 + cos (G_PI * t));
     }
   int epoch = (int) (iteration / steps_per_epoch);
   double lr = c->lr;
   for (int i = 0; i < c->n_lr_drops; i++)
     if (epoch >= c->lr_drops[i])
       lr *= c->lr_drop_factor;
+  return lr;
+}
+
+float
+trainer_config_lr_at (const TrainerConfig *c, gint64 iteration,
+                      int steps_per_epoch)
+{
+  double lr = schedule_lr (c, iteration, steps_per_epoch);
+  gint64 warmup = (gint64) c->warmup_epochs * steps_per_epoch;
+  if (iteration < warmup)
+    lr *= (double) (iteration + 1) / warmup;
   return (float) lr;
 }
 
@@ -279,6 +306,9 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
                     c->nce_k, data->name, data->n);
   if (c->epochs < 1)
     return invalid (error, "epochs must be at least 1, not %d", c->epochs);
+  if (c->warmup_epochs < 0 || c->warmup_epochs > c->epochs)
+    return invalid (error, "warm-up must be 0 to %d epochs, not %d", c->epochs,
+                    c->warmup_epochs);
   return TRUE;
 }
 
@@ -423,6 +453,16 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
   const int epoch = (int) (self->iteration / steps);
   const int step_in_epoch = (int) (self->iteration % steps);
 
+  if (self->iteration == 0 && self->config.bank_init == BANK_INIT_FEATURES
+      && !self->bank_from_features)
+    {
+      /* the untrained network's features are a far better start than noise:
+       * the first epoch then discriminates between real embeddings instead
+       * of pulling every image towards a random target */
+      if (!trainer_embed (self, self->data, self->bank->vectors, error))
+        return FALSE;
+      self->bank_from_features = TRUE;
+    }
   if (!fill_batch (self, epoch, step_in_epoch, error))
     return FALSE;
 

@@ -36,6 +36,12 @@ typedef enum
 
 typedef enum
 {
+  BANK_INIT_RANDOM,   /* the reference: uniform in [-s, s], not unit rows */
+  BANK_INIT_FEATURES, /* the initial network's features (test transform) */
+} BankInit;
+
+typedef enum
+{
   SCHEDULE_STEP,      /* lr x drop_factor at each epoch of lr_drops */
   SCHEDULE_COSINE,    /* lr x (1 + cos (pi t / T)) / 2 over all iterations */
 } ScheduleKind;
@@ -51,11 +57,13 @@ typedef struct
   NceZMode nce_z;           /* fixed (reference) or running estimate */
   float tau;                /* temperature */
   float bank_momentum;      /* m of the memory update, 0.5 */
+  BankInit bank_init;       /* how the bank starts, random (reference) */
   float lr, momentum, weight_decay;
   ScheduleKind schedule;
   int lr_drops[TRAINER_MAX_LR_DROPS];  /* 0-based epochs, ascending */
   int n_lr_drops;
   float lr_drop_factor;     /* 0.1 */
+  int warmup_epochs;        /* linear warm-up of lr from 0, 0 (reference) */
   int batch_size;
   int epochs;
   guint64 seed;
@@ -74,6 +82,7 @@ gboolean trainer_config_from_keyfile (TrainerConfig *config, GKeyFile *file,
 const char *model_kind_to_string (ModelKind kind);
 const char *objective_kind_to_string (ObjectiveKind kind);
 const char *schedule_kind_to_string (ScheduleKind kind);
+const char *bank_init_to_string (BankInit init);
 
 /* The learning rate at this iteration (0-based) of a run. */
 float trainer_config_lr_at (const TrainerConfig *config, gint64 iteration,
