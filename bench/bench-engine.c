@@ -116,17 +116,16 @@ static float
 nce_loss (StepState *st, const float *embedding, int batch, int dim)
 {
   // logits (B, N) = f (B, D) x V^T (D, N) / tau
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, BANK_ROWS, dim,
-               1.0f / TAU, embedding, dim, st->bank, dim, 0.0f, st->logits,
-               BANK_ROWS);
+  engine_sgemm (CblasNoTrans, CblasTrans, batch, BANK_ROWS, dim, 1.0f / TAU,
+                embedding, dim, st->bank, dim, 0.0f, st->logits, BANK_ROWS);
   float loss = softmax_cross_entropy_forward (st->logits, st->logits,
                                               st->targets, batch, BANK_ROWS);
   softmax_cross_entropy_backward (st->logits, st->logits, st->targets, batch,
                                   BANK_ROWS);
   // d f (B, D) = d logits (B, N) x V (N, D) / tau
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, dim,
-               BANK_ROWS, 1.0f / TAU, st->logits, BANK_ROWS, st->bank, dim,
-               0.0f, st->d_embedding, dim);
+  engine_sgemm (CblasNoTrans, CblasNoTrans, batch, dim, BANK_ROWS, 1.0f / TAU,
+                st->logits, BANK_ROWS, st->bank, dim, 0.0f, st->d_embedding,
+                dim);
   return loss;
 }
 

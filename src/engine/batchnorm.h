@@ -36,3 +36,15 @@ void batchnorm2d_forward (BatchNorm2d *self, float *out, const float *inp,
  * Training mode only; dinp may equal dout. */
 void batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
                            int batch);
+
+/* The same followed by a ReLU, fused into one pass over the activations:
+ *   forward:  out = relu (bn (inp)), as batchnorm2d_forward then relu_forward;
+ *   backward: relu_out is that forward's out; the gradient dout of the ReLU
+ *             is masked by relu_out > 0 and then goes through the batch norm
+ *             (dinp may equal dout), as relu_backward then
+ *             batchnorm2d_backward. */
+void batchnorm2d_forward_relu (BatchNorm2d *self, float *out, const float *inp,
+                               int batch, bool training);
+void batchnorm2d_backward_relu (BatchNorm2d *self, float *dinp,
+                                const float *dout, const float *relu_out,
+                                int batch);

@@ -474,9 +474,9 @@ block_forward (BasicBlock *block, const float *inp, int batch, bool training,
   size_t n = (size_t) block->out_channels * batch * block->out_h * block->out_w;
   block->inp = inp;
   conv2d_forward (&block->conv1, block->conv1_out, inp, batch, ws);
-  batchnorm2d_forward (&block->bn1, block->hidden, block->conv1_out, batch,
-                       training);
-  relu_forward (block->hidden, block->hidden, n);
+  /* bn1 and its ReLU in one pass (batchnorm.h) */
+  batchnorm2d_forward_relu (&block->bn1, block->hidden, block->conv1_out,
+                            batch, training);
   conv2d_forward (&block->conv2, block->conv2_out, block->hidden, batch, ws);
   batchnorm2d_forward (&block->bn2, block->bn2_out, block->conv2_out, batch,
                        training);
@@ -507,12 +507,10 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
       memcpy (self->input + ((size_t) c * batch + n) * HW,
               images + ((size_t) n * C + c) * HW, sizeof (float) * HW);
 
-  size_t stem_n = (size_t) cfg->widths[0] * batch * HW;
   conv2d_forward (&self->conv1, self->stem_conv_out, self->input, batch,
                   &self->workspace);
-  batchnorm2d_forward (&self->bn1, self->stem_out, self->stem_conv_out, batch,
-                       training);
-  relu_forward (self->stem_out, self->stem_out, stem_n);
+  batchnorm2d_forward_relu (&self->bn1, self->stem_out, self->stem_conv_out,
+                            batch, training);
 
   const float *x = self->stem_out;
   for (int i = 0; i < self->n_blocks; i++)
@@ -575,8 +573,8 @@ block_backward (BasicBlock *block, float *dinp, float *dout, float *temp_a,
   relu_backward (g, dout, block->out, n_out);           /* d(bn2_out + shortcut) */
   batchnorm2d_backward (&block->bn2, temp_a, g, batch); /* d conv2_out */
   conv2d_backward (&block->conv2, temp_b, temp_a, batch, ws); /* d hidden */
-  relu_backward (temp_b, temp_b, block->hidden, n_out);
-  batchnorm2d_backward (&block->bn1, temp_b, temp_b, batch); /* d conv1_out */
+  /* through relu then bn1, fused: d conv1_out */
+  batchnorm2d_backward_relu (&block->bn1, temp_b, temp_b, block->hidden, batch);
   conv2d_backward (&block->conv1, dinp, temp_b, batch, ws);
 
   if (block->has_shortcut)
@@ -615,9 +613,7 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
       dinp = t;
     }
 
-  size_t stem_n = (size_t) cfg->widths[0] * batch * cfg->image_h * cfg->image_w;
-  relu_backward (dout, dout, self->stem_out, stem_n);
-  batchnorm2d_backward (&self->bn1, dout, dout, batch);
+  batchnorm2d_backward_relu (&self->bn1, dout, dout, self->stem_out, batch);
   conv2d_backward (&self->conv1, d_images ? dinp : NULL, dout, batch,
                    &self->workspace);
   if (d_images)

@@ -161,6 +161,59 @@ engine_get_threads (void)
   return pool.nth;
 }
 
+/* ---- sgemm across the pool ---- */
+
+typedef struct
+{
+  CBLAS_TRANSPOSE trans_a, trans_b;
+  int m, n, k;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+  int lda, ldb, ldc;
+} SgemmTask;
+
+static void
+sgemm_task (void *arg, int ith, int nth)
+{
+  const SgemmTask *t = arg;
+  size_t lo, hi;
+  if (t->n >= t->m)
+    {
+      /* columns [lo, hi) of C need columns [lo, hi) of op(B) */
+      engine_split (t->n, ith, nth, &lo, &hi);
+      const float *b = t->trans_b == CblasNoTrans ? t->b + lo
+                                                  : t->b + lo * t->ldb;
+      cblas_sgemm (CblasRowMajor, t->trans_a, t->trans_b, t->m,
+                   (int) (hi - lo), t->k, t->alpha, t->a, t->lda, b, t->ldb,
+                   t->beta, t->c + lo, t->ldc);
+    }
+  else
+    {
+      /* rows [lo, hi) of C need rows [lo, hi) of op(A) */
+      engine_split (t->m, ith, nth, &lo, &hi);
+      const float *a = t->trans_a == CblasNoTrans ? t->a + lo * t->lda
+                                                  : t->a + lo;
+      cblas_sgemm (CblasRowMajor, t->trans_a, t->trans_b, (int) (hi - lo),
+                   t->n, t->k, t->alpha, a, t->lda, t->b, t->ldb, t->beta,
+                   t->c + lo * t->ldc, t->ldc);
+    }
+}
+
+void
+engine_sgemm (CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n,
+              int k, float alpha, const float *a, int lda, const float *b,
+              int ldb, float beta, float *c, int ldc)
+{
+  SgemmTask task = { trans_a, trans_b, m, n, k, alpha, beta, a, b, c,
+                     lda, ldb, ldc };
+  /* below about a million multiply-adds a dispatch is not worth it */
+  if (pool.nth == 1 || (double) m * n * k < 1e6)
+    sgemm_task (&task, 0, 1);
+  else
+    engine_parallel (sgemm_task, &task);
+}
+
 /* ---- profiling ---- */
 
 bool engine_profiling = false;

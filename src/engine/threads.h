@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <cblas.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -35,6 +36,15 @@ engine_split (size_t n, int ith, int nth, size_t *lo, size_t *hi)
   *lo = n * ith / nth;
   *hi = n * (ith + 1) / nth;
 }
+
+/* cblas_sgemm (CblasRowMajor, ...) on the engine's threads: C is cut into
+ * blocks of columns (or of rows, when it has more rows than columns), one
+ * per thread. Code outside the engine that multiplies large matrices (the
+ * memory bank of the loss) calls this instead of cblas_sgemm, which after
+ * engine_set_threads runs on one core. Small products stay on the caller. */
+void engine_sgemm (CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m,
+                   int n, int k, float alpha, const float *a, int lda,
+                   const float *b, int ldb, float beta, float *c, int ldc);
 
 /* ---- optional profiling ----
  *
