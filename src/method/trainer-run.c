@@ -13,7 +13,12 @@ trainer_run_keyfile_new (const TrainerConfig *config, const char *data_spec,
 {
   GKeyFile *keyfile = g_key_file_new ();
   trainer_config_to_keyfile (config, keyfile);
-  g_key_file_set_string (keyfile, "data", "spec", data_spec);
+  /* a path is stored absolute, so eval, query or the explorer started from
+   * another folder still find the data; names like "fashion-mnist" stay */
+  g_autofree char *spec = g_file_test (data_spec, G_FILE_TEST_EXISTS)
+                              ? g_canonicalize_filename (data_spec, NULL)
+                              : g_strdup (data_spec);
+  g_key_file_set_string (keyfile, "data", "spec", spec);
   g_key_file_set_string (keyfile, "data", "name", train->name);
   g_key_file_set_integer (keyfile, "data", "image_size", image_size);
   g_key_file_set_integer (keyfile, "data", "n_train", train->n);
