@@ -306,6 +306,10 @@ instdisc_training_view_dispose (GObject *object)
     g_clear_signal_handler (&self->metrics_handler, self->run);
   g_clear_object (&self->run);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_TRAINING_VIEW);
+  /* the template's root box has no id, so dispose_template leaves it */
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
   G_OBJECT_CLASS (instdisc_training_view_parent_class)->dispose (object);
 }
 
@@ -357,6 +361,7 @@ instdisc_training_view_init (InstdiscTrainingView *self)
 
   instdisc_plot_set_title (self->knn_plot, _("kNN accuracy on the test set"));
   instdisc_plot_set_axis_labels (self->knn_plot, _("epoch"), _("accuracy (%)"));
+  instdisc_plot_set_y_range (self->knn_plot, 0.0, 100.0);
   self->top1_bank = instdisc_plot_add_series (self->knn_plot,
                                               _("top-1 (bank)"), "#e66100",
                                               2.0, TRUE);

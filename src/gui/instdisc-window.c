@@ -5,7 +5,10 @@
 
 #include <glib/gi18n.h>
 
+#include "instdisc-embedding-view.h"
 #include "instdisc-new-training-dialog.h"
+#include "instdisc-query-view.h"
+#include "instdisc-retrievals-view.h"
 #include "instdisc-training-view.h"
 
 struct _InstdiscWindow
@@ -23,6 +26,9 @@ struct _InstdiscWindow
   GtkSpinner *loading_spinner;
   GtkLabel *loading_label;
   InstdiscTrainingView *training_view;
+  InstdiscEmbeddingView *embedding_view;
+  InstdiscQueryView *query_view;
+  InstdiscRetrievalsView *retrievals_view;
 
   /* owned */
   InstdiscRun *run;
@@ -109,9 +115,9 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
     }
   g_set_object (&self->run, run);
   instdisc_training_view_set_run (self->training_view, run);
-  /* The other views take the run the same way, through
-   * instdisc_{embedding,query,retrievals}_view_set_run, when they replace
-   * the placeholder pages. */
+  instdisc_embedding_view_set_run (self->embedding_view, run);
+  instdisc_query_view_set_run (self->query_view, run);
+  instdisc_retrievals_view_set_run (self->retrievals_view, run);
   if (run)
     {
       self->state_handler = g_signal_connect (run, "state-changed",
@@ -424,6 +430,9 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
   window_class->close_request = instdisc_window_close_request;
 
   g_type_ensure (INSTDISC_TYPE_TRAINING_VIEW);
+  g_type_ensure (INSTDISC_TYPE_EMBEDDING_VIEW);
+  g_type_ensure (INSTDISC_TYPE_QUERY_VIEW);
+  g_type_ensure (INSTDISC_TYPE_RETRIEVALS_VIEW);
   gtk_widget_class_set_template_from_resource (
       widget_class, "/org/instdisc/Explorer/ui/instdisc-window.ui");
 #define BIND(name) \
@@ -438,6 +447,9 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
   BIND (loading_spinner);
   BIND (loading_label);
   BIND (training_view);
+  BIND (embedding_view);
+  BIND (query_view);
+  BIND (retrievals_view);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.toggle-training", NULL,

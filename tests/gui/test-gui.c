@@ -1,0 +1,541 @@
+/* test-gui.c: the explorer's widgets and its run thread, under Xvfb.
+ *   /gui/plot/pixels        a known line crosses known pixels of the
+ *                           rendered widget (and its PNG / SVG exports)
+ *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
+ *                           pause within one step, a snapshot, a valid
+ *                           checkpoint after stop
+ *   /gui/run/slow-gui       steps per second with and without a 50 ms
+ *                           metrics handler (reported, not asserted)
+ *   /gui/window/welcome, /gui/window/train   the window: welcome page;
+ *                           a run trained, paused, plotted, stopped
+ *   /gui/dialog/new-training   the dialog builds with the defaults */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "instdisc-new-training-dialog.h"
+#include "instdisc-plot.h"
+#include "instdisc-run.h"
+#include "instdisc-training-view.h"
+#include "instdisc-window.h"
+
+#define N_IMAGES 96
+#define N_CLASSES 4
+#define SIDE 28
+
+static char *workdir;
+
+/* Each class is a bright half (left, top, right, bottom) with noise. */
+static char *
+write_idx (int n_images)
+{
+  const gsize header = 16, pixels = (gsize) n_images * SIDE * SIDE;
+  g_autofree guint8 *images = g_new (guint8, header + pixels);
+  g_autofree guint8 *labels = g_new (guint8, 8 + n_images);
+  const guint32 image_header[4] = { GUINT32_TO_BE (0x803),
+                                    GUINT32_TO_BE (n_images),
+                                    GUINT32_TO_BE (SIDE), GUINT32_TO_BE (SIDE) };
+  const guint32 label_header[2] = { GUINT32_TO_BE (0x801),
+                                    GUINT32_TO_BE (n_images) };
+  memcpy (images, image_header, header);
+  memcpy (labels, label_header, 8);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  for (int i = 0; i < n_images; i++)
+    {
+      int c = i % N_CLASSES;
+      labels[8 + i] = (guint8) c;
+      for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++)
+          {
+            gboolean bright = (c == 0 && x < SIDE / 2) || (c == 1 && y < SIDE / 2)
+                              || (c == 2 && x >= SIDE / 2)
+                              || (c == 3 && y >= SIDE / 2);
+            int v = (bright ? 200 : 30) + g_rand_int_range (rand, -25, 26);
+            images[header + ((gsize) i * SIDE + y) * SIDE + x] = (guint8) v;
+          }
+    }
+  g_autofree char *stem = g_strdup_printf ("toy%d", n_images);
+  g_autofree char *images_name = g_strconcat (stem, "-images-idx3-ubyte", NULL);
+  g_autofree char *labels_name = g_strconcat (stem, "-labels-idx1-ubyte", NULL);
+  char *images_path = g_build_filename (workdir, images_name, NULL);
+  g_autofree char *labels_path = g_build_filename (workdir, labels_name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_file_set_contents (images_path, (char *) images, header + pixels, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (labels_path, (char *) labels, 8 + n_images, &error);
+  g_assert_no_error (error);
+  return images_path;
+}
+
+static char *
+write_tiny_idx (void)
+{
+  return write_idx (N_IMAGES);
+}
+
+static TrainerConfig
+tiny_config (int epochs)
+{
+  TrainerConfig c;
+  trainer_config_init_default (&c);
+  c.batch_size = 16;   /* 6 steps per epoch */
+  c.epochs = epochs;
+  c.n_lr_drops = 0;
+  return c;
+}
+
+static char *
+new_run_dir (const char *name)
+{
+  return g_build_filename (workdir, name, NULL);
+}
+
+static void
+iterate_until (gboolean (*done) (gpointer), gpointer data, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > end)
+        g_error ("timed out after %.0f s", timeout_s);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* ---- the plot ---- */
+
+static GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  GdkPaintable *paintable = gtk_widget_paintable_new (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
+                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gsk_render_node_unref (node);
+  g_object_unref (paintable);
+  return texture;
+}
+
+/* The strongest "blue" (b - r) in a 5x5 box around (x, y). */
+static int
+blueness_near (const guint8 *pixels, int stride, int w, int h, int x, int y)
+{
+  int best = -255;
+  for (int dy = -2; dy <= 2; dy++)
+    for (int dx = -2; dx <= 2; dx++)
+      {
+        int px = CLAMP (x + dx, 0, w - 1), py = CLAMP (y + dy, 0, h - 1);
+        /* GDK_MEMORY_DEFAULT: B G R A bytes on little-endian */
+        const guint8 *p = pixels + (gsize) py * stride + px * 4;
+        if (p[3] > 128)
+          best = MAX (best, (int) p[0] - (int) p[2]);
+      }
+  return best;
+}
+
+static gboolean
+widget_has_size (gpointer data)
+{
+  return gtk_widget_get_width (data) > 0 && gtk_widget_get_mapped (data);
+}
+
+static void
+test_plot_pixels (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *widget = instdisc_plot_new ();
+  InstdiscPlot *plot = INSTDISC_PLOT (widget);
+  gtk_window_set_child (GTK_WINDOW (window), widget);
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
+  instdisc_plot_set_title (plot, "test");
+  instdisc_plot_set_axis_labels (plot, "x", "y");
+  guint s = instdisc_plot_add_series (plot, "line", "#0000ff", 3.0, FALSE);
+  /* y = x on [0, 100], with 100,000 points so decimation is exercised */
+  for (int i = 0; i <= 100000; i++)
+    instdisc_plot_append (plot, s, i / 1000.0, i / 1000.0);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (widget_has_size, widget, 10);
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (GdkTexture) texture = render_widget (widget);
+  g_test_message ("100,001 points rendered at %dx%d in %.1f ms", w, h,
+                  (g_get_monotonic_time () - start) / 1e3);
+  g_autofree char *png = g_build_filename (workdir, "plot.png", NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, png));
+  gsize stride = (gsize) w * 4;
+  g_autofree guint8 *pixels = g_malloc (stride * h);
+  gdk_texture_download (texture, pixels, stride);
+
+  /* on the line: blue; off it (the point (80, 20)): not */
+  for (double v = 10; v <= 90; v += 20)
+    {
+      double px, py;
+      instdisc_plot_data_to_pixel (plot, w, h, v, v, &px, &py);
+      int blue = blueness_near (pixels, (int) stride, w, h, (int) px, (int) py);
+      g_test_message ("(%g, %g) at pixel (%.0f, %.0f): blue - red = %d", v, v,
+                      px, py, blue);
+      g_assert_cmpint (blue, >, 150);
+    }
+  double px, py;
+  instdisc_plot_data_to_pixel (plot, w, h, 80, 20, &px, &py);
+  g_assert_cmpint (blueness_near (pixels, (int) stride, w, h, (int) px, (int) py),
+                   <, 50);
+
+  /* the exports draw the same plot */
+  g_autofree char *export_png = g_build_filename (workdir, "export.png", NULL);
+  g_autofree char *export_svg = g_build_filename (workdir, "export.svg", NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (instdisc_plot_save_png (plot, export_png, 640, 400, &error));
+  g_assert_true (instdisc_plot_save_svg (plot, export_svg, 640, 400, &error));
+  g_assert_no_error (error);
+  g_autoptr (GdkTexture) exported = gdk_texture_new_from_filename (export_png,
+                                                                   &error);
+  g_assert_no_error (error);
+  g_autofree guint8 *export_pixels = g_malloc (640 * 4 * 400);
+  gdk_texture_download (exported, export_pixels, 640 * 4);
+  instdisc_plot_data_to_pixel (plot, 640, 400, 50, 50, &px, &py);
+  g_assert_cmpint (blueness_near (export_pixels, 640 * 4, 640, 400, (int) px,
+                                  (int) py), >, 150);
+  g_autofree char *svg = NULL;
+  g_file_get_contents (export_svg, &svg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (svg, "<svg"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- the run thread ---- */
+
+typedef struct
+{
+  InstdiscRun *run;
+  guint metrics_signals;
+  guint rows;
+  InstdiscSnapshot *snapshot;
+  guint sleep_ms;   /* a deliberately slow GUI */
+} Watch;
+
+static void
+on_metrics (InstdiscRun *run, guint first, Watch *w)
+{
+  w->metrics_signals++;
+  w->rows = instdisc_run_get_metrics (run)->len;
+  if (w->sleep_ms)
+    g_usleep (w->sleep_ms * 1000);
+}
+
+static void
+on_snapshot (InstdiscRun *run, InstdiscSnapshot *snapshot, Watch *w)
+{
+  g_clear_pointer (&w->snapshot, instdisc_snapshot_unref);
+  w->snapshot = instdisc_snapshot_ref (snapshot);
+}
+
+static gboolean
+has_rows (gpointer data)
+{
+  return ((Watch *) data)->rows >= 2;
+}
+
+static gboolean
+is_paused (gpointer data)
+{
+  return instdisc_run_get_state (((Watch *) data)->run) == INSTDISC_RUN_PAUSED;
+}
+
+static gboolean
+is_stopped (gpointer data)
+{
+  return instdisc_run_get_state (((Watch *) data)->run) == INSTDISC_RUN_STOPPED;
+}
+
+static gboolean
+has_snapshot (gpointer data)
+{
+  return ((Watch *) data)->snapshot != NULL;
+}
+
+static void
+assert_valid_checkpoint (const char *dir, const Dataset *train,
+                         const TrainerConfig *config, gint64 iteration)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) fresh = trainer_new (config, train, &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors", NULL);
+  g_assert_true (trainer_load_checkpoint (fresh, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (trainer_get_iteration (fresh), ==, iteration);
+}
+
+static void
+test_run_train_pause_stop (void)
+{
+  g_autofree char *data = write_tiny_idx ();
+  g_autofree char *dir = new_run_dir ("run-pause");
+  TrainerConfig config = tiny_config (100);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) run = instdisc_run_new_training (dir, data, &config,
+                                                           &error);
+  g_assert_no_error (error);
+  Watch w = { .run = run };
+  g_signal_connect (run, "metrics-added", G_CALLBACK (on_metrics), &w);
+  g_signal_connect (run, "snapshot-ready", G_CALLBACK (on_snapshot), &w);
+
+  instdisc_run_start (run);
+  g_assert_cmpint (instdisc_run_get_state (run), ==, INSTDISC_RUN_RUNNING);
+  iterate_until (has_rows, &w, 60);
+  g_assert_cmpuint (w.metrics_signals, >, 0);
+
+  gint64 at_pause = instdisc_run_get_iteration (run);
+  instdisc_run_pause (run);
+  iterate_until (is_paused, &w, 30);
+  gint64 paused_at = instdisc_run_get_iteration (run);
+  /* the step under way when pause was asked may finish; no other */
+  g_assert_cmpint (paused_at - at_pause, <=, 1);
+  g_usleep (300 * 1000);
+  g_assert_cmpint (instdisc_run_get_iteration (run), ==, paused_at);
+
+  /* a snapshot while paused is the bank of the paused network */
+  instdisc_run_request_snapshot (run);
+  iterate_until (has_snapshot, &w, 30);
+  g_assert_cmpint (w.snapshot->n, ==, N_IMAGES);
+  g_assert_cmpint (w.snapshot->iteration, ==, paused_at);
+  float norm = 0;
+  for (int d = 0; d < w.snapshot->dim; d++)
+    norm += w.snapshot->bank[d] * w.snapshot->bank[d];
+  g_assert_true (w.snapshot->train == instdisc_run_get_train (run));
+
+  /* resume a little, then stop: a checkpoint of the last step */
+  instdisc_run_start (run);
+  g_usleep (100 * 1000);
+  instdisc_run_stop (run);
+  g_assert_cmpint (instdisc_run_get_state (run), ==, INSTDISC_RUN_STOPPED);
+  g_assert_null (instdisc_run_get_error (run));
+  gint64 last = instdisc_run_get_iteration (run);
+  g_assert_cmpint (last, >=, paused_at);
+  assert_valid_checkpoint (dir, instdisc_run_get_train (run), &config, last);
+  g_clear_pointer (&w.snapshot, instdisc_snapshot_unref);
+  g_signal_handlers_disconnect_by_data (run, &w);
+}
+
+/* a whole epoch: its evaluation row and the checkpoint arrive */
+static void
+test_run_epoch (void)
+{
+  g_autofree char *data = write_tiny_idx ();
+  g_autofree char *dir = new_run_dir ("run-epoch");
+  TrainerConfig config = tiny_config (1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) run = instdisc_run_new_training (dir, data, &config,
+                                                           &error);
+  g_assert_no_error (error);
+  Watch w = { .run = run };
+  g_signal_connect (run, "metrics-added", G_CALLBACK (on_metrics), &w);
+  instdisc_run_start (run);
+  iterate_until (is_stopped, &w, 120);
+  GArray *rows = instdisc_run_get_metrics (run);
+  g_assert_cmpuint (rows->len, ==, 7);   /* 6 steps and one evaluation */
+  const MetricsRow *eval = &g_array_index (rows, MetricsRow, 6);
+  g_assert_cmpstr (eval->kind, ==, "eval");
+  g_assert_true (eval->knn_top1 >= 0 && eval->knn_top1 <= 100);
+  assert_valid_checkpoint (dir, instdisc_run_get_train (run), &config, 6);
+
+  /* the folder opened as another process would see it */
+  g_autoptr (InstdiscRun) followed = instdisc_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (instdisc_run_get_state (followed), ==,
+                   INSTDISC_RUN_FOLLOWING);
+  g_assert_cmpuint (instdisc_run_get_metrics (followed)->len, ==, 7);
+  g_signal_handlers_disconnect_by_data (run, &w);
+}
+
+static double
+steps_per_second (const char *data, guint sleep_ms, guint *signals,
+                  guint *rows)
+{
+  static int n_runs;
+  g_autofree char *name = g_strdup_printf ("run-slow-%d", n_runs++);
+  g_autofree char *dir = new_run_dir (name);
+  TrainerConfig config = tiny_config (100);
+  config.batch_size = 32;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) run = instdisc_run_new_training (dir, data, &config,
+                                                           &error);
+  g_assert_no_error (error);
+  Watch w = { .run = run, .sleep_ms = sleep_ms };
+  g_signal_connect (run, "metrics-added", G_CALLBACK (on_metrics), &w);
+  /* 60 steps inside the first epoch: the measurement is of steps, not of
+   * checkpoint writes (each one flushed to disk) and evaluations */
+  instdisc_run_set_steps_limit (run, 60);
+  gint64 start = g_get_monotonic_time ();
+  instdisc_run_start (run);
+  iterate_until (is_stopped, &w, 300);
+  double seconds = (g_get_monotonic_time () - start) / 1e6;
+  *signals = w.metrics_signals;
+  *rows = w.rows;
+  g_signal_handlers_disconnect_by_data (run, &w);
+  return instdisc_run_get_iteration (run) / seconds;
+}
+
+static void
+test_run_slow_gui (void)
+{
+  /* 2048 images: 64 steps an epoch at batch 32 */
+  g_autofree char *data = write_idx (2048);
+  guint fast_signals, fast_rows, slow_signals, slow_rows;
+  double fast = steps_per_second (data, 0, &fast_signals, &fast_rows);
+  double slow = steps_per_second (data, 50, &slow_signals, &slow_rows);
+  double fast2 = steps_per_second (data, 0, &fast_signals, &fast_rows);
+  double base = (fast + fast2) / 2;
+  g_test_message ("steps/s: %.1f / %.1f with a free main loop, %.1f with a "
+                  "50 ms metrics handler (%+.1f %%); %u rows in %u signals "
+                  "when slow", fast, fast2, slow, 100.0 * (slow - base) / base,
+                  slow_rows, slow_signals);
+  g_print ("# slow-gui: steps/s free %.1f, %.1f; 50 ms handler %.1f (%+.1f %%);"
+           " %u rows in %u signals\n", fast, fast2, slow,
+           100.0 * (slow - base) / base, slow_rows, slow_signals);
+  /* coalescing: the slow handler saw every row in fewer signals */
+  g_assert_cmpuint (slow_rows, ==, 60);
+  g_assert_cmpuint (slow_signals, <=, slow_rows);
+}
+
+/* ---- the window ---- */
+
+static void
+test_window_welcome (void)
+{
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpstr (instdisc_window_get_page (window), ==, "welcome");
+  g_assert_null (instdisc_window_get_run (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+window_shows_views (gpointer data)
+{
+  return g_strcmp0 (instdisc_window_get_page (data), "views") == 0
+         && instdisc_window_get_run (data) != NULL;
+}
+
+static gboolean
+window_has_steps (gpointer data)
+{
+  InstdiscRun *run = instdisc_window_get_run (data);
+  return run && instdisc_run_get_iteration (run) >= 3;
+}
+
+static GtkWidget *
+find_by_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_type (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_window_train (void)
+{
+  g_autofree char *data = write_tiny_idx ();
+  g_autofree char *dir = new_run_dir ("run-window");
+  TrainerConfig config = tiny_config (100);
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  instdisc_window_new_training (window, dir, data, &config, TRUE);
+  iterate_until (window_shows_views, window, 60);
+  InstdiscRun *run = g_object_ref (instdisc_window_get_run (window));
+  iterate_until (window_has_steps, window, 60);
+
+  Watch w = { .run = run };
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.toggle-training", NULL);
+  iterate_until (is_paused, &w, 30);
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  InstdiscTrainingView *view = INSTDISC_TRAINING_VIEW (
+      find_by_type (GTK_WIDGET (window), INSTDISC_TYPE_TRAINING_VIEW));
+  g_assert_nonnull (view);
+  InstdiscPlot *loss = instdisc_training_view_get_loss_plot (view);
+  /* every step shown, raw and smoothed */
+  g_assert_cmpuint (instdisc_plot_get_n_points (loss, 0), ==,
+                    instdisc_run_get_iteration (run));
+  g_assert_cmpuint (instdisc_plot_get_n_points (loss, 1), ==,
+                    instdisc_run_get_iteration (run));
+
+  /* the Training view as a picture, for people reading the test log */
+  g_autoptr (GdkTexture) texture = render_widget (GTK_WIDGET (view));
+  g_autofree char *png = g_build_filename (workdir, "training-view.png", NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, png));
+
+  /* closing the window stops the run and leaves its checkpoint */
+  gint64 iteration = instdisc_run_get_iteration (run);
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_cmpint (instdisc_run_get_state (run), ==, INSTDISC_RUN_STOPPED);
+  assert_valid_checkpoint (dir, instdisc_run_get_train (run), &config,
+                           iteration);
+  g_object_unref (run);
+}
+
+static void
+test_dialog (void)
+{
+  GtkWidget *dialog = instdisc_new_training_dialog_new (NULL);
+  InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  TrainerConfig config, defaults;
+  trainer_config_init_default (&defaults);
+  instdisc_new_training_dialog_get_config (d, &config);
+  g_assert_cmpint (config.model, ==, MODEL_SMALL);
+  g_assert_cmpint (config.objective, ==, OBJECTIVE_SOFTMAX);
+  g_assert_cmpint (config.batch_size, ==, defaults.batch_size);
+  g_assert_cmpint (config.epochs, ==, defaults.epochs);
+  g_assert_cmpfloat_with_epsilon (config.tau, defaults.tau, 1e-6);
+  g_assert_cmpint (config.n_lr_drops, ==, 2);
+  g_assert_cmpint (config.lr_drops[0], ==, 120);
+  g_assert_cmpint (config.lr_drops[1], ==, 160);
+  g_assert_cmpstr (instdisc_new_training_dialog_get_data_spec (d), ==,
+                   "fashion-mnist");
+  g_assert_true (g_str_has_prefix (instdisc_new_training_dialog_get_run_dir (d),
+                                   "runs/"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  g_autoptr (GError) error = NULL;
+  workdir = g_dir_make_tmp ("instdisc-gui-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_test_message ("files in %s", workdir);
+
+  g_test_add_func ("/gui/plot/pixels", test_plot_pixels);
+  g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
+  g_test_add_func ("/gui/run/epoch", test_run_epoch);
+  g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
+  g_test_add_func ("/gui/window/welcome", test_window_welcome);
+  g_test_add_func ("/gui/window/train", test_window_train);
+  g_test_add_func ("/gui/dialog/new-training", test_dialog);
+  return g_test_run ();
+}
