@@ -46,7 +46,8 @@ struct _InstdiscRun
   /* the training network; only the trainer thread touches it while the
    * thread runs */
   Trainer *trainer;
-  GThread *thread;
+  GThread *thread;              /* until joined, even while it ends */
+  gboolean joining;             /* a worker is joining thread */
   double wall_offset;
 
   /* a copy of the network for queries, refreshed by the trainer thread */
@@ -142,6 +143,8 @@ set_state (InstdiscRun *self, InstdiscRunState state)
   g_signal_emit (self, signals[STATE_CHANGED], 0);
 }
 
+static void join_thread_async (InstdiscRun *self);
+
 static gboolean
 drain_queue (gpointer data)
 {
@@ -174,9 +177,13 @@ drain_queue (gpointer data)
     g_signal_emit (self, signals[SNAPSHOT_READY], 0, snapshot);
   if (error && !self->error)
     self->error = g_steal_pointer (&error);
-  /* STOPPED from the thread means it finished on its own (or failed); the
-   * thread is joined in stop () or dispose */
-  if (state >= 0 && self->state != INSTDISC_RUN_STOPPED)
+  /* STOPPED from the thread means it is ending (finished, failed or asked
+   * to stop): the state follows once it is joined. PAUSED and RUNNING
+   * confirm a request, and are stale once a stop was asked. */
+  if (state == INSTDISC_RUN_STOPPED)
+    join_thread_async (self);
+  else if (state >= 0 && (self->state == INSTDISC_RUN_RUNNING
+                          || self->state == INSTDISC_RUN_PAUSED))
     set_state (self, state);
   return G_SOURCE_REMOVE;
 }
@@ -408,6 +415,49 @@ failed:
   g_warning ("%s: %s", self->dir, error->message);
   post_state (self, INSTDISC_RUN_STOPPED, error);
   return NULL;
+}
+
+/* ---- ending the thread without blocking the main loop ---- */
+
+/* The thread has been asked to stop or has posted its last state; what is
+ * left (the rest of a step, an epoch's evaluation, the checkpoint's write)
+ * can take seconds, so a worker waits for it rather than the main loop. */
+static void
+join_worker (GTask *task, gpointer source, gpointer task_data,
+             GCancellable *cancellable)
+{
+  g_thread_join (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+join_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  InstdiscRun *self = INSTDISC_RUN (source);
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  self->thread = NULL;
+  self->joining = FALSE;
+  /* deliver what the thread queued last, the error among it */
+  drain_queue (self);
+  /* a snapshot asked for while the thread was ending is served from the
+   * stopped network, so no caller waits for one that never comes */
+  if (g_atomic_int_compare_and_exchange (&self->snapshot_requested, 1, 0))
+    instdisc_run_request_snapshot (self);
+  set_state (self, INSTDISC_RUN_STOPPED);
+}
+
+/* The task holds a reference on the run, so the run (and the trainer the
+ * thread uses) lives until the thread has ended, whoever drops theirs. */
+static void
+join_thread_async (InstdiscRun *self)
+{
+  if (!self->thread || self->joining)
+    return;
+  self->joining = TRUE;
+  g_autoptr (GTask) task = g_task_new (self, NULL, join_done, NULL);
+  g_task_set_source_tag (task, join_thread_async);
+  g_task_set_task_data (task, self->thread, NULL);
+  g_task_run_in_thread (task, join_worker);
 }
 
 /* ---- construction ---- */
@@ -779,6 +829,7 @@ instdisc_run_start (InstdiscRun *self)
   switch (self->state)
     {
     case INSTDISC_RUN_RUNNING:
+    case INSTDISC_RUN_STOPPING:
       return;
     case INSTDISC_RUN_PAUSED:
       g_atomic_int_set (&self->pause_requested, 0);
@@ -815,8 +866,8 @@ instdisc_run_start (InstdiscRun *self)
     case INSTDISC_RUN_IDLE:
       break;
     }
-  /* a thread that finished on its own is joined before the next one */
-  g_clear_pointer (&self->thread, g_thread_join);
+  /* a thread that finished on its own was joined before STOPPED */
+  g_return_if_fail (self->thread == NULL);
   g_clear_error (&self->error);
   g_atomic_int_set (&self->stop_requested, 0);
   g_atomic_int_set (&self->pause_requested, 0);
@@ -842,13 +893,15 @@ instdisc_run_stop (InstdiscRun *self)
   g_return_if_fail (INSTDISC_IS_RUN (self));
   if (self->thread)
     {
-      /* at most one step (or one epoch's evaluation, already under way)
-       * and the checkpoint's write */
+      if (self->state == INSTDISC_RUN_STOPPING)
+        return;
+      /* the thread ends after at most one step (or an epoch's evaluation
+       * already under way) and the checkpoint's write */
       g_atomic_int_set (&self->stop_requested, 1);
       wake_thread (self);
-      g_clear_pointer (&self->thread, g_thread_join);
-      /* deliver what the thread queued last, the error among it */
-      drain_queue (self);
+      set_state (self, INSTDISC_RUN_STOPPING);
+      join_thread_async (self);
+      return;
     }
   if (self->state == INSTDISC_RUN_FOLLOWING)
     return;

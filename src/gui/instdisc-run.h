@@ -47,6 +47,8 @@ typedef enum
   INSTDISC_RUN_PAUSED,
   INSTDISC_RUN_STOPPED,    /* finished, stopped, or failed (see error) */
   INSTDISC_RUN_FOLLOWING,  /* reading a folder another process writes */
+  INSTDISC_RUN_STOPPING,   /* stop asked: the thread finishes its step and
+                              writes the checkpoint; STOPPED follows */
 } InstdiscRunState;
 
 #define INSTDISC_TYPE_RUN (instdisc_run_get_type ())
@@ -65,7 +67,10 @@ InstdiscRun *instdisc_run_open (const char *run_dir, GError **error);
 
 void instdisc_run_start (InstdiscRun *self);   /* or resume after pause */
 void instdisc_run_pause (InstdiscRun *self);
-void instdisc_run_stop (InstdiscRun *self);    /* saves a checkpoint; joins */
+/* Returns at once: the state is STOPPING until the trainer thread has
+ * finished its step, written the checkpoint and been joined (off the main
+ * loop), then STOPPED. The run keeps itself alive until then. */
+void instdisc_run_stop (InstdiscRun *self);
 void instdisc_run_save_now (InstdiscRun *self);
 /* Asks for a bank snapshot; "snapshot-ready" follows on the main loop. */
 void instdisc_run_request_snapshot (InstdiscRun *self);

@@ -59,8 +59,9 @@ update_controls (InstdiscWindow *self)
                                      : INSTDISC_RUN_IDLE;
   gboolean has_run = self->run != NULL;
   gboolean running = state == INSTDISC_RUN_RUNNING;
-  gboolean can_train = has_run && (state != INSTDISC_RUN_FOLLOWING
-                                   || instdisc_run_get_train (self->run));
+  gboolean can_train = has_run && state != INSTDISC_RUN_STOPPING
+                       && (state != INSTDISC_RUN_FOLLOWING
+                           || instdisc_run_get_train (self->run));
   const char *text = "";
   switch (state)
     {
@@ -69,6 +70,7 @@ update_controls (InstdiscWindow *self)
     case INSTDISC_RUN_PAUSED: text = _("Paused"); break;
     case INSTDISC_RUN_STOPPED: text = _("Stopped"); break;
     case INSTDISC_RUN_FOLLOWING: text = _("Following the folder"); break;
+    case INSTDISC_RUN_STOPPING: text = _("Stopping…"); break;
     }
   gtk_label_set_text (self->state_label, text);
   gtk_button_set_icon_name (self->start_button,
@@ -102,6 +104,34 @@ on_state_changed (InstdiscRun *run, InstdiscWindow *self)
   update_controls (self);
 }
 
+static void
+release_when_stopped (InstdiscRun *run, GApplication *application)
+{
+  if (instdisc_run_get_state (run) == INSTDISC_RUN_STOPPING)
+    return;
+  g_signal_handlers_disconnect_by_func (run, release_when_stopped,
+                                        application);
+  g_application_release (application);
+  g_object_unref (application);
+}
+
+/* Stopping returns at once and the trainer thread writes the checkpoint
+ * afterwards: the application must not quit before it has, even when this
+ * window is gone by then. The run keeps itself alive until it stopped. */
+static void
+stop_and_hold (InstdiscWindow *self, InstdiscRun *run)
+{
+  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+  gboolean was_stopping = instdisc_run_get_state (run) == INSTDISC_RUN_STOPPING;
+  instdisc_run_stop (run);
+  if (!application || was_stopping
+      || instdisc_run_get_state (run) != INSTDISC_RUN_STOPPING)
+    return;
+  g_application_hold (G_APPLICATION (application));
+  g_signal_connect (run, "state-changed", G_CALLBACK (release_when_stopped),
+                    g_object_ref (application));
+}
+
 void
 instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
 {
@@ -111,7 +141,7 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
   if (self->run)
     {
       g_clear_signal_handler (&self->state_handler, self->run);
-      instdisc_run_stop (self->run);
+      stop_and_hold (self, self->run);
     }
   g_set_object (&self->run, run);
   instdisc_training_view_set_run (self->training_view, run);
@@ -392,7 +422,8 @@ export_features (GtkWidget *widget, const char *action, GVariant *param)
 }
 
 /* Closing mid-epoch stops within one step and leaves a checkpoint: the
- * stop joins the trainer thread, which saves before it ends. */
+ * trainer thread saves before it ends, and the application stays until
+ * it has. */
 static gboolean
 instdisc_window_close_request (GtkWindow *window)
 {
@@ -400,7 +431,7 @@ instdisc_window_close_request (GtkWindow *window)
   if (self->loading)
     g_cancellable_cancel (self->loading);
   if (self->run)
-    instdisc_run_stop (self->run);
+    stop_and_hold (self, self->run);
   return GTK_WINDOW_CLASS (instdisc_window_parent_class)->close_request (window);
 }
 
@@ -411,7 +442,7 @@ instdisc_window_dispose (GObject *object)
   if (self->run)
     {
       g_clear_signal_handler (&self->state_handler, self->run);
-      instdisc_run_stop (self->run);
+      stop_and_hold (self, self->run);
     }
   g_clear_object (&self->run);
   g_clear_object (&self->loading);

@@ -8,6 +8,8 @@
  *                           metrics handler (reported, not asserted)
  *   /gui/window/welcome, /gui/window/train   the window: welcome page;
  *                           a run trained, paused, plotted, stopped
+ *   /gui/window/close-holds-application   closing mid-epoch: the
+ *                           application waits for the checkpoint
  *   /gui/dialog/new-training   the dialog builds with the defaults */
 #define G_LOG_DOMAIN "instdisc-gui"
 
@@ -316,11 +318,14 @@ test_run_train_pause_stop (void)
     norm += w.snapshot->bank[d] * w.snapshot->bank[d];
   g_assert_true (w.snapshot->train == instdisc_run_get_train (run));
 
-  /* resume a little, then stop: a checkpoint of the last step */
+  /* resume a little, then stop: a checkpoint of the last step. Stop does
+   * not wait for the thread: the join completes on a later main-loop
+   * iteration, so right after the call the run is still stopping. */
   instdisc_run_start (run);
   g_usleep (100 * 1000);
   instdisc_run_stop (run);
-  g_assert_cmpint (instdisc_run_get_state (run), ==, INSTDISC_RUN_STOPPED);
+  g_assert_cmpint (instdisc_run_get_state (run), ==, INSTDISC_RUN_STOPPING);
+  iterate_until (is_stopped, &w, 30);
   g_assert_null (instdisc_run_get_error (run));
   gint64 last = instdisc_run_get_iteration (run);
   g_assert_cmpint (last, >=, paused_at);
@@ -489,10 +494,74 @@ test_window_train (void)
   /* closing the window stops the run and leaves its checkpoint */
   gint64 iteration = instdisc_run_get_iteration (run);
   gtk_window_close (GTK_WINDOW (window));
-  g_assert_cmpint (instdisc_run_get_state (run), ==, INSTDISC_RUN_STOPPED);
+  iterate_until (is_stopped, &w, 30);
   assert_valid_checkpoint (dir, instdisc_run_get_train (run), &config,
                            iteration);
   g_object_unref (run);
+}
+
+/* Closing the only window mid-epoch: the application outlives the window
+ * until the trainer thread has written its checkpoint, so
+ * g_application_run returns with the run stopped and the checkpoint
+ * whole. */
+typedef struct
+{
+  char *data;
+  char *dir;
+  TrainerConfig config;
+  InstdiscWindow *window;
+  InstdiscRun *run;
+  gint64 closed_at;
+  gboolean closed_while_running;
+} AppClose;
+
+static gboolean
+close_when_training (gpointer data)
+{
+  AppClose *t = data;
+  InstdiscRun *run = instdisc_window_get_run (t->window);
+  if (!run || instdisc_run_get_iteration (run) < 3)
+    return G_SOURCE_CONTINUE;
+  t->run = g_object_ref (run);
+  t->closed_while_running = instdisc_run_get_state (run) == INSTDISC_RUN_RUNNING;
+  gtk_window_close (GTK_WINDOW (t->window));
+  t->closed_at = instdisc_run_get_iteration (run);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_app_activate (GtkApplication *application, AppClose *t)
+{
+  t->window = instdisc_window_new (application);
+  gtk_window_present (GTK_WINDOW (t->window));
+  instdisc_window_new_training (t->window, t->dir, t->data, &t->config, TRUE);
+  g_timeout_add (10, close_when_training, t);
+}
+
+static void
+test_window_close_holds_application (void)
+{
+  AppClose t = { 0 };
+  t.data = write_tiny_idx ();
+  t.dir = new_run_dir ("run-app-close");
+  t.config = tiny_config (100);
+  g_autoptr (GtkApplication) application = gtk_application_new (
+      "org.instdisc.ExplorerTest", G_APPLICATION_NON_UNIQUE);
+  g_signal_connect (application, "activate", G_CALLBACK (on_app_activate), &t);
+  int status = g_application_run (G_APPLICATION (application), 0, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (t.run);
+  g_assert_true (t.closed_while_running);
+  g_assert_cmpint (instdisc_run_get_state (t.run), ==, INSTDISC_RUN_STOPPED);
+  g_assert_null (instdisc_run_get_error (t.run));
+  gint64 last = instdisc_run_get_iteration (t.run);
+  /* the step under way when the window closed may have finished */
+  g_assert_cmpint (last - t.closed_at, <=, 1);
+  assert_valid_checkpoint (t.dir, instdisc_run_get_train (t.run), &t.config,
+                           last);
+  g_object_unref (t.run);
+  g_free (t.data);
+  g_free (t.dir);
 }
 
 static void
@@ -536,6 +605,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
   g_test_add_func ("/gui/window/welcome", test_window_welcome);
   g_test_add_func ("/gui/window/train", test_window_train);
+  g_test_add_func ("/gui/window/close-holds-application",
+                   test_window_close_holds_application);
   g_test_add_func ("/gui/dialog/new-training", test_dialog);
   return g_test_run ();
 }
