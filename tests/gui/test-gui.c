@@ -4,6 +4,9 @@
  *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
  *                           pause within one step, a snapshot, a valid
  *                           checkpoint after stop
+ *   /gui/run/follow-grows   a followed folder grows: rows appended to
+ *                           metrics.csv arrive by "metrics-added", the
+ *                           renamed checkpoint is reloaded
  *   /gui/run/slow-gui       steps per second with and without a 50 ms
  *                           metrics handler (reported, not asserted)
  *   /gui/window/welcome, /gui/window/train   the window: welcome page;
@@ -23,6 +26,7 @@
 #include "instdisc-run.h"
 #include "instdisc-training-view.h"
 #include "instdisc-window.h"
+#include "trainer-run.h"
 
 #define N_IMAGES 96
 #define N_CLASSES 4
@@ -365,6 +369,161 @@ test_run_epoch (void)
   g_signal_handlers_disconnect_by_data (run, &w);
 }
 
+/* Another process's run, as the CLI writes it: each step appends a row to
+ * metrics.csv (one write on O_APPEND), checkpoints replace the file by a
+ * rename. */
+typedef struct
+{
+  guint signals;
+  guint first_new;     /* the smallest first_new_row since reset */
+  guint rows;
+  InstdiscSnapshot *snapshot;
+} Follow;
+
+static void
+on_follow_metrics (InstdiscRun *run, guint first, Follow *f)
+{
+  f->signals++;
+  f->first_new = MIN (f->first_new, first);
+  f->rows = instdisc_run_get_metrics (run)->len;
+}
+
+static void
+on_follow_snapshot (InstdiscRun *run, InstdiscSnapshot *snapshot, Follow *f)
+{
+  g_clear_pointer (&f->snapshot, instdisc_snapshot_unref);
+  f->snapshot = instdisc_snapshot_ref (snapshot);
+}
+
+static void
+write_steps (Trainer *trainer, const char *dir, int n_steps)
+{
+  g_autoptr (GError) error = NULL;
+  for (int i = 0; i < n_steps; i++)
+    {
+      TrainerStepInfo info;
+      g_assert_true (trainer_step (trainer, &info, &error));
+      MetricsRow row;
+      trainer_run_step_row (&row, trainer_get_config (trainer), &info, 100.0,
+                            (double) info.iteration);
+      g_assert_true (run_dir_append_metrics (dir, &row, &error));
+      g_assert_no_error (error);
+    }
+  /* trainer_save_checkpoint writes a temporary file and renames it over
+   * the old one, as the CLI's checkpoints arrive */
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors", NULL);
+  g_assert_true (trainer_save_checkpoint (trainer, path, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until done or timeout_s, without failing, so the
+ * caller's assertion says what was missing. The loop blocks in poll (),
+ * where the file monitor's events arrive; the timeout source wakes it at
+ * the deadline. */
+static gboolean
+iterate_for (gboolean (*done) (gpointer), gpointer data, double timeout_s)
+{
+  gboolean timed_out = FALSE;
+  guint deadline = g_timeout_add ((guint) (timeout_s * 1000), set_flag,
+                                  &timed_out);
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (deadline);
+  return done (data);
+}
+
+static gboolean
+follow_has_rows (gpointer data)
+{
+  return ((Follow *) data)->rows >= 5;
+}
+
+static gboolean
+follow_has_new_checkpoint (gpointer data)
+{
+  Follow *f = data;
+  return f->snapshot && f->snapshot->iteration == 4;
+}
+
+static void
+test_run_follow_grows (void)
+{
+  g_autofree char *data = write_tiny_idx ();
+  g_autofree char *dir = new_run_dir ("run-follow");
+  TrainerConfig config = tiny_config (2);
+  g_autoptr (GError) error = NULL;
+  /* the writer: config.ini from a run built here, steps from a Trainer
+   * of its own, as `instdisc train` in another process */
+  g_autoptr (InstdiscRun) writer = instdisc_run_new_training (dir, data, &config,
+                                                              &error);
+  g_assert_no_error (error);
+  g_autoptr (Trainer) trainer = trainer_new (&config,
+                                             instdisc_run_get_train (writer),
+                                             &error);
+  g_assert_no_error (error);
+  write_steps (trainer, dir, 2);
+
+  g_autoptr (InstdiscRun) followed = instdisc_run_open (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (instdisc_run_get_state (followed), ==,
+                   INSTDISC_RUN_FOLLOWING);
+  g_assert_cmpuint (instdisc_run_get_metrics (followed)->len, ==, 2);
+  Follow f = { .first_new = G_MAXUINT };
+  g_signal_connect (followed, "metrics-added", G_CALLBACK (on_follow_metrics),
+                    &f);
+  g_signal_connect (followed, "snapshot-ready",
+                    G_CALLBACK (on_follow_snapshot), &f);
+  /* let the monitors settle on the files as they are now */
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (f.signals, ==, 0);
+
+  /* the writer goes on: two steps, an evaluation row, a new checkpoint */
+  write_steps (trainer, dir, 2);
+  MetricsRow eval;
+  metrics_row_init (&eval, "eval");
+  eval.iteration = 4;
+  eval.epoch = 1;
+  eval.knn_top1 = 42.0;
+  eval.knn_top5 = 90.0;
+  g_assert_true (run_dir_append_metrics (dir, &eval, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (iterate_for (follow_has_rows, &f, 10));
+  g_test_message ("3 rows appended: %u signal(s), first new row %u",
+                  f.signals, f.first_new);
+  g_assert_cmpuint (f.first_new, ==, 2);
+  GArray *rows = instdisc_run_get_metrics (followed);
+  g_assert_cmpuint (rows->len, ==, 5);
+  g_assert_cmpint (g_array_index (rows, MetricsRow, 2).iteration, ==, 3);
+  g_assert_cmpint (g_array_index (rows, MetricsRow, 3).iteration, ==, 4);
+  g_assert_cmpstr (g_array_index (rows, MetricsRow, 4).kind, ==, "eval");
+  g_assert_cmpfloat (g_array_index (rows, MetricsRow, 4).knn_top1, ==, 42.0);
+  g_assert_cmpint (instdisc_run_get_state (followed), ==,
+                   INSTDISC_RUN_FOLLOWING);
+
+  /* the renamed checkpoint is reloaded (in a worker): a snapshot of the
+   * followed run soon has the writer's newest iteration */
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!follow_has_new_checkpoint (&f) && g_get_monotonic_time () < end)
+    {
+      instdisc_run_request_snapshot (followed);
+      iterate_for (follow_has_new_checkpoint, &f, 0.2);
+    }
+  g_assert_nonnull (f.snapshot);
+  g_assert_cmpint (f.snapshot->iteration, ==, 4);
+  g_clear_pointer (&f.snapshot, instdisc_snapshot_unref);
+  g_signal_handlers_disconnect_by_data (followed, &f);
+}
+
 static double
 steps_per_second (const char *data, guint sleep_ms, guint *signals,
                   guint *rows)
@@ -602,6 +761,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/plot/pixels", test_plot_pixels);
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
+  g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
   g_test_add_func ("/gui/window/welcome", test_window_welcome);
   g_test_add_func ("/gui/window/train", test_window_train);
