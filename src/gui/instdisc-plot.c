@@ -5,7 +5,9 @@
 
 #include <cairo-svg.h>
 #include <glib/gi18n.h>
+#include <locale.h>
 #include <math.h>
+#include <string.h>
 
 typedef struct
 {
@@ -27,6 +29,8 @@ struct _InstdiscPlot
 
   char *title, *x_label, *y_label;
   double y_min_fixed, y_max_fixed;   /* NAN: from the data */
+  double x_min_span, x_max_span;     /* NAN: from the data */
+  gboolean x_integer;                /* counts: whole-number ticks */
   GPtrArray *series;                 /* Series */
 };
 
@@ -67,13 +71,36 @@ nice_step (double range, int target)
   return nice * power;
 }
 
+/* An integer with the locale's thousands separator ("93,600"): iteration
+ * counts read at a glance, and "93.6k" would hide that they are steps. The
+ * C locale has no separator, so a comma stands in for it. */
+static void
+format_integer (char *buffer, gsize size, double value)
+{
+  const char *sep = localeconv ()->thousands_sep;
+  if (!sep || !*sep)
+    sep = ",";
+  char digits[32];
+  g_snprintf (digits, sizeof digits, "%.0f", fabs (value));
+  GString *out = g_string_new (value < 0 && digits[0] != '0' ? "-" : "");
+  int n = (int) strlen (digits);
+  for (int i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append (out, sep);
+      g_string_append_c (out, digits[i]);
+    }
+  g_strlcpy (buffer, out->str, size);
+  g_string_free (out, TRUE);
+}
+
 static void
 format_tick (char *buffer, gsize size, double value, double step)
 {
   if (fabs (value) < step * 1e-6)
     value = 0.0;
-  if (step >= 1000.0 && fmod (value, 1000.0) == 0.0)
-    g_snprintf (buffer, size, "%gk", value / 1000.0);
+  if (step >= 1.0 && value == round (value))
+    format_integer (buffer, size, value);
   else
     {
       int decimals = step >= 1.0 ? 0 : (int) ceil (-log10 (step) - 1e-9);
@@ -112,7 +139,16 @@ compute_frame (InstdiscPlot *self, int width, int height, Frame *f)
 {
   double x0, x1, y0, y1;
   if (!data_range (self, &x0, &x1, &y0, &y1))
-    x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+    {
+      /* an empty plot still shows the axes it will have */
+      x0 = isfinite (self->x_min_span) ? self->x_min_span : 0;
+      x1 = isfinite (self->x_max_span) ? self->x_max_span : 1;
+      y0 = 0, y1 = 1;
+    }
+  if (isfinite (self->x_min_span))
+    x0 = MIN (x0, self->x_min_span);
+  if (isfinite (self->x_max_span))
+    x1 = MAX (x1, self->x_max_span);
   if (isfinite (self->y_min_fixed))
     y0 = self->y_min_fixed;
   if (isfinite (self->y_max_fixed))
@@ -131,6 +167,9 @@ compute_frame (InstdiscPlot *self, int width, int height, Frame *f)
   f->h = MAX (height - MARGIN_TOP - MARGIN_BOTTOM, 10);
   /* about one tick per 90 px across and 45 px up */
   f->x_step = nice_step (x1 - x0, (int) (f->w / 90));
+  /* half an epoch or a tenth of a step means nothing */
+  if (self->x_integer)
+    f->x_step = MAX (f->x_step, 1.0);
   f->y_step = nice_step (y1 - y0, (int) (f->h / 45));
   /* the automatic ends snap outwards to ticks, so the curve never touches
    * the frame; x starts at the data */
@@ -317,6 +356,12 @@ draw_series (cairo_t *cr, const Frame *f, const Series *s)
         cairo_rel_line_to (cr, 0.01, 0);
       cairo_stroke (cr);
     }
+  /* markers are not clipped: the first epoch sits on the left edge, and a
+   * half dot there would look like a drawing fault */
+  cairo_restore (cr);
+  cairo_save (cr);
+  cairo_set_source_rgba (cr, s->color.red, s->color.green, s->color.blue,
+                         s->color.alpha);
   if (s->markers)
     for (guint i = 0; i < points->len; i++)
       {
@@ -446,6 +491,7 @@ instdisc_plot_init (InstdiscPlot *self)
 {
   self->series = g_ptr_array_new_with_free_func (series_free);
   self->y_min_fixed = self->y_max_fixed = NAN;
+  self->x_min_span = self->x_max_span = NAN;
 }
 
 GtkWidget *
@@ -471,6 +517,37 @@ instdisc_plot_set_axis_labels (InstdiscPlot *self, const char *x_label,
   self->x_label = g_strdup (x_label);
   self->y_label = g_strdup (y_label);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_set_x_span (InstdiscPlot *self, double min, double max)
+{
+  self->x_min_span = min;
+  self->x_max_span = max;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_set_x_integer (InstdiscPlot *self, gboolean integer)
+{
+  self->x_integer = integer;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+char **
+instdisc_plot_dup_x_tick_labels (InstdiscPlot *self, int width, int height)
+{
+  Frame f;
+  compute_frame (self, width, height, &f);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  char label[32];
+  for (double x = ceil (f.x0 / f.x_step - 1e-9) * f.x_step;
+       x <= f.x1 + f.x_step * 1e-9; x += f.x_step)
+    {
+      format_tick (label, sizeof label, x, f.x_step);
+      g_strv_builder_add (builder, label);
+    }
+  return g_strv_builder_end (builder);
 }
 
 void

@@ -17,6 +17,15 @@ GtkWidget *instdisc_plot_new (void);
 void instdisc_plot_set_title (InstdiscPlot *self, const char *title);
 void instdisc_plot_set_axis_labels (InstdiscPlot *self, const char *x_label,
                                     const char *y_label);
+/* The x range shown at least, data or not (NAN per end: from the data
+ * only); data beyond it widen it. */
+void instdisc_plot_set_x_span (InstdiscPlot *self, double min, double max);
+/* x counts something (epochs, iterations): ticks only at whole numbers. */
+void instdisc_plot_set_x_integer (InstdiscPlot *self, gboolean integer);
+/* The x axis' tick labels as drawn at width x height (transfer full); for
+ * tests. */
+char **instdisc_plot_dup_x_tick_labels (InstdiscPlot *self, int width,
+                                        int height);
 /* Fixes the y range (NAN for automatic from the data, per end). */
 void instdisc_plot_set_y_range (InstdiscPlot *self, double min, double max);
 

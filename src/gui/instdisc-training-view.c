@@ -221,6 +221,11 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
   gtk_label_set_text (self->epoch_label, _("Not started"));
   gtk_progress_bar_set_fraction (self->epoch_progress, 0);
   gtk_widget_set_visible (self->nce_warning, FALSE);
+  /* the kNN axis spans the whole run from the start, so the curve fills
+   * in from the left as epochs end */
+  instdisc_plot_set_x_span (self->knn_plot, 1.0,
+                            run ? MAX (instdisc_run_get_config (run)->epochs, 1)
+                                : 10.0);
   if (!run)
     return;
   update_summary (self);
@@ -350,6 +355,7 @@ instdisc_training_view_init (InstdiscTrainingView *self)
 
   instdisc_plot_set_title (self->loss_plot, _("Training loss"));
   instdisc_plot_set_axis_labels (self->loss_plot, _("iteration"), _("loss"));
+  instdisc_plot_set_x_integer (self->loss_plot, TRUE);
   /* raw steps faint under the bold average: the noise stays visible
    * without hiding the trend */
   self->loss_raw = instdisc_plot_add_series (self->loss_plot, _("per step"),
@@ -362,6 +368,8 @@ instdisc_training_view_init (InstdiscTrainingView *self)
   instdisc_plot_set_title (self->knn_plot, _("kNN accuracy on the test set"));
   instdisc_plot_set_axis_labels (self->knn_plot, _("epoch"), _("accuracy (%)"));
   instdisc_plot_set_y_range (self->knn_plot, 0.0, 100.0);
+  instdisc_plot_set_x_integer (self->knn_plot, TRUE);
+  instdisc_plot_set_x_span (self->knn_plot, 1.0, 10.0);
   self->top1_bank = instdisc_plot_add_series (self->knn_plot,
                                               _("top-1 (bank)"), "#e66100",
                                               2.0, TRUE);

@@ -1,6 +1,9 @@
 /* test-gui.c: the explorer's widgets and its run thread, under Xvfb.
  *   /gui/plot/pixels        a known line crosses known pixels of the
  *                           rendered widget (and its PNG / SVG exports)
+ *   /gui/plot/integer-axis  epochs and iterations tick at whole numbers,
+ *                           thousands separated; an empty kNN axis spans
+ *                           the run's epochs
  *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
  *                           pause within one step, a snapshot, a valid
  *                           checkpoint after stop
@@ -218,6 +221,64 @@ test_plot_pixels (void)
   g_assert_no_error (error);
   g_assert_nonnull (strstr (svg, "<svg"));
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+assert_integer_labels (char **labels)
+{
+  g_assert_cmpuint (g_strv_length (labels), >=, 2);
+  for (char **l = labels; *l; l++)
+    {
+      g_assert_null (strchr (*l, '.'));
+      g_assert_null (strchr (*l, 'k'));
+    }
+}
+
+/* Epochs and iterations are counts: whole-number ticks, thousands
+ * separated, and an empty kNN plot already spans the run's epochs. */
+static void
+test_plot_integer_axis (void)
+{
+  GtkWidget *widget = g_object_ref_sink (instdisc_plot_new ());
+  InstdiscPlot *plot = INSTDISC_PLOT (widget);
+  instdisc_plot_set_x_integer (plot, TRUE);
+  guint s = instdisc_plot_add_series (plot, "acc", "#e66100", 2.0, TRUE);
+
+  instdisc_plot_set_x_span (plot, 1.0, 3.0);
+  g_auto (GStrv) three = instdisc_plot_dup_x_tick_labels (plot, 600, 260);
+  g_autofree char *joined = g_strjoinv (" ", three);
+  g_test_message ("no data, epochs 1..3: %s", joined);
+  g_assert_cmpstr (joined, ==, "1 2 3");
+
+  instdisc_plot_set_x_span (plot, 1.0, 10.0);
+  g_auto (GStrv) ten = instdisc_plot_dup_x_tick_labels (plot, 600, 260);
+  assert_integer_labels (ten);
+  g_assert_cmpstr (ten[g_strv_length (ten) - 1], ==, "10");
+
+  /* one evaluation in a 3-epoch run: still 1 2 3, not 1.0 1.2 ... */
+  instdisc_plot_set_x_span (plot, 1.0, 3.0);
+  instdisc_plot_append (plot, s, 1.0, 40.0);
+  g_auto (GStrv) one = instdisc_plot_dup_x_tick_labels (plot, 600, 260);
+  g_free (joined);
+  joined = g_strjoinv (" ", one);
+  g_assert_cmpstr (joined, ==, "1 2 3");
+
+  /* a loss curve: six steps, then 93,600 */
+  instdisc_plot_clear (plot);
+  instdisc_plot_set_x_span (plot, NAN, NAN);
+  for (int i = 1; i <= 6; i++)
+    instdisc_plot_append (plot, s, i, 1.0 / i);
+  g_auto (GStrv) six = instdisc_plot_dup_x_tick_labels (plot, 600, 260);
+  assert_integer_labels (six);
+  for (int i = 7; i <= 93600; i++)
+    instdisc_plot_append (plot, s, i, 1.0 / i);
+  g_auto (GStrv) many = instdisc_plot_dup_x_tick_labels (plot, 600, 260);
+  g_free (joined);
+  joined = g_strjoinv (" ", many);
+  g_test_message ("steps 1..93,600: %s", joined);
+  assert_integer_labels (many);
+  g_assert_nonnull (strstr (joined, "20,000"));
+  g_object_unref (widget);
 }
 
 /* ---- the run thread ---- */
@@ -759,6 +820,7 @@ main (int argc, char **argv)
   g_test_message ("files in %s", workdir);
 
   g_test_add_func ("/gui/plot/pixels", test_plot_pixels);
+  g_test_add_func ("/gui/plot/integer-axis", test_plot_integer_axis);
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
