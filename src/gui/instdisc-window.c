@@ -17,8 +17,10 @@ struct _InstdiscWindow
 
   /* template widgets */
   GtkButton *start_button;
+  GtkButton *stop_button;
   GtkLabel *state_label;
   GtkStackSwitcher *switcher;
+  GtkLabel *title_label;
   GtkRevealer *error_revealer;
   GtkLabel *error_label;
   GtkStack *main_stack;
@@ -93,6 +95,10 @@ update_controls (InstdiscWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-features",
                                  has_run && instdisc_run_get_train (self->run));
   gtk_widget_set_visible (GTK_WIDGET (self->switcher), has_run);
+  gtk_widget_set_visible (GTK_WIDGET (self->title_label), !has_run);
+  /* on the welcome page there is nothing to start or stop yet */
+  gtk_widget_set_visible (GTK_WIDGET (self->start_button), has_run);
+  gtk_widget_set_visible (GTK_WIDGET (self->stop_button), has_run);
 
   if (self->run && instdisc_run_get_error (self->run))
     instdisc_window_show_error (self, instdisc_run_get_error (self->run)->message);
@@ -469,8 +475,10 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
 #define BIND(name) \
   gtk_widget_class_bind_template_child (widget_class, InstdiscWindow, name)
   BIND (start_button);
+  BIND (stop_button);
   BIND (state_label);
   BIND (switcher);
+  BIND (title_label);
   BIND (error_revealer);
   BIND (error_label);
   BIND (main_stack);

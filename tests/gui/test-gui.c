@@ -637,6 +637,21 @@ test_run_slow_gui (void)
 
 /* ---- the window ---- */
 
+static GtkWidget *
+find_by_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_type (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_window_welcome (void)
 {
@@ -646,6 +661,13 @@ test_window_welcome (void)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpstr (instdisc_window_get_page (window), ==, "welcome");
   g_assert_null (instdisc_window_get_run (window));
+  /* the header bar says what this is while no run gives it a switcher */
+  GtkWidget *header = gtk_window_get_titlebar (GTK_WINDOW (window));
+  GtkWidget *title = gtk_header_bar_get_title_widget (GTK_HEADER_BAR (header));
+  GtkWidget *label = find_by_type (title, GTK_TYPE_LABEL);
+  g_assert_nonnull (label);
+  g_assert_true (gtk_widget_is_visible (label));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), !=, "");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -661,21 +683,6 @@ window_has_steps (gpointer data)
 {
   InstdiscRun *run = instdisc_window_get_run (data);
   return run && instdisc_run_get_iteration (run) >= 3;
-}
-
-static GtkWidget *
-find_by_type (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_by_type (child, type);
-      if (found)
-        return found;
-    }
-  return NULL;
 }
 
 static void
