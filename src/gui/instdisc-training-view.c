@@ -4,7 +4,9 @@
 #include "instdisc-training-view.h"
 
 #include <glib/gi18n.h>
+#include <locale.h>
 #include <math.h>
+#include <string.h>
 
 /* the smoothed loss: an exponential moving average over about 50 steps,
  * bias-corrected so the curve starts at the first losses */
@@ -56,6 +58,33 @@ format_duration (double seconds)
     return g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", s / 3600,
                             (int) (s / 60 % 60), (int) (s % 60));
   return g_strdup_printf ("%d:%02d", (int) (s / 60), (int) (s % 60));
+}
+
+/* NCE's Z runs to 10^5 and beyond: "102,913" reads next to "1,550" where
+ * "1.029e+05" does not; small values keep four significant digits. */
+static void
+format_z (char *buffer, gsize size, double z)
+{
+  if (!isfinite (z) || fabs (z) < 1000.0)
+    {
+      g_snprintf (buffer, size, "%.4g", z);
+      return;
+    }
+  char digits[32];
+  g_snprintf (digits, sizeof digits, "%.0f", fabs (z));
+  const char *sep = localeconv ()->thousands_sep;
+  if (!sep || !*sep)
+    sep = ",";
+  GString *out = g_string_new (z < 0 ? "-" : "");
+  int n = (int) strlen (digits);
+  for (int i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append (out, sep);
+      g_string_append_c (out, digits[i]);
+    }
+  g_strlcpy (buffer, out->str, size);
+  g_string_free (out, TRUE);
 }
 
 static const char *
@@ -118,9 +147,9 @@ show_step (InstdiscTrainingView *self, const MetricsRow *row)
 
   if (c->objective == OBJECTIVE_NCE && isfinite (row->nce_z))
     {
-      g_snprintf (text, sizeof text, "%.4g", row->nce_z);
+      format_z (text, sizeof text, row->nce_z);
       gtk_label_set_text (self->z_fixed_label, text);
-      g_snprintf (text, sizeof text, "%.4g", row->nce_z_estimate);
+      format_z (text, sizeof text, row->nce_z_estimate);
       gtk_label_set_text (self->z_estimate_label, text);
       g_snprintf (text, sizeof text, "%.3f", row->p_positive);
       gtk_label_set_text (self->p_positive_label, text);
