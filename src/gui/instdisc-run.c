@@ -1036,6 +1036,103 @@ instdisc_run_embed_finish (InstdiscRun *self, GAsyncResult *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* ---- exports of recomputed features ---- */
+
+typedef struct
+{
+  gboolean test_split;
+  char *folder;
+} ExportData;
+
+static void
+export_data_free (ExportData *data)
+{
+  g_free (data->folder);
+  g_free (data);
+}
+
+static void
+export_recomputed_thread (GTask *task, gpointer source, gpointer task_data,
+                          GCancellable *cancellable)
+{
+  InstdiscRun *self = source;
+  ExportData *data = task_data;
+  const Dataset *images = data->test_split ? self->test : self->train;
+  GError *error = NULL;
+  if (!images || !self->infer)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               !self->train && self->data_error
+                                   ? self->data_error->message
+                                   : _("The run has no test split"));
+      return;
+    }
+  const int D = self->config.low_dim;
+  g_autofree float *features = g_try_new (float, (gsize) images->n * D);
+  if (!features)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                               _("Not enough memory for %d × %d features"),
+                               images->n, D);
+      return;
+    }
+
+  /* The inference copy is held for the whole split, so every row comes
+   * from one network; the engine too, as for a query (one caller at a
+   * time), so training waits for the embedding rather than racing it. */
+  g_atomic_int_inc (&self->embed_waiting);
+  g_mutex_lock (&self->infer_lock);
+  g_mutex_lock (&engine_lock);
+  g_atomic_int_add (&self->embed_waiting, -1);
+  gboolean ok;
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    ok = FALSE;
+  else if (!self->infer_loaded)
+    {
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("The run has no trained network yet"));
+      ok = FALSE;
+    }
+  else
+    ok = trainer_embed (self->infer, images, features, &error);
+  g_mutex_unlock (&engine_lock);
+  g_mutex_unlock (&self->infer_lock);
+
+  if (ok)
+    ok = run_dir_ensure (data->folder, &error)
+         && trainer_run_export (data->folder, images, features, D, &error);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+instdisc_run_export_recomputed_async (InstdiscRun *self, gboolean test_split,
+                                      const char *folder,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  g_return_if_fail (INSTDISC_IS_RUN (self));
+  g_return_if_fail (folder != NULL);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, instdisc_run_export_recomputed_async);
+  ExportData *data = g_new0 (ExportData, 1);
+  data->test_split = test_split;
+  data->folder = g_strdup (folder);
+  g_task_set_task_data (task, data, (GDestroyNotify) export_data_free);
+  g_task_run_in_thread (task, export_recomputed_thread);
+}
+
+gboolean
+instdisc_run_export_recomputed_finish (InstdiscRun *self, GAsyncResult *result,
+                                       GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* ---- accessors ---- */
 
 InstdiscRunState

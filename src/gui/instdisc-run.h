@@ -124,6 +124,20 @@ void instdisc_run_set_evaluate_recomputed (InstdiscRun *self,
 gboolean instdisc_run_export_snapshot (InstdiscSnapshot *snapshot,
                                        const char *folder, GError **error);
 
+/* Embeds every image of the training split (or the test split, when
+ * test_split and the run has one) with the current network and the test
+ * transform, and writes them as instdisc_run_export_snapshot does, in a
+ * worker thread. Training waits for the engine meanwhile. */
+void instdisc_run_export_recomputed_async (InstdiscRun *self,
+                                           gboolean test_split,
+                                           const char *folder,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+gboolean instdisc_run_export_recomputed_finish (InstdiscRun *self,
+                                                GAsyncResult *result,
+                                                GError **error);
+
 /* Signals (all on the main thread):
  *   "metrics-added" (guint first_new_row): rows were appended to
  *                   instdisc_run_get_metrics

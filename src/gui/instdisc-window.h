@@ -31,6 +31,9 @@ void instdisc_window_new_training (InstdiscWindow *self, const char *run_dir,
 void instdisc_window_train_default (InstdiscWindow *self);
 void instdisc_window_open_run (InstdiscWindow *self, const char *run_dir);
 void instdisc_window_show_error (InstdiscWindow *self, const char *message);
+/* The Export Features dialog: bank or recomputed features, training or
+ * test images; its accept button asks for a folder and exports there. */
+GtkWidget *instdisc_window_new_export_dialog (InstdiscWindow *self);
 /* "welcome", "loading" or "views" */
 const char *instdisc_window_get_page (InstdiscWindow *self);
 

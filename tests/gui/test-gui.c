@@ -16,6 +16,8 @@
  *                           a run trained, paused, plotted, stopped
  *   /gui/window/close-holds-application   closing mid-epoch: the
  *                           application waits for the checkpoint
+ *   /gui/window/export      the Export Features dialog's choices;
+ *                           recomputed test-split features written
  *   /gui/dialog/new-training   the dialog builds with the defaults */
 #define G_LOG_DOMAIN "instdisc-gui"
 
@@ -791,6 +793,113 @@ test_window_close_holds_application (void)
   g_free (t.dir);
 }
 
+/* Export Features: the dialog offers bank or recomputed features and the
+ * training or test images (the bank has only the training images), and
+ * recomputed features of the test split reach the files. */
+static gboolean
+export_finished (gpointer data)
+{
+  return *(int *) data != 0;
+}
+
+static void
+on_exported (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = instdisc_run_export_recomputed_finish (INSTDISC_RUN (source),
+                                                       result, &error);
+  g_assert_no_error (error);
+  *(int *) data = ok ? 1 : -1;
+}
+
+static GtkCheckButton *
+find_check_button (GtkWidget *widget, const char *mnemonic)
+{
+  if (GTK_IS_CHECK_BUTTON (widget))
+    {
+      GtkWidget *label = find_by_type (gtk_check_button_get_child (
+                                           GTK_CHECK_BUTTON (widget)),
+                                       GTK_TYPE_LABEL);
+      if (label && g_strcmp0 (gtk_label_get_label (GTK_LABEL (label)),
+                              mnemonic) == 0)
+        return GTK_CHECK_BUTTON (widget);
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkCheckButton *found = find_check_button (child, mnemonic);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_window_export (void)
+{
+  g_autofree char *data = write_tiny_idx ();
+  g_autofree char *dir = new_run_dir ("run-export");
+  TrainerConfig config = tiny_config (2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) writer = instdisc_run_new_training (dir, data, &config,
+                                                              &error);
+  g_assert_no_error (error);
+  g_autoptr (Trainer) trainer = trainer_new (&config,
+                                             instdisc_run_get_train (writer),
+                                             &error);
+  g_assert_no_error (error);
+  write_steps (trainer, dir, 1);
+  g_autoptr (InstdiscRun) run = instdisc_run_open (dir, &error);
+  g_assert_no_error (error);
+
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  instdisc_window_set_run (window, run);
+  GtkWidget *dialog = instdisc_window_new_export_dialog (window);
+  gtk_window_present (GTK_WINDOW (dialog));
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  GtkCheckButton *bank = find_check_button (dialog, "_Memory bank");
+  GtkCheckButton *recomputed = find_check_button (dialog, "_Recomputed");
+  GtkCheckButton *test = find_check_button (dialog, "T_est set");
+  g_assert_nonnull (bank);
+  g_assert_nonnull (recomputed);
+  g_assert_nonnull (test);
+  g_assert_true (gtk_check_button_get_active (bank));
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (test)));
+  gtk_check_button_set_active (recomputed, TRUE);
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (test)));
+  gtk_check_button_set_active (test, TRUE);
+  /* back to the bank: the test images are not in it */
+  gtk_check_button_set_active (bank, TRUE);
+  g_assert_false (gtk_check_button_get_active (test));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* what the dialog's recomputed / test choice runs */
+  g_autofree char *out = g_build_filename (workdir, "export-test", NULL);
+  int done = 0;
+  instdisc_run_export_recomputed_async (run, TRUE, out, NULL, on_exported,
+                                        &done);
+  iterate_until (export_finished, &done, 60);
+  g_assert_cmpint (done, ==, 1);
+  const char *files[] = { "features.npy", "labels.npy", "paths.txt",
+                          "vectors.tsv", "metadata.tsv" };
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (out, files[i], NULL);
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  g_autofree char *vectors_path = g_build_filename (out, "vectors.tsv", NULL);
+  g_autofree char *vectors = NULL;
+  g_file_get_contents (vectors_path, &vectors, NULL, &error);
+  g_assert_no_error (error);
+  int lines = 0;
+  for (const char *c = vectors; *c; c++)
+    lines += *c == '\n';
+  g_assert_cmpint (lines, ==, N_IMAGES);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_dialog (void)
 {
@@ -836,6 +945,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/window/train", test_window_train);
   g_test_add_func ("/gui/window/close-holds-application",
                    test_window_close_holds_application);
+  g_test_add_func ("/gui/window/export", test_window_export);
   g_test_add_func ("/gui/dialog/new-training", test_dialog);
   return g_test_run ();
 }
