@@ -508,6 +508,9 @@ choice_button (GtkWidget *box, const char *text, const char *detail,
   gtk_label_set_xalign (GTK_LABEL (title), 0);
   gtk_label_set_xalign (GTK_LABEL (caption), 0);
   gtk_label_set_wrap (GTK_LABEL (caption), TRUE);
+  /* a wrapping label asks only for its longest word: without a width
+   * each caption would take three narrow lines */
+  gtk_label_set_width_chars (GTK_LABEL (caption), 46);
   gtk_label_set_max_width_chars (GTK_LABEL (caption), 50);
   gtk_label_set_mnemonic_widget (GTK_LABEL (title), button);
   gtk_widget_add_css_class (caption, "caption");
@@ -545,8 +548,6 @@ instdisc_window_new_export_dialog (InstdiscWindow *self)
   gtk_widget_set_margin_end (box, 18);
   gtk_widget_set_margin_top (box, 12);
   gtk_widget_set_margin_bottom (box, 18);
-  /* wide enough that each caption fits on a line or two */
-  gtk_widget_set_size_request (box, 400, -1);
   gtk_box_append (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
                   box);
 
