@@ -13,62 +13,21 @@ lr 0.03 momentum 0.9 weight decay 5e-4) at batch 128 and inference at batch
 """
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference import ResNet  # noqa: E402
 
 TRAIN_BATCH = 128
 INFER_BATCH = 256
 BANK_ROWS = 4096
 TAU = 0.1
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, in_planes, planes, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_planes, planes, 1, stride, bias=False),
-                nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-class ResNet(nn.Module):
-    """The reference CIFAR ResNet with a 128-d normalised embedding."""
-
-    def __init__(self, widths, in_channels=1, low_dim=128):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(widths[0])
-        layers, planes = [], widths[0]
-        for s, width in enumerate(widths):
-            blocks = []
-            for i in range(2):
-                stride = 2 if s > 0 and i == 0 else 1
-                blocks.append(BasicBlock(planes, width, stride))
-                planes = width
-            layers.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3, self.layer4 = layers
-        self.linear = nn.Linear(widths[3], low_dim)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        out = F.avg_pool2d(out, 4)
-        out = self.linear(out.view(out.size(0), -1))
-        return F.normalize(out, dim=1)
 
 
 MODELS = {

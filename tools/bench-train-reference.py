@@ -37,14 +37,17 @@ import math
 import os
 import resource
 import statistics
+import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 from torchvision import transforms
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference import ResNet  # noqa: E402
 
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
 BATCH = 128
@@ -96,52 +99,6 @@ TRAIN_TRANSFORM = transforms.Compose([
     transforms.ToTensor(),
     transforms.Normalize((0.2860,), (0.3530,)),
 ])
-
-
-# ---- network ----
-
-class BasicBlock(nn.Module):
-    def __init__(self, in_planes, planes, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_planes, planes, 1, stride, bias=False),
-                nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-class ResNet(nn.Module):
-    def __init__(self, widths, in_channels=1, low_dim=LOW_DIM):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(widths[0])
-        stages, planes = [], widths[0]
-        for s, width in enumerate(widths):
-            blocks = []
-            for i in range(2):
-                blocks.append(BasicBlock(planes, width,
-                                         2 if s > 0 and i == 0 else 1))
-                planes = width
-            stages.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.linear = nn.Linear(widths[3], low_dim)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        # 28 -> 28, 14, 7, 4: a 4x4 map, pooled to 1x1
-        out = F.avg_pool2d(out, 4)
-        out = self.linear(out.flatten(1))
-        return F.normalize(out, dim=1)
 
 
 # ---- memory bank and objectives ----

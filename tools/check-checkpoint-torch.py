@@ -17,83 +17,14 @@ A by-hand check with Debian's python3-torch, not run in CI:
 Exit status 0 when everything matches.
 """
 
-import json
-import struct
+import os
 import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "I64": np.int64, "I32": np.int32,
-          "F64": np.float64}
-
-
-def read_safetensors(path):
-    """(tensors: name -> numpy array, metadata: dict), header order kept."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    data = raw[8 + n:]
-    metadata = header.pop("__metadata__", {})
-    tensors = {}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        dtype = np.dtype(DTYPES[info["dtype"]]).newbyteorder("<")
-        tensors[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(
-            info["shape"]).copy()
-    return tensors, metadata
-
-
-class BasicBlock(nn.Module):
-    expansion = 1
-
-    def __init__(self, in_planes, planes, stride=1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_planes, planes, 1, stride, bias=False),
-                nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-class ResNet(nn.Module):
-    def __init__(self, in_channels, widths, blocks, low_dim):
-        super().__init__()
-        self.in_planes = widths[0]
-        self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(widths[0])
-        self.layer1 = self._stage(widths[0], blocks[0], 1)
-        self.layer2 = self._stage(widths[1], blocks[1], 2)
-        self.layer3 = self._stage(widths[2], blocks[2], 2)
-        self.layer4 = self._stage(widths[3], blocks[3], 2)
-        self.linear = nn.Linear(widths[3], low_dim)
-
-    def _stage(self, planes, n, stride):
-        layers = []
-        for s in [stride] + [1] * (n - 1):
-            layers.append(BasicBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*layers)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        out = F.avg_pool2d(out, 4)
-        out = self.linear(out.view(out.size(0), -1))
-        return F.normalize(out, dim=1)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference import ResNet, read_safetensors  # noqa: E402
 
 def model_for(state):
     """The reference network whose shapes the checkpoint's names imply."""
@@ -102,7 +33,7 @@ def model_for(state):
     blocks = [len({k.split(".")[1] for k in state
                    if k.startswith("layer%d." % s)}) for s in (1, 2, 3, 4)]
     low_dim = state["linear.weight"].shape[0]
-    return ResNet(in_channels, widths, blocks, low_dim), (in_channels, widths,
+    return ResNet(widths, in_channels, low_dim, blocks), (in_channels, widths,
                                                           blocks, low_dim)
 
 

@@ -5,9 +5,10 @@ safetensors fixtures that tests/parity/test-parity.c checks the C engine
 against.
 
 The architecture is models/resnet_cifar.py of the reference code
-(lemniscate.pytorch), restated here. Weights are not stored: both this script
-and the C test generate them from an integer hash that numpy and C compute bit
-for bit (see hash_uniform), so a fixture stays small even for ResNet-18.
+(lemniscate.pytorch), restated in tools/reference.py. Weights are not stored:
+both this script and the C test generate them from an integer hash that numpy
+and C compute bit for bit (see hash_uniform), so a fixture stays small even
+for ResNet-18.
 
 Run from anywhere with Debian's python3-torch:
     /usr/bin/python3 tools/make-parity-fixture.py
@@ -17,15 +18,15 @@ tests/fixtures/parity-small.safetensors; rerunning gives the same bytes
 """
 
 import copy
-import json
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference import RELU_LOG, ResNet, write_safetensors  # noqa: E402
 
 BATCH = 4
 LOW_DIM = 128
@@ -54,8 +55,6 @@ MARGIN = 6.0
 MIN_MARGIN = 1e-7
 TIE_RECORD = 4
 
-# relu_inputs: while non-empty, F.relu calls of the model append their input
-RELU_LOG = []
 GOLDEN = 0x9E3779B9
 
 MODELS = {
@@ -114,118 +113,6 @@ def init_value(name, shape, t, fan_in_linear):
         v = np.where(u < 0, -b, b)
     return v.astype(np.float32).reshape(shape)
     return v.astype(np.float32).reshape(shape)
-
-
-# ---- the reference architecture (models/resnet_cifar.py) ----
-
-def relu(x):
-    """F.relu, noting its input while relu_inputs listens."""
-    if RELU_LOG:
-        RELU_LOG[-1].append(x.detach().clone())
-    return F.relu(x)
-
-
-class BasicBlock(nn.Module):
-    expansion = 1
-
-    def __init__(self, in_planes, planes, stride=1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride,
-                               padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1,
-                               padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(in_planes, planes, kernel_size=1, stride=stride,
-                          bias=False),
-                nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        out = out + self.shortcut(x)
-        return relu(out)
-
-
-class Normalize(nn.Module):
-    def __init__(self, power=2):
-        super().__init__()
-        self.power = power
-
-    def forward(self, x):
-        norm = x.pow(self.power).sum(1, keepdim=True).pow(1.0 / self.power)
-        return x.div(norm)
-
-
-class ResNet(nn.Module):
-    def __init__(self, widths, in_channels, low_dim):
-        super().__init__()
-        self.in_planes = widths[0]
-        self.conv1 = nn.Conv2d(in_channels, widths[0], kernel_size=3, stride=1,
-                               padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(widths[0])
-        self.layer1 = self._make_layer(widths[0], 2, 1)
-        self.layer2 = self._make_layer(widths[1], 2, 2)
-        self.layer3 = self._make_layer(widths[2], 2, 2)
-        self.layer4 = self._make_layer(widths[3], 2, 2)
-        self.linear = nn.Linear(widths[3], low_dim)
-        self.l2norm = Normalize(2)
-
-    def _make_layer(self, planes, blocks, stride):
-        layers = []
-        for s in [stride] + [1] * (blocks - 1):
-            layers.append(BasicBlock(self.in_planes, planes, s))
-            self.in_planes = planes
-        return nn.Sequential(*layers)
-
-    def forward(self, x):
-        out = relu(self.bn1(self.conv1(x)))
-        out = self.layer1(out)
-        out = self.layer2(out)
-        out = self.layer3(out)
-        out = self.layer4(out)
-        out = F.avg_pool2d(out, 4)
-        out = out.view(out.size(0), -1)
-        out = self.linear(out)
-        return self.l2norm(out)
-
-
-# ---- safetensors, written by hand (the package is not installed) ----
-
-def write_safetensors(path, tensors, metadata):
-    """tensors: list of (name, np.ndarray float32 or int64) in file order."""
-    header = {}
-    blobs = []
-    offset = 0
-    for name, arr in tensors:
-        if arr.dtype == np.float32:
-            dtype = "F32"
-        elif arr.dtype == np.int64:
-            dtype = "I64"
-        else:
-            raise TypeError(f"{name}: unsupported dtype {arr.dtype}")
-        data = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"),
-                                                copy=False).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    text = json.dumps(header, sort_keys=True, separators=(",", ":"))
-    # pad with spaces so the data starts 8-byte aligned, as the format allows
-    raw = text.encode("utf-8")
-    raw += b" " * ((8 - (8 + len(raw)) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)))
-        f.write(raw)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
-    return 8 + len(raw) + offset
 
 
 class Recorder:
@@ -309,7 +196,8 @@ def relu_margins(model32, x32):
 
 def new_model(spec):
     torch.manual_seed(0)
-    model = ResNet(spec["widths"], spec["in_channels"], LOW_DIM)
+    model = ResNet(spec["widths"], spec["in_channels"], LOW_DIM,
+                   reference_normalize=True)
     init = {}
     with torch.no_grad():
         for t, (name, p) in enumerate(model.named_parameters()):
