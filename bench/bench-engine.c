@@ -33,6 +33,7 @@
 #include "rng.h"
 #include "sgd.h"
 #include "threads.h"
+#include "bench-util.h"
 
 #define TRAIN_BATCH 128
 #define INFER_BATCH 256
@@ -72,30 +73,6 @@ usage (void)
            "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n"
            "  --coretype sets OPENBLAS_CORETYPE (default Haswell) and re-runs\n");
   exit (2);
-}
-
-/* CPU seconds of the whole process: with other work on the machine, wall
- * time of one thread is inflated by waiting, CPU time much less so */
-static double
-cpu_now (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *x, int n)
-{
-  qsort (x, n, sizeof *x, compare_doubles);
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
 /* Everything one training step needs besides the network. */
@@ -205,26 +182,26 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
     train_step (net, &st, &loss_sgd);
   for (int i = 0; i < opt->iters; i++)
     {
-      double t = engine_now (), cpu = cpu_now ();
+      double t = engine_now (), cpu = bench_cpu_now ();
       train_step (net, &st, &loss_sgd);
       times[i] = engine_now () - t;
-      cpu_times[i] = cpu_now () - cpu;
+      cpu_times[i] = bench_cpu_now () - cpu;
     }
-  res->train_seconds = median (times, opt->iters);
-  res->train_cpu_seconds = median (cpu_times, opt->iters);
+  res->train_seconds = bench_median (times, opt->iters);
+  res->train_cpu_seconds = bench_median (cpu_times, opt->iters);
 
   /* inference */
   for (int i = 0; i < opt->warmup; i++)
     resnet_forward (net, st.images, INFER_BATCH, false);
   for (int i = 0; i < opt->iters; i++)
     {
-      double t = engine_now (), cpu = cpu_now ();
+      double t = engine_now (), cpu = bench_cpu_now ();
       resnet_forward (net, st.images, INFER_BATCH, false);
       times[i] = engine_now () - t;
-      cpu_times[i] = cpu_now () - cpu;
+      cpu_times[i] = bench_cpu_now () - cpu;
     }
-  res->infer_seconds = median (times, opt->iters);
-  res->infer_cpu_seconds = median (cpu_times, opt->iters);
+  res->infer_seconds = bench_median (times, opt->iters);
+  res->infer_cpu_seconds = bench_median (cpu_times, opt->iters);
 
   /* the breakdown, in separate runs so the timers cannot slow the above */
   if (opt->profile)
@@ -265,14 +242,6 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
   free (st.targets);
   sgd_clear (&st.sgd);
   resnet_free (net);
-}
-
-static double
-peak_memory_mib (void)
-{
-  struct rusage usage;
-  getrusage (RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;   /* Linux reports KiB */
 }
 
 static void
@@ -317,7 +286,7 @@ print_table (const Result *res, int n, const Options *opt, int threads)
         printf ("  %-16s %8.1f ms %5.1f%%\n", "rest", 1e3 * rest,
                 100.0 * rest / step);
       }
-  printf ("peak resident memory: %.0f MiB\n", peak_memory_mib ());
+  printf ("peak resident memory: %.0f MiB\n", bench_peak_memory_mib ());
 }
 
 static void
@@ -326,7 +295,7 @@ print_json (const Result *res, int n, const Options *opt, int threads)
   printf ("{\"threads\": %d, \"blas_core\": \"%s\", \"peak_gflops\": %.1f, "
           "\"iters\": %d, \"peak_rss_mib\": %.1f, \"models\": [", threads,
           openblas_get_corename (), opt->peak_gflops, opt->iters,
-          peak_memory_mib ());
+          bench_peak_memory_mib ());
   for (int i = 0; i < n; i++)
     {
       const Result *r = &res[i];

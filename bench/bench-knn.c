@@ -24,6 +24,7 @@
 
 #include "knn.h"
 #include "rng.h"
+#include "bench-util.h"
 
 #define DIM 128
 #define TRAIN_ROWS 60000
@@ -32,54 +33,6 @@
 #define BANK_ROWS 1000000
 #define SEARCH_QUERIES 1000
 #define SEARCH_K 10
-
-static double
-now (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-/* CPU seconds of the whole process, all threads: on a machine shared with
- * other jobs the wall time includes waiting, this does not */
-static double
-cpu_now (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *x, int n)
-{
-  qsort (x, n, sizeof *x, compare_doubles);
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-static void
-random_unit_rows (float *x, size_t rows, int dim, Rng *rng)
-{
-  for (size_t r = 0; r < rows; r++)
-    {
-      double sum = 0.0;
-      for (int d = 0; d < dim; d++)
-        {
-          x[r * dim + d] = rng_normal (rng);
-          sum += (double) x[r * dim + d] * x[r * dim + d];
-        }
-      for (int d = 0; d < dim; d++)
-        x[r * dim + d] = (float) (x[r * dim + d] / sqrt (sum));
-    }
-}
 
 static void *
 load (const char *dir, const char *name, size_t bytes)
@@ -153,8 +106,8 @@ main (int argc, char **argv)
           test = g_new (float, (size_t) TEST_ROWS * DIM);
           train_labels = g_new (int, TRAIN_ROWS);
           test_labels = g_new (int, TEST_ROWS);
-          random_unit_rows (train, TRAIN_ROWS, DIM, &rng);
-          random_unit_rows (test, TEST_ROWS, DIM, &rng);
+          bench_random_unit_rows (train, TRAIN_ROWS, DIM, &rng);
+          bench_random_unit_rows (test, TEST_ROWS, DIM, &rng);
           for (int i = 0; i < TRAIN_ROWS; i++)
             train_labels[i] = (int) rng_below (&rng, N_CLASSES);
           for (int i = 0; i < TEST_ROWS; i++)
@@ -165,15 +118,15 @@ main (int argc, char **argv)
       KnnAccuracy acc;
       for (int r = 0; r < repeats; r++)
         {
-          double t0 = now (), c0 = cpu_now ();
+          double t0 = bench_now (), c0 = bench_cpu_now ();
           knn_classify (NULL, &acc, test, test_labels, TEST_ROWS, train,
                         train_labels, TRAIN_ROWS, DIM, N_CLASSES,
                         KNN_DEFAULT_K, 0.1f, threads);
-          times[r] = now () - t0;
-          cpu[r] = cpu_now () - c0;
+          times[r] = bench_now () - t0;
+          cpu[r] = bench_cpu_now () - c0;
         }
-      t_classify = median (times, repeats);
-      c_classify = median (cpu, repeats);
+      t_classify = bench_median (times, repeats);
+      c_classify = bench_median (cpu, repeats);
       g_free (cpu);
       top1 = acc.top1;
       g_free (times);
@@ -195,8 +148,8 @@ main (int argc, char **argv)
         {
           bank = g_new (float, (size_t) BANK_ROWS * DIM);
           queries = g_new (float, (size_t) SEARCH_QUERIES * DIM);
-          random_unit_rows (bank, BANK_ROWS, DIM, &rng);
-          random_unit_rows (queries, SEARCH_QUERIES, DIM, &rng);
+          bench_random_unit_rows (bank, BANK_ROWS, DIM, &rng);
+          bench_random_unit_rows (queries, SEARCH_QUERIES, DIM, &rng);
         }
       float *sims = g_new (float, SEARCH_QUERIES * SEARCH_K);
       int *idx = g_new (int, SEARCH_QUERIES * SEARCH_K);
@@ -206,14 +159,14 @@ main (int argc, char **argv)
           double *cpu = g_new (double, repeats);
           for (int r = 0; r < repeats; r++)
             {
-              double t0 = now (), c0 = cpu_now ();
+              double t0 = bench_now (), c0 = bench_cpu_now ();
               knn_search (sims, idx, queries, SEARCH_QUERIES, bank, BANK_ROWS,
                           DIM, SEARCH_K, threads);
-              times[r] = now () - t0;
-              cpu[r] = cpu_now () - c0;
+              times[r] = bench_now () - t0;
+              cpu[r] = bench_cpu_now () - c0;
             }
-          t_search = median (times, repeats);
-          c_search = median (cpu, repeats);
+          t_search = bench_median (times, repeats);
+          c_search = bench_median (cpu, repeats);
           g_free (cpu);
           g_free (times);
           if (data_dir)
@@ -231,12 +184,12 @@ main (int argc, char **argv)
           knn_search (sims, idx, queries, 1, bank, BANK_ROWS, DIM, SEARCH_K, threads);
           for (int r = 0; r < singles; r++)
             {
-              double t0 = now ();
+              double t0 = bench_now ();
               knn_search (sims, idx, queries + (size_t) (r % SEARCH_QUERIES) * DIM,
                           1, bank, BANK_ROWS, DIM, SEARCH_K, threads);
-              times[r] = now () - t0;
+              times[r] = bench_now () - t0;
             }
-          t_single = median (times, singles);
+          t_single = bench_median (times, singles);
           g_free (times);
         }
       g_free (sims);

@@ -23,50 +23,13 @@
 #include "nce.h"
 #include "rng.h"
 #include "threads.h"
+#include "bench-util.h"
 
 #define N_ROWS 60000
 #define DIM 128
 #define BATCH 128
 #define NCE_K 4096
 #define TAU 0.07f
-
-static double
-clock_seconds (clockid_t id)
-{
-  struct timespec ts;
-  clock_gettime (id, &ts);
-  return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *x, int n)
-{
-  qsort (x, n, sizeof *x, compare_doubles);
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-static void
-random_unit_rows (float *x, int rows, int dim, Rng *rng)
-{
-  for (int r = 0; r < rows; r++)
-    {
-      double sum = 0.0;
-      for (int d = 0; d < dim; d++)
-        {
-          x[r * dim + d] = rng_normal (rng);
-          sum += (double) x[r * dim + d] * x[r * dim + d];
-        }
-      for (int d = 0; d < dim; d++)
-        x[r * dim + d] = (float) (x[r * dim + d] / sqrt (sum));
-    }
-}
 
 typedef struct
 {
@@ -99,7 +62,7 @@ main (int argc, char **argv)
   Rng rng;
   rng_seed (&rng, 1);
   MemoryBank *bank = memory_bank_new (N_ROWS, DIM, 0.5f, &rng);
-  random_unit_rows (bank->vectors, N_ROWS, DIM, &rng);
+  bench_random_unit_rows (bank->vectors, N_ROWS, DIM, &rng);
   Nce *nce = nce_new (BATCH, N_ROWS, NCE_K, TAU, NCE_Z_FIXED);
   FullSoftmax *softmax = full_softmax_new (BATCH, N_ROWS, TAU);
   float *features = g_new (float, BATCH * DIM);
@@ -113,11 +76,11 @@ main (int argc, char **argv)
       float loss = 0.0f;
       for (int it = 0; it < warmup + iters; it++)
         {
-          random_unit_rows (features, BATCH, DIM, &rng);
+          bench_random_unit_rows (features, BATCH, DIM, &rng);
           for (int b = 0; b < BATCH; b++)
             indices[b] = (int) rng_below (&rng, N_ROWS);
-          double t0 = clock_seconds (CLOCK_MONOTONIC);
-          double c0 = clock_seconds (CLOCK_PROCESS_CPUTIME_ID);
+          double t0 = bench_now ();
+          double c0 = bench_cpu_now ();
           if (objective == 0)
             loss = nce_forward_backward (nce, d_features, features, indices,
                                          BATCH, bank, &rng, NULL);
@@ -127,11 +90,12 @@ main (int argc, char **argv)
           memory_bank_update (bank, indices, features, BATCH);
           if (it >= warmup)
             {
-              wall[it - warmup] = clock_seconds (CLOCK_MONOTONIC) - t0;
-              cpu[it - warmup] = clock_seconds (CLOCK_PROCESS_CPUTIME_ID) - c0;
+              wall[it - warmup] = bench_now () - t0;
+              cpu[it - warmup] = bench_cpu_now () - c0;
             }
         }
-      result[objective] = (Timing) { median (wall, iters), median (cpu, iters), loss };
+      result[objective] = (Timing) { bench_median (wall, iters),
+                                     bench_median (cpu, iters), loss };
     }
 
   if (json)

@@ -41,6 +41,7 @@
 #include "sgd.h"
 #include "threads.h"
 #include "trainer.h"
+#include "bench-util.h"
 
 typedef struct
 {
@@ -60,29 +61,6 @@ usage (void)
            "                        [--batch B] [--profile] [--json]\n"
            "  trains on Debian's Fashion-MNIST train set (60,000 images)\n");
   exit (2);
-}
-
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-/* sorts x */
-static double
-median (double *x, int n)
-{
-  qsort (x, n, sizeof *x, compare_doubles);
-  return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
-static double
-peak_memory_mib (void)
-{
-  struct rusage usage;
-  getrusage (RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;   /* Linux reports KiB */
 }
 
 /* Median seconds of the parts of a step outside the network. */
@@ -138,7 +116,7 @@ time_parts (Trainer *trainer, const Dataset *data, int reps, Parts *parts)
                                        indices, B, bank);
       times[i] = engine_now () - t;
     }
-  parts->objective = median (times, reps);
+  parts->objective = bench_median (times, reps);
   nce_free (nce);
   full_softmax_free (softmax);
 
@@ -154,7 +132,7 @@ time_parts (Trainer *trainer, const Dataset *data, int reps, Parts *parts)
       sgd_step (&sgd, net->params, net->grads);
       times[i] = engine_now () - t;
     }
-  parts->sgd = median (times, reps);
+  parts->sgd = bench_median (times, reps);
   sgd_clear (&sgd);
 
   for (int i = 0; i < reps; i++)
@@ -163,7 +141,7 @@ time_parts (Trainer *trainer, const Dataset *data, int reps, Parts *parts)
       memory_bank_update (bank, indices, features, B);
       times[i] = engine_now () - t;
     }
-  parts->bank_update = median (times, reps);
+  parts->bank_update = bench_median (times, reps);
 
   AugmentOptions aug;
   augment_options_init_for_dataset (&aug, data);
@@ -185,7 +163,7 @@ time_parts (Trainer *trainer, const Dataset *data, int reps, Parts *parts)
         }
       times[i] = engine_now () - t;
     }
-  parts->augment = median (times, reps);
+  parts->augment = bench_median (times, reps);
 }
 
 static void
@@ -263,7 +241,7 @@ main (int argc, char **argv)
       return 1;
     }
   /* what the data set alone costs, so the trainer's share can be told */
-  double data_rss_mib = peak_memory_mib ();
+  double data_rss_mib = bench_peak_memory_mib ();
 
   g_autoptr (Trainer) trainer = trainer_new (&config, data, &error);
   if (!trainer)
@@ -292,7 +270,7 @@ main (int argc, char **argv)
       step_min = fmin (step_min, times[i]);
       step_max = fmax (step_max, times[i]);
     }
-  double step_median = median (times, opt.steps);
+  double step_median = bench_median (times, opt.steps);
   double median_images_per_s = B / step_median;
   double overall_images_per_s = (double) B * opt.steps / total;
 
@@ -314,7 +292,7 @@ main (int argc, char **argv)
         kernels[k] /= opt.steps;
       time_parts (trainer, data, opt.steps, &parts);
     }
-  double peak_mib = peak_memory_mib ();
+  double peak_mib = bench_peak_memory_mib ();
 
   if (opt.json)
     {
