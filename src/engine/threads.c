@@ -32,12 +32,14 @@ typedef struct
   EngineTask task;
   void *arg;
   bool quit;
+  pthread_mutex_t in_use;        /* held by the one caller using the pool */
 } Pool;
 
 static Pool pool = {
   .nth = 1,
   .mutex = PTHREAD_MUTEX_INITIALIZER,
   .wake = PTHREAD_COND_INITIALIZER,
+  .in_use = PTHREAD_MUTEX_INITIALIZER,
 };
 
 static inline void
@@ -116,6 +118,17 @@ engine_parallel (EngineTask task, void *arg)
       task (arg, 0, 1);
       return;
     }
+  /* A second thread using the engine at the same time (the explorer embeds
+   * a query while its trainer thread trains) runs every thread's share
+   * itself, one after another, rather than wait for the pool or corrupt
+   * the dispatch in progress. Shares never wait on each other, and tasks
+   * split their work by the pool's size, so the result is the same. */
+  if (pthread_mutex_trylock (&pool.in_use) != 0)
+    {
+      for (int ith = 0; ith < pool.nth; ith++)
+        task (arg, ith, pool.nth);
+      return;
+    }
   dispatch (task, arg);
   task (arg, 0, pool.nth);
   /* spin, then yield: on a machine shared with other work a worker may be
@@ -127,6 +140,7 @@ engine_parallel (EngineTask task, void *arg)
       cpu_relax ();
     else
       sched_yield ();
+  pthread_mutex_unlock (&pool.in_use);
 }
 
 int

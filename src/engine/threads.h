@@ -26,7 +26,9 @@ int engine_get_threads (void);
 typedef void (*EngineTask) (void *arg, int ith, int nth);
 
 /* Runs task (arg, ith, nth) on every engine thread, the caller being thread
- * 0, and returns when all are done. Must not be nested. */
+ * 0, and returns when all are done. Must not be nested. Safe to call from
+ * several threads: while one caller has the pool, another runs all nth
+ * shares of its task itself, in turn. */
 void engine_parallel (EngineTask task, void *arg);
 
 /* The share [*lo, *hi) of n items that thread ith of nth takes. */
