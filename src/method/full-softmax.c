@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "loss.h"
+#include "threads.h"
 
 FullSoftmax *
 full_softmax_new (int max_batch, int n, float tau)
@@ -38,16 +39,18 @@ full_softmax_forward_backward (FullSoftmax *self, float *d_features,
 {
   const int N = bank->n, D = bank->dim;
   ENGINE_CHECK (N == self->n && batch <= self->max_batch);
+  /* both products run on the engine's threads: OpenBLAS itself is kept at
+   * one thread (threads.h) */
   // logits (B, N) = f (B, D) x V^T (D, N) / tau
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, N, D,
-               1.0f / self->tau, features, D, bank->vectors, D, 0.0f,
-               self->logits, N);
+  engine_sgemm (CblasNoTrans, CblasTrans, batch, N, D,
+                1.0f / self->tau, features, D, bank->vectors, D, 0.0f,
+                self->logits, N);
   float loss = softmax_cross_entropy_forward (self->logits, self->logits,
                                               indices, batch, N);
   softmax_cross_entropy_backward (self->logits, self->logits, indices, batch, N);
   // d_features (B, D) = dlogits (B, N) x V (N, D) / tau
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, D, N,
-               1.0f / self->tau, self->logits, N, bank->vectors, D, 0.0f,
-               d_features, D);
+  engine_sgemm (CblasNoTrans, CblasNoTrans, batch, D, N,
+                1.0f / self->tau, self->logits, N, bank->vectors, D, 0.0f,
+                d_features, D);
   return loss;
 }
