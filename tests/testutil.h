@@ -1,7 +1,9 @@
-/* testutil.h: comparisons that report the largest difference and fail. */
+/* testutil.h: comparisons that report the largest difference and fail;
+ * removing a temporary folder. */
 #pragma once
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -42,3 +44,27 @@ test_max_violation (const char *what, const float *a, const float *b, size_t n,
       g_error ("%s: differs beyond atol %g rtol %g (%.3g of tolerance)",     \
                (what), (double) (atol), (double) (rtol), violation_);         \
   } while (0)
+
+/* Removes dir and everything below it, as far as it can (folders made
+ * read-only by a test are made writable first); a missing dir is fine. */
+static inline void
+test_remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (!d)
+    {
+      g_remove (dir);
+      return;
+    }
+  g_chmod (dir, 0700);
+  const char *name;
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        test_remove_tree (p);
+      else
+        g_unlink (p);
+    }
+  g_rmdir (dir);
+}

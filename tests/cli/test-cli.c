@@ -14,12 +14,12 @@
 #include <sys/wait.h>
 
 #include "npy.h"
+#include "test-data.h"
 #include "testutil.h"
 #include "run-dir.h"
 
 #define N_IMAGES 96
 #define N_CLASSES 4
-#define SIDE 28
 #define DIM 128
 
 static const char *instdisc_path;
@@ -107,43 +107,12 @@ label_of (int i)
   return i % N_CLASSES;
 }
 
-/* Each class is a bright half (left, top, right, bottom) with noise, so a
- * couple of epochs separate them. */
+/* The toy data set: workdir/toy-{images,labels}-... (test-data.h). */
 static void
 write_idx_pair (void)
 {
-  const gsize header = 16, pixels = (gsize) N_IMAGES * SIDE * SIDE;
-  g_autofree guint8 *images = g_new (guint8, header + pixels);
-  g_autofree guint8 *labels = g_new (guint8, 8 + N_IMAGES);
-  const guint32 image_header[4] = { GUINT32_TO_BE (0x803),
-                                    GUINT32_TO_BE (N_IMAGES),
-                                    GUINT32_TO_BE (SIDE), GUINT32_TO_BE (SIDE) };
-  const guint32 label_header[2] = { GUINT32_TO_BE (0x801),
-                                    GUINT32_TO_BE (N_IMAGES) };
-  memcpy (images, image_header, header);
-  memcpy (labels, label_header, 8);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
-  for (int i = 0; i < N_IMAGES; i++)
-    {
-      int c = label_of (i);
-      labels[8 + i] = (guint8) c;
-      for (int y = 0; y < SIDE; y++)
-        for (int x = 0; x < SIDE; x++)
-          {
-            gboolean bright = (c == 0 && x < SIDE / 2) || (c == 1 && y < SIDE / 2)
-                              || (c == 2 && x >= SIDE / 2)
-                              || (c == 3 && y >= SIDE / 2);
-            int v = (bright ? 200 : 30) + g_rand_int_range (rand, -25, 26);
-            images[header + ((gsize) i * SIDE + y) * SIDE + x] = (guint8) v;
-          }
-    }
-  g_autofree char *images_path = work_file ("toy-images-idx3-ubyte");
-  g_autofree char *labels_path = work_file ("toy-labels-idx1-ubyte");
-  g_autoptr (GError) error = NULL;
-  g_file_set_contents (images_path, (char *) images, header + pixels, &error);
-  g_assert_no_error (error);
-  g_file_set_contents (labels_path, (char *) labels, 8 + N_IMAGES, &error);
-  g_assert_no_error (error);
+  G_STATIC_ASSERT (N_CLASSES == TEST_TOY_CLASSES);
+  g_free (test_write_toy_idx (workdir, "toy", N_IMAGES));
 }
 
 /* An RGB PNG larger than the training images, bright on the left (class
@@ -517,22 +486,6 @@ test_resume (void)
     }
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir && (name = g_dir_read_name (dir)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -560,7 +513,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/resume", test_resume);
   int status = g_test_run ();
-  remove_tree (workdir);
+  test_remove_tree (workdir);
   g_free (workdir);
   return status;
 }

@@ -33,52 +33,18 @@
 #include "instdisc-window.h"
 #include "trainer-run.h"
 
+#include "test-data.h"
+
 #define N_IMAGES 96
-#define N_CLASSES 4
-#define SIDE 28
 
 static char *workdir;
 
-/* Each class is a bright half (left, top, right, bottom) with noise. */
+/* workdir/toyN-{images,labels}-... for N n_images (test-data.h). */
 static char *
 write_idx (int n_images)
 {
-  const gsize header = 16, pixels = (gsize) n_images * SIDE * SIDE;
-  g_autofree guint8 *images = g_new (guint8, header + pixels);
-  g_autofree guint8 *labels = g_new (guint8, 8 + n_images);
-  const guint32 image_header[4] = { GUINT32_TO_BE (0x803),
-                                    GUINT32_TO_BE (n_images),
-                                    GUINT32_TO_BE (SIDE), GUINT32_TO_BE (SIDE) };
-  const guint32 label_header[2] = { GUINT32_TO_BE (0x801),
-                                    GUINT32_TO_BE (n_images) };
-  memcpy (images, image_header, header);
-  memcpy (labels, label_header, 8);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
-  for (int i = 0; i < n_images; i++)
-    {
-      int c = i % N_CLASSES;
-      labels[8 + i] = (guint8) c;
-      for (int y = 0; y < SIDE; y++)
-        for (int x = 0; x < SIDE; x++)
-          {
-            gboolean bright = (c == 0 && x < SIDE / 2) || (c == 1 && y < SIDE / 2)
-                              || (c == 2 && x >= SIDE / 2)
-                              || (c == 3 && y >= SIDE / 2);
-            int v = (bright ? 200 : 30) + g_rand_int_range (rand, -25, 26);
-            images[header + ((gsize) i * SIDE + y) * SIDE + x] = (guint8) v;
-          }
-    }
   g_autofree char *stem = g_strdup_printf ("toy%d", n_images);
-  g_autofree char *images_name = g_strconcat (stem, "-images-idx3-ubyte", NULL);
-  g_autofree char *labels_name = g_strconcat (stem, "-labels-idx1-ubyte", NULL);
-  char *images_path = g_build_filename (workdir, images_name, NULL);
-  g_autofree char *labels_path = g_build_filename (workdir, labels_name, NULL);
-  g_autoptr (GError) error = NULL;
-  g_file_set_contents (images_path, (char *) images, header + pixels, &error);
-  g_assert_no_error (error);
-  g_file_set_contents (labels_path, (char *) labels, 8 + n_images, &error);
-  g_assert_no_error (error);
-  return images_path;
+  return test_write_toy_idx (workdir, stem, n_images);
 }
 
 static char *
@@ -479,6 +445,22 @@ write_steps (Trainer *trainer, const char *dir, int n_steps)
   g_assert_no_error (error);
 }
 
+/* A run folder written as `instdisc train` in another process writes it:
+ * config.ini from a run built here (*writer, to outlive the trainer), steps
+ * from a Trainer of its own (returned; write_steps). */
+static Trainer *
+new_writer (const char *dir, const char *data, const TrainerConfig *config,
+            InstdiscRun **writer)
+{
+  g_autoptr (GError) error = NULL;
+  *writer = instdisc_run_new_training (dir, data, config, &error);
+  g_assert_no_error (error);
+  Trainer *trainer = trainer_new (config, instdisc_run_get_train (*writer),
+                                  &error);
+  g_assert_no_error (error);
+  return trainer;
+}
+
 static gboolean
 set_flag (gpointer data)
 {
@@ -523,15 +505,8 @@ test_run_follow_grows (void)
   g_autofree char *dir = new_run_dir ("run-follow");
   TrainerConfig config = tiny_config (2);
   g_autoptr (GError) error = NULL;
-  /* the writer: config.ini from a run built here, steps from a Trainer
-   * of its own, as `instdisc train` in another process */
-  g_autoptr (InstdiscRun) writer = instdisc_run_new_training (dir, data, &config,
-                                                              &error);
-  g_assert_no_error (error);
-  g_autoptr (Trainer) trainer = trainer_new (&config,
-                                             instdisc_run_get_train (writer),
-                                             &error);
-  g_assert_no_error (error);
+  g_autoptr (InstdiscRun) writer = NULL;
+  g_autoptr (Trainer) trainer = new_writer (dir, data, &config, &writer);
   write_steps (trainer, dir, 2);
 
   g_autoptr (InstdiscRun) followed = instdisc_run_open (dir, &error);
@@ -841,13 +816,8 @@ test_window_export (void)
   g_autofree char *dir = new_run_dir ("run-export");
   TrainerConfig config = tiny_config (2);
   g_autoptr (GError) error = NULL;
-  g_autoptr (InstdiscRun) writer = instdisc_run_new_training (dir, data, &config,
-                                                              &error);
-  g_assert_no_error (error);
-  g_autoptr (Trainer) trainer = trainer_new (&config,
-                                             instdisc_run_get_train (writer),
-                                             &error);
-  g_assert_no_error (error);
+  g_autoptr (InstdiscRun) writer = NULL;
+  g_autoptr (Trainer) trainer = new_writer (dir, data, &config, &writer);
   write_steps (trainer, dir, 1);
   g_autoptr (InstdiscRun) run = instdisc_run_open (dir, &error);
   g_assert_no_error (error);

@@ -12,46 +12,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "io-fixture.h"
 #include "safetensors.h"
-
-typedef struct
-{
-  char *dir;
-} Fixture;
-
-static void
-fixture_set_up (Fixture *f, gconstpointer data)
-{
-  GError *error = NULL;
-  f->dir = g_dir_make_tmp ("instdisc-io-XXXXXX", &error);
-  g_assert_no_error (error);
-}
-
-static void
-remove_tree (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  if (!d)
-    return;
-  g_chmod (dir, 0700);
-  const char *name;
-  while ((name = g_dir_read_name (d)))
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_DIR))
-        remove_tree (p);
-      else
-        g_unlink (p);
-    }
-  g_rmdir (dir);
-}
-
-static void
-fixture_tear_down (Fixture *f, gconstpointer data)
-{
-  remove_tree (f->dir);
-  g_free (f->dir);
-}
 
 /* Writes raw bytes: 8-byte length (header_len, or the real length when
  * header_len is -1), the header text, then data_len bytes of data. */
@@ -524,15 +486,11 @@ test_save_write_failure (Fixture *f, gconstpointer data)
   gsize n = 64 * 1024;
   g_autofree float *big = g_new0 (float, n);
   SafetensorsTensor t = { "big", DTYPE_F32, 1, { (gint64) n }, n, big };
-  struct rlimit saved;
-  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
-  struct rlimit small = { 4096, saved.rlim_max };
-  void (*old_handler) (int) = signal (SIGXFSZ, SIG_IGN);
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &small), ==, 0);
+  FileSizeLimit limit;
+  file_size_limit_begin (&limit, 4096);
   GError *error = NULL;
   gboolean ok = safetensors_save (path, &t, 1, NULL, &error);
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
-  signal (SIGXFSZ, old_handler);
+  file_size_limit_end (&limit);
 
   g_assert_false (ok);
   /* EFBIG has no GFileError of its own */

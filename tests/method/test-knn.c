@@ -8,24 +8,9 @@
 #include <string.h>
 
 #include "knn.h"
+#include "method-fixtures.h"
 #include "rng.h"
 #include "testutil.h"
-
-static void
-random_unit_rows (float *x, int rows, int dim, Rng *rng)
-{
-  for (int r = 0; r < rows; r++)
-    {
-      double sum = 0.0;
-      for (int d = 0; d < dim; d++)
-        {
-          x[r * dim + d] = rng_normal (rng);
-          sum += (double) x[r * dim + d] * x[r * dim + d];
-        }
-      for (int d = 0; d < dim; d++)
-        x[r * dim + d] = (float) (x[r * dim + d] / sqrt (sum));
-    }
-}
 
 typedef struct
 {

@@ -1,0 +1,54 @@
+/* test-data.h: tiny data sets the tests write for themselves. */
+#pragma once
+
+#include <glib.h>
+#include <string.h>
+
+#define TEST_TOY_SIDE 28
+#define TEST_TOY_CLASSES 4
+
+/* Writes a toy IDX data set into dir as STEM-images-idx3-ubyte and
+ * STEM-labels-idx1-ubyte: n_images of TEST_TOY_SIDE x TEST_TOY_SIDE, image
+ * i of class i % TEST_TOY_CLASSES, each class a bright half (left, top,
+ * right, bottom) with noise (GRand seed 3), so a couple of epochs separate
+ * them. Returns the images' path (free it). */
+static inline char *
+test_write_toy_idx (const char *dir, const char *stem, int n_images)
+{
+  const int side = TEST_TOY_SIDE;
+  const gsize header = 16, pixels = (gsize) n_images * side * side;
+  g_autofree guint8 *images = g_new (guint8, header + pixels);
+  g_autofree guint8 *labels = g_new (guint8, 8 + n_images);
+  const guint32 image_header[4] = { GUINT32_TO_BE (0x803),
+                                    GUINT32_TO_BE (n_images),
+                                    GUINT32_TO_BE (side), GUINT32_TO_BE (side) };
+  const guint32 label_header[2] = { GUINT32_TO_BE (0x801),
+                                    GUINT32_TO_BE (n_images) };
+  memcpy (images, image_header, header);
+  memcpy (labels, label_header, 8);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  for (int i = 0; i < n_images; i++)
+    {
+      int c = i % TEST_TOY_CLASSES;
+      labels[8 + i] = (guint8) c;
+      for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+          {
+            gboolean bright = (c == 0 && x < side / 2) || (c == 1 && y < side / 2)
+                              || (c == 2 && x >= side / 2)
+                              || (c == 3 && y >= side / 2);
+            int v = (bright ? 200 : 30) + g_rand_int_range (rand, -25, 26);
+            images[header + ((gsize) i * side + y) * side + x] = (guint8) v;
+          }
+    }
+  g_autofree char *images_name = g_strconcat (stem, "-images-idx3-ubyte", NULL);
+  g_autofree char *labels_name = g_strconcat (stem, "-labels-idx1-ubyte", NULL);
+  char *images_path = g_build_filename (dir, images_name, NULL);
+  g_autofree char *labels_path = g_build_filename (dir, labels_name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_file_set_contents (images_path, (char *) images, header + pixels, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (labels_path, (char *) labels, 8 + n_images, &error);
+  g_assert_no_error (error);
+  return images_path;
+}
