@@ -25,6 +25,8 @@
 
 #include "instdisc-run.h"
 
+#include "bench-util.h"
+
 #define N_IMAGES 1024
 #define SIDE 28
 
@@ -132,20 +134,6 @@ run_round (const char *workdir, const char *data, int index, int steps,
   g_main_loop_unref (round.loop);
 }
 
-static int
-compare_doubles (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values, int n)
-{
-  qsort (values, n, sizeof *values, compare_doubles);
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 static void
 print_loadavg (const char *when)
 {
@@ -239,8 +227,10 @@ main (int argc, char **argv)
         }
     }
   print_loadavg ("after");
-  double ft = median (free_thread, rounds), st = median (slow_thread, rounds);
-  double fw = median (free_wall, rounds), sw = median (slow_wall, rounds);
+  double ft = bench_median (free_thread, rounds),
+         st = bench_median (slow_thread, rounds);
+  double fw = bench_median (free_wall, rounds),
+         sw = bench_median (slow_wall, rounds);
   printf ("median thread rate: free %.2f, slow %.2f steps/s, slow/free %.3f\n",
           ft, st, st / ft);
   printf ("median wall rate:   free %.2f, slow %.2f steps/s, slow/free %.3f\n",

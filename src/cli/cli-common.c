@@ -27,6 +27,27 @@ cli_fail_message (const char *format, ...)
   return 1;
 }
 
+gboolean
+cli_parse_options (int *argc, char ***argv, const GOptionEntry *entries,
+                   const char *parameter_string, const char *summary)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (parameter_string);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      cli_fail (error);
+      return FALSE;
+    }
+  if (!parameter_string && *argc > 1)
+    {
+      cli_fail_message ("unexpected argument “%s”", (*argv)[1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 cli_report_skipped (const Dataset *data)
 {

@@ -12,6 +12,15 @@
 int cli_fail (const GError *error);
 int cli_fail_message (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
+/* Parses a command's options: entries, the usage line's parameter_string
+ * (NULL for a command that takes no arguments: one left over is refused)
+ * and the --help summary. On failure, reports it as cli_fail does and
+ * returns FALSE (exit status 1). */
+gboolean cli_parse_options (int *argc, char ***argv,
+                            const GOptionEntry *entries,
+                            const char *parameter_string,
+                            const char *summary);
+
 /* Tells how many files a folder load skipped, and the first few. */
 void cli_report_skipped (const Dataset *data);
 

@@ -21,16 +21,13 @@ command_embed (int argc, char **argv)
       "Threads (0: one per core)", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("IMAGE...");
-  g_option_context_set_summary (context,
+  if (!cli_parse_options (&argc, &argv, entries, "IMAGE...",
       "Embeds each image file with the run's network as a test image\n"
       "(converted to the training images' channels, resized and\n"
       "centre-cropped to their size, normalised) and writes the embeddings,\n"
-      "row i for the i-th IMAGE, as a float32 N x D .npy file of unit rows.");
-  g_option_context_add_main_entries (context, entries, NULL);
+      "row i for the i-th IMAGE, as a float32 N x D .npy file of unit rows."))
+    return 1;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return cli_fail (error);
   if (!run_dir || !out)
     return cli_fail_message ("embed needs --run DIR and --out FILE.npy");
   if (argc < 2)

@@ -63,19 +63,14 @@ command_eval (int argc, char **argv)
       "Threads (0: one per core)", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  g_option_context_set_summary (context,
+  if (!cli_parse_options (&argc, &argv, entries, NULL,
       "Classifies the run's test images by weighted kNN (K neighbours,\n"
       "weights exp (similarity / tau)) among the training images' memory-bank\n"
       "vectors, and with --recompute among the training images embedded\n"
       "afresh with the test transform. Prints top-1, top-5 and 1-NN accuracy.\n"
-      "The run folder is only read.");
-  g_option_context_add_main_entries (context, entries, NULL);
+      "The run folder is only read."))
+    return 1;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return cli_fail (error);
-  if (argc > 1)
-    return cli_fail_message ("unexpected argument “%s”", argv[1]);
   if (!run_dir)
     return cli_fail_message ("eval needs --run DIR");
   if (k < 1)

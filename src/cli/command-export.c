@@ -34,19 +34,14 @@ command_export (int argc, char **argv)
       "Threads (0: one per core)", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  g_option_context_set_summary (context,
+  if (!cli_parse_options (&argc, &argv, entries, NULL,
       "Writes the embeddings of a split of the run's data set:\n"
       "  features.npy   float32, N x D, unit rows\n"
       "  labels.npy     int32, N (-1 for unlabelled images)\n"
       "  paths.txt      line i + 1 names image i: its file, or NAME[i]\n"
-      "  vectors.tsv + metadata.tsv   for the TensorBoard projector");
-  g_option_context_add_main_entries (context, entries, NULL);
+      "  vectors.tsv + metadata.tsv   for the TensorBoard projector"))
+    return 1;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return cli_fail (error);
-  if (argc > 1)
-    return cli_fail_message ("unexpected argument “%s”", argv[1]);
   if (!run_dir)
     return cli_fail_message ("export needs --run DIR");
   if (!split)

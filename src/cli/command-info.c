@@ -568,19 +568,15 @@ command_info (int argc, char **argv)
       "Last rows of metrics.csv to show for a run folder (default 5)", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (
-      "FILE... - describe checkpoints, .npy files and run folders");
-  g_option_context_set_summary (
-      context,
+  if (!cli_parse_options (&argc, &argv, entries,
+      "FILE... - describe checkpoints, .npy files and run folders",
       "A checkpoint (.safetensors): its metadata, the model inferred from the "
       "tensor shapes, parameter count, memory bank and optimizer state.\n"
       "A .npy file: dtype and shape; for float32 (N, D) whether the rows are "
       "unit-norm.\n"
-      "A run folder: its config.ini, the last metrics rows, its checkpoint.");
-  g_option_context_add_main_entries (context, entries, NULL);
+      "A run folder: its config.ini, the last metrics rows, its checkpoint."))
+    return 1;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return cli_fail (error);
   if (argc < 2)
     return cli_fail_message ("info: no file given (see --help)");
   if (n_rows < 0)

@@ -23,17 +23,14 @@ command_query (int argc, char **argv)
       "Threads (0: one per core)", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new ("IMAGE...");
-  g_option_context_set_summary (context,
+  if (!cli_parse_options (&argc, &argv, entries, "IMAGE...",
       "Embeds each image file as the network sees a test image (converted\n"
       "to the training images' channels, resized and centre-cropped to their\n"
       "size, normalised) and lists the K training images whose memory-bank\n"
       "vectors are most similar (cosine similarity, most similar first):\n"
-      "rank, index, image (its file, or NAME[index]), label, similarity.");
-  g_option_context_add_main_entries (context, entries, NULL);
+      "rank, index, image (its file, or NAME[index]), label, similarity."))
+    return 1;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return cli_fail (error);
   if (!run_dir)
     return cli_fail_message ("query needs --run DIR");
   if (argc < 2)

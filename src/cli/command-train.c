@@ -199,18 +199,13 @@ command_train (int argc, char **argv)
       "transform", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
-  g_option_context_set_summary (context,
+  if (!cli_parse_options (&argc, &argv, entries, NULL,
       "Learns D-dimensional unit embeddings of the training images by\n"
       "non-parametric instance discrimination: a memory bank of one vector\n"
       "per image and the exact softmax (or NCE) over it. Writes config.ini,\n"
-      "metrics.csv and checkpoint.safetensors into the run folder.");
-  g_option_context_add_main_entries (context, entries, NULL);
+      "metrics.csv and checkpoint.safetensors into the run folder."))
+    return 1;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return cli_fail (error);
-  if (argc > 1)
-    return cli_fail_message ("unexpected argument “%s”", argv[1]);
   const struct { char **value; const char *fallback; } string_defaults[] = {
     { &o.data, "fashion-mnist" }, { &o.model, "small" },
     { &o.objective, "softmax" }, { &o.nce_z, "fixed" },

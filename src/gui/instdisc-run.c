@@ -954,6 +954,34 @@ embed_data_free (EmbedData *data)
   g_free (data);
 }
 
+/* Embeds images with the inference copy, held for the whole set so that
+ * every row comes from one network; the engine too (one caller at a time),
+ * so training waits for the embedding rather than racing it. Fails when
+ * cancelled and, with need_loaded, before a trained network is loaded. */
+static gboolean
+embed_locked (InstdiscRun *self, const Dataset *images, float *features,
+              gboolean need_loaded, GCancellable *cancellable, GError **error)
+{
+  g_atomic_int_inc (&self->embed_waiting);
+  g_mutex_lock (&self->infer_lock);
+  g_mutex_lock (&engine_lock);
+  g_atomic_int_add (&self->embed_waiting, -1);
+  gboolean ok;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    ok = FALSE;
+  else if (need_loaded && !self->infer_loaded)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("The run has no trained network yet"));
+      ok = FALSE;
+    }
+  else
+    ok = trainer_embed (self->infer, images, features, error);
+  g_mutex_unlock (&engine_lock);
+  g_mutex_unlock (&self->infer_lock);
+  return ok;
+}
+
 static void
 embed_thread (GTask *task, gpointer source, gpointer task_data,
               GCancellable *cancellable)
@@ -992,15 +1020,8 @@ embed_thread (GTask *task, gpointer source, gpointer task_data,
   g_autofree float *features = g_new (float, (gsize) data->n * D);
   GError *error = NULL;
 
-  g_atomic_int_inc (&self->embed_waiting);
-  g_mutex_lock (&self->infer_lock);
-  g_mutex_lock (&engine_lock);
-  g_atomic_int_add (&self->embed_waiting, -1);
-  gboolean ok = g_cancellable_set_error_if_cancelled (cancellable, &error)
-                ? FALSE
-                : trainer_embed (self->infer, &images, features, &error);
-  g_mutex_unlock (&engine_lock);
-  g_mutex_unlock (&self->infer_lock);
+  gboolean ok = embed_locked (self, &images, features, FALSE, cancellable,
+                              &error);
   if (!ok)
     {
       g_task_return_error (task, error);
@@ -1077,26 +1098,8 @@ export_recomputed_thread (GTask *task, gpointer source, gpointer task_data,
       return;
     }
 
-  /* The inference copy is held for the whole split, so every row comes
-   * from one network; the engine too, as for a query (one caller at a
-   * time), so training waits for the embedding rather than racing it. */
-  g_atomic_int_inc (&self->embed_waiting);
-  g_mutex_lock (&self->infer_lock);
-  g_mutex_lock (&engine_lock);
-  g_atomic_int_add (&self->embed_waiting, -1);
-  gboolean ok;
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
-    ok = FALSE;
-  else if (!self->infer_loaded)
-    {
-      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                           _("The run has no trained network yet"));
-      ok = FALSE;
-    }
-  else
-    ok = trainer_embed (self->infer, images, features, &error);
-  g_mutex_unlock (&engine_lock);
-  g_mutex_unlock (&self->infer_lock);
+  gboolean ok = embed_locked (self, images, features, TRUE, cancellable,
+                              &error);
 
   if (ok)
     ok = run_dir_ensure (data->folder, &error)
