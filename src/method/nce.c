@@ -89,6 +89,37 @@ nce_set_z (Nce *self, double z_fixed, double z_estimate)
   self->z_estimate = z_estimate;
 }
 
+/* Asks for bank row idx[k + PREFETCH_ROWS] while row k is used: the rows
+ * are random, so the hardware prefetcher cannot guess them. */
+static inline __attribute__ ((always_inline)) void
+prefetch_ahead (const float *vectors, const int *idx, int k, int kp1, int D)
+{
+  if (k + PREFETCH_ROWS >= kp1)
+    return;
+  const char *next = (const char *) (vectors + (size_t) idx[k + PREFETCH_ROWS] * D);
+  for (int off = 0; off < D * (int) sizeof (float); off += 64)
+    __builtin_prefetch (next + off);
+}
+
+/* v . f with sixteen independent partial sums: the compiler vectorises them
+ * without reassociating one float sum, in two FMA chains */
+static inline __attribute__ ((always_inline)) float
+dot_row (const float *v, const float *f, int D)
+{
+  float acc[16] = { 0 };
+  int d = 0;
+  for (; d + 16 <= D; d += 16)
+    for (int j = 0; j < 16; j++)
+      acc[j] += v[d + j] * f[d + j];
+  float s = 0.0f;
+  for (; d < D; d++)
+    s += v[d] * f[d];
+  for (int j = 0; j < 8; j++)
+    acc[j] += acc[j + 8];
+  return s + ((acc[0] + acc[4]) + (acc[1] + acc[5]))
+         + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
 /* e (K+1) = exp (V[idx] (K+1, D) f (D) / tau) for one batch row */
 NCE_CLONES static void
 scores_row (float *e, const float *f, const int *idx, int kp1,
@@ -96,31 +127,8 @@ scores_row (float *e, const float *f, const int *idx, int kp1,
 {
   for (int k = 0; k < kp1; k++)
     {
-      const float *v = vectors + (size_t) idx[k] * D;
-      if (k + PREFETCH_ROWS < kp1)
-        {
-          /* random rows: ask for one a few rows ahead while this one is
-           * summed, the hardware prefetcher cannot guess it */
-          const char *next
-              = (const char *) (vectors + (size_t) idx[k + PREFETCH_ROWS] * D);
-          for (int off = 0; off < D * (int) sizeof (float); off += 64)
-            __builtin_prefetch (next + off);
-        }
-      /* sixteen independent partial sums: the compiler vectorises them
-       * without reassociating one float sum, in two FMA chains */
-      float acc[16] = { 0 };
-      int d = 0;
-      for (; d + 16 <= D; d += 16)
-        for (int j = 0; j < 16; j++)
-          acc[j] += v[d + j] * f[d + j];
-      float s = 0.0f;
-      for (; d < D; d++)
-        s += v[d] * f[d];
-      for (int j = 0; j < 8; j++)
-        acc[j] += acc[j + 8];
-      s += ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-           + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-      e[k] = s * inv_tau;
+      prefetch_ahead (vectors, idx, k, kp1, D);
+      e[k] = dot_row (vectors + (size_t) idx[k] * D, f, D) * inv_tau;
     }
   for (int k = 0; k < kp1; k++)
     e[k] = expf (e[k]);
@@ -136,13 +144,7 @@ gradient_row (float *g, const float *coef, const int *idx, int kp1,
   for (int k = 0; k < kp1; k++)
     {
       const float *v = vectors + (size_t) idx[k] * D;
-      if (k + PREFETCH_ROWS < kp1)
-        {
-          const char *next
-              = (const char *) (vectors + (size_t) idx[k + PREFETCH_ROWS] * D);
-          for (int off = 0; off < D * (int) sizeof (float); off += 64)
-            __builtin_prefetch (next + off);
-        }
+      prefetch_ahead (vectors, idx, k, kp1, D);
       const float c = coef[k];
       for (int d = 0; d < D; d++)
         g[d] += c * v[d];
@@ -163,29 +165,11 @@ fused_row (float *e, float *p, float *g, const float *f, const int *idx,
   for (int k = 0; k < kp1; k++)
     {
       const float *v = vectors + (size_t) idx[k] * D;
-      if (k + PREFETCH_ROWS < kp1)
-        {
-          const char *next
-              = (const char *) (vectors + (size_t) idx[k + PREFETCH_ROWS] * D);
-          for (int off = 0; off < D * (int) sizeof (float); off += 64)
-            __builtin_prefetch (next + off);
-        }
-      float acc[16] = { 0 };
-      int d = 0;
-      for (; d + 16 <= D; d += 16)
-        for (int j = 0; j < 16; j++)
-          acc[j] += v[d + j] * f[d + j];
-      float s = 0.0f;
-      for (; d < D; d++)
-        s += v[d] * f[d];
-      for (int j = 0; j < 8; j++)
-        acc[j] += acc[j + 8];
-      s += ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-           + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-      e[k] = expf (s * inv_tau);
+      prefetch_ahead (vectors, idx, k, kp1, D);
+      e[k] = expf (dot_row (v, f, D) * inv_tau);
       p[k] = e[k] * inv_z;
       const float w = (k == 0 ? -(c + eps) : p[k]) / (p[k] + c + eps) * scale;
-      for (d = 0; d < D; d++)
+      for (int d = 0; d < D; d++)
         g[d] += w * v[d];
     }
 }
