@@ -197,13 +197,21 @@ checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
                  const char *const *allowed_extra, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (net != NULL, NULL);
-  g_return_val_if_fail (sgd == NULL || sgd->n == net->n_params, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
   g_autoptr (SafetensorsFile) file = safetensors_file_load (path, error);
-  if (!file)
+  if (!file || !checkpoint_restore (file, net, sgd, allowed_extra, error))
     return NULL;
+  return g_steal_pointer (&file);
+}
+
+gboolean
+checkpoint_restore (const SafetensorsFile *file, ResNet *net, Sgd *sgd,
+                    const char *const *allowed_extra, GError **error)
+{
+  g_return_val_if_fail (file != NULL, FALSE);
+  g_return_val_if_fail (net != NULL, FALSE);
+  g_return_val_if_fail (sgd == NULL || sgd->n == net->n_params, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
   const char *display = safetensors_file_get_path (file);
 
   const char *format = safetensors_file_get_metadata (file,
@@ -214,7 +222,7 @@ checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
                    "%s: checkpoint format \"%.64s\" is not the supported \"%s\"",
                    display, shown, CHECKPOINT_FORMAT);
-      return NULL;
+      return FALSE;
     }
 
   /* 1. every state entry, exactly */
@@ -227,7 +235,7 @@ checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
       state_shape (e, shape);
       if (!expect_tensor (file, e->name, e->dtype, e->ndim, shape,
                           "the network expects", error))
-        return NULL;
+        return FALSE;
       g_hash_table_insert (state, e->name, e);
       if (e->trainable)
         g_hash_table_insert (params, e->name, e);
@@ -241,13 +249,13 @@ checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
                    "%s: metadata %s is neither \"true\" nor \"false\"",
                    display, CHECKPOINT_HAS_MOMENTUM_KEY);
-      return NULL;
+      return FALSE;
     }
   gboolean has_momentum = has && strcmp (has, "true") == 0;
   if (sgd && !has)
     {
       mismatch (error, file, "the checkpoint holds no optimizer state");
-      return NULL;
+      return FALSE;
     }
   if (sgd && has_momentum)
     for (int i = 0; i < net->n_state; i++)
@@ -261,7 +269,7 @@ checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
         state_shape (e, shape);
         if (!expect_tensor (file, name, DTYPE_F32, e->ndim, shape,
                             "the network expects", error))
-          return NULL;
+          return FALSE;
       }
 
   /* 3. nothing unexpected, so a file of another model cannot slip through
@@ -284,26 +292,26 @@ checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
             {
               mismatch (error, file, "unexpected tensor %s (no such "
                         "optimizer state for this network)", t->name);
-              return NULL;
+              return FALSE;
             }
           if (!has_momentum)
             {
               mismatch (error, file, "unexpected tensor %s (metadata %s "
                         "says there is no momentum buffer)", t->name,
                         CHECKPOINT_HAS_MOMENTUM_KEY);
-              return NULL;
+              return FALSE;
             }
           gint64 shape[8];
           state_shape (e, shape);
           if (!expect_tensor (file, t->name, DTYPE_F32, e->ndim, shape,
                               "the network expects", error))
-            return NULL;
+            return FALSE;
           continue;
         }
       if (is_allowed_extra (t->name, allowed_extra))
         continue;
       mismatch (error, file, "unexpected tensor %s", t->name);
-      return NULL;
+      return FALSE;
     }
 
   /* 4. everything checked: copy */
@@ -333,5 +341,5 @@ checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
         memset (sgd->momentum_buffer, 0, sgd->n * sizeof (float));
       sgd->has_buffer = has_momentum;
     }
-  return g_steal_pointer (&file);
+  return TRUE;
 }

@@ -65,6 +65,14 @@ SafetensorsFile *checkpoint_load (const char *path, ResNet *net, Sgd *sgd,
                                   const char *const *allowed_extra,
                                   GError **error);
 
+/* checkpoint_load's checks and copy on a file the caller has loaded
+ * already (for instance to check its own extra tensors first, without
+ * reading a large file twice). FALSE with the same errors; on failure net
+ * and sgd are untouched. */
+gboolean checkpoint_restore (const SafetensorsFile *file, ResNet *net,
+                             Sgd *sgd, const char *const *allowed_extra,
+                             GError **error);
+
 /* Checks the tensor called name in file against a dtype and shape the
  * caller expects, with the same messages as checkpoint_load ("file: tensor
  * memory.bank has shape [10, 128], expected [50000, 128]"); a missing

@@ -568,23 +568,22 @@ trainer_save_checkpoint (Trainer *self, const char *path,
 gboolean
 trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
 {
-  /* Validate into scratch copies so a bad file leaves self untouched:
-   * checkpoint_load itself only copies when everything checks out, and the
-   * extras are checked before it runs. */
+  /* A bad file leaves self untouched: the extras are checked first, and
+   * checkpoint_restore copies only when everything checks out. The file
+   * is read once (the bank of a large data set is hundreds of MB). */
   static const char *const allowed[] = { "trainer.", NULL };
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (SafetensorsFile) probe = safetensors_file_load (path, error);
-  if (!probe)
+  g_autoptr (SafetensorsFile) file = safetensors_file_load (path, error);
+  if (!file)
     return FALSE;
   gint64 bank_shape[2] = { self->bank->n, self->bank->dim };
   gint64 state_shape[1] = { STATE_LENGTH };
   gint64 z_shape[1] = { 2 };
   const SafetensorsTensor *bank, *state, *z;
-  if (!(bank = checkpoint_expect_tensor (probe, "memory.bank", DTYPE_F32, 2,
+  if (!(bank = checkpoint_expect_tensor (file, "memory.bank", DTYPE_F32, 2,
                                          bank_shape, error))
-      || !(state = checkpoint_expect_tensor (probe, "trainer.state", DTYPE_I64,
+      || !(state = checkpoint_expect_tensor (file, "trainer.state", DTYPE_I64,
                                              1, state_shape, error))
-      || !(z = checkpoint_expect_tensor (probe, "trainer.nce_z", DTYPE_F32, 1,
+      || !(z = checkpoint_expect_tensor (file, "trainer.nce_z", DTYPE_F32, 1,
                                          z_shape, error)))
     return FALSE;
   const gint64 *s = state->data;
@@ -598,10 +597,7 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
       return FALSE;
     }
 
-  g_autoptr (SafetensorsFile) file = checkpoint_load (path, self->net,
-                                                      &self->sgd, allowed,
-                                                      error);
-  if (!file)
+  if (!checkpoint_restore (file, self->net, &self->sgd, allowed, error))
     return FALSE;
   memcpy (self->bank->vectors, bank->data, sizeof (float) * bank->numel);
   self->iteration = s[STATE_ITERATION];
