@@ -3,6 +3,8 @@
 
 #include "cli-common.h"
 
+#include <glib/gi18n.h>
+
 #include <stdio.h>
 #include <unistd.h>
 
@@ -33,6 +35,8 @@ cli_parse_options (int *argc, char ***argv, const GOptionEntry *entries,
 {
   g_autoptr (GOptionContext) context = g_option_context_new (parameter_string);
   g_option_context_set_summary (context, summary);
+  /* the entries' descriptions and argument names are N_() strings */
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_add_main_entries (context, entries, NULL);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (context, argc, argv, &error))
@@ -42,7 +46,7 @@ cli_parse_options (int *argc, char ***argv, const GOptionEntry *entries,
     }
   if (!parameter_string && *argc > 1)
     {
-      cli_fail_message ("unexpected argument “%s”", (*argv)[1]);
+      cli_fail_message (_("unexpected argument “%s”"), (*argv)[1]);
       return FALSE;
     }
   return TRUE;
@@ -53,12 +57,19 @@ cli_report_skipped (const Dataset *data)
 {
   if (data->n_skipped == 0)
     return;
-  g_printerr ("instdisc: %s: skipped %d unreadable file%s:\n", data->name,
-              data->n_skipped, data->n_skipped == 1 ? "" : "s");
+  g_printerr ("instdisc: ");
+  g_printerr (ngettext ("%s: skipped %d unreadable file:",
+                        "%s: skipped %d unreadable files:", data->n_skipped),
+              data->name, data->n_skipped);
+  g_printerr ("\n");
   for (int i = 0; data->skipped && data->skipped[i] && i < 10; i++)
     g_printerr ("  %s\n", data->skipped[i]);
   if (data->n_skipped > 10)
-    g_printerr ("  ... and %d more\n", data->n_skipped - 10);
+    {
+      g_printerr ("  ");
+      g_printerr (_("… and %d more"), data->n_skipped - 10);
+      g_printerr ("\n");
+    }
 }
 
 void
@@ -95,9 +106,14 @@ cli_progress_update (CliProgress *self, const TrainerStepInfo *info,
     {
       if (info->iteration % self->every == 0
           || info->step_in_epoch == steps_per_epoch)
-        printf ("step %" G_GINT64_FORMAT "  epoch %d/%d  loss %.4f  lr %.4g  "
-                "%.0f img/s  eta %s\n", info->iteration, info->epoch + 1,
-                epochs, info->loss, info->lr, rate, eta);
+        {
+          /* Translators: a progress line of a training piped to a file;
+           * img/s is images per second, eta the time left (H:MM:SS) */
+          printf (_("step %" G_GINT64_FORMAT "  epoch %d/%d  loss %.4f  "
+                    "lr %.4g  %.0f img/s  eta %s"), info->iteration,
+                  info->epoch + 1, epochs, info->loss, info->lr, rate, eta);
+          printf ("\n");
+        }
       fflush (stdout);
       return;
     }
@@ -108,7 +124,10 @@ cli_progress_update (CliProgress *self, const TrainerStepInfo *info,
   for (int i = 0; i < width; i++)
     bar[i] = i < filled ? '#' : '-';
   bar[width] = '\0';
-  printf ("\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f  %.0f img/s  ETA %s",
+  printf ("\r\033[K");
+  /* Translators: the progress bar on a terminal: epoch, the bar, steps
+   * done in the epoch, loss, images per second, time left */
+  printf (_("epoch %d/%d [%s] %d/%d  loss %.4f  %.0f img/s  ETA %s"),
           info->epoch + 1, epochs, bar, info->step_in_epoch, steps_per_epoch,
           info->loss, rate, eta);
   fflush (stdout);
@@ -134,12 +153,16 @@ cli_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
     return FALSE;
   if (train->n_classes == 0 || test->n == 0)
     return TRUE;
-  printf ("kNN (K %d) from the memory bank: top-1 %.2f%%  top-5 %.2f%%  "
-          "1-NN %.2f%%\n", KNN_DEFAULT_K, row->knn_top1, row->knn_top5,
+  printf (_("kNN (K %d) from the memory bank: top-1 %.2f%%  top-5 %.2f%%  "
+            "1-NN %.2f%%"), KNN_DEFAULT_K, row->knn_top1, row->knn_top5,
           row->knn_1nn);
+  printf ("\n");
   if (recompute)
-    printf ("kNN from recomputed features:  top-1 %.2f%%  top-5 %.2f%%\n",
-            row->knn_top1_recomputed, row->knn_top5_recomputed);
+    {
+      printf (_("kNN from recomputed features:  top-1 %.2f%%  top-5 %.2f%%"),
+              row->knn_top1_recomputed, row->knn_top5_recomputed);
+      printf ("\n");
+    }
   fflush (stdout);
   return TRUE;
 }

@@ -4,6 +4,7 @@
 #include "cli-run.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 #include "run-dir.h"
 
@@ -30,7 +31,7 @@ cli_run_open (const char *dir, GError **error)
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   "%s: no such run folder", display);
+                   _("%s: no such run folder"), display);
       return NULL;
     }
   g_autoptr (CliRun) self = g_new0 (CliRun, 1);
@@ -41,8 +42,8 @@ cli_run_open (const char *dir, GError **error)
   if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   "%s: not a run folder (no %s; `instdisc train --run DIR` "
-                   "makes one)", display, RUN_CONFIG_FILE);
+                   _("%s: not a run folder (no %s; `instdisc train --run DIR` "
+                     "makes one)"), display, RUN_CONFIG_FILE);
       return NULL;
     }
   trainer_config_init_default (&self->config);
@@ -60,7 +61,7 @@ cli_run_open (const char *dir, GError **error)
   if (!self->data_spec)
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                   "%s/%s: no “spec” in the [data] group", display,
+                   _("%s/%s: no “spec” in the [data] group"), display,
                    RUN_CONFIG_FILE);
       return NULL;
     }
@@ -74,8 +75,8 @@ cli_run_open (const char *dir, GError **error)
     {
       g_autofree char *shown = g_filename_display_name (self->checkpoint);
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   "%s: no checkpoint yet (the run has not finished an "
-                   "epoch or a --steps limit)", shown);
+                   _("%s: no checkpoint yet (the run has not finished an "
+                     "epoch or a --steps limit)"), shown);
       return NULL;
     }
 
@@ -83,7 +84,7 @@ cli_run_open (const char *dir, GError **error)
                               error);
   if (!self->train)
     {
-      g_prefix_error (error, "%s: the run's training data: ", display);
+      g_prefix_error (error, _("%s: the run's training data: "), display);
       return NULL;
     }
   self->trainer = trainer_new (&self->config, self->train, error);
@@ -111,8 +112,8 @@ cli_run_open_images (CliRun *self, const char *const *paths, int n,
   if (train->height != train->width)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "%s has %dx%d images: only square training images can be "
-                   "matched by image files", train->name, train->width,
+                   _("%s has %dx%d images: only square training images can "
+                     "be matched by image files"), train->name, train->width,
                    train->height);
       return NULL;
     }
@@ -137,7 +138,7 @@ cli_run_open_images (CliRun *self, const char *const *paths, int n,
         {
           g_autofree char *shown = g_filename_display_name (paths[i]);
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                       "%s: no such file", shown);
+                       _("%s: no such file"), shown);
           return NULL;
         }
       if (!dataset_decode_file (paths[i], set->channels, set->height,

@@ -1,6 +1,8 @@
 /* command-embed.c: `instdisc embed`, image files to embeddings in .npy. */
 #define G_LOG_DOMAIN "instdisc"
 
+#include <glib/gi18n.h>
+
 #include "cli-common.h"
 #include "cli-run.h"
 #include "commands.h"
@@ -14,24 +16,25 @@ command_embed (int argc, char **argv)
   int threads = 0;
   GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir,
-      "Run folder (required)", "DIR" },
+      N_("Run folder (required)"), N_("DIR") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-      "The .npy file to write (required)", "FILE" },
+      N_("The .npy file to write (required)"), N_("FILE") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
-      "Threads (0: one per core)", "N" },
+      N_("Threads (0: one per core)"), N_("N") },
     { NULL },
   };
-  if (!cli_parse_options (&argc, &argv, entries, "IMAGE...",
-      "Embeds each image file with the run's network as a test image\n"
-      "(converted to the training images' channels, resized and\n"
-      "centre-cropped to their size, normalised) and writes the embeddings,\n"
-      "row i for the i-th IMAGE, as a float32 N x D .npy file of unit rows."))
+  if (!cli_parse_options (&argc, &argv, entries, _("IMAGE..."),
+      _("Embeds each image file with the run's network as a test image\n"
+        "(converted to the training images' channels, resized and\n"
+        "centre-cropped to their size, normalised) and writes the\n"
+        "embeddings, row i for the i-th IMAGE, as a float32 N x D .npy file\n"
+        "of unit rows.")))
     return 1;
   g_autoptr (GError) error = NULL;
   if (!run_dir || !out)
-    return cli_fail_message ("embed needs --run DIR and --out FILE.npy");
+    return cli_fail_message (_("embed needs --run DIR and --out FILE.npy"));
   if (argc < 2)
-    return cli_fail_message ("embed needs at least one IMAGE file");
+    return cli_fail_message (_("embed needs at least one IMAGE file"));
   engine_set_threads (threads);
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
@@ -46,6 +49,7 @@ command_embed (int argc, char **argv)
   if (!npy_save (out, NPY_FLOAT32, 2, shape, features, &error))
     return cli_fail (error);
   g_autofree char *shown = g_filename_display_name (out);
-  g_print ("%s: %d x %d float32 embeddings\n", shown, n, D);
+  g_print (_("%s: %d x %d float32 embeddings"), shown, n, D);
+  g_print ("\n");
   return 0;
 }

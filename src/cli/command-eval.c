@@ -1,6 +1,7 @@
 /* command-eval.c: `instdisc eval`, weighted kNN of a run's checkpoint. */
 #define G_LOG_DOMAIN "instdisc"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 #include "cli-common.h"
@@ -31,7 +32,6 @@ evaluate_at_k (CliRun *run, const Dataset *test, gboolean recompute, int k,
         return FALSE;
       bases[1] = recomputed;
     }
-  static const char *const what[] = { "the memory bank", "recomputed features" };
   for (int b = 0; b < 2 && bases[b]; b++)
     {
       KnnAccuracy accuracy;
@@ -39,9 +39,13 @@ evaluate_at_k (CliRun *run, const Dataset *test, gboolean recompute, int k,
       knn_classify (NULL, &accuracy, test_features, test->labels, test->n,
                     bases[b], train->labels, train->n, D, train->n_classes, k,
                     run->config.tau, 0);
-      printf ("kNN (K %d) from %s: top-1 %.2f%%  top-5 %.2f%%  1-NN %.2f%%\n",
-              k, what[b], 100.0 * accuracy.top1, 100.0 * accuracy.top5,
+      printf (b == 0 ? _("kNN (K %d) from the memory bank: top-1 %.2f%%  "
+                         "top-5 %.2f%%  1-NN %.2f%%")
+                     : _("kNN (K %d) from recomputed features: top-1 %.2f%%  "
+                         "top-5 %.2f%%  1-NN %.2f%%"),
+              k, 100.0 * accuracy.top1, 100.0 * accuracy.top5,
               100.0 * accuracy.nn1);
+      printf ("\n");
     }
   return TRUE;
 }
@@ -54,27 +58,28 @@ command_eval (int argc, char **argv)
   int k = KNN_DEFAULT_K, threads = 0;
   GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir,
-      "Run folder (required)", "DIR" },
+      N_("Run folder (required)"), N_("DIR") },
     { "recompute", 0, 0, G_OPTION_ARG_NONE, &recompute,
-      "Also classify against the training images re-embedded with the test "
-      "transform", NULL },
-    { "k", 0, 0, G_OPTION_ARG_INT, &k, "Neighbours that vote (200)", "K" },
+      N_("Also classify against the training images re-embedded with the "
+         "test transform"), NULL },
+    { "k", 0, 0, G_OPTION_ARG_INT, &k, N_("Neighbours that vote (200)"),
+      N_("K") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
-      "Threads (0: one per core)", "N" },
+      N_("Threads (0: one per core)"), N_("N") },
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries, NULL,
-      "Classifies the run's test images by weighted kNN (K neighbours,\n"
-      "weights exp (similarity / tau)) among the training images' memory-bank\n"
-      "vectors, and with --recompute among the training images embedded\n"
-      "afresh with the test transform. Prints top-1, top-5 and 1-NN accuracy.\n"
-      "The run folder is only read."))
+      _("Classifies the run's test images by weighted kNN (K neighbours,\n"
+        "weights exp (similarity / tau)) among the training images'\n"
+        "memory-bank vectors, and with --recompute among the training images\n"
+        "embedded afresh with the test transform. Prints top-1, top-5 and\n"
+        "1-NN accuracy. The run folder is only read.")))
     return 1;
   g_autoptr (GError) error = NULL;
   if (!run_dir)
-    return cli_fail_message ("eval needs --run DIR");
+    return cli_fail_message (_("eval needs --run DIR"));
   if (k < 1)
-    return cli_fail_message ("--k must be at least 1, not %d", k);
+    return cli_fail_message (_("--k must be at least 1, not %d"), k);
   engine_set_threads (threads);
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
@@ -84,13 +89,18 @@ command_eval (int argc, char **argv)
   if (!test)
     return cli_fail (error);
   if (run->train->n_classes == 0 || test->n == 0)
-    return cli_fail_message ("%s: kNN accuracy needs labelled training "
-                             "images and a non-empty test set",
+    return cli_fail_message (_("%s: kNN accuracy needs labelled training "
+                               "images and a non-empty test set"),
                              run->train->name);
-  g_print ("%s: the %s ResNet after %" G_GINT64_FORMAT " steps; %s (%d) "
-           "against %s (%d)\n", run_dir, model_kind_to_string (run->config.model),
+  /* Translators: the second %s is the model's name ("small" or
+   * "resnet18"); then the test set and its size, the training set and its
+   * size */
+  g_print (_("%s: the %s ResNet after %" G_GINT64_FORMAT " steps; %s (%d) "
+             "against %s (%d)"), run_dir,
+           model_kind_to_string (run->config.model),
            trainer_get_iteration (run->trainer), test->name, test->n,
            run->train->name, run->train->n);
+  g_print ("\n");
   if (k == KNN_DEFAULT_K)
     {
       MetricsRow row;

@@ -3,6 +3,7 @@
 #define G_LOG_DOMAIN "instdisc"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -21,42 +22,44 @@ command_export (int argc, char **argv)
   int threads = 0;
   GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir,
-      "Run folder (required)", "DIR" },
+      N_("Run folder (required)"), N_("DIR") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
-      "Folder for the files (default: the run folder)", "DIR" },
+      N_("Folder for the files (default: the run folder)"), N_("DIR") },
     { "source", 0, 0, G_OPTION_ARG_STRING, &source,
-      "bank (the memory bank; training images only) or recomputed (the "
-      "network with the test transform). Default: bank for train, else "
-      "recomputed", "WHAT" },
+      N_("bank (the memory bank; training images only) or recomputed (the "
+         "network with the test transform). Default: bank for train, else "
+         "recomputed"), N_("WHAT") },
     { "split", 0, 0, G_OPTION_ARG_STRING, &split,
-      "train (default) or test", "SPLIT" },
+      N_("train (default) or test"), N_("SPLIT") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
-      "Threads (0: one per core)", "N" },
+      N_("Threads (0: one per core)"), N_("N") },
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries, NULL,
-      "Writes the embeddings of a split of the run's data set:\n"
-      "  features.npy   float32, N x D, unit rows\n"
-      "  labels.npy     int32, N (-1 for unlabelled images)\n"
-      "  paths.txt      line i + 1 names image i: its file, or NAME[i]\n"
-      "  vectors.tsv + metadata.tsv   for the TensorBoard projector"))
+      _("Writes the embeddings of a split of the run's data set:\n"
+        "  features.npy   float32, N x D, unit rows\n"
+        "  labels.npy     int32, N (-1 for unlabelled images)\n"
+        "  paths.txt      line i + 1 names image i: its file, or NAME[i]\n"
+        "  vectors.tsv + metadata.tsv   for the TensorBoard projector")))
     return 1;
   g_autoptr (GError) error = NULL;
   if (!run_dir)
-    return cli_fail_message ("export needs --run DIR");
+    return cli_fail_message (_("export needs --run DIR"));
   if (!split)
     split = g_strdup ("train");
   if (!g_str_equal (split, "train") && !g_str_equal (split, "test"))
-    return cli_fail_message ("unknown --split “%s” (train or test)", split);
+    return cli_fail_message (_("unknown --split “%s” (train or test)"),
+                             split);
   if (!source)
     source = g_strdup (g_str_equal (split, "train") ? "bank" : "recomputed");
   gboolean from_bank = g_str_equal (source, "bank");
   if (!from_bank && !g_str_equal (source, "recomputed"))
-    return cli_fail_message ("unknown --source “%s” (bank or recomputed)",
+    return cli_fail_message (_("unknown --source “%s” (bank or recomputed)"),
                              source);
   if (from_bank && !g_str_equal (split, "train"))
-    return cli_fail_message ("the memory bank holds only the training images: "
-                             "use --source recomputed for --split %s", split);
+    return cli_fail_message (_("the memory bank holds only the training "
+                               "images: use --source recomputed for "
+                               "--split %s"), split);
   engine_set_threads (threads);
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
@@ -80,10 +83,11 @@ command_export (int argc, char **argv)
     {
       recomputed = g_try_new (float, (gsize) N * D);
       if (!recomputed)
-        return cli_fail_message ("not enough memory for %d x %d features", N,
-                                 D);
-      g_print ("embedding %s (%d images) with the test transform\n",
+        return cli_fail_message (_("not enough memory for %d x %d features"),
+                                 N, D);
+      g_print (_("embedding %s (%d images) with the test transform"),
                data->name, N);
+      g_print ("\n");
       if (!trainer_embed (run->trainer, data, recomputed, &error))
         return cli_fail (error);
       features = recomputed;
@@ -94,15 +98,19 @@ command_export (int argc, char **argv)
     {
       int saved = errno;
       g_autofree char *shown = g_filename_display_name (dir);
-      return cli_fail_message ("%s: cannot create the folder: %s", shown,
+      return cli_fail_message (_("%s: cannot create the folder: %s"), shown,
                                g_strerror (saved));
     }
   if (!trainer_run_export (dir, data, features, D, &error))
     return cli_fail (error);
-  g_print ("%s: %d x %d features of %s from %s, after %" G_GINT64_FORMAT
-           " steps: features.npy labels.npy paths.txt vectors.tsv "
-           "metadata.tsv\n", dir, N, D, data->name,
-           from_bank ? "the memory bank" : "the network",
-           trainer_get_iteration (run->trainer));
+  g_print (from_bank
+           ? _("%s: %d x %d features of %s from the memory bank, after %"
+               G_GINT64_FORMAT " steps: features.npy labels.npy paths.txt "
+               "vectors.tsv metadata.tsv")
+           : _("%s: %d x %d features of %s from the network, after %"
+               G_GINT64_FORMAT " steps: features.npy labels.npy paths.txt "
+               "vectors.tsv metadata.tsv"),
+           dir, N, D, data->name, trainer_get_iteration (run->trainer));
+  g_print ("\n");
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "checkpoint.h"
@@ -90,21 +91,27 @@ print_norms (const char *indent, const NormStats *s)
 {
   if (s->n_rows == 0)
     {
-      g_print ("%srows: none\n", indent);
+      g_print ("%s%s\n", indent, _("rows: none"));
       return;
     }
+  g_print ("%s", indent);
   if (s->n_unit == s->n_rows)
-    g_print ("%srows: all unit-norm (within %g)", indent, UNIT_NORM_TOLERANCE);
+    g_print (_("rows: all unit-norm (within %g)"), UNIT_NORM_TOLERANCE);
   else
-    g_print ("%srows: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-             " unit-norm (within %g)", indent, s->n_unit, s->n_rows,
+    g_print (_("rows: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+               " unit-norm (within %g)"), s->n_unit, s->n_rows,
              UNIT_NORM_TOLERANCE);
   if (s->n_nonfinite < s->n_rows)
-    g_print ("; norm min %.6f, max %.6f, mean %.6f", s->min, s->max, s->mean);
+    g_print (_("; norm min %.6f, max %.6f, mean %.6f"), s->min, s->max,
+             s->mean);
   g_print ("\n");
   if (s->n_nonfinite > 0)
-    g_print ("%s%" G_GSIZE_FORMAT " rows hold NaN or infinity\n", indent,
-             s->n_nonfinite);
+    {
+      g_print ("%s", indent);
+      g_print (_("%" G_GSIZE_FORMAT " rows hold NaN or infinity"),
+               s->n_nonfinite);
+      g_print ("\n");
+    }
 }
 
 /* ---- .npy ---- */
@@ -120,8 +127,11 @@ describe_npy (const char *path, const char *indent, GError **error)
   gsize numel = a->ndim == 1 ? (gsize) a->shape[0]
                              : (gsize) a->shape[0] * a->shape[1];
   g_autofree char *size = format_bytes (numel * 4);
-  g_print ("%s%s: NumPy array, %s, shape %s (%s of data)\n", indent, display,
+  g_print ("%s", indent);
+  /* Translators: file, dtype (float32 or int32), shape, size of the data */
+  g_print (_("%s: NumPy array, %s, shape %s (%s of data)"), display,
            a->dtype == NPY_FLOAT32 ? "float32" : "int32", shape, size);
+  g_print ("\n");
   g_autofree char *more = g_strconcat (indent, "  ", NULL);
   if (a->dtype == NPY_FLOAT32)
     {
@@ -144,8 +154,10 @@ describe_npy (const char *path, const char *indent, GError **error)
       g_autoptr (GHashTable) distinct = g_hash_table_new (NULL, NULL);
       for (gsize i = 0; i < numel; i++)
         g_hash_table_add (distinct, GINT_TO_POINTER (v[i]));
-      g_print ("%svalues %d to %d, %u distinct\n", more, lo, hi,
+      g_print ("%s", more);
+      g_print (_("values %d to %d, %u distinct"), lo, hi,
                g_hash_table_size (distinct));
+      g_print ("\n");
     }
   return TRUE;
 }
@@ -192,8 +204,9 @@ describe_model (const SafetensorsFile *file, const char *indent)
   const SafetensorsTensor *linear = lookup (file, "linear.weight");
   if (!conv1 || conv1->ndim != 4 || !linear || linear->ndim != 2)
     {
-      g_print ("%smodel: none recognised (no conv1.weight / linear.weight of "
-               "a ResNet)\n", indent);
+      g_print ("%s%s\n", indent,
+               _("model: none recognised (no conv1.weight / linear.weight "
+                 "of a ResNet)"));
       return;
     }
   int widths[4] = { 0 }, blocks[4] = { 0 };
@@ -215,19 +228,29 @@ describe_model (const SafetensorsFile *file, const char *indent)
     name = "ResNet-18";
   else if (two_each && widths[0] == 16 && widths[1] == 32 && widths[2] == 64
            && widths[3] == 128)
-    name = "small ResNet (ResNet-18 at a quarter width)";
+    name = _("small ResNet (ResNet-18 at a quarter width)");
   int channels = (int) conv1->shape[1];
-  g_print ("%smodel: %s, widths %d/%d/%d/%d, blocks %d/%d/%d/%d, %d input "
-           "channel%s, low_dim %" G_GINT64_FORMAT "\n", indent, name,
-           widths[0], widths[1], widths[2], widths[3], blocks[0], blocks[1],
-           blocks[2], blocks[3], channels, channels == 1 ? "" : "s",
-           linear->shape[0]);
+  g_print ("%s", indent);
+  /* Translators: the model's name, its widths and blocks per stage, the
+   * input channels and the embedding dimension (low_dim) */
+  g_print (ngettext ("model: %s, widths %d/%d/%d/%d, blocks %d/%d/%d/%d, "
+                     "%d input channel, low_dim %" G_GINT64_FORMAT,
+                     "model: %s, widths %d/%d/%d/%d, blocks %d/%d/%d/%d, "
+                     "%d input channels, low_dim %" G_GINT64_FORMAT,
+                     channels),
+           name, widths[0], widths[1], widths[2], widths[3], blocks[0],
+           blocks[1], blocks[2], blocks[3], channels, linear->shape[0]);
+  g_print ("\n");
   /* the pooled map that feeds the linear layer tells the image size apart:
    * one cell is 32x32 (or 28x28) input, more cells a larger image */
   if (widths[3] > 0 && linear->shape[1] != widths[3])
-    g_print ("%s  linear layer reads %" G_GINT64_FORMAT " features (%"
-             G_GINT64_FORMAT " pooled cells of %d channels)\n", indent,
-             linear->shape[1], linear->shape[1] / widths[3], widths[3]);
+    {
+      g_print ("%s  ", indent);
+      g_print (_("linear layer reads %" G_GINT64_FORMAT " features (%"
+                 G_GINT64_FORMAT " pooled cells of %d channels)"),
+               linear->shape[1], linear->shape[1] / widths[3], widths[3]);
+      g_print ("\n");
+    }
 
   gsize n_params = 0, n_param_tensors = 0, n_bn = 0;
   for (guint i = 0; i < safetensors_file_get_n_tensors (file); i++)
@@ -243,9 +266,11 @@ describe_model (const SafetensorsFile *file, const char *indent)
       n_param_tensors++;
     }
   g_autofree char *size = format_bytes ((guint64) n_params * 4);
-  g_print ("%sparameters: %" G_GSIZE_FORMAT " in %" G_GSIZE_FORMAT
-           " tensors (%s), batch-norm statistics for %" G_GSIZE_FORMAT
-           " layers\n", indent, n_params, n_param_tensors, size, n_bn);
+  g_print ("%s", indent);
+  g_print (_("parameters: %" G_GSIZE_FORMAT " in %" G_GSIZE_FORMAT
+             " tensors (%s), batch-norm statistics for %" G_GSIZE_FORMAT
+             " layers"), n_params, n_param_tensors, size, n_bn);
+  g_print ("\n");
 }
 
 static void
@@ -258,14 +283,16 @@ describe_optimizer (const SafetensorsFile *file, const char *indent)
       n_buffers++;
   const char *has = safetensors_file_get_metadata (file,
                                                    CHECKPOINT_HAS_MOMENTUM_KEY);
+  g_print ("%s", indent);
   if (n_buffers > 0)
-    g_print ("%soptimizer: SGD momentum buffers for %u parameter tensors\n",
-             indent, n_buffers);
+    g_print (_("optimizer: SGD momentum buffers for %u parameter tensors"),
+             n_buffers);
   else if (has)
-    g_print ("%soptimizer: SGD state, no momentum buffer yet (saved before "
-             "the first step)\n", indent);
+    g_print ("%s", _("optimizer: SGD state, no momentum buffer yet (saved "
+                     "before the first step)"));
   else
-    g_print ("%soptimizer: none saved (weights only)\n", indent);
+    g_print ("%s", _("optimizer: none saved (weights only)"));
+  g_print ("\n");
 }
 
 static int
@@ -282,8 +309,12 @@ describe_metadata (const SafetensorsFile *file, GKeyFile *run_config,
   const char *epoch = safetensors_file_get_metadata (file, "epoch");
   const char *iteration = safetensors_file_get_metadata (file, "iteration");
   if (epoch || iteration)
-    g_print ("%strained: epoch %s, iteration %s\n", indent,
-             epoch ? epoch : "?", iteration ? iteration : "?");
+    {
+      g_print ("%s", indent);
+      g_print (_("trained: epoch %s, iteration %s"), epoch ? epoch : "?",
+               iteration ? iteration : "?");
+      g_print ("\n");
+    }
   GHashTable *table = safetensors_file_get_metadata_table (file);
   if (!table)
     return;
@@ -296,15 +327,20 @@ describe_metadata (const SafetensorsFile *file, GKeyFile *run_config,
   };
   for (guint k = 0; k < n; k++)
     if (!g_strv_contains (shown, keys[k]))
-      g_print ("%smetadata %s = %s\n", indent, (char *) keys[k],
-               (char *) g_hash_table_lookup (table, keys[k]));
+      {
+        g_print ("%s", indent);
+        /* Translators: a metadata key and its value, both as in the file */
+        g_print (_("metadata %s = %s"), (char *) keys[k],
+                 (char *) g_hash_table_lookup (table, keys[k]));
+        g_print ("\n");
+      }
   const char *config = g_hash_table_lookup (table, "config");
   if (!config)
     return;
   g_autofree char *more = g_strconcat (indent, "  ", NULL);
   if (!run_config)
     {
-      g_print ("%sconfig:\n", indent);
+      g_print ("%s%s\n", indent, _("config:"));
       print_indented (more, config);
       return;
     }
@@ -313,7 +349,7 @@ describe_metadata (const SafetensorsFile *file, GKeyFile *run_config,
   g_autoptr (GKeyFile) saved = g_key_file_new ();
   if (!g_key_file_load_from_data (saved, config, -1, G_KEY_FILE_NONE, NULL))
     {
-      g_print ("%sconfig: not a key file:\n", indent);
+      g_print ("%s%s\n", indent, _("config: not a key file:"));
       print_indented (more, config);
       return;
     }
@@ -333,13 +369,25 @@ describe_metadata (const SafetensorsFile *file, GKeyFile *run_config,
           if (g_strcmp0 (ours, theirs) == 0)
             continue;
           if (n_differ++ == 0)
-            g_print ("%sconfig: differs from %s:\n", indent, RUN_CONFIG_FILE);
-          g_print ("%s[%s] %s = %s here, %s there\n", more, groups[g], names[k],
-                   ours, theirs ? theirs : "(none)");
+            {
+              g_print ("%s", indent);
+              g_print (_("config: differs from %s:"), RUN_CONFIG_FILE);
+              g_print ("\n");
+            }
+          g_print ("%s", more);
+          /* Translators: [group] key = the checkpoint's value here, the
+           * run folder's config.ini value there */
+          g_print (_("[%s] %s = %s here, %s there"), groups[g], names[k],
+                   ours, theirs ? theirs : _("(none)"));
+          g_print ("\n");
         }
     }
   if (n_differ == 0)
-    g_print ("%sconfig: the same as %s\n", indent, RUN_CONFIG_FILE);
+    {
+      g_print ("%s", indent);
+      g_print (_("config: the same as %s"), RUN_CONFIG_FILE);
+      g_print ("\n");
+    }
 }
 
 /* run_config: the run folder's config.ini when the checkpoint is in one,
@@ -358,12 +406,14 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
   g_autofree char *size = g_stat (path, &st) == 0 ? format_bytes (st.st_size)
                                                   : g_strdup ("?");
   guint n_tensors = safetensors_file_get_n_tensors (file);
+  g_print ("%s", indent);
   if (format)
-    g_print ("%s%s: checkpoint, format “%s”, %u tensors, %s\n", indent,
-             display, format, n_tensors, size);
+    g_print (_("%s: checkpoint, format “%s”, %u tensors, %s"), display,
+             format, n_tensors, size);
   else
-    g_print ("%s%s: safetensors without a format key (a plain state_dict?), "
-             "%u tensors, %s\n", indent, display, n_tensors, size);
+    g_print (_("%s: safetensors without a format key (a plain state_dict?), "
+               "%u tensors, %s"), display, n_tensors, size);
+  g_print ("\n");
 
   g_autofree char *more = g_strconcat (indent, "  ", NULL);
   describe_metadata (file, run_config, more);
@@ -372,15 +422,17 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
   const SafetensorsTensor *bank = lookup (file, "memory.bank");
   if (bank && bank->ndim == 2 && bank->dtype == DTYPE_F32)
     {
-      g_print ("%smemory bank: %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
-               " float32\n", more, bank->shape[0], bank->shape[1]);
+      g_print ("%s", more);
+      g_print (_("memory bank: %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
+                 " float32"), bank->shape[0], bank->shape[1]);
+      g_print ("\n");
       g_autofree char *deeper = g_strconcat (more, "  ", NULL);
       NormStats s = row_norms (bank->data, (gsize) bank->shape[0],
                                (gsize) bank->shape[1]);
       print_norms (deeper, &s);
     }
   else
-    g_print ("%smemory bank: none\n", more);
+    g_print ("%s%s\n", more, _("memory bank: none"));
   describe_optimizer (file, more);
 
   /* anything else, so nothing in the file goes unmentioned */
@@ -391,8 +443,11 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
           || g_str_has_prefix (t->name, CHECKPOINT_OPTIMIZER_PREFIX))
         continue;
       g_autofree char *shape = format_shape (t->ndim, t->shape);
-      g_print ("%sother tensor: %s %s %s\n", more, t->name,
+      g_print ("%s", more);
+      /* Translators: a tensor's name, dtype and shape, as in the file */
+      g_print (_("other tensor: %s %s %s"), t->name,
                t->dtype == DTYPE_I64 ? "int64" : "float32", shape);
+      g_print ("\n");
     }
   return TRUE;
 }
@@ -426,7 +481,9 @@ column_value (const MetricsRow *row, const MetricsColumn *c)
   return *(const double *) ((const char *) row + c->offset);
 }
 
-/* The last n rows, with only the columns that have a value in them. */
+/* The last n rows, with only the columns that have a value in them: an
+ * excerpt of the file, so its column names, kinds and numbers are printed
+ * as the file has them (untranslated, '.' as the decimal point). */
 static void
 print_metrics (const GArray *rows, guint n, const char *indent)
 {
@@ -435,9 +492,12 @@ print_metrics (const GArray *rows, guint n, const char *indent)
   for (guint i = 0; i < rows->len; i++)
     if (g_strcmp0 (g_array_index (rows, MetricsRow, i).kind, "eval") == 0)
       n_eval++;
-  g_print ("%smetrics.csv: %u rows (%u steps, %u evaluations)%s\n", indent,
-           rows->len, rows->len - n_eval, n_eval,
-           rows->len ? ", the last:" : "");
+  g_print ("%s", indent);
+  g_print (rows->len ? _("metrics.csv: %u rows (%u steps, %u evaluations), "
+                         "the last:")
+                     : _("metrics.csv: %u rows (%u steps, %u evaluations)"),
+           rows->len, rows->len - n_eval, n_eval);
+  g_print ("\n");
   if (rows->len == 0)
     return;
   gboolean used[G_N_ELEMENTS (metrics_columns)] = { FALSE };
@@ -468,7 +528,11 @@ print_metrics (const GArray *rows, guint n, const char *indent)
             if (isnan (v))
               g_string_append_printf (line, " %*s", width, "");
             else
-              g_string_append_printf (line, " %*.5g", width, v);
+              {
+                char number[G_ASCII_DTOSTR_BUF_SIZE];
+                g_ascii_formatd (number, sizeof number, "%.5g", v);
+                g_string_append_printf (line, " %*s", width, number);
+              }
           }
       g_print ("%s\n", line->str);
     }
@@ -487,11 +551,12 @@ describe_run_dir (const char *dir, guint n_rows, GError **error)
   if (!has_config && !has_metrics && !has_checkpoint)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   "%s: not a run folder (no %s, %s or %s)", display,
+                   _("%s: not a run folder (no %s, %s or %s)"), display,
                    RUN_CONFIG_FILE, RUN_METRICS_FILE, RUN_CHECKPOINT_FILE);
       return FALSE;
     }
-  g_print ("%s: run folder\n", display);
+  g_print (_("%s: run folder"), display);
+  g_print ("\n");
   g_autoptr (GKeyFile) config = NULL;
   if (has_config)
     {
@@ -499,11 +564,15 @@ describe_run_dir (const char *dir, guint n_rows, GError **error)
       if (!config)
         return FALSE;
       g_autofree char *text = g_key_file_to_data (config, NULL, NULL);
-      g_print ("  config.ini:\n");
+      g_print ("  %s:\n", RUN_CONFIG_FILE);
       print_indented ("    ", text);
     }
   else
-    g_print ("  config.ini: none\n");
+    {
+      g_print ("  ");
+      g_print (_("%s: none"), RUN_CONFIG_FILE);
+      g_print ("\n");
+    }
   if (has_metrics)
     {
       g_autoptr (GArray) rows = run_dir_load_metrics (dir, error);
@@ -512,14 +581,22 @@ describe_run_dir (const char *dir, guint n_rows, GError **error)
       print_metrics (rows, n_rows, "  ");
     }
   else
-    g_print ("  metrics.csv: none\n");
+    {
+      g_print ("  ");
+      g_print (_("%s: none"), RUN_METRICS_FILE);
+      g_print ("\n");
+    }
   if (has_checkpoint)
     {
       if (!describe_checkpoint (checkpoint_path, config, "  ", error))
         return FALSE;
     }
   else
-    g_print ("  %s: none\n", RUN_CHECKPOINT_FILE);
+    {
+      g_print ("  ");
+      g_print (_("%s: none"), RUN_CHECKPOINT_FILE);
+      g_print ("\n");
+    }
   /* the exports, when there */
   static const char *const exports[] = { "features.npy", "labels.npy", NULL };
   for (int i = 0; exports[i]; i++)
@@ -565,22 +642,25 @@ command_info (int argc, char **argv)
   int n_rows = 5;
   GOptionEntry entries[] = {
     { "rows", 'n', 0, G_OPTION_ARG_INT, &n_rows,
-      "Last rows of metrics.csv to show for a run folder (default 5)", "N" },
+      N_("Last rows of metrics.csv to show for a run folder (default 5)"),
+      N_("N") },
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries,
-      "FILE... - describe checkpoints, .npy files and run folders",
-      "A checkpoint (.safetensors): its metadata, the model inferred from the "
-      "tensor shapes, parameter count, memory bank and optimizer state.\n"
-      "A .npy file: dtype and shape; for float32 (N, D) whether the rows are "
-      "unit-norm.\n"
-      "A run folder: its config.ini, the last metrics rows, its checkpoint."))
+      _("FILE... - describe checkpoints, .npy files and run folders"),
+      _("A checkpoint (.safetensors): its metadata, the model inferred from "
+        "the tensor shapes, parameter count, memory bank and optimizer "
+        "state.\n"
+        "A .npy file: dtype and shape; for float32 (N, D) whether the rows "
+        "are unit-norm.\n"
+        "A run folder: its config.ini, the last metrics rows, its "
+        "checkpoint.")))
     return 1;
   g_autoptr (GError) error = NULL;
   if (argc < 2)
-    return cli_fail_message ("info: no file given (see --help)");
+    return cli_fail_message (_("info: no file given (see --help)"));
   if (n_rows < 0)
-    return cli_fail_message ("--rows takes a count, not %d", n_rows);
+    return cli_fail_message (_("--rows takes a count, not %d"), n_rows);
 
   int status = 0;
   for (int i = 1; i < argc; i++)

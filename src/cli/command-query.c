@@ -2,6 +2,7 @@
  * files. */
 #define G_LOG_DOMAIN "instdisc"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 #include "cli-common.h"
@@ -17,26 +18,28 @@ command_query (int argc, char **argv)
   int k = 10, threads = 0;
   GOptionEntry entries[] = {
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &run_dir,
-      "Run folder (required)", "DIR" },
-    { "k", 0, 0, G_OPTION_ARG_INT, &k, "Neighbours to list (10)", "K" },
+      N_("Run folder (required)"), N_("DIR") },
+    { "k", 0, 0, G_OPTION_ARG_INT, &k, N_("Neighbours to list (10)"),
+      N_("K") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
-      "Threads (0: one per core)", "N" },
+      N_("Threads (0: one per core)"), N_("N") },
     { NULL },
   };
-  if (!cli_parse_options (&argc, &argv, entries, "IMAGE...",
-      "Embeds each image file as the network sees a test image (converted\n"
-      "to the training images' channels, resized and centre-cropped to their\n"
-      "size, normalised) and lists the K training images whose memory-bank\n"
-      "vectors are most similar (cosine similarity, most similar first):\n"
-      "rank, index, image (its file, or NAME[index]), label, similarity."))
+  if (!cli_parse_options (&argc, &argv, entries, _("IMAGE..."),
+      _("Embeds each image file as the network sees a test image (converted\n"
+        "to the training images' channels, resized and centre-cropped to\n"
+        "their size, normalised) and lists the K training images whose\n"
+        "memory-bank vectors are most similar (cosine similarity, most\n"
+        "similar first): rank, index, image (its file, or NAME[index]),\n"
+        "label, similarity.")))
     return 1;
   g_autoptr (GError) error = NULL;
   if (!run_dir)
-    return cli_fail_message ("query needs --run DIR");
+    return cli_fail_message (_("query needs --run DIR"));
   if (argc < 2)
-    return cli_fail_message ("query needs at least one IMAGE file");
+    return cli_fail_message (_("query needs at least one IMAGE file"));
   if (k < 1)
-    return cli_fail_message ("--k must be at least 1, not %d", k);
+    return cli_fail_message (_("--k must be at least 1, not %d"), k);
   engine_set_threads (threads);
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
@@ -57,8 +60,11 @@ command_query (int argc, char **argv)
   for (int q = 0; q < n; q++)
     {
       g_autofree char *shown = g_filename_display_name (paths[q]);
-      printf ("%s%s: the %d nearest of %d training images\n", q ? "\n" : "",
-              shown, k, train->n);
+      if (q > 0)
+        printf ("\n");
+      printf (_("%s: the %d nearest of %d training images"), shown, k,
+              train->n);
+      printf ("\n");
       for (int r = 0; r < k; r++)
         {
           int i = indices[(gsize) q * k + r];

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "instdisc"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,8 +50,9 @@ train_options_clear (TrainOptions *o)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainOptions, train_options_clear)
 
+/* option: the option's name, e.g. "model" for --model */
 static gboolean
-parse_choice (const char *value, const char *what, const char *const *names,
+parse_choice (const char *value, const char *option, const char *const *names,
               int *out, GError **error)
 {
   for (int i = 0; names[i]; i++)
@@ -61,7 +63,7 @@ parse_choice (const char *value, const char *what, const char *const *names,
       }
   g_autofree char *choices = g_strjoinv (", ", (char **) names);
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "unknown %s “%s” (one of %s)", what, value, choices);
+               _("unknown --%s “%s” (one of %s)"), option, value, choices);
   return FALSE;
 }
 
@@ -78,10 +80,10 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
   if (!parse_choice (o->model, "model", models, &model, error)
       || !parse_choice (o->objective, "objective", objectives, &objective,
                         error)
-      || !parse_choice (o->nce_z, "NCE Z mode", z_modes, &z, error)
+      || !parse_choice (o->nce_z, "nce-z", z_modes, &z, error)
       || !parse_choice (o->schedule, "schedule", schedules, &schedule, error)
-      || !parse_choice (o->bank_init, "bank initialisation", bank_inits,
-                        &bank_init, error))
+      || !parse_choice (o->bank_init, "bank-init", bank_inits, &bank_init,
+                        error))
     return FALSE;
   c->bank_init = bank_init;
   c->warmup_epochs = o->warmup;
@@ -110,8 +112,9 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
                                           NULL))
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "--lr-drops takes up to %d epochs separated by commas, "
-                       "not “%s”", TRAINER_MAX_LR_DROPS, o->lr_drops);
+                       _("--lr-drops takes up to %d epochs separated by "
+                         "commas, not “%s”"), TRAINER_MAX_LR_DROPS,
+                       o->lr_drops);
           return FALSE;
         }
       c->lr_drops[c->n_lr_drops++] = (int) epoch;
@@ -149,61 +152,72 @@ command_train (int argc, char **argv)
   };
   GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &o.data,
-      "Data set: fashion-mnist (default), an IDX file, a CIFAR-10/100 folder, "
-      "or a folder of images", "SPEC" },
+      N_("Data set: fashion-mnist (default), an IDX file, a CIFAR-10/100 "
+         "folder, or a folder of images"), N_("SPEC") },
     { "run", 'r', 0, G_OPTION_ARG_FILENAME, &o.run,
-      "Run folder (default runs/DATE-TIME)", "DIR" },
+      N_("Run folder (default runs/DATE-TIME)"), N_("DIR") },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume,
-      "Continue the run in --run from its checkpoint, with its config.ini", NULL },
+      N_("Continue the run in --run from its checkpoint, with its "
+         "config.ini"), NULL },
     { "model", 0, 0, G_OPTION_ARG_STRING, &o.model,
-      "Network: small (widths 16-128, default) or resnet18", "NAME" },
+      N_("Network: small (widths 16-128, default) or resnet18"),
+      N_("NAME") },
     { "objective", 0, 0, G_OPTION_ARG_STRING, &o.objective,
-      "softmax (exact non-parametric softmax, default) or nce", "NAME" },
+      N_("softmax (exact non-parametric softmax, default) or nce"),
+      N_("NAME") },
     { "nce-k", 0, 0, G_OPTION_ARG_INT, &o.nce_k,
-      "NCE noise samples per image (4096)", "K" },
+      N_("NCE noise samples per image (4096)"), N_("K") },
     { "nce-z", 0, 0, G_OPTION_ARG_STRING, &o.nce_z,
-      "NCE normaliser: fixed from the first batch (reference) or ema", "MODE" },
-    { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &o.tau, "Temperature (0.1)", "T" },
+      N_("NCE normaliser: fixed from the first batch (reference) or ema"),
+      N_("MODE") },
+    { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &o.tau, N_("Temperature (0.1)"),
+      N_("T") },
     { "bank-momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.bank_momentum,
-      "Memory bank momentum m (0.5)", "M" },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, "Learning rate (0.03)", "LR" },
+      N_("Memory bank momentum m (0.5)"), N_("M") },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr, N_("Learning rate (0.03)"),
+      N_("LR") },
     { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.momentum,
-      "SGD momentum (0.9)", "M" },
+      N_("SGD momentum (0.9)"), N_("M") },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.weight_decay,
-      "SGD weight decay (5e-4)", "WD" },
+      N_("SGD weight decay (5e-4)"), N_("WD") },
     { "schedule", 0, 0, G_OPTION_ARG_STRING, &o.schedule,
-      "Learning-rate schedule: step (reference) or cosine", "NAME" },
+      N_("Learning-rate schedule: step (reference) or cosine"), N_("NAME") },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &o.warmup,
-      "Epochs of linear learning-rate warm-up (0, as the reference)", "N" },
+      N_("Epochs of linear learning-rate warm-up (0, as the reference)"),
+      N_("N") },
     { "bank-init", 0, 0, G_OPTION_ARG_STRING, &o.bank_init,
-      "Memory bank start: random (reference) or features (the untrained "
-      "network's)", "HOW" },
+      N_("Memory bank start: random (reference) or features (the untrained "
+         "network's)"), N_("HOW") },
     { "lr-drops", 0, 0, G_OPTION_ARG_STRING, &o.lr_drops,
-      "Step schedule: epochs where lr is multiplied by 0.1 (120,160)", "LIST" },
+      N_("Step schedule: epochs where lr is multiplied by 0.1 (120,160)"),
+      N_("LIST") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size,
-      "Images per step (128)", "N" },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, "Epochs (200)", "N" },
+      N_("Images per step (128)"), N_("N") },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, N_("Epochs (200)"),
+      N_("N") },
     { "steps", 0, 0, G_OPTION_ARG_INT64, &o.steps,
-      "Stop after this many steps in total (0: run all epochs)", "N" },
-    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Random seed (1)", "N" },
+      N_("Stop after this many steps in total (0: run all epochs)"), N_("N") },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, N_("Random seed (1)"),
+      N_("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &o.image_size,
-      "Image folders: side of the square training images (32)", "PIXELS" },
+      N_("Image folders: side of the square training images (32)"),
+      N_("PIXELS") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads,
-      "Threads (0: one per core)", "N" },
+      N_("Threads (0: one per core)"), N_("N") },
     { "log-every", 0, 0, G_OPTION_ARG_INT, &o.log_every,
-      "Piped output: a line every N steps (20)", "N" },
+      N_("Piped output: a line every N steps (20)"), N_("N") },
     { "no-eval", 0, 0, G_OPTION_ARG_NONE, &o.no_eval,
-      "Skip the kNN evaluation after each epoch", NULL },
+      N_("Skip the kNN evaluation after each epoch"), NULL },
     { "recompute", 0, 0, G_OPTION_ARG_NONE, &o.recompute,
-      "Also evaluate kNN on training features recomputed with the test "
-      "transform", NULL },
+      N_("Also evaluate kNN on training features recomputed with the test "
+         "transform"), NULL },
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries, NULL,
-      "Learns D-dimensional unit embeddings of the training images by\n"
-      "non-parametric instance discrimination: a memory bank of one vector\n"
-      "per image and the exact softmax (or NCE) over it. Writes config.ini,\n"
-      "metrics.csv and checkpoint.safetensors into the run folder."))
+      _("Learns D-dimensional unit embeddings of the training images by\n"
+        "non-parametric instance discrimination: a memory bank of one vector\n"
+        "per image and the exact softmax (or NCE) over it. Writes config.ini,\n"
+        "metrics.csv and checkpoint.safetensors into the run folder.")))
     return 1;
   g_autoptr (GError) error = NULL;
   const struct { char **value; const char *fallback; } string_defaults[] = {
@@ -223,7 +237,7 @@ command_train (int argc, char **argv)
   if (o.resume)
     {
       if (!o.run)
-        return cli_fail_message ("--resume needs --run DIR");
+        return cli_fail_message (_("--resume needs --run DIR"));
       keyfile = run_dir_load_config (run, &error);
       if (!keyfile || !trainer_config_from_keyfile (&config, keyfile, &error))
         return cli_fail (error);
@@ -231,7 +245,8 @@ command_train (int argc, char **argv)
       o.data = g_key_file_get_string (keyfile, "data", "spec", NULL);
       o.image_size = g_key_file_get_integer (keyfile, "data", "image_size", NULL);
       if (!o.data)
-        return cli_fail_message ("%s/%s: no [data] spec", run, RUN_CONFIG_FILE);
+        return cli_fail_message (_("%s/%s: no [data] spec"), run,
+                                 RUN_CONFIG_FILE);
       /* a resumed run may be given more epochs than it started with */
       if (o.epochs != defaults.epochs)
         config.epochs = o.epochs;
@@ -242,8 +257,8 @@ command_train (int argc, char **argv)
         return cli_fail (error);
       g_autofree char *existing = run_dir_file (run, RUN_CONFIG_FILE);
       if (g_file_test (existing, G_FILE_TEST_EXISTS))
-        return cli_fail_message ("%s already holds a run: use --resume to "
-                                 "continue it, or another --run", run);
+        return cli_fail_message (_("%s already holds a run: use --resume to "
+                                   "continue it, or another --run"), run);
     }
   engine_set_threads (o.threads);
 
@@ -289,15 +304,23 @@ command_train (int argc, char **argv)
   gint64 first = trainer_get_iteration (trainer);
   if (first >= total)
     {
-      g_print ("%s: already trained %" G_GINT64_FORMAT " steps\n", run, first);
+      g_print (_("%s: already trained %" G_GINT64_FORMAT " steps"), run,
+               first);
+      g_print ("\n");
       return 0;
     }
-  g_print ("%s the %s ResNet on %s (%d images): %s, batch %d, steps %"
-           G_GINT64_FORMAT " to %" G_GINT64_FORMAT ", %d threads, run %s\n",
-           o.resume ? "resuming" : "training",
+  /* Translators: the first %s is the model's name ("small" or "resnet18"),
+   * the fourth the objective ("softmax" or "nce") */
+  g_print (o.resume ? _("resuming the %s ResNet on %s (%d images): %s, "
+                        "batch %d, steps %" G_GINT64_FORMAT " to %"
+                        G_GINT64_FORMAT ", %d threads, run %s")
+                    : _("training the %s ResNet on %s (%d images): %s, "
+                        "batch %d, steps %" G_GINT64_FORMAT " to %"
+                        G_GINT64_FORMAT ", %d threads, run %s"),
            model_kind_to_string (config.model), train->name, train->n,
            objective_kind_to_string (config.objective), config.batch_size,
            first + 1, total, engine_get_threads (), run);
+  g_print ("\n");
 
   struct sigaction action = { .sa_handler = on_stop_signal };
   sigaction (SIGINT, &action, NULL);
@@ -313,8 +336,10 @@ command_train (int argc, char **argv)
       if (!trainer_step (trainer, &info, &error))
         {
           cli_progress_end (&progress);
-          g_printerr ("instdisc: %s; the last checkpoint (%s) is kept\n",
+          g_printerr ("instdisc: ");
+          g_printerr (_("%s; the last checkpoint (%s) is kept"),
                       error->message, checkpoint);
+          g_printerr ("\n");
           return 1;
         }
       double wall = wall_offset + (g_get_monotonic_time () - start) / 1e6;
@@ -351,13 +376,17 @@ command_train (int argc, char **argv)
   cli_progress_end (&progress);
   if (stop_requested)
     {
-      g_print ("stopped at step %" G_GINT64_FORMAT "; checkpoint saved to %s "
-               "(continue with --resume --run %s)\n", info.iteration,
+      g_print (_("stopped at step %" G_GINT64_FORMAT "; checkpoint saved to "
+                 "%s (continue with --resume --run %s)"), info.iteration,
                checkpoint, run);
+      g_print ("\n");
       status = 130;
     }
   else
-    g_print ("done: %" G_GINT64_FORMAT " steps, checkpoint %s\n",
-             info.iteration, checkpoint);
+    {
+      g_print (_("done: %" G_GINT64_FORMAT " steps, checkpoint %s"),
+               info.iteration, checkpoint);
+      g_print ("\n");
+    }
   return status;
 }

@@ -2,9 +2,11 @@
 #define G_LOG_DOMAIN "instdisc"
 
 #include <glib.h>
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
 
+#include "cli-common.h"
 #include "commands.h"
 
 typedef struct
@@ -14,33 +16,43 @@ typedef struct
   int (*run) (int argc, char **argv);
 } Command;
 
+/* summaries are translated when printed */
 static const Command commands[] = {
-  { "train", "Train an embedding on a data set", command_train },
-  { "eval", "Weighted kNN accuracy of a run's checkpoint", command_eval },
-  { "export", "Write a run's embeddings as .npy, text and projector TSV",
+  { "train", N_("Train an embedding on a data set"), command_train },
+  { "eval", N_("Weighted kNN accuracy of a run's checkpoint"), command_eval },
+  { "export", N_("Write a run's embeddings as .npy, text and projector TSV"),
     command_export },
-  { "query", "List the training images nearest to image files",
+  { "query", N_("List the training images nearest to image files"),
     command_query },
-  { "embed", "Embed image files into a .npy file", command_embed },
-  { "info", "Describe a checkpoint, a feature file or a run folder",
+  { "embed", N_("Embed image files into a .npy file"), command_embed },
+  { "info", N_("Describe a checkpoint, a feature file or a run folder"),
     command_info },
 };
 
 static void
 usage (FILE *out)
 {
-  fprintf (out, "Usage: instdisc COMMAND [OPTION...]\n\n"
-                "Unsupervised embeddings by non-parametric instance "
-                "discrimination.\n\nCommands:\n");
+  /* Translators: COMMAND and OPTION are placeholders; keep "instdisc" */
+  fprintf (out, "%s\n\n%s\n\n%s\n", _("Usage: instdisc COMMAND [OPTION...]"),
+           _("Unsupervised embeddings by non-parametric instance "
+             "discrimination."), _("Commands:"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\n`instdisc COMMAND --help` describes a command's options.\n");
+    fprintf (out, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+  fprintf (out, "\n%s\n",
+           _("`instdisc COMMAND --help` describes a command's options."));
 }
 
 int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* INSTDISC_LOCALEDIR: the tests' translations in the build tree (the
+   * .mo files are not installed while they run) */
+  const char *localedir = g_getenv ("INSTDISC_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE,
+                  localedir && *localedir ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   if (argc < 2)
     {
       usage (stderr);
@@ -60,7 +72,7 @@ main (int argc, char **argv)
         argv[1] = prgname;
         return commands[i].run (argc - 1, argv + 1);
       }
-  g_printerr ("instdisc: unknown command “%s”\n", argv[1]);
+  cli_fail_message (_("unknown command “%s”"), argv[1]);
   usage (stderr);
   return 2;
 }
