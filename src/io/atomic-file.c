@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -35,9 +36,10 @@ atomic_file_open (const char *path, GError **error)
   int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
   if (fd < 0)
     {
+      int saved_errno = errno;
       g_autofree char *display = g_filename_display_name (path);
-      fail_errno (error, errno, display,
-                  "cannot create a temporary file next to it");
+      fail_errno (error, saved_errno, display,
+                  _("cannot create a temporary file next to it"));
       return NULL;
     }
   AtomicFile *self = g_new0 (AtomicFile, 1);
@@ -57,7 +59,8 @@ atomic_file_write (AtomicFile *self, const void *data, gsize length,
   if (self->failed)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "%s: cannot write: an earlier write failed", self->display);
+                   _("%s: cannot write: an earlier write failed"),
+                   self->display);
       return FALSE;
     }
   const char *p = data;
@@ -68,9 +71,10 @@ atomic_file_write (AtomicFile *self, const void *data, gsize length,
         continue;
       if (n <= 0)
         {
+          int saved_errno = n < 0 ? errno : EIO;
           self->failed = TRUE;
-          return fail_errno (error, n < 0 ? errno : EIO, self->display,
-                             "cannot write");
+          return fail_errno (error, saved_errno, self->display,
+                             _("cannot write"));
         }
       p += n;
       length -= (gsize) n;
@@ -105,7 +109,8 @@ atomic_file_commit (AtomicFile *self, GError **error)
   if (self->failed)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "%s: not replaced: an earlier write failed", self->display);
+                   _("%s: not replaced: an earlier write failed"),
+                   self->display);
       atomic_file_abort (self);
       return FALSE;
     }
@@ -113,19 +118,19 @@ atomic_file_commit (AtomicFile *self, GError **error)
   int saved_errno = 0;
   if (fsync (self->fd) != 0)
     {
-      doing = "cannot flush to disk";
       saved_errno = errno;
+      doing = _("cannot flush to disk");
     }
   if (close (self->fd) != 0 && !doing)
     {
-      doing = "cannot close";
       saved_errno = errno;
+      doing = _("cannot close");
     }
   self->fd = -1;
   if (!doing && g_rename (self->tmp_path, self->path) != 0)
     {
-      doing = "cannot rename the temporary file over it";
       saved_errno = errno;
+      doing = _("cannot rename the temporary file over it");
     }
   if (doing)
     {

@@ -4,6 +4,7 @@
 
 #include "checkpoint.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 static gsize
@@ -134,21 +135,25 @@ mismatch (GError **error, const SafetensorsFile *file, const char *format, ...)
   return FALSE;
 }
 
-/* who = "the network" or "expected", for the message */
+/* by_network: the message says "the network expects", else "expected" */
 static const SafetensorsTensor *
 expect_tensor (const SafetensorsFile *file, const char *name, DType dtype,
-               int ndim, const gint64 *shape, const char *who, GError **error)
+               int ndim, const gint64 *shape, gboolean by_network,
+               GError **error)
 {
   const SafetensorsTensor *t = safetensors_file_lookup (file, name);
   if (!t)
     {
-      mismatch (error, file, "tensor %s is missing", name);
+      mismatch (error, file, _("tensor %s is missing"), name);
       return NULL;
     }
   if (t->dtype != dtype)
     {
-      mismatch (error, file, "tensor %s has dtype %s, %s %s", name,
-                dtype_label (t->dtype), who, dtype_label (dtype));
+      mismatch (error, file,
+                by_network ? _("tensor %s has dtype %s, the network expects "
+                               "%s")
+                           : _("tensor %s has dtype %s, expected %s"),
+                name, dtype_label (t->dtype), dtype_label (dtype));
       return NULL;
     }
   gboolean same = t->ndim == ndim;
@@ -158,8 +163,11 @@ expect_tensor (const SafetensorsFile *file, const char *name, DType dtype,
     {
       g_autofree char *has = shape_to_string (t->ndim, t->shape);
       g_autofree char *wants = shape_to_string (ndim, shape);
-      mismatch (error, file, "tensor %s has shape %s, %s %s", name, has, who,
-                wants);
+      mismatch (error, file,
+                by_network ? _("tensor %s has shape %s, the network expects "
+                               "%s")
+                           : _("tensor %s has shape %s, expected %s"),
+                name, has, wants);
       return NULL;
     }
   return t;
@@ -173,7 +181,7 @@ checkpoint_expect_tensor (const SafetensorsFile *file, const char *name,
   g_return_val_if_fail (file != NULL && name != NULL, NULL);
   g_return_val_if_fail (ndim >= 0 && ndim <= 8, NULL);
   g_return_val_if_fail (ndim == 0 || shape != NULL, NULL);
-  return expect_tensor (file, name, dtype, ndim, shape, "expected", error);
+  return expect_tensor (file, name, dtype, ndim, shape, FALSE, error);
 }
 
 static gboolean
@@ -220,7 +228,8 @@ checkpoint_restore (const SafetensorsFile *file, ResNet *net, Sgd *sgd,
     {
       g_autofree char *shown = g_strescape (format, NULL);
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                   "%s: checkpoint format \"%.64s\" is not the supported \"%s\"",
+                   _("%s: checkpoint format \"%.64s\" is not the supported "
+                     "\"%s\""),
                    display, shown, CHECKPOINT_FORMAT);
       return FALSE;
     }
@@ -233,8 +242,8 @@ checkpoint_restore (const SafetensorsFile *file, ResNet *net, Sgd *sgd,
       StateEntry *e = &net->state[i];
       gint64 shape[8];
       state_shape (e, shape);
-      if (!expect_tensor (file, e->name, e->dtype, e->ndim, shape,
-                          "the network expects", error))
+      if (!expect_tensor (file, e->name, e->dtype, e->ndim, shape, TRUE,
+                          error))
         return FALSE;
       g_hash_table_insert (state, e->name, e);
       if (e->trainable)
@@ -247,14 +256,14 @@ checkpoint_restore (const SafetensorsFile *file, ResNet *net, Sgd *sgd,
   if (has && strcmp (has, "true") != 0 && strcmp (has, "false") != 0)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
-                   "%s: metadata %s is neither \"true\" nor \"false\"",
+                   _("%s: metadata %s is neither \"true\" nor \"false\""),
                    display, CHECKPOINT_HAS_MOMENTUM_KEY);
       return FALSE;
     }
   gboolean has_momentum = has && strcmp (has, "true") == 0;
   if (sgd && !has)
     {
-      mismatch (error, file, "the checkpoint holds no optimizer state");
+      mismatch (error, file, _("the checkpoint holds no optimizer state"));
       return FALSE;
     }
   if (sgd && has_momentum)
@@ -267,8 +276,8 @@ checkpoint_restore (const SafetensorsFile *file, ResNet *net, Sgd *sgd,
                                              e->name, NULL);
         gint64 shape[8];
         state_shape (e, shape);
-        if (!expect_tensor (file, name, DTYPE_F32, e->ndim, shape,
-                            "the network expects", error))
+        if (!expect_tensor (file, name, DTYPE_F32, e->ndim, shape, TRUE,
+                            error))
           return FALSE;
       }
 
@@ -290,27 +299,27 @@ checkpoint_restore (const SafetensorsFile *file, ResNet *net, Sgd *sgd,
             }
           if (!e)
             {
-              mismatch (error, file, "unexpected tensor %s (no such "
-                        "optimizer state for this network)", t->name);
+              mismatch (error, file, _("unexpected tensor %s (no such "
+                          "optimizer state for this network)"), t->name);
               return FALSE;
             }
           if (!has_momentum)
             {
-              mismatch (error, file, "unexpected tensor %s (metadata %s "
-                        "says there is no momentum buffer)", t->name,
+              mismatch (error, file, _("unexpected tensor %s (metadata %s "
+                          "says there is no momentum buffer)"), t->name,
                         CHECKPOINT_HAS_MOMENTUM_KEY);
               return FALSE;
             }
           gint64 shape[8];
           state_shape (e, shape);
           if (!expect_tensor (file, t->name, DTYPE_F32, e->ndim, shape,
-                              "the network expects", error))
+                              TRUE, error))
             return FALSE;
           continue;
         }
       if (is_allowed_extra (t->name, allowed_extra))
         continue;
-      mismatch (error, file, "unexpected tensor %s", t->name);
+      mismatch (error, file, _("unexpected tensor %s"), t->name);
       return FALSE;
     }
 

@@ -8,6 +8,7 @@
 
 #include "npy.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "atomic-file.h"
@@ -97,7 +98,7 @@ bad_npy (GError **error, const char *path, InstdiscIoError code,
 {
   g_autofree char *display = g_filename_display_name (path);
   g_set_error (error, INSTDISC_IO_ERROR, code,
-               "%s: not a usable .npy file: %s", display, why);
+               _("%s: not a usable .npy file: %s"), display, why);
   return NULL;
 }
 
@@ -124,13 +125,13 @@ npy_load (const char *path, GError **error)
     return NULL;
   if (size == 0)
     return bad_npy (error, path, INSTDISC_IO_ERROR_TRUNCATED,
-                    "the file is empty");
+                    _("the file is empty"));
   if (memcmp (contents, NPY_MAGIC, MIN (size, 6)) != 0)
     return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
-                    "no NUMPY magic at the start");
+                    _("no NUMPY magic at the start"));
   if (size < 10)
     return bad_npy (error, path, INSTDISC_IO_ERROR_TRUNCATED,
-                    "truncated inside the header");
+                    _("truncated inside the header"));
   gsize header_len, header_start;
   if (contents[6] == 1)
     {
@@ -147,14 +148,14 @@ npy_load (const char *path, GError **error)
     }
   else
     return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
-                    "unknown format version");
+                    _("unknown format version"));
   if (header_len > size - header_start)
     return bad_npy (error, path, INSTDISC_IO_ERROR_TRUNCATED,
-                    "truncated inside the header");
+                    _("truncated inside the header"));
   g_autofree char *dict = g_strndup (contents + header_start, header_len);
   if (dict[0] != '{' || strlen (dict) != header_len)
     return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
-                    "the header is not a Python dict");
+                    _("the header is not a Python dict"));
 
   g_autoptr (NpyArray) array = g_new0 (NpyArray, 1);
   const char *d = dict_value (dict, "descr");
@@ -168,18 +169,18 @@ npy_load (const char *path, GError **error)
       g_autofree char *found = g_strndup (d ? d : "none",
                                           d ? strcspn (d, ",}") : 4);
       g_autofree char *why = g_strdup_printf (
-          "dtype %s: only little-endian float32 ('<f4') and int32 ('<i4') "
-          "arrays are read", found);
+          _("dtype %s: only little-endian float32 ('<f4') and int32 ('<i4') "
+            "arrays are read"), found);
       return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED, why);
     }
   const char *f = dict_value (dict, "fortran_order");
   if (!f || !g_str_has_prefix (f, "False"))
     return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
-                    "Fortran-order arrays are not read");
+                    _("Fortran-order arrays are not read"));
   const char *s = dict_value (dict, "shape");
   if (!s || *s != '(')
     return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
-                    "no shape in the header");
+                    _("no shape in the header"));
   s++;
   gsize numel = 1;
   while (*s != ')')
@@ -190,25 +191,25 @@ npy_load (const char *path, GError **error)
         break;
       if (*s == '\0')
         return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
-                        "the shape has no closing parenthesis");
+                        _("the shape has no closing parenthesis"));
       char *end;
       gint64 dim = g_ascii_strtoll (s, &end, 10);
       if (end == s || dim < 0)
         return bad_npy (error, path, INSTDISC_IO_ERROR_CORRUPT,
-                        "the shape is not a tuple of sizes");
+                        _("the shape is not a tuple of sizes"));
       if (array->ndim == 2)
         return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
-                        "only 1- or 2-dimensional arrays are read");
+                        _("only 1- or 2-dimensional arrays are read"));
       array->shape[array->ndim++] = dim;
       if (dim > 0 && numel > G_MAXSIZE / 8 / (gsize) dim)
         return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
-                        "the shape is too large");
+                        _("the shape is too large"));
       numel *= (gsize) dim;
       s = end;
     }
   if (array->ndim == 0)
     return bad_npy (error, path, INSTDISC_IO_ERROR_UNSUPPORTED,
-                    "scalars are not read");
+                    _("scalars are not read"));
   gsize data_start = header_start + header_len;
   if (size - data_start != numel * 4)
     {
@@ -216,8 +217,8 @@ npy_load (const char *path, GError **error)
       g_set_error (error, INSTDISC_IO_ERROR,
                    size - data_start < numel * 4 ? INSTDISC_IO_ERROR_TRUNCATED
                                                  : INSTDISC_IO_ERROR_CORRUPT,
-                   "%s: the header's shape needs %" G_GSIZE_FORMAT
-                   " bytes of data, the file has %" G_GSIZE_FORMAT, display,
+                   _("%s: the header's shape needs %" G_GSIZE_FORMAT
+                     " bytes of data, the file has %" G_GSIZE_FORMAT), display,
                    numel * 4, size - data_start);
       return NULL;
     }

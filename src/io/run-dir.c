@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -74,7 +75,7 @@ run_dir_ensure (const char *dir, GError **error)
       int saved_errno = errno;
       g_autofree char *display = g_filename_display_name (dir);
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "%s: cannot create the run folder: %s", display,
+                   _("%s: cannot create the run folder: %s"), display,
                    g_strerror (saved_errno));
       return FALSE;
     }
@@ -140,7 +141,8 @@ append_line (int fd, const GString *line, const char *display, GError **error)
     {
       int saved_errno = n < 0 ? errno : ENOSPC;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "%s: cannot append: %s", display, g_strerror (saved_errno));
+                   _("%s: cannot append: %s"), display,
+                   g_strerror (saved_errno));
       return FALSE;
     }
   return TRUE;
@@ -157,7 +159,7 @@ run_dir_append_metrics (const char *dir, const MetricsRow *row, GError **error)
     {
       int saved_errno = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "%s: cannot open for appending: %s", display,
+                   _("%s: cannot open for appending: %s"), display,
                    g_strerror (saved_errno));
       return FALSE;
     }

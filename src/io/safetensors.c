@@ -7,6 +7,7 @@
 
 #include "atomic-file.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,7 +131,7 @@ static gboolean
 json_fail (JsonParser *p, GError **error, const char *what)
 {
   g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
-               "%s: invalid header JSON at byte %" G_GSIZE_FORMAT ": %s",
+               _("%s: invalid header JSON at byte %" G_GSIZE_FORMAT ": %s"),
                p->path, (gsize) (p->pos - p->start), what);
   return FALSE;
 }
@@ -185,7 +186,7 @@ json_parse_string (JsonParser *p, GError **error)
     {
       if (p->pos >= p->end)
         {
-          json_fail (p, error, "unterminated string");
+          json_fail (p, error, _("unterminated string"));
           return NULL;
         }
       unsigned char c = (unsigned char) *p->pos;
@@ -196,7 +197,7 @@ json_parse_string (JsonParser *p, GError **error)
         }
       if (c < 0x20)
         {
-          json_fail (p, error, "control character in a string");
+          json_fail (p, error, _("control character in a string"));
           return NULL;
         }
       if (c != '\\')
@@ -208,7 +209,7 @@ json_parse_string (JsonParser *p, GError **error)
       p->pos++;
       if (p->pos >= p->end)
         {
-          json_fail (p, error, "unterminated escape");
+          json_fail (p, error, _("unterminated escape"));
           return NULL;
         }
       char e = *p->pos++;
@@ -227,7 +228,7 @@ json_parse_string (JsonParser *p, GError **error)
             gint32 unit = json_read_hex4 (p);
             if (unit < 0)
               {
-                json_fail (p, error, "bad \\u escape");
+                json_fail (p, error, _("bad \\u escape"));
                 return NULL;
               }
             gunichar ch = (gunichar) unit;
@@ -236,14 +237,16 @@ json_parse_string (JsonParser *p, GError **error)
                 /* a UTF-16 surrogate pair spells one code point */
                 if (p->end - p->pos < 2 || p->pos[0] != '\\' || p->pos[1] != 'u')
                   {
-                    json_fail (p, error, "unpaired surrogate in \\u escape");
+                    json_fail (p, error,
+                               _("unpaired surrogate in \\u escape"));
                     return NULL;
                   }
                 p->pos += 2;
                 gint32 low = json_read_hex4 (p);
                 if (low < 0xDC00 || low > 0xDFFF)
                   {
-                    json_fail (p, error, "unpaired surrogate in \\u escape");
+                    json_fail (p, error,
+                               _("unpaired surrogate in \\u escape"));
                     return NULL;
                   }
                 ch = 0x10000 + (((gunichar) unit - 0xD800) << 10)
@@ -251,26 +254,27 @@ json_parse_string (JsonParser *p, GError **error)
               }
             else if (unit >= 0xDC00 && unit <= 0xDFFF)
               {
-                json_fail (p, error, "unpaired surrogate in \\u escape");
+                json_fail (p, error,
+                           _("unpaired surrogate in \\u escape"));
                 return NULL;
               }
             if (ch == 0)
               {
                 /* names and values become C strings */
-                json_fail (p, error, "NUL character in a string");
+                json_fail (p, error, _("NUL character in a string"));
                 return NULL;
               }
             g_string_append_unichar (out, ch);
             break;
           }
         default:
-          json_fail (p, error, "unknown escape in a string");
+          json_fail (p, error, _("unknown escape in a string"));
           return NULL;
         }
     }
   if (!g_utf8_validate_len (out->str, out->len, NULL))
     {
-      json_fail (p, error, "string is not valid UTF-8");
+      json_fail (p, error, _("string is not valid UTF-8"));
       return NULL;
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
@@ -286,26 +290,26 @@ json_parse_integer (JsonParser *p, gint64 *out, GError **error)
       p->pos++;
     }
   if (p->pos >= p->end || !g_ascii_isdigit (*p->pos))
-    return json_fail (p, error, "expected a digit");
+    return json_fail (p, error, _("expected a digit"));
   if (*p->pos == '0' && p->end - p->pos > 1 && g_ascii_isdigit (p->pos[1]))
-    return json_fail (p, error, "number with a leading zero");
+    return json_fail (p, error, _("number with a leading zero"));
   /* accumulate as a negative number so INT64_MIN fits too */
   gint64 value = 0;
   while (p->pos < p->end && g_ascii_isdigit (*p->pos))
     {
       int d = *p->pos - '0';
       if (value < (G_MININT64 + d) / 10)
-        return json_fail (p, error, "integer out of range");
+        return json_fail (p, error, _("integer out of range"));
       value = value * 10 - d;
       p->pos++;
     }
   if (p->pos < p->end
       && (*p->pos == '.' || *p->pos == 'e' || *p->pos == 'E'))
-    return json_fail (p, error, "expected an integer, found a fraction");
+    return json_fail (p, error, _("expected an integer, found a fraction"));
   if (!negative)
     {
       if (value == G_MININT64)
-        return json_fail (p, error, "integer out of range");
+        return json_fail (p, error, _("integer out of range"));
       value = -value;
     }
   *out = value;
@@ -336,7 +340,7 @@ json_parse_array (JsonParser *p, int depth, GError **error)
       json_skip_space (p);
       if (p->pos >= p->end)
         {
-          json_fail (p, error, "unterminated array");
+          json_fail (p, error, _("unterminated array"));
           return NULL;
         }
       if (*p->pos == ']')
@@ -346,7 +350,7 @@ json_parse_array (JsonParser *p, int depth, GError **error)
         }
       if (*p->pos != ',')
         {
-          json_fail (p, error, "expected ',' or ']' in an array");
+          json_fail (p, error, _("expected ',' or ']' in an array"));
           return NULL;
         }
       p->pos++;
@@ -374,7 +378,7 @@ json_parse_object (JsonParser *p, int depth, GError **error)
       json_skip_space (p);
       if (p->pos >= p->end || *p->pos != '"')
         {
-          json_fail (p, error, "expected a string key in an object");
+          json_fail (p, error, _("expected a string key in an object"));
           return NULL;
         }
       const char *key_at = p->pos;
@@ -385,13 +389,13 @@ json_parse_object (JsonParser *p, int depth, GError **error)
       if (!g_hash_table_add (seen, key))
         {
           p->pos = key_at;
-          json_fail (p, error, "duplicate key in an object");
+          json_fail (p, error, _("duplicate key in an object"));
           return NULL;
         }
       json_skip_space (p);
       if (p->pos >= p->end || *p->pos != ':')
         {
-          json_fail (p, error, "expected ':' after a key");
+          json_fail (p, error, _("expected ':' after a key"));
           return NULL;
         }
       p->pos++;
@@ -402,7 +406,7 @@ json_parse_object (JsonParser *p, int depth, GError **error)
       json_skip_space (p);
       if (p->pos >= p->end)
         {
-          json_fail (p, error, "unterminated object");
+          json_fail (p, error, _("unterminated object"));
           return NULL;
         }
       if (*p->pos == '}')
@@ -412,7 +416,7 @@ json_parse_object (JsonParser *p, int depth, GError **error)
         }
       if (*p->pos != ',')
         {
-          json_fail (p, error, "expected ',' or '}' in an object");
+          json_fail (p, error, _("expected ',' or '}' in an object"));
           return NULL;
         }
       p->pos++;
@@ -424,13 +428,13 @@ json_parse_value (JsonParser *p, int depth, GError **error)
 {
   if (depth > JSON_MAX_DEPTH)
     {
-      json_fail (p, error, "nested too deeply");
+      json_fail (p, error, _("nested too deeply"));
       return NULL;
     }
   json_skip_space (p);
   if (p->pos >= p->end)
     {
-      json_fail (p, error, "unexpected end of header");
+      json_fail (p, error, _("unexpected end of header"));
       return NULL;
     }
   switch (*p->pos)
@@ -460,8 +464,8 @@ json_parse_value (JsonParser *p, int depth, GError **error)
           v->integer = n;
           return v;
         }
-      json_fail (p, error, "unexpected character (only objects, arrays, "
-                           "strings and integers are allowed)");
+      json_fail (p, error, _("unexpected character (only objects, arrays, "
+                             "strings and integers are allowed)"));
       return NULL;
     }
 }
@@ -528,8 +532,8 @@ parse_tensor_info (const char *path, const char *name, const JsonValue *info,
                    SafetensorsTensor *t, ByteRange *range, GError **error)
 {
   if (info->kind != JSON_OBJECT)
-    return corrupt (error, path, "tensor %s: its header entry is not an object",
-                    name);
+    return corrupt (error, path,
+                    _("tensor %s: its header entry is not an object"), name);
   const JsonValue *dtype = NULL, *shape = NULL, *offsets = NULL;
   for (guint i = 0; i < info->keys->len; i++)
     {
@@ -542,15 +546,15 @@ parse_tensor_info (const char *path, const char *name, const JsonValue *info,
       else if (strcmp (key, "data_offsets") == 0)
         offsets = value;
       else
-        return corrupt (error, path, "tensor %s: unknown field \"%s\"", name,
-                        key);
+        return corrupt (error, path, _("tensor %s: unknown field \"%s\""),
+                        name, key);
     }
   if (!dtype || !shape || !offsets)
-    return corrupt (error, path, "tensor %s: missing field \"%s\"", name,
+    return corrupt (error, path, _("tensor %s: missing field \"%s\""), name,
                     !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
 
   if (dtype->kind != JSON_STRING)
-    return corrupt (error, path, "tensor %s: dtype is not a string", name);
+    return corrupt (error, path, _("tensor %s: dtype is not a string"), name);
   if (strcmp (dtype->string, "F32") == 0)
     t->dtype = DTYPE_F32;
   else if (strcmp (dtype->string, "I64") == 0)
@@ -559,17 +563,18 @@ parse_tensor_info (const char *path, const char *name, const JsonValue *info,
     {
       g_autofree char *shown = g_strescape (dtype->string, NULL);
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                   "%s: tensor %s has dtype \"%.32s\", only F32 and I64 are "
-                   "supported", path, name, shown);
+                   _("%s: tensor %s has dtype \"%.32s\", only F32 and I64 are "
+                     "supported"), path, name, shown);
       return FALSE;
     }
 
   if (shape->kind != JSON_ARRAY)
-    return corrupt (error, path, "tensor %s: shape is not an array", name);
+    return corrupt (error, path, _("tensor %s: shape is not an array"), name);
   if (shape->items->len > MAX_DIMS)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                   "%s: tensor %s has %u dimensions, at most %u are supported",
+                   _("%s: tensor %s has %u dimensions, at most %u are "
+                     "supported"),
                    path, name, shape->items->len, (guint) MAX_DIMS);
       return FALSE;
     }
@@ -580,34 +585,35 @@ parse_tensor_info (const char *path, const char *name, const JsonValue *info,
       const JsonValue *dim = shape->items->pdata[d];
       if (dim->kind != JSON_INTEGER || dim->integer < 0)
         return corrupt (error, path,
-                        "tensor %s: shape holds something other than "
-                        "non-negative integers", name);
+                        _("tensor %s: shape holds something other than "
+                          "non-negative integers"), name);
       t->shape[d] = dim->integer;
       if ((guint64) dim->integer > G_MAXSIZE
           || !g_size_checked_mul (&numel, numel, (gsize) dim->integer))
-        return corrupt (error, path, "tensor %s: shape is too large", name);
+        return corrupt (error, path, _("tensor %s: shape is too large"), name);
     }
   t->numel = numel;
   gsize nbytes;
   if (!g_size_checked_mul (&nbytes, numel, dtype_size (t->dtype)))
-    return corrupt (error, path, "tensor %s: shape is too large", name);
+    return corrupt (error, path, _("tensor %s: shape is too large"), name);
 
   if (offsets->kind != JSON_ARRAY || offsets->items->len != 2)
     return corrupt (error, path,
-                    "tensor %s: data_offsets is not a pair of integers", name);
+                    _("tensor %s: data_offsets is not a pair of integers"),
+                    name);
   const JsonValue *b = offsets->items->pdata[0], *e = offsets->items->pdata[1];
   if (b->kind != JSON_INTEGER || e->kind != JSON_INTEGER || b->integer < 0
       || e->integer < b->integer)
     return corrupt (error, path,
-                    "tensor %s: data_offsets is not a pair of non-negative "
-                    "integers [begin, end] with begin <= end", name);
+                    _("tensor %s: data_offsets is not a pair of non-negative "
+                      "integers [begin, end] with begin <= end"), name);
   range->begin = (guint64) b->integer;
   range->end = (guint64) e->integer;
   if (range->end - range->begin != (guint64) nbytes)
     return corrupt (error, path,
-                    "tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
-                    G_GUINT64_FORMAT "] span %" G_GUINT64_FORMAT " bytes, its "
-                    "dtype and shape need %" G_GSIZE_FORMAT, name,
+                    _("tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
+                      G_GUINT64_FORMAT "] span %" G_GUINT64_FORMAT " bytes, "
+                      "its dtype and shape need %" G_GSIZE_FORMAT), name,
                     range->begin, range->end, range->end - range->begin,
                     nbytes);
   return TRUE;
@@ -625,30 +631,31 @@ check_tiling (const char *path, const SafetensorsFile *file, ByteRange *ranges,
       const char *name = file->tensors[ranges[i].index].name;
       if (ranges[i].begin < covered)
         return corrupt (error, path,
-                        "tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
-                        G_GUINT64_FORMAT "] overlap the tensor before it",
+                        _("tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
+                          G_GUINT64_FORMAT "] overlap the tensor before it"),
                         name, ranges[i].begin, ranges[i].end);
       if (ranges[i].begin > covered)
         return corrupt (error, path,
-                        "tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
-                        G_GUINT64_FORMAT "] leave a gap after byte %"
-                        G_GUINT64_FORMAT, name, ranges[i].begin,
+                        _("tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
+                          G_GUINT64_FORMAT "] leave a gap after byte %"
+                          G_GUINT64_FORMAT), name, ranges[i].begin,
                         ranges[i].end, covered);
       covered = ranges[i].end;
     }
   if (covered > data_len)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_TRUNCATED,
-                   "%s: truncated: header says %" G_GUINT64_FORMAT " bytes of "
-                   "tensor data, file has %" G_GUINT64_FORMAT, path, covered,
-                   data_len);
+                   _("%s: truncated: header says %" G_GUINT64_FORMAT " bytes "
+                     "of tensor data, file has %" G_GUINT64_FORMAT), path,
+                   covered, data_len);
       return FALSE;
     }
   if (covered < data_len)
     return corrupt (error, path,
-                    "%" G_GUINT64_FORMAT " bytes after the last tensor's data "
-                    "(header says %" G_GUINT64_FORMAT " bytes of tensor data, "
-                    "file has %" G_GUINT64_FORMAT ")", data_len - covered,
+                    _("%" G_GUINT64_FORMAT " bytes after the last tensor's "
+                      "data (header says %" G_GUINT64_FORMAT " bytes of "
+                      "tensor data, file has %" G_GUINT64_FORMAT ")"),
+                    data_len - covered,
                     covered, data_len);
   return TRUE;
 }
@@ -666,9 +673,9 @@ parse_header (SafetensorsFile *self, const char *header, gsize header_len,
     return FALSE;
   json_skip_space (&parser);
   if (parser.pos != parser.end)
-    return json_fail (&parser, error, "text after the header object");
+    return json_fail (&parser, error, _("text after the header object"));
   if (root->kind != JSON_OBJECT)
-    return corrupt (error, path, "the header is not a JSON object");
+    return corrupt (error, path, _("the header is not a JSON object"));
 
   guint n_entries = root->keys->len;
   self->tensors = g_new0 (SafetensorsTensor, MAX (n_entries, 1));
@@ -680,13 +687,14 @@ parse_header (SafetensorsFile *self, const char *header, gsize header_len,
       if (strcmp (key, "__metadata__") == 0)
         {
           if (value->kind != JSON_OBJECT)
-            return corrupt (error, path, "__metadata__ is not an object");
+            return corrupt (error, path, _("__metadata__ is not an object"));
           for (guint k = 0; k < value->keys->len; k++)
             {
               const JsonValue *s = value->items->pdata[k];
               if (s->kind != JSON_STRING)
                 return corrupt (error, path,
-                                "__metadata__ value of \"%s\" is not a string",
+                                _("__metadata__ value of \"%s\" is not a "
+                                  "string"),
                                 (const char *) value->keys->pdata[k]);
               g_hash_table_insert (self->metadata,
                                    g_strdup (value->keys->pdata[k]),
@@ -695,7 +703,7 @@ parse_header (SafetensorsFile *self, const char *header, gsize header_len,
           continue;
         }
       if (key[0] == '\0')
-        return corrupt (error, path, "a tensor has an empty name");
+        return corrupt (error, path, _("a tensor has an empty name"));
       guint t = self->n_tensors++;
       self->tensors[t].name = g_strdup (key);
       ranges[t].index = t;
@@ -730,14 +738,15 @@ safetensors_file_load (const char *path, GError **error)
   if (file_len == 0)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_TRUNCATED,
-                   "%s: truncated: the file is empty", display);
+                   _("%s: truncated: the file is empty"), display);
       return NULL;
     }
   if (file_len < 8)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_TRUNCATED,
-                   "%s: truncated: the file has %" G_GUINT64_FORMAT " bytes, "
-                   "fewer than the 8 of the header length", display, file_len);
+                   _("%s: truncated: the file has %" G_GUINT64_FORMAT
+                     " bytes, fewer than the 8 of the header length"),
+                   display, file_len);
       return NULL;
     }
   guint64 header_len;
@@ -746,23 +755,23 @@ safetensors_file_load (const char *path, GError **error)
   if (header_len == 0)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
-                   "%s: the header length is 0, not a safetensors file",
+                   _("%s: the header length is 0, not a safetensors file"),
                    display);
       return NULL;
     }
   if (header_len > HEADER_MAX_BYTES)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
-                   "%s: the header length %" G_GUINT64_FORMAT " is over the "
-                   "limit of %" G_GUINT64_FORMAT " bytes, not a safetensors "
-                   "file", display, header_len, HEADER_MAX_BYTES);
+                   _("%s: the header length %" G_GUINT64_FORMAT " is over the "
+                     "limit of %" G_GUINT64_FORMAT " bytes, not a safetensors "
+                     "file"), display, header_len, HEADER_MAX_BYTES);
       return NULL;
     }
   if (header_len > file_len - 8)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_TRUNCATED,
-                   "%s: truncated: the header length says %" G_GUINT64_FORMAT
-                   " bytes, the file has %" G_GUINT64_FORMAT " after it",
+                   _("%s: truncated: the header length says %" G_GUINT64_FORMAT
+                     " bytes, the file has %" G_GUINT64_FORMAT " after it"),
                    display, header_len, file_len - 8);
       return NULL;
     }
@@ -802,8 +811,8 @@ safetensors_file_load (const char *path, GError **error)
       if (!self->data)
         {
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
-                       "%s: out of memory for %" G_GSIZE_FORMAT " bytes of "
-                       "tensor data", display, total);
+                       _("%s: out of memory for %" G_GSIZE_FORMAT " bytes of "
+                         "tensor data"), display, total);
           return NULL;
         }
     }
@@ -933,30 +942,30 @@ check_tensors_to_save (const char *display, const SafetensorsTensor *tensors,
       const char *why = NULL;
       gsize numel = 1;
       if (!t->name || !t->name[0] || !g_utf8_validate (t->name, -1, NULL))
-        why = "its name is empty or not UTF-8";
+        why = _("its name is empty or not UTF-8");
       else if (strcmp (t->name, "__metadata__") == 0)
-        why = "its name is reserved";
+        why = _("its name is reserved");
       else if (!g_hash_table_add (seen, t->name))
-        why = "its name occurs twice";
+        why = _("its name occurs twice");
       else if (!dtype_name (t->dtype))
-        why = "its dtype is unknown";
+        why = _("its dtype is unknown");
       else if (t->ndim < 0 || t->ndim > (int) MAX_DIMS)
-        why = "its number of dimensions is out of range";
+        why = _("its number of dimensions is out of range");
       else
         {
           for (int d = 0; d < t->ndim && !why; d++)
             if (t->shape[d] < 0
                 || !g_size_checked_mul (&numel, numel, (gsize) t->shape[d]))
-              why = "its shape is negative or too large";
+              why = _("its shape is negative or too large");
           if (!why && numel != t->numel)
-            why = "its numel is not the product of its shape";
+            why = _("its numel is not the product of its shape");
           if (!why && numel > 0 && !t->data)
-            why = "it has no data";
+            why = _("it has no data");
         }
       if (why)
         {
           g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                       "%s: cannot save tensor %s: %s", display,
+                       _("%s: cannot save tensor %s: %s"), display,
                        t->name ? t->name : "(null)", why);
           return FALSE;
         }
@@ -1035,8 +1044,8 @@ check_metadata_to_save (const char *display, GHashTable *metadata,
         || !g_utf8_validate (value, -1, NULL))
       {
         g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                     "%s: cannot save metadata: a key or value is NULL or "
-                     "not UTF-8", display);
+                     _("%s: cannot save metadata: a key or value is NULL or "
+                       "not UTF-8"), display);
         return FALSE;
       }
   return TRUE;
@@ -1059,8 +1068,8 @@ safetensors_save (const char *path, const SafetensorsTensor *tensors,
   if (header->len > HEADER_MAX_BYTES)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                   "%s: cannot save: the header would have %" G_GSIZE_FORMAT
-                   " bytes, over the limit of %" G_GUINT64_FORMAT, display,
+                   _("%s: cannot save: the header would have %" G_GSIZE_FORMAT
+                     " bytes, over the limit of %" G_GUINT64_FORMAT), display,
                    header->len, HEADER_MAX_BYTES);
       return FALSE;
     }
