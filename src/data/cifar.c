@@ -7,6 +7,7 @@
  * 10000 records; any whole number of records is accepted. */
 #define G_LOG_DOMAIN "instdisc-data"
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -34,17 +35,18 @@ read_cifar_file (const char *path, gboolean is_100, gboolean coarse,
   if (size == 0)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY,
-                   "%s: empty file (a CIFAR-%s batch holds records of %"
-                   G_GSIZE_FORMAT " bytes)", path, is_100 ? "100" : "10",
+                   _("%s: empty file (a CIFAR-%s batch holds records of %"
+                     G_GSIZE_FORMAT " bytes)"), path, is_100 ? "100" : "10",
                    record);
       return FALSE;
     }
   if (size % record != 0)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
-                   "%s: truncated or corrupt: %" G_GSIZE_FORMAT " bytes is not "
-                   "a whole number of CIFAR-%s records of %" G_GSIZE_FORMAT
-                   " bytes (%" G_GSIZE_FORMAT " left over)", path, size,
+                   _("%s: truncated or corrupt: %" G_GSIZE_FORMAT " bytes "
+                     "is not a whole number of CIFAR-%s records of %"
+                     G_GSIZE_FORMAT " bytes (%" G_GSIZE_FORMAT " left over)"),
+                   path, size,
                    is_100 ? "100" : "10", record, size % record);
       return FALSE;
     }
@@ -57,8 +59,8 @@ read_cifar_file (const char *path, gboolean is_100, gboolean coarse,
       if (label >= n_classes || (is_100 && rec[0] >= 20))
         {
           g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
-                       "%s: record %" G_GSIZE_FORMAT " has label %d, outside "
-                       "the %d classes of CIFAR-%s", path, r, label,
+                       _("%s: record %" G_GSIZE_FORMAT " has label %d, "
+                         "outside the %d classes of CIFAR-%s"), path, r, label,
                        n_classes, is_100 ? "100" : "10");
           return FALSE;
         }
@@ -108,7 +110,7 @@ cifar_files (const char *path, const char *split, GPtrArray *files,
   if (!split || !(g_str_equal (split, "train") || g_str_equal (split, "test")))
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   "%s: CIFAR has no split “%s” (train or test)", path,
+                   _("%s: CIFAR has no split “%s” (train or test)"), path,
                    split ? split : "(null)");
       return FALSE;
     }
@@ -131,7 +133,7 @@ cifar_files (const char *path, const char *split, GPtrArray *files,
     if (!g_file_test (files->pdata[f], G_FILE_TEST_IS_REGULAR))
       {
         g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
-                     "%s: missing: the CIFAR-%s %s split needs it",
+                     _("%s: missing: the CIFAR-%s %s split needs it"),
                      (char *) files->pdata[f], *is_100 ? "100" : "10", split);
         return FALSE;
       }

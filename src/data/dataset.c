@@ -2,6 +2,7 @@
  * detection of the kind from a path. */
 #define G_LOG_DOMAIN "instdisc-data"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -134,9 +135,9 @@ dataset_open (const char *spec, const char *split,
   if (!g_file_test (spec, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
-                   "%s: no such file or folder (a data set is “fashion-mnist”, "
-                   "an IDX file, a CIFAR binary folder or file, or a folder "
-                   "of images)", spec);
+                   _("%s: no such file or folder (a data set is "
+                     "“fashion-mnist”, an IDX file, a CIFAR binary folder or "
+                     "file, or a folder of images)"), spec);
       return NULL;
     }
 

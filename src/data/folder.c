@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "instdisc-data"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <errno.h>
 #include <math.h>
@@ -126,9 +127,10 @@ folder_decode_image (const char *path, int channels, int size,
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
                    "%s: %s", path,
                    saved              ? g_strerror (saved)
-                   : st.st_size == 0 ? "empty file"
-                                     : "not an image GdkPixbuf can read "
-                                       "(unknown format or unreadable file)");
+                   : st.st_size == 0 ? _("empty file")
+                                     : _("not an image GdkPixbuf can read "
+                                         "(unknown format or unreadable "
+                                         "file)"));
       return FALSE;
     }
 
@@ -147,7 +149,7 @@ folder_decode_image (const char *path, int channels, int size,
   if (!pixbuf)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
-                   "%s: cannot be decoded: %s", path, local_error->message);
+                   _("%s: cannot be decoded: %s"), path, local_error->message);
       return FALSE;
     }
   const int pw = gdk_pixbuf_get_width (pixbuf);
@@ -157,7 +159,8 @@ folder_decode_image (const char *path, int channels, int size,
       || gdk_pixbuf_get_bits_per_sample (pixbuf) != 8)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
-                   "%s: decoded to an unexpected %dx%d image of %d channels",
+                   _("%s: decoded to an unexpected %dx%d image of %d "
+                     "channels"),
                    path, pw, ph, n_ch);
       return FALSE;
     }
@@ -261,7 +264,7 @@ dataset_load_folder (const char *path, const char *split,
   if (!g_file_test (path, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
-                   "%s: not a folder", path);
+                   _("%s: not a folder"), path);
       return NULL;
     }
   if (options->image_size < 1 || options->image_size > 4096
@@ -269,8 +272,8 @@ dataset_load_folder (const char *path, const char *split,
            || options->channels == 3))
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   "%s: image size %d (1..4096) or channels %d (0, 1 or 3) "
-                   "out of range", path, options->image_size,
+                   _("%s: image size %d (1..4096) or channels %d (0, 1 or 3) "
+                     "out of range"), path, options->image_size,
                    options->channels);
       return NULL;
     }
@@ -284,7 +287,7 @@ dataset_load_folder (const char *path, const char *split,
   else
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   "%s: no split “%s” (train, test or all)", path, split);
+                   _("%s: no split “%s” (train, test or all)"), path, split);
       return NULL;
     }
 
@@ -353,8 +356,8 @@ dataset_load_folder (const char *path, const char *split,
             g_set_error (&why, INSTDISC_DATA_ERROR,
                          INSTDISC_DATA_ERROR_UNREADABLE, "%s: %s", cand->path,
                          g_stat (cand->path, &st) == 0 && st.st_size == 0
-                             ? "empty file"
-                             : "not an image GdkPixbuf can read");
+                             ? _("empty file")
+                             : _("not an image GdkPixbuf can read"));
         }
       if (!ok)
         {
@@ -370,14 +373,18 @@ dataset_load_folder (const char *path, const char *split,
     {
       if (skipped->len)
         g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY,
-                     "%s: no readable images in the %s split; %u files "
-                     "skipped, the first: %s", path, split, skipped->len,
-                     (char *) skipped->pdata[0]);
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  "%s: no readable images in the %s split; "
+                                  "%u file skipped, the first: %s",
+                                  "%s: no readable images in the %s split; "
+                                  "%u files skipped, the first: %s",
+                                  skipped->len),
+                     path, split, skipped->len, (char *) skipped->pdata[0]);
       else
         g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY,
-                     "%s: no images in the %s split (files with an image "
-                     "extension, directly in the folder or in class "
-                     "sub-folders)", path, split);
+                     _("%s: no images in the %s split (files with an image "
+                       "extension, directly in the folder or in class "
+                       "sub-folders)"), path, split);
       return NULL;
     }
   g_autoptr (Dataset) data = g_new0 (Dataset, 1);

@@ -6,6 +6,7 @@
 #define G_LOG_DOMAIN "instdisc-data"
 
 #include <gio/gio.h>
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -48,7 +49,7 @@ data_read_file (const char *path, GError **error)
                               NULL, &local_error) < 0)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
-                   "%s: cannot be read: %s", path, local_error->message);
+                   _("%s: cannot be read: %s"), path, local_error->message);
       return NULL;
     }
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (sink));
@@ -73,23 +74,24 @@ parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
   if (size < 4)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
-                   "%s: truncated: %" G_GSIZE_FORMAT " bytes is too short for "
-                   "an IDX header", path, size);
+                   _("%s: truncated: %" G_GSIZE_FORMAT " bytes is too short "
+                     "for an IDX header"), path, size);
       return NULL;
     }
   if (p[0] != 0 || p[1] != 0 || p[2] != 0x08 || p[3] != ndim)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
-                   "%s: not an IDX file of %s (magic %02x %02x %02x %02x, "
-                   "expected 00 00 08 %02x)", path,
-                   ndim == 3 ? "images" : "labels", p[0], p[1], p[2], p[3],
-                   ndim);
+                   ndim == 3 ? _("%s: not an IDX file of images (magic %02x "
+                                 "%02x %02x %02x, expected 00 00 08 %02x)")
+                             : _("%s: not an IDX file of labels (magic %02x "
+                                 "%02x %02x %02x, expected 00 00 08 %02x)"),
+                   path, p[0], p[1], p[2], p[3], ndim);
       return NULL;
     }
   if (size < header)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
-                   "%s: truncated inside the IDX header", path);
+                   _("%s: truncated inside the IDX header"), path);
       return NULL;
     }
   guint64 expected = 1;
@@ -100,7 +102,7 @@ parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
       if (dims[d] == 0 || expected > ((guint64) 1 << 40))
         {
           g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
-                       "%s: dimension %d of the IDX header is %u", path, d,
+                       _("%s: dimension %d of the IDX header is %u"), path, d,
                        dims[d]);
           return NULL;
         }
@@ -110,10 +112,14 @@ parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
       g_set_error (error, INSTDISC_DATA_ERROR,
                    size - header < expected ? INSTDISC_DATA_ERROR_TRUNCATED
                                             : INSTDISC_DATA_ERROR_CORRUPT,
-                   "%s: %s: the header promises %" G_GUINT64_FORMAT
-                   " bytes of data, the file has %" G_GSIZE_FORMAT, path,
-                   size - header < expected ? "truncated" : "trailing bytes",
-                   expected, size - header);
+                   size - header < expected
+                       ? _("%s: truncated: the header promises %"
+                           G_GUINT64_FORMAT " bytes of data, the file has %"
+                           G_GSIZE_FORMAT)
+                       : _("%s: trailing bytes: the header promises %"
+                           G_GUINT64_FORMAT " bytes of data, the file has %"
+                           G_GSIZE_FORMAT),
+                   path, expected, size - header);
       return NULL;
     }
   return p + header;
@@ -153,7 +159,7 @@ dataset_load_idx (const char *images_path, const char *labels_path,
       if ((int) n_labels != data->n)
         {
           g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_MISMATCH,
-                       "%s: %u labels for the %d images of %s", labels_path,
+                       _("%s: %u labels for the %d images of %s"), labels_path,
                        n_labels, data->n, images_path);
           return NULL;
         }
@@ -181,21 +187,21 @@ dataset_load_fashion_mnist (const char *split, GError **error)
   if (!split || !(g_str_equal (split, "train") || g_str_equal (split, "test")))
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   "fashion-mnist: no split “%s” (train or test)",
+                   _("fashion-mnist: no split “%s” (train or test)"),
                    split ? split : "(null)");
       return NULL;
     }
   const char *prefix = g_str_equal (split, "test") ? "t10k" : "train";
   g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte.gz",
                                              FASHION_MNIST_DIR, prefix);
-  g_autofree char *labels = g_strdup_printf ("%s/%s-labels-idx1-ubyte.gz",
+  g_autofree char *labels = g_strdup_printf (_("%s/%s-labels-idx1-ubyte.gz"),
                                              FASHION_MNIST_DIR, prefix);
   if (!g_file_test (images, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
-                   "%s: not found: the built-in Fashion-MNIST comes from the "
-                   "Debian package dataset-fashion-mnist (tools/install-deps "
-                   "installs it)", images);
+                   _("%s: not found: the built-in Fashion-MNIST comes from "
+                     "the Debian package dataset-fashion-mnist "
+                     "(tools/install-deps installs it)"), images);
       return NULL;
     }
   Dataset *data = dataset_load_idx (images, labels, error);

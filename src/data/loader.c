@@ -10,6 +10,7 @@
 
 #include "loader.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 static const guint64 DOMAIN_ORDER = 0x6f72646572ull;  /* "order" */
@@ -204,7 +205,8 @@ loader_new (const Dataset *data, const AugmentOptions *augment,
   if (B < 1 || (options->drop_last && B > data->n) || data->n < 1)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   "%s: a batch of %d does not fit its %d images", data->name,
+                   _("%s: a batch of %d does not fit its %d images"),
+                   data->name,
                    B, data->n);
       return NULL;
     }
@@ -213,8 +215,9 @@ loader_new (const Dataset *data, const AugmentOptions *augment,
       || options->prefetch < 1)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   "%s: cannot load %d-channel images at size %d with %d "
-                   "workers and %d batches ahead", data->name, data->channels,
+                   _("%s: cannot load %d-channel images at size %d with %d "
+                     "workers and %d batches ahead"),
+                   data->name, data->channels,
                    augment->size, options->n_workers, options->prefetch);
       return NULL;
     }
@@ -222,8 +225,8 @@ loader_new (const Dataset *data, const AugmentOptions *augment,
   if (start_epoch < 0 || start_step < 0 || start_step >= steps)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   "%s: cannot start at epoch %d step %d: an epoch has %d "
-                   "steps", data->name, start_epoch, start_step, steps);
+                   _("%s: cannot start at epoch %d step %d: an epoch has %d "
+                     "steps"), data->name, start_epoch, start_step, steps);
       return NULL;
     }
 

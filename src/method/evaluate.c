@@ -3,6 +3,8 @@
 
 #include "evaluate.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "knn.h"
 
 /* knn_classify of queries against base, as percentages */
@@ -22,12 +24,13 @@ knn_percentages (const float *queries, const Dataset *test, const float *base,
 }
 
 static float *
-try_features (int n, int dim, const char *what, GError **error)
+try_features (int n, int dim, gboolean test, GError **error)
 {
   float *features = g_try_new (float, (gsize) n * dim);
   if (!features)
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
-                 "not enough memory for %d %s features", n, what);
+                 test ? _("not enough memory for %d test features")
+                      : _("not enough memory for %d training features"), n);
   return features;
 }
 
@@ -41,7 +44,7 @@ trainer_evaluate_knn (Trainer *trainer, const Dataset *train,
     return TRUE;   /* nothing to measure without labels */
   const TrainerConfig *config = trainer_get_config (trainer);
   const int D = config->low_dim;
-  g_autofree float *test_features = try_features (test->n, D, "test", error);
+  g_autofree float *test_features = try_features (test->n, D, TRUE, error);
   if (!test_features || !trainer_embed (trainer, test, test_features, error))
     return FALSE;
   /* sigma = tau, as the reference's test.py */
@@ -50,7 +53,7 @@ trainer_evaluate_knn (Trainer *trainer, const Dataset *train,
                    &row->knn_top1, &row->knn_top5, &row->knn_1nn);
   if (recompute)
     {
-      g_autofree float *train_features = try_features (train->n, D, "training",
+      g_autofree float *train_features = try_features (train->n, D, FALSE,
                                                        error);
       if (!train_features
           || !trainer_embed (trainer, train, train_features, error))

@@ -5,6 +5,7 @@
 #include "trainer.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
 
@@ -147,7 +148,8 @@ parse_choice (GKeyFile *file, const char *key, const char *const *names,
         return TRUE;
       }
   g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-               "[%s] %s = %s is not one of the known values", GROUP, key, value);
+               _("[%s] %s = %s is not one of the known values"),
+               GROUP, key, value);
   return FALSE;
 }
 
@@ -292,22 +294,26 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
   if (!resnet_config_validate (&net_config, why, sizeof why))
     return invalid (error, "%s: %s", data->name, why);
   if (c->batch_size < 2 || c->batch_size > data->n)
-    return invalid (error, "batch size %d must be between 2 and the %d images "
-                    "of %s", c->batch_size, data->n, data->name);
+    return invalid (error, _("batch size %d must be between 2 and the %d "
+                             "images of %s"),
+                           c->batch_size, data->n, data->name);
   if (!(c->tau > 0.0f) || !(c->lr >= 0.0f) || !(c->weight_decay >= 0.0f)
       || !(c->momentum >= 0.0f && c->momentum < 1.0f))
-    return invalid (error, "tau must be positive; lr, weight decay and "
-                    "momentum (below 1) non-negative");
+    return invalid (error, _("tau must be positive; lr, weight decay and "
+                      "momentum (below 1) non-negative"));
   if (!(c->bank_momentum >= 0.0f && c->bank_momentum < 1.0f))
-    return invalid (error, "the memory bank momentum must be in [0, 1), not %g",
+    return invalid (error, _("the memory bank momentum must be in [0, 1), not "
+                             "%g"),
                     c->bank_momentum);
   if (c->objective == OBJECTIVE_NCE && (c->nce_k < 1 || c->nce_k >= data->n))
-    return invalid (error, "NCE needs 1 <= K < N: K is %d, %s has %d images",
+    return invalid (error,
+                    _("NCE needs 1 <= K < N: K is %d, %s has %d images"),
                     c->nce_k, data->name, data->n);
   if (c->epochs < 1)
-    return invalid (error, "epochs must be at least 1, not %d", c->epochs);
+    return invalid (error, _("epochs must be at least 1, not %d"), c->epochs);
   if (c->warmup_epochs < 0 || c->warmup_epochs > c->epochs)
-    return invalid (error, "warm-up must be 0 to %d epochs, not %d", c->epochs,
+    return invalid (error, _("warm-up must be 0 to %d epochs, not %d"),
+                           c->epochs,
                     c->warmup_epochs);
   return TRUE;
 }
@@ -345,7 +351,8 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
                     config->momentum, config->weight_decay))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                   "not enough memory to train on %s with batch %d", data->name,
+                   _("not enough memory to train on %s with batch %d"),
+                   data->name,
                    B);
       return NULL;
     }
@@ -484,8 +491,9 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
   if (!isfinite (loss))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "the loss became %f at iteration %" G_GINT64_FORMAT
-                   " (epoch %d); training stopped before applying that step",
+                   _("the loss became %f at iteration %" G_GINT64_FORMAT
+                     " (epoch %d); training stopped before applying that "
+                     "step"),
                    loss, self->iteration + 1, epoch + 1);
       return FALSE;
     }
@@ -555,11 +563,15 @@ trainer_save_checkpoint (Trainer *self, const char *path,
                                             / trainer_steps_per_epoch (self)));
   if (self->nce)
     {
-      /* Z in full precision, the tensor copy is for NumPy readers */
+      /* Z in full precision, the tensor copy is for NumPy readers; with
+       * '.' whatever the locale, as trainer_load_checkpoint reads it */
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
       g_hash_table_insert (metadata, g_strdup ("nce_z"),
-                           g_strdup_printf ("%.17g", z[0]));
+                           g_strdup (g_ascii_dtostr (text, sizeof text,
+                                                     z[0])));
       g_hash_table_insert (metadata, g_strdup ("nce_z_estimate"),
-                           g_strdup_printf ("%.17g", z[1]));
+                           g_strdup (g_ascii_dtostr (text, sizeof text,
+                                                     z[1])));
     }
   return checkpoint_save (path, self->net, &self->sgd, extra,
                           G_N_ELEMENTS (extra), metadata, error);
@@ -591,8 +603,8 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
     {
       g_autofree char *display = g_filename_display_name (path);
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_MISMATCH,
-                   "%s: the checkpoint was trained on %" G_GINT64_FORMAT
-                   " images, this data set has %d", display,
+                   _("%s: the checkpoint was trained on %" G_GINT64_FORMAT
+                     " images, this data set has %d"), display,
                    s[STATE_N_IMAGES], self->data->n);
       return FALSE;
     }
@@ -625,8 +637,9 @@ trainer_embed (Trainer *self, const Dataset *data, float *features,
   const gsize image_floats = (gsize) data->channels * data->height * data->width;
   if (data->channels != self->data->channels
       || data->height != self->data->height || data->width != self->data->width)
-    return invalid (error, "%s has %dx%dx%d images, the network was trained on "
-                    "%dx%dx%d", data->name, data->channels, data->height,
+    return invalid (error, _("%s has %dx%dx%d images, the network was trained "
+                             "on %dx%dx%d"),
+                           data->name, data->channels, data->height,
                     data->width, self->data->channels, self->data->height,
                     self->data->width);
   for (int start = 0; start < data->n; start += B)
