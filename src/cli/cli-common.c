@@ -3,6 +3,7 @@
 
 #include "cli-common.h"
 
+#include <inttypes.h>
 #include <glib/gi18n.h>
 
 #include <stdio.h>
@@ -109,7 +110,7 @@ cli_progress_update (CliProgress *self, const TrainerStepInfo *info,
         {
           /* Translators: a progress line of a training piped to a file;
            * img/s is images per second, eta the time left (H:MM:SS) */
-          printf (_("step %" G_GINT64_FORMAT "  epoch %d/%d  loss %.4f  "
+          printf (_("step %" PRId64 "  epoch %d/%d  loss %.4f  "
                     "lr %.4g  %.0f img/s  eta %s"), info->iteration,
                   info->epoch + 1, epochs, info->loss, info->lr, rate, eta);
           printf ("\n");

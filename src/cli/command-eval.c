@@ -1,6 +1,7 @@
 /* command-eval.c: `instdisc eval`, weighted kNN of a run's checkpoint. */
 #define G_LOG_DOMAIN "instdisc"
 
+#include <inttypes.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 
@@ -95,7 +96,7 @@ command_eval (int argc, char **argv)
   /* Translators: the second %s is the model's name ("small" or
    * "resnet18"); then the test set and its size, the training set and its
    * size */
-  g_print (_("%s: the %s ResNet after %" G_GINT64_FORMAT " steps; %s (%d) "
+  g_print (_("%s: the %s ResNet after %" PRId64 " steps; %s (%d) "
              "against %s (%d)"), run_dir,
            model_kind_to_string (run->config.model),
            trainer_get_iteration (run->trainer), test->name, test->n,

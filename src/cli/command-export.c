@@ -2,6 +2,7 @@
  * tools read (NumPy, the TensorBoard projector, any text tool). */
 #define G_LOG_DOMAIN "instdisc"
 
+#include <inttypes.h>
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -105,10 +106,10 @@ command_export (int argc, char **argv)
     return cli_fail (error);
   g_print (from_bank
            ? _("%s: %d x %d features of %s from the memory bank, after %"
-               G_GINT64_FORMAT " steps: features.npy labels.npy paths.txt "
+               PRId64 " steps: features.npy labels.npy paths.txt "
                "vectors.tsv metadata.tsv")
            : _("%s: %d x %d features of %s from the network, after %"
-               G_GINT64_FORMAT " steps: features.npy labels.npy paths.txt "
+               PRId64 " steps: features.npy labels.npy paths.txt "
                "vectors.tsv metadata.tsv"),
            dir, N, D, data->name, trainer_get_iteration (run->trainer));
   g_print ("\n");

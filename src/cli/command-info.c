@@ -3,6 +3,7 @@
  * a run copied from another machine can be checked before it is used. */
 #define G_LOG_DOMAIN "instdisc"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -98,8 +99,7 @@ print_norms (const char *indent, const NormStats *s)
   if (s->n_unit == s->n_rows)
     g_print (_("rows: all unit-norm (within %g)"), UNIT_NORM_TOLERANCE);
   else
-    g_print (_("rows: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-               " unit-norm (within %g)"), s->n_unit, s->n_rows,
+    g_print (_("rows: %zu of %zu unit-norm (within %g)"), s->n_unit, s->n_rows,
              UNIT_NORM_TOLERANCE);
   if (s->n_nonfinite < s->n_rows)
     g_print (_("; norm min %.6f, max %.6f, mean %.6f"), s->min, s->max,
@@ -108,7 +108,7 @@ print_norms (const char *indent, const NormStats *s)
   if (s->n_nonfinite > 0)
     {
       g_print ("%s", indent);
-      g_print (_("%" G_GSIZE_FORMAT " rows hold NaN or infinity"),
+      g_print (_("%zu rows hold NaN or infinity"),
                s->n_nonfinite);
       g_print ("\n");
     }
@@ -234,9 +234,9 @@ describe_model (const SafetensorsFile *file, const char *indent)
   /* Translators: the model's name, its widths and blocks per stage, the
    * input channels and the embedding dimension (low_dim) */
   g_print (ngettext ("model: %s, widths %d/%d/%d/%d, blocks %d/%d/%d/%d, "
-                     "%d input channel, low_dim %" G_GINT64_FORMAT,
+                     "%d input channel, low_dim %" PRId64,
                      "model: %s, widths %d/%d/%d/%d, blocks %d/%d/%d/%d, "
-                     "%d input channels, low_dim %" G_GINT64_FORMAT,
+                     "%d input channels, low_dim %" PRId64,
                      channels),
            name, widths[0], widths[1], widths[2], widths[3], blocks[0],
            blocks[1], blocks[2], blocks[3], channels, linear->shape[0]);
@@ -246,8 +246,8 @@ describe_model (const SafetensorsFile *file, const char *indent)
   if (widths[3] > 0 && linear->shape[1] != widths[3])
     {
       g_print ("%s  ", indent);
-      g_print (_("linear layer reads %" G_GINT64_FORMAT " features (%"
-                 G_GINT64_FORMAT " pooled cells of %d channels)"),
+      g_print (_("linear layer reads %" PRId64 " features (%"
+                 PRId64 " pooled cells of %d channels)"),
                linear->shape[1], linear->shape[1] / widths[3], widths[3]);
       g_print ("\n");
     }
@@ -267,9 +267,8 @@ describe_model (const SafetensorsFile *file, const char *indent)
     }
   g_autofree char *size = format_bytes ((guint64) n_params * 4);
   g_print ("%s", indent);
-  g_print (_("parameters: %" G_GSIZE_FORMAT " in %" G_GSIZE_FORMAT
-             " tensors (%s), batch-norm statistics for %" G_GSIZE_FORMAT
-             " layers"), n_params, n_param_tensors, size, n_bn);
+  g_print (_("parameters: %zu in %zu tensors (%s), batch-norm statistics for "
+             "%zu layers"), n_params, n_param_tensors, size, n_bn);
   g_print ("\n");
 }
 
@@ -423,7 +422,7 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
   if (bank && bank->ndim == 2 && bank->dtype == DTYPE_F32)
     {
       g_print ("%s", more);
-      g_print (_("memory bank: %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
+      g_print (_("memory bank: %" PRId64 " x %" PRId64
                  " float32"), bank->shape[0], bank->shape[1]);
       g_print ("\n");
       g_autofree char *deeper = g_strconcat (more, "  ", NULL);

@@ -1,6 +1,7 @@
 /* command-train.c: `instdisc train`, training in a run directory. */
 #define G_LOG_DOMAIN "instdisc"
 
+#include <inttypes.h>
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 #include <math.h>
@@ -215,9 +216,10 @@ command_train (int argc, char **argv)
   };
   if (!cli_parse_options (&argc, &argv, entries, NULL,
       _("Learns D-dimensional unit embeddings of the training images by\n"
-        "non-parametric instance discrimination: a memory bank of one vector\n"
-        "per image and the exact softmax (or NCE) over it. Writes config.ini,\n"
-        "metrics.csv and checkpoint.safetensors into the run folder.")))
+        "non-parametric instance discrimination: a memory bank of one\n"
+        "vector per image and the exact softmax (or NCE) over it. Writes\n"
+        "config.ini, metrics.csv and checkpoint.safetensors into the run\n"
+        "folder.")))
     return 1;
   g_autoptr (GError) error = NULL;
   const struct { char **value; const char *fallback; } string_defaults[] = {
@@ -304,7 +306,7 @@ command_train (int argc, char **argv)
   gint64 first = trainer_get_iteration (trainer);
   if (first >= total)
     {
-      g_print (_("%s: already trained %" G_GINT64_FORMAT " steps"), run,
+      g_print (_("%s: already trained %" PRId64 " steps"), run,
                first);
       g_print ("\n");
       return 0;
@@ -312,11 +314,11 @@ command_train (int argc, char **argv)
   /* Translators: the first %s is the model's name ("small" or "resnet18"),
    * the fourth the objective ("softmax" or "nce") */
   g_print (o.resume ? _("resuming the %s ResNet on %s (%d images): %s, "
-                        "batch %d, steps %" G_GINT64_FORMAT " to %"
-                        G_GINT64_FORMAT ", %d threads, run %s")
+                        "batch %d, steps %" PRId64 " to %"
+                        PRId64 ", %d threads, run %s")
                     : _("training the %s ResNet on %s (%d images): %s, "
-                        "batch %d, steps %" G_GINT64_FORMAT " to %"
-                        G_GINT64_FORMAT ", %d threads, run %s"),
+                        "batch %d, steps %" PRId64 " to %"
+                        PRId64 ", %d threads, run %s"),
            model_kind_to_string (config.model), train->name, train->n,
            objective_kind_to_string (config.objective), config.batch_size,
            first + 1, total, engine_get_threads (), run);
@@ -376,7 +378,7 @@ command_train (int argc, char **argv)
   cli_progress_end (&progress);
   if (stop_requested)
     {
-      g_print (_("stopped at step %" G_GINT64_FORMAT "; checkpoint saved to "
+      g_print (_("stopped at step %" PRId64 "; checkpoint saved to "
                  "%s (continue with --resume --run %s)"), info.iteration,
                checkpoint, run);
       g_print ("\n");
@@ -384,7 +386,7 @@ command_train (int argc, char **argv)
     }
   else
     {
-      g_print (_("done: %" G_GINT64_FORMAT " steps, checkpoint %s"),
+      g_print (_("done: %" PRId64 " steps, checkpoint %s"),
                info.iteration, checkpoint);
       g_print ("\n");
     }

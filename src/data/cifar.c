@@ -35,19 +35,18 @@ read_cifar_file (const char *path, gboolean is_100, gboolean coarse,
   if (size == 0)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY,
-                   _("%s: empty file (a CIFAR-%s batch holds records of %"
-                     G_GSIZE_FORMAT " bytes)"), path, is_100 ? "100" : "10",
+                   _("%s: empty file (a CIFAR-%s batch holds records of %zu "
+                     "bytes)"), path, is_100 ? "100" : "10",
                    record);
       return FALSE;
     }
   if (size % record != 0)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
-                   _("%s: truncated or corrupt: %" G_GSIZE_FORMAT " bytes "
-                     "is not a whole number of CIFAR-%s records of %"
-                     G_GSIZE_FORMAT " bytes (%" G_GSIZE_FORMAT " left over)"),
-                   path, size,
-                   is_100 ? "100" : "10", record, size % record);
+                   _("%s: truncated or corrupt: %zu bytes is not a whole "
+                     "number of CIFAR-%s records of %zu bytes (%zu left "
+                     "over)"),
+                   path, size, is_100 ? "100" : "10", record, size % record);
       return FALSE;
     }
   const int n_classes = is_100 ? (coarse ? 20 : 100) : 10;
@@ -59,7 +58,7 @@ read_cifar_file (const char *path, gboolean is_100, gboolean coarse,
       if (label >= n_classes || (is_100 && rec[0] >= 20))
         {
           g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
-                       _("%s: record %" G_GSIZE_FORMAT " has label %d, "
+                       _("%s: record %zu has label %d, "
                          "outside the %d classes of CIFAR-%s"), path, r, label,
                        n_classes, is_100 ? "100" : "10");
           return FALSE;

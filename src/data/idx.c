@@ -5,6 +5,7 @@
  * Files ending in .gz are decompressed on the fly. */
 #define G_LOG_DOMAIN "instdisc-data"
 
+#include <inttypes.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
@@ -74,7 +75,7 @@ parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
   if (size < 4)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
-                   _("%s: truncated: %" G_GSIZE_FORMAT " bytes is too short "
+                   _("%s: truncated: %zu bytes is too short "
                      "for an IDX header"), path, size);
       return NULL;
     }
@@ -114,11 +115,9 @@ parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
                                             : INSTDISC_DATA_ERROR_CORRUPT,
                    size - header < expected
                        ? _("%s: truncated: the header promises %"
-                           G_GUINT64_FORMAT " bytes of data, the file has %"
-                           G_GSIZE_FORMAT)
+                           PRIu64 " bytes of data, the file has %zu")
                        : _("%s: trailing bytes: the header promises %"
-                           G_GUINT64_FORMAT " bytes of data, the file has %"
-                           G_GSIZE_FORMAT),
+                           PRIu64 " bytes of data, the file has %zu"),
                    path, expected, size - header);
       return NULL;
     }

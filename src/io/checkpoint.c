@@ -4,6 +4,7 @@
 
 #include "checkpoint.h"
 
+#include <inttypes.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
 

@@ -217,8 +217,8 @@ npy_load (const char *path, GError **error)
       g_set_error (error, INSTDISC_IO_ERROR,
                    size - data_start < numel * 4 ? INSTDISC_IO_ERROR_TRUNCATED
                                                  : INSTDISC_IO_ERROR_CORRUPT,
-                   _("%s: the header's shape needs %" G_GSIZE_FORMAT
-                     " bytes of data, the file has %" G_GSIZE_FORMAT), display,
+                   _("%s: the header's shape needs %zu bytes of data, the "
+                     "file has %zu"), display,
                    numel * 4, size - data_start);
       return NULL;
     }

@@ -7,6 +7,7 @@
 
 #include "atomic-file.h"
 
+#include <inttypes.h>
 #include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +132,7 @@ static gboolean
 json_fail (JsonParser *p, GError **error, const char *what)
 {
   g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
-               _("%s: invalid header JSON at byte %" G_GSIZE_FORMAT ": %s"),
+               _("%s: invalid header JSON at byte %zu: %s"),
                p->path, (gsize) (p->pos - p->start), what);
   return FALSE;
 }
@@ -611,9 +612,9 @@ parse_tensor_info (const char *path, const char *name, const JsonValue *info,
   range->end = (guint64) e->integer;
   if (range->end - range->begin != (guint64) nbytes)
     return corrupt (error, path,
-                    _("tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
-                      G_GUINT64_FORMAT "] span %" G_GUINT64_FORMAT " bytes, "
-                      "its dtype and shape need %" G_GSIZE_FORMAT), name,
+                    _("tensor %s: data_offsets [%" PRIu64 ", %"
+                      PRIu64 "] span %" PRIu64 " bytes, "
+                      "its dtype and shape need %zu"), name,
                     range->begin, range->end, range->end - range->begin,
                     nbytes);
   return TRUE;
@@ -631,30 +632,30 @@ check_tiling (const char *path, const SafetensorsFile *file, ByteRange *ranges,
       const char *name = file->tensors[ranges[i].index].name;
       if (ranges[i].begin < covered)
         return corrupt (error, path,
-                        _("tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
-                          G_GUINT64_FORMAT "] overlap the tensor before it"),
+                        _("tensor %s: data_offsets [%" PRIu64 ", %"
+                          PRIu64 "] overlap the tensor before it"),
                         name, ranges[i].begin, ranges[i].end);
       if (ranges[i].begin > covered)
         return corrupt (error, path,
-                        _("tensor %s: data_offsets [%" G_GUINT64_FORMAT ", %"
-                          G_GUINT64_FORMAT "] leave a gap after byte %"
-                          G_GUINT64_FORMAT), name, ranges[i].begin,
+                        _("tensor %s: data_offsets [%" PRIu64 ", %"
+                          PRIu64 "] leave a gap after byte %"
+                          PRIu64), name, ranges[i].begin,
                         ranges[i].end, covered);
       covered = ranges[i].end;
     }
   if (covered > data_len)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_TRUNCATED,
-                   _("%s: truncated: header says %" G_GUINT64_FORMAT " bytes "
-                     "of tensor data, file has %" G_GUINT64_FORMAT), path,
+                   _("%s: truncated: header says %" PRIu64 " bytes "
+                     "of tensor data, file has %" PRIu64), path,
                    covered, data_len);
       return FALSE;
     }
   if (covered < data_len)
     return corrupt (error, path,
-                    _("%" G_GUINT64_FORMAT " bytes after the last tensor's "
-                      "data (header says %" G_GUINT64_FORMAT " bytes of "
-                      "tensor data, file has %" G_GUINT64_FORMAT ")"),
+                    _("%" PRIu64 " bytes after the last tensor's "
+                      "data (header says %" PRIu64 " bytes of "
+                      "tensor data, file has %" PRIu64 ")"),
                     data_len - covered,
                     covered, data_len);
   return TRUE;
@@ -744,7 +745,7 @@ safetensors_file_load (const char *path, GError **error)
   if (file_len < 8)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_TRUNCATED,
-                   _("%s: truncated: the file has %" G_GUINT64_FORMAT
+                   _("%s: truncated: the file has %" PRIu64
                      " bytes, fewer than the 8 of the header length"),
                    display, file_len);
       return NULL;
@@ -762,16 +763,16 @@ safetensors_file_load (const char *path, GError **error)
   if (header_len > HEADER_MAX_BYTES)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
-                   _("%s: the header length %" G_GUINT64_FORMAT " is over the "
-                     "limit of %" G_GUINT64_FORMAT " bytes, not a safetensors "
+                   _("%s: the header length %" PRIu64 " is over the "
+                     "limit of %" PRIu64 " bytes, not a safetensors "
                      "file"), display, header_len, HEADER_MAX_BYTES);
       return NULL;
     }
   if (header_len > file_len - 8)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_TRUNCATED,
-                   _("%s: truncated: the header length says %" G_GUINT64_FORMAT
-                     " bytes, the file has %" G_GUINT64_FORMAT " after it"),
+                   _("%s: truncated: the header length says %" PRIu64
+                     " bytes, the file has %" PRIu64 " after it"),
                    display, header_len, file_len - 8);
       return NULL;
     }
@@ -811,7 +812,7 @@ safetensors_file_load (const char *path, GError **error)
       if (!self->data)
         {
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
-                       _("%s: out of memory for %" G_GSIZE_FORMAT " bytes of "
+                       _("%s: out of memory for %zu bytes of "
                          "tensor data"), display, total);
           return NULL;
         }
@@ -1068,8 +1069,8 @@ safetensors_save (const char *path, const SafetensorsTensor *tensors,
   if (header->len > HEADER_MAX_BYTES)
     {
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                   _("%s: cannot save: the header would have %" G_GSIZE_FORMAT
-                     " bytes, over the limit of %" G_GUINT64_FORMAT), display,
+                   _("%s: cannot save: the header would have %zu bytes, over "
+                     "the limit of %" PRIu64), display,
                    header->len, HEADER_MAX_BYTES);
       return FALSE;
     }

@@ -4,6 +4,7 @@
 
 #include "trainer.h"
 
+#include <inttypes.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
@@ -491,7 +492,7 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
   if (!isfinite (loss))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   _("the loss became %f at iteration %" G_GINT64_FORMAT
+                   _("the loss became %f at iteration %" PRId64
                      " (epoch %d); training stopped before applying that "
                      "step"),
                    loss, self->iteration + 1, epoch + 1);
@@ -603,7 +604,7 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
     {
       g_autofree char *display = g_filename_display_name (path);
       g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_MISMATCH,
-                   _("%s: the checkpoint was trained on %" G_GINT64_FORMAT
+                   _("%s: the checkpoint was trained on %" PRId64
                      " images, this data set has %d"), display,
                    s[STATE_N_IMAGES], self->data->n);
       return FALSE;
