@@ -193,7 +193,7 @@ dataset_load_fashion_mnist (const char *split, GError **error)
   const char *prefix = g_str_equal (split, "test") ? "t10k" : "train";
   g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte.gz",
                                              FASHION_MNIST_DIR, prefix);
-  g_autofree char *labels = g_strdup_printf (_("%s/%s-labels-idx1-ubyte.gz"),
+  g_autofree char *labels = g_strdup_printf ("%s/%s-labels-idx1-ubyte.gz",
                                              FASHION_MNIST_DIR, prefix);
   if (!g_file_test (images, G_FILE_TEST_EXISTS))
     {
