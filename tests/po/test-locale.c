@@ -500,8 +500,12 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   if (argc < 3)
     g_error ("usage: test-locale [GTEST...] INSTDISC PO_BUILD_DIR");
-  instdisc_path = argv[1];
-  po_build_dir = argv[2];
+  /* meson gives them relative to the build folder; the commands run in
+   * workdir */
+  g_autofree char *instdisc = g_canonicalize_filename (argv[1], NULL);
+  g_autofree char *po_dir = g_canonicalize_filename (argv[2], NULL);
+  instdisc_path = instdisc;
+  po_build_dir = po_dir;
   workdir = g_dir_make_tmp ("test-locale-XXXXXX", NULL);
   g_assert_nonnull (workdir);
   find_comma_locale ();
