@@ -15,14 +15,21 @@ typedef struct
 {
   float tau;
   int max_batch, n;
-  float *logits;    /* (B, N), probabilities after forward */
+  /* (B, N): after a call, exp (logits - row max) with the row's sum
+   * subtracted at the target, i.e. (softmax - onehot) times that sum */
+  float *logits;
+  double *row_loss;   /* (B) */
+  float *row_scale;   /* (B) 1 / (sum tau B) */
 } FullSoftmax;
 
 /* NULL when the (max_batch x N) logits do not fit in memory */
 FullSoftmax *full_softmax_new (int max_batch, int n, float tau);
 void full_softmax_free (FullSoftmax *self);
 
-/* features (B, D), indices (B) -> returns the loss; d_features (B, D). */
+/* features (B, D), indices (B) -> returns the loss; d_features (B, D).
+ * Batch rows are split over the engine's threads, each running its own
+ * products; the result depends on the number of engine threads only, never
+ * on their timing. */
 float full_softmax_forward_backward (FullSoftmax *self, float *d_features,
                                      const float *features, const int *indices,
                                      int batch, const MemoryBank *bank);
