@@ -20,6 +20,8 @@ typedef struct
   float *logits;
   double *row_loss;   /* (B) */
   float *row_scale;   /* (B) 1 / (sum tau B) */
+  float *parts;       /* (n_parts, B, D) the threads' gradient products */
+  int n_parts, parts_dim;
 } FullSoftmax;
 
 /* NULL when the (max_batch x N) logits do not fit in memory */
@@ -27,9 +29,8 @@ FullSoftmax *full_softmax_new (int max_batch, int n, float tau);
 void full_softmax_free (FullSoftmax *self);
 
 /* features (B, D), indices (B) -> returns the loss; d_features (B, D).
- * Batch rows are split over the engine's threads, each running its own
- * products; the result depends on the number of engine threads only, never
- * on their timing. */
+ * Runs on the engine's threads; the result depends on their number only,
+ * never on their timing. */
 float full_softmax_forward_backward (FullSoftmax *self, float *d_features,
                                      const float *features, const int *indices,
                                      int batch, const MemoryBank *bank);

@@ -1,9 +1,10 @@
-/* test-full-softmax.c: the fused exact softmax (per-thread rows, vexp row
- * pass, normalisation folded into the gradient product) against the plain
- * sequence it replaced: one sgemm for the logits, the engine's softmax
- * cross-entropy forward and backward over the whole B x N matrix, one sgemm
- * for the gradient. Also: bit-identical results on repeated calls, more
- * threads than rows, and a NaN feature giving a NaN loss. */
+/* test-full-softmax.c: the fused exact softmax (vexp row pass, the
+ * normalisation folded into the gradient, products split over the threads)
+ * against the plain sequence it replaced, with 1, 2 and 3 engine threads:
+ * one sgemm for the logits, the engine's softmax cross-entropy forward and
+ * backward over the whole B x N matrix, one sgemm for the gradient. Also:
+ * bit-identical results on repeated calls, fewer batch or bank rows than
+ * threads, and a NaN feature giving a NaN loss. */
 #include <cblas.h>
 #include <glib.h>
 #include <math.h>
@@ -103,9 +104,10 @@ test_against_plain (void)
     { 64, 3001, 128, 0.1f, FALSE },
     { 1, 17, 5, 0.1f, TRUE },     /* fewer rows than threads */
     { 3, 9, 3, 0.05f, TRUE },
+    { 2, 1, 4, 0.1f, TRUE },      /* fewer bank rows than threads */
   };
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
-    for (int threads = 1; threads <= 2; threads++)
+    for (int threads = 1; threads <= 3; threads++)
       compare_case (&cases[i], threads, &rng);
   engine_set_threads (0);
 }
