@@ -187,8 +187,8 @@ command_train (int argc, char **argv)
       N_("Epochs of linear learning-rate warm-up (0, as the reference)"),
       N_("N") },
     { "bank-init", 0, 0, G_OPTION_ARG_STRING, &o.bank_init,
-      N_("Memory bank start: random (reference) or features (the untrained "
-         "network's)"), N_("HOW") },
+      N_("Memory bank start: features (the untrained network's, default) "
+         "or random (the reference's)"), N_("HOW") },
     { "lr-drops", 0, 0, G_OPTION_ARG_STRING, &o.lr_drops,
       N_("Step schedule: epochs where lr is multiplied by 0.1 (120,160)"),
       N_("LIST") },
@@ -226,7 +226,7 @@ command_train (int argc, char **argv)
     { &o.data, "fashion-mnist" }, { &o.model, "small" },
     { &o.objective, "softmax" }, { &o.nce_z, "fixed" },
     { &o.schedule, "step" }, { &o.lr_drops, "120,160" },
-    { &o.bank_init, "random" },
+    { &o.bank_init, "features" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (string_defaults); i++)
     if (!*string_defaults[i].value)

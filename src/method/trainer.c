@@ -66,7 +66,7 @@ trainer_config_init_default (TrainerConfig *config)
     .nce_z = NCE_Z_FIXED,
     .tau = 0.1f,
     .bank_momentum = 0.5f,
-    .bank_init = BANK_INIT_RANDOM,
+    .bank_init = BANK_INIT_FEATURES,   /* not the reference: docs/learning.md */
     .lr = 0.03f,
     .momentum = 0.9f,
     .weight_decay = 5e-4f,

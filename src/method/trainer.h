@@ -37,7 +37,10 @@ typedef enum
 typedef enum
 {
   BANK_INIT_RANDOM,   /* the reference: uniform in [-s, s], not unit rows */
-  BANK_INIT_FEATURES, /* the initial network's features (test transform) */
+  BANK_INIT_FEATURES, /* the initial network's features (test transform);
+                       * the default: without the reference's noise the
+                       * features pass the untrained network's kNN in
+                       * epoch 1 instead of epoch 4 (docs/learning.md) */
 } BankInit;
 
 typedef enum
@@ -57,7 +60,7 @@ typedef struct
   NceZMode nce_z;           /* fixed (reference) or running estimate */
   float tau;                /* temperature */
   float bank_momentum;      /* m of the memory update, 0.5 */
-  BankInit bank_init;       /* how the bank starts, random (reference) */
+  BankInit bank_init;       /* how the bank starts, features (default) */
   float lr, momentum, weight_decay;
   ScheduleKind schedule;
   int lr_drops[TRAINER_MAX_LR_DROPS];  /* 0-based epochs, ascending */

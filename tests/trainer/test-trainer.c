@@ -225,6 +225,8 @@ test_step_updates_bank (void)
 {
   g_autoptr (Dataset) data = make_dataset (40, 4);
   TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  /* a bank from features is filled by the first step; random is not */
+  c.bank_init = BANK_INIT_RANDOM;
   g_autoptr (GError) error = NULL;
   g_autoptr (Trainer) t = trainer_new (&c, data, &error);
   MemoryBank *bank = trainer_get_bank (t);
@@ -249,6 +251,43 @@ test_step_updates_bank (void)
   g_assert_cmpint (changed, ==, c.batch_size);
 }
 
+/* --bank-init features (the default): the first step fills the bank with
+ * the untrained network's test-transform features, then updates the
+ * batch's rows as usual; every other row is exactly the initial feature. */
+static void
+test_bank_from_features (void)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 4);
+  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
+  g_autoptr (GError) error = NULL;
+  /* the same seed gives the same untrained network */
+  g_autoptr (Trainer) untrained = trainer_new (&c, data, &error);
+  g_assert_no_error (error);
+  const int D = c.low_dim;
+  g_autofree float *features = g_new (float, (gsize) data->n * D);
+  g_assert_true (trainer_embed (untrained, data, features, &error));
+  g_assert_no_error (error);
+
+  g_autoptr (Trainer) t = trainer_new (&c, data, &error);
+  g_assert_no_error (error);
+  float loss;
+  run_steps (t, 1, &loss);
+  g_assert_true (isfinite (loss));
+  const MemoryBank *bank = trainer_get_bank (t);
+  int same = 0;
+  for (int i = 0; i < data->n; i++)
+    {
+      const float *v = bank->vectors + (gsize) i * D;
+      double norm = 0.0;
+      for (int d = 0; d < D; d++)
+        norm += (double) v[d] * v[d];
+      g_assert_cmpfloat_with_epsilon (norm, 1.0, 1e-5);
+      same += memcmp (v, features + (gsize) i * D, sizeof (float) * D) == 0;
+    }
+  g_assert_cmpint (same, ==, data->n - c.batch_size);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -257,6 +296,8 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/config-keyfile", test_config_keyfile);
   g_test_add_func ("/method/trainer/bad-config", test_rejects_bad_config);
   g_test_add_func ("/method/trainer/bank-update", test_step_updates_bank);
+  g_test_add_func ("/method/trainer/bank-from-features",
+                   test_bank_from_features);
   g_test_add_func ("/method/trainer/resume/softmax", test_resume_softmax);
   g_test_add_func ("/method/trainer/resume/nce", test_resume_nce);
   g_test_add_func ("/method/trainer/resume/other-data",
