@@ -6,6 +6,8 @@
 #include <glib/gi18n.h>
 
 #include "instdisc-new-training-dialog.h"
+#include "instdisc-preferences-window.h"
+#include "instdisc-settings.h"
 #include "instdisc-window.h"
 
 struct _InstdiscApplication
@@ -13,6 +15,7 @@ struct _InstdiscApplication
   GtkApplication parent_instance;
 
   gboolean train_default;   /* --train-default */
+  gboolean quit_when_shown; /* --quit-when-shown */
   gint64 steps;             /* --steps */
 };
 
@@ -39,6 +42,7 @@ on_new_training_response (GtkDialog *dialog, int response, gpointer data)
       InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
       TrainerConfig config;
       instdisc_new_training_dialog_get_config (d, &config);
+      instdisc_new_training_dialog_save_settings (d);
       instdisc_window_new_training (window,
                                     instdisc_new_training_dialog_get_run_dir (d),
                                     instdisc_new_training_dialog_get_data_spec (d),
@@ -83,25 +87,50 @@ open_run (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
-show_shortcuts (GSimpleAction *action, GVariant *param, gpointer data)
+open_recent_run (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  instdisc_window_open_run (active_window (data),
+                            g_variant_get_string (param, NULL));
+}
+
+static void
+show_preferences (GSimpleAction *action, GVariant *param, gpointer data)
 {
   InstdiscWindow *window = active_window (data);
-  g_autoptr (GtkBuilder) builder = gtk_builder_new_from_resource (
-      "/org/instdisc/Explorer/ui/instdisc-shortcuts.ui");
-  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder,
-                                                             "shortcuts"));
-  gtk_window_set_transient_for (shortcuts, GTK_WINDOW (window));
-  gtk_window_present (shortcuts);
+  /* one Preferences window at a time */
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (data)); l;
+       l = l->next)
+    if (INSTDISC_IS_PREFERENCES_WINDOW (l->data))
+      {
+        gtk_window_present (l->data);
+        return;
+      }
+  GtkWidget *preferences = instdisc_preferences_window_new (GTK_WINDOW (window));
+  gtk_window_set_application (GTK_WINDOW (preferences), GTK_APPLICATION (data));
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+static void
+show_help (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  /* the Mallard pages in help/C/, installed under the yelp id "instdisc" */
+  gtk_show_uri (GTK_WINDOW (active_window (data)), "help:instdisc",
+                GDK_CURRENT_TIME);
 }
 
 static void
 show_about (GSimpleAction *action, GVariant *param, gpointer data)
 {
-  static const char *const authors[] = { "The instdisc developers", NULL };
+  const char *authors[] = { _("The instdisc developers"), NULL };
   gtk_show_about_dialog (GTK_WINDOW (active_window (data)),
                          "program-name", _("Instance Discrimination Explorer"),
-                         "logo-icon-name", "applications-science-symbolic",
+                         "logo-icon-name", INSTDISC_APPLICATION_ID,
                          "version", PACKAGE_VERSION,
+                         "copyright", _("© 2026 The instdisc developers"),
+                         "website", INSTDISC_WEBSITE,
+                         "website-label", _("Website"),
+                         /* Translators: your names, one per line */
+                         "translator-credits", _("translator-credits"),
                          "comments", _("Learns image embeddings without labels "
                                        "by non-parametric instance "
                                        "discrimination (Wu et al., CVPR 2018) "
@@ -127,7 +156,9 @@ quit (GSimpleAction *action, GVariant *param, gpointer data)
 static const GActionEntry app_actions[] = {
   { "new-training", new_training },
   { "open-run", open_run },
-  { "shortcuts", show_shortcuts },
+  { "open-recent-run", open_recent_run, "s" },
+  { "preferences", show_preferences },
+  { "help", show_help },
   { "about", show_about },
   { "quit", quit },
 };
@@ -139,18 +170,36 @@ instdisc_application_startup (GApplication *application)
   GtkApplication *app = GTK_APPLICATION (application);
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
                                    G_N_ELEMENTS (app_actions), app);
+  /* every accelerator in one table, so the Keyboard Shortcuts window (and
+   * its test) finds each one by its action */
   static const struct { const char *action; const char *accels[2]; } accels[] = {
     { "app.new-training", { "<Control>n", NULL } },
     { "app.open-run", { "<Control>o", NULL } },
-    { "app.shortcuts", { "<Control>question", NULL } },
+    { "app.preferences", { "<Control>comma", NULL } },
+    { "app.help", { "F1", NULL } },
+    /* win.show-help-overlay, the Keyboard Shortcuts window: GTK's own
+     * action and accelerator (Ctrl+?) */
     { "app.quit", { "<Control>q", NULL } },
+    { "window.close", { "<Control>w", NULL } },
     { "win.toggle-training", { "<Control>space", NULL } },
     { "win.save-now", { "<Control>s", NULL } },
     { "win.export-features", { "<Control>e", NULL } },
+    { "win.show-view('training')", { "<Alt>1", NULL } },
+    { "win.show-view('embedding')", { "<Alt>2", NULL } },
+    { "win.show-view('query')", { "<Alt>3", NULL } },
+    { "win.show-view('retrievals')", { "<Alt>4", NULL } },
   };
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (app, accels[i].action,
                                            accels[i].accels);
+
+  /* windows without an icon of their own (dialogs, the About window) */
+  gtk_window_set_default_icon_name (INSTDISC_APPLICATION_ID);
+
+  /* the engine's threads, before any run trains: a change in the
+   * Preferences takes effect at the next start */
+  g_autoptr (GSettings) settings = instdisc_settings_new ();
+  instdisc_run_set_engine_threads (g_settings_get_int (settings, "threads"));
 
   GtkCssProvider *css = gtk_css_provider_new ();
   gtk_css_provider_load_from_resource (css,
@@ -171,12 +220,32 @@ start_default (InstdiscApplication *self, InstdiscWindow *window)
   instdisc_window_new_training (window, dir, "fashion-mnist", &config, TRUE);
 }
 
+/* --quit-when-shown: once the window has drawn a frame on the screen, say
+ * so and close it as a person would (so it also saves its size). */
+static gboolean
+close_when_drawn (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  /* mapped and laid out: a frame of it has been drawn */
+  if (!gtk_widget_get_mapped (widget) || gtk_widget_get_width (widget) == 0)
+    return G_SOURCE_CONTINUE;
+  g_print ("instdisc-explorer: window shown (%d×%d)\n",
+           gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+  gtk_window_close (GTK_WINDOW (widget));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 instdisc_application_activate (GApplication *application)
 {
   InstdiscApplication *self = INSTDISC_APPLICATION (application);
   InstdiscWindow *window = active_window (self);
   gtk_window_present (GTK_WINDOW (window));
+  if (self->quit_when_shown)
+    {
+      gtk_widget_add_tick_callback (GTK_WIDGET (window), close_when_drawn,
+                                    NULL, NULL);
+      return;
+    }
   if (self->train_default)
     {
       self->train_default = FALSE;
@@ -206,6 +275,8 @@ instdisc_application_handle_local_options (GApplication *application,
   InstdiscApplication *self = INSTDISC_APPLICATION (application);
   if (g_variant_dict_contains (options, "train-default"))
     self->train_default = TRUE;
+  if (g_variant_dict_contains (options, "quit-when-shown"))
+    self->quit_when_shown = TRUE;
   return -1;
 }
 
@@ -226,6 +297,9 @@ instdisc_application_init (InstdiscApplication *self)
   static const GOptionEntry entries[] = {
     { "train-default", 0, 0, G_OPTION_ARG_NONE, NULL,
       N_("Start training the small ResNet on Fashion-MNIST at once"), NULL },
+    /* for the install test: does the installed explorer start? */
+    { "quit-when-shown", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL,
+      "Show the window, then close it and quit", NULL },
     { NULL },
   };
   g_application_add_main_option_entries (G_APPLICATION (self), entries);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "instdisc-map.h"
+#include "instdisc-settings.h"
 #include "instdisc-thumb.h"
 #include "knn.h"
 #include "pca.h"
@@ -30,7 +31,9 @@
 #define TSNE_POST_EVERY 10    /* iterations between posted layouts */
 #define N_NEIGHBOURS 10
 
-typedef enum { PROJECTION_PCA, PROJECTION_TSNE } Projection;
+typedef InstdiscProjection Projection;
+#define PROJECTION_PCA INSTDISC_PROJECTION_PCA
+#define PROJECTION_TSNE INSTDISC_PROJECTION_TSNE
 
 struct _InstdiscEmbeddingView
 {
@@ -51,6 +54,7 @@ struct _InstdiscEmbeddingView
   GtkBox *neighbours_box;
 
   /* owned */
+  GSettings *settings;
   InstdiscRun *run;
   InstdiscSnapshot *snapshot;       /* the newest */
   InstdiscSnapshot *shown;          /* the one the map shows points of */
@@ -240,9 +244,13 @@ pca_done (GObject *source, GAsyncResult *result, gpointer user_data)
   self->pca_variance[1] = job->variance[1];
   if (self->projection == PROJECTION_PCA || !self->shown)
     {
-      if (self->projection != PROJECTION_PCA)
-        gtk_toggle_button_set_active (self->pca_button, TRUE);
       show_layout (self, job->snapshot, self->pca_layout);
+      /* t-SNE asked for before there was a bank (the preferred projection
+       * of a run just opened): it starts now, from this PCA map, which
+       * stays in view until t-SNE's first layout */
+      if (self->projection == PROJECTION_TSNE && !self->tsne_running
+          && !self->tsne_layout)
+        instdisc_embedding_view_start_tsne (self);
     }
   if (self->pca_waiting)
     {
@@ -355,7 +363,11 @@ tsne_post (TsneJob *job, const float *layout_or_null, int iteration,
   if (layout_or_null)
     post->layout = g_memdup2 (layout_or_null,
                               (size_t) job->snapshot->n * 2 * sizeof (float));
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, tsne_post_apply, post,
+  /* Not at idle priority: while the spinner turns, a renderer slower than
+   * the frame rate (llvmpipe on a busy machine) keeps the frame clock's
+   * redraws always ready, and they starved idle posts for minutes. The
+   * thread posts at most ~20 a second, so this cannot flood the loop. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, tsne_post_apply, post,
                    (GDestroyNotify) tsne_post_free);
 }
 
@@ -548,7 +560,9 @@ instdisc_embedding_view_set_run (InstdiscEmbeddingView *self, InstdiscRun *run)
   instdisc_map_set_points (self->map, NULL, NULL, 0, 0);
   instdisc_map_set_dataset (self->map, NULL, NULL);
   rebuild_legend (self, NULL);
-  gtk_toggle_button_set_active (self->pca_button, TRUE);
+  /* a run opens in the preferred projection (t-SNE waits for the bank) */
+  instdisc_embedding_view_set_projection (
+      self, g_settings_get_enum (self->settings, "preferred-projection"));
   if (run)
     {
       self->snapshot_handler
@@ -557,6 +571,35 @@ instdisc_embedding_view_set_run (InstdiscEmbeddingView *self, InstdiscRun *run)
       instdisc_run_request_snapshot (run);
     }
   update_status (self);
+}
+
+InstdiscProjection
+instdisc_embedding_view_get_projection (InstdiscEmbeddingView *self)
+{
+  g_return_val_if_fail (INSTDISC_IS_EMBEDDING_VIEW (self),
+                        INSTDISC_PROJECTION_PCA);
+  return self->projection;
+}
+
+void
+instdisc_embedding_view_set_projection (InstdiscEmbeddingView *self,
+                                        InstdiscProjection projection)
+{
+  g_return_if_fail (INSTDISC_IS_EMBEDDING_VIEW (self));
+  /* the toggles' handler does the work, as when clicked */
+  gtk_toggle_button_set_active (projection == INSTDISC_PROJECTION_TSNE
+                                    ? self->tsne_button
+                                    : self->pca_button,
+                                TRUE);
+}
+
+static void
+on_settings_changed (GSettings *settings, const char *key,
+                     InstdiscEmbeddingView *self)
+{
+  if (g_str_equal (key, "preferred-projection"))
+    instdisc_embedding_view_set_projection (
+        self, g_settings_get_enum (settings, "preferred-projection"));
 }
 
 /* ---- template callbacks ---- */
@@ -621,6 +664,9 @@ instdisc_embedding_view_dispose (GObject *object)
   g_clear_pointer (&self->pca_waiting, instdisc_snapshot_unref);
   g_clear_object (&self->tsne_cancellable);
   g_clear_object (&self->cancellable);
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self),
                                INSTDISC_TYPE_EMBEDDING_VIEW);
   /* the template's unnamed root box is not cleared by the call above */
@@ -681,6 +727,11 @@ static void
 instdisc_embedding_view_init (InstdiscEmbeddingView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->settings = instdisc_settings_new ();
+  g_signal_connect (self->settings, "changed",
+                    G_CALLBACK (on_settings_changed), self);
+  instdisc_embedding_view_set_projection (
+      self, g_settings_get_enum (self->settings, "preferred-projection"));
   self->cancellable = g_cancellable_new ();
   self->timer = g_timeout_add_seconds (SNAPSHOT_INTERVAL_S, on_timer, self);
   update_status (self);

@@ -8,6 +8,13 @@
 
 G_BEGIN_DECLS
 
+/* the values of the settings' org.instdisc.Explorer.Projection */
+typedef enum
+{
+  INSTDISC_PROJECTION_PCA,
+  INSTDISC_PROJECTION_TSNE,
+} InstdiscProjection;
+
 #define INSTDISC_TYPE_EMBEDDING_VIEW (instdisc_embedding_view_get_type ())
 G_DECLARE_FINAL_TYPE (InstdiscEmbeddingView, instdisc_embedding_view,
                       INSTDISC, EMBEDDING_VIEW, GtkWidget)
@@ -23,5 +30,12 @@ void instdisc_embedding_view_show_snapshot (InstdiscEmbeddingView *self,
                                             InstdiscSnapshot *snapshot);
 void instdisc_embedding_view_start_tsne (InstdiscEmbeddingView *self);
 gboolean instdisc_embedding_view_is_busy (InstdiscEmbeddingView *self);
+
+/* The projection shown (or, for t-SNE, being computed). Setting it acts
+ * as the PCA / t-SNE toggles do; a run opens in the preferred-projection
+ * setting's, and a change of that setting applies at once. */
+InstdiscProjection instdisc_embedding_view_get_projection (InstdiscEmbeddingView *self);
+void instdisc_embedding_view_set_projection (InstdiscEmbeddingView *self,
+                                             InstdiscProjection projection);
 
 G_END_DECLS

@@ -5,6 +5,8 @@
 
 #include <glib/gi18n.h>
 
+#include "instdisc-settings.h"
+
 struct _InstdiscNewTrainingDialog
 {
   GtkDialog parent_instance;
@@ -28,6 +30,7 @@ struct _InstdiscNewTrainingDialog
 
   /* owned */
   char *data_folder;
+  GSettings *settings;
 };
 
 G_DEFINE_FINAL_TYPE (InstdiscNewTrainingDialog, instdisc_new_training_dialog,
@@ -35,12 +38,22 @@ G_DEFINE_FINAL_TYPE (InstdiscNewTrainingDialog, instdisc_new_training_dialog,
 
 enum { DATA_FASHION_MNIST, DATA_CIFAR, DATA_FOLDER };
 
-char *
-instdisc_default_run_dir (void)
+/* A new run folder under parent, named after the date and time as
+ * `instdisc train` names one, so an existing run is never overwritten. */
+static char *
+new_run_dir_in (const char *parent)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  return g_build_filename ("runs", stamp, NULL);
+  return g_build_filename (parent, stamp, NULL);
+}
+
+char *
+instdisc_default_run_dir (void)
+{
+  g_autoptr (GSettings) settings = instdisc_settings_new ();
+  g_autofree char *parent = instdisc_settings_dup_run_folder_parent (settings);
+  return new_run_dir_in (parent);
 }
 
 static void
@@ -116,11 +129,8 @@ data_folder_chosen (InstdiscNewTrainingDialog *self, const char *path)
 static void
 run_folder_chosen (InstdiscNewTrainingDialog *self, const char *path)
 {
-  /* a new sub-folder of the chosen one, so an existing run is never
-   * overwritten */
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
-  g_autofree char *dir = g_build_filename (path, stamp, NULL);
+  /* a new sub-folder of the chosen one */
+  g_autofree char *dir = new_run_dir_in (path);
   gtk_editable_set_text (GTK_EDITABLE (self->run_entry), dir);
 }
 
@@ -177,11 +187,79 @@ instdisc_new_training_dialog_get_run_dir (InstdiscNewTrainingDialog *self)
   return gtk_editable_get_text (GTK_EDITABLE (self->run_entry));
 }
 
+void
+instdisc_new_training_dialog_save_settings (InstdiscNewTrainingDialog *self)
+{
+  GSettings *s = self->settings;
+  TrainerConfig c;
+  instdisc_new_training_dialog_get_config (self, &c);
+  /* one change signal for the lot */
+  g_settings_delay (s);
+  g_settings_set_enum (s, "training-data-kind",
+                       (int) gtk_drop_down_get_selected (self->data_dropdown));
+  g_settings_set_string (s, "training-data-folder",
+                         self->data_folder ? self->data_folder : "");
+  g_settings_set_enum (s, "training-network",
+                       (int) gtk_drop_down_get_selected (self->model_dropdown));
+  g_settings_set_enum (s, "training-objective",
+                       (int) gtk_drop_down_get_selected (self->objective_dropdown));
+  g_settings_set_enum (s, "training-schedule",
+                       (int) gtk_drop_down_get_selected (self->schedule_dropdown));
+  g_settings_set_int (s, "training-nce-k", c.nce_k);
+  g_settings_set_double (s, "training-tau",
+                         gtk_spin_button_get_value (self->tau_spin));
+  g_settings_set_double (s, "training-bank-momentum",
+                         gtk_spin_button_get_value (self->bank_momentum_spin));
+  g_settings_set_double (s, "training-lr",
+                         gtk_spin_button_get_value (self->lr_spin));
+  g_settings_set_int (s, "training-epochs", c.epochs);
+  g_settings_set_int (s, "training-batch-size", c.batch_size);
+  /* the next run goes beside this one */
+  g_autofree char *run_dir = g_canonicalize_filename (
+      instdisc_new_training_dialog_get_run_dir (self), NULL);
+  g_autofree char *parent = g_path_get_dirname (run_dir);
+  g_settings_set_string (s, "run-folder-parent", parent);
+  g_settings_apply (s);
+}
+
+/* The dialog opens with what the last training used. */
+static void
+load_settings (InstdiscNewTrainingDialog *self)
+{
+  GSettings *s = self->settings;
+  gtk_drop_down_set_selected (self->data_dropdown,
+                              g_settings_get_enum (s, "training-data-kind"));
+  g_autofree char *folder = g_settings_get_string (s, "training-data-folder");
+  if (*folder)
+    self->data_folder = g_steal_pointer (&folder);
+  gtk_drop_down_set_selected (self->model_dropdown,
+                              g_settings_get_enum (s, "training-network"));
+  gtk_drop_down_set_selected (self->objective_dropdown,
+                              g_settings_get_enum (s, "training-objective"));
+  gtk_drop_down_set_selected (self->schedule_dropdown,
+                              g_settings_get_enum (s, "training-schedule"));
+  gtk_spin_button_set_value (self->nce_k_spin,
+                             g_settings_get_int (s, "training-nce-k"));
+  gtk_spin_button_set_value (self->tau_spin,
+                             g_settings_get_double (s, "training-tau"));
+  gtk_spin_button_set_value (self->bank_momentum_spin,
+                             g_settings_get_double (s, "training-bank-momentum"));
+  gtk_spin_button_set_value (self->lr_spin,
+                             g_settings_get_double (s, "training-lr"));
+  gtk_spin_button_set_value (self->epochs_spin,
+                             g_settings_get_int (s, "training-epochs"));
+  gtk_spin_button_set_value (self->batch_spin,
+                             g_settings_get_int (s, "training-batch-size"));
+  g_autofree char *dir = instdisc_default_run_dir ();
+  gtk_editable_set_text (GTK_EDITABLE (self->run_entry), dir);
+}
+
 static void
 instdisc_new_training_dialog_finalize (GObject *object)
 {
   InstdiscNewTrainingDialog *self = INSTDISC_NEW_TRAINING_DIALOG (object);
   g_free (self->data_folder);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (instdisc_new_training_dialog_parent_class)->finalize (object);
 }
 
@@ -218,16 +296,10 @@ static void
 instdisc_new_training_dialog_init (InstdiscNewTrainingDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  TrainerConfig defaults;
-  trainer_config_init_default (&defaults);
-  gtk_spin_button_set_value (self->nce_k_spin, defaults.nce_k);
-  gtk_spin_button_set_value (self->tau_spin, defaults.tau);
-  gtk_spin_button_set_value (self->bank_momentum_spin, defaults.bank_momentum);
-  gtk_spin_button_set_value (self->lr_spin, defaults.lr);
-  gtk_spin_button_set_value (self->epochs_spin, defaults.epochs);
-  gtk_spin_button_set_value (self->batch_spin, defaults.batch_size);
-  g_autofree char *dir = instdisc_default_run_dir ();
-  gtk_editable_set_text (GTK_EDITABLE (self->run_entry), dir);
+  /* the schema's defaults are trainer_config_init_default's (a test
+   * holds them together) */
+  self->settings = instdisc_settings_new ();
+  load_settings (self);
 
   g_signal_connect_swapped (self->data_dropdown, "notify::selected",
                             G_CALLBACK (on_changed), self);

@@ -514,6 +514,17 @@ instdisc_run_finalize (GObject *object)
   G_OBJECT_CLASS (instdisc_run_parent_class)->finalize (object);
 }
 
+/* 0: one per core */
+static int engine_threads;
+
+void
+instdisc_run_set_engine_threads (int n)
+{
+  /* read once, as the class initialises: a run may be using the pool
+   * after that */
+  engine_threads = MAX (n, 0);
+}
+
 static void
 instdisc_run_class_init (InstdiscRunClass *klass)
 {
@@ -523,11 +534,12 @@ instdisc_run_class_init (InstdiscRunClass *klass)
   object_class->finalize = instdisc_run_finalize;
 
   /* The engine's one threading scheme (threads.h): its own pool, one
-   * engine thread per core and OpenBLAS single-threaded inside them.
-   * Without this OpenBLAS keeps its own threads, which spin against the
-   * engine's on two cores (measured: 1 step/s instead of dozens on the
-   * tests' tiny set). Set once, before any run uses the engine. */
-  engine_set_threads (0);
+   * engine thread per core (or as many as the Preferences ask) and
+   * OpenBLAS single-threaded inside them. Without this OpenBLAS keeps its
+   * own threads, which spin against the engine's on two cores (measured:
+   * 1 step/s instead of dozens on the tests' tiny set). Set before any run
+   * uses the engine. */
+  engine_set_threads (engine_threads);
 
   signals[METRICS_ADDED] =
     g_signal_new ("metrics-added", G_TYPE_FROM_CLASS (klass),

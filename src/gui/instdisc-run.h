@@ -107,6 +107,9 @@ const char *instdisc_run_get_data_spec (InstdiscRun *self);
  * folder) still shows its metrics; then get_train is NULL, no snapshot
  * arrives, and this says why. */
 const GError *instdisc_run_get_data_error (InstdiscRun *self);
+/* The engine's threads (0: one per core) for every run; effective only
+ * before the first run is made (the explorer calls it at start-up). */
+void instdisc_run_set_engine_threads (int n);
 /* steps done, as last reported by the trainer thread */
 gint64 instdisc_run_get_iteration (InstdiscRun *self);
 /* the step the run ends at: epochs x steps per epoch, or the limit */

@@ -9,6 +9,7 @@
 #include "instdisc-new-training-dialog.h"
 #include "instdisc-query-view.h"
 #include "instdisc-retrievals-view.h"
+#include "instdisc-settings.h"
 #include "instdisc-training-view.h"
 
 struct _InstdiscWindow
@@ -31,8 +32,10 @@ struct _InstdiscWindow
   InstdiscEmbeddingView *embedding_view;
   InstdiscQueryView *query_view;
   InstdiscRetrievalsView *retrievals_view;
+  GMenu *recent_section;    /* the primary menu's Recent Runs */
 
   /* owned */
+  GSettings *settings;
   InstdiscRun *run;
   gulong state_handler;
   GCancellable *loading;   /* the run being built in a worker thread */
@@ -241,6 +244,10 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  instdisc_settings_add_recent_run (self->settings, data->run_dir);
+  /* before the trainer starts: it reads this once */
+  instdisc_run_set_evaluate_recomputed (
+      run, g_settings_get_boolean (self->settings, "evaluate-recomputed"));
   instdisc_window_set_run (self, run);
   if (data->start)
     instdisc_run_start (run);
@@ -291,6 +298,74 @@ instdisc_window_open_run (InstdiscWindow *self, const char *run_dir)
   data->run_dir = g_strdup (run_dir);
   data->open = TRUE;
   build_run (self, data, _("Reading the run folder…"));
+}
+
+/* ---- what the window remembers ---- */
+
+/* The Recent Runs submenu: the folders that still exist, as "parent/run"
+ * (the run's own name is a date and time), each opening its folder. */
+static void
+update_recent_menu (InstdiscWindow *self)
+{
+  g_menu_remove_all (self->recent_section);
+  g_auto (GStrv) runs = instdisc_settings_dup_recent_runs (self->settings);
+  for (guint i = 0; runs[i]; i++)
+    {
+      if (!g_file_test (runs[i], G_FILE_TEST_IS_DIR))
+        continue;
+      g_autofree char *base = g_filename_display_basename (runs[i]);
+      g_autofree char *parent_dir = g_path_get_dirname (runs[i]);
+      g_autofree char *parent = g_filename_display_basename (parent_dir);
+      g_autofree char *shown = g_build_filename (parent, base, NULL);
+      /* an underscore in a menu label marks a mnemonic */
+      g_auto (GStrv) parts = g_strsplit (shown, "_", -1);
+      g_autofree char *label = g_strjoinv ("__", parts);
+      g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target_value (item, "app.open-recent-run",
+                                               g_variant_new_string (runs[i]));
+      g_menu_append_item (self->recent_section, item);
+    }
+  if (g_menu_model_get_n_items (G_MENU_MODEL (self->recent_section)) == 0)
+    /* without an action the item is shown insensitive */
+    g_menu_append (self->recent_section, _("No Recent Runs"), NULL);
+}
+
+static void
+on_settings_changed (GSettings *settings, const char *key,
+                     InstdiscWindow *self)
+{
+  if (g_str_equal (key, "recent-runs") || g_str_equal (key, "max-recent-runs"))
+    update_recent_menu (self);
+}
+
+/* The size the window had when it last closed; the maximized state is
+ * separate, so that unmaximizing returns to that size. */
+static void
+restore_size (InstdiscWindow *self)
+{
+  int width = g_settings_get_int (self->settings, "window-width");
+  int height = g_settings_get_int (self->settings, "window-height");
+  gtk_window_set_default_size (GTK_WINDOW (self), MAX (width, 360),
+                               MAX (height, 300));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
+static void
+save_size (InstdiscWindow *self)
+{
+  int width, height;
+  /* the size before maximizing (GTK keeps it as the default size) */
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_delay (self->settings);
+  if (width > 0 && height > 0)
+    {
+      g_settings_set_int (self->settings, "window-width", width);
+      g_settings_set_int (self->settings, "window-height", height);
+    }
+  g_settings_set_boolean (self->settings, "window-maximized",
+                          gtk_window_is_maximized (GTK_WINDOW (self)));
+  g_settings_apply (self->settings);
 }
 
 /* ---- actions ---- */
@@ -601,6 +676,7 @@ static gboolean
 instdisc_window_close_request (GtkWindow *window)
 {
   InstdiscWindow *self = INSTDISC_WINDOW (window);
+  save_size (self);
   if (self->loading)
     g_cancellable_cancel (self->loading);
   if (self->run)
@@ -619,6 +695,9 @@ instdisc_window_dispose (GObject *object)
     }
   g_clear_object (&self->run);
   g_clear_object (&self->loading);
+  if (self->settings)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_WINDOW);
   G_OBJECT_CLASS (instdisc_window_parent_class)->dispose (object);
 }
@@ -656,6 +735,7 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
   BIND (embedding_view);
   BIND (query_view);
   BIND (retrievals_view);
+  BIND (recent_section);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.toggle-training", NULL,
@@ -672,21 +752,20 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
                                    dismiss_error);
   gtk_widget_class_install_action (widget_class, "win.show-view", "s",
                                    show_view);
-
-  /* the run actions' accelerators are the application's, so the
-   * shortcuts window lists them */
-  static const char *const views[] = { "training", "embedding", "query",
-                                       "retrievals" };
-  for (int i = 0; i < 4; i++)
-    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i,
-                                         GDK_ALT_MASK, "win.show-view", "s",
-                                         views[i]);
+  /* the accelerators, Alt+1 to Alt+4 for the views included, are all the
+   * application's (instdisc-application.c), so the Keyboard Shortcuts
+   * window finds them by action */
 }
 
 static void
 instdisc_window_init (InstdiscWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->settings = instdisc_settings_new ();
+  g_signal_connect (self->settings, "changed", G_CALLBACK (on_settings_changed),
+                    self);
+  restore_size (self);
+  update_recent_menu (self);
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   update_controls (self);
 }

@@ -1,14 +1,18 @@
 /* main.c: instdisc-explorer. Without a display it says so and, when asked
- * to train (--train-default), trains through `instdisc train` instead. */
+ * to train (--train-default), trains through `instdisc train` instead. Run
+ * from the build tree or from an uninstalled prefix it finds its settings
+ * schema there. */
 #define G_LOG_DOMAIN "instdisc-gui"
 
 #include <glib/gi18n.h>
 #include <gtk/gtk.h>
 #include <errno.h>
+#include <locale.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "instdisc-application.h"
+#include "instdisc-settings.h"
 
 static gboolean
 has_display (void)
@@ -18,9 +22,29 @@ has_display (void)
   return (wayland && *wayland) || (x11 && *x11);
 }
 
+/* Installed in a prefix the desktop does not search, or run from the
+ * build tree (tools/main-job), the explorer finds its settings schema where
+ * meson put it: the prefix's schema folder, or the build tree's data/
+ * beside src/gui/. */
+static gboolean
+find_settings_schema (const char *argv0)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *exe_dir = g_path_get_dirname (exe ? exe : argv0);
+  g_autofree char *build_dir = g_build_filename (exe_dir, "..", "..", "data",
+                                                 NULL);
+  const char *const dirs[] = { SCHEMADIR, build_dir, NULL };
+  return instdisc_settings_find_schema (dirs);
+}
+
 int
 main (int argc, char **argv)
 {
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
   if (!has_display () || !gtk_init_check ())
     {
       gboolean train = FALSE;
@@ -52,8 +76,15 @@ main (int argc, char **argv)
           g_ptr_array_add (cli_argv, argv[i]);
       g_ptr_array_add (cli_argv, NULL);
       execvp (cli, (char **) cli_argv->pdata);
-      g_printerr ("instdisc-explorer: cannot run %s: %s\n", cli,
+      g_printerr (_("instdisc-explorer: cannot run %s: %s\n"), cli,
                   g_strerror (errno));
+      return 1;
+    }
+  if (!find_settings_schema (argv[0]))
+    {
+      g_printerr (_("instdisc-explorer: its settings schema %s is not "
+                    "installed (meson install, or GSETTINGS_SCHEMA_DIR)\n"),
+                  INSTDISC_APPLICATION_ID);
       return 1;
     }
   g_autoptr (InstdiscApplication) app = instdisc_application_new ();

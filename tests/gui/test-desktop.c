@@ -1,0 +1,688 @@
+/* test-desktop.c: what the explorer remembers and the windows around its
+ * views, under Xvfb with the build tree's schema in a memory backend.
+ *   /desktop/settings/training-defaults   the schema's New Training
+ *                           defaults are trainer_config_init_default's
+ *   /desktop/settings/recent-runs   newest first, once each, absolute,
+ *                           no more than max-recent-runs
+ *   /desktop/dialog/remembers   New Training opens with what the last
+ *                           training used (saved when it starts)
+ *   /desktop/window/size    a closed window's size is saved and the next
+ *                           window opens with it
+ *   /desktop/window/recent-run   opening a run puts it in the settings
+ *                           and in the primary menu's Recent Runs
+ *   /desktop/preferences/bound   each control of the Preferences window
+ *                           changes its key; the projection setting changes
+ *                           the Embedding view's projection
+ *   /desktop/embedding/preferred-tsne   a run opens in t-SNE when that
+ *                           is preferred, and stays there
+ *   /desktop/shortcuts      every shortcut of the Keyboard Shortcuts
+ *                           window shows an accelerator, which the
+ *                           application maps to that existing action; the
+ *                           view, preferences and close shortcuts act */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <string.h>
+
+#include "instdisc-application.h"
+#include "instdisc-embedding-view.h"
+#include "instdisc-new-training-dialog.h"
+#include "instdisc-preferences-window.h"
+#include "instdisc-retrievals-view.h"
+#include "instdisc-settings.h"
+#include "instdisc-window.h"
+
+#include "test-data.h"
+#include "testutil.h"
+
+#define N_IMAGES 96
+
+static char *workdir;
+static char *run_dir;     /* a run of one epoch, trained once for all tests */
+
+static void
+iterate_until (gboolean (*done) (gpointer), gpointer data, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > end)
+        g_error ("timed out after %.0f s", timeout_s);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+iterate_a_little (void)
+{
+  for (int i = 0; i < 30; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static GSettings *
+fresh_settings (void)
+{
+  GSettings *settings = instdisc_settings_new ();
+  /* every test starts from the schema's defaults */
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  g_auto (GStrv) keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i]; i++)
+    g_settings_reset (settings, keys[i]);
+  return settings;
+}
+
+static GtkWidget *
+find_by_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_type (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+find_all_by_type (GtkWidget *widget, GType type, GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    find_all_by_type (child, type, found);
+}
+
+static gboolean
+retrievals_idle (gpointer data)
+{
+  return !instdisc_retrievals_view_is_busy (data);
+}
+
+/* A window showing a run embeds the test images in a worker as it opens;
+ * the process must not exit under that worker, so each test waits for it
+ * before closing the window. */
+static void
+destroy_run_window (InstdiscWindow *window)
+{
+  GtkWidget *retrievals = find_by_type (GTK_WIDGET (window),
+                                        INSTDISC_TYPE_RETRIEVALS_VIEW);
+  iterate_until (retrievals_idle, retrievals, 120);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- settings ---- */
+
+static void
+test_training_defaults (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  TrainerConfig c;
+  trainer_config_init_default (&c);
+  g_assert_cmpint (g_settings_get_int (s, "training-nce-k"), ==, c.nce_k);
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (s, "training-tau"),
+                                  c.tau, 1e-6);
+  g_assert_cmpfloat_with_epsilon (
+      g_settings_get_double (s, "training-bank-momentum"), c.bank_momentum,
+      1e-6);
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (s, "training-lr"),
+                                  c.lr, 1e-6);
+  g_assert_cmpint (g_settings_get_int (s, "training-epochs"), ==, c.epochs);
+  g_assert_cmpint (g_settings_get_int (s, "training-batch-size"), ==,
+                   c.batch_size);
+  g_assert_cmpint (c.model, ==, MODEL_SMALL);
+  g_assert_cmpint (g_settings_get_enum (s, "training-network"), ==, 0);
+  g_assert_cmpint (c.objective, ==, OBJECTIVE_SOFTMAX);
+  g_assert_cmpint (g_settings_get_enum (s, "training-objective"), ==, 0);
+  g_assert_cmpint (c.schedule, ==, SCHEDULE_STEP);
+  g_assert_cmpint (g_settings_get_enum (s, "training-schedule"), ==, 0);
+}
+
+static void
+test_recent_runs (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_settings_set_int (s, "max-recent-runs", 3);
+  instdisc_settings_add_recent_run (s, "/a");
+  instdisc_settings_add_recent_run (s, "/b");
+  instdisc_settings_add_recent_run (s, "/a");   /* moves to the front */
+  instdisc_settings_add_recent_run (s, "/c");
+  instdisc_settings_add_recent_run (s, "/d");   /* /b drops out */
+  g_auto (GStrv) runs = g_settings_get_strv (s, "recent-runs");
+  g_autofree char *joined = g_strjoinv (" ", runs);
+  g_assert_cmpstr (joined, ==, "/d /c /a");
+
+  /* relative to the folder the explorer started in */
+  instdisc_settings_add_recent_run (s, "runs/x");
+  g_auto (GStrv) after = g_settings_get_strv (s, "recent-runs");
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *expected = g_build_filename (cwd, "runs", "x", NULL);
+  g_assert_cmpstr (after[0], ==, expected);
+
+  /* a lower limit shows fewer at once; 0 remembers none */
+  g_settings_set_int (s, "max-recent-runs", 1);
+  g_auto (GStrv) one = instdisc_settings_dup_recent_runs (s);
+  g_assert_cmpuint (g_strv_length (one), ==, 1);
+  g_settings_set_int (s, "max-recent-runs", 0);
+  instdisc_settings_add_recent_run (s, "/e");
+  g_auto (GStrv) none = g_settings_get_strv (s, "recent-runs");
+  g_assert_cmpuint (g_strv_length (none), ==, 0);
+}
+
+/* ---- New Training ---- */
+
+static void
+test_dialog_remembers (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  GtkWidget *dialog = instdisc_new_training_dialog_new (NULL);
+  InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  iterate_a_little ();
+  /* what a person changes in the dialog, found by the widgets' types */
+  g_autoptr (GPtrArray) spins = g_ptr_array_new ();
+  find_all_by_type (dialog, GTK_TYPE_SPIN_BUTTON, spins);
+  g_autoptr (GPtrArray) drops = g_ptr_array_new ();
+  find_all_by_type (dialog, GTK_TYPE_DROP_DOWN, drops);
+  g_assert_cmpuint (spins->len, ==, 6);   /* K, tau, m, lr, epochs, batch */
+  g_assert_cmpuint (drops->len, ==, 4);   /* data, network, objective, schedule */
+  gtk_drop_down_set_selected (drops->pdata[2], 1);          /* NCE */
+  gtk_spin_button_set_value (spins->pdata[0], 1024);        /* K */
+  gtk_spin_button_set_value (spins->pdata[1], 0.07);        /* tau */
+  gtk_spin_button_set_value (spins->pdata[4], 7);           /* epochs */
+  gtk_spin_button_set_value (spins->pdata[5], 64);          /* batch */
+  gtk_drop_down_set_selected (drops->pdata[3], 1);          /* cosine */
+  g_autofree char *dir = g_build_filename (workdir, "elsewhere", "run-1",
+                                           NULL);
+  GtkWidget *entry = find_by_type (dialog, GTK_TYPE_ENTRY);
+  gtk_editable_set_text (GTK_EDITABLE (entry), dir);
+  instdisc_new_training_dialog_save_settings (d);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  g_assert_cmpint (g_settings_get_int (s, "training-nce-k"), ==, 1024);
+  g_assert_cmpint (g_settings_get_enum (s, "training-objective"), ==, 1);
+
+  /* the next dialog starts from there, its run folder beside the last */
+  dialog = instdisc_new_training_dialog_new (NULL);
+  d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
+  TrainerConfig c;
+  instdisc_new_training_dialog_get_config (d, &c);
+  g_assert_cmpint (c.objective, ==, OBJECTIVE_NCE);
+  g_assert_cmpint (c.nce_k, ==, 1024);
+  g_assert_cmpfloat_with_epsilon (c.tau, 0.07, 1e-6);
+  g_assert_cmpint (c.epochs, ==, 7);
+  g_assert_cmpint (c.batch_size, ==, 64);
+  g_assert_cmpint (c.schedule, ==, SCHEDULE_COSINE);
+  g_assert_cmpint (c.model, ==, MODEL_SMALL);
+  g_autofree char *parent = g_build_filename (workdir, "elsewhere", NULL);
+  g_autofree char *new_dir = g_path_get_dirname (
+      instdisc_new_training_dialog_get_run_dir (d));
+  g_assert_cmpstr (new_dir, ==, parent);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* ---- the main window ---- */
+
+static gboolean
+window_shows_views (gpointer data)
+{
+  return g_strcmp0 (instdisc_window_get_page (data), "views") == 0
+         && instdisc_window_get_run (data) != NULL;
+}
+
+static gboolean
+is_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static void
+test_window_size (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  int width, height;
+  /* it opens at the schema's size */
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 1100);
+  g_assert_cmpint (height, ==, 800);
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 640);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (is_mapped, window, 10);
+  iterate_a_little ();
+  gtk_window_close (GTK_WINDOW (window));
+  iterate_a_little ();
+  g_assert_cmpint (g_settings_get_int (s, "window-width"), ==, 900);
+  g_assert_cmpint (g_settings_get_int (s, "window-height"), ==, 640);
+  g_assert_false (g_settings_get_boolean (s, "window-maximized"));
+
+  /* the next window opens as the last one closed */
+  window = instdisc_window_new (NULL);
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 900);
+  g_assert_cmpint (height, ==, 640);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* An item of model (or of its sections and submenus) with this action and
+ * string target. */
+static gboolean
+menu_has_item (GMenuModel *model, const char *action, const char *target)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (model); i++)
+    {
+      g_autofree char *item_action = NULL;
+      g_autofree char *item_target = NULL;
+      if (g_menu_model_get_item_attribute (model, i, G_MENU_ATTRIBUTE_ACTION,
+                                           "s", &item_action)
+          && g_strcmp0 (item_action, action) == 0
+          && g_menu_model_get_item_attribute (model, i,
+                                              G_MENU_ATTRIBUTE_TARGET, "s",
+                                              &item_target)
+          && g_strcmp0 (item_target, target) == 0)
+        return TRUE;
+      g_autoptr (GMenuLinkIter) links = g_menu_model_iterate_item_links (model,
+                                                                         i);
+      GMenuModel *link;
+      while (g_menu_link_iter_get_next (links, NULL, &link))
+        {
+          gboolean found = menu_has_item (link, action, target);
+          g_object_unref (link);
+          if (found)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static GMenuModel *
+primary_menu (InstdiscWindow *window)
+{
+  GtkWidget *header = gtk_window_get_titlebar (GTK_WINDOW (window));
+  GtkWidget *button = find_by_type (header, GTK_TYPE_MENU_BUTTON);
+  g_assert_nonnull (button);
+  return gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (button));
+}
+
+static void
+test_window_recent_run (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_false (menu_has_item (primary_menu (window), "app.open-recent-run",
+                                 run_dir));
+  instdisc_window_open_run (window, run_dir);
+  iterate_until (window_shows_views, window, 60);
+  g_auto (GStrv) runs = g_settings_get_strv (s, "recent-runs");
+  g_assert_cmpstr (runs[0], ==, run_dir);
+  g_assert_true (menu_has_item (primary_menu (window), "app.open-recent-run",
+                                run_dir));
+  /* forgotten: gone from the menu too */
+  g_settings_set_strv (s, "recent-runs", NULL);
+  g_assert_false (menu_has_item (primary_menu (window), "app.open-recent-run",
+                                 run_dir));
+  destroy_run_window (window);
+}
+
+/* ---- Preferences ---- */
+
+static void
+test_preferences_bound (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  InstdiscEmbeddingView *view = INSTDISC_EMBEDDING_VIEW (
+      find_by_type (GTK_WIDGET (window), INSTDISC_TYPE_EMBEDDING_VIEW));
+  g_assert_cmpint (instdisc_embedding_view_get_projection (view), ==,
+                   INSTDISC_PROJECTION_PCA);
+
+  GtkWidget *prefs = instdisc_preferences_window_new (GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (prefs));
+  iterate_until (is_mapped, prefs, 10);
+  GtkDropDown *projection = GTK_DROP_DOWN (find_by_type (prefs,
+                                                         GTK_TYPE_DROP_DOWN));
+  g_assert_cmpuint (gtk_drop_down_get_selected (projection), ==, 0);
+  gtk_drop_down_set_selected (projection, 1);
+  g_autofree char *nick = g_settings_get_string (s, "preferred-projection");
+  g_assert_cmpstr (nick, ==, "tsne");
+  g_assert_cmpint (instdisc_embedding_view_get_projection (view), ==,
+                   INSTDISC_PROJECTION_TSNE);
+  gtk_drop_down_set_selected (projection, 0);
+  g_assert_cmpint (instdisc_embedding_view_get_projection (view), ==,
+                   INSTDISC_PROJECTION_PCA);
+  /* and the other way: the setting moves the control */
+  g_settings_set_enum (s, "preferred-projection", INSTDISC_PROJECTION_TSNE);
+  g_assert_cmpuint (gtk_drop_down_get_selected (projection), ==, 1);
+
+  /* threads, then recent runs to remember, in the window's order */
+  g_autoptr (GPtrArray) spins = g_ptr_array_new ();
+  find_all_by_type (prefs, GTK_TYPE_SPIN_BUTTON, spins);
+  g_assert_cmpuint (spins->len, ==, 2);
+  g_assert_cmpstr (gtk_editable_get_text (spins->pdata[0]), ==, "Automatic");
+  gtk_spin_button_set_value (spins->pdata[0], 3);
+  g_assert_cmpint (g_settings_get_int (s, "threads"), ==, 3);
+  gtk_spin_button_set_value (spins->pdata[1], 4);
+  g_assert_cmpint (g_settings_get_int (s, "max-recent-runs"), ==, 4);
+
+  GtkSwitch *recomputed = GTK_SWITCH (find_by_type (prefs, GTK_TYPE_SWITCH));
+  gtk_switch_set_active (recomputed, TRUE);
+  g_assert_true (g_settings_get_boolean (s, "evaluate-recomputed"));
+
+  /* the folder for new runs is shown; the last button clears the recent
+   * runs, and is insensitive when there are none */
+  g_settings_set_string (s, "run-folder-parent", "/data/my-runs");
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  find_all_by_type (prefs, GTK_TYPE_LABEL, labels);
+  gboolean shown = FALSE;
+  for (guint i = 0; i < labels->len; i++)
+    shown |= g_strcmp0 (gtk_label_get_text (labels->pdata[i]),
+                        "/data/my-runs") == 0;
+  g_assert_true (shown);
+  g_autofree char *dir = instdisc_default_run_dir ();
+  g_assert_true (g_str_has_prefix (dir, "/data/my-runs/"));
+
+  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+  find_all_by_type (prefs, GTK_TYPE_BUTTON, buttons);
+  GtkWidget *clear = NULL;
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_button_get_label (buttons->pdata[i]), "C_lear") == 0)
+      clear = buttons->pdata[i];
+  g_assert_nonnull (clear);
+  g_assert_false (gtk_widget_get_sensitive (clear));
+  instdisc_settings_add_recent_run (s, "/x");
+  g_assert_true (gtk_widget_get_sensitive (clear));
+  g_signal_emit_by_name (clear, "clicked");
+  g_auto (GStrv) runs = g_settings_get_strv (s, "recent-runs");
+  g_assert_cmpuint (g_strv_length (runs), ==, 0);
+  g_assert_false (gtk_widget_get_sensitive (clear));
+
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* idle, and the status line tells of a t-SNE's steps */
+static gboolean
+tsne_done (gpointer data)
+{
+  if (instdisc_embedding_view_is_busy (data))
+    return FALSE;
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  find_all_by_type (data, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      const char *text = gtk_label_get_text (labels->pdata[i]);
+      if (g_str_has_prefix (text, "t-SNE of") && strstr (text, "step"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A run opens in the preferred projection and stays there (a t-SNE asked
+ * for ahead of the bank used to fall back to PCA when the bank came), and
+ * t-SNE's layouts arrive while the spinner turns (at idle priority they
+ * were starved by the redraws of a slow renderer). */
+static void
+test_embedding_preferred_tsne (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_settings_set_enum (s, "preferred-projection", INSTDISC_PROJECTION_TSNE);
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  instdisc_window_open_run (window, run_dir);
+  iterate_until (window_shows_views, window, 60);
+  InstdiscEmbeddingView *view = INSTDISC_EMBEDDING_VIEW (
+      find_by_type (GTK_WIDGET (window), INSTDISC_TYPE_EMBEDDING_VIEW));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-view", "s",
+                              "embedding");
+  g_assert_cmpint (instdisc_embedding_view_get_projection (view), ==,
+                   INSTDISC_PROJECTION_TSNE);
+  /* the bank's snapshot, its PCA, then t-SNE from it */
+  iterate_until (tsne_done, view, 120);
+  g_assert_cmpint (instdisc_embedding_view_get_projection (view), ==,
+                   INSTDISC_PROJECTION_TSNE);
+  GtkWidget *tsne_button = NULL;
+  g_autoptr (GPtrArray) toggles = g_ptr_array_new ();
+  find_all_by_type (GTK_WIDGET (view), GTK_TYPE_TOGGLE_BUTTON, toggles);
+  for (guint i = 0; i < toggles->len; i++)
+    if (g_strcmp0 (gtk_button_get_label (toggles->pdata[i]), "t-SNE") == 0)
+      tsne_button = toggles->pdata[i];
+  g_assert_nonnull (tsne_button);
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (tsne_button)));
+  destroy_run_window (window);
+}
+
+/* ---- Keyboard Shortcuts ---- */
+
+static gboolean
+window_has_action (InstdiscWindow *window, const char *detailed)
+{
+  /* win.show-view('query') is the action win.show-view */
+  g_autofree char *name = NULL;
+  g_autoptr (GVariant) target = NULL;
+  g_assert_true (g_action_parse_detailed_name (detailed, &name, &target,
+                                               NULL));
+  const char *dot = strchr (name, '.');
+  g_assert_nonnull (dot);
+  g_autofree char *prefix = g_strndup (name, dot - name);
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (window));
+  if (g_str_equal (prefix, "app"))
+    return g_action_group_has_action (G_ACTION_GROUP (app), dot + 1);
+  /* the window's own GActionMap (win.show-help-overlay) */
+  if (g_str_equal (prefix, "win")
+      && g_action_group_has_action (G_ACTION_GROUP (window), dot + 1))
+    return TRUE;
+  /* actions installed by the widget classes (win.*, window.close) */
+  GtkWidgetClass *klass = GTK_WIDGET_GET_CLASS (window);
+  GType owner;
+  const char *installed, *property;
+  const GVariantType *parameter;
+  /* (every out argument given: GTK 4.8 writes them all) */
+  for (guint i = 0; gtk_widget_class_query_action (klass, i, &owner,
+                                                   &installed, &parameter,
+                                                   &property);
+       i++)
+    if (g_str_equal (installed, name))
+      return TRUE;
+  return FALSE;
+}
+
+/* win.show-view('query') and win.show-view::query are one action */
+static gboolean
+same_detailed_action (const char *a, const char *b)
+{
+  g_autofree char *name_a = NULL, *name_b = NULL;
+  g_autoptr (GVariant) target_a = NULL;
+  g_autoptr (GVariant) target_b = NULL;
+  g_assert_true (g_action_parse_detailed_name (a, &name_a, &target_a, NULL));
+  g_assert_true (g_action_parse_detailed_name (b, &name_b, &target_b, NULL));
+  return g_str_equal (name_a, name_b)
+         && (target_a == NULL) == (target_b == NULL)
+         && (!target_a || g_variant_equal (target_a, target_b));
+}
+
+static gboolean
+accel_maps_to (GtkApplication *app, const char *accel, const char *action)
+{
+  g_auto (GStrv) actions = gtk_application_get_actions_for_accel (app, accel);
+  for (guint i = 0; actions && actions[i]; i++)
+    if (same_detailed_action (actions[i], action))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_transient_preferences (gpointer data)
+{
+  GtkApplication *app = data;
+  for (GList *l = gtk_application_get_windows (app); l; l = l->next)
+    if (INSTDISC_IS_PREFERENCES_WINDOW (l->data))
+      return gtk_widget_get_visible (l->data);
+  return FALSE;
+}
+
+static void
+test_shortcuts (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_autoptr (InstdiscApplication) app = instdisc_application_new ();
+  g_autoptr (GError) error = NULL;
+  /* registering runs startup: the actions and their accelerators */
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  InstdiscWindow *window = instdisc_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (is_mapped, window, 10);
+
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (
+      GTK_APPLICATION_WINDOW (window));
+  g_assert_nonnull (overlay);
+  /* the section's shortcuts (the search page has copies) */
+  GtkWidget *section = find_by_type (GTK_WIDGET (overlay),
+                                     GTK_TYPE_SHORTCUTS_SECTION);
+  g_assert_nonnull (section);
+  g_autoptr (GPtrArray) shortcuts = g_ptr_array_new ();
+  find_all_by_type (section, GTK_TYPE_SHORTCUTS_SHORTCUT, shortcuts);
+  g_assert_cmpuint (shortcuts->len, >=, 14);
+  g_autoptr (GHashTable) listed = g_hash_table_new_full (g_str_hash,
+                                                         g_str_equal, g_free,
+                                                         NULL);
+  for (guint i = 0; i < shortcuts->len; i++)
+    {
+      g_autofree char *title = NULL, *action = NULL;
+      g_object_get (shortcuts->pdata[i], "title", &title, "action-name",
+                    &action, NULL);
+      /* what the window shows for it */
+      GtkWidget *label = find_by_type (shortcuts->pdata[i],
+                                       GTK_TYPE_SHORTCUT_LABEL);
+      g_assert_nonnull (label);
+      const char *shown = gtk_shortcut_label_get_accelerator (
+          GTK_SHORTCUT_LABEL (label));
+      g_test_message ("%s: %s (%s)", title, shown, action);
+      g_assert_nonnull (action);
+      g_assert_true (shown && *shown);
+      g_assert_true (window_has_action (window, action));
+      g_auto (GStrv) accels = gtk_application_get_accels_for_action (
+          GTK_APPLICATION (app), action);
+      g_assert_nonnull (accels[0]);
+      /* each accelerator shown reaches this action */
+      g_auto (GStrv) each = g_strsplit (shown, " ", -1);
+      for (guint j = 0; each[j]; j++)
+        if (g_str_equal (action, "win.show-help-overlay"))
+          /* GTK's own: set on each window, not in the application */
+          g_assert_cmpstr (each[j], ==, "<Control>question");
+        else
+          g_assert_true (accel_maps_to (GTK_APPLICATION (app), each[j],
+                                        action));
+      g_hash_table_add (listed, g_steal_pointer (&action));
+    }
+  /* the list: each of these is in the window */
+  const char *expected[] = {
+    "win.toggle-training", "app.new-training", "app.open-run",
+    "win.export-features", "win.save-now", "win.show-view('training')",
+    "win.show-view('embedding')", "win.show-view('query')",
+    "win.show-view('retrievals')", "app.preferences", "app.help",
+    "win.show-help-overlay", "app.quit",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    if (!g_hash_table_contains (listed, expected[i]))
+      g_error ("the Keyboard Shortcuts window lacks %s", expected[i]);
+
+  /* and they act: the views (a run open), Preferences, closing */
+  instdisc_window_open_run (window, run_dir);
+  iterate_until (window_shows_views, window, 60);
+  InstdiscEmbeddingView *embedding = INSTDISC_EMBEDDING_VIEW (
+      find_by_type (GTK_WIDGET (window), INSTDISC_TYPE_EMBEDDING_VIEW));
+  GtkStack *views = GTK_STACK (gtk_widget_get_parent (GTK_WIDGET (embedding)));
+  g_assert_true (GTK_IS_STACK (views));
+  g_auto (GStrv) alt2 = gtk_application_get_actions_for_accel (
+      GTK_APPLICATION (app), "<Alt>2");
+  g_autofree char *name = NULL;
+  g_autoptr (GVariant) target = NULL;
+  g_assert_true (g_action_parse_detailed_name (alt2[0], &name, &target, NULL));
+  gtk_widget_activate_action_variant (GTK_WIDGET (window), name, target);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (views), ==, "embedding");
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  iterate_until (is_transient_preferences, app, 10);
+
+  g_assert_true (accel_maps_to (GTK_APPLICATION (app), "<Control>w",
+                                "window.close"));
+  iterate_until (retrievals_idle,
+                 find_by_type (GTK_WIDGET (window),
+                               INSTDISC_TYPE_RETRIEVALS_VIEW), 120);
+  gtk_widget_activate_action (GTK_WIDGET (window), "window.close", NULL);
+  iterate_a_little ();
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l;
+       l = l->next)
+    g_assert_false (INSTDISC_IS_WINDOW (l->data));
+  /* the Preferences window goes with its parent */
+  while (gtk_application_get_windows (GTK_APPLICATION (app)))
+    gtk_window_destroy (gtk_application_get_windows (GTK_APPLICATION (app))->data);
+  iterate_a_little ();
+}
+
+/* ---- a run to open ---- */
+
+static gboolean
+is_stopped (gpointer data)
+{
+  return instdisc_run_get_state (data) == INSTDISC_RUN_STOPPED;
+}
+
+static char *
+train_tiny_run (void)
+{
+  g_autofree char *data = test_write_toy_idx (workdir, "toy", N_IMAGES);
+  char *dir = g_build_filename (workdir, "run", NULL);
+  TrainerConfig c;
+  trainer_config_init_default (&c);
+  c.batch_size = 16;
+  c.epochs = 1;
+  c.n_lr_drops = 0;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) run = instdisc_run_new_training (dir, data, &c,
+                                                           &error);
+  g_assert_no_error (error);
+  instdisc_run_start (run);
+  iterate_until (is_stopped, run, 120);
+  g_assert_null (instdisc_run_get_error (run));
+  return dir;
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  g_autoptr (GError) error = NULL;
+  workdir = g_dir_make_tmp ("instdisc-desktop-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_test_message ("files in %s", workdir);
+  run_dir = train_tiny_run ();
+
+  g_test_add_func ("/desktop/settings/training-defaults",
+                   test_training_defaults);
+  g_test_add_func ("/desktop/settings/recent-runs", test_recent_runs);
+  g_test_add_func ("/desktop/dialog/remembers", test_dialog_remembers);
+  g_test_add_func ("/desktop/window/size", test_window_size);
+  g_test_add_func ("/desktop/window/recent-run", test_window_recent_run);
+  g_test_add_func ("/desktop/preferences/bound", test_preferences_bound);
+  g_test_add_func ("/desktop/embedding/preferred-tsne",
+                   test_embedding_preferred_tsne);
+  g_test_add_func ("/desktop/shortcuts", test_shortcuts);
+  int status = g_test_run ();
+  test_remove_tree (workdir);
+  g_free (run_dir);
+  g_free (workdir);
+  return status;
+}
