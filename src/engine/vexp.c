@@ -113,14 +113,26 @@ store_part (float *p, F8 v, size_t m)
     p[l] = v[l];
 }
 
-VEXP_CLONES void
-vexp (float *y, const float *x, size_t n)
+static inline __attribute__ ((always_inline)) void
+vexp_body (float *y, const float *x, size_t n)
 {
   size_t j = 0;
   for (; j + 8 <= n; j += 8)
     store8 (y + j, exp8 (load8 (x + j)));
   if (j < n)
     store_part (y + j, exp8 (load_part (x + j, n - j, 0.0f)), n - j);
+}
+
+VEXP_CLONES void
+vexp (float *y, const float *x, size_t n)
+{
+  vexp_body (y, x, n);
+}
+
+void
+vexp_baseline (float *y, const float *x, size_t n)
+{
+  vexp_body (y, x, n);
 }
 
 VEXP_CLONES double

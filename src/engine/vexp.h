@@ -14,6 +14,9 @@
 
 /* y (n) = exp (x (n)); y may equal x */
 void vexp (float *y, const float *x, size_t n);
+/* the same, always the baseline x86-64 version (no FMA), whatever the CPU:
+ * for the tests, which otherwise only see the version the CPU picks */
+void vexp_baseline (float *y, const float *x, size_t n);
 
 /* One softmax row while it is in cache: *max = max_j z[j] (NaNs ignored),
  * e[j] = exp (z[j] - *max), returns sum_j e[j], summed in float over blocks
