@@ -22,12 +22,15 @@ struct _InstdiscApplication
 G_DEFINE_FINAL_TYPE (InstdiscApplication, instdisc_application,
                      GTK_TYPE_APPLICATION)
 
+/* The main window most recently focused (the Preferences window may be
+ * the active one), or a new one. */
 static InstdiscWindow *
 active_window (InstdiscApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  if (INSTDISC_IS_WINDOW (window))
-    return INSTDISC_WINDOW (window);
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l;
+       l = l->next)
+    if (INSTDISC_IS_WINDOW (l->data))
+      return INSTDISC_WINDOW (l->data);
   InstdiscWindow *created = instdisc_window_new (GTK_APPLICATION (self));
   gtk_window_present (GTK_WINDOW (created));
   return created;

@@ -522,7 +522,7 @@ accel_maps_to (GtkApplication *app, const char *accel, const char *action)
 }
 
 static gboolean
-is_transient_preferences (gpointer data)
+has_preferences (gpointer data)
 {
   GtkApplication *app = data;
   for (GList *l = gtk_application_get_windows (app); l; l = l->next)
@@ -614,7 +614,20 @@ test_shortcuts (void)
   g_assert_cmpstr (gtk_stack_get_visible_child_name (views), ==, "embedding");
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
-  iterate_until (is_transient_preferences, app, 10);
+  iterate_until (has_preferences, app, 10);
+  /* once: a second Ctrl+comma brings the same window forward, and the
+   * application's actions still find the main window */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  iterate_a_little ();
+  guint n_preferences = 0, n_main = 0;
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l;
+       l = l->next)
+    {
+      n_preferences += INSTDISC_IS_PREFERENCES_WINDOW (l->data);
+      n_main += INSTDISC_IS_WINDOW (l->data);
+    }
+  g_assert_cmpuint (n_preferences, ==, 1);
+  g_assert_cmpuint (n_main, ==, 1);
 
   g_assert_true (accel_maps_to (GTK_APPLICATION (app), "<Control>w",
                                 "window.close"));
