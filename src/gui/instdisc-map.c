@@ -12,6 +12,9 @@
 #define PICK_RADIUS 6.0      /* widget pixels around the pointer */
 #define MAX_SPRITE 16
 #define MAX_GRID_SIDE 4096   /* cells along one side of the index */
+/* widget pixels drawn beyond each edge, so that a pan shows points at once
+ * on the side it uncovers, before the pan's own render arrives */
+#define OVERSCAN 128
 
 /* ---- colours ---- */
 
@@ -78,6 +81,7 @@ struct _InstdiscMapPoints
   /* a uniform grid of square cells of side `cell` from (x0, y0), gw x gh;
    * the points (with finite coordinates) sorted by cell, row by row */
   double x0, y0, cell;
+  double x1, y1;             /* the layout's bounds: (x0, y0) to (x1, y1) */
   int gw, gh;
   int *cell_start;           /* (gw gh + 1) */
   float *sorted;             /* (n_sorted, 2) positions */
@@ -128,6 +132,8 @@ points_build_index (InstdiscMapPoints *self)
   cell = MAX (cell, side / (MAX_GRID_SIDE - 1));
   self->x0 = x0;
   self->y0 = y0;
+  self->x1 = x1;
+  self->y1 = y1;
   self->cell = cell;
   self->gw = MIN (MAX_GRID_SIDE, (int) (w / cell) + 1);
   self->gh = MIN (MAX_GRID_SIDE, (int) (h / cell) + 1);
@@ -267,24 +273,25 @@ instdisc_map_view_to_widget (const InstdiscMapView *view, double x, double y,
 }
 
 /* Dot radius (widget pixels) and the opacity of one dot, from the points
- * in view per widget pixel. The radii are those that looked right at
- * 800 x 600 for 5,000, 30,000, 120,000, 400,000 and more points; past 0.4
- * points a pixel the dots also fade, so that a core holding hundreds of
- * points a pixel still looks denser than its fringe. */
+ * per widget pixel of the area they span. The radii are those that looked
+ * right for 5,000, 30,000, 120,000, 400,000 and more points spread over
+ * two thirds of an 800 x 600 map; past 0.6 points a pixel the dots also
+ * fade, so that a core holding hundreds of points a pixel still looks
+ * denser than its fringe. */
 static void
 dot_style (double density, double *radius, double *opacity)
 {
-  if (density <= 0.0105)
+  if (density <= 0.016)
     *radius = 3.5;
-  else if (density <= 0.0625)
+  else if (density <= 0.094)
     *radius = 2.6;
-  else if (density <= 0.25)
+  else if (density <= 0.375)
     *radius = 2.0;
-  else if (density <= 0.85)
+  else if (density <= 1.3)
     *radius = 1.4;
   else
     *radius = 1.0;
-  *opacity = density <= 0.4 ? 0.85 : MAX (0.25, 0.85 * sqrt (0.4 / density));
+  *opacity = density <= 0.6 ? 0.85 : MAX (0.25, 0.85 * sqrt (0.6 / density));
 }
 
 /* How much of each pixel a disc of radius r (device pixels) centred on
@@ -353,15 +360,20 @@ instdisc_map_render (const InstdiscMapPoints *points,
   int gx0 = grid_x (p, vx0), gx1 = grid_x (p, vx1);
   int gy0 = grid_y (p, vy0), gy1 = grid_y (p, vy1);
 
-  /* the density, from whole cells: exact when zoomed out, a little high
-   * for cells the view's edge cuts */
+  /* the density: points per pixel of the part of the view the layout's
+   * bounds cover (so neither empty margins nor a small window of a large
+   * layout dilute it), the points counted by whole cells: exact when
+   * zoomed out, a little high for cells the view's edge cuts */
   gint64 in_cells = 0;
   for (int gy = gy0; gy <= gy1; gy++)
     in_cells += p->cell_start[gy * p->gw + gx1 + 1]
                 - p->cell_start[gy * p->gw + gx0];
+  double cover_w = MIN (vx1 - margin, p->x1) - MAX (vx0 + margin, p->x0);
+  double cover_h = MIN (vy1 - margin, p->y1) - MAX (vy0 + margin, p->y0);
+  double cover = MAX (cover_w * view->zoom, 1.0) * MAX (cover_h * view->zoom,
+                                                        1.0);
   double radius, opacity;
-  dot_style ((double) in_cells / ((double) view->width * view->height),
-             &radius, &opacity);
+  dot_style ((double) in_cells / cover, &radius, &opacity);
   image->dot_radius = radius;
   float coverage[MAX_SPRITE * MAX_SPRITE];
   int size = sprite_make (coverage, radius * scale), half = size / 2;
@@ -636,6 +648,8 @@ start_render (InstdiscMap *self)
   g_weak_ref_init (&job->map, self);
   job->points_serial = self->points_serial;
   job->view = view;
+  job->view.width += 2 * OVERSCAN;
+  job->view.height += 2 * OVERSCAN;
   /* a new view of the layout shown reuses its index */
   if (self->shown_points && self->shown_points->layout_bytes == self->layout)
     job->points = instdisc_map_points_ref (self->shown_points);
@@ -675,8 +689,8 @@ instdisc_map_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   if (w <= 0 || h <= 0 || self->n == 0)
     return;
-  if (!self->texture || self->shown_view.width != w
-      || self->shown_view.height != h
+  if (!self->texture || self->shown_view.width != w + 2 * OVERSCAN
+      || self->shown_view.height != h + 2 * OVERSCAN
       || self->shown_view.scale != gtk_widget_get_scale_factor (widget))
     {
       /* a size or scale the shown image is not of (no queue_draw from
