@@ -93,10 +93,12 @@ update_status (InstdiscEmbeddingView *self)
     text = g_strdup (self->run ? _("Waiting for the memory bank…")
                                : _("No run"));
   else if (self->projection == PROJECTION_PCA)
-    text = g_strdup_printf (_("PCA of %'d points at iteration %'" G_GINT64_FORMAT
-                              " · components hold %.1f%% and %.1f%% of the "
+    /* (long long), not G_GINT64_FORMAT: xgettext cannot see through a
+     * macro in a msgid, and the string would never be translated */
+    text = g_strdup_printf (_("PCA of %'d points at iteration %'lld · "
+                              "components hold %.1f%% and %.1f%% of the "
                               "variance"),
-                            self->shown->n, self->shown->iteration,
+                            self->shown->n, (long long) self->shown->iteration,
                             100.0 * self->pca_variance[0],
                             100.0 * self->pca_variance[1]);
   else if (self->tsne_running && self->tsne_shown_iteration == 0)
@@ -104,8 +106,9 @@ update_status (InstdiscEmbeddingView *self)
                               "neighbours…"), self->shown->n);
   else if (self->tsne_layout)
     text = g_strdup_printf (_("t-SNE of %'d points (bank of iteration "
-                              "%'" G_GINT64_FORMAT "): step %'d of %'d"),
-                            self->shown->n, self->tsne_iteration_of_bank,
+                              "%'lld): step %'d of %'d"),
+                            self->shown->n,
+                            (long long) self->tsne_iteration_of_bank,
                             self->tsne_shown_iteration,
                             self->tsne_total_iterations);
   else
@@ -438,6 +441,10 @@ instdisc_embedding_view_start_tsne (InstdiscEmbeddingView *self)
            && self->shown->n == job->snapshot->n)
     job->init = g_memdup2 (self->pca_layout,
                            (size_t) job->snapshot->n * 2 * sizeof (float));
+  /* a cold start grows from a tiny cloud: the map follows it (a warm one
+   * keeps the points, and the view, where they were) */
+  if (!job->warm)
+    instdisc_map_fit (self->map);
   /* a plain thread, not the GTask pool: a t-SNE can run for minutes and
    * must not hold one of the pool's few threads from the queries */
   g_thread_unref (g_thread_new ("instdisc-tsne", tsne_thread, job));
@@ -611,6 +618,9 @@ on_projection_toggled (GtkToggleButton *button, InstdiscEmbeddingView *self)
     return;
   self->projection = button == self->tsne_button ? PROJECTION_TSNE
                                                  : PROJECTION_PCA;
+  /* the other projection's coordinates have nothing to do with these:
+   * fit them, and follow the layouts that come until the person moves */
+  instdisc_map_fit (self->map);
   if (self->projection == PROJECTION_TSNE)
     {
       if (self->tsne_layout && self->shown)

@@ -238,8 +238,8 @@ rank_done (GObject *source, GAsyncResult *result, gpointer user_data)
                                  job->snapshot->owner);
   g_autofree char *message
     = g_strdup_printf (_("%'d test images ranked against the memory bank of "
-                         "iteration %'" G_GINT64_FORMAT),
-                       job->test->n, job->snapshot->iteration);
+                         "iteration %'lld"),
+                       job->test->n, (long long) job->snapshot->iteration);
   finish (self, message);
 }
 

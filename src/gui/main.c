@@ -37,6 +37,17 @@ find_settings_schema (const char *argv0)
   return instdisc_settings_find_schema (dirs);
 }
 
+/* --help needs no display: GApplication answers it before GTK starts */
+static gboolean
+asks_for_help (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (g_str_has_prefix (argv[i], "--help") || strcmp (argv[i], "-h") == 0
+        || strcmp (argv[i], "-?") == 0)
+      return TRUE;
+  return FALSE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -45,7 +56,7 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  if (!has_display () || !gtk_init_check ())
+  if (!asks_for_help (argc, argv) && (!has_display () || !gtk_init_check ()))
     {
       gboolean train = FALSE;
       for (int i = 1; i < argc; i++)

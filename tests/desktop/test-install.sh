@@ -3,8 +3,8 @@
 # `meson install` into a temporary DESTDIR gives a working application: the
 # programs, the .desktop file, the metainfo, the settings schema and the
 # icons land where the desktop looks for them, the installed explorer starts
-# and shows its window (on the display xvfb-run gives this script), and the
-# installed command-line tool answers --help. Writes only under $TMPDIR.
+# and shows its window (on the display xvfb-run gives this script), and
+# both installed programs answer --help. Writes only under $TMPDIR.
 set -eu
 meson=$1 build=$2 prefix=$3 bindir=$4 datadir=$5
 app_id=org.instdisc.Explorer
@@ -51,6 +51,14 @@ glib-compile-schemas --strict --targetdir="$tmp/schemas" \
   || { cat "$tmp/cli-help.txt" >&2; fail "instdisc --help"; }
 grep -q "train" "$tmp/cli-help.txt" || fail "instdisc --help names no train"
 echo "instdisc --help: ok"
+
+# --help answers without a display
+env -u DISPLAY -u WAYLAND_DISPLAY GSETTINGS_SCHEMA_DIR="$tmp/schemas" \
+  "$bin/instdisc-explorer" --help >"$tmp/explorer-help.txt" 2>&1 \
+  || { cat "$tmp/explorer-help.txt" >&2; fail "instdisc-explorer --help"; }
+grep -q "RUN_DIR" "$tmp/explorer-help.txt" \
+  || fail "instdisc-explorer --help names no RUN_DIR"
+echo "instdisc-explorer --help: ok"
 
 # The explorer with only the installed files: the schema from there, the
 # icons from there, and --quit-when-shown to close its window once it is
