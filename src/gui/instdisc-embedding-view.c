@@ -93,10 +93,12 @@ update_status (InstdiscEmbeddingView *self)
     text = g_strdup (self->run ? _("Waiting for the memory bank…")
                                : _("No run"));
   else if (self->projection == PROJECTION_PCA)
-    text = g_strdup_printf (_("PCA of %'d points at iteration %'" G_GINT64_FORMAT
-                              " · components hold %.1f%% and %.1f%% of the "
+    /* (long long), not G_GINT64_FORMAT: xgettext cannot see through a
+     * macro in a msgid, and the string would never be translated */
+    text = g_strdup_printf (_("PCA of %'d points at iteration %'lld · "
+                              "components hold %.1f%% and %.1f%% of the "
                               "variance"),
-                            self->shown->n, self->shown->iteration,
+                            self->shown->n, (long long) self->shown->iteration,
                             100.0 * self->pca_variance[0],
                             100.0 * self->pca_variance[1]);
   else if (self->tsne_running && self->tsne_shown_iteration == 0)
@@ -104,8 +106,9 @@ update_status (InstdiscEmbeddingView *self)
                               "neighbours…"), self->shown->n);
   else if (self->tsne_layout)
     text = g_strdup_printf (_("t-SNE of %'d points (bank of iteration "
-                              "%'" G_GINT64_FORMAT "): step %'d of %'d"),
-                            self->shown->n, self->tsne_iteration_of_bank,
+                              "%'lld): step %'d of %'d"),
+                            self->shown->n,
+                            (long long) self->tsne_iteration_of_bank,
                             self->tsne_shown_iteration,
                             self->tsne_total_iterations);
   else
