@@ -1045,6 +1045,48 @@ embed_thread (GTask *task, gpointer source, gpointer task_data,
                          (GDestroyNotify) g_bytes_unref);
 }
 
+/* A worker that runs the network must not have the process exit under it:
+ * at exit OpenBLAS and the engine free what a running product reads (a
+ * crash, seen when the window closed while the test set was embedded). So
+ * the application, when there is one, is held until the task returns, as
+ * it is for a stopping trainer. */
+typedef struct
+{
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+  GApplication *application;
+} HeldTask;
+
+static void
+held_task_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  HeldTask *held = data;
+  if (held->callback)
+    held->callback (source, result, held->user_data);
+  if (held->application)
+    {
+      g_application_release (held->application);
+      g_object_unref (held->application);
+    }
+  g_free (held);
+}
+
+static GTask *
+held_task_new (InstdiscRun *self, GCancellable *cancellable,
+               GAsyncReadyCallback callback, gpointer user_data)
+{
+  HeldTask *held = g_new0 (HeldTask, 1);
+  held->callback = callback;
+  held->user_data = user_data;
+  GApplication *application = g_application_get_default ();
+  if (application)
+    {
+      held->application = g_object_ref (application);
+      g_application_hold (application);
+    }
+  return g_task_new (self, cancellable, held_task_done, held);
+}
+
 void
 instdisc_run_embed_async (InstdiscRun *self, GBytes *pixels, int n,
                           GCancellable *cancellable,
@@ -1052,7 +1094,8 @@ instdisc_run_embed_async (InstdiscRun *self, GBytes *pixels, int n,
 {
   g_return_if_fail (INSTDISC_IS_RUN (self));
   g_return_if_fail (pixels != NULL && n > 0);
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = held_task_new (self, cancellable, callback,
+                                          user_data);
   g_task_set_source_tag (task, instdisc_run_embed_async);
   EmbedData *data = g_new0 (EmbedData, 1);
   data->pixels = g_bytes_ref (pixels);
@@ -1131,7 +1174,8 @@ instdisc_run_export_recomputed_async (InstdiscRun *self, gboolean test_split,
 {
   g_return_if_fail (INSTDISC_IS_RUN (self));
   g_return_if_fail (folder != NULL);
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = held_task_new (self, cancellable, callback,
+                                          user_data);
   g_task_set_source_tag (task, instdisc_run_export_recomputed_async);
   ExportData *data = g_new0 (ExportData, 1);
   data->test_split = test_split;

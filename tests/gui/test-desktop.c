@@ -15,6 +15,9 @@
  *                           the Embedding view's projection
  *   /desktop/embedding/preferred-tsne   a run opens in t-SNE when that
  *                           is preferred, and stays there
+ *   /desktop/run/embed-holds-application   the application does not quit
+ *                           (and the process exit) under a worker that
+ *                           embeds images
  *   /desktop/shortcuts      every shortcut of the Keyboard Shortcuts
  *                           window shows an accelerator, which the
  *                           application maps to that existing action; the
@@ -645,6 +648,58 @@ test_shortcuts (void)
   iterate_a_little ();
 }
 
+/* ---- workers outlive no application ---- */
+
+typedef struct
+{
+  InstdiscRun *run;
+  gboolean embedded;
+} EmbedHold;
+
+static void
+on_embedded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  EmbedHold *t = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) features = instdisc_run_embed_finish (INSTDISC_RUN (source),
+                                                           result, &error);
+  g_assert_no_error (error);
+  t->embedded = features != NULL;
+}
+
+/* No window: without the worker's hold the application would quit as soon
+ * as activate returned, and the process would exit under the worker. */
+static void
+on_embed_activate (GApplication *application, EmbedHold *t)
+{
+  const Dataset *train = instdisc_run_get_train (t->run);
+  int n = 512;
+  gsize size = (gsize) n * train->channels * train->height * train->width;
+  g_autoptr (GBytes) pixels = g_bytes_new_take (g_malloc0 (size), size);
+  instdisc_run_embed_async (t->run, pixels, n, NULL, on_embedded, t);
+}
+
+static void
+test_embed_holds_application (void)
+{
+  g_autoptr (GError) error = NULL;
+  EmbedHold t = { 0 };
+  t.run = instdisc_run_open (run_dir, &error);
+  g_assert_no_error (error);
+  g_autoptr (GtkApplication) application = gtk_application_new (
+      "org.instdisc.ExplorerTest", G_APPLICATION_NON_UNIQUE);
+  g_signal_connect (application, "activate", G_CALLBACK (on_embed_activate),
+                    &t);
+  /* the process's application, as the explorer's is (the run holds the
+   * default one) */
+  g_application_set_default (G_APPLICATION (application));
+  g_assert_cmpint (g_application_run (G_APPLICATION (application), 0, NULL),
+                   ==, 0);
+  g_application_set_default (NULL);
+  g_assert_true (t.embedded);
+  g_object_unref (t.run);
+}
+
 /* ---- a run to open ---- */
 
 static gboolean
@@ -692,6 +747,8 @@ main (int argc, char **argv)
   g_test_add_func ("/desktop/preferences/bound", test_preferences_bound);
   g_test_add_func ("/desktop/embedding/preferred-tsne",
                    test_embedding_preferred_tsne);
+  g_test_add_func ("/desktop/run/embed-holds-application",
+                   test_embed_holds_application);
   g_test_add_func ("/desktop/shortcuts", test_shortcuts);
   int status = g_test_run ();
   test_remove_tree (workdir);
