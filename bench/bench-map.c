@@ -4,7 +4,8 @@
  *   renderer (no display needed): instdisc_map_points_new (the grid
  *            index, once per layout) and instdisc_map_render at the fitted
  *            view, panned by 100 pixels, and zoomed in 4 times; median wall
- *            and thread-CPU milliseconds of --repeats runs
+ *            and thread-CPU milliseconds of --repeats runs; and a hover's
+ *            pick (instdisc_map_points_nearest) at random places
  *   widget   (needs a display, e.g. xvfb-run): an InstdiscMap in a window
  *            panned by 6 pixels every frame, then zoomed by 3% every frame,
  *            for --seconds each; the frame intervals (median, 95th
@@ -113,6 +114,22 @@ bench_renderer (const float *layout, const int *labels, int n, int w, int h,
               bench_median (wall, repeats), bench_median (cpu, repeats),
               visible, radius);
     }
+
+  /* hovering: the nearest point within 7 pixels (the widget's pick radius
+   * with a dot) of random places in the fitted view */
+  Rng rng;
+  rng_seed (&rng, 9);
+  const int picks = 20000;
+  int hits = 0;
+  double w0 = bench_now ();
+  for (int q = 0; q < picks; q++)
+    {
+      double x = fit.cx + (rng_uniform (&rng) - 0.5) * w / fit.zoom;
+      double y = fit.cy + (rng_uniform (&rng) - 0.5) * h / fit.zoom;
+      hits += instdisc_map_points_nearest (points, x, y, 7.0 / fit.zoom) >= 0;
+    }
+  printf ("%8d points  hover pick       %7.2f us each (%d of %d found a "
+          "point)\n", n, (bench_now () - w0) * 1e6 / picks, hits, picks);
   instdisc_map_points_unref (points);
 }
 
