@@ -33,6 +33,8 @@ struct _InstdiscWindow
   InstdiscQueryView *query_view;
   InstdiscRetrievalsView *retrievals_view;
   GMenu *recent_section;    /* the primary menu's Recent Runs */
+  GtkWidget *welcome_recent_box;
+  GtkListBox *welcome_recent_list;
 
   /* owned */
   GSettings *settings;
@@ -302,17 +304,61 @@ instdisc_window_open_run (InstdiscWindow *self, const char *run_dir)
 
 /* ---- what the window remembers ---- */
 
-/* The Recent Runs submenu: the folders that still exist, as "parent/run"
- * (the run's own name is a date and time), each opening its folder. */
+#define N_WELCOME_RECENT 5
+
+/* A row of the welcome page's recent runs: the run's name over its folder,
+ * opening it when activated. */
+static GtkWidget *
+welcome_recent_row (const char *run_dir)
+{
+  g_autofree char *base = g_filename_display_basename (run_dir);
+  g_autofree char *parent = g_path_get_dirname (run_dir);
+  g_autofree char *parent_shown = g_filename_display_name (parent);
+  GtkWidget *name = gtk_label_new (base);
+  GtkWidget *folder = gtk_label_new (parent_shown);
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_xalign (GTK_LABEL (folder), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (folder), PANGO_ELLIPSIZE_START);
+  gtk_widget_add_css_class (folder, "caption");
+  gtk_widget_add_css_class (folder, "dim-label");
+  GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_hexpand (labels, TRUE);
+  gtk_box_append (GTK_BOX (labels), name);
+  gtk_box_append (GTK_BOX (labels), folder);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_box_append (GTK_BOX (box), labels);
+  GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
+  gtk_widget_add_css_class (arrow, "dim-label");
+  gtk_box_append (GTK_BOX (box), arrow);
+  GtkWidget *row = gtk_list_box_row_new ();
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_widget_set_tooltip_text (row, run_dir);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "app.open-recent-run");
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (row),
+                                          g_variant_new_string (run_dir));
+  return row;
+}
+
+/* The Recent Runs submenu and the welcome page's list: the folders that
+ * still exist, as "parent/run" in the menu (the run's own name is a date
+ * and time), each opening its folder. */
 static void
 update_recent_menu (InstdiscWindow *self)
 {
   g_menu_remove_all (self->recent_section);
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (
+              GTK_WIDGET (self->welcome_recent_list))))
+    gtk_list_box_remove (self->welcome_recent_list, child);
+  int n_welcome = 0;
   g_auto (GStrv) runs = instdisc_settings_dup_recent_runs (self->settings);
   for (guint i = 0; runs[i]; i++)
     {
       if (!g_file_test (runs[i], G_FILE_TEST_IS_DIR))
         continue;
+      if (n_welcome++ < N_WELCOME_RECENT)
+        gtk_list_box_append (self->welcome_recent_list,
+                             welcome_recent_row (runs[i]));
       g_autofree char *base = g_filename_display_basename (runs[i]);
       g_autofree char *parent_dir = g_path_get_dirname (runs[i]);
       g_autofree char *parent = g_filename_display_basename (parent_dir);
@@ -328,6 +374,7 @@ update_recent_menu (InstdiscWindow *self)
   if (g_menu_model_get_n_items (G_MENU_MODEL (self->recent_section)) == 0)
     /* without an action the item is shown insensitive */
     g_menu_append (self->recent_section, _("No Recent Runs"), NULL);
+  gtk_widget_set_visible (self->welcome_recent_box, n_welcome > 0);
 }
 
 static void
@@ -736,6 +783,8 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
   BIND (query_view);
   BIND (retrievals_view);
   BIND (recent_section);
+  BIND (welcome_recent_box);
+  BIND (welcome_recent_list);
 #undef BIND
 
   gtk_widget_class_install_action (widget_class, "win.toggle-training", NULL,

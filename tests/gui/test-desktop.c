@@ -8,8 +8,9 @@
  *                           training used (saved when it starts)
  *   /desktop/window/size    a closed window's size is saved and the next
  *                           window opens with it
- *   /desktop/window/recent-run   opening a run puts it in the settings
- *                           and in the primary menu's Recent Runs
+ *   /desktop/window/recent-run   opening a run puts it in the settings,
+ *                           the primary menu's Recent Runs and the welcome
+ *                           page
  *   /desktop/preferences/bound   each control of the Preferences window
  *                           changes its key; the projection setting changes
  *                           the Embedding view's projection
@@ -316,6 +317,25 @@ primary_menu (InstdiscWindow *window)
   return gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (button));
 }
 
+/* A visible row of the welcome page that opens run. */
+static gboolean
+welcome_lists (InstdiscWindow *window, const char *run)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new ();
+  find_all_by_type (GTK_WIDGET (window), GTK_TYPE_LIST_BOX_ROW, rows);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      GtkActionable *row = rows->pdata[i];
+      GVariant *target = gtk_actionable_get_action_target_value (row);
+      if (g_strcmp0 (gtk_actionable_get_action_name (row),
+                     "app.open-recent-run") == 0
+          && target && g_strcmp0 (g_variant_get_string (target, NULL), run) == 0
+          && gtk_widget_is_visible (GTK_WIDGET (row)))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 test_window_recent_run (void)
 {
@@ -330,10 +350,17 @@ test_window_recent_run (void)
   g_assert_cmpstr (runs[0], ==, run_dir);
   g_assert_true (menu_has_item (primary_menu (window), "app.open-recent-run",
                                 run_dir));
-  /* forgotten: gone from the menu too */
+  /* a new window's welcome page lists it too, one click away */
+  InstdiscWindow *other = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (other));
+  g_assert_true (welcome_lists (other, run_dir));
+
+  /* forgotten: gone from the menu and the welcome page */
   g_settings_set_strv (s, "recent-runs", NULL);
   g_assert_false (menu_has_item (primary_menu (window), "app.open-recent-run",
                                  run_dir));
+  g_assert_false (welcome_lists (other, run_dir));
+  gtk_window_destroy (GTK_WINDOW (other));
   destroy_run_window (window);
 }
 
