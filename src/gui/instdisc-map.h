@@ -38,7 +38,8 @@ typedef struct _InstdiscMapPoints InstdiscMapPoints;
 
 /* layout: n pairs of float (x, y); labels: n int (-1 = unlabelled) or
  * NULL. Both are referenced, not copied. Builds the index: O(n), about
- * 20 ms a million points, so large sets are built on a worker. */
+ * 45 ms a million points (bench-map), so the widget builds it on a
+ * worker. */
 InstdiscMapPoints *instdisc_map_points_new (GBytes *layout, GBytes *labels,
                                             int n_classes);
 InstdiscMapPoints *instdisc_map_points_ref (InstdiscMapPoints *self);
