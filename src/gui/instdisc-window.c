@@ -306,16 +306,39 @@ instdisc_window_open_run (InstdiscWindow *self, const char *run_dir)
 
 #define N_WELCOME_RECENT 5
 
-/* A row of the welcome page's recent runs: the run's name over its folder,
- * opening it when activated. */
+/* When the run last wrote its metrics, in the locale's date and time
+ * format; NULL when the run folder has no metrics.csv (yet). */
+static char *
+run_last_written (const char *run_dir)
+{
+  g_autofree char *metrics = g_build_filename (run_dir, "metrics.csv", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (metrics);
+  g_autoptr (GFileInfo) info = g_file_query_info (
+    file, G_FILE_ATTRIBUTE_TIME_MODIFIED, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  if (!info)
+    return NULL;
+  g_autoptr (GDateTime) utc = g_file_info_get_modification_date_time (info);
+  g_autoptr (GDateTime) local = utc ? g_date_time_to_local (utc) : NULL;
+  /* %x and %X: the date and the time as the locale writes them */
+  return local ? g_date_time_format (local, "%x %X") : NULL;
+}
+
+/* A row of the welcome page's recent runs: the run's name over its folder
+ * and when it last wrote its metrics, opening it when activated. */
 static GtkWidget *
 welcome_recent_row (const char *run_dir)
 {
   g_autofree char *base = g_filename_display_basename (run_dir);
   g_autofree char *parent = g_path_get_dirname (run_dir);
   g_autofree char *parent_shown = g_filename_display_name (parent);
+  g_autofree char *written = run_last_written (run_dir);
+  g_autofree char *detail = written
+    /* TRANSLATORS: a recent run's folder, then the date and time it last
+     * wrote its metrics */
+    ? g_strdup_printf (_("%s · last written %s"), parent_shown, written)
+    : g_strdup (parent_shown);
   GtkWidget *name = gtk_label_new (base);
-  GtkWidget *folder = gtk_label_new (parent_shown);
+  GtkWidget *folder = gtk_label_new (detail);
   gtk_label_set_xalign (GTK_LABEL (name), 0);
   gtk_label_set_xalign (GTK_LABEL (folder), 0);
   gtk_label_set_ellipsize (GTK_LABEL (folder), PANGO_ELLIPSIZE_START);

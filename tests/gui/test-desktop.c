@@ -317,9 +317,9 @@ primary_menu (InstdiscWindow *window)
   return gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (button));
 }
 
-/* A visible row of the welcome page that opens run. */
-static gboolean
-welcome_lists (InstdiscWindow *window, const char *run)
+/* The visible row of the welcome page that opens run, or NULL. */
+static GtkWidget *
+welcome_row (InstdiscWindow *window, const char *run)
 {
   g_autoptr (GPtrArray) rows = g_ptr_array_new ();
   find_all_by_type (GTK_WIDGET (window), GTK_TYPE_LIST_BOX_ROW, rows);
@@ -331,8 +331,26 @@ welcome_lists (InstdiscWindow *window, const char *run)
                      "app.open-recent-run") == 0
           && target && g_strcmp0 (g_variant_get_string (target, NULL), run) == 0
           && gtk_widget_is_visible (GTK_WIDGET (row)))
-        return TRUE;
+        return GTK_WIDGET (row);
     }
+  return NULL;
+}
+
+static gboolean
+welcome_lists (InstdiscWindow *window, const char *run)
+{
+  return welcome_row (window, run) != NULL;
+}
+
+/* Whether one of row's labels contains text. */
+static gboolean
+row_shows (GtkWidget *row, const char *text)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  find_all_by_type (row, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (strstr (gtk_label_get_text (labels->pdata[i]), text))
+      return TRUE;
   return FALSE;
 }
 
@@ -354,6 +372,14 @@ test_window_recent_run (void)
   InstdiscWindow *other = instdisc_window_new (NULL);
   gtk_window_present (GTK_WINDOW (other));
   g_assert_true (welcome_lists (other, run_dir));
+  /* with the time the run last wrote its metrics, as the locale writes
+   * dates and times */
+  g_autofree char *metrics = g_build_filename (run_dir, "metrics.csv", NULL);
+  GStatBuf st;
+  g_assert_cmpint (g_stat (metrics, &st), ==, 0);
+  g_autoptr (GDateTime) mtime = g_date_time_new_from_unix_local (st.st_mtime);
+  g_autofree char *written = g_date_time_format (mtime, "%x %X");
+  g_assert_true (row_shows (welcome_row (other, run_dir), written));
 
   /* forgotten: gone from the menu and the welcome page */
   g_settings_set_strv (s, "recent-runs", NULL);
