@@ -4,6 +4,7 @@
 #include "instdisc-training-view.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <math.h>
 #include <string.h>
@@ -113,6 +114,27 @@ update_summary (InstdiscTrainingView *self)
   gtk_widget_set_visible (self->nce_box, c->objective == OBJECTIVE_NCE);
 }
 
+/* Whether the run is still taking steps, so that a time left means
+ * something: training here, or a followed folder whose metrics.csv was
+ * written in the last few minutes (a folder opened after its run stopped
+ * is not advancing, however far its last row was from the end). */
+static gboolean
+run_is_advancing (InstdiscRun *run)
+{
+  InstdiscRunState state = instdisc_run_get_state (run);
+  if (state == INSTDISC_RUN_RUNNING)
+    return TRUE;
+  if (state != INSTDISC_RUN_FOLLOWING)
+    return FALSE;
+  g_autofree char *metrics = g_build_filename (instdisc_run_get_dir (run),
+                                               "metrics.csv", NULL);
+  GStatBuf st;
+  if (g_stat (metrics, &st) != 0)
+    return FALSE;
+  const gint64 quiet_s = 5 * 60;
+  return g_get_real_time () / G_USEC_PER_SEC - (gint64) st.st_mtime < quiet_s;
+}
+
 static void
 show_step (InstdiscTrainingView *self, const MetricsRow *row)
 {
@@ -137,12 +159,17 @@ show_step (InstdiscTrainingView *self, const MetricsRow *row)
                                  per_epoch > 0 ? CLAMP ((double) in_epoch
                                                         / per_epoch, 0, 1)
                                                : 0);
-  double eta = (total - row->iteration) * (double) c->batch_size
-               / row->images_per_s;
-  g_autofree char *eta_text = format_duration (eta);
   g_autofree char *elapsed = format_duration (row->wall_s);
-  g_autofree char *times = g_strdup_printf (_("%s elapsed · %s left"), elapsed,
-                                            eta_text);
+  g_autofree char *times = NULL;
+  if (run_is_advancing (self->run))
+    {
+      double eta = (total - row->iteration) * (double) c->batch_size
+                   / row->images_per_s;
+      g_autofree char *eta_text = format_duration (eta);
+      times = g_strdup_printf (_("%s elapsed · %s left"), elapsed, eta_text);
+    }
+  else
+    times = g_strdup_printf (_("%s elapsed"), elapsed);
   gtk_label_set_text (self->eta_label, times);
 
   if (c->objective == OBJECTIVE_NCE && isfinite (row->nce_z))

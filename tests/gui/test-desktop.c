@@ -28,6 +28,8 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
+#include <time.h>
+#include <utime.h>
 
 #include "instdisc-application.h"
 #include "instdisc-embedding-view.h"
@@ -387,6 +389,45 @@ test_window_recent_run (void)
                                  run_dir));
   g_assert_false (welcome_lists (other, run_dir));
   gtk_window_destroy (GTK_WINDOW (other));
+  destroy_run_window (window);
+}
+
+/* The text of the first label under root that contains text, or NULL. */
+static const char *
+label_containing (GtkWidget *root, const char *text)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  find_all_by_type (root, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (strstr (gtk_label_get_text (labels->pdata[i]), text))
+      return gtk_label_get_text (labels->pdata[i]);
+  return NULL;
+}
+
+static gboolean
+shows_elapsed (gpointer window)
+{
+  return label_containing (window, "elapsed") != NULL;
+}
+
+/* A folder whose run stopped an hour ago, short of its last epoch: the
+ * Training view gives the time it took, and no time left. */
+static void
+test_window_stale_run (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_autofree char *metrics = g_build_filename (run_dir, "metrics.csv", NULL);
+  const time_t hour_ago = time (NULL) - 3600;
+  struct utimbuf old = { .actime = hour_ago, .modtime = hour_ago };
+  g_assert_cmpint (g_utime (metrics, &old), ==, 0);
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  instdisc_window_open_run (window, run_dir);
+  iterate_until (window_shows_views, window, 60);
+  iterate_until (shows_elapsed, window, 60);
+  const char *times = label_containing (GTK_WIDGET (window), "elapsed");
+  g_assert_nonnull (times);
+  g_assert_null (strstr (times, "left"));
   destroy_run_window (window);
 }
 
@@ -797,6 +838,7 @@ main (int argc, char **argv)
   g_test_add_func ("/desktop/dialog/remembers", test_dialog_remembers);
   g_test_add_func ("/desktop/window/size", test_window_size);
   g_test_add_func ("/desktop/window/recent-run", test_window_recent_run);
+  g_test_add_func ("/desktop/window/stale-run", test_window_stale_run);
   g_test_add_func ("/desktop/preferences/bound", test_preferences_bound);
   g_test_add_func ("/desktop/embedding/preferred-tsne",
                    test_embedding_preferred_tsne);
