@@ -40,6 +40,11 @@ done
 # the installed .desktop file launches the installed program by name
 grep -q "^Exec=instdisc-explorer" "$share/applications/$app_id.desktop" \
   || fail "the .desktop file's Exec is not instdisc-explorer"
+# and both it and the metainfo carry the Chinese translation from po/
+grep -q "^Comment\[zh_CN\]=" "$share/applications/$app_id.desktop" \
+  || fail "the .desktop file has no zh_CN Comment"
+grep -q 'xml:lang="zh_CN"' "$share/metainfo/$app_id.metainfo.xml" \
+  || fail "the metainfo has no zh_CN text"
 
 # With a DESTDIR meson leaves compiling the schemas to the packager: do it
 # as a package's trigger would, into a folder of our own.
