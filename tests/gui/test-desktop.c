@@ -40,25 +40,13 @@
 #include "instdisc-window.h"
 
 #include "test-data.h"
+#include "gui-testutil.h"
 #include "testutil.h"
 
 #define N_IMAGES 96
 
 static char *workdir;
 static char *run_dir;     /* a run of one epoch, trained once for all tests */
-
-static void
-iterate_until (gboolean (*done) (gpointer), gpointer data, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > end)
-        g_error ("timed out after %.0f s", timeout_s);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 static void
 iterate_a_little (void)
@@ -81,31 +69,6 @@ fresh_settings (void)
   for (guint i = 0; keys[i]; i++)
     g_settings_reset (settings, keys[i]);
   return settings;
-}
-
-static GtkWidget *
-find_by_type (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_by_type (child, type);
-      if (found)
-        return found;
-    }
-  return NULL;
-}
-
-static void
-find_all_by_type (GtkWidget *widget, GType type, GPtrArray *found)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    g_ptr_array_add (found, widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    find_all_by_type (child, type, found);
 }
 
 static gboolean

@@ -33,6 +33,7 @@
 #include "instdisc-window.h"
 #include "trainer-run.h"
 
+#include "gui-testutil.h"
 #include "test-data.h"
 
 #define N_IMAGES 96
@@ -68,19 +69,6 @@ static char *
 new_run_dir (const char *name)
 {
   return g_build_filename (workdir, name, NULL);
-}
-
-static void
-iterate_until (gboolean (*done) (gpointer), gpointer data, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > end)
-        g_error ("timed out after %.0f s", timeout_s);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
 }
 
 /* ---- the plot ---- */
@@ -613,21 +601,6 @@ test_run_slow_gui (void)
 }
 
 /* ---- the window ---- */
-
-static GtkWidget *
-find_by_type (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_by_type (child, type);
-      if (found)
-        return found;
-    }
-  return NULL;
-}
 
 static void
 test_window_welcome (void)

@@ -1,0 +1,47 @@
+/* gui-testutil.h: what the explorer's widget tests share: running the main
+ * loop until something happens, and finding widgets in a tree. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+/* Iterates the default main context until done (data) holds; aborts the
+ * test after timeout_s seconds. */
+static G_GNUC_UNUSED void
+iterate_until (gboolean (*done) (gpointer), gpointer data, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > end)
+        g_error ("timed out after %.0f s", timeout_s);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* The first widget of type in widget's tree, depth first, or NULL. */
+static G_GNUC_UNUSED GtkWidget *
+find_by_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_type (child, type);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Appends every widget of type in widget's tree to found. */
+static G_GNUC_UNUSED void
+find_all_by_type (GtkWidget *widget, GType type, GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    find_all_by_type (child, type, found);
+}
