@@ -328,6 +328,15 @@ command_train (int argc, char **argv)
   sigaction (SIGINT, &action, NULL);
   sigaction (SIGTERM, &action, NULL);
 
+  /* before the clock starts, so that the rate and the ETA are those of
+   * training steps */
+  if (first == 0 && config.bank_init == BANK_INIT_FEATURES)
+    g_print ("%s\n", _("Starting the memory bank from the untrained "
+                       "network's features: one pass over the training "
+                       "set…"));
+  if (!trainer_prepare (trainer, &error))
+    return cli_fail (error);
+
   CliProgress progress;
   cli_progress_init (&progress, o.log_every);
   gint64 start = g_get_monotonic_time ();

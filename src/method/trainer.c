@@ -454,13 +454,8 @@ fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
 }
 
 gboolean
-trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
+trainer_prepare (Trainer *self, GError **error)
 {
-  const int B = self->config.batch_size;
-  const int steps = trainer_steps_per_epoch (self);
-  const int epoch = (int) (self->iteration / steps);
-  const int step_in_epoch = (int) (self->iteration % steps);
-
   if (self->iteration == 0 && self->config.bank_init == BANK_INIT_FEATURES
       && !self->bank_from_features)
     {
@@ -471,6 +466,19 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
         return FALSE;
       self->bank_from_features = TRUE;
     }
+  return TRUE;
+}
+
+gboolean
+trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
+{
+  const int B = self->config.batch_size;
+  const int steps = trainer_steps_per_epoch (self);
+  const int epoch = (int) (self->iteration / steps);
+  const int step_in_epoch = (int) (self->iteration % steps);
+
+  if (!trainer_prepare (self, error))
+    return FALSE;
   if (!fill_batch (self, epoch, step_in_epoch, error))
     return FALSE;
 

@@ -117,6 +117,11 @@ void trainer_set_workers (Trainer *self, int n_workers);
 /* One training step. FALSE with an error when the loss is not finite; the
  * network, optimizer and bank are then left as they were before the step. */
 gboolean trainer_step (Trainer *self, TrainerStepInfo *info, GError **error);
+/* The work the first step does before it trains: with BANK_INIT_FEATURES,
+ * one pass over the training set to fill the bank. trainer_step calls it;
+ * calling it first keeps that pass out of the first step's time. Does
+ * nothing after the first step or when done already. */
+gboolean trainer_prepare (Trainer *self, GError **error);
 
 int trainer_steps_per_epoch (const Trainer *self);
 gint64 trainer_get_iteration (const Trainer *self);
