@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dot16.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KNN_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
@@ -185,21 +186,7 @@ stream_scores (float *scores, const float *queries, int n_queries,
       for (int q = 0; q < n_queries; q++)
         {
           const float *f = queries + (size_t) q * D;
-          /* 16 partial sums: two independent vector chains, so the FMA
-           * latency does not cap the rate below the memory bandwidth */
-          float acc[16] = { 0 };
-          int d = 0;
-          for (; d + 16 <= D; d += 16)
-            for (int j = 0; j < 16; j++)
-              acc[j] += v[d + j] * f[d + j];
-          float s = 0.0f;
-          for (; d < D; d++)
-            s += v[d] * f[d];
-          for (int j = 0; j < 8; j++)
-            acc[j] += acc[j + 8];
-          scores[(size_t) q * n + r]
-              = s + (((acc[0] + acc[4]) + (acc[1] + acc[5]))
-                     + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+          scores[(size_t) q * n + r] = dot16 (v, f, D);
         }
     }
 }

@@ -26,6 +26,7 @@
 #include <math.h>
 
 #include "check.h"
+#include "dot16.h"
 
 /* The two row kernels are compiled for AVX2 + FMA as well as for the
  * baseline, picked at load time, because the project builds for generic
@@ -101,25 +102,6 @@ prefetch_ahead (const float *vectors, const int *idx, int k, int kp1, int D)
     __builtin_prefetch (next + off);
 }
 
-/* v . f with sixteen independent partial sums: the compiler vectorises them
- * without reassociating one float sum, in two FMA chains */
-static inline __attribute__ ((always_inline)) float
-dot_row (const float *v, const float *f, int D)
-{
-  float acc[16] = { 0 };
-  int d = 0;
-  for (; d + 16 <= D; d += 16)
-    for (int j = 0; j < 16; j++)
-      acc[j] += v[d + j] * f[d + j];
-  float s = 0.0f;
-  for (; d < D; d++)
-    s += v[d] * f[d];
-  for (int j = 0; j < 8; j++)
-    acc[j] += acc[j + 8];
-  return s + ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-         + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-}
-
 /* e (K+1) = exp (V[idx] (K+1, D) f (D) / tau) for one batch row */
 NCE_CLONES static void
 scores_row (float *e, const float *f, const int *idx, int kp1,
@@ -128,7 +110,7 @@ scores_row (float *e, const float *f, const int *idx, int kp1,
   for (int k = 0; k < kp1; k++)
     {
       prefetch_ahead (vectors, idx, k, kp1, D);
-      e[k] = dot_row (vectors + (size_t) idx[k] * D, f, D) * inv_tau;
+      e[k] = dot16 (vectors + (size_t) idx[k] * D, f, D) * inv_tau;
     }
   for (int k = 0; k < kp1; k++)
     e[k] = expf (e[k]);
@@ -166,7 +148,7 @@ fused_row (float *e, float *p, float *g, const float *f, const int *idx,
     {
       const float *v = vectors + (size_t) idx[k] * D;
       prefetch_ahead (vectors, idx, k, kp1, D);
-      e[k] = expf (dot_row (v, f, D) * inv_tau);
+      e[k] = expf (dot16 (v, f, D) * inv_tau);
       p[k] = e[k] * inv_z;
       const float w = (k == 0 ? -(c + eps) : p[k]) / (p[k] + c + eps) * scale;
       for (int d = 0; d < D; d++)
