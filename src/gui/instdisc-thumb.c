@@ -76,7 +76,6 @@ instdisc_thumb_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   InstdiscThumb *self = INSTDISC_THUMB (widget);
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   GdkRGBA frame;
-  gboolean framed = TRUE;
   float width = FRAME;
   switch (self->mark)
     {
@@ -92,7 +91,11 @@ instdisc_thumb_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       break;
     case INSTDISC_THUMB_PLAIN:
     default:
-      framed = FALSE;
+      /* a thin grey outline, so that a row of unmarked images (the
+       * neighbours of an unlabelled query) lines up with the framed rows
+       * around it instead of looking smaller */
+      gdk_rgba_parse (&frame, "rgba(154,153,150,0.6)");   /* GNOME light 5 */
+      width = 1;
       break;
     }
   /* the image centred in the square, never scaled by GTK: its texture is
@@ -107,15 +110,12 @@ instdisc_thumb_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                                               dw, dh);
       gtk_snapshot_append_texture (snapshot, self->texture, &r);
     }
-  if (framed)
-    {
-      GskRoundedRect outline;
-      gsk_rounded_rect_init_from_rect (&outline,
-                                       &GRAPHENE_RECT_INIT (0, 0, w, h), 2);
-      float widths[4] = { width, width, width, width };
-      GdkRGBA colors[4] = { frame, frame, frame, frame };
-      gtk_snapshot_append_border (snapshot, &outline, widths, colors);
-    }
+  GskRoundedRect outline;
+  gsk_rounded_rect_init_from_rect (&outline, &GRAPHENE_RECT_INIT (0, 0, w, h),
+                                   2);
+  float widths[4] = { width, width, width, width };
+  GdkRGBA colors[4] = { frame, frame, frame, frame };
+  gtk_snapshot_append_border (snapshot, &outline, widths, colors);
 }
 
 static void

@@ -29,7 +29,7 @@ G_DECLARE_FINAL_TYPE (InstdiscThumb, instdisc_thumb, INSTDISC, THUMB,
 
 typedef enum
 {
-  INSTDISC_THUMB_PLAIN,
+  INSTDISC_THUMB_PLAIN,        /* a thin grey outline: no class to judge */
   INSTDISC_THUMB_SAME_CLASS,   /* a green frame: the query's class */
   INSTDISC_THUMB_OTHER_CLASS,  /* a thin red frame: another class */
   INSTDISC_THUMB_QUERY,        /* an accent frame: the query itself */
