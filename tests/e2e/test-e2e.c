@@ -17,8 +17,8 @@
  * wanders by a few points from one checkpoint to the next (every 50
  * steps, two threads: 38.8, 44.0, 47.2, 48.8, 57.7, 56.4, 51.1 and 61.2
  * at step 400), so the test stops where both thread counts are well
- * ahead. On the quiet 2-core machine the steps take 39 to 51 s and the
- * whole test 44 to 56 s.
+ * ahead. On the quiet 2-core machine the steps took 39 to 52 s and the
+ * whole test 44 to 58 s (eight runs; seven under 57 s).
  *
  * Cheaper settings failed to beat the untrained network (measured with
  * one engine thread; recomputed top-1, trained against untrained 48.0%):
