@@ -1,8 +1,9 @@
 /* knn-baselines.c: the two reference points of the learning-quality study
  * (docs/learning.md): the weighted kNN (K 200) on raw pixels, and on the
- * untrained network's embedding. Not a test.
+ * untrained network's embedding; with --linear also the linear evaluation
+ * (linear-eval.h) of both. Not a test.
  *
- *   knn-baselines [--data SPEC] [--tau 0.1] [--seed 1]
+ *   knn-baselines [--data SPEC] [--tau 0.1] [--seed 1] [--linear]
  *
  * Raw pixels are the test transform's normalised pixels as one vector per
  * image, L2-normalised, so cosine similarity ranks them; sigma = tau as in
@@ -50,7 +51,9 @@ main (int argc, char **argv)
   g_autofree char *spec = NULL;
   double tau = 0.1;
   gint64 seed = 1;
+  gboolean linear = FALSE;
   GOptionEntry entries[] = {
+    { "linear", 0, 0, G_OPTION_ARG_NONE, &linear, "Also the linear evaluation", NULL },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &spec, "Data set (fashion-mnist)", "SPEC" },
     { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &tau, "sigma of the kNN weights (0.1)", "T" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the untrained network (1)", "N" },
@@ -94,6 +97,20 @@ main (int argc, char **argv)
                 (float) tau, 0);
   printf ("raw pixels:        kNN top-1 %.2f  top-5 %.2f  1-NN %.2f\n",
           100 * raw.top1, 100 * raw.top5, 100 * raw.nn1);
+  if (linear)
+    {
+      LinearEvalResult result;
+      if (!linear_eval (&result, train_pixels, train->labels, train->n,
+                        test_pixels, test->labels, test->n, dim,
+                        train->n_classes, 0.0, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return 1;
+        }
+      printf ("raw pixels:        linear top-1 %.2f  top-5 %.2f  (l2 %g, "
+              "%.1f s)\n", 100 * result.top1, 100 * result.top5, result.l2,
+              result.seconds);
+    }
 
   TrainerConfig config;
   trainer_config_init_default (&config);
@@ -101,8 +118,12 @@ main (int argc, char **argv)
   config.seed = (guint64) seed;
   g_autoptr (Trainer) trainer = trainer_new (&config, train, &error);
   MetricsRow row;
-  if (!trainer || !trainer_evaluate_knn (trainer, train, test, TRUE, &row,
-                                         &error))
+  EvaluateOptions eval_options;
+  evaluate_options_init (&eval_options);
+  eval_options.recompute = TRUE;
+  eval_options.linear = linear;
+  if (!trainer || !trainer_evaluate (trainer, train, test, &eval_options, &row,
+                                     NULL, &error))
     {
       g_printerr ("%s\n", error->message);
       return 1;
@@ -110,5 +131,8 @@ main (int argc, char **argv)
   printf ("untrained network: kNN top-1 %.2f  top-5 %.2f (recomputed "
           "features; the random bank gives %.2f)\n",
           row.knn_top1_recomputed, row.knn_top5_recomputed, row.knn_top1);
+  if (linear)
+    printf ("untrained network: linear top-1 %.2f  top-5 %.2f\n",
+            row.linear_top1, row.linear_top5);
   return 0;
 }

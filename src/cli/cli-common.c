@@ -148,20 +148,32 @@ cli_progress_end (CliProgress *self)
 
 gboolean
 cli_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
-              gboolean recompute, MetricsRow *row, GError **error)
+              const EvaluateOptions *options, MetricsRow *row, GError **error)
 {
-  if (!trainer_evaluate_knn (trainer, train, test, recompute, row, error))
+  LinearEvalResult linear;
+  if (!trainer_evaluate (trainer, train, test, options, row, &linear, error))
     return FALSE;
   if (train->n_classes == 0 || test->n == 0)
     return TRUE;
   printf (_("kNN (K %d) from the memory bank: top-1 %.2f%%  top-5 %.2f%%  "
-            "1-NN %.2f%%"), KNN_DEFAULT_K, row->knn_top1, row->knn_top5,
+            "1-NN %.2f%%"), options->k, row->knn_top1, row->knn_top5,
           row->knn_1nn);
   printf ("\n");
-  if (recompute)
+  if (options->recompute)
     {
       printf (_("kNN from recomputed features:  top-1 %.2f%%  top-5 %.2f%%"),
               row->knn_top1_recomputed, row->knn_top5_recomputed);
+      printf ("\n");
+    }
+  if (options->linear)
+    {
+      printf (linear.l2_chosen
+                  ? _("linear classifier on recomputed features: top-1 "
+                      "%.2f%%  top-5 %.2f%%  (weight decay %g chosen on a "
+                      "held-out tenth of the training set; %.1f s)")
+                  : _("linear classifier on recomputed features: top-1 "
+                      "%.2f%%  top-5 %.2f%%  (weight decay %g; %.1f s)"),
+              row->linear_top1, row->linear_top5, linear.l2, linear.seconds);
       printf ("\n");
     }
   fflush (stdout);

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "dataset.h"
+#include "evaluate.h"
 #include "run-dir.h"
 #include "trainer.h"
 
@@ -40,9 +41,7 @@ void cli_progress_update (CliProgress *self, const TrainerStepInfo *info,
 /* ends the bar's line, if one is drawn */
 void cli_progress_end (CliProgress *self);
 
-/* Weighted kNN of the test set against the memory bank (and, when
- * recompute, against the training set re-embedded with the test
- * transform): fills knn_* fields of row (kind "eval") and prints them. */
+/* trainer_evaluate (evaluate.h), then prints what it measured. */
 gboolean cli_evaluate (Trainer *trainer, const Dataset *train,
-                       const Dataset *test, gboolean recompute,
+                       const Dataset *test, const EvaluateOptions *options,
                        MetricsRow *row, GError **error);

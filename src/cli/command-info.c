@@ -468,6 +468,8 @@ static const MetricsColumn metrics_columns[] = {
   { "knn_1nn", offsetof (MetricsRow, knn_1nn) },
   { "knn_top1_recomputed", offsetof (MetricsRow, knn_top1_recomputed) },
   { "knn_top5_recomputed", offsetof (MetricsRow, knn_top5_recomputed) },
+  { "linear_top1", offsetof (MetricsRow, linear_top1) },
+  { "linear_top5", offsetof (MetricsRow, linear_top5) },
   { "nce_z", offsetof (MetricsRow, nce_z) },
   { "nce_z_estimate", offsetof (MetricsRow, nce_z_estimate) },
   { "p_positive", offsetof (MetricsRow, p_positive) },

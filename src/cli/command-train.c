@@ -25,16 +25,22 @@ on_stop_signal (int signum)
   stop_requested = 1;
 }
 
+/* Every option starts unset (NULL, UNSET_INT, NAN): the recipe gives the
+ * configuration, and only the options given on the command line change it. */
+#define UNSET_INT G_MININT
+#define UNSET_INT64 G_MININT64
+
 typedef struct
 {
   char *data;
   char *run;
   gboolean resume;
-  char *model, *objective, *nce_z, *schedule, *lr_drops, *bank_init;
+  char *recipe, *model, *objective, *nce_z, *schedule, *lr_drops, *bank_init,
+      *crop_scale;
   int nce_k, batch_size, epochs, threads, log_every, image_size, warmup;
-  double tau, bank_momentum, lr, momentum, weight_decay;
+  double tau, bank_momentum, lr, momentum, weight_decay, jitter, proximal;
   gint64 steps, seed;
-  gboolean no_eval, recompute;
+  gboolean no_eval, recompute, linear;
 } TrainOptions;
 
 static void
@@ -42,12 +48,14 @@ train_options_clear (TrainOptions *o)
 {
   g_free (o->data);
   g_free (o->run);
+  g_free (o->recipe);
   g_free (o->model);
   g_free (o->objective);
   g_free (o->nce_z);
   g_free (o->schedule);
   g_free (o->lr_drops);
   g_free (o->bank_init);
+  g_free (o->crop_scale);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainOptions, train_options_clear)
 
@@ -68,7 +76,40 @@ parse_choice (const char *value, const char *option, const char *const *names,
   return FALSE;
 }
 
-/* the command line's choices -> a trainer configuration */
+/* one choice option, when given */
+static gboolean
+parse_choice_option (const char *value, const char *option,
+                     const char *const *names, int *out, GError **error)
+{
+  return !value || parse_choice (value, option, names, out, error);
+}
+
+/* "MIN" or "MIN,MAX" (MAX 1 when left out) */
+static gboolean
+parse_crop_scale (const char *value, float *min, float *max, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (value, ",", 3);
+  char *end;
+  double lo = parts[0] ? g_ascii_strtod (parts[0], &end) : NAN;
+  gboolean ok = parts[0] && end != parts[0] && !*end;
+  double hi = 1.0;
+  if (ok && parts[1])
+    {
+      hi = g_ascii_strtod (parts[1], &end);
+      ok = end != parts[1] && !*end && !parts[2];
+    }
+  if (!ok)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("--crop-scale takes MIN or MIN,MAX, not “%s”"), value);
+      return FALSE;
+    }
+  *min = (float) lo;
+  *max = (float) hi;
+  return TRUE;
+}
+
+/* the recipe, then the command line's choices -> a trainer configuration */
 static gboolean
 options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
 {
@@ -77,30 +118,59 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
   static const char *const z_modes[] = { "fixed", "ema", NULL };
   static const char *const schedules[] = { "step", "cosine", NULL };
   static const char *const bank_inits[] = { "random", "features", NULL };
-  int model, objective, z, schedule, bank_init;
-  if (!parse_choice (o->model, "model", models, &model, error)
-      || !parse_choice (o->objective, "objective", objectives, &objective,
-                        error)
-      || !parse_choice (o->nce_z, "nce-z", z_modes, &z, error)
-      || !parse_choice (o->schedule, "schedule", schedules, &schedule, error)
-      || !parse_choice (o->bank_init, "bank-init", bank_inits, &bank_init,
-                        error))
+  int recipe = TRAINER_RECIPE_DEFAULT;
+  if (o->recipe && !trainer_recipe_from_string (o->recipe, &recipe))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("unknown --recipe “%s” (one of default, reference)"),
+                   o->recipe);
+      return FALSE;
+    }
+  trainer_config_init_recipe (c, recipe);
+  int model = c->model, objective = c->objective, z = c->nce_z,
+      schedule = c->schedule, bank_init = c->bank_init;
+  if (!parse_choice_option (o->model, "model", models, &model, error)
+      || !parse_choice_option (o->objective, "objective", objectives,
+                               &objective, error)
+      || !parse_choice_option (o->nce_z, "nce-z", z_modes, &z, error)
+      || !parse_choice_option (o->schedule, "schedule", schedules, &schedule,
+                               error)
+      || !parse_choice_option (o->bank_init, "bank-init", bank_inits,
+                               &bank_init, error))
     return FALSE;
-  c->bank_init = bank_init;
-  c->warmup_epochs = o->warmup;
   c->model = model;
   c->objective = objective;
   c->nce_z = z;
   c->schedule = schedule;
-  c->nce_k = o->nce_k;
-  c->tau = o->tau;
-  c->bank_momentum = o->bank_momentum;
-  c->lr = o->lr;
-  c->momentum = o->momentum;
-  c->weight_decay = o->weight_decay;
-  c->batch_size = o->batch_size;
-  c->epochs = o->epochs;
-  c->seed = (guint64) o->seed;
+  c->bank_init = bank_init;
+  if (o->crop_scale
+      && !parse_crop_scale (o->crop_scale, &c->crop_scale_min,
+                            &c->crop_scale_max, error))
+    return FALSE;
+
+#define SET_INT(field, value)                                                 \
+  if ((value) != UNSET_INT)                                                   \
+    c->field = (value);
+#define SET_FLOAT(field, value)                                               \
+  if (!isnan (value))                                                         \
+    c->field = (float) (value);
+  SET_INT (warmup_epochs, o->warmup)
+  SET_INT (nce_k, o->nce_k)
+  SET_INT (batch_size, o->batch_size)
+  SET_INT (epochs, o->epochs)
+  SET_FLOAT (tau, o->tau)
+  SET_FLOAT (bank_momentum, o->bank_momentum)
+  SET_FLOAT (lr, o->lr)
+  SET_FLOAT (momentum, o->momentum)
+  SET_FLOAT (weight_decay, o->weight_decay)
+  SET_FLOAT (jitter, o->jitter)
+  SET_FLOAT (proximal, o->proximal)
+#undef SET_INT
+#undef SET_FLOAT
+  if (o->seed != UNSET_INT64)
+    c->seed = (guint64) o->seed;
+  if (!o->lr_drops)
+    return TRUE;
   g_auto (GStrv) drops = g_strsplit (o->lr_drops, ",", -1);
   c->n_lr_drops = 0;
   for (int i = 0; drops[i]; i++)
@@ -134,22 +204,21 @@ default_run_dir (void)
 int
 command_train (int argc, char **argv)
 {
-  TrainerConfig defaults;
-  trainer_config_init_default (&defaults);
-  /* string options start NULL: GOption would overwrite a default without
-   * freeing it; the defaults are filled in after parsing */
   g_auto (TrainOptions) o = {
-    .nce_k = defaults.nce_k,
-    .batch_size = defaults.batch_size,
-    .epochs = defaults.epochs,
+    .nce_k = UNSET_INT,
+    .batch_size = UNSET_INT,
+    .epochs = UNSET_INT,
+    .warmup = UNSET_INT,
     .log_every = 20,
     .image_size = 32,
-    .tau = defaults.tau,
-    .bank_momentum = defaults.bank_momentum,
-    .lr = defaults.lr,
-    .momentum = defaults.momentum,
-    .weight_decay = defaults.weight_decay,
-    .seed = (gint64) defaults.seed,
+    .tau = NAN,
+    .bank_momentum = NAN,
+    .lr = NAN,
+    .momentum = NAN,
+    .weight_decay = NAN,
+    .jitter = NAN,
+    .proximal = NAN,
+    .seed = UNSET_INT64,
   };
   GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &o.data,
@@ -160,6 +229,10 @@ command_train (int argc, char **argv)
     { "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume,
       N_("Continue the run in --run from its checkpoint, with its "
          "config.ini"), NULL },
+    { "recipe", 0, 0, G_OPTION_ARG_STRING, &o.recipe,
+      N_("Starting point for every setting below: default (the recipe "
+         "tuned for small images, docs/learning.md) or reference (the "
+         "reference code's CIFAR recipe, number for number)"), N_("NAME") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &o.model,
       N_("Network: small (widths 16-128, default) or resnet18"),
       N_("NAME") },
@@ -192,6 +265,15 @@ command_train (int argc, char **argv)
     { "lr-drops", 0, 0, G_OPTION_ARG_STRING, &o.lr_drops,
       N_("Step schedule: epochs where lr is multiplied by 0.1 (120,160)"),
       N_("LIST") },
+    { "crop-scale", 0, 0, G_OPTION_ARG_STRING, &o.crop_scale,
+      N_("Random resized crop: the smallest (and largest) fraction of the "
+         "image's area kept (0.2,1)"), N_("MIN[,MAX]") },
+    { "jitter", 0, 0, G_OPTION_ARG_DOUBLE, &o.jitter,
+      N_("Colour jitter strength: brightness and contrast, and saturation "
+         "and hue for colour images (0.4; 0 turns it off)"), N_("S") },
+    { "proximal", 0, 0, G_OPTION_ARG_DOUBLE, &o.proximal,
+      N_("Proximal regularisation lambda ||f - v||^2 of the paper's "
+         "section 3.4 (0: off, as the reference code)"), N_("LAMBDA") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size,
       N_("Images per step (128)"), N_("N") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, N_("Epochs (200)"),
@@ -212,6 +294,9 @@ command_train (int argc, char **argv)
     { "recompute", 0, 0, G_OPTION_ARG_NONE, &o.recompute,
       N_("Also evaluate kNN on training features recomputed with the test "
          "transform"), NULL },
+    { "linear", 0, 0, G_OPTION_ARG_NONE, &o.linear,
+      N_("Also evaluate a linear classifier on those recomputed features "
+         "(as instdisc eval --linear)"), NULL },
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries, NULL,
@@ -222,17 +307,11 @@ command_train (int argc, char **argv)
         "folder.")))
     return 1;
   g_autoptr (GError) error = NULL;
-  const struct { char **value; const char *fallback; } string_defaults[] = {
-    { &o.data, "fashion-mnist" }, { &o.model, "small" },
-    { &o.objective, "softmax" }, { &o.nce_z, "fixed" },
-    { &o.schedule, "step" }, { &o.lr_drops, "120,160" },
-    { &o.bank_init, "features" },
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (string_defaults); i++)
-    if (!*string_defaults[i].value)
-      *string_defaults[i].value = g_strdup (string_defaults[i].fallback);
+  if (!o.data)
+    o.data = g_strdup ("fashion-mnist");
 
-  TrainerConfig config = defaults;
+  TrainerConfig config;
+  trainer_config_init_default (&config);
   g_autofree char *run = o.run ? g_strdup (o.run) : default_run_dir ();
   g_autofree char *checkpoint = run_dir_file (run, RUN_CHECKPOINT_FILE);
   g_autoptr (GKeyFile) keyfile = NULL;
@@ -250,7 +329,7 @@ command_train (int argc, char **argv)
         return cli_fail_message (_("%s/%s: no [data] spec"), run,
                                  RUN_CONFIG_FILE);
       /* a resumed run may be given more epochs than it started with */
-      if (o.epochs != defaults.epochs)
+      if (o.epochs != UNSET_INT)
         config.epochs = o.epochs;
     }
   else
@@ -374,7 +453,12 @@ command_train (int argc, char **argv)
       if (epoch_done && test)
         {
           MetricsRow eval;
-          if (!cli_evaluate (trainer, train, test, o.recompute, &eval, &error))
+          EvaluateOptions eval_options;
+          evaluate_options_init (&eval_options);
+          eval_options.recompute = o.recompute;
+          eval_options.linear = o.linear;
+          if (!cli_evaluate (trainer, train, test, &eval_options, &eval,
+                             &error))
             return cli_fail (error);
           eval.iteration = info.iteration;
           eval.epoch = info.epoch + 1;

@@ -385,11 +385,13 @@ trainer_thread (gpointer data)
       if (epoch_done && self->test && !g_atomic_int_get (&self->stop_requested))
         {
           MetricsRow eval;
+          EvaluateOptions eval_options;
+          evaluate_options_init (&eval_options);
+          eval_options.recompute = self->evaluate_recomputed;
           engine_acquire (self);
-          gboolean evaluated = trainer_evaluate_knn (self->trainer, self->train,
-                                                     self->test,
-                                                     self->evaluate_recomputed,
-                                                     &eval, &error);
+          gboolean evaluated = trainer_evaluate (self->trainer, self->train,
+                                                 self->test, &eval_options,
+                                                 &eval, NULL, &error);
           g_mutex_unlock (&engine_lock);
           if (!evaluated)
             goto failed;

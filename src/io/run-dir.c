@@ -17,7 +17,7 @@
 static const char *const COLUMNS[] = {
   "kind", "iteration", "epoch", "loss", "lr", "images_per_s", "knn_top1",
   "knn_top5", "knn_1nn", "knn_top1_recomputed", "knn_top5_recomputed",
-  "nce_z", "nce_z_estimate", "p_positive", "wall_s",
+  "linear_top1", "linear_top5", "nce_z", "nce_z_estimate", "p_positive", "wall_s",
 };
 #define N_COLUMNS G_N_ELEMENTS (COLUMNS)
 
@@ -28,7 +28,7 @@ row_number (MetricsRow *row, guint column)
   double *fields[] = {
     &row->loss, &row->lr, &row->images_per_s, &row->knn_top1, &row->knn_top5,
     &row->knn_1nn, &row->knn_top1_recomputed, &row->knn_top5_recomputed,
-    &row->nce_z, &row->nce_z_estimate, &row->p_positive, &row->wall_s,
+    &row->linear_top1, &row->linear_top5, &row->nce_z, &row->nce_z_estimate, &row->p_positive, &row->wall_s,
   };
   G_STATIC_ASSERT (G_N_ELEMENTS (fields) == N_COLUMNS - 3);
   return column >= 3 && column < N_COLUMNS ? fields[column - 3] : NULL;

@@ -24,6 +24,7 @@ typedef struct
   double loss, lr, images_per_s;
   double knn_top1, knn_top5, knn_1nn;                /* percent, from the bank */
   double knn_top1_recomputed, knn_top5_recomputed;   /* test-transform features */
+  double linear_top1, linear_top5; /* percent, linear classifier on those */
   double nce_z, nce_z_estimate, p_positive;
   double wall_s;           /* seconds since the run started, across resumes */
 } MetricsRow;

@@ -10,13 +10,13 @@
 /* knn_classify of queries against base, as percentages */
 static void
 knn_percentages (const float *queries, const Dataset *test, const float *base,
-                 const Dataset *train, int dim, float sigma, double *top1,
-                 double *top5, double *nn1)
+                 const Dataset *train, int dim, int k, float sigma,
+                 double *top1, double *top5, double *nn1)
 {
   KnnAccuracy accuracy;
   knn_classify (NULL, &accuracy, queries, test->labels, test->n, base,
-                train->labels, train->n, dim, MAX (train->n_classes, 1),
-                KNN_DEFAULT_K, sigma, 0);
+                train->labels, train->n, dim, MAX (train->n_classes, 1), k,
+                sigma, 0);
   *top1 = 100.0 * accuracy.top1;
   *top5 = 100.0 * accuracy.top5;
   if (nn1)
@@ -34,10 +34,16 @@ try_features (int n, int dim, gboolean test, GError **error)
   return features;
 }
 
+void
+evaluate_options_init (EvaluateOptions *options)
+{
+  *options = (EvaluateOptions) { .k = KNN_DEFAULT_K };
+}
+
 gboolean
-trainer_evaluate_knn (Trainer *trainer, const Dataset *train,
-                      const Dataset *test, gboolean recompute,
-                      MetricsRow *row, GError **error)
+trainer_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
+                  const EvaluateOptions *options, MetricsRow *row,
+                  LinearEvalResult *linear, GError **error)
 {
   metrics_row_init (row, "eval");
   if (train->n_classes == 0 || test->n == 0)
@@ -49,18 +55,29 @@ trainer_evaluate_knn (Trainer *trainer, const Dataset *train,
     return FALSE;
   /* sigma = tau, as the reference's test.py */
   const MemoryBank *bank = trainer_get_bank (trainer);
-  knn_percentages (test_features, test, bank->vectors, train, D, config->tau,
-                   &row->knn_top1, &row->knn_top5, &row->knn_1nn);
-  if (recompute)
+  knn_percentages (test_features, test, bank->vectors, train, D, options->k,
+                   config->tau, &row->knn_top1, &row->knn_top5,
+                   &row->knn_1nn);
+  if (!options->recompute && !options->linear)
+    return TRUE;
+  g_autofree float *train_features = try_features (train->n, D, FALSE, error);
+  if (!train_features || !trainer_embed (trainer, train, train_features, error))
+    return FALSE;
+  if (options->recompute)
+    knn_percentages (test_features, test, train_features, train, D,
+                     options->k, config->tau, &row->knn_top1_recomputed,
+                     &row->knn_top5_recomputed, NULL);
+  if (options->linear)
     {
-      g_autofree float *train_features = try_features (train->n, D, FALSE,
-                                                       error);
-      if (!train_features
-          || !trainer_embed (trainer, train, train_features, error))
+      LinearEvalResult result;
+      if (!linear_eval (&result, train_features, train->labels, train->n,
+                        test_features, test->labels, test->n, D,
+                        train->n_classes, options->linear_l2, error))
         return FALSE;
-      knn_percentages (test_features, test, train_features, train, D,
-                       config->tau, &row->knn_top1_recomputed,
-                       &row->knn_top5_recomputed, NULL);
+      row->linear_top1 = 100.0 * result.top1;
+      row->linear_top5 = 100.0 * result.top5;
+      if (linear)
+        *linear = result;
     }
   return TRUE;
 }

@@ -56,3 +56,27 @@ memory_bank_update (MemoryBank *self, const int *indices, const float *features,
         v[d] *= inv_norm;
     }
 }
+
+float
+memory_bank_proximal (const MemoryBank *self, float *d_features,
+                      const float *features, const int *indices, int batch,
+                      float lambda)
+{
+  const int D = self->dim;
+  const float scale = 2.0f * lambda / batch;
+  double loss = 0.0;
+  for (int b = 0; b < batch; b++)
+    {
+      ENGINE_CHECK (indices[b] >= 0 && indices[b] < self->n);
+      const float *v = self->vectors + (size_t) indices[b] * D;
+      const float *f = features + (size_t) b * D;
+      float *g = d_features + (size_t) b * D;
+      for (int d = 0; d < D; d++)
+        {
+          float diff = f[d] - v[d];
+          loss += (double) diff * diff;
+          g[d] += scale * diff;
+        }
+    }
+  return (float) (lambda * loss / batch);
+}

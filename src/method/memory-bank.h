@@ -25,4 +25,13 @@ void memory_bank_free (MemoryBank *self);
 void memory_bank_update (MemoryBank *self, const int *indices,
                          const float *features, int batch);
 
+/* The paper's proximal regularisation (section 3.4):
+ *   loss = lambda / B sum_b ||f_b - v_{i_b}||^2
+ *   d loss / d f_b = 2 lambda / B (f_b - v_{i_b})
+ * with v the bank rows before this step's update. Returns the loss and
+ * adds the gradient to d_features (B, D). */
+float memory_bank_proximal (const MemoryBank *self, float *d_features,
+                            const float *features, const int *indices,
+                            int batch, float lambda);
+
 G_END_DECLS

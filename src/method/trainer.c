@@ -56,7 +56,7 @@ struct _Trainer
 };
 
 void
-trainer_config_init_default (TrainerConfig *config)
+trainer_config_init_reference (TrainerConfig *config)
 {
   *config = (TrainerConfig) {
     .model = MODEL_SMALL,
@@ -66,7 +66,7 @@ trainer_config_init_default (TrainerConfig *config)
     .nce_z = NCE_Z_FIXED,
     .tau = 0.1f,
     .bank_momentum = 0.5f,
-    .bank_init = BANK_INIT_FEATURES,   /* not the reference: docs/learning.md */
+    .bank_init = BANK_INIT_RANDOM,
     .lr = 0.03f,
     .momentum = 0.9f,
     .weight_decay = 5e-4f,
@@ -78,7 +78,42 @@ trainer_config_init_default (TrainerConfig *config)
     .batch_size = 128,
     .epochs = 200,
     .seed = 1,
+    .crop_scale_min = 0.2f,
+    .crop_scale_max = 1.0f,
+    .jitter = 0.4f,
+    .proximal = 0.0f,
   };
+}
+
+void
+trainer_config_init_default (TrainerConfig *config)
+{
+  trainer_config_init_reference (config);
+  /* the bank starts from the untrained network's features: without the
+   * reference's noise the features pass the untrained network's kNN in
+   * epoch 1 instead of epoch 4 (docs/learning.md) */
+  config->bank_init = BANK_INIT_FEATURES;
+}
+
+void
+trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe)
+{
+  if (recipe == TRAINER_RECIPE_REFERENCE)
+    trainer_config_init_reference (config);
+  else
+    trainer_config_init_default (config);
+}
+
+gboolean
+trainer_recipe_from_string (const char *name, int *recipe)
+{
+  if (g_str_equal (name, "default"))
+    *recipe = TRAINER_RECIPE_DEFAULT;
+  else if (g_str_equal (name, "reference"))
+    *recipe = TRAINER_RECIPE_REFERENCE;
+  else
+    return FALSE;
+  return TRUE;
 }
 
 const char *
@@ -133,6 +168,10 @@ trainer_config_to_keyfile (const TrainerConfig *c, GKeyFile *file)
   g_key_file_set_integer (file, GROUP, "batch_size", c->batch_size);
   g_key_file_set_integer (file, GROUP, "epochs", c->epochs);
   g_key_file_set_uint64 (file, GROUP, "seed", c->seed);
+  g_key_file_set_double (file, GROUP, "crop_scale_min", c->crop_scale_min);
+  g_key_file_set_double (file, GROUP, "crop_scale_max", c->crop_scale_max);
+  g_key_file_set_double (file, GROUP, "jitter", c->jitter);
+  g_key_file_set_double (file, GROUP, "proximal", c->proximal);
 }
 
 static gboolean
@@ -200,6 +239,16 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
   READ_NUMBER (batch_size, g_key_file_get_integer)
   READ_NUMBER (epochs, g_key_file_get_integer)
   READ_NUMBER (seed, g_key_file_get_uint64)
+  /* runs written before these keys existed used the reference's values,
+   * whatever today's defaults are */
+  c->crop_scale_min = 0.2f;
+  c->crop_scale_max = 1.0f;
+  c->jitter = 0.4f;
+  c->proximal = 0.0f;
+  READ_NUMBER (crop_scale_min, g_key_file_get_double)
+  READ_NUMBER (crop_scale_max, g_key_file_get_double)
+  READ_NUMBER (jitter, g_key_file_get_double)
+  READ_NUMBER (proximal, g_key_file_get_double)
 #undef READ_NUMBER
 
   if (g_key_file_has_key (file, GROUP, "lr_drops", NULL))
@@ -312,6 +361,18 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
                     c->nce_k, data->name, data->n);
   if (c->epochs < 1)
     return invalid (error, _("epochs must be at least 1, not %d"), c->epochs);
+  if (!(c->crop_scale_min > 0.0f && c->crop_scale_min <= c->crop_scale_max
+        && c->crop_scale_max <= 1.0f))
+    return invalid (error, _("the crop scale must satisfy 0 < min <= max <= "
+                             "1, not %g-%g"),
+                    c->crop_scale_min, c->crop_scale_max);
+  if (!(c->jitter >= 0.0f && c->jitter <= 1.0f))
+    return invalid (error, _("the colour jitter must be in [0, 1], not %g"),
+                    c->jitter);
+  if (!(c->proximal >= 0.0f && c->proximal <= 1e6f))
+    return invalid (error, _("the proximal weight must be in [0, 1e6], not "
+                             "%g"),
+                    c->proximal);
   if (c->warmup_epochs < 0 || c->warmup_epochs > c->epochs)
     return invalid (error, _("warm-up must be 0 to %d epochs, not %d"),
                            c->epochs,
@@ -362,6 +423,14 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
   /* the data set's preset (METHOD.md), at the network's input size */
   augment_options_init_for_dataset (&self->augment, data);
   self->augment.size = data->height;
+  self->augment.scale_min = config->crop_scale_min;
+  self->augment.scale_max = config->crop_scale_max;
+  float *jitter_steps[] = { &self->augment.brightness,
+                            &self->augment.contrast,
+                            &self->augment.saturation, &self->augment.hue };
+  for (gsize i = 0; i < G_N_ELEMENTS (jitter_steps); i++)
+    if (*jitter_steps[i] > 0.0f)   /* the steps the preset uses */
+      *jitter_steps[i] = config->jitter;
   self->n_workers = 1;
   self->indices = g_new (int, B);
   return g_steal_pointer (&self);
@@ -497,6 +566,9 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
     loss = full_softmax_forward_backward (self->softmax, self->d_embedding,
                                           features, self->indices, B,
                                           self->bank);
+  if (self->config.proximal > 0.0f)
+    loss += memory_bank_proximal (self->bank, self->d_embedding, features,
+                                  self->indices, B, self->config.proximal);
   if (!isfinite (loss))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,

@@ -70,13 +70,33 @@ typedef struct
   int batch_size;
   int epochs;
   guint64 seed;
+  /* augmentation, over the data set's preset (augment.h) */
+  float crop_scale_min, crop_scale_max;  /* RandomResizedCrop's area
+                                          * fraction, 0.2-1 (reference) */
+  float jitter;             /* colour-jitter strength of every step the
+                             * preset uses, 0.4 (reference); 0 turns it off */
+  /* the paper's proximal regularisation (section 3.4), not in the
+   * reference's code: lambda ||f_i - v_i||^2 added to each image's loss,
+   * pulling the fresh feature towards its bank row; 0 turns it off */
+  float proximal;
 } TrainerConfig;
 
-/* The reference's CIFAR recipe (METHOD.md, "Training recipe") with the
- * exact softmax at tau 0.1: small ResNet, D 128, m 0.5, SGD lr 0.03
- * momentum 0.9 weight decay 5e-4, step drops x0.1 at epochs 120 and 160,
- * batch 128, 200 epochs, seed 1. */
+typedef enum
+{
+  TRAINER_RECIPE_DEFAULT,    /* instdisc's own, tuned on Fashion-MNIST */
+  TRAINER_RECIPE_REFERENCE,  /* the reference code's CIFAR recipe */
+} TrainerRecipe;
+
+/* The reference's CIFAR recipe with the exact softmax at tau 0.1: small
+ * ResNet, D 128, the bank started from noise, m 0.5, SGD lr 0.03 momentum
+ * 0.9 weight decay 5e-4, step drops x0.1 at epochs 120 and 160, batch 128,
+ * 200 epochs, crop scale 0.2-1, jitter 0.4, seed 1. */
+void trainer_config_init_reference (TrainerConfig *config);
+/* The default recipe (docs/learning.md says how it was chosen). */
 void trainer_config_init_default (TrainerConfig *config);
+void trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe);
+/* "default" or "reference"; FALSE for another name */
+gboolean trainer_recipe_from_string (const char *name, int *recipe);
 
 /* config.ini's [training] group, every field by name */
 void trainer_config_to_keyfile (const TrainerConfig *config, GKeyFile *file);

@@ -135,6 +135,7 @@ test_metrics_append (Fixture *f, gconstpointer data)
   eval.epoch = 1;
   eval.knn_top1 = 81.25;
   eval.knn_top5 = 99.5;
+  eval.linear_top1 = 86.5;
   append (f->dir, &eval);
 
   g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
@@ -147,7 +148,7 @@ test_metrics_append (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (metrics_csv_header (),
                                    "kind,iteration,epoch,loss,lr,"));
   /* NAN fields are empty */
-  g_assert_cmpstr (lines[3], ==, "eval,40,1,,,,81.25,99.5,,,,,,,");
+  g_assert_cmpstr (lines[3], ==, "eval,40,1,,,,81.25,99.5,,,,86.5,,,,,");
   g_auto (GStrv) header = g_strsplit (lines[0], ",", -1);
   for (int l = 1; l < 4; l++)
     {
@@ -171,6 +172,8 @@ test_metrics_append (Fixture *f, gconstpointer data)
   g_assert_cmpstr (ROW (rows, 2)->kind, ==, "eval");
   g_assert_cmpfloat (ROW (rows, 2)->knn_top1, ==, 81.25);
   g_assert_cmpfloat (ROW (rows, 2)->knn_top5, ==, 99.5);
+  g_assert_cmpfloat (ROW (rows, 2)->linear_top1, ==, 86.5);
+  g_assert_true (isnan (ROW (rows, 2)->linear_top5));
   g_assert_true (isnan (ROW (rows, 2)->loss));
   g_assert_true (isnan (ROW (rows, 2)->wall_s));
 }
