@@ -448,6 +448,56 @@ test_memory_update (void)
   memory_bank_free (bank);
 }
 
+/* The proximal term (the paper's section 3.4): lambda / B sum ||f - v||^2,
+ * against its definition in double and central differences; the gradient
+ * is added to what d_features held. */
+static void
+test_memory_proximal (void)
+{
+  Rng rng;
+  rng_seed (&rng, 19);
+  enum { N = 7, D = 4, B = 3 };
+  MemoryBank *bank = tiny_bank (N, D, &rng);
+  float f[B * D], grad[B * D], numeric[B * D], scratch[B * D];
+  float before[B * D], expect_grad[B * D];
+  random_unit_rows (f, B, D, &rng);
+  for (int i = 0; i < B * D; i++)
+    grad[i] = rng_normal (&rng);
+  memcpy (before, grad, sizeof grad);
+  const int indices[B] = { 6, 2, 0 };
+  const float lambda = 30.0f;
+  float loss = memory_bank_proximal (bank, grad, f, indices, B, lambda);
+  double expect = 0.0;
+  for (int b = 0; b < B; b++)
+    for (int d = 0; d < D; d++)
+      {
+        double diff = (double) f[b * D + d] - bank->vectors[indices[b] * D + d];
+        expect += lambda * diff * diff / B;
+        expect_grad[b * D + d] = (float) (before[b * D + d]
+                                          + 2.0 * lambda * diff / B);
+      }
+  float expect_f = (float) expect;
+  assert_all_close ("proximal loss", &loss, &expect_f, 1, 1e-6, 1e-6);
+  assert_all_close ("proximal gradient added", grad, expect_grad, B * D, 1e-5,
+                    1e-6);
+
+  const float h = 1e-2f;
+  for (int i = 0; i < B * D; i++)
+    {
+      float keep = f[i];
+      f[i] = keep + h;
+      double plus = memory_bank_proximal (bank, scratch, f, indices, B, lambda);
+      f[i] = keep - h;
+      double minus = memory_bank_proximal (bank, scratch, f, indices, B,
+                                           lambda);
+      f[i] = keep;
+      numeric[i] = (float) ((plus - minus) / (2.0 * h) + before[i]);
+    }
+  assert_all_close ("proximal gradient vs central differences", grad, numeric,
+                    B * D, 1e-3, 1e-3);
+  memory_bank_free (bank);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -459,5 +509,6 @@ main (int argc, char **argv)
   g_test_add_func ("/method/nce/threaded", test_nce_threaded);
   g_test_add_func ("/method/softmax/loss", test_softmax_loss);
   g_test_add_func ("/method/memory-bank/update", test_memory_update);
+  g_test_add_func ("/method/memory-bank/proximal", test_memory_proximal);
   return g_test_run ();
 }

@@ -59,7 +59,7 @@ static void
 test_lr_schedule (void)
 {
   TrainerConfig c;
-  trainer_config_init_default (&c);
+  trainer_config_init_reference (&c);
   /* the reference: lr * 0.1^((epoch - 80) // 40) from epoch 80 on */
   for (int epoch = 0; epoch < 200; epoch++)
     {
@@ -84,6 +84,10 @@ test_config_keyfile (void)
   a.schedule = SCHEDULE_COSINE;
   a.tau = 0.07f;
   a.seed = G_GUINT64_CONSTANT (12345678901234);
+  a.crop_scale_min = 0.35f;
+  a.crop_scale_max = 0.9f;
+  a.jitter = 0.25f;
+  a.proximal = 30.0f;
   g_autoptr (GKeyFile) file = g_key_file_new ();
   trainer_config_to_keyfile (&a, file);
   trainer_config_init_default (&b);
@@ -100,6 +104,25 @@ test_config_keyfile (void)
   g_assert_cmpint (b.lr_drops[0], ==, a.lr_drops[0]);
   g_assert_cmpfloat (b.tau, ==, a.tau);
   g_assert_cmpuint (b.seed, ==, a.seed);
+  g_assert_cmpfloat (b.crop_scale_min, ==, a.crop_scale_min);
+  g_assert_cmpfloat (b.crop_scale_max, ==, a.crop_scale_max);
+  g_assert_cmpfloat (b.jitter, ==, a.jitter);
+  g_assert_cmpfloat (b.proximal, ==, a.proximal);
+
+  /* a run written before the augmentation keys existed used the
+   * reference's augmentation, whatever the default recipe is now */
+  TrainerConfig reference;
+  trainer_config_init_reference (&reference);
+  for (const char *const *key = (const char *const[]) {
+         "crop_scale_min", "crop_scale_max", "jitter", "proximal", NULL };
+       *key; key++)
+    g_assert_true (g_key_file_remove_key (file, "training", *key, NULL));
+  trainer_config_init_default (&b);
+  g_assert_true (trainer_config_from_keyfile (&b, file, &error));
+  g_assert_cmpfloat (b.crop_scale_min, ==, reference.crop_scale_min);
+  g_assert_cmpfloat (b.crop_scale_max, ==, reference.crop_scale_max);
+  g_assert_cmpfloat (b.jitter, ==, reference.jitter);
+  g_assert_cmpfloat (b.proximal, ==, 0.0f);
 
   g_key_file_set_string (file, "training", "objective", "contrastive");
   g_assert_false (trainer_config_from_keyfile (&b, file, &error));
@@ -181,6 +204,59 @@ check_resume (ObjectiveKind objective)
                            sizeof (float) * ba->n * ba->dim), ==, 0);
   g_unlink (path);
   g_rmdir (dir);
+}
+
+/* The proximal term adds lambda / B sum ||f - v||^2 to the first step's
+ * loss: the same batch, network and bank give the same objective, so the
+ * two runs' losses differ by that term alone. With bank momentum 0 the
+ * step writes f itself into the batch's bank rows, so the term can be
+ * rebuilt from the bank before and after the step. */
+static void
+test_proximal_step (void)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 4);
+  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  c.bank_momentum = 0.0f;
+  const float lambda = 30.0f;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) plain = trainer_new (&c, data, &error);
+  c.proximal = lambda;
+  g_autoptr (Trainer) proximal = trainer_new (&c, data, &error);
+  g_assert_true (trainer_prepare (plain, &error));
+  g_assert_true (trainer_prepare (proximal, &error));
+  MemoryBank *bank = trainer_get_bank (proximal);
+  const int D = bank->dim;
+  g_autofree float *before = g_memdup2 (bank->vectors,
+                                        sizeof (float) * bank->n * D);
+  float loss_plain, loss_proximal;
+  run_steps (plain, 1, &loss_plain);
+  run_steps (proximal, 1, &loss_proximal);
+
+  double term = 0.0;
+  int changed = 0;
+  for (int i = 0; i < bank->n; i++)
+    {
+      double sum = 0.0;
+      for (int d = 0; d < D; d++)
+        {
+          double diff = (double) bank->vectors[i * D + d] - before[i * D + d];
+          sum += diff * diff;
+        }
+      changed += sum > 0.0;
+      term += sum;
+    }
+  term *= lambda / c.batch_size;
+  g_test_message ("first step: loss %.6f plain, %.6f with lambda %g; "
+                  "the term from the bank %.6f", loss_plain, loss_proximal,
+                  lambda, term);
+  g_assert_cmpint (changed, ==, c.batch_size);
+  g_assert_cmpfloat (term, >, 0.0);
+  g_assert_cmpfloat_with_epsilon (loss_proximal - loss_plain, term,
+                                  1e-5 * (1.0 + loss_proximal));
+  /* and the step moved the network differently */
+  ResNet *a = trainer_get_network (plain), *b = trainer_get_network (proximal);
+  g_assert_cmpint (memcmp (a->params, b->params, sizeof (float) * a->n_params),
+                   !=, 0);
 }
 
 static void
@@ -298,6 +374,7 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/bank-update", test_step_updates_bank);
   g_test_add_func ("/method/trainer/bank-from-features",
                    test_bank_from_features);
+  g_test_add_func ("/method/trainer/proximal-step", test_proximal_step);
   g_test_add_func ("/method/trainer/resume/softmax", test_resume_softmax);
   g_test_add_func ("/method/trainer/resume/nce", test_resume_nce);
   g_test_add_func ("/method/trainer/resume/other-data",
