@@ -6,6 +6,7 @@
 int command_train (int argc, char **argv);
 int command_info (int argc, char **argv);
 int command_eval (int argc, char **argv);
+int command_finetune (int argc, char **argv);
 int command_export (int argc, char **argv);
 int command_query (int argc, char **argv);
 int command_embed (int argc, char **argv);

@@ -19,7 +19,10 @@ typedef struct
 /* summaries are translated when printed */
 static const Command commands[] = {
   { "train", N_("Train an embedding on a data set"), command_train },
-  { "eval", N_("Weighted kNN accuracy of a run's checkpoint"), command_eval },
+  { "eval", N_("Weighted kNN (and linear) accuracy of a run's checkpoint"),
+    command_eval },
+  { "finetune", N_("Fine-tune a run's network on a labelled fraction"),
+    command_finetune },
   { "export", N_("Write a run's embeddings as .npy, text and projector TSV"),
     command_export },
   { "query", N_("List the training images nearest to image files"),

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "lbfgs.h"
+#include "threads.h"
 
 void
 linear_classifier_free (LinearClassifier *self)
@@ -41,54 +42,131 @@ typedef struct
   const int *labels;      /* (N) */
   int n, dim, n_classes;
   double l2;
+  const double *bias;     /* (C), the parameters' tail */
   float *weights;         /* (C, D) float copy of the parameters */
-  float *logits;          /* (N, C), then softmax - onehot */
-  float *grad_weights;    /* (C, D) */
+  float *logits;          /* (N, C), then (softmax - onehot) / N */
+  /* per engine thread: its images' share of the loss (1), of the bias's
+   * gradient (C) and of the weights' gradient (C, D) */
+  int n_parts;
+  double *part_loss;
+  double *part_grad_bias;
+  float *part_grad_weights;
 } Problem;
+
+static void
+problem_init (Problem *p, const float *features, const int *labels, int n,
+              int dim, int n_classes, double l2)
+{
+  *p = (Problem) {
+    .features = features, .labels = labels, .n = n, .dim = dim,
+    .n_classes = n_classes, .l2 = l2,
+    .weights = g_new (float, (gsize) n_classes * dim),
+    .logits = g_new (float, (gsize) n * n_classes),
+    .n_parts = engine_get_threads (),
+  };
+  p->part_loss = g_new (double, p->n_parts);
+  p->part_grad_bias = g_new (double, (gsize) p->n_parts * n_classes);
+  p->part_grad_weights = g_new (float, (gsize) p->n_parts * n_classes * dim);
+}
+
+static void
+problem_clear (Problem *p)
+{
+  g_free (p->weights);
+  g_free (p->logits);
+  g_free (p->part_loss);
+  g_free (p->part_grad_bias);
+  g_free (p->part_grad_weights);
+}
+
+/* Thread ith's images [lo, hi): their loss and their share of the
+ * gradient, into part ith. */
+static void
+problem_evaluate_part (void *arg, int ith, int nth)
+{
+  Problem *p = arg;
+  const int D = p->dim, C = p->n_classes;
+  size_t lo, hi;
+  engine_split (p->n, ith, nth, &lo, &hi);
+  const int rows = (int) (hi - lo);
+  double *grad_bias = p->part_grad_bias + (gsize) ith * C;
+  float *grad_weights = p->part_grad_weights + (gsize) ith * C * D;
+  memset (grad_bias, 0, sizeof (double) * C);
+  p->part_loss[ith] = 0.0;
+  if (rows == 0)
+    {
+      memset (grad_weights, 0, sizeof (float) * C * D);
+      return;
+    }
+  const float *x = p->features + lo * D;
+  float *logits = p->logits + lo * C;
+  // logits (rows, C) = x (rows, D) x weights (C, D)^T
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, C, D, 1.0f, x,
+               D, p->weights, D, 0.0f, logits, C);
+  double loss = 0.0;
+  for (int i = 0; i < rows; i++)
+    {
+      float *row = logits + (gsize) i * C;
+      double max = -INFINITY;
+      for (int c = 0; c < C; c++)
+        {
+          row[c] += (float) p->bias[c];
+          max = fmax (max, row[c]);
+        }
+      double sum = 0.0;
+      for (int c = 0; c < C; c++)
+        {
+          row[c] = expf ((float) (row[c] - max));
+          sum += row[c];
+        }
+      const int y = p->labels[lo + i];
+      loss += log (sum) - log (row[y]);
+      /* row becomes (softmax - onehot) / N, the logits' gradient */
+      for (int c = 0; c < C; c++)
+        {
+          double g = (row[c] / sum - (c == y)) / p->n;
+          row[c] = (float) g;
+          grad_bias[c] += g;
+        }
+    }
+  p->part_loss[ith] = loss;
+  // grad_weights (C, D) = logits' gradient (rows, C)^T x x (rows, D)
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, C, D, rows, 1.0f,
+               logits, C, x, D, 0.0f, grad_weights, D);
+}
 
 static double
 problem_evaluate (void *user, const double *params, double *grad)
 {
   Problem *p = user;
-  const int N = p->n, D = p->dim, C = p->n_classes;
-  const double *bias = params + (gsize) C * D;
+  const int C = p->n_classes, D = p->dim;
   for (gsize i = 0; i < (gsize) C * D; i++)
     p->weights[i] = (float) params[i];
-  // logits (N, C) = features (N, D) x weights (C, D)^T
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, N, C, D, 1.0f,
-               p->features, D, p->weights, D, 0.0f, p->logits, C);
-  double loss = 0.0;
+  p->bias = params + (gsize) C * D;
+  if (p->n_parts > 1 && p->n >= 1024)
+    engine_parallel (problem_evaluate_part, p);
+  else
+    for (int ith = 0; ith < p->n_parts; ith++)
+      problem_evaluate_part (p, ith, p->n_parts);
+
+  double loss = 0.0, penalty = 0.0;
   double *grad_bias = grad + (gsize) C * D;
   memset (grad_bias, 0, sizeof (double) * C);
-  for (int i = 0; i < N; i++)
-    {
-      float *row = p->logits + (gsize) i * C;
-      double max = -INFINITY;
-      for (int c = 0; c < C; c++)
-        max = fmax (max, row[c] + bias[c]);
-      double sum = 0.0;
-      for (int c = 0; c < C; c++)
-        sum += exp (row[c] + bias[c] - max);
-      const int y = p->labels[i];
-      loss += log (sum) + max - (row[y] + bias[y]);
-      /* row becomes (softmax - onehot) / N, the logits' gradient */
-      for (int c = 0; c < C; c++)
-        {
-          double g = exp (row[c] + bias[c] - max) / sum - (c == y);
-          row[c] = (float) (g / N);
-          grad_bias[c] += g / N;
-        }
-    }
-  // grad_weights (C, D) = logits' gradient (N, C)^T x features (N, D)
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, C, D, N, 1.0f,
-               p->logits, C, p->features, D, 0.0f, p->grad_weights, D);
-  double penalty = 0.0;
   for (gsize i = 0; i < (gsize) C * D; i++)
     {
+      double g = 0.0;
+      for (int t = 0; t < p->n_parts; t++)
+        g += p->part_grad_weights[(gsize) t * C * D + i];
       penalty += params[i] * params[i];
-      grad[i] = p->grad_weights[i] + p->l2 * params[i];
+      grad[i] = g + p->l2 * params[i];
     }
-  return loss / N + 0.5 * p->l2 * penalty;
+  for (int t = 0; t < p->n_parts; t++)
+    {
+      loss += p->part_loss[t];
+      for (int c = 0; c < C; c++)
+        grad_bias[c] += p->part_grad_bias[(gsize) t * C + c];
+    }
+  return loss / p->n + 0.5 * p->l2 * penalty;
 }
 
 double
@@ -96,17 +174,10 @@ linear_classifier_objective (const float *features, const int *labels, int n,
                              int dim, int n_classes, double l2,
                              const double *params, double *grad)
 {
-  Problem p = {
-    .features = features, .labels = labels, .n = n, .dim = dim,
-    .n_classes = n_classes, .l2 = l2,
-    .weights = g_new (float, (gsize) n_classes * dim),
-    .logits = g_new (float, (gsize) n * n_classes),
-    .grad_weights = g_new (float, (gsize) n_classes * dim),
-  };
+  Problem p;
+  problem_init (&p, features, labels, n, dim, n_classes, l2);
   double f = problem_evaluate (&p, params, grad);
-  g_free (p.weights);
-  g_free (p.logits);
-  g_free (p.grad_weights);
+  problem_clear (&p);
   return f;
 }
 
@@ -116,16 +187,11 @@ fit_standardised (const float *features, const int *labels, int n, int dim,
                   int n_classes, double l2, double *params,
                   LinearFitInfo *info)
 {
-  Problem p = {
-    .features = features, .labels = labels, .n = n, .dim = dim,
-    .n_classes = n_classes, .l2 = l2,
-    .weights = g_new (float, (gsize) n_classes * dim),
-    .logits = g_new (float, (gsize) n * n_classes),
-    .grad_weights = g_new (float, (gsize) n_classes * dim),
-  };
+  Problem p;
+  problem_init (&p, features, labels, n, dim, n_classes, l2);
   LbfgsOptions options;
   lbfgs_options_init_default (&options);
-  options.max_iterations = 1000;
+  options.max_iterations = LINEAR_EVAL_MAX_ITERATIONS;
   options.gradient_tolerance = 1e-6;
   options.f_tolerance = 1e-12;
   LbfgsResult result;
@@ -136,9 +202,7 @@ fit_standardised (const float *features, const int *labels, int n, int dim,
                               .loss = result.f,
                               .converged = result.stop
                                            != LBFGS_ITERATION_LIMIT };
-  g_free (p.weights);
-  g_free (p.logits);
-  g_free (p.grad_weights);
+  problem_clear (&p);
 }
 
 static void
@@ -280,6 +344,11 @@ linear_eval (LinearEvalResult *result, const float *train,
     return FALSE;
   gint64 start = g_get_monotonic_time ();
   *result = (LinearEvalResult) { .l2 = l2, .validation_top1 = NAN };
+  /* params: the current fit; best: the chosen weight's minimum on the
+   * split, where the final fit starts */
+  const gsize n_params = (gsize) n_classes * (dim + 1);
+  g_autofree double *params = g_new0 (double, n_params);
+  g_autofree double *best = g_new0 (double, n_params);
 
   if (l2 <= 0.0)
     {
@@ -307,8 +376,6 @@ linear_eval (LinearEvalResult *result, const float *train,
       g_autofree float *inv_std = g_new (float, dim);
       compute_standardisation (fit, n_fit, dim, mean, inv_std);
       standardise (fit, fit, n_fit, dim, mean, inv_std);
-      g_autofree double *params = g_new0 (double,
-                                          (gsize) n_classes * (dim + 1));
       g_autofree float *scores = g_new (float, (gsize) n_held * n_classes);
       const double grid[] = LINEAR_EVAL_L2_GRID;
       for (gsize g = 0; g < G_N_ELEMENTS (grid); g++)
@@ -326,14 +393,24 @@ linear_eval (LinearEvalResult *result, const float *train,
             {
               result->validation_top1 = top1;
               result->l2 = grid[g];
+              memcpy (best, params, sizeof (double) * n_params);
             }
         }
       result->l2_chosen = TRUE;
     }
 
+  /* the final fit on the whole training set, standardised by its own
+   * statistics, from the chosen weight's minimum on the split */
+  g_autofree float *mean = g_new (float, dim);
+  g_autofree float *inv_std = g_new (float, dim);
+  compute_standardisation (train, n_train, dim, mean, inv_std);
+  g_autofree float *x = g_new (float, (gsize) n_train * dim);
+  standardise (x, train, n_train, dim, mean, inv_std);
   LinearFitInfo info;
-  g_autoptr (LinearClassifier) classifier = linear_classifier_fit (
-      train, train_labels, n_train, dim, n_classes, result->l2, &info);
+  fit_standardised (x, train_labels, n_train, dim, n_classes, result->l2,
+                    best, &info);
+  g_autoptr (LinearClassifier) classifier = classifier_from_params (
+      mean, inv_std, dim, n_classes, best);
   g_autofree float *scores = g_new (float, (gsize) n_test * n_classes);
   linear_classifier_predict (classifier, test, n_test, scores, NULL);
   score_accuracy (scores, test_labels, n_test, n_classes, &result->top1,

@@ -312,8 +312,8 @@ derive_rng (Rng *rng, guint64 seed, guint64 stream, guint64 a, guint64 b)
 
 /* ---- construction ---- */
 
-static ResNetConfig
-network_config (const TrainerConfig *config, const Dataset *data)
+ResNetConfig
+trainer_network_config (const TrainerConfig *config, const Dataset *data)
 {
   return config->model == MODEL_RESNET18
              ? resnet_config_resnet18 (data->channels, data->height,
@@ -339,7 +339,7 @@ invalid (GError **error, const char *format, ...)
 static gboolean
 check_config (const TrainerConfig *c, const Dataset *data, GError **error)
 {
-  ResNetConfig net_config = network_config (c, data);
+  ResNetConfig net_config = trainer_network_config (c, data);
   char why[256];
   if (!resnet_config_validate (&net_config, why, sizeof why))
     return invalid (error, "%s: %s", data->name, why);
@@ -363,9 +363,9 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
     return invalid (error, _("epochs must be at least 1, not %d"), c->epochs);
   if (!(c->crop_scale_min > 0.0f && c->crop_scale_min <= c->crop_scale_max
         && c->crop_scale_max <= 1.0f))
-    return invalid (error, _("the crop scale must satisfy 0 < min <= max <= "
-                             "1, not %g-%g"),
-                    c->crop_scale_min, c->crop_scale_max);
+    return invalid (error, _("the crop scale MIN,MAX must satisfy 0 < MIN <= "
+                             "MAX <= 1, not %g,%g"),
+                    (double) c->crop_scale_min, (double) c->crop_scale_max);
   if (!(c->jitter >= 0.0f && c->jitter <= 1.0f))
     return invalid (error, _("the colour jitter must be in [0, 1], not %g"),
                     c->jitter);
@@ -375,8 +375,7 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
                     c->proximal);
   if (c->warmup_epochs < 0 || c->warmup_epochs > c->epochs)
     return invalid (error, _("warm-up must be 0 to %d epochs, not %d"),
-                           c->epochs,
-                    c->warmup_epochs);
+                    c->epochs, c->warmup_epochs);
   return TRUE;
 }
 
@@ -392,7 +391,7 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
   Rng init;
   derive_rng (&init, config->seed, STREAM_INIT, 0, 0);
 
-  ResNetConfig net_config = network_config (config, data);
+  ResNetConfig net_config = trainer_network_config (config, data);
   const int B = config->batch_size;
   self->net = resnet_new (&net_config, B);
   self->bank = self->net ? memory_bank_new (data->n, config->low_dim,
@@ -477,6 +476,12 @@ ResNet *
 trainer_get_network (Trainer *self)
 {
   return self->net;
+}
+
+const AugmentOptions *
+trainer_get_augment (const Trainer *self)
+{
+  return &self->augment;
 }
 
 MemoryBank *

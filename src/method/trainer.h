@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include "augment.h"
 #include "dataset.h"
 #include "memory-bank.h"
 #include "nce.h"
@@ -147,6 +148,11 @@ int trainer_steps_per_epoch (const Trainer *self);
 gint64 trainer_get_iteration (const Trainer *self);
 const TrainerConfig *trainer_get_config (const Trainer *self);
 ResNet *trainer_get_network (Trainer *self);
+/* the training and test transforms the trainer uses */
+const AugmentOptions *trainer_get_augment (const Trainer *self);
+/* the network a configuration builds for a data set's images */
+ResNetConfig trainer_network_config (const TrainerConfig *config,
+                                     const Dataset *data);
 MemoryBank *trainer_get_bank (Trainer *self);
 
 /* The whole state (network, optimizer, bank, counters, Z, config) to path,

@@ -200,7 +200,7 @@ static void
 test_help (void)
 {
   const char *commands[] = { "train", "eval", "export", "query", "embed",
-                             "info" };
+                             "info", "finetune" };
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       Result r = run_instdisc (commands[i], "--help", NULL);
@@ -232,6 +232,119 @@ test_eval (void)
   g_assert_nonnull (strstr (r.out, "K 5"));
   g_assert_nonnull (strstr (r.out, "from recomputed features"));
   result_clear (&r);
+}
+
+/* eval --linear: the classifier's line, with the weight chosen or given */
+static void
+test_eval_linear (void)
+{
+  ensure_trained ();
+  Result r = run_instdisc ("eval", "--run", "run", "--linear", "--threads",
+                           "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "linear classifier on recomputed "
+                                   "features: top-1"));
+  g_assert_nonnull (strstr (r.out, "chosen on a held-out tenth"));
+  result_clear (&r);
+
+  r = run_instdisc ("eval", "--run", "run", "--linear", "--l2", "0.001",
+                    "--threads", "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "weight decay 0.001"));
+  g_assert_null (strstr (r.out, "chosen"));
+  result_clear (&r);
+
+  r = run_instdisc ("eval", "--run", "run", "--linear", "--l2", "-1", NULL);
+  assert_one_failure (&r, "--l2");
+  result_clear (&r);
+}
+
+/* finetune: the run's network and one from scratch on the same half of the
+ * labels; the fractions it refuses */
+static void
+test_finetune (void)
+{
+  ensure_trained ();
+  Result r = run_instdisc ("finetune", "--run", "run", "--labels", "50%",
+                           "--steps", "4", "--batch-size", "8", "--threads",
+                           "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "48 labelled images"));
+  g_assert_nonnull (strstr (r.out, "fine-tuned from the run:  test top-1"));
+  g_assert_nonnull (strstr (r.out, "trained from scratch:     test top-1"));
+  result_clear (&r);
+
+  r = run_instdisc ("finetune", "--run", "run", "--labels", "0.25",
+                    "--steps", "2", "--batch-size", "8", "--no-scratch",
+                    "--threads", "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "24 labelled images"));
+  g_assert_null (strstr (r.out, "from scratch:"));
+  result_clear (&r);
+
+  const char *fractions[] = { "0%", "150%", "ten", "-1" };
+  for (gsize i = 0; i < G_N_ELEMENTS (fractions); i++)
+    {
+      r = run_instdisc ("finetune", "--run", "run", "--labels", fractions[i],
+                        NULL);
+      assert_one_failure (&r, fractions[i]);
+      result_clear (&r);
+    }
+  r = run_instdisc ("finetune", "--run", "run", "--batch-size", "999", NULL);
+  assert_one_failure (&r, "--batch-size");
+  result_clear (&r);
+  r = run_instdisc ("finetune", "--labels", "10%", NULL);
+  assert_one_failure (&r, "--run");
+  result_clear (&r);
+}
+
+/* The recipe, the augmentation and the proximal term reach config.ini; an
+ * option given overrides the recipe's value */
+static void
+test_train_recipe (void)
+{
+  Result r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte",
+                           "--run", "recipe-run", "--recipe", "reference",
+                           "--crop-scale", "0.5,0.9", "--jitter", "0",
+                           "--proximal", "10", "--steps", "2",
+                           "--batch-size", "16", "--no-eval", "--threads",
+                           "1", NULL);
+  assert_success (&r);
+  result_clear (&r);
+  g_autofree char *ini_path = work_file ("recipe-run/config.ini");
+  g_autoptr (GKeyFile) ini = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_key_file_load_from_file (ini, ini_path, 0, &error));
+  const struct { const char *key; double value; } expected[] = {
+    { "crop_scale_min", 0.5 }, { "crop_scale_max", 0.9 }, { "jitter", 0.0 },
+    { "proximal", 10.0 }, { "epochs", 200.0 },   /* the reference's length */
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpfloat_with_epsilon (
+        g_key_file_get_double (ini, "training", expected[i].key, NULL),
+        expected[i].value, 1e-6);
+  g_autofree char *bank_init = g_key_file_get_string (ini, "training",
+                                                      "bank_init", NULL);
+  g_assert_cmpstr (bank_init, ==, "random");
+
+  const char *bad[][2] = {
+    { "--recipe", "fastest" }, { "--crop-scale", "0" },
+    { "--crop-scale", "0.9,0.5" }, { "--crop-scale", "0.5,x" },
+    { "--jitter", "-1" }, { "--proximal", "-3" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *run = g_strdup_printf ("recipe-bad-%zu", i);
+      r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+                        run, bad[i][0], bad[i][1], "--steps", "1",
+                        "--batch-size", "16", NULL);
+      assert_one_failure (&r, bad[i][1]);
+      result_clear (&r);
+      /* nothing written for a refused start */
+      g_autofree char *dir = work_file (run);
+      g_autofree char *config = g_build_filename (dir, "config.ini", NULL);
+      g_assert_false (g_file_test (config, G_FILE_TEST_EXISTS));
+    }
 }
 
 static void
@@ -506,6 +619,9 @@ main (int argc, char **argv)
 
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/eval", test_eval);
+  g_test_add_func ("/cli/eval-linear", test_eval_linear);
+  g_test_add_func ("/cli/finetune", test_finetune);
+  g_test_add_func ("/cli/train-recipe", test_train_recipe);
   g_test_add_func ("/cli/export", test_export);
   g_test_add_func ("/cli/query", test_query);
   g_test_add_func ("/cli/embed", test_embed);

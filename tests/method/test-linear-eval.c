@@ -10,6 +10,7 @@
 #include "rng.h"
 #include "safetensors.h"
 #include "testutil.h"
+#include "threads.h"
 
 static void
 test_gradient (void)
@@ -46,6 +47,41 @@ test_gradient (void)
   /* the logits are float32 (sgemm): differences of 1e-3 steps carry ~1e-5 */
   assert_all_close ("d objective / d (W, b)", analytic, numeric, P, 2e-4,
                     1e-3);
+}
+
+/* Split over two engine threads (as from 1024 images on), the objective
+ * and its gradient are the one-thread sums, up to the order of addition. */
+static void
+test_threads (void)
+{
+  enum { N = 3000, D = 7, C = 4, P = C * (D + 1) };
+  Rng rng;
+  rng_seed (&rng, 9);
+  g_autofree float *x = g_new (float, N * D);
+  g_autofree int *labels = g_new (int, N);
+  for (int i = 0; i < N * D; i++)
+    x[i] = rng_normal (&rng);
+  for (int i = 0; i < N; i++)
+    labels[i] = (int) rng_below (&rng, C);
+  double params[P], grad[2][P];
+  for (int i = 0; i < P; i++)
+    params[i] = 0.5 * rng_normal (&rng);
+  double f[2];
+  for (int t = 0; t < 2; t++)
+    {
+      g_assert_cmpint (engine_set_threads (t + 1), ==, t + 1);
+      f[t] = linear_classifier_objective (x, labels, N, D, C, 0.01, params,
+                                          grad[t]);
+    }
+  engine_set_threads (1);
+  g_assert_cmpfloat_with_epsilon (f[1], f[0], 1e-6 * fabs (f[0]));
+  float one[P], two[P];
+  for (int i = 0; i < P; i++)
+    {
+      one[i] = (float) grad[0][i];
+      two[i] = (float) grad[1][i];
+    }
+  assert_all_close ("gradient, 2 threads against 1", two, one, P, 1e-7, 1e-5);
 }
 
 static const SafetensorsTensor *
@@ -193,6 +229,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/method/linear-eval/gradient", test_gradient);
+  g_test_add_func ("/method/linear-eval/threads", test_threads);
   g_test_add_func ("/method/linear-eval/sklearn", test_sklearn);
   g_test_add_func ("/method/linear-eval/protocol", test_protocol);
   g_test_add_func ("/method/linear-eval/bad-labels", test_bad_labels);
