@@ -17,34 +17,6 @@
 #include "knn.h"
 #include "trainer.h"
 
-/* data -> (N, C*H*W) unit rows of test-transformed pixels */
-static float *
-pixel_vectors (const Dataset *data, const AugmentOptions *augment,
-               GError **error)
-{
-  const gsize dim = (gsize) data->channels * data->height * data->width;
-  float *vectors = g_new (float, dim * data->n);
-  g_autofree guint8 *pixels = g_malloc (dim);
-  for (int i = 0; i < data->n; i++)
-    {
-      if (!dataset_get_image (data, i, pixels, error))
-        {
-          g_free (vectors);
-          return NULL;
-        }
-      float *v = vectors + dim * i;
-      augment_test (augment, pixels, data->channels, data->height, data->width,
-                    v);
-      double norm = 0.0;
-      for (gsize d = 0; d < dim; d++)
-        norm += (double) v[d] * v[d];
-      float inv = norm > 0.0 ? (float) (1.0 / sqrt (norm)) : 0.0f;
-      for (gsize d = 0; d < dim; d++)
-        v[d] *= inv;
-    }
-  return vectors;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -82,27 +54,27 @@ main (int argc, char **argv)
 
   AugmentOptions augment;
   augment_options_init_for_dataset (&augment, train);
-  augment.size = train->height;
-  g_autofree float *train_pixels = pixel_vectors (train, &augment, &error);
-  g_autofree float *test_pixels = pixel_vectors (test, &augment, &error);
-  if (!train_pixels || !test_pixels)
+  KnnAccuracy raw;
+  if (!evaluate_raw_pixels (&raw, train, test, &augment, KNN_DEFAULT_K,
+                            (float) tau, 0, &error))
     {
       g_printerr ("%s\n", error->message);
       return 1;
     }
-  const int dim = train->channels * train->height * train->width;
-  KnnAccuracy raw;
-  knn_classify (NULL, &raw, test_pixels, test->labels, test->n, train_pixels,
-                train->labels, train->n, dim, train->n_classes, KNN_DEFAULT_K,
-                (float) tau, 0);
   printf ("raw pixels:        kNN top-1 %.2f  top-5 %.2f  1-NN %.2f\n",
           100 * raw.top1, 100 * raw.top5, 100 * raw.nn1);
   if (linear)
     {
+      const int dim = train->channels * train->height * train->width;
+      g_autofree float *train_pixels = evaluate_pixel_vectors (train, &augment,
+                                                               &error);
+      g_autofree float *test_pixels = train_pixels
+          ? evaluate_pixel_vectors (test, &augment, &error) : NULL;
       LinearEvalResult result;
-      if (!linear_eval (&result, train_pixels, train->labels, train->n,
-                        test_pixels, test->labels, test->n, dim,
-                        train->n_classes, 0.0, &error))
+      if (!test_pixels
+          || !linear_eval (&result, train_pixels, train->labels, train->n,
+                           test_pixels, test->labels, test->n, dim,
+                           train->n_classes, 0.0, &error))
         {
           g_printerr ("%s\n", error->message);
           return 1;

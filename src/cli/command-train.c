@@ -11,6 +11,7 @@
 
 #include "cli-common.h"
 #include "commands.h"
+#include "evaluate.h"
 #include "run-dir.h"
 #include "threads.h"
 #include "trainer.h"
@@ -23,6 +24,98 @@ static void
 on_stop_signal (int signum)
 {
   stop_requested = 1;
+}
+
+/* What a user measures a run against, in kNN top-1 (percent, NAN where
+ * unknown): raw pixels and the untrained network. */
+typedef struct
+{
+  double raw_pixels;
+  double untrained;
+} ReferencePoints;
+
+/* Before the first step: the untrained network's kNN and raw pixels' (the
+ * epoch 0 rows of metrics.csv); on a resumed run, those rows as the run
+ * wrote them. */
+static gboolean
+measure_reference_points (ReferencePoints *points, Trainer *trainer,
+                          const Dataset *train, const Dataset *test,
+                          const char *run, double wall_offset, GError **error)
+{
+  *points = (ReferencePoints) { NAN, NAN };
+  if (trainer_get_iteration (trainer) == 0)
+    {
+      MetricsRow untrained, pixels;
+      if (!trainer_evaluate_start (trainer, train, test, KNN_DEFAULT_K,
+                                   &untrained, &pixels, error))
+        return FALSE;
+      untrained.wall_s = pixels.wall_s = wall_offset;
+      if (!run_dir_append_metrics (run, &untrained, error)
+          || !run_dir_append_metrics (run, &pixels, error))
+        return FALSE;
+      points->untrained = untrained.knn_top1_recomputed;
+      points->raw_pixels = pixels.knn_top1;
+      return TRUE;
+    }
+  g_autoptr (GArray) rows = run_dir_load_metrics (run, NULL);
+  for (guint i = 0; rows && i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      if (row->epoch != 0)
+        continue;
+      if (g_str_equal (row->kind, "eval"))
+        points->untrained = row->knn_top1_recomputed;
+      else if (g_str_equal (row->kind, "pixels"))
+        points->raw_pixels = row->knn_top1;
+    }
+  return TRUE;
+}
+
+static void
+print_percent_or_unknown (double value)
+{
+  if (isnan (value))
+    g_print ("%s", _("not measured"));
+  else
+    g_print ("%.2f%%", value);
+}
+
+static void
+print_reference_points (const ReferencePoints *points, const Dataset *test)
+{
+  /* Translators: %s is the test set's name, e.g. fashion-mnist/test */
+  g_print (_("reference points, kNN top-1 on %s: raw pixels "), test->name);
+  print_percent_or_unknown (points->raw_pixels);
+  g_print ("%s", _(", the untrained network "));
+  print_percent_or_unknown (points->untrained);
+  g_print ("\n");
+}
+
+/* After the last epoch: this run beside the reference points */
+static void
+print_standing (const ReferencePoints *points, const MetricsRow *last,
+                const Dataset *test)
+{
+  const double top1 = isnan (last->knn_top1_recomputed)
+                          ? last->knn_top1 : last->knn_top1_recomputed;
+  /* Translators: %s is the test set's name; "recomputed" features are the
+   * training images embedded afresh, "the bank" the memory bank */
+  g_print (isnan (last->knn_top1_recomputed)
+               ? _("where the run stands, kNN top-1 on %s after epoch %d: "
+                   "this run %.2f%% (from the bank)")
+               : _("where the run stands, kNN top-1 on %s after epoch %d: "
+                   "this run %.2f%% (recomputed features)"),
+           test->name, last->epoch, top1);
+  g_print ("%s", _(", raw pixels "));
+  print_percent_or_unknown (points->raw_pixels);
+  g_print ("%s", _(", the untrained network "));
+  print_percent_or_unknown (points->untrained);
+  g_print ("\n");
+  if (!isnan (points->raw_pixels) && top1 < points->raw_pixels)
+    g_print ("%s\n", _("The embedding does not beat raw pixels yet: train "
+                        "longer (the default recipe is 15 epochs; --resume "
+                        "--epochs N continues a run), and see "
+                        "docs/learning.md."));
 }
 
 /* Every option starts unset (NULL, UNSET_INT, NAN): the recipe gives the
@@ -255,7 +348,7 @@ command_train (int argc, char **argv)
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &o.weight_decay,
       N_("SGD weight decay (5e-4)"), N_("WD") },
     { "schedule", 0, 0, G_OPTION_ARG_STRING, &o.schedule,
-      N_("Learning-rate schedule: step (reference) or cosine"), N_("NAME") },
+      N_("Learning-rate schedule: cosine (default) or step (the reference's)"), N_("NAME") },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &o.warmup,
       N_("Epochs of linear learning-rate warm-up (0, as the reference)"),
       N_("N") },
@@ -276,7 +369,7 @@ command_train (int argc, char **argv)
          "section 3.4 (0: off, as the reference code)"), N_("LAMBDA") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size,
       N_("Images per step (128)"), N_("N") },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, N_("Epochs (200)"),
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, N_("Epochs (15; the reference recipe: 200)"),
       N_("N") },
     { "steps", 0, 0, G_OPTION_ARG_INT64, &o.steps,
       N_("Stop after this many steps in total (0: run all epochs)"), N_("N") },
@@ -391,15 +484,17 @@ command_train (int argc, char **argv)
       return 0;
     }
   /* Translators: the first %s is the model's name ("small" or "resnet18"),
-   * the fourth the objective ("softmax" or "nce") */
+   * the fourth the objective ("softmax" or "nce"), the fifth the schedule
+   * ("cosine" or "step") */
   g_print (o.resume ? _("resuming the %s ResNet on %s (%d images): %s, "
-                        "batch %d, steps %" PRId64 " to %"
-                        PRId64 ", %d threads, run %s")
+                        "%d epochs (%s schedule), batch %d, steps %" PRId64
+                        " to %" PRId64 ", threads %d, run %s")
                     : _("training the %s ResNet on %s (%d images): %s, "
-                        "batch %d, steps %" PRId64 " to %"
-                        PRId64 ", %d threads, run %s"),
+                        "%d epochs (%s schedule), batch %d, steps %" PRId64
+                        " to %" PRId64 ", threads %d, run %s"),
            model_kind_to_string (config.model), train->name, train->n,
-           objective_kind_to_string (config.objective), config.batch_size,
+           objective_kind_to_string (config.objective), config.epochs,
+           schedule_kind_to_string (config.schedule), config.batch_size,
            first + 1, total, engine_get_threads (), run);
   g_print ("\n");
 
@@ -415,11 +510,25 @@ command_train (int argc, char **argv)
                        "set…"));
   if (!trainer_prepare (trainer, &error))
     return cli_fail (error);
+  ReferencePoints points = { NAN, NAN };
+  const gboolean labelled = test && test->n > 0 && test->labels
+                            && train->n_classes > 0;
+  if (labelled)
+    {
+      g_print ("%s\n", _("Measuring the reference points: the untrained "
+                         "network and raw pixels…"));
+      if (!measure_reference_points (&points, trainer, train, test, run,
+                                     wall_offset, &error))
+        return cli_fail (error);
+      print_reference_points (&points, test);
+    }
 
   CliProgress progress;
   cli_progress_init (&progress, o.log_every);
   gint64 start = g_get_monotonic_time ();
   TrainerStepInfo info = { 0 };
+  MetricsRow last_eval;
+  metrics_row_init (&last_eval, "eval");
   int status = 0;
   for (gint64 it = first; it < total && !stop_requested; it++)
     {
@@ -466,6 +575,7 @@ command_train (int argc, char **argv)
           eval.wall_s = wall_offset + (g_get_monotonic_time () - start) / 1e6;
           if (!run_dir_append_metrics (run, &eval, &error))
             return cli_fail (error);
+          last_eval = eval;
         }
     }
   cli_progress_end (&progress);
@@ -482,6 +592,8 @@ command_train (int argc, char **argv)
       g_print (_("done: %" PRId64 " steps, checkpoint %s"),
                info.iteration, checkpoint);
       g_print ("\n");
+      if (labelled && last_eval.epoch > 0)
+        print_standing (&points, &last_eval, test);
     }
   return status;
 }

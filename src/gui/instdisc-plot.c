@@ -41,6 +41,9 @@ G_DEFINE_FINAL_TYPE (InstdiscPlot, instdisc_plot, GTK_TYPE_WIDGET)
 #define MARGIN_RIGHT 18
 #define MARGIN_TOP 30
 #define MARGIN_BOTTOM 42
+/* the legend: its rows' spacing, and its least distance from the title */
+#define LEGEND_ROW_HEIGHT 16
+#define LEGEND_TITLE_GAP 16
 
 typedef struct
 {
@@ -134,6 +137,63 @@ data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
   return isfinite (*x0) && isfinite (*y0);
 }
 
+/* The legend's entries (the series with points and a name), in series
+ * order, in rows right-aligned to the plot area's right edge: the first
+ * row beside the title, as many entries as fit there, the rest in rows
+ * below it (which push the plot area down). Text is measured in a context
+ * of its own, so that the frame (computed without one) and the drawing
+ * agree. Fills row_of[s] (-1: not in the legend) when given; returns the
+ * number of rows. */
+static int
+legend_layout (InstdiscPlot *self, int width, int *row_of)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
+                                                         1, 1);
+  cairo_t *cr = cairo_create (surface);
+  double right = MARGIN_LEFT + MAX (width - MARGIN_LEFT - MARGIN_RIGHT, 10);
+  double first_left = MARGIN_LEFT;
+  cairo_text_extents_t e;
+  if (self->title)
+    {
+      cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                              CAIRO_FONT_WEIGHT_BOLD);
+      cairo_set_font_size (cr, 13.0);
+      cairo_text_extents (cr, self->title, &e);
+      first_left += e.x_advance + LEGEND_TITLE_GAP;
+    }
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                          CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 11.0);
+  int rows = 0;
+  double used = 0.0;   /* by the current row's entries */
+  for (guint s = 0; s < self->series->len; s++)
+    {
+      Series *series = g_ptr_array_index (self->series, s);
+      if (row_of)
+        row_of[s] = -1;
+      if (series->points->len == 0 || !series->name)
+        continue;
+      cairo_text_extents (cr, series->name, &e);
+      /* swatch 16, 6 to the text, 14 to the next entry (draw_legend) */
+      double entry = 22 + e.x_advance;
+      double room = right - (rows <= 1 ? first_left : MARGIN_LEFT);
+      if (rows == 0)
+        /* not even one entry beside the title: all below it */
+        rows = entry > room ? 2 : 1;
+      else if (used + 14 + entry > room)
+        {
+          rows++;
+          used = 0.0;
+        }
+      used += (used > 0 ? 14 : 0) + entry;
+      if (row_of)
+        row_of[s] = rows - 1;
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return rows;
+}
+
 static void
 compute_frame (InstdiscPlot *self, int width, int height, Frame *f)
 {
@@ -162,9 +222,11 @@ compute_frame (InstdiscPlot *self, int width, int height, Frame *f)
       y1 += pad;
     }
   f->left = MARGIN_LEFT;
-  f->top = MARGIN_TOP;
+  /* a legend too wide for the row beside the title takes more rows */
+  int legend_rows = legend_layout (self, width, NULL);
+  f->top = MARGIN_TOP + MAX (legend_rows - 1, 0) * LEGEND_ROW_HEIGHT;
   f->w = MAX (width - MARGIN_LEFT - MARGIN_RIGHT, 10);
-  f->h = MAX (height - MARGIN_TOP - MARGIN_BOTTOM, 10);
+  f->h = MAX (height - f->top - MARGIN_BOTTOM, 10);
   /* about one tick per 90 px across and 45 px up */
   f->x_step = nice_step (x1 - x0, (int) (f->w / 90));
   /* half an epoch or a tenth of a step means nothing */
@@ -376,32 +438,40 @@ draw_series (cairo_t *cr, const Frame *f, const Series *s)
 }
 
 static void
-draw_legend (InstdiscPlot *self, cairo_t *cr, const Frame *f,
+draw_legend (InstdiscPlot *self, cairo_t *cr, const Frame *f, int width,
              const GdkRGBA *fg)
 {
+  int *row_of = g_new (int, MAX (self->series->len, 1));
+  int rows = legend_layout (self, width, row_of);
   cairo_set_font_size (cr, 11.0);
-  double x = f->left + f->w;
-  /* right to left along the top margin, beside the title */
-  for (int s = (int) self->series->len - 1; s >= 0; s--)
+  /* each row right to left along the top margin, the first beside the
+   * title */
+  for (int r = 0; r < rows; r++)
     {
-      Series *series = g_ptr_array_index (self->series, s);
-      if (series->points->len == 0 || !series->name)
-        continue;
-      cairo_text_extents_t e;
-      cairo_text_extents (cr, series->name, &e);
-      x -= e.x_advance;
-      set_color (cr, fg, 0.85);
-      draw_text (cr, series->name, x, 15, 0.0, 0.5);
-      x -= 22;
-      cairo_set_source_rgba (cr, series->color.red, series->color.green,
-                             series->color.blue,
-                             MAX (series->color.alpha, 0.6));
-      cairo_set_line_width (cr, MAX (series->width, 2.0));
-      cairo_move_to (cr, x, 15);
-      cairo_line_to (cr, x + 16, 15);
-      cairo_stroke (cr);
-      x -= 14;
+      double x = f->left + f->w;
+      double y = 15 + r * LEGEND_ROW_HEIGHT;
+      for (int s = (int) self->series->len - 1; s >= 0; s--)
+        {
+          Series *series = g_ptr_array_index (self->series, s);
+          if (row_of[s] != r)
+            continue;
+          cairo_text_extents_t e;
+          cairo_text_extents (cr, series->name, &e);
+          x -= e.x_advance;
+          set_color (cr, fg, 0.85);
+          draw_text (cr, series->name, x, y, 0.0, 0.5);
+          x -= 22;
+          cairo_set_source_rgba (cr, series->color.red, series->color.green,
+                                 series->color.blue,
+                                 MAX (series->color.alpha, 0.6));
+          cairo_set_line_width (cr, MAX (series->width, 2.0));
+          cairo_move_to (cr, x, y);
+          cairo_line_to (cr, x + 16, y);
+          cairo_stroke (cr);
+          x -= 14;
+        }
     }
+  g_free (row_of);
 }
 
 void
@@ -434,7 +504,7 @@ instdisc_plot_draw (InstdiscPlot *self, cairo_t *cr, int width, int height,
       draw_text (cr, _("No data yet"), f.left + f.w / 2, f.top + f.h / 2, 0.5,
                  0.5);
     }
-  draw_legend (self, cr, &f, fg);
+  draw_legend (self, cr, &f, width, fg);
   cairo_restore (cr);
 }
 

@@ -20,6 +20,7 @@ struct _InstdiscPreferencesWindow
   GtkButton *run_folder_reset_button;
   GtkSpinButton *threads_spin;
   GtkSwitch *recomputed_switch;
+  GtkSwitch *linear_switch;
   GtkSpinButton *recent_spin;
   GtkButton *clear_recent_button;
 
@@ -185,6 +186,7 @@ instdisc_preferences_window_class_init (InstdiscPreferencesWindowClass *klass)
   BIND (run_folder_reset_button);
   BIND (threads_spin);
   BIND (recomputed_switch);
+  BIND (linear_switch);
   BIND (recent_spin);
   BIND (clear_recent_button);
 #undef BIND
@@ -214,6 +216,8 @@ instdisc_preferences_window_init (InstdiscPreferencesWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "evaluate-recomputed",
                    self->recomputed_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "evaluate-linear", self->linear_switch,
+                   "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "max-recent-runs", self->recent_spin,
                    "value", G_SETTINGS_BIND_DEFAULT);
   g_signal_connect (self->settings, "changed",

@@ -33,6 +33,7 @@ struct _InstdiscRun
   Dataset *test;
   GError *data_error;           /* why train is NULL */
   gboolean evaluate_recomputed;
+  gboolean evaluate_linear;     /* implies evaluate_recomputed's features */
 
   /* main thread only */
   InstdiscRunState state;
@@ -310,6 +311,33 @@ trainer_thread (gpointer data)
   if (self->steps_limit > 0 && self->steps_limit < total)
     total = self->steps_limit;
   const gint64 first = trainer_get_iteration (self->trainer);
+
+  /* Before the clock starts, as the command line does: the bank's pass
+   * over the training set, and the untrained network's kNN (metrics.csv's
+   * epoch 0 row), the point the kNN chart starts from. */
+  if (first == 0 && !g_atomic_int_get (&self->stop_requested))
+    {
+      engine_acquire (self);
+      gboolean prepared = trainer_prepare (self->trainer, &error);
+      MetricsRow rows[2];   /* the untrained network, raw pixels */
+      if (prepared && self->test)
+        prepared = trainer_evaluate_start (self->trainer, self->train,
+                                           self->test, KNN_DEFAULT_K,
+                                           &rows[0], &rows[1], &error);
+      g_mutex_unlock (&engine_lock);
+      if (!prepared)
+        goto failed;
+      if (self->test)
+        {
+          for (int r = 0; r < 2; r++)
+            {
+              rows[r].wall_s = self->wall_offset;
+              if (!run_dir_append_metrics (self->dir, &rows[r], &error))
+                goto failed;
+            }
+          post_rows (self, rows, 2, 0);
+        }
+    }
   const gint64 start = g_get_monotonic_time ();
   gint64 last_refresh = 0;
   gint64 paused_us = 0;
@@ -387,7 +415,11 @@ trainer_thread (gpointer data)
           MetricsRow eval;
           EvaluateOptions eval_options;
           evaluate_options_init (&eval_options);
-          eval_options.recompute = self->evaluate_recomputed;
+          /* the linear classifier learns from the recomputed features,
+           * so their kNN comes at little extra cost */
+          eval_options.recompute = self->evaluate_recomputed
+                                   || self->evaluate_linear;
+          eval_options.linear = self->evaluate_linear;
           engine_acquire (self);
           gboolean evaluated = trainer_evaluate (self->trainer, self->train,
                                                  self->test, &eval_options,
@@ -1298,6 +1330,19 @@ instdisc_run_set_evaluate_recomputed (InstdiscRun *self, gboolean recompute)
 {
   g_return_if_fail (self->thread == NULL);
   self->evaluate_recomputed = recompute;
+}
+
+void
+instdisc_run_set_evaluate_linear (InstdiscRun *self, gboolean linear)
+{
+  g_return_if_fail (self->thread == NULL);
+  self->evaluate_linear = linear;
+}
+
+gboolean
+instdisc_run_get_evaluate_linear (InstdiscRun *self)
+{
+  return self->evaluate_linear;
 }
 
 gboolean

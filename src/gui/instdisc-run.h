@@ -121,6 +121,11 @@ void instdisc_run_set_steps_limit (InstdiscRun *self, gint64 steps);
  * (`instdisc train --recompute`). */
 void instdisc_run_set_evaluate_recomputed (InstdiscRun *self,
                                            gboolean recompute);
+/* Before start: also train a linear classifier on the recomputed training
+ * features after each epoch and measure it on the test set
+ * (`instdisc train --linear`); the recomputed kNN comes with it. */
+void instdisc_run_set_evaluate_linear (InstdiscRun *self, gboolean linear);
+gboolean instdisc_run_get_evaluate_linear (InstdiscRun *self);
 /* Writes the snapshot's bank as `instdisc export` does (features.npy,
  * labels.npy, paths.txt, vectors.tsv, metadata.tsv) into folder. Blocking:
  * call it from a GTask thread. */

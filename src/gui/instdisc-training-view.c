@@ -42,6 +42,10 @@ struct _InstdiscTrainingView
 
   guint loss_raw, loss_smooth;            /* series of loss_plot */
   guint top1_bank, top5_bank, top1_recomputed, top5_recomputed;
+  guint pixels_top1;                      /* raw pixels: a level line */
+  guint top1_linear;                      /* the linear classifier's */
+  /* kNN top-1 of the reference points (NAN until their rows arrive) */
+  double untrained_top1, pixels_top1_value;
   double ema;
   gint64 ema_steps;
 };
@@ -193,7 +197,12 @@ show_eval (InstdiscTrainingView *self, const MetricsRow *row)
   g_autofree char *text = NULL;
   if (!isfinite (row->knn_top1))
     return;
-  if (isfinite (row->knn_top1_recomputed))
+  if (row->epoch == 0)
+    /* the row before the first step */
+    text = g_strdup_printf (_("Untrained network: top-1 %.2f %% · top-5 "
+                              "%.2f %%"), row->knn_top1_recomputed,
+                            row->knn_top5_recomputed);
+  else if (isfinite (row->knn_top1_recomputed))
     text = g_strdup_printf (_("Epoch %d: top-1 %.2f %% · top-5 %.2f %% "
                               "(recomputed: %.2f %% · %.2f %%)"),
                             row->epoch, row->knn_top1, row->knn_top5,
@@ -202,6 +211,35 @@ show_eval (InstdiscTrainingView *self, const MetricsRow *row)
   else
     text = g_strdup_printf (_("Epoch %d: top-1 %.2f %% · top-5 %.2f %%"),
                             row->epoch, row->knn_top1, row->knn_top5);
+  /* the linear evaluation (Preferences, or `instdisc train --linear`) */
+  if (isfinite (row->linear_top1))
+    {
+      g_autofree char *linear = g_strdup_printf (
+          _("Linear classifier: top-1 %.2f %% · top-5 %.2f %%"),
+          row->linear_top1, row->linear_top5);
+      char *joined = g_strconcat (text, "\n", linear, NULL);
+      g_free (text);
+      text = joined;
+    }
+  /* where it stands: the reference points beside it */
+  if (isfinite (self->pixels_top1_value) || isfinite (self->untrained_top1))
+    {
+      g_autofree char *points = NULL;
+      if (isfinite (self->pixels_top1_value) && isfinite (self->untrained_top1)
+          && row->epoch > 0)
+        points = g_strdup_printf (_("raw pixels %.2f %%, untrained network "
+                                    "%.2f %%"), self->pixels_top1_value,
+                                  self->untrained_top1);
+      else if (isfinite (self->pixels_top1_value))
+        points = g_strdup_printf (_("raw pixels %.2f %%"),
+                                  self->pixels_top1_value);
+      if (points)
+        {
+          char *joined = g_strconcat (text, "\n", points, NULL);
+          g_free (text);
+          text = joined;
+        }
+    }
   gtk_label_set_text (self->knn_label, text);
 }
 
@@ -210,6 +248,7 @@ reset_plots (InstdiscTrainingView *self)
 {
   instdisc_plot_clear (self->loss_plot);
   instdisc_plot_clear (self->knn_plot);
+  self->untrained_top1 = self->pixels_top1_value = NAN;
   self->ema = 0.0;
   self->ema_steps = 0;
 }
@@ -250,7 +289,22 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
               instdisc_plot_append (self->knn_plot, self->top5_recomputed,
                                     epoch, row->knn_top5_recomputed);
             }
+          if (isfinite (row->linear_top1))
+            instdisc_plot_append (self->knn_plot, self->top1_linear, epoch,
+                                  row->linear_top1);
+          if (row->epoch == 0)
+            self->untrained_top1 = row->knn_top1_recomputed;
           last_eval = row;
+        }
+      else if (g_str_equal (row->kind, "pixels") && isfinite (row->knn_top1))
+        {
+          /* a level line across the whole run */
+          self->pixels_top1_value = row->knn_top1;
+          double epochs = MAX (instdisc_run_get_config (run)->epochs, 1);
+          instdisc_plot_append (self->knn_plot, self->pixels_top1, 0.0,
+                                row->knn_top1);
+          instdisc_plot_append (self->knn_plot, self->pixels_top1, epochs,
+                                row->knn_top1);
         }
     }
   /* only the newest of a coalesced batch is worth showing in the labels */
@@ -270,7 +324,7 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
     g_clear_signal_handler (&self->metrics_handler, self->run);
   g_set_object (&self->run, run);
   reset_plots (self);
-  gtk_label_set_text (self->knn_label, _("After the first epoch"));
+  gtk_label_set_text (self->knn_label, _("Measured before the first step and after each epoch"));
   gtk_label_set_text (self->lr_label, "–");
   gtk_label_set_text (self->rate_label, "–");
   gtk_label_set_text (self->eta_label, "");
@@ -279,7 +333,7 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
   gtk_widget_set_visible (self->nce_warning, FALSE);
   /* the kNN axis spans the whole run from the start, so the curve fills
    * in from the left as epochs end */
-  instdisc_plot_set_x_span (self->knn_plot, 1.0,
+  instdisc_plot_set_x_span (self->knn_plot, 0.0,
                             run ? MAX (instdisc_run_get_config (run)->epochs, 1)
                                 : 10.0);
   if (!run)
@@ -302,6 +356,12 @@ InstdiscPlot *
 instdisc_training_view_get_knn_plot (InstdiscTrainingView *self)
 {
   return self->knn_plot;
+}
+
+guint
+instdisc_training_view_get_linear_series (InstdiscTrainingView *self)
+{
+  return self->top1_linear;
 }
 
 /* ---- plot export ---- */
@@ -425,7 +485,7 @@ instdisc_training_view_init (InstdiscTrainingView *self)
   instdisc_plot_set_axis_labels (self->knn_plot, _("epoch"), _("accuracy (%)"));
   instdisc_plot_set_y_range (self->knn_plot, 0.0, 100.0);
   instdisc_plot_set_x_integer (self->knn_plot, TRUE);
-  instdisc_plot_set_x_span (self->knn_plot, 1.0, 10.0);
+  instdisc_plot_set_x_span (self->knn_plot, 0.0, 10.0);
   /* the bank's curves wide and under the recomputed ones, which are thin:
    * where the two agree (top-5 near 99 %) both stay visible */
   self->top1_bank = instdisc_plot_add_series (self->knn_plot,
@@ -440,4 +500,13 @@ instdisc_training_view_init (InstdiscTrainingView *self)
   self->top5_recomputed = instdisc_plot_add_series (self->knn_plot,
                                                     _("top-5 (recomputed)"),
                                                     "#613583", 1.5, TRUE);
+  self->pixels_top1 = instdisc_plot_add_series (self->knn_plot,
+                                                _("top-1 of raw pixels"),
+                                                "#9a9996", 1.5, FALSE);
+  /* only when the run evaluates a linear classifier (empty series stay
+   * out of the legend) */
+  self->top1_linear = instdisc_plot_add_series (self->knn_plot,
+                                                _("top-1 (linear)"),
+                                                "#1a5fb4", 2.5, TRUE);
+  self->untrained_top1 = self->pixels_top1_value = NAN;
 }

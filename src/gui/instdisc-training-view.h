@@ -17,5 +17,7 @@ void instdisc_training_view_set_run (InstdiscTrainingView *self,
                                      InstdiscRun *run);
 InstdiscPlot *instdisc_training_view_get_loss_plot (InstdiscTrainingView *self);
 InstdiscPlot *instdisc_training_view_get_knn_plot (InstdiscTrainingView *self);
+/* the knn plot's series of the linear classifier's top-1; for tests */
+guint instdisc_training_view_get_linear_series (InstdiscTrainingView *self);
 
 G_END_DECLS

@@ -250,6 +250,8 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
   /* before the trainer starts: it reads this once */
   instdisc_run_set_evaluate_recomputed (
       run, g_settings_get_boolean (self->settings, "evaluate-recomputed"));
+  instdisc_run_set_evaluate_linear (
+      run, g_settings_get_boolean (self->settings, "evaluate-linear"));
   instdisc_window_set_run (self, run);
   if (data->start)
     instdisc_run_start (run);

@@ -18,9 +18,12 @@ G_BEGIN_DECLS
 /* One row of metrics.csv. NAN fields are left empty. */
 typedef struct
 {
-  const char *kind;        /* "step" or "eval" */
+  const char *kind;        /* "step", "eval" or "pixels" (raw pixels' kNN,
+                            * epoch 0) */
   gint64 iteration;
-  int epoch;               /* 1-based: the epoch this row belongs to */
+  int epoch;               /* 1-based: the epoch this row belongs to; eval
+                            * rows: the epochs done (0: the untrained
+                            * network, before the first step) */
   double loss, lr, images_per_s;
   double knn_top1, knn_top5, knn_1nn;                /* percent, from the bank */
   double knn_top1_recomputed, knn_top5_recomputed;   /* test-transform features */

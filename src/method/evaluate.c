@@ -3,9 +3,9 @@
 
 #include "evaluate.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
-
-#include "knn.h"
+#include <math.h>
 
 /* knn_classify of queries against base, as percentages */
 static void
@@ -79,5 +79,122 @@ trainer_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
       if (linear)
         *linear = result;
     }
+  return TRUE;
+}
+
+gboolean
+trainer_evaluate_start (Trainer *trainer, const Dataset *train,
+                        const Dataset *test, int k, MetricsRow *untrained,
+                        MetricsRow *pixels, GError **error)
+{
+  g_return_val_if_fail (trainer_get_iteration (trainer) == 0, FALSE);
+  metrics_row_init (pixels, "pixels");
+  if (!trainer_prepare (trainer, error))
+    return FALSE;
+  const TrainerConfig *config = trainer_get_config (trainer);
+  const gboolean bank_is_features = config->bank_init == BANK_INIT_FEATURES;
+  EvaluateOptions options;
+  evaluate_options_init (&options);
+  options.k = k;
+  options.recompute = !bank_is_features;
+  if (!trainer_evaluate (trainer, train, test, &options, untrained, NULL,
+                         error))
+    return FALSE;
+  if (bank_is_features)
+    {
+      untrained->knn_top1_recomputed = untrained->knn_top1;
+      untrained->knn_top5_recomputed = untrained->knn_top5;
+    }
+  untrained->iteration = pixels->iteration = 0;
+  untrained->epoch = pixels->epoch = 0;
+  if (train->n_classes == 0 || test->n == 0)
+    return TRUE;
+
+  KnnAccuracy raw;
+  g_autoptr (GError) too_large = NULL;
+  if (evaluate_raw_pixels (&raw, train, test, trainer_get_augment (trainer),
+                           k, config->tau, EVALUATE_PIXELS_MAX_BYTES,
+                           &too_large))
+    {
+      pixels->knn_top1 = 100.0 * raw.top1;
+      pixels->knn_top5 = 100.0 * raw.top5;
+      pixels->knn_1nn = 100.0 * raw.nn1;
+    }
+  else if (!g_error_matches (too_large, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+    {
+      g_propagate_error (error, g_steal_pointer (&too_large));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+float *
+evaluate_pixel_vectors (const Dataset *data, const AugmentOptions *augment,
+                        GError **error)
+{
+  const gsize dim = (gsize) data->channels * data->height * data->width;
+  float *vectors = g_try_new (float, dim * data->n);
+  if (!vectors)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM,
+                   _("not enough memory for the pixels of %d images"),
+                   data->n);
+      return NULL;
+    }
+  AugmentOptions at_own_size = *augment;
+  at_own_size.size = data->height;
+  g_autofree guint8 *pixels = g_malloc (dim);
+  for (int i = 0; i < data->n; i++)
+    {
+      if (!dataset_get_image (data, i, pixels, error))
+        {
+          g_free (vectors);
+          return NULL;
+        }
+      float *v = vectors + dim * i;
+      augment_test (&at_own_size, pixels, data->channels, data->height,
+                    data->width, v);
+      double norm = 0.0;
+      for (gsize d = 0; d < dim; d++)
+        norm += (double) v[d] * v[d];
+      float inv = norm > 0.0 ? (float) (1.0 / sqrt (norm)) : 0.0f;
+      for (gsize d = 0; d < dim; d++)
+        v[d] *= inv;
+    }
+  return vectors;
+}
+
+gboolean
+evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
+                     const Dataset *test, const AugmentOptions *augment,
+                     int k, float sigma, gsize max_bytes, GError **error)
+{
+  if (train->n_classes == 0 || test->n == 0 || !test->labels)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("raw pixels: the data set has no labelled test "
+                             "images"));
+      return FALSE;
+    }
+  const gsize dim = (gsize) train->channels * train->height * train->width;
+  const gsize bytes = sizeof (float) * dim * ((gsize) train->n + test->n);
+  if (max_bytes > 0 && bytes > max_bytes)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   _("raw pixels: %d + %d images of %zu values would take "
+                     "%.0f MB"), train->n, test->n, dim, bytes / 1e6);
+      return FALSE;
+    }
+  g_autofree float *train_pixels = evaluate_pixel_vectors (train, augment,
+                                                           error);
+  if (!train_pixels)
+    return FALSE;
+  g_autofree float *test_pixels = evaluate_pixel_vectors (test, augment,
+                                                          error);
+  if (!test_pixels)
+    return FALSE;
+  knn_classify (NULL, accuracy, test_pixels, test->labels, test->n,
+                train_pixels, train->labels, train->n, (int) dim,
+                MAX (train->n_classes, 1), k, sigma, 0);
   return TRUE;
 }

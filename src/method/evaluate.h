@@ -7,7 +7,9 @@
 
 #include <glib.h>
 
+#include "augment.h"
 #include "dataset.h"
+#include "knn.h"
 #include "linear-eval.h"
 #include "run-dir.h"
 #include "trainer.h"
@@ -39,5 +41,40 @@ gboolean trainer_evaluate (Trainer *trainer, const Dataset *train,
                            const Dataset *test, const EvaluateOptions *options,
                            MetricsRow *row, LinearEvalResult *linear,
                            GError **error);
+
+/* Where a run starts, the two reference points of its kNN curve, both
+ * rows of metrics.csv at iteration 0, epoch 0:
+ *  - untrained (kind "eval"): trainer_evaluate before the first step, the
+ *    untrained network's kNN. The bank is prepared first (trainer_prepare);
+ *    when it was started from the untrained network's features it holds
+ *    exactly the recomputed features, so its kNN fills both the bank's and
+ *    the recomputed columns; otherwise the recomputed columns are computed
+ *    and the bank's are the random bank's.
+ *  - pixels (kind "pixels"): evaluate_raw_pixels with the same k and sigma
+ *    in the bank's columns; left NAN when the pixel matrices would take
+ *    more than EVALUATE_PIXELS_MAX_BYTES.
+ * Only before the first step. */
+#define EVALUATE_PIXELS_MAX_BYTES ((gsize) 1000 * 1000 * 1000)
+gboolean trainer_evaluate_start (Trainer *trainer, const Dataset *train,
+                                 const Dataset *test, int k,
+                                 MetricsRow *untrained, MetricsRow *pixels,
+                                 GError **error);
+
+/* The reference point every learned embedding is measured against: raw
+ * pixels. data -> (N, C*H*W) rows: each image's test-transformed pixels
+ * (normalised, at the data's own size), L2-normalised so that the dot
+ * product is the cosine similarity. NULL with an error when memory runs
+ * out. */
+float *evaluate_pixel_vectors (const Dataset *data,
+                               const AugmentOptions *augment, GError **error);
+
+/* The weighted kNN (k neighbours, weights exp (s / sigma)) of the test
+ * images' pixel vectors among the training images'. FALSE with an error
+ * when the sets have no labels, or when the two (N, C*H*W) matrices would
+ * take more than max_bytes (0: no limit). */
+gboolean evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
+                              const Dataset *test,
+                              const AugmentOptions *augment, int k,
+                              float sigma, gsize max_bytes, GError **error);
 
 G_END_DECLS

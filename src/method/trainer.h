@@ -93,7 +93,9 @@ typedef enum
  * 0.9 weight decay 5e-4, step drops x0.1 at epochs 120 and 160, batch 128,
  * 200 epochs, crop scale 0.2-1, jitter 0.4, seed 1. */
 void trainer_config_init_reference (TrainerConfig *config);
-/* The default recipe (docs/learning.md says how it was chosen). */
+/* The default recipe: the reference's, with the bank started from the
+ * untrained network's features and a cosine schedule over 15 epochs
+ * (docs/learning.md says how it was chosen). */
 void trainer_config_init_default (TrainerConfig *config);
 void trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe);
 /* "default" or "reference"; FALSE for another name */

@@ -11,9 +11,16 @@
  *   /desktop/window/recent-run   opening a run puts it in the settings,
  *                           the primary menu's Recent Runs and the welcome
  *                           page
+ *   /desktop/window/stale-run   a run that stopped an hour ago shows
+ *                           the time it took and no time left
+ *   /desktop/window/evaluate-linear   the linear evaluation is off by
+ *                           default; a run the window opens gets the
+ *                           setting, as it gets evaluate-recomputed
  *   /desktop/preferences/bound   each control of the Preferences window
- *                           changes its key; the projection setting changes
- *                           the Embedding view's projection
+ *                           changes its key (the linear evaluation's
+ *                           switch also follows its key); the projection
+ *                           setting changes the Embedding view's
+ *                           projection
  *   /desktop/embedding/preferred-tsne   a run opens in t-SNE when that
  *                           is preferred, and stays there
  *   /desktop/run/embed-holds-application   the application does not quit
@@ -112,8 +119,8 @@ test_training_defaults (void)
   g_assert_cmpint (g_settings_get_enum (s, "training-network"), ==, 0);
   g_assert_cmpint (c.objective, ==, OBJECTIVE_SOFTMAX);
   g_assert_cmpint (g_settings_get_enum (s, "training-objective"), ==, 0);
-  g_assert_cmpint (c.schedule, ==, SCHEDULE_STEP);
-  g_assert_cmpint (g_settings_get_enum (s, "training-schedule"), ==, 0);
+  g_assert_cmpint (c.schedule, ==, SCHEDULE_COSINE);
+  g_assert_cmpint (g_settings_get_enum (s, "training-schedule"), ==, 1);
 }
 
 static void
@@ -394,6 +401,36 @@ test_window_stale_run (void)
   destroy_run_window (window);
 }
 
+/* Linear evaluation costs up to a minute an epoch: off unless asked for,
+ * and what is asked reaches the run the window opens (read once, before
+ * its trainer starts). */
+static void
+test_evaluate_linear (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_object_get (s, "settings-schema", &schema, NULL);
+  g_assert_true (g_settings_schema_has_key (schema, "evaluate-linear"));
+  g_autoptr (GSettingsSchemaKey) key = g_settings_schema_get_key (
+      schema, "evaluate-linear");
+  g_autoptr (GVariant) value = g_settings_schema_key_get_default_value (key);
+  g_assert_true (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN));
+  g_assert_false (g_variant_get_boolean (value));
+  g_assert_false (g_settings_get_boolean (s, "evaluate-linear"));
+
+  for (int on = 0; on <= 1; on++)
+    {
+      g_settings_set_boolean (s, "evaluate-linear", on);
+      InstdiscWindow *window = instdisc_window_new (NULL);
+      gtk_window_present (GTK_WINDOW (window));
+      instdisc_window_open_run (window, run_dir);
+      iterate_until (window_shows_views, window, 60);
+      g_assert_cmpint (instdisc_run_get_evaluate_linear (
+                           instdisc_window_get_run (window)), ==, on);
+      destroy_run_window (window);
+    }
+}
+
 /* ---- Preferences ---- */
 
 static void
@@ -435,9 +472,32 @@ test_preferences_bound (void)
   gtk_spin_button_set_value (spins->pdata[1], 4);
   g_assert_cmpint (g_settings_get_int (s, "max-recent-runs"), ==, 4);
 
-  GtkSwitch *recomputed = GTK_SWITCH (find_by_type (prefs, GTK_TYPE_SWITCH));
+  /* the evaluation's switches: recomputed features, then linear */
+  g_autoptr (GPtrArray) switches = g_ptr_array_new ();
+  find_all_by_type (prefs, GTK_TYPE_SWITCH, switches);
+  g_assert_cmpuint (switches->len, ==, 2);
+  GtkSwitch *recomputed = switches->pdata[0];
   gtk_switch_set_active (recomputed, TRUE);
   g_assert_true (g_settings_get_boolean (s, "evaluate-recomputed"));
+  GtkSwitch *linear = switches->pdata[1];
+  g_assert_false (gtk_switch_get_active (linear));
+  gtk_switch_set_active (linear, TRUE);
+  g_assert_true (g_settings_get_boolean (s, "evaluate-linear"));
+  g_assert_true (g_settings_get_boolean (s, "evaluate-recomputed"));
+  g_settings_set_boolean (s, "evaluate-linear", FALSE);
+  g_assert_false (gtk_switch_get_active (linear));
+  g_assert_true (gtk_switch_get_active (recomputed));
+  /* the switch is named by its label's mnemonic */
+  g_autoptr (GPtrArray) prefs_labels = g_ptr_array_new ();
+  find_all_by_type (prefs, GTK_TYPE_LABEL, prefs_labels);
+  GtkWidget *linear_label = NULL;
+  for (guint i = 0; i < prefs_labels->len; i++)
+    if (gtk_label_get_mnemonic_widget (prefs_labels->pdata[i])
+        == GTK_WIDGET (linear))
+      linear_label = prefs_labels->pdata[i];
+  g_assert_nonnull (linear_label);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (linear_label)), ==,
+                   "Linear evaluation");
 
   /* the folder for new runs is shown; the last button clears the recent
    * runs, and is insensitive when there are none */
@@ -802,6 +862,7 @@ main (int argc, char **argv)
   g_test_add_func ("/desktop/window/size", test_window_size);
   g_test_add_func ("/desktop/window/recent-run", test_window_recent_run);
   g_test_add_func ("/desktop/window/stale-run", test_window_stale_run);
+  g_test_add_func ("/desktop/window/evaluate-linear", test_evaluate_linear);
   g_test_add_func ("/desktop/preferences/bound", test_preferences_bound);
   g_test_add_func ("/desktop/embedding/preferred-tsne",
                    test_embedding_preferred_tsne);

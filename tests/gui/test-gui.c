@@ -4,9 +4,16 @@
  *   /gui/plot/integer-axis  epochs and iterations tick at whole numbers,
  *                           thousands separated; an empty kNN axis spans
  *                           the run's epochs
+ *   /gui/plot/legend-rows   a legend too wide for the room beside the
+ *                           title takes a second row, and the plot area
+ *                           moves down for it
  *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
  *                           pause within one step, a snapshot, a valid
  *                           checkpoint after stop
+ *   /gui/run/epoch-linear   an epoch with the linear evaluation on: the
+ *                           eval row has the linear classifier's accuracy
+ *                           (and the recomputed kNN it needs), in
+ *                           metrics.csv, and the Training view plots it
  *   /gui/run/follow-grows   a followed folder grows: rows appended to
  *                           metrics.csv arrive by "metrics-added", the
  *                           renamed checkpoint is reloaded
@@ -237,6 +244,47 @@ test_plot_integer_axis (void)
   g_object_unref (widget);
 }
 
+/* Six series with points (the kNN plot with recomputed features, raw
+ * pixels and the linear classifier) fit beside the title of a wide plot;
+ * in a narrow one the legend wraps to a second row above the plot area,
+ * which moves down by a row rather than letting the legend run into the
+ * title. Empty series take no room. */
+static void
+test_plot_legend_rows (void)
+{
+  GtkWidget *widget = g_object_ref_sink (instdisc_plot_new ());
+  InstdiscPlot *plot = INSTDISC_PLOT (widget);
+  instdisc_plot_set_title (plot, "kNN accuracy on the test set");
+  instdisc_plot_set_y_range (plot, 0.0, 100.0);
+  const char *names[] = { "top-1 (bank)", "top-5 (bank)",
+                          "top-1 (recomputed)", "top-5 (recomputed)",
+                          "top-1 of raw pixels", "top-1 (linear)" };
+  guint series[G_N_ELEMENTS (names)];
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    series[i] = instdisc_plot_add_series (plot, names[i], "#1a5fb4", 2.0,
+                                          TRUE);
+  double px, top_wide, top_narrow, top_few;
+  /* two series with points: one row, even when narrow */
+  instdisc_plot_append (plot, series[0], 1.0, 50.0);
+  instdisc_plot_append (plot, series[1], 1.0, 90.0);
+  instdisc_plot_data_to_pixel (plot, 700, 300, 1.0, 100.0, &px, &top_few);
+  for (guint i = 2; i < G_N_ELEMENTS (names); i++)
+    instdisc_plot_append (plot, series[i], 1.0, 60.0);
+  instdisc_plot_data_to_pixel (plot, 1400, 300, 1.0, 100.0, &px, &top_wide);
+  instdisc_plot_data_to_pixel (plot, 700, 300, 1.0, 100.0, &px, &top_narrow);
+  g_test_message ("plot area's top: 2 series at 700 px %.0f; 6 series at "
+                  "1400 px %.0f, at 700 px %.0f", top_few, top_wide,
+                  top_narrow);
+  g_assert_cmpfloat (top_wide, ==, top_few);
+  g_assert_cmpfloat (top_narrow, >=, top_wide + 12);
+  /* and the bottom stays where it was: the area is shorter, not moved */
+  double bottom_wide, bottom_narrow;
+  instdisc_plot_data_to_pixel (plot, 1400, 300, 1.0, 0.0, &px, &bottom_wide);
+  instdisc_plot_data_to_pixel (plot, 700, 300, 1.0, 0.0, &px, &bottom_narrow);
+  g_assert_cmpfloat (bottom_wide, ==, bottom_narrow);
+  g_object_unref (widget);
+}
+
 /* ---- the run thread ---- */
 
 typedef struct
@@ -371,9 +419,23 @@ test_run_epoch (void)
   instdisc_run_start (run);
   iterate_until (is_stopped, &w, 120);
   GArray *rows = instdisc_run_get_metrics (run);
-  g_assert_cmpuint (rows->len, ==, 7);   /* 6 steps and one evaluation */
-  const MetricsRow *eval = &g_array_index (rows, MetricsRow, 6);
+  /* the untrained network's kNN and raw pixels' before the first step,
+   * 6 steps, one evaluation */
+  g_assert_cmpuint (rows->len, ==, 9);
+  const MetricsRow *untrained = &g_array_index (rows, MetricsRow, 0);
+  const MetricsRow *pixels = &g_array_index (rows, MetricsRow, 1);
+  g_assert_cmpstr (untrained->kind, ==, "eval");
+  g_assert_cmpint (untrained->epoch, ==, 0);
+  g_assert_cmpint (untrained->iteration, ==, 0);
+  g_assert_true (untrained->knn_top1_recomputed >= 0
+                 && untrained->knn_top1_recomputed <= 100);
+  g_assert_cmpstr (pixels->kind, ==, "pixels");
+  g_assert_cmpint (pixels->epoch, ==, 0);
+  g_assert_true (pixels->knn_top1 >= 0 && pixels->knn_top1 <= 100);
+  g_assert_cmpstr (g_array_index (rows, MetricsRow, 2).kind, ==, "step");
+  const MetricsRow *eval = &g_array_index (rows, MetricsRow, 8);
   g_assert_cmpstr (eval->kind, ==, "eval");
+  g_assert_cmpint (eval->epoch, ==, 1);
   g_assert_true (eval->knn_top1 >= 0 && eval->knn_top1 <= 100);
   assert_valid_checkpoint (dir, instdisc_run_get_train (run), &config, 6);
 
@@ -382,8 +444,82 @@ test_run_epoch (void)
   g_assert_no_error (error);
   g_assert_cmpint (instdisc_run_get_state (followed), ==,
                    INSTDISC_RUN_FOLLOWING);
-  g_assert_cmpuint (instdisc_run_get_metrics (followed)->len, ==, 7);
+  g_assert_cmpuint (instdisc_run_get_metrics (followed)->len, ==, 9);
   g_signal_handlers_disconnect_by_data (run, &w);
+}
+
+static GtkWidget *
+find_label_with (GtkWidget *root, const char *text)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  find_all_by_type (root, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (strstr (gtk_label_get_text (labels->pdata[i]), text))
+      return labels->pdata[i];
+  return NULL;
+}
+
+/* The same epoch with the linear evaluation asked for (Preferences'
+ * evaluate-linear): the eval row carries the linear classifier's top-1 and
+ * top-5 and, since it learns from them, the recomputed features' kNN; the
+ * row reaches metrics.csv, and the Training view plots the linear top-1
+ * and shows it in its text. */
+static void
+test_run_epoch_linear (void)
+{
+  g_autofree char *data = write_tiny_idx ();
+  g_autofree char *dir = new_run_dir ("run-epoch-linear");
+  TrainerConfig config = tiny_config (1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) run = instdisc_run_new_training (dir, data, &config,
+                                                           &error);
+  g_assert_no_error (error);
+  g_assert_false (instdisc_run_get_evaluate_linear (run));
+  instdisc_run_set_evaluate_linear (run, TRUE);
+  g_assert_true (instdisc_run_get_evaluate_linear (run));
+  InstdiscTrainingView *view = g_object_ref_sink (
+      g_object_new (INSTDISC_TYPE_TRAINING_VIEW, NULL));
+  instdisc_training_view_set_run (view, run);
+  InstdiscPlot *knn = instdisc_training_view_get_knn_plot (view);
+  guint linear = instdisc_training_view_get_linear_series (view);
+  g_assert_cmpuint (instdisc_plot_get_n_points (knn, linear), ==, 0);
+
+  Watch w = { .run = run };
+  g_signal_connect (run, "metrics-added", G_CALLBACK (on_metrics), &w);
+  instdisc_run_start (run);
+  iterate_until (is_stopped, &w, 120);
+  g_assert_null (instdisc_run_get_error (run));
+  GArray *rows = instdisc_run_get_metrics (run);
+  g_assert_cmpuint (rows->len, ==, 9);
+  const MetricsRow *eval = &g_array_index (rows, MetricsRow, 8);
+  g_assert_cmpstr (eval->kind, ==, "eval");
+  g_assert_cmpint (eval->epoch, ==, 1);
+  g_test_message ("linear top-1 %.2f %%, top-5 %.2f %%; kNN recomputed "
+                  "top-1 %.2f %%", eval->linear_top1, eval->linear_top5,
+                  eval->knn_top1_recomputed);
+  g_assert_true (isfinite (eval->linear_top1));
+  g_assert_true (eval->linear_top1 >= 0 && eval->linear_top1 <= 100);
+  g_assert_true (eval->linear_top5 >= eval->linear_top1
+                 && eval->linear_top5 <= 100);
+  /* linear needs the recomputed features: their kNN comes with it */
+  g_assert_true (eval->knn_top1_recomputed >= 0
+                 && eval->knn_top1_recomputed <= 100);
+
+  /* the view: one linear point, at epoch 1, and the numbers in its text */
+  g_assert_cmpuint (instdisc_plot_get_n_points (knn, linear), ==, 1);
+  g_assert_nonnull (find_label_with (GTK_WIDGET (view), "Linear classifier"));
+
+  /* in metrics.csv, for a followed run to plot the same */
+  g_autoptr (InstdiscRun) followed = instdisc_run_open (dir, &error);
+  g_assert_no_error (error);
+  GArray *read = instdisc_run_get_metrics (followed);
+  g_assert_cmpuint (read->len, ==, 9);
+  g_assert_cmpfloat_with_epsilon (
+      g_array_index (read, MetricsRow, 8).linear_top1, eval->linear_top1,
+      1e-3);
+  g_signal_handlers_disconnect_by_data (run, &w);
+  instdisc_training_view_set_run (view, NULL);
+  g_object_unref (view);
 }
 
 /* Another process's run, as the CLI writes it: each step appends a row to
@@ -595,8 +731,9 @@ test_run_slow_gui (void)
   g_print ("# slow-gui: steps/s free %.1f, %.1f; 50 ms handler %.1f (%+.1f %%);"
            " %u rows in %u signals\n", fast, fast2, slow,
            100.0 * (slow - base) / base, slow_rows, slow_signals);
-  /* coalescing: the slow handler saw every row in fewer signals */
-  g_assert_cmpuint (slow_rows, ==, 60);
+  /* coalescing: the slow handler saw every row (the two reference rows
+   * before the first step, then 60 steps) in fewer signals */
+  g_assert_cmpuint (slow_rows, ==, 2 + 60);
   g_assert_cmpuint (slow_signals, <=, slow_rows);
 }
 
@@ -859,9 +996,10 @@ test_dialog (void)
   g_assert_cmpint (config.batch_size, ==, defaults.batch_size);
   g_assert_cmpint (config.epochs, ==, defaults.epochs);
   g_assert_cmpfloat_with_epsilon (config.tau, defaults.tau, 1e-6);
-  g_assert_cmpint (config.n_lr_drops, ==, 2);
-  g_assert_cmpint (config.lr_drops[0], ==, 120);
-  g_assert_cmpint (config.lr_drops[1], ==, 160);
+  /* the default recipe's cosine schedule: no drops */
+  g_assert_cmpint (config.schedule, ==, defaults.schedule);
+  g_assert_cmpint (config.schedule, ==, SCHEDULE_COSINE);
+  g_assert_cmpint (config.n_lr_drops, ==, 0);
   g_assert_cmpstr (instdisc_new_training_dialog_get_data_spec (d), ==,
                    "fashion-mnist");
   g_assert_true (g_str_has_prefix (instdisc_new_training_dialog_get_run_dir (d),
@@ -880,8 +1018,10 @@ main (int argc, char **argv)
 
   g_test_add_func ("/gui/plot/pixels", test_plot_pixels);
   g_test_add_func ("/gui/plot/integer-axis", test_plot_integer_axis);
+  g_test_add_func ("/gui/plot/legend-rows", test_plot_legend_rows);
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
+  g_test_add_func ("/gui/run/epoch-linear", test_run_epoch_linear);
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
   g_test_add_func ("/gui/window/welcome", test_window_welcome);

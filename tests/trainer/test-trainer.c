@@ -1,9 +1,11 @@
 /* test-trainer.c: the trainer's schedule, configuration, checkpoints and
  * resume equivalence, on a small generated data set. */
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
+#include "evaluate.h"
 #include "run-dir.h"
 #include "testutil.h"
 #include "trainer.h"
@@ -49,6 +51,7 @@ small_config (ObjectiveKind objective)
   c.objective = objective;
   c.nce_k = 16;
   c.low_dim = 16;
+  c.schedule = SCHEDULE_STEP;
   c.lr_drops[0] = 1;   /* a drop inside the tested span */
   c.n_lr_drops = 1;
   c.seed = 7;
@@ -364,6 +367,135 @@ test_bank_from_features (void)
   g_assert_cmpint (same, ==, data->n - c.batch_size);
 }
 
+/* The weighted kNN top-1 (percent) of test rows among train rows, written
+ * out plainly: for each query every similarity, the k largest by
+ * selection, weights exp (s / sigma), the heaviest class. */
+static double
+brute_force_knn_top1 (const float *train, const gint32 *train_labels,
+                      int n_train, const float *test, const gint32 *test_labels,
+                      int n_test, int dim, int n_classes, int k, float sigma)
+{
+  g_autofree double *sims = g_new (double, n_train);
+  g_autofree gboolean *taken = g_new (gboolean, n_train);
+  g_autofree double *votes = g_new (double, n_classes);
+  int correct = 0;
+  for (int q = 0; q < n_test; q++)
+    {
+      for (int i = 0; i < n_train; i++)
+        {
+          double s = 0.0;
+          for (int d = 0; d < dim; d++)
+            s += (double) test[(gsize) q * dim + d] * train[(gsize) i * dim + d];
+          sims[i] = s;
+          taken[i] = FALSE;
+        }
+      memset (votes, 0, sizeof (double) * n_classes);
+      for (int j = 0; j < MIN (k, n_train); j++)
+        {
+          int best = -1;
+          for (int i = 0; i < n_train; i++)
+            if (!taken[i] && (best < 0 || sims[i] > sims[best]))
+              best = i;
+          taken[best] = TRUE;
+          votes[train_labels[best]] += exp (sims[best] / sigma);
+        }
+      int predicted = 0;
+      for (int c = 1; c < n_classes; c++)
+        if (votes[c] > votes[predicted])
+          predicted = c;
+      correct += predicted == test_labels[q];
+    }
+  return 100.0 * correct / n_test;
+}
+
+/* Raw pixels' vectors: each image's test transform as a unit row */
+static float *
+unit_pixel_rows (const Dataset *data, const AugmentOptions *augment)
+{
+  const int dim = data->channels * data->height * data->width;
+  float *rows = g_new (float, (gsize) data->n * dim);
+  for (int i = 0; i < data->n; i++)
+    {
+      float *v = rows + (gsize) i * dim;
+      augment_test (augment, data->pixels + (gsize) i * dim, data->channels,
+                    data->height, data->width, v);
+      double norm = 0.0;
+      for (int d = 0; d < dim; d++)
+        norm += (double) v[d] * v[d];
+      for (int d = 0; d < dim; d++)
+        v[d] /= sqrt (norm);
+    }
+  return rows;
+}
+
+/* The reference points of a run, before its first step: the untrained
+ * network's kNN (with the bank from features, the bank's columns equal the
+ * recomputed ones, and both equal a recomputed evaluation's) and raw
+ * pixels' kNN, which matches a plain weighted kNN of the unit pixel rows. */
+static void
+test_evaluate_start (void)
+{
+  g_autoptr (Dataset) train = make_dataset (40, 11);
+  g_autoptr (Dataset) test = make_dataset (24, 12);
+  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) t = trainer_new (&c, train, &error);
+  g_assert_no_error (error);
+  const int k = 5;
+  MetricsRow untrained, pixels;
+  g_assert_true (trainer_evaluate_start (t, train, test, k, &untrained,
+                                         &pixels, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (trainer_get_iteration (t), ==, 0);
+
+  g_assert_cmpstr (untrained.kind, ==, "eval");
+  g_assert_cmpint (untrained.epoch, ==, 0);
+  g_assert_cmpint (untrained.iteration, ==, 0);
+  g_assert_cmpfloat (untrained.knn_top1, ==, untrained.knn_top1_recomputed);
+  EvaluateOptions options;
+  evaluate_options_init (&options);
+  options.k = k;
+  options.recompute = TRUE;
+  MetricsRow recomputed;
+  g_assert_true (trainer_evaluate (t, train, test, &options, &recomputed,
+                                   NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat_with_epsilon (recomputed.knn_top1_recomputed,
+                                  untrained.knn_top1, 1e-9);
+  g_assert_cmpfloat_with_epsilon (recomputed.knn_top5_recomputed,
+                                  untrained.knn_top5, 1e-9);
+
+  g_assert_cmpstr (pixels.kind, ==, "pixels");
+  g_assert_cmpint (pixels.epoch, ==, 0);
+  g_assert_true (isnan (pixels.knn_top1_recomputed));
+  const AugmentOptions *augment = trainer_get_augment (t);
+  const int dim = 28 * 28;
+  g_autofree float *train_rows = unit_pixel_rows (train, augment);
+  g_autofree float *test_rows = unit_pixel_rows (test, augment);
+  double expected = brute_force_knn_top1 (train_rows, train->labels, train->n,
+                                          test_rows, test->labels, test->n,
+                                          dim, train->n_classes, k, c.tau);
+  g_assert_cmpfloat_with_epsilon (pixels.knn_top1, expected, 1e-9);
+  /* the generated classes are bright squares in different places: raw
+   * pixels separate them */
+  g_assert_cmpfloat (pixels.knn_top1, >, 90.0);
+
+  /* too large for the memory given: its own error, which the run takes
+   * as "not measured" */
+  KnnAccuracy accuracy;
+  g_assert_false (evaluate_raw_pixels (&accuracy, train, test, augment, k,
+                                       c.tau, 1000, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_clear_error (&error);
+  /* no labelled test images: an error, not a score */
+  g_autoptr (Dataset) unlabelled = make_dataset (8, 13);
+  g_clear_pointer (&unlabelled->labels, g_free);
+  g_assert_false (evaluate_raw_pixels (&accuracy, train, unlabelled, augment,
+                                       k, c.tau, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -375,6 +507,7 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/bank-from-features",
                    test_bank_from_features);
   g_test_add_func ("/method/trainer/proximal-step", test_proximal_step);
+  g_test_add_func ("/method/trainer/evaluate-start", test_evaluate_start);
   g_test_add_func ("/method/trainer/resume/softmax", test_resume_softmax);
   g_test_add_func ("/method/trainer/resume/nce", test_resume_nce);
   g_test_add_func ("/method/trainer/resume/other-data",
