@@ -2,9 +2,9 @@
 """bench-train-reference.py: the reference's training step in PyTorch, timed.
 
 The PyTorch side of bench/bench-train-step.c: the whole training step as the
-reference code (lemniscate.pytorch) runs it, rewritten from METHOD.md for
-one-channel Fashion-MNIST, so that the C trainer can be compared with it on
-the same machine:
+reference code (lemniscate.pytorch) runs it, rewritten from docs/method.md
+for one-channel Fashion-MNIST, so that the C trainer can be compared with it
+on the same machine:
 
 - data: Fashion-MNIST's 60,000 training images read from Debian's
   /usr/share/datasets/fashion-mnist/*.gz with numpy, a Dataset returning

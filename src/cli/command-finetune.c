@@ -1,5 +1,5 @@
 /* command-finetune.c: `instdisc finetune`, the semi-supervised evaluation
- * of the paper's section 4.3 (method/finetune.h). */
+ * of the paper (method/finetune.h). */
 #define G_LOG_DOMAIN "instdisc"
 
 #include <glib/gi18n.h>
@@ -99,7 +99,7 @@ command_finetune (int argc, char **argv)
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries, NULL,
-      _("Semi-supervised evaluation (the paper's section 4.3): the run's\n"
+      _("Semi-supervised evaluation (as in the paper): the run's\n"
         "network and a classifier on its embedding are trained on a\n"
         "labelled part of the training set (the same number of images per\n"
         "class), then scored on the test set; and, for comparison, the same\n"

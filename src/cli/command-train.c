@@ -365,8 +365,8 @@ command_train (int argc, char **argv)
       N_("Colour jitter strength: brightness and contrast, and saturation "
          "and hue for colour images (0.4; 0 turns it off)"), N_("S") },
     { "proximal", 0, 0, G_OPTION_ARG_DOUBLE, &o.proximal,
-      N_("Proximal regularisation lambda ||f - v||^2 of the paper's "
-         "section 3.4 (0: off, as the reference code)"), N_("LAMBDA") },
+      N_("The paper's proximal regularisation, lambda ||f - v||^2 "
+         "(0: off, as the reference code)"), N_("LAMBDA") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size,
       N_("Images per step (128)"), N_("N") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, N_("Epochs (15; the reference recipe: 200)"),

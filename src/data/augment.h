@@ -60,8 +60,8 @@ typedef struct
  * flip (commented out in its CIFAR code), CIFAR mean and std. */
 void augment_options_init_cifar (AugmentOptions *options);
 
-/* Fashion-MNIST (METHOD.md): crop 28, brightness and contrast 0.4, flip,
- * mean 0.2860, std 0.3530. */
+/* Fashion-MNIST (docs/method.md, "Data presets and augmentation"): crop
+ * 28, brightness and contrast 0.4, flip, mean 0.2860, std 0.3530. */
 void augment_options_init_fashion_mnist (AugmentOptions *options);
 
 /* The reference's ImageNet transform at the given size: crop, grey 0.2

@@ -1,5 +1,5 @@
-/* run-dir.h: the folder a training run leaves (DESIGN.md, "Files a run
- * leaves"):
+/* run-dir.h: the folder a training run leaves (docs/design.md, "The run
+ * folder"; docs/file-formats.md byte by byte):
  *   config.ini               every setting of the run (GKeyFile)
  *   metrics.csv              one row per logged step and per evaluation
  *   checkpoint.safetensors   the whole training state (io/checkpoint.h)

@@ -1,5 +1,5 @@
 /* finetune.c: semi-supervised fine-tuning on a labelled part of the
- * training set (the paper's section 4.3). */
+ * training set (the paper's semi-supervised experiments). */
 #define G_LOG_DOMAIN "instdisc-method"
 
 #include "finetune.h"

@@ -1,4 +1,4 @@
-/* finetune.h: semi-supervised evaluation, the paper's section 4.3: a
+/* finetune.h: semi-supervised evaluation, as in the paper's experiments: a
  * network (learned without labels, or freshly initialised for the
  * comparison) is trained with a classifier on a small labelled part of the
  * training set, then scored on the test set.

@@ -1,6 +1,6 @@
 /* knn.h: nearest neighbours on the unit sphere, and the weighted kNN
  * classifier that evaluates the embedding (the reference's test.py,
- * METHOD.md "Evaluation: weighted kNN").
+ * docs/method.md, "Evaluation: weighted kNN").
  *
  * Features are unit rows, so cosine similarity is a dot product.
  *

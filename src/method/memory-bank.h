@@ -1,5 +1,5 @@
 /* memory-bank.h: the non-parametric classifier's weights, one unit vector
- * per training image (METHOD.md, "Memory bank"). */
+ * per training image (docs/method.md, "Memory bank"). */
 #pragma once
 
 #include <glib.h>
@@ -25,7 +25,7 @@ void memory_bank_free (MemoryBank *self);
 void memory_bank_update (MemoryBank *self, const int *indices,
                          const float *features, int batch);
 
-/* The paper's proximal regularisation (section 3.4):
+/* The paper's proximal regularisation:
  *   loss = lambda / B sum_b ||f_b - v_{i_b}||^2
  *   d loss / d f_b = 2 lambda / B (f_b - v_{i_b})
  * with v the bank rows before this step's update. Returns the loss and

@@ -1,5 +1,5 @@
 /* nce.h: noise-contrastive estimation of the non-parametric softmax (the
- * reference's NCEAverage + NCECriterion, METHOD.md "Objective 2").
+ * reference's NCEAverage + NCECriterion; docs/method.md, "NCE").
  *
  * For batch row b with positive index i_b and K noise indices drawn uniformly
  * from 0..N-1 (column 0 of the row holds i_b):

@@ -206,6 +206,7 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
   static const char *const z_modes[] = { "fixed", "ema", NULL };
   static const char *const schedules[] = { "step", "cosine", NULL };
   static const char *const bank_inits[] = { "random", "features", NULL };
+  trainer_config_init_reference (c);
   int model = c->model, objective = c->objective, z = c->nce_z,
       schedule = c->schedule, bank_init = c->bank_init;
   if (!parse_choice (file, "model", models, &model, error)
@@ -244,12 +245,6 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
   READ_NUMBER (batch_size, g_key_file_get_integer)
   READ_NUMBER (epochs, g_key_file_get_integer)
   READ_NUMBER (seed, g_key_file_get_uint64)
-  /* runs written before these keys existed used the reference's values,
-   * whatever today's defaults are */
-  c->crop_scale_min = 0.2f;
-  c->crop_scale_max = 1.0f;
-  c->jitter = 0.4f;
-  c->proximal = 0.0f;
   READ_NUMBER (crop_scale_min, g_key_file_get_double)
   READ_NUMBER (crop_scale_max, g_key_file_get_double)
   READ_NUMBER (jitter, g_key_file_get_double)
@@ -424,7 +419,8 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
     }
   resnet_init_parameters (self->net, &init);
 
-  /* the data set's preset (METHOD.md), at the network's input size */
+  /* the data set's preset (docs/method.md, "Data presets and
+   * augmentation"), at the network's input size */
   augment_options_init_for_dataset (&self->augment, data);
   self->augment.size = data->height;
   self->augment.scale_min = config->crop_scale_min;

@@ -4,7 +4,8 @@
  * their only writer. A step: the next batch of the epoch's shuffled order,
  * augmented; forward; the objective's loss and gradient (exact softmax or
  * NCE); backward; the SGD step; then the memory-bank update with the batch's
- * fresh features (METHOD.md: no gradient flows into the bank).
+ * fresh features (no gradient flows into the bank: docs/method.md, "Memory
+ * bank").
  *
  * All randomness is derived from the seed and counters (the epoch for the
  * shuffle, the epoch and position for augmentation, the iteration for NCE
@@ -76,7 +77,7 @@ typedef struct
                                           * fraction, 0.2-1 (reference) */
   float jitter;             /* colour-jitter strength of every step the
                              * preset uses, 0.4 (reference); 0 turns it off */
-  /* the paper's proximal regularisation (section 3.4), not in the
+  /* the paper's proximal regularisation, not in the
    * reference's code: lambda ||f_i - v_i||^2 added to each image's loss,
    * pulling the fresh feature towards its bank row; 0 turns it off */
   float proximal;
@@ -101,7 +102,10 @@ void trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe);
 /* "default" or "reference"; FALSE for another name */
 gboolean trainer_recipe_from_string (const char *name, int *recipe);
 
-/* config.ini's [training] group, every field by name */
+/* config.ini's [training] group, every field by name. Reading fills the
+ * whole config: a key that a run written before it existed lacks takes the
+ * reference recipe's value, which is what such a run used, whatever today's
+ * defaults are. */
 void trainer_config_to_keyfile (const TrainerConfig *config, GKeyFile *file);
 gboolean trainer_config_from_keyfile (TrainerConfig *config, GKeyFile *file,
                                       GError **error);

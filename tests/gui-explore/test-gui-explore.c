@@ -97,7 +97,8 @@ show_in_window (GtkWidget *child, int width, int height)
   return window;
 }
 
-/* the widget drawn by its window's renderer (TOOLCHAIN.md) */
+/* the widget drawn by its window's own renderer, GL or cairo
+ * (docs/design.md, "Testing") */
 static GdkTexture *
 render_widget (GtkWidget *widget)
 {

@@ -1,6 +1,6 @@
 /* test-objectives.c: NCE, the exact softmax and the memory update against
- * their definitions (METHOD.md) computed independently in double, and the
- * gradients against central differences of the returned loss. */
+ * their definitions (docs/method.md) computed independently in double, and
+ * the gradients against central differences of the returned loss. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -20,9 +20,9 @@ tiny_bank (int n, int dim, Rng *rng)
   return bank;
 }
 
-/* The reference's NCE in double, written from METHOD.md: idx (B, K+1) with
- * column 0 the positive; z <= 0 means "estimate from this batch". Returns
- * the loss; grad (B, D), *z_used, *h0_mean. */
+/* The reference's NCE in double, written from docs/method.md, "NCE": idx
+ * (B, K+1) with column 0 the positive; z <= 0 means "estimate from this
+ * batch". Returns the loss; grad (B, D), *z_used, *h0_mean. */
 static double
 nce_reference (const float *v, const float *f, const int *idx, int B, int K,
                int N, int D, double tau, double z, double *grad,
@@ -448,7 +448,7 @@ test_memory_update (void)
   memory_bank_free (bank);
 }
 
-/* The proximal term (the paper's section 3.4): lambda / B sum ||f - v||^2,
+/* The paper's proximal term: lambda / B sum ||f - v||^2,
  * against its definition in double and central differences; the gradient
  * is added to what d_features held. */
 static void

@@ -112,20 +112,33 @@ test_config_keyfile (void)
   g_assert_cmpfloat (b.jitter, ==, a.jitter);
   g_assert_cmpfloat (b.proximal, ==, a.proximal);
 
-  /* a run written before the augmentation keys existed used the
-   * reference's augmentation, whatever the default recipe is now */
-  TrainerConfig reference;
+  /* a run written before a key existed used the reference's value,
+   * whatever the default recipe is now: the augmentation, and the
+   * schedule, length, warm-up and bank start where the default differs */
+  TrainerConfig reference, defaults;
   trainer_config_init_reference (&reference);
+  trainer_config_init_default (&defaults);
+  g_assert_cmpint (defaults.schedule, !=, reference.schedule);
+  g_assert_cmpint (defaults.epochs, !=, reference.epochs);
+  g_assert_cmpint (defaults.bank_init, !=, reference.bank_init);
   for (const char *const *key = (const char *const[]) {
-         "crop_scale_min", "crop_scale_max", "jitter", "proximal", NULL };
+         "crop_scale_min", "crop_scale_max", "jitter", "proximal",
+         "schedule", "epochs", "bank_init", "warmup_epochs", NULL };
        *key; key++)
     g_assert_true (g_key_file_remove_key (file, "training", *key, NULL));
-  trainer_config_init_default (&b);
+  b = defaults;
   g_assert_true (trainer_config_from_keyfile (&b, file, &error));
   g_assert_cmpfloat (b.crop_scale_min, ==, reference.crop_scale_min);
   g_assert_cmpfloat (b.crop_scale_max, ==, reference.crop_scale_max);
   g_assert_cmpfloat (b.jitter, ==, reference.jitter);
   g_assert_cmpfloat (b.proximal, ==, 0.0f);
+  g_assert_cmpint (b.schedule, ==, reference.schedule);
+  g_assert_cmpint (b.epochs, ==, reference.epochs);
+  g_assert_cmpint (b.bank_init, ==, reference.bank_init);
+  g_assert_cmpint (b.warmup_epochs, ==, 0);
+  /* the keys that are there win */
+  g_assert_cmpint (b.batch_size, ==, a.batch_size);
+  g_assert_cmpfloat (b.tau, ==, a.tau);
 
   g_key_file_set_string (file, "training", "objective", "contrastive");
   g_assert_false (trainer_config_from_keyfile (&b, file, &error));
