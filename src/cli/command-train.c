@@ -487,10 +487,10 @@ command_train (int argc, char **argv)
    * the fourth the objective ("softmax" or "nce"), the fifth the schedule
    * ("cosine" or "step") */
   g_print (o.resume ? _("resuming the %s ResNet on %s (%d images): %s, "
-                        "%d epochs (%s schedule), batch %d, steps %" PRId64
+                        "epochs %d (%s schedule), batch %d, steps %" PRId64
                         " to %" PRId64 ", threads %d, run %s")
                     : _("training the %s ResNet on %s (%d images): %s, "
-                        "%d epochs (%s schedule), batch %d, steps %" PRId64
+                        "epochs %d (%s schedule), batch %d, steps %" PRId64
                         " to %" PRId64 ", threads %d, run %s"),
            model_kind_to_string (config.model), train->name, train->n,
            objective_kind_to_string (config.objective), config.epochs,
