@@ -317,17 +317,22 @@ trainer_thread (gpointer data)
    * epoch 0 row), the point the kNN chart starts from. */
   if (first == 0 && !g_atomic_int_get (&self->stop_requested))
     {
-      engine_acquire (self);
-      gboolean prepared = trainer_prepare (self->trainer, &error);
+      /* the reference points need labels, as the command line's do;
+       * trainer_evaluate_start prepares the bank itself */
+      const gboolean labelled = self->test && self->test->n > 0
+                                && self->test->labels
+                                && self->train->n_classes > 0;
       MetricsRow rows[2];   /* the untrained network, raw pixels */
-      if (prepared && self->test)
-        prepared = trainer_evaluate_start (self->trainer, self->train,
-                                           self->test, KNN_DEFAULT_K,
-                                           &rows[0], &rows[1], &error);
+      engine_acquire (self);
+      gboolean prepared
+          = labelled ? trainer_evaluate_start (self->trainer, self->train,
+                                               self->test, KNN_DEFAULT_K,
+                                               &rows[0], &rows[1], &error)
+                     : trainer_prepare (self->trainer, &error);
       g_mutex_unlock (&engine_lock);
       if (!prepared)
         goto failed;
-      if (self->test)
+      if (labelled)
         {
           for (int r = 0; r < 2; r++)
             {
