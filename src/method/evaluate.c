@@ -151,16 +151,10 @@ evaluate_pixel_vectors (const Dataset *data, const AugmentOptions *augment,
           g_free (vectors);
           return NULL;
         }
-      float *v = vectors + dim * i;
       augment_test (&at_own_size, pixels, data->channels, data->height,
-                    data->width, v);
-      double norm = 0.0;
-      for (gsize d = 0; d < dim; d++)
-        norm += (double) v[d] * v[d];
-      float inv = norm > 0.0 ? (float) (1.0 / sqrt (norm)) : 0.0f;
-      for (gsize d = 0; d < dim; d++)
-        v[d] *= inv;
+                    data->width, vectors + dim * i);
     }
+  knn_normalise_rows (vectors, data->n, dim);
   return vectors;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "knn.h"
 #include "layers.h"
 #include "loss.h"
 #include "sgd.h"
@@ -237,16 +238,7 @@ finetune_network (ResNet *net, const AugmentOptions *augment,
       for (int d = 0; d < D; d++)
         head.weight[(gsize) train->labels[subset[i]] * D + d]
             += features[(gsize) i * D + d];
-    for (int c = 0; c < C; c++)
-      {
-        float *w = head.weight + (gsize) c * D;
-        double norm = 0.0;
-        for (int d = 0; d < D; d++)
-          norm += (double) w[d] * w[d];
-        float inv = norm > 0.0 ? (float) (1.0 / sqrt (norm)) : 0.0f;
-        for (int d = 0; d < D; d++)
-          w[d] *= inv;
-      }
+    knn_normalise_rows (head.weight, C, D);
   }
   double ignored;
   if (!score_test (net, &head, augment, test, o->tau, &result->start_top1,

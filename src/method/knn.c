@@ -418,3 +418,18 @@ knn_classify (int *predictions, KnnAccuracy *accuracy, const float *queries,
   g_free (idx);
   g_free (weight);
 }
+
+void
+knn_normalise_rows (float *rows, size_t n, size_t dim)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float *v = rows + i * dim;
+      double norm = 0.0;
+      for (size_t d = 0; d < dim; d++)
+        norm += (double) v[d] * v[d];
+      float inv = norm > 0.0 ? (float) (1.0 / sqrt (norm)) : 0.0f;
+      for (size_t d = 0; d < dim; d++)
+        v[d] *= inv;
+    }
+}

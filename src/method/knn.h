@@ -56,4 +56,8 @@ void knn_classify (int *predictions, KnnAccuracy *accuracy,
                    int n_base, int dim, int n_classes, int k, float sigma,
                    int n_threads);
 
+/* rows (N, D) scaled to unit length in place, so that dot products are
+ * cosine similarities; an all-zero row stays zero. */
+void knn_normalise_rows (float *rows, size_t n, size_t dim);
+
 G_END_DECLS
