@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include <stdio.h>
 #include <unistd.h>
@@ -153,29 +154,37 @@ cli_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
   LinearEvalResult linear;
   if (!trainer_evaluate (trainer, train, test, options, row, &linear, error))
     return FALSE;
+  cli_print_evaluation (train, test, options, row, &linear);
+  return TRUE;
+}
+
+void
+cli_print_evaluation (const Dataset *train, const Dataset *test,
+                      const EvaluateOptions *options, const MetricsRow *row,
+                      const LinearEvalResult *linear)
+{
   if (train->n_classes == 0 || test->n == 0)
-    return TRUE;
+    return;
   printf (_("kNN (K %d) from the memory bank: top-1 %.2f%%  top-5 %.2f%%  "
             "1-NN %.2f%%"), options->k, row->knn_top1, row->knn_top5,
           row->knn_1nn);
   printf ("\n");
-  if (options->recompute)
+  if (!isnan (row->knn_top1_recomputed))
     {
       printf (_("kNN from recomputed features:  top-1 %.2f%%  top-5 %.2f%%"),
               row->knn_top1_recomputed, row->knn_top5_recomputed);
       printf ("\n");
     }
-  if (options->linear)
+  if (options->linear && linear)
     {
-      printf (linear.l2_chosen
+      printf (linear->l2_chosen
                   ? _("linear classifier on recomputed features: top-1 "
                       "%.2f%%  top-5 %.2f%%  (weight decay %g chosen on a "
                       "held-out tenth of the training set; %.1f s)")
                   : _("linear classifier on recomputed features: top-1 "
                       "%.2f%%  top-5 %.2f%%  (weight decay %g; %.1f s)"),
-              row->linear_top1, row->linear_top5, linear.l2, linear.seconds);
+              row->linear_top1, row->linear_top5, linear->l2, linear->seconds);
       printf ("\n");
     }
   fflush (stdout);
-  return TRUE;
 }

@@ -45,3 +45,9 @@ void cli_progress_end (CliProgress *self);
 gboolean cli_evaluate (Trainer *trainer, const Dataset *train,
                        const Dataset *test, const EvaluateOptions *options,
                        MetricsRow *row, GError **error);
+/* Prints an evaluation's accuracies (nothing without labels); linear may
+ * be NULL when the linear evaluation did not run. */
+void cli_print_evaluation (const Dataset *train, const Dataset *test,
+                           const EvaluateOptions *options,
+                           const MetricsRow *row,
+                           const LinearEvalResult *linear);

@@ -16,6 +16,7 @@
 #include "threads.h"
 #include "trainer.h"
 #include "trainer-run.h"
+#include "training-loop.h"
 
 /* set by SIGINT / SIGTERM: finish the step, save, stop */
 static volatile sig_atomic_t stop_requested;
@@ -24,51 +25,6 @@ static void
 on_stop_signal (int signum)
 {
   stop_requested = 1;
-}
-
-/* What a user measures a run against, in kNN top-1 (percent, NAN where
- * unknown): raw pixels and the untrained network. */
-typedef struct
-{
-  double raw_pixels;
-  double untrained;
-} ReferencePoints;
-
-/* Before the first step: the untrained network's kNN and raw pixels' (the
- * epoch 0 rows of metrics.csv); on a resumed run, those rows as the run
- * wrote them. */
-static gboolean
-measure_reference_points (ReferencePoints *points, Trainer *trainer,
-                          const Dataset *train, const Dataset *test,
-                          const char *run, double wall_offset, GError **error)
-{
-  *points = (ReferencePoints) { NAN, NAN };
-  if (trainer_get_iteration (trainer) == 0)
-    {
-      MetricsRow untrained, pixels;
-      if (!trainer_evaluate_start (trainer, train, test, KNN_DEFAULT_K,
-                                   &untrained, &pixels, error))
-        return FALSE;
-      untrained.wall_s = pixels.wall_s = wall_offset;
-      if (!run_dir_append_metrics (run, &untrained, error)
-          || !run_dir_append_metrics (run, &pixels, error))
-        return FALSE;
-      points->untrained = untrained.knn_top1_recomputed;
-      points->raw_pixels = pixels.knn_top1;
-      return TRUE;
-    }
-  g_autoptr (GArray) rows = run_dir_load_metrics (run, NULL);
-  for (guint i = 0; rows && i < rows->len; i++)
-    {
-      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
-      if (row->epoch != 0)
-        continue;
-      if (g_str_equal (row->kind, "eval"))
-        points->untrained = row->knn_top1_recomputed;
-      else if (g_str_equal (row->kind, "pixels"))
-        points->raw_pixels = row->knn_top1;
-    }
-  return TRUE;
 }
 
 static void
@@ -81,7 +37,8 @@ print_percent_or_unknown (double value)
 }
 
 static void
-print_reference_points (const ReferencePoints *points, const Dataset *test)
+print_reference_points (const TrainingReferencePoints *points,
+                        const Dataset *test)
 {
   /* Translators: %s is the test set's name, e.g. fashion-mnist/test */
   g_print (_("reference points, kNN top-1 on %s: raw pixels "), test->name);
@@ -93,8 +50,8 @@ print_reference_points (const ReferencePoints *points, const Dataset *test)
 
 /* After the last epoch: this run beside the reference points */
 static void
-print_standing (const ReferencePoints *points, const MetricsRow *last,
-                const Dataset *test)
+print_standing (const TrainingReferencePoints *points,
+                const MetricsRow *last, const Dataset *test)
 {
   const double top1 = isnan (last->knn_top1_recomputed)
                           ? last->knn_top1 : last->knn_top1_recomputed;
@@ -117,6 +74,72 @@ print_standing (const ReferencePoints *points, const MetricsRow *last,
                         "--epochs N continues a run), and see "
                         "docs/learning.md."));
 }
+
+/* The command line's side of the training loop: a progress bar, and the
+ * loop's phases and evaluations as lines of text. */
+typedef struct
+{
+  const Dataset *train, *test;
+  const EvaluateOptions *evaluate_options;
+  const TrainerConfig *config;
+  int steps_per_epoch;
+  CliProgress progress;
+  gboolean training_started;
+} TrainCli;
+
+static void
+train_cli_phase (TrainingLoop *loop, TrainingPhase phase, gpointer data)
+{
+  TrainCli *cli = data;
+  switch (phase)
+    {
+    case TRAINING_PHASE_PREPARING:
+      g_print ("%s\n", _("Starting the memory bank from the untrained "
+                         "network's features: one pass over the training "
+                         "set…"));
+      break;
+    case TRAINING_PHASE_REFERENCE:
+      g_print ("%s\n", _("Measuring the reference points: the untrained "
+                         "network and raw pixels…"));
+      break;
+    case TRAINING_PHASE_TRAINING:
+      if (!cli->training_started && training_loop_is_labelled (loop))
+        print_reference_points (training_loop_get_reference_points (loop),
+                                cli->test);
+      cli->training_started = TRUE;
+      break;
+    case TRAINING_PHASE_EVALUATING:
+      cli_progress_end (&cli->progress);
+      break;
+    }
+}
+
+static void
+train_cli_row (TrainingLoop *loop, const MetricsRow *row,
+               const TrainerStepInfo *info, const LinearEvalResult *linear,
+               gpointer data)
+{
+  TrainCli *cli = data;
+  if (info)
+    cli_progress_update (&cli->progress, info, cli->config->epochs,
+                         cli->steps_per_epoch, row->images_per_s,
+                         training_loop_get_eta (loop));
+  else if (row->epoch > 0)
+    cli_print_evaluation (cli->train, cli->test, cli->evaluate_options, row,
+                          linear);
+}
+
+static gboolean
+train_cli_should_stop (TrainingLoop *loop, gpointer data)
+{
+  return stop_requested != 0;
+}
+
+static const TrainingLoopCallbacks train_cli_callbacks = {
+  .phase_changed = train_cli_phase,
+  .row_written = train_cli_row,
+  .should_stop = train_cli_should_stop,
+};
 
 /* Every option starts unset (NULL, UNSET_INT, NAN): the recipe gives the
  * configuration, and only the options given on the command line change it. */
@@ -471,11 +494,24 @@ command_train (int argc, char **argv)
         return cli_fail (error);
     }
 
-  const int steps_per_epoch = trainer_steps_per_epoch (trainer);
-  gint64 total = (gint64) config.epochs * steps_per_epoch;
-  if (o.steps > 0 && o.steps < total)
-    total = o.steps;
-  gint64 first = trainer_get_iteration (trainer);
+  TrainingLoopOptions loop_options;
+  training_loop_options_init (&loop_options, run);
+  loop_options.max_steps = o.steps > 0 ? o.steps : 0;
+  loop_options.wall_offset = wall_offset;
+  loop_options.evaluate = test != NULL;
+  loop_options.evaluate_options.recompute = o.recompute;
+  loop_options.evaluate_options.linear = o.linear;
+  TrainCli cli = { .train = train, .test = test,
+                   .evaluate_options = &loop_options.evaluate_options,
+                   .config = &config,
+                   .steps_per_epoch = trainer_steps_per_epoch (trainer) };
+  cli_progress_init (&cli.progress, o.log_every);
+  g_autoptr (TrainingLoop) loop = training_loop_new (trainer, train, test,
+                                                     &loop_options,
+                                                     &train_cli_callbacks,
+                                                     &cli);
+  gint64 first = training_loop_get_first (loop);
+  gint64 total = training_loop_get_total (loop);
   if (first >= total)
     {
       g_print (_("%s: already trained %" PRId64 " steps"), run,
@@ -502,98 +538,24 @@ command_train (int argc, char **argv)
   sigaction (SIGINT, &action, NULL);
   sigaction (SIGTERM, &action, NULL);
 
-  /* before the clock starts, so that the rate and the ETA are those of
-   * training steps */
-  if (first == 0 && config.bank_init == BANK_INIT_FEATURES)
-    g_print ("%s\n", _("Starting the memory bank from the untrained "
-                       "network's features: one pass over the training "
-                       "set…"));
-  if (!trainer_prepare (trainer, &error))
+  gboolean finished = training_loop_run (loop, &error);
+  cli_progress_end (&cli.progress);
+  if (!finished)
     return cli_fail (error);
-  ReferencePoints points = { NAN, NAN };
-  const gboolean labelled = test && test->n > 0 && test->labels
-                            && train->n_classes > 0;
-  if (labelled)
-    {
-      g_print ("%s\n", _("Measuring the reference points: the untrained "
-                         "network and raw pixels…"));
-      if (!measure_reference_points (&points, trainer, train, test, run,
-                                     wall_offset, &error))
-        return cli_fail (error);
-      print_reference_points (&points, test);
-    }
-
-  CliProgress progress;
-  cli_progress_init (&progress, o.log_every);
-  gint64 start = g_get_monotonic_time ();
-  TrainerStepInfo info = { 0 };
-  MetricsRow last_eval;
-  metrics_row_init (&last_eval, "eval");
-  int status = 0;
-  for (gint64 it = first; it < total && !stop_requested; it++)
-    {
-      if (!trainer_step (trainer, &info, &error))
-        {
-          cli_progress_end (&progress);
-          g_printerr ("instdisc: ");
-          g_printerr (_("%s; the last checkpoint (%s) is kept"),
-                      error->message, checkpoint);
-          g_printerr ("\n");
-          return 1;
-        }
-      double wall = wall_offset + (g_get_monotonic_time () - start) / 1e6;
-      double rate = (info.iteration - first) * config.batch_size
-                    / MAX ((g_get_monotonic_time () - start) / 1e6, 1e-9);
-      MetricsRow row;
-      trainer_run_step_row (&row, &config, &info, rate, wall);
-      if (!run_dir_append_metrics (run, &row, &error))
-        return cli_fail (error);
-      double eta = (total - info.iteration) * config.batch_size / rate;
-      cli_progress_update (&progress, &info, config.epochs, steps_per_epoch,
-                           rate, eta);
-
-      gboolean epoch_done = info.step_in_epoch == steps_per_epoch;
-      if (epoch_done || info.iteration == total || stop_requested)
-        {
-          cli_progress_end (&progress);
-          if (!trainer_save_checkpoint (trainer, checkpoint, NULL, &error))
-            return cli_fail (error);
-        }
-      if (epoch_done && test)
-        {
-          MetricsRow eval;
-          EvaluateOptions eval_options;
-          evaluate_options_init (&eval_options);
-          eval_options.recompute = o.recompute;
-          eval_options.linear = o.linear;
-          if (!cli_evaluate (trainer, train, test, &eval_options, &eval,
-                             &error))
-            return cli_fail (error);
-          eval.iteration = info.iteration;
-          eval.epoch = info.epoch + 1;
-          eval.lr = info.lr;
-          eval.wall_s = wall_offset + (g_get_monotonic_time () - start) / 1e6;
-          if (!run_dir_append_metrics (run, &eval, &error))
-            return cli_fail (error);
-          last_eval = eval;
-        }
-    }
-  cli_progress_end (&progress);
-  if (stop_requested)
+  gint64 last = trainer_get_iteration (trainer);
+  if (training_loop_was_stopped (loop))
     {
       g_print (_("stopped at step %" PRId64 "; checkpoint saved to "
-                 "%s (continue with --resume --run %s)"), info.iteration,
+                 "%s (continue with --resume --run %s)"), last,
                checkpoint, run);
       g_print ("\n");
-      status = 130;
+      return 130;
     }
-  else
-    {
-      g_print (_("done: %" PRId64 " steps, checkpoint %s"),
-               info.iteration, checkpoint);
-      g_print ("\n");
-      if (labelled && last_eval.epoch > 0)
-        print_standing (&points, &last_eval, test);
-    }
-  return status;
+  g_print (_("done: %" PRId64 " steps, checkpoint %s"), last, checkpoint);
+  g_print ("\n");
+  const MetricsRow *last_eval = training_loop_get_last_evaluation (loop);
+  if (training_loop_is_labelled (loop) && last_eval->epoch > 0)
+    print_standing (training_loop_get_reference_points (loop), last_eval,
+                    test);
+  return 0;
 }

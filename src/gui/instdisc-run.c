@@ -11,6 +11,7 @@
 #include "evaluate.h"
 #include "threads.h"
 #include "trainer-run.h"
+#include "training-loop.h"
 
 /* The engine's thread pool takes one caller at a time (threads.h), and both
  * the trainer thread and query embeddings use it: each holds this lock for
@@ -48,6 +49,7 @@ struct _InstdiscRun
    * thread runs */
   Trainer *trainer;
   GThread *thread;              /* until joined, even while it ends */
+  gint64 last_refresh;          /* trainer thread: infer's last refresh */
   gboolean joining;             /* a worker is joining thread */
   double wall_offset;
 
@@ -268,13 +270,6 @@ refresh_infer (InstdiscRun *self, gboolean wait)
   g_mutex_unlock (&self->infer_lock);
 }
 
-static gboolean
-save_checkpoint (InstdiscRun *self, GError **error)
-{
-  g_autofree char *path = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
-  return trainer_save_checkpoint (self->trainer, path, NULL, error);
-}
-
 static void
 engine_acquire (InstdiscRun *self)
 {
@@ -285,174 +280,123 @@ engine_acquire (InstdiscRun *self)
   g_mutex_lock (&engine_lock);
 }
 
-/* Handles the requests that can be served between steps. */
-static gboolean
-serve_requests (InstdiscRun *self, gboolean *saved, GError **error)
+/* ---- the trainer thread's side of the training loop ---- */
+
+static void
+loop_engine_acquire (TrainingLoop *loop, gpointer data)
 {
-  if (g_atomic_int_compare_and_exchange (&self->save_requested, 1, 0))
+  engine_acquire (data);
+}
+
+static void
+loop_engine_release (TrainingLoop *loop, gpointer data)
+{
+  g_mutex_unlock (&engine_lock);
+}
+
+static gboolean
+loop_should_stop (TrainingLoop *loop, gpointer data)
+{
+  InstdiscRun *self = data;
+  return g_atomic_int_get (&self->stop_requested);
+}
+
+static void
+loop_row_written (TrainingLoop *loop, const MetricsRow *row,
+                  const TrainerStepInfo *info, const LinearEvalResult *linear,
+                  gpointer data)
+{
+  InstdiscRun *self = data;
+  post_rows (self, row, 1, row->iteration);
+  gint64 now = g_get_monotonic_time ();
+  if (info && now - self->last_refresh >= INFER_REFRESH_US)
     {
-      if (!save_checkpoint (self, error))
-        return FALSE;
-      *saved = TRUE;
+      refresh_infer (self, FALSE);
+      self->last_refresh = now;
     }
+}
+
+/* The requests that can be served between steps. */
+static gboolean
+serve_requests (InstdiscRun *self, TrainingLoop *loop, GError **error)
+{
+  if (g_atomic_int_compare_and_exchange (&self->save_requested, 1, 0)
+      && !training_loop_save (loop, error))
+    return FALSE;
   if (g_atomic_int_compare_and_exchange (&self->snapshot_requested, 1, 0))
     post_snapshot (self, trainer_get_bank (self->trainer),
                    trainer_get_iteration (self->trainer));
   return TRUE;
 }
 
+/* Between steps: the requests, and a pause, which waits here. */
+static gboolean
+loop_between_steps (TrainingLoop *loop, gpointer data, GError **error)
+{
+  InstdiscRun *self = data;
+  if (!serve_requests (self, loop, error))
+    return FALSE;
+  if (!g_atomic_int_get (&self->pause_requested))
+    return TRUE;
+
+  /* Pausing: the inference copy catches up, so whatever the person looks
+   * at now is the paused network. */
+  refresh_infer (self, TRUE);
+  post_state (self, INSTDISC_RUN_PAUSED, NULL);
+  g_mutex_lock (&self->control_lock);
+  while (g_atomic_int_get (&self->pause_requested)
+         && !g_atomic_int_get (&self->stop_requested))
+    {
+      g_mutex_unlock (&self->control_lock);
+      if (!serve_requests (self, loop, error))
+        return FALSE;
+      g_mutex_lock (&self->control_lock);
+      if (g_atomic_int_get (&self->pause_requested)
+          && !g_atomic_int_get (&self->stop_requested)
+          && !g_atomic_int_get (&self->save_requested)
+          && !g_atomic_int_get (&self->snapshot_requested))
+        g_cond_wait (&self->control_cond, &self->control_lock);
+    }
+  g_mutex_unlock (&self->control_lock);
+  if (!g_atomic_int_get (&self->stop_requested))
+    post_state (self, INSTDISC_RUN_RUNNING, NULL);
+  return TRUE;
+}
+
+static const TrainingLoopCallbacks run_loop_callbacks = {
+  .row_written = loop_row_written,
+  .should_stop = loop_should_stop,
+  .between_steps = loop_between_steps,
+  .engine_acquire = loop_engine_acquire,
+  .engine_release = loop_engine_release,
+};
+
 static gpointer
 trainer_thread (gpointer data)
 {
   InstdiscRun *self = data;
   g_autoptr (GError) error = NULL;
-  const int steps_per_epoch = trainer_steps_per_epoch (self->trainer);
-  gint64 total = (gint64) self->config.epochs * steps_per_epoch;
-  if (self->steps_limit > 0 && self->steps_limit < total)
-    total = self->steps_limit;
-  const gint64 first = trainer_get_iteration (self->trainer);
-
-  /* Before the clock starts, as the command line does: the bank's pass
-   * over the training set, and the untrained network's kNN (metrics.csv's
-   * epoch 0 row), the point the kNN chart starts from. */
-  if (first == 0 && !g_atomic_int_get (&self->stop_requested))
+  TrainingLoopOptions options;
+  training_loop_options_init (&options, self->dir);
+  options.max_steps = self->steps_limit;
+  options.wall_offset = self->wall_offset;
+  options.evaluate = self->test != NULL;
+  options.evaluate_options.recompute = self->evaluate_recomputed;
+  options.evaluate_options.linear = self->evaluate_linear;
+  self->last_refresh = 0;
+  g_autoptr (TrainingLoop) loop = training_loop_new (self->trainer,
+                                                     self->train, self->test,
+                                                     &options,
+                                                     &run_loop_callbacks,
+                                                     self);
+  if (!training_loop_run (loop, &error))
     {
-      /* the reference points need labels, as the command line's do;
-       * trainer_evaluate_start prepares the bank itself */
-      const gboolean labelled = self->test && self->test->n > 0
-                                && self->test->labels
-                                && self->train->n_classes > 0;
-      MetricsRow rows[2];   /* the untrained network, raw pixels */
-      engine_acquire (self);
-      gboolean prepared
-          = labelled ? trainer_evaluate_start (self->trainer, self->train,
-                                               self->test, KNN_DEFAULT_K,
-                                               &rows[0], &rows[1], &error)
-                     : trainer_prepare (self->trainer, &error);
-      g_mutex_unlock (&engine_lock);
-      if (!prepared)
-        goto failed;
-      if (labelled)
-        {
-          for (int r = 0; r < 2; r++)
-            {
-              rows[r].wall_s = self->wall_offset;
-              if (!run_dir_append_metrics (self->dir, &rows[r], &error))
-                goto failed;
-            }
-          post_rows (self, rows, 2, 0);
-        }
+      g_warning ("%s: %s", self->dir, error->message);
+      post_state (self, INSTDISC_RUN_STOPPED, error);
+      return NULL;
     }
-  const gint64 start = g_get_monotonic_time ();
-  gint64 last_refresh = 0;
-  gint64 paused_us = 0;
-  gboolean saved = TRUE;   /* the checkpoint matches the network */
-  TrainerStepInfo info = { 0 };
-
-  while (trainer_get_iteration (self->trainer) < total)
-    {
-      if (g_atomic_int_get (&self->stop_requested))
-        break;
-      if (!serve_requests (self, &saved, &error))
-        goto failed;
-      if (g_atomic_int_get (&self->pause_requested))
-        {
-          /* Pausing: the checkpoint and the inference copy catch up, so
-           * whatever the person looks at now is the paused network. */
-          gint64 paused_at = g_get_monotonic_time ();
-          refresh_infer (self, TRUE);
-          post_state (self, INSTDISC_RUN_PAUSED, NULL);
-          g_mutex_lock (&self->control_lock);
-          while (g_atomic_int_get (&self->pause_requested)
-                 && !g_atomic_int_get (&self->stop_requested))
-            {
-              g_mutex_unlock (&self->control_lock);
-              if (!serve_requests (self, &saved, &error))
-                goto failed;
-              g_mutex_lock (&self->control_lock);
-              if (g_atomic_int_get (&self->pause_requested)
-                  && !g_atomic_int_get (&self->stop_requested)
-                  && !g_atomic_int_get (&self->save_requested)
-                  && !g_atomic_int_get (&self->snapshot_requested))
-                g_cond_wait (&self->control_cond, &self->control_lock);
-            }
-          g_mutex_unlock (&self->control_lock);
-          paused_us += g_get_monotonic_time () - paused_at;
-          if (g_atomic_int_get (&self->stop_requested))
-            break;
-          post_state (self, INSTDISC_RUN_RUNNING, NULL);
-        }
-
-      engine_acquire (self);
-      gboolean stepped = trainer_step (self->trainer, &info, &error);
-      g_mutex_unlock (&engine_lock);
-      if (!stepped)
-        goto failed;
-      saved = FALSE;
-
-      gint64 now = g_get_monotonic_time ();
-      /* wall time counts pauses, as the CLI's does across a resume; the
-       * rate does not */
-      double wall = self->wall_offset + (now - start) / 1e6;
-      double rate = (info.iteration - first) * self->config.batch_size
-                    / MAX ((now - start - paused_us) / 1e6, 1e-9);
-      MetricsRow row;
-      trainer_run_step_row (&row, &self->config, &info, rate, wall);
-      if (!run_dir_append_metrics (self->dir, &row, &error))
-        goto failed;
-      post_rows (self, &row, 1, info.iteration);
-
-      if (now - last_refresh >= INFER_REFRESH_US)
-        {
-          refresh_infer (self, FALSE);
-          last_refresh = now;
-        }
-
-      gboolean epoch_done = info.step_in_epoch == steps_per_epoch;
-      if (epoch_done || info.iteration == total)
-        {
-          if (!save_checkpoint (self, &error))
-            goto failed;
-          saved = TRUE;
-        }
-      if (epoch_done && self->test && !g_atomic_int_get (&self->stop_requested))
-        {
-          MetricsRow eval;
-          EvaluateOptions eval_options;
-          evaluate_options_init (&eval_options);
-          /* the linear classifier learns from the recomputed features,
-           * so their kNN comes at little extra cost */
-          eval_options.recompute = self->evaluate_recomputed
-                                   || self->evaluate_linear;
-          eval_options.linear = self->evaluate_linear;
-          engine_acquire (self);
-          gboolean evaluated = trainer_evaluate (self->trainer, self->train,
-                                                 self->test, &eval_options,
-                                                 &eval, NULL, &error);
-          g_mutex_unlock (&engine_lock);
-          if (!evaluated)
-            goto failed;
-          eval.iteration = info.iteration;
-          eval.epoch = info.epoch + 1;
-          eval.lr = info.lr;
-          eval.wall_s = self->wall_offset
-                        + (g_get_monotonic_time () - start) / 1e6;
-          if (!run_dir_append_metrics (self->dir, &eval, &error))
-            goto failed;
-          post_rows (self, &eval, 1, info.iteration);
-        }
-    }
-
-  /* stopped, or done: leave a checkpoint that matches the last step */
-  if (!saved && !save_checkpoint (self, &error))
-    goto failed;
   refresh_infer (self, TRUE);
   post_state (self, INSTDISC_RUN_STOPPED, NULL);
-  return NULL;
-
-failed:
-  g_warning ("%s: %s", self->dir, error->message);
-  post_state (self, INSTDISC_RUN_STOPPED, error);
   return NULL;
 }
 

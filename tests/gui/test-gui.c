@@ -17,6 +17,9 @@
  *   /gui/run/follow-grows   a followed folder grows: rows appended to
  *                           metrics.csv arrive by "metrics-added", the
  *                           renamed checkpoint is reloaded
+ *   /gui/run/same-as-cli    the explorer and `instdisc train` with the same
+ *                           settings: the same metrics.csv rows and
+ *                           checkpoint (one training loop)
  *   /gui/run/slow-gui       steps per second with and without a 50 ms
  *                           metrics handler (reported, not asserted)
  *   /gui/window/welcome, /gui/window/train   the window: welcome page;
@@ -446,6 +449,96 @@ test_run_epoch (void)
                    INSTDISC_RUN_FOLLOWING);
   g_assert_cmpuint (instdisc_run_get_metrics (followed)->len, ==, 9);
   g_signal_handlers_disconnect_by_data (run, &w);
+}
+
+/* One training loop for both front ends (training-loop.h): the explorer's
+ * run and `instdisc train` with the same settings, threads and data leave
+ * the same metrics.csv, row for row (all but the timing columns), and the
+ * same checkpoint, byte for byte. */
+static void
+assert_same_rows (const MetricsRow *a, const MetricsRow *b)
+{
+  g_assert_cmpstr (a->kind, ==, b->kind);
+  g_assert_cmpint (a->iteration, ==, b->iteration);
+  g_assert_cmpint (a->epoch, ==, b->epoch);
+  const double fa[] = { a->loss, a->lr, a->knn_top1, a->knn_top5, a->knn_1nn,
+                        a->knn_top1_recomputed, a->knn_top5_recomputed,
+                        a->linear_top1, a->linear_top5, a->nce_z,
+                        a->nce_z_estimate, a->p_positive };
+  const double fb[] = { b->loss, b->lr, b->knn_top1, b->knn_top5, b->knn_1nn,
+                        b->knn_top1_recomputed, b->knn_top5_recomputed,
+                        b->linear_top1, b->linear_top5, b->nce_z,
+                        b->nce_z_estimate, b->p_positive };
+  for (guint f = 0; f < G_N_ELEMENTS (fa); f++)
+    {
+      if (isnan (fa[f]))
+        g_assert_true (isnan (fb[f]));
+      else
+        g_assert_cmpfloat (fa[f], ==, fb[f]);
+    }
+}
+
+static void
+test_run_same_as_cli (void)
+{
+  const char *cli = g_getenv ("INSTDISC_CLI");
+  g_assert_nonnull (cli);
+  g_autofree char *data = write_tiny_idx ();
+  g_autofree char *gui_dir = new_run_dir ("same-gui");
+  g_autofree char *cli_dir = new_run_dir ("same-cli");
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  config.batch_size = 16;   /* 6 steps per epoch */
+  config.epochs = 2;
+
+  /* the command line first, on two engine threads */
+  const char *argv[] = { cli, "train", "--data", data, "--run", cli_dir,
+                         "--batch-size", "16", "--epochs", "2",
+                         "--threads", "2", NULL };
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT,
+                               NULL, NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("instdisc train: %s\n%s%s", error->message, out, err);
+
+  /* then the explorer's run */
+  instdisc_run_set_engine_threads (2);
+  g_autoptr (InstdiscRun) run = instdisc_run_new_training (gui_dir, data,
+                                                           &config, &error);
+  g_assert_no_error (error);
+  Watch w = { .run = run };
+  instdisc_run_start (run);
+  iterate_until (is_stopped, &w, 120);
+  g_assert_null (instdisc_run_get_error (run));
+  instdisc_run_set_engine_threads (0);
+
+  g_autoptr (GArray) gui_rows = run_dir_load_metrics (gui_dir, &error);
+  g_assert_no_error (error);
+  g_autoptr (GArray) cli_rows = run_dir_load_metrics (cli_dir, &error);
+  g_assert_no_error (error);
+  /* epoch 0's two reference rows, 12 steps, two evaluations */
+  g_assert_cmpuint (cli_rows->len, ==, 16);
+  g_assert_cmpuint (gui_rows->len, ==, cli_rows->len);
+  for (guint i = 0; i < cli_rows->len; i++)
+    assert_same_rows (&g_array_index (gui_rows, MetricsRow, i),
+                      &g_array_index (cli_rows, MetricsRow, i));
+
+  g_autofree char *gui_checkpoint = g_build_filename (gui_dir,
+                                                      "checkpoint.safetensors",
+                                                      NULL);
+  g_autofree char *cli_checkpoint = g_build_filename (cli_dir,
+                                                      "checkpoint.safetensors",
+                                                      NULL);
+  g_autofree char *gui_bytes = NULL, *cli_bytes = NULL;
+  gsize gui_len = 0, cli_len = 0;
+  g_assert_true (g_file_get_contents (gui_checkpoint, &gui_bytes, &gui_len,
+                                      &error));
+  g_assert_true (g_file_get_contents (cli_checkpoint, &cli_bytes, &cli_len,
+                                      &error));
+  g_assert_cmpmem (gui_bytes, gui_len, cli_bytes, cli_len);
 }
 
 static GtkWidget *
@@ -1022,6 +1115,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
   g_test_add_func ("/gui/run/epoch-linear", test_run_epoch_linear);
+  g_test_add_func ("/gui/run/same-as-cli", test_run_same_as_cli);
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
   g_test_add_func ("/gui/window/welcome", test_window_welcome);

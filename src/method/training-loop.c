@@ -1,0 +1,352 @@
+/* training-loop.c: the one training loop; see training-loop.h. */
+#define G_LOG_DOMAIN "instdisc-method"
+
+#include "training-loop.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#include "trainer-run.h"
+
+struct _TrainingLoop
+{
+  Trainer *trainer;
+  const Dataset *train;
+  const Dataset *test;
+  TrainingLoopOptions options;
+  char *run_dir;
+  char *checkpoint;
+  TrainingLoopCallbacks callbacks;
+  gpointer user_data;
+
+  gint64 first, total;
+  gboolean labelled;
+  gboolean saved;              /* the checkpoint holds the last step */
+  gboolean stopped;
+  double eta;
+  TrainingReferencePoints points;
+  MetricsRow last_evaluation;
+};
+
+void
+training_loop_options_init (TrainingLoopOptions *options, const char *run_dir)
+{
+  *options = (TrainingLoopOptions) {
+    .run_dir = run_dir,
+    .evaluate = TRUE,
+  };
+  evaluate_options_init (&options->evaluate_options);
+}
+
+TrainingLoop *
+training_loop_new (Trainer *trainer, const Dataset *train, const Dataset *test,
+                   const TrainingLoopOptions *options,
+                   const TrainingLoopCallbacks *callbacks, gpointer user_data)
+{
+  TrainingLoop *self = g_new0 (TrainingLoop, 1);
+  self->trainer = trainer;
+  self->train = train;
+  self->test = test;
+  self->options = *options;
+  self->run_dir = g_strdup (options->run_dir);
+  self->options.run_dir = self->run_dir;
+  /* the linear classifier learns from the recomputed features, so their
+   * kNN comes at little extra cost: a run asked for one gets both */
+  if (self->options.evaluate_options.linear)
+    self->options.evaluate_options.recompute = TRUE;
+  self->checkpoint = run_dir_file (self->run_dir, RUN_CHECKPOINT_FILE);
+  if (callbacks)
+    self->callbacks = *callbacks;
+  self->user_data = user_data;
+
+  const TrainerConfig *config = trainer_get_config (trainer);
+  self->first = trainer_get_iteration (trainer);
+  self->total = (gint64) config->epochs * trainer_steps_per_epoch (trainer);
+  if (options->max_steps > 0 && options->max_steps < self->total)
+    self->total = options->max_steps;
+  /* kNN accuracies and the reference points need labels on both sides */
+  self->labelled = test && test->n > 0 && test->labels
+                   && train->n_classes > 0;
+  self->saved = TRUE;
+  self->eta = NAN;
+  self->points = (TrainingReferencePoints) { NAN, NAN };
+  metrics_row_init (&self->last_evaluation, "eval");
+  return self;
+}
+
+void
+training_loop_free (TrainingLoop *self)
+{
+  if (!self)
+    return;
+  g_free (self->run_dir);
+  g_free (self->checkpoint);
+  g_free (self);
+}
+
+/* ---- the callbacks, each optional ---- */
+
+static void
+enter_phase (TrainingLoop *self, TrainingPhase phase)
+{
+  if (self->callbacks.phase_changed)
+    self->callbacks.phase_changed (self, phase, self->user_data);
+}
+
+static gboolean
+stop_requested (TrainingLoop *self)
+{
+  return self->callbacks.should_stop
+         && self->callbacks.should_stop (self, self->user_data);
+}
+
+static void
+engine_acquire (TrainingLoop *self)
+{
+  if (self->callbacks.engine_acquire)
+    self->callbacks.engine_acquire (self, self->user_data);
+}
+
+static void
+engine_release (TrainingLoop *self)
+{
+  if (self->callbacks.engine_release)
+    self->callbacks.engine_release (self, self->user_data);
+}
+
+/* appends row to metrics.csv, then tells the front end */
+static gboolean
+write_row (TrainingLoop *self, const MetricsRow *row,
+           const TrainerStepInfo *info, const LinearEvalResult *linear,
+           GError **error)
+{
+  if (!run_dir_append_metrics (self->run_dir, row, error))
+    return FALSE;
+  if (self->callbacks.row_written)
+    self->callbacks.row_written (self, row, info, linear, self->user_data);
+  return TRUE;
+}
+
+/* ---- before the clock starts ---- */
+
+/* A new run: the bank's pass over the training set and, with labels, the
+ * untrained network's kNN and raw pixels' (the epoch 0 rows), so that the
+ * rate and the ETA are those of training steps. A resumed run reads its
+ * reference points back from metrics.csv. */
+static gboolean
+start_run (TrainingLoop *self, GError **error)
+{
+  if (self->first > 0)
+    {
+      if (!self->labelled)
+        return TRUE;
+      g_autoptr (GArray) rows = run_dir_load_metrics (self->run_dir, NULL);
+      for (guint i = 0; rows && i < rows->len; i++)
+        {
+          const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+          if (row->epoch != 0)
+            continue;
+          if (g_str_equal (row->kind, "eval"))
+            self->points.untrained = row->knn_top1_recomputed;
+          else if (g_str_equal (row->kind, "pixels"))
+            self->points.raw_pixels = row->knn_top1;
+        }
+      return TRUE;
+    }
+
+  if (trainer_get_config (self->trainer)->bank_init == BANK_INIT_FEATURES)
+    enter_phase (self, TRAINING_PHASE_PREPARING);
+  engine_acquire (self);
+  gboolean prepared = trainer_prepare (self->trainer, error);
+  engine_release (self);
+  if (!prepared || !self->labelled)
+    return prepared;
+
+  enter_phase (self, TRAINING_PHASE_REFERENCE);
+  MetricsRow untrained, pixels;
+  engine_acquire (self);
+  gboolean measured = trainer_evaluate_start (self->trainer, self->train,
+                                              self->test, KNN_DEFAULT_K,
+                                              &untrained, &pixels, error);
+  engine_release (self);
+  if (!measured)
+    return FALSE;
+  untrained.wall_s = pixels.wall_s = self->options.wall_offset;
+  if (!write_row (self, &untrained, NULL, NULL, error)
+      || !write_row (self, &pixels, NULL, NULL, error))
+    return FALSE;
+  self->points.untrained = untrained.knn_top1_recomputed;
+  self->points.raw_pixels = pixels.knn_top1;
+  return TRUE;
+}
+
+/* ---- the steps ---- */
+
+gboolean
+training_loop_save (TrainingLoop *self, GError **error)
+{
+  if (self->saved)
+    return TRUE;
+  if (!trainer_save_checkpoint (self->trainer, self->checkpoint, NULL, error))
+    return FALSE;
+  self->saved = TRUE;
+  return TRUE;
+}
+
+/* The evaluation after an epoch, as metrics.csv's "eval" row. */
+static gboolean
+evaluate_epoch (TrainingLoop *self, const TrainerStepInfo *info,
+                double wall_s, GError **error)
+{
+  enter_phase (self, TRAINING_PHASE_EVALUATING);
+  MetricsRow eval;
+  LinearEvalResult linear;
+  engine_acquire (self);
+  gboolean evaluated = trainer_evaluate (self->trainer, self->train,
+                                         self->test,
+                                         &self->options.evaluate_options,
+                                         &eval, &linear, error);
+  engine_release (self);
+  if (!evaluated)
+    return FALSE;
+  eval.iteration = info->iteration;
+  eval.epoch = info->epoch + 1;
+  eval.lr = info->lr;
+  eval.wall_s = wall_s;
+  if (!write_row (self, &eval, NULL,
+                  self->options.evaluate_options.linear ? &linear : NULL,
+                  error))
+    return FALSE;
+  self->last_evaluation = eval;
+  enter_phase (self, TRAINING_PHASE_TRAINING);
+  return TRUE;
+}
+
+gboolean
+training_loop_run (TrainingLoop *self, GError **error)
+{
+  if (self->first >= self->total)
+    return TRUE;
+  if (!stop_requested (self) && !start_run (self, error))
+    return FALSE;
+
+  enter_phase (self, TRAINING_PHASE_TRAINING);
+  const TrainerConfig *config = trainer_get_config (self->trainer);
+  const int steps_per_epoch = trainer_steps_per_epoch (self->trainer);
+  const gint64 start = g_get_monotonic_time ();
+  gint64 between_us = 0;   /* time spent in between_steps: pauses, saves */
+  TrainerStepInfo info = { 0 };
+  while (trainer_get_iteration (self->trainer) < self->total)
+    {
+      if (stop_requested (self))
+        {
+          self->stopped = TRUE;
+          break;
+        }
+      if (self->callbacks.between_steps)
+        {
+          gint64 before = g_get_monotonic_time ();
+          gboolean served = self->callbacks.between_steps (self,
+                                                           self->user_data,
+                                                           error);
+          between_us += g_get_monotonic_time () - before;
+          if (!served)
+            return FALSE;
+          if (stop_requested (self))
+            {
+              self->stopped = TRUE;
+              break;
+            }
+        }
+
+      engine_acquire (self);
+      g_autoptr (GError) step_error = NULL;
+      gboolean stepped = trainer_step (self->trainer, &info, &step_error);
+      engine_release (self);
+      if (!stepped)
+        {
+          g_set_error (error, step_error->domain, step_error->code,
+                       _("%s; the last checkpoint (%s) is kept"),
+                       step_error->message, self->checkpoint);
+          return FALSE;
+        }
+      self->saved = FALSE;
+
+      /* wall time counts pauses, as it counts the time between a stop and
+       * a resume; the rate does not, and the ETA follows the rate */
+      gint64 now = g_get_monotonic_time ();
+      double wall = self->options.wall_offset + (now - start) / 1e6;
+      double rate = (info.iteration - self->first) * config->batch_size
+                    / MAX ((now - start - between_us) / 1e6, 1e-9);
+      self->eta = (self->total - info.iteration) * config->batch_size / rate;
+      MetricsRow row;
+      trainer_run_step_row (&row, config, &info, rate, wall);
+      if (!write_row (self, &row, &info, NULL, error))
+        return FALSE;
+
+      gboolean epoch_done = info.step_in_epoch == steps_per_epoch;
+      if ((epoch_done || info.iteration == self->total)
+          && !training_loop_save (self, error))
+        return FALSE;
+      if (epoch_done && self->options.evaluate && self->test
+          && !stop_requested (self))
+        {
+          double wall_now = self->options.wall_offset
+                            + (g_get_monotonic_time () - start) / 1e6;
+          if (!evaluate_epoch (self, &info, wall_now, error))
+            return FALSE;
+        }
+    }
+  /* stopped, or done: leave a checkpoint that holds the last step */
+  return training_loop_save (self, error);
+}
+
+/* ---- what the front ends read ---- */
+
+Trainer *
+training_loop_get_trainer (TrainingLoop *self)
+{
+  return self->trainer;
+}
+
+gint64
+training_loop_get_total (const TrainingLoop *self)
+{
+  return self->total;
+}
+
+gint64
+training_loop_get_first (const TrainingLoop *self)
+{
+  return self->first;
+}
+
+double
+training_loop_get_eta (const TrainingLoop *self)
+{
+  return self->eta;
+}
+
+gboolean
+training_loop_is_labelled (const TrainingLoop *self)
+{
+  return self->labelled;
+}
+
+const TrainingReferencePoints *
+training_loop_get_reference_points (const TrainingLoop *self)
+{
+  return &self->points;
+}
+
+const MetricsRow *
+training_loop_get_last_evaluation (const TrainingLoop *self)
+{
+  return &self->last_evaluation;
+}
+
+gboolean
+training_loop_was_stopped (const TrainingLoop *self)
+{
+  return self->stopped;
+}
