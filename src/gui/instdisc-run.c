@@ -1,82 +1,16 @@
 /* instdisc-run.c: a training run on its own thread, or a run folder being
- * followed; see instdisc-run.h for the threading contract. */
+ * followed: the object, its progress queue, control and accessors; see
+ * instdisc-run.h for the threading contract and instdisc-run-private.h for
+ * the other files. */
 #define G_LOG_DOMAIN "instdisc-gui"
 
-#include "instdisc-run.h"
+#include "instdisc-run-private.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
-#include "evaluate.h"
-#include "threads.h"
-#include "trainer-run.h"
-#include "training-loop.h"
-
-/* The engine's thread pool takes one caller at a time (threads.h), and both
- * the trainer thread and query embeddings use it: each holds this lock for
- * one step or one embedding. */
-static GMutex engine_lock;
-
-/* how often the trainer thread refreshes the inference copy of the network */
-#define INFER_REFRESH_US (1 * G_USEC_PER_SEC)
-
-struct _InstdiscRun
-{
-  GObject parent_instance;
-
-  /* fixed at construction */
-  char *dir;
-  char *data_spec;
-  int image_size;
-  TrainerConfig config;
-  Dataset *train;               /* NULL when a followed run's data is not here */
-  Dataset *test;
-  GError *data_error;           /* why train is NULL */
-  gboolean evaluate_recomputed;
-  gboolean evaluate_linear;     /* implies evaluate_recomputed's features */
-
-  /* main thread only */
-  InstdiscRunState state;
-  GArray *metrics;              /* MetricsRow, kinds interned */
-  GError *error;
-  GFileMonitor *metrics_monitor;
-  GFileMonitor *checkpoint_monitor;
-  GCancellable *cancellable;    /* reloads of a followed checkpoint */
-  gint64 steps_limit;           /* 0: every epoch of the config */
-
-  /* the training network; only the trainer thread touches it while the
-   * thread runs */
-  Trainer *trainer;
-  GThread *thread;              /* until joined, even while it ends */
-  gint64 last_refresh;          /* trainer thread: infer's last refresh */
-  gboolean joining;             /* a worker is joining thread */
-  double wall_offset;
-
-  /* a copy of the network for queries, refreshed by the trainer thread */
-  GMutex infer_lock;
-  Trainer *infer;
-  gboolean infer_loaded;        /* infer holds trained weights */
-
-  /* control: main thread -> trainer thread */
-  GMutex control_lock;
-  GCond control_cond;
-  int pause_requested;          /* atomics */
-  int stop_requested;
-  int save_requested;
-  int snapshot_requested;
-  int embed_waiting;
-
-  /* progress: trainer thread -> main thread, under queue_lock */
-  GMutex queue_lock;
-  GArray *pending_rows;
-  InstdiscSnapshot *pending_snapshot;
-  int pending_state;            /* -1 or an InstdiscRunState */
-  GError *pending_error;
-  gboolean idle_queued;
-  gboolean shutting_down;       /* dispose started: queue no more idles */
-  gint64 thread_iteration;
-};
+GMutex instdisc_run_engine_lock;   /* instdisc-run-private.h */
 
 G_DEFINE_FINAL_TYPE (InstdiscRun, instdisc_run, G_TYPE_OBJECT)
 
@@ -89,6 +23,12 @@ enum
 };
 
 static guint signals[N_SIGNALS];
+
+void
+instdisc_run_emit_metrics_added (InstdiscRun *self, guint first)
+{
+  g_signal_emit (self, signals[METRICS_ADDED], 0, first);
+}
 
 G_DEFINE_BOXED_TYPE (InstdiscSnapshot, instdisc_snapshot,
                      instdisc_snapshot_ref, instdisc_snapshot_unref)
@@ -203,8 +143,8 @@ queue_idle_locked (InstdiscRun *self)
                    g_object_unref);
 }
 
-static void
-post_rows (InstdiscRun *self, const MetricsRow *rows, guint n, gint64 iteration)
+void
+instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows, guint n, gint64 iteration)
 {
   g_mutex_lock (&self->queue_lock);
   g_array_append_vals (self->pending_rows, rows, n);
@@ -213,8 +153,8 @@ post_rows (InstdiscRun *self, const MetricsRow *rows, guint n, gint64 iteration)
   g_mutex_unlock (&self->queue_lock);
 }
 
-static void
-post_state (InstdiscRun *self, InstdiscRunState state, GError *error)
+void
+instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state, GError *error)
 {
   g_mutex_lock (&self->queue_lock);
   self->pending_state = state;
@@ -224,8 +164,8 @@ post_state (InstdiscRun *self, InstdiscRunState state, GError *error)
   g_mutex_unlock (&self->queue_lock);
 }
 
-static void
-post_snapshot (InstdiscRun *self, const MemoryBank *bank, gint64 iteration)
+void
+instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank, gint64 iteration)
 {
   g_mutex_lock (&self->queue_lock);
   if (!self->shutting_down)
@@ -236,168 +176,6 @@ post_snapshot (InstdiscRun *self, const MemoryBank *bank, gint64 iteration)
       queue_idle_locked (self);
     }
   g_mutex_unlock (&self->queue_lock);
-}
-
-/* ---- the trainer thread ---- */
-
-/* Copies every parameter and buffer (BN running statistics) of the
- * training network into the inference copy; both have one layout. */
-static void
-copy_network (Trainer *dst, Trainer *src)
-{
-  ResNet *to = trainer_get_network (dst), *from = trainer_get_network (src);
-  g_assert (to->n_state == from->n_state);
-  for (int i = 0; i < from->n_state; i++)
-    {
-      gsize bytes = from->state[i].numel
-                    * (from->state[i].dtype == DTYPE_F32 ? sizeof (float)
-                                                         : sizeof (gint64));
-      memcpy (to->state[i].data, from->state[i].data, bytes);
-    }
-}
-
-/* Between steps: the copy is refreshed unless a query is using it (then
- * the next step tries again), so training never waits for a query. */
-static void
-refresh_infer (InstdiscRun *self, gboolean wait)
-{
-  if (wait)
-    g_mutex_lock (&self->infer_lock);
-  else if (!g_mutex_trylock (&self->infer_lock))
-    return;
-  copy_network (self->infer, self->trainer);
-  self->infer_loaded = TRUE;
-  g_mutex_unlock (&self->infer_lock);
-}
-
-static void
-engine_acquire (InstdiscRun *self)
-{
-  /* a waiting query goes first: GMutex is not fair, and the thread would
-   * otherwise take the lock again at once */
-  while (g_atomic_int_get (&self->embed_waiting) > 0)
-    g_usleep (200);
-  g_mutex_lock (&engine_lock);
-}
-
-/* ---- the trainer thread's side of the training loop ---- */
-
-static void
-loop_engine_acquire (TrainingLoop *loop, gpointer data)
-{
-  engine_acquire (data);
-}
-
-static void
-loop_engine_release (TrainingLoop *loop, gpointer data)
-{
-  g_mutex_unlock (&engine_lock);
-}
-
-static gboolean
-loop_should_stop (TrainingLoop *loop, gpointer data)
-{
-  InstdiscRun *self = data;
-  return g_atomic_int_get (&self->stop_requested);
-}
-
-static void
-loop_row_written (TrainingLoop *loop, const MetricsRow *row,
-                  const TrainerStepInfo *info, const LinearEvalResult *linear,
-                  gpointer data)
-{
-  InstdiscRun *self = data;
-  post_rows (self, row, 1, row->iteration);
-  gint64 now = g_get_monotonic_time ();
-  if (info && now - self->last_refresh >= INFER_REFRESH_US)
-    {
-      refresh_infer (self, FALSE);
-      self->last_refresh = now;
-    }
-}
-
-/* The requests that can be served between steps. */
-static gboolean
-serve_requests (InstdiscRun *self, TrainingLoop *loop, GError **error)
-{
-  if (g_atomic_int_compare_and_exchange (&self->save_requested, 1, 0)
-      && !training_loop_save (loop, error))
-    return FALSE;
-  if (g_atomic_int_compare_and_exchange (&self->snapshot_requested, 1, 0))
-    post_snapshot (self, trainer_get_bank (self->trainer),
-                   trainer_get_iteration (self->trainer));
-  return TRUE;
-}
-
-/* Between steps: the requests, and a pause, which waits here. */
-static gboolean
-loop_between_steps (TrainingLoop *loop, gpointer data, GError **error)
-{
-  InstdiscRun *self = data;
-  if (!serve_requests (self, loop, error))
-    return FALSE;
-  if (!g_atomic_int_get (&self->pause_requested))
-    return TRUE;
-
-  /* Pausing: the inference copy catches up, so whatever the person looks
-   * at now is the paused network. */
-  refresh_infer (self, TRUE);
-  post_state (self, INSTDISC_RUN_PAUSED, NULL);
-  g_mutex_lock (&self->control_lock);
-  while (g_atomic_int_get (&self->pause_requested)
-         && !g_atomic_int_get (&self->stop_requested))
-    {
-      g_mutex_unlock (&self->control_lock);
-      if (!serve_requests (self, loop, error))
-        return FALSE;
-      g_mutex_lock (&self->control_lock);
-      if (g_atomic_int_get (&self->pause_requested)
-          && !g_atomic_int_get (&self->stop_requested)
-          && !g_atomic_int_get (&self->save_requested)
-          && !g_atomic_int_get (&self->snapshot_requested))
-        g_cond_wait (&self->control_cond, &self->control_lock);
-    }
-  g_mutex_unlock (&self->control_lock);
-  if (!g_atomic_int_get (&self->stop_requested))
-    post_state (self, INSTDISC_RUN_RUNNING, NULL);
-  return TRUE;
-}
-
-static const TrainingLoopCallbacks run_loop_callbacks = {
-  .row_written = loop_row_written,
-  .should_stop = loop_should_stop,
-  .between_steps = loop_between_steps,
-  .engine_acquire = loop_engine_acquire,
-  .engine_release = loop_engine_release,
-};
-
-static gpointer
-trainer_thread (gpointer data)
-{
-  InstdiscRun *self = data;
-  g_autoptr (GError) error = NULL;
-  TrainingLoopOptions options;
-  training_loop_options_init (&options, self->dir);
-  options.max_steps = self->steps_limit;
-  options.wall_offset = self->wall_offset;
-  options.evaluate = self->test != NULL;
-  options.evaluate_options.recompute = self->evaluate_recomputed;
-  options.evaluate_options.linear = self->evaluate_linear;
-  self->last_refresh = 0;
-  g_autoptr (TrainingLoop) loop = training_loop_new (self->trainer,
-                                                     self->train, self->test,
-                                                     &options,
-                                                     &run_loop_callbacks,
-                                                     self);
-  if (!training_loop_run (loop, &error))
-    {
-      g_warning ("%s: %s", self->dir, error->message);
-      post_state (self, INSTDISC_RUN_STOPPED, error);
-      return NULL;
-    }
-  refresh_infer (self, TRUE);
-  post_state (self, INSTDISC_RUN_STOPPED, NULL);
-  return NULL;
 }
 
 /* ---- ending the thread without blocking the main loop ---- */
@@ -555,8 +333,8 @@ instdisc_run_init (InstdiscRun *self)
 /* The training data and, when it is a different set, the test split for
  * the evaluation; an IDX file is its own split, so it is evaluated on
  * itself as the CLI does. */
-static gboolean
-open_data (InstdiscRun *self, GError **error)
+gboolean
+instdisc_run_open_data (InstdiscRun *self, GError **error)
 {
   DatasetOptions options;
   dataset_options_init_default (&options);
@@ -591,7 +369,7 @@ instdisc_run_new_training (const char *run_dir, const char *data_spec,
                      "choose another folder"), shown);
       return NULL;
     }
-  if (!open_data (self, error))
+  if (!instdisc_run_open_data (self, error))
     return NULL;
   self->trainer = trainer_new (&self->config, self->train, error);
   if (!self->trainer)
@@ -599,7 +377,7 @@ instdisc_run_new_training (const char *run_dir, const char *data_spec,
   self->infer = trainer_new (&self->config, self->train, error);
   if (!self->infer)
     return NULL;
-  copy_network (self->infer, self->trainer);
+  instdisc_run_copy_network (self->infer, self->trainer);
   self->infer_loaded = TRUE;
 
   g_autoptr (GKeyFile) keyfile = trainer_run_keyfile_new (&self->config,
@@ -609,162 +387,6 @@ instdisc_run_new_training (const char *run_dir, const char *data_spec,
   if (!run_dir_ensure (run_dir, error)
       || !run_dir_save_config (run_dir, keyfile, error))
     return NULL;
-  return g_steal_pointer (&self);
-}
-
-/* ---- following a folder ---- */
-
-static void
-reload_metrics (InstdiscRun *self)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GArray) rows = run_dir_load_metrics (self->dir, &error);
-  if (!rows)
-    {
-      /* not written yet: the monitor tells us when it is */
-      g_debug ("%s: %s", self->dir, error->message);
-      return;
-    }
-  /* A writer that resumed rewrites the file shorter: start over when the
-   * file no longer begins with the rows already shown. */
-  if (rows->len < self->metrics->len)
-    g_array_set_size (self->metrics, 0);
-  guint first = self->metrics->len;
-  if (rows->len > first)
-    {
-      g_array_append_vals (self->metrics,
-                           &g_array_index (rows, MetricsRow, first),
-                           rows->len - first);
-      g_signal_emit (self, signals[METRICS_ADDED], 0, first);
-    }
-}
-
-static void
-load_checkpoint_thread (GTask *task, gpointer source, gpointer task_data,
-                        GCancellable *cancellable)
-{
-  InstdiscRun *self = source;
-  g_autofree char *path = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
-  GError *error = NULL;
-  g_mutex_lock (&self->infer_lock);
-  gboolean loaded = trainer_load_checkpoint (self->infer, path, &error);
-  if (loaded)
-    self->infer_loaded = TRUE;
-  g_mutex_unlock (&self->infer_lock);
-  if (loaded)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-load_checkpoint_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  g_autoptr (GError) error = NULL;
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("checkpoint not reloaded: %s", error->message);
-}
-
-/* The checkpoint is replaced by a rename, so a reload never sees half a
- * file; loading 30 MB of bank is done off the main loop. */
-static void
-reload_checkpoint (InstdiscRun *self)
-{
-  if (!self->infer || self->state != INSTDISC_RUN_FOLLOWING)
-    return;
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable,
-                                       load_checkpoint_done, NULL);
-  g_task_run_in_thread (task, load_checkpoint_thread);
-}
-
-static void
-on_folder_changed (GFileMonitor *monitor, GFile *file, GFile *other,
-                   GFileMonitorEvent event, gpointer data)
-{
-  InstdiscRun *self = data;
-  if (event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT
-      && event != G_FILE_MONITOR_EVENT_CREATED
-      && event != G_FILE_MONITOR_EVENT_CHANGED
-      && event != G_FILE_MONITOR_EVENT_RENAMED
-      && event != G_FILE_MONITOR_EVENT_MOVED_IN)
-    return;
-  if (self->state != INSTDISC_RUN_FOLLOWING)
-    return;
-  if (monitor == self->metrics_monitor)
-    reload_metrics (self);
-  else if (event != G_FILE_MONITOR_EVENT_CHANGED)
-    reload_checkpoint (self);
-}
-
-static GFileMonitor *
-monitor_file (InstdiscRun *self, const char *name)
-{
-  g_autofree char *path = run_dir_file (self->dir, name);
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GError) error = NULL;
-  /* WATCH_MOVES: the checkpoint arrives by rename */
-  GFileMonitor *monitor = g_file_monitor_file (file, G_FILE_MONITOR_WATCH_MOVES,
-                                               NULL, &error);
-  if (!monitor)
-    {
-      g_warning ("cannot follow %s: %s", path, error->message);
-      return NULL;
-    }
-  g_signal_connect (monitor, "changed", G_CALLBACK (on_folder_changed), self);
-  return monitor;
-}
-
-InstdiscRun *
-instdisc_run_open (const char *run_dir, GError **error)
-{
-  g_autoptr (InstdiscRun) self = g_object_new (INSTDISC_TYPE_RUN, NULL);
-  g_autofree char *shown = g_filename_display_name (run_dir);
-  self->dir = g_strdup (run_dir);
-
-  g_autofree char *config_path = run_dir_file (run_dir, RUN_CONFIG_FILE);
-  if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   _("%s is not a run folder (it has no %s)"), shown,
-                   RUN_CONFIG_FILE);
-      return NULL;
-    }
-  g_autoptr (GKeyFile) keyfile = run_dir_load_config (run_dir, error);
-  if (!keyfile || !trainer_config_from_keyfile (&self->config, keyfile, error))
-    {
-      g_prefix_error (error, "%s/%s: ", shown, RUN_CONFIG_FILE);
-      return NULL;
-    }
-  self->data_spec = g_key_file_get_string (keyfile, "data", "spec", NULL);
-  self->image_size = 32;
-  if (g_key_file_has_key (keyfile, "data", "image_size", NULL))
-    self->image_size = g_key_file_get_integer (keyfile, "data", "image_size",
-                                               NULL);
-
-  /* A run from another machine may name data that is not here: its curves
-   * still show; maps, queries and resuming need the data. */
-  if (!self->data_spec)
-    g_set_error (&self->data_error, G_KEY_FILE_ERROR,
-                 G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                 _("%s/%s names no data set"), shown, RUN_CONFIG_FILE);
-  else if (open_data (self, &self->data_error))
-    {
-      self->infer = trainer_new (&self->config, self->train, error);
-      if (!self->infer)
-        return NULL;
-      g_autofree char *checkpoint = run_dir_file (run_dir, RUN_CHECKPOINT_FILE);
-      if (g_file_test (checkpoint, G_FILE_TEST_EXISTS))
-        {
-          if (!trainer_load_checkpoint (self->infer, checkpoint, error))
-            return NULL;
-          self->infer_loaded = TRUE;
-        }
-    }
-
-  self->state = INSTDISC_RUN_FOLLOWING;
-  reload_metrics (self);
-  self->metrics_monitor = monitor_file (self, RUN_METRICS_FILE);
-  self->checkpoint_monitor = monitor_file (self, RUN_CHECKPOINT_FILE);
   return g_steal_pointer (&self);
 }
 
@@ -869,7 +491,7 @@ instdisc_run_start (InstdiscRun *self)
   g_mutex_lock (&self->queue_lock);
   self->thread_iteration = trainer_get_iteration (self->trainer);
   g_mutex_unlock (&self->queue_lock);
-  self->thread = g_thread_new ("instdisc-trainer", trainer_thread, self);
+  self->thread = g_thread_new ("instdisc-trainer", instdisc_run_trainer_thread, self);
   set_state (self, INSTDISC_RUN_RUNNING);
 }
 
@@ -929,250 +551,9 @@ instdisc_run_request_snapshot (InstdiscRun *self)
   if (!source || (source == self->infer && !self->infer_loaded))
     return;
   g_mutex_lock (&self->infer_lock);
-  post_snapshot (self, trainer_get_bank (source),
+  instdisc_run_post_snapshot (self, trainer_get_bank (source),
                  trainer_get_iteration (source));
   g_mutex_unlock (&self->infer_lock);
-}
-
-/* ---- queries ---- */
-
-typedef struct
-{
-  GBytes *pixels;
-  int n;
-} EmbedData;
-
-static void
-embed_data_free (EmbedData *data)
-{
-  g_bytes_unref (data->pixels);
-  g_free (data);
-}
-
-/* Embeds images with the inference copy, held for the whole set so that
- * every row comes from one network; the engine too (one caller at a time),
- * so training waits for the embedding rather than racing it. Fails when
- * cancelled and, with need_loaded, before a trained network is loaded. */
-static gboolean
-embed_locked (InstdiscRun *self, const Dataset *images, float *features,
-              gboolean need_loaded, GCancellable *cancellable, GError **error)
-{
-  g_atomic_int_inc (&self->embed_waiting);
-  g_mutex_lock (&self->infer_lock);
-  g_mutex_lock (&engine_lock);
-  g_atomic_int_add (&self->embed_waiting, -1);
-  gboolean ok;
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    ok = FALSE;
-  else if (need_loaded && !self->infer_loaded)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                           _("The run has no trained network yet"));
-      ok = FALSE;
-    }
-  else
-    ok = trainer_embed (self->infer, images, features, error);
-  g_mutex_unlock (&engine_lock);
-  g_mutex_unlock (&self->infer_lock);
-  return ok;
-}
-
-static void
-embed_thread (GTask *task, gpointer source, gpointer task_data,
-              GCancellable *cancellable)
-{
-  InstdiscRun *self = source;
-  EmbedData *data = task_data;
-  const Dataset *train = self->train;
-  if (!train || !self->infer)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                               "%s", self->data_error
-                                     ? self->data_error->message
-                                     : _("The run has no network yet"));
-      return;
-    }
-  gsize image_bytes = (gsize) train->channels * train->height * train->width;
-  if (g_bytes_get_size (data->pixels) != image_bytes * data->n)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               _("Expected %d images of %dx%dx%d bytes"),
-                               data->n, train->channels, train->height,
-                               train->width);
-      return;
-    }
-  /* an in-memory set over the caller's pixels (borrowed for the call) */
-  Dataset images = {
-    .name = (char *) "query",
-    .kind = DATASET_KIND_IDX,
-    .n = data->n,
-    .channels = train->channels,
-    .height = train->height,
-    .width = train->width,
-    .pixels = (guint8 *) g_bytes_get_data (data->pixels, NULL),
-  };
-  const int D = self->config.low_dim;
-  g_autofree float *features = g_new (float, (gsize) data->n * D);
-  GError *error = NULL;
-
-  gboolean ok = embed_locked (self, &images, features, FALSE, cancellable,
-                              &error);
-  if (!ok)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task,
-                         g_bytes_new_take (g_steal_pointer (&features),
-                                           sizeof (float) * (gsize) data->n * D),
-                         (GDestroyNotify) g_bytes_unref);
-}
-
-/* A worker that runs the network must not have the process exit under it:
- * at exit OpenBLAS and the engine free what a running product reads (a
- * crash, seen when the window closed while the test set was embedded). So
- * the application, when there is one, is held until the task returns, as
- * it is for a stopping trainer. */
-typedef struct
-{
-  GAsyncReadyCallback callback;
-  gpointer user_data;
-  GApplication *application;
-} HeldTask;
-
-static void
-held_task_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  HeldTask *held = data;
-  if (held->callback)
-    held->callback (source, result, held->user_data);
-  if (held->application)
-    {
-      g_application_release (held->application);
-      g_object_unref (held->application);
-    }
-  g_free (held);
-}
-
-static GTask *
-held_task_new (InstdiscRun *self, GCancellable *cancellable,
-               GAsyncReadyCallback callback, gpointer user_data)
-{
-  HeldTask *held = g_new0 (HeldTask, 1);
-  held->callback = callback;
-  held->user_data = user_data;
-  GApplication *application = g_application_get_default ();
-  if (application)
-    {
-      held->application = g_object_ref (application);
-      g_application_hold (application);
-    }
-  return g_task_new (self, cancellable, held_task_done, held);
-}
-
-void
-instdisc_run_embed_async (InstdiscRun *self, GBytes *pixels, int n,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_return_if_fail (INSTDISC_IS_RUN (self));
-  g_return_if_fail (pixels != NULL && n > 0);
-  g_autoptr (GTask) task = held_task_new (self, cancellable, callback,
-                                          user_data);
-  g_task_set_source_tag (task, instdisc_run_embed_async);
-  EmbedData *data = g_new0 (EmbedData, 1);
-  data->pixels = g_bytes_ref (pixels);
-  data->n = n;
-  g_task_set_task_data (task, data, (GDestroyNotify) embed_data_free);
-  g_task_run_in_thread (task, embed_thread);
-}
-
-GBytes *
-instdisc_run_embed_finish (InstdiscRun *self, GAsyncResult *result,
-                           GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-/* ---- exports of recomputed features ---- */
-
-typedef struct
-{
-  gboolean test_split;
-  char *folder;
-} ExportData;
-
-static void
-export_data_free (ExportData *data)
-{
-  g_free (data->folder);
-  g_free (data);
-}
-
-static void
-export_recomputed_thread (GTask *task, gpointer source, gpointer task_data,
-                          GCancellable *cancellable)
-{
-  InstdiscRun *self = source;
-  ExportData *data = task_data;
-  const Dataset *images = data->test_split ? self->test : self->train;
-  GError *error = NULL;
-  if (!images || !self->infer)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
-                               !self->train && self->data_error
-                                   ? self->data_error->message
-                                   : _("The run has no test split"));
-      return;
-    }
-  const int D = self->config.low_dim;
-  g_autofree float *features = g_try_new (float, (gsize) images->n * D);
-  if (!features)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                               _("Not enough memory for %d × %d features"),
-                               images->n, D);
-      return;
-    }
-
-  gboolean ok = embed_locked (self, images, features, TRUE, cancellable,
-                              &error);
-
-  if (ok)
-    ok = run_dir_ensure (data->folder, &error)
-         && trainer_run_export (data->folder, images, features, D, &error);
-  if (ok)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-instdisc_run_export_recomputed_async (InstdiscRun *self, gboolean test_split,
-                                      const char *folder,
-                                      GCancellable *cancellable,
-                                      GAsyncReadyCallback callback,
-                                      gpointer user_data)
-{
-  g_return_if_fail (INSTDISC_IS_RUN (self));
-  g_return_if_fail (folder != NULL);
-  g_autoptr (GTask) task = held_task_new (self, cancellable, callback,
-                                          user_data);
-  g_task_set_source_tag (task, instdisc_run_export_recomputed_async);
-  ExportData *data = g_new0 (ExportData, 1);
-  data->test_split = test_split;
-  data->folder = g_strdup (folder);
-  g_task_set_task_data (task, data, (GDestroyNotify) export_data_free);
-  g_task_run_in_thread (task, export_recomputed_thread);
-}
-
-gboolean
-instdisc_run_export_recomputed_finish (InstdiscRun *self, GAsyncResult *result,
-                                       GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ---- accessors ---- */
@@ -1308,3 +689,4 @@ instdisc_run_export_snapshot (InstdiscSnapshot *snapshot, const char *folder,
          && trainer_run_export (folder, snapshot->train, snapshot->bank,
                                 snapshot->dim, error);
 }
+

@@ -1,0 +1,115 @@
+/* instdisc-run-private.h: what the files of InstdiscRun share.
+ *
+ * The run is one GObject in four files, along its seams:
+ *   instdisc-run.c          the object, its progress queue to the main
+ *                           loop, control (start, pause, stop, save) and
+ *                           accessors
+ *   instdisc-run-thread.c   the trainer thread: the training loop's
+ *                           callbacks and the inference copy
+ *   instdisc-run-follow.c   opening a run folder and following it while
+ *                           another process writes it
+ *   instdisc-run-tasks.c    query embeddings and exports, off the main loop
+ * Nothing outside these files includes this header. */
+#pragma once
+
+#include "instdisc-run.h"
+
+#include "evaluate.h"
+#include "threads.h"
+#include "trainer-run.h"
+#include "training-loop.h"
+
+G_BEGIN_DECLS
+
+/* The engine's thread pool takes one caller at a time (threads.h), and both
+ * the trainer thread and query embeddings use it: each holds this lock for
+ * one step or one embedding. */
+extern GMutex instdisc_run_engine_lock;
+
+/* how often the trainer thread refreshes the inference copy of the network */
+#define INFER_REFRESH_US (1 * G_USEC_PER_SEC)
+
+struct _InstdiscRun
+{
+  GObject parent_instance;
+
+  /* fixed at construction */
+  char *dir;
+  char *data_spec;
+  int image_size;
+  TrainerConfig config;
+  Dataset *train;               /* NULL when a followed run's data is not here */
+  Dataset *test;
+  GError *data_error;           /* why train is NULL */
+  gboolean evaluate_recomputed;
+  gboolean evaluate_linear;     /* implies evaluate_recomputed's features */
+
+  /* main thread only */
+  InstdiscRunState state;
+  GArray *metrics;              /* MetricsRow, kinds interned */
+  GError *error;
+  GFileMonitor *metrics_monitor;
+  GFileMonitor *checkpoint_monitor;
+  GCancellable *cancellable;    /* reloads of a followed checkpoint */
+  gint64 steps_limit;           /* 0: every epoch of the config */
+
+  /* the training network; only the trainer thread touches it while the
+   * thread runs */
+  Trainer *trainer;
+  GThread *thread;              /* until joined, even while it ends */
+  gint64 last_refresh;          /* trainer thread: infer's last refresh */
+  gboolean joining;             /* a worker is joining thread */
+  double wall_offset;
+
+  /* a copy of the network for queries, refreshed by the trainer thread */
+  GMutex infer_lock;
+  Trainer *infer;
+  gboolean infer_loaded;        /* infer holds trained weights */
+
+  /* control: main thread -> trainer thread */
+  GMutex control_lock;
+  GCond control_cond;
+  int pause_requested;          /* atomics */
+  int stop_requested;
+  int save_requested;
+  int snapshot_requested;
+  int embed_waiting;
+
+  /* progress: trainer thread -> main thread, under queue_lock */
+  GMutex queue_lock;
+  GArray *pending_rows;
+  InstdiscSnapshot *pending_snapshot;
+  int pending_state;            /* -1 or an InstdiscRunState */
+  GError *pending_error;
+  gboolean idle_queued;
+  gboolean shutting_down;       /* dispose started: queue no more idles */
+  gint64 thread_iteration;
+};
+
+/* ---- instdisc-run.c ---- */
+
+/* the progress queue, from any thread: delivered on the main loop */
+void instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows,
+                             guint n, gint64 iteration);
+void instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state,
+                              GError *error);
+void instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank,
+                                 gint64 iteration);
+/* main thread: "metrics-added" for the rows from first on */
+void instdisc_run_emit_metrics_added (InstdiscRun *self, guint first);
+/* the training data and, when there is one, the test split */
+gboolean instdisc_run_open_data (InstdiscRun *self, GError **error);
+
+/* ---- instdisc-run-thread.c ---- */
+
+/* the trainer thread's body (g_thread_new's function, data the run) */
+gpointer instdisc_run_trainer_thread (gpointer data);
+/* every parameter and buffer of src into dst; both have one layout */
+void instdisc_run_copy_network (Trainer *dst, Trainer *src);
+
+/* ---- instdisc-run-follow.c ---- */
+
+/* main thread: the rows metrics.csv has gained since the last read */
+void instdisc_run_reload_metrics (InstdiscRun *self);
+
+G_END_DECLS

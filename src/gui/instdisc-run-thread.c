@@ -1,0 +1,171 @@
+/* instdisc-run-thread.c: the trainer thread of an InstdiscRun, which
+ * drives the training loop (training-loop.h) and keeps the inference copy
+ * of the network fresh. */
+#define G_LOG_DOMAIN "instdisc-gui"
+
+#include "instdisc-run-private.h"
+
+#include <string.h>
+
+/* ---- the trainer thread ---- */
+
+/* Copies every parameter and buffer (BN running statistics) of the
+ * training network into the inference copy; both have one layout. */
+void
+instdisc_run_copy_network (Trainer *dst, Trainer *src)
+{
+  ResNet *to = trainer_get_network (dst), *from = trainer_get_network (src);
+  g_assert (to->n_state == from->n_state);
+  for (int i = 0; i < from->n_state; i++)
+    {
+      gsize bytes = from->state[i].numel
+                    * (from->state[i].dtype == DTYPE_F32 ? sizeof (float)
+                                                         : sizeof (gint64));
+      memcpy (to->state[i].data, from->state[i].data, bytes);
+    }
+}
+
+/* Between steps: the copy is refreshed unless a query is using it (then
+ * the next step tries again), so training never waits for a query. */
+static void
+refresh_infer (InstdiscRun *self, gboolean wait)
+{
+  if (wait)
+    g_mutex_lock (&self->infer_lock);
+  else if (!g_mutex_trylock (&self->infer_lock))
+    return;
+  instdisc_run_copy_network (self->infer, self->trainer);
+  self->infer_loaded = TRUE;
+  g_mutex_unlock (&self->infer_lock);
+}
+
+static void
+engine_acquire (InstdiscRun *self)
+{
+  /* a waiting query goes first: GMutex is not fair, and the thread would
+   * otherwise take the lock again at once */
+  while (g_atomic_int_get (&self->embed_waiting) > 0)
+    g_usleep (200);
+  g_mutex_lock (&instdisc_run_engine_lock);
+}
+
+/* ---- the trainer thread's side of the training loop ---- */
+
+static void
+loop_engine_acquire (TrainingLoop *loop, gpointer data)
+{
+  engine_acquire (data);
+}
+
+static void
+loop_engine_release (TrainingLoop *loop, gpointer data)
+{
+  g_mutex_unlock (&instdisc_run_engine_lock);
+}
+
+static gboolean
+loop_should_stop (TrainingLoop *loop, gpointer data)
+{
+  InstdiscRun *self = data;
+  return g_atomic_int_get (&self->stop_requested);
+}
+
+static void
+loop_row_written (TrainingLoop *loop, const MetricsRow *row,
+                  const TrainerStepInfo *info, const LinearEvalResult *linear,
+                  gpointer data)
+{
+  InstdiscRun *self = data;
+  instdisc_run_post_rows (self, row, 1, row->iteration);
+  gint64 now = g_get_monotonic_time ();
+  if (info && now - self->last_refresh >= INFER_REFRESH_US)
+    {
+      refresh_infer (self, FALSE);
+      self->last_refresh = now;
+    }
+}
+
+/* The requests that can be served between steps. */
+static gboolean
+serve_requests (InstdiscRun *self, TrainingLoop *loop, GError **error)
+{
+  if (g_atomic_int_compare_and_exchange (&self->save_requested, 1, 0)
+      && !training_loop_save (loop, error))
+    return FALSE;
+  if (g_atomic_int_compare_and_exchange (&self->snapshot_requested, 1, 0))
+    instdisc_run_post_snapshot (self, trainer_get_bank (self->trainer),
+                   trainer_get_iteration (self->trainer));
+  return TRUE;
+}
+
+/* Between steps: the requests, and a pause, which waits here. */
+static gboolean
+loop_between_steps (TrainingLoop *loop, gpointer data, GError **error)
+{
+  InstdiscRun *self = data;
+  if (!serve_requests (self, loop, error))
+    return FALSE;
+  if (!g_atomic_int_get (&self->pause_requested))
+    return TRUE;
+
+  /* Pausing: the inference copy catches up, so whatever the person looks
+   * at now is the paused network. */
+  refresh_infer (self, TRUE);
+  instdisc_run_post_state (self, INSTDISC_RUN_PAUSED, NULL);
+  g_mutex_lock (&self->control_lock);
+  while (g_atomic_int_get (&self->pause_requested)
+         && !g_atomic_int_get (&self->stop_requested))
+    {
+      g_mutex_unlock (&self->control_lock);
+      if (!serve_requests (self, loop, error))
+        return FALSE;
+      g_mutex_lock (&self->control_lock);
+      if (g_atomic_int_get (&self->pause_requested)
+          && !g_atomic_int_get (&self->stop_requested)
+          && !g_atomic_int_get (&self->save_requested)
+          && !g_atomic_int_get (&self->snapshot_requested))
+        g_cond_wait (&self->control_cond, &self->control_lock);
+    }
+  g_mutex_unlock (&self->control_lock);
+  if (!g_atomic_int_get (&self->stop_requested))
+    instdisc_run_post_state (self, INSTDISC_RUN_RUNNING, NULL);
+  return TRUE;
+}
+
+static const TrainingLoopCallbacks run_loop_callbacks = {
+  .row_written = loop_row_written,
+  .should_stop = loop_should_stop,
+  .between_steps = loop_between_steps,
+  .engine_acquire = loop_engine_acquire,
+  .engine_release = loop_engine_release,
+};
+
+gpointer
+instdisc_run_trainer_thread (gpointer data)
+{
+  InstdiscRun *self = data;
+  g_autoptr (GError) error = NULL;
+  TrainingLoopOptions options;
+  training_loop_options_init (&options, self->dir);
+  options.max_steps = self->steps_limit;
+  options.wall_offset = self->wall_offset;
+  options.evaluate = self->test != NULL;
+  options.evaluate_options.recompute = self->evaluate_recomputed;
+  options.evaluate_options.linear = self->evaluate_linear;
+  self->last_refresh = 0;
+  g_autoptr (TrainingLoop) loop = training_loop_new (self->trainer,
+                                                     self->train, self->test,
+                                                     &options,
+                                                     &run_loop_callbacks,
+                                                     self);
+  if (!training_loop_run (loop, &error))
+    {
+      g_warning ("%s: %s", self->dir, error->message);
+      instdisc_run_post_state (self, INSTDISC_RUN_STOPPED, error);
+      return NULL;
+    }
+  refresh_infer (self, TRUE);
+  instdisc_run_post_state (self, INSTDISC_RUN_STOPPED, NULL);
+  return NULL;
+}
+
