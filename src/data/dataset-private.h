@@ -10,10 +10,24 @@ G_BEGIN_DECLS
 /* The whole file, decompressed when its name ends in .gz. */
 GBytes *data_read_file (const char *path, GError **error);
 
+/* The most pixels (width x height) an image file may declare before it is
+ * decoded: INSTDISC_MAX_IMAGE_PIXELS from the environment, else 100
+ * megapixels, above any camera's photographs and below what a
+ * decompression bomb asks (a 65535 x 65535 PNG is 4,295 megapixels). */
+#define DATA_MAX_IMAGE_PIXELS_DEFAULT (100 * 1000 * 1000)
+gint64 data_max_image_pixels (void);
+
+/* What an image file must pass before it is decoded (image-probe.c): a
+ * regular, non-empty file whose header GdkPixbuf reads, declaring at most
+ * max_pixels pixels, and (PNG, JPEG, GIF, BMP, WebP) not cut short.
+ * Fills *width and *height (either may be NULL) from the header. */
+gboolean data_image_probe (const char *path, gint64 max_pixels, int *width,
+                           int *height, GError **error);
+
 /* Decodes an image file into out (channels, size, size): resized as
  * `resize` says, alpha dropped, grey as PIL's convert ("L") when channels
  * is 1. When out is NULL only decodes; *is_grey (may be NULL) tells whether
- * every pixel has R = G = B. */
+ * every pixel has R = G = B. The file passes data_image_probe first. */
 gboolean folder_decode_image (const char *path, int channels, int size,
                               DatasetResize resize, guint8 *out,
                               gboolean *is_grey, GError **error);

@@ -7,8 +7,6 @@
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -118,21 +116,8 @@ folder_decode_image (const char *path, int channels, int size,
                      GError **error)
 {
   int w = 0, h = 0;
-  if (!gdk_pixbuf_get_file_info (path, &w, &h) || w <= 0 || h <= 0)
-    {
-      GStatBuf st;
-      int saved = 0;
-      if (g_stat (path, &st) != 0)
-        saved = errno;
-      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
-                   "%s: %s", path,
-                   saved              ? g_strerror (saved)
-                   : st.st_size == 0 ? _("empty file")
-                                     : _("not an image GdkPixbuf can read "
-                                         "(unknown format or unreadable "
-                                         "file)"));
-      return FALSE;
-    }
+  if (!data_image_probe (path, data_max_image_pixels (), &w, &h, error))
+    return FALSE;
 
   /* the size to decode at: shorter side = size (centre crop), or exactly
    * size x size (stretch); decoding straight to it lets JPEG skip work */
@@ -334,6 +319,7 @@ dataset_load_folder (const char *path, const char *split,
   g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint32));
   g_autoptr (GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
   gboolean all_grey = TRUE;
+  const gint64 max_pixels = data_max_image_pixels ();
   for (guint i = 0; i < cands->len; i++)
     {
       Candidate *cand = &g_array_index (cands, Candidate, i);
@@ -347,18 +333,7 @@ dataset_load_folder (const char *path, const char *split,
           all_grey = all_grey && (!ok || grey);
         }
       else
-        {
-          int w, h;
-          GStatBuf st;
-          ok = gdk_pixbuf_get_file_info (cand->path, &w, &h) != NULL
-               && w > 0 && h > 0;
-          if (!ok)
-            g_set_error (&why, INSTDISC_DATA_ERROR,
-                         INSTDISC_DATA_ERROR_UNREADABLE, "%s: %s", cand->path,
-                         g_stat (cand->path, &st) == 0 && st.st_size == 0
-                             ? _("empty file")
-                             : _("not an image GdkPixbuf can read"));
-        }
+        ok = data_image_probe (cand->path, max_pixels, NULL, NULL, &why);
       if (!ok)
         {
           g_ptr_array_add (skipped, g_strdup (why->message));

@@ -489,6 +489,143 @@ test_folder_bad_files (void)
   fixture_rmtree (dir);
 }
 
+/* PNG's CRC-32 (ISO 3309), bit by bit: the test's few chunks need no table */
+static guint32
+png_crc (const guint8 *bytes, gsize n)
+{
+  guint32 crc = 0xFFFFFFFFu;
+  for (gsize i = 0; i < n; i++)
+    {
+      crc ^= bytes[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc >> 1) ^ (0xEDB88320u & -(crc & 1));
+    }
+  return crc ^ 0xFFFFFFFFu;
+}
+
+static void
+png_chunk (GByteArray *png, const char *type, const guint8 *data, guint32 n)
+{
+  guint8 be[4] = { n >> 24, n >> 16, n >> 8, n };
+  g_byte_array_append (png, be, 4);
+  gsize typed = png->len;
+  g_byte_array_append (png, (const guint8 *) type, 4);
+  if (n)
+    g_byte_array_append (png, data, n);
+  guint32 crc = png_crc (png->data + typed, 4 + n);
+  guint8 crc_be[4] = { crc >> 24, crc >> 16, crc >> 8, crc };
+  g_byte_array_append (png, crc_be, 4);
+}
+
+/* A decompression bomb: a valid PNG header declaring 65535 x 65535 RGB
+ * pixels (12.9 GB decoded) with a few bytes of data. */
+static char *
+write_png_bomb (const char *dir, const char *name)
+{
+  g_autoptr (GByteArray) png = g_byte_array_new ();
+  g_byte_array_append (png, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
+  const guint8 ihdr[13] = { 0, 0, 0xFF, 0xFF, 0, 0, 0xFF, 0xFF, 8, 2, 0, 0, 0 };
+  png_chunk (png, "IHDR", ihdr, sizeof ihdr);
+  /* zlib stream of a stored empty block: inflates to nothing */
+  const guint8 idat[] = { 0x78, 0x01, 0x01, 0x00, 0x00, 0xFF, 0xFF,
+                          0x00, 0x00, 0x00, 0x01 };
+  png_chunk (png, "IDAT", idat, sizeof idat);
+  png_chunk (png, "IEND", NULL, 0);
+  return fixture_write (dir, name, png->data, png->len);
+}
+
+/* A copy of a file without its last 16 bytes, named name: the header is
+ * whole, the end of the image data is not. */
+static char *
+write_cut_short (const char *dir, const char *from, const char *name)
+{
+  g_autofree char *content = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (from, &content, &len, NULL));
+  g_assert_cmpuint (len, >, 16);
+  return fixture_write (dir, name, content, len - 16);
+}
+
+/* Every image is probed before it is decoded: a header declaring more
+ * pixels than the limit, and PNG, JPEG and BMP files cut short, are
+ * refused with an error naming the file (a query image) or skipped and
+ * listed (a folder), while the whole files decode. */
+static void
+test_folder_bomb_and_truncated (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  g_autofree char *bomb = write_png_bomb (dir, "a/bomb.png");
+  g_autofree char *png = fixture_save_solid (dir, "a/whole.png", 64, 48, 200,
+                                             10, 10, "png");
+  g_autofree char *jpeg = fixture_save_solid (dir, "a/whole.jpg", 64, 48, 10,
+                                              200, 10, "jpeg");
+  g_autofree char *bmp = fixture_save_solid (dir, "a/whole.bmp", 64, 48, 10,
+                                             10, 200, "bmp");
+  g_autofree char *png_cut = write_cut_short (dir, png, "a/cut.png");
+  g_autofree char *jpeg_cut = write_cut_short (dir, jpeg, "a/cut.jpg");
+  g_autofree char *bmp_cut = write_cut_short (dir, bmp, "a/cut.bmp");
+
+  guint8 img[3 * 16 * 16];
+  g_autoptr (GError) error = NULL;
+  g_assert_false (dataset_decode_file (bomb, 3, 16, DATASET_RESIZE_CENTER_CROP,
+                                       img, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID);
+  assert_error_names (error, "bomb.png");
+  assert_error_names (error, "65535 x 65535");
+  g_clear_error (&error);
+  const char *cut[] = { png_cut, jpeg_cut, bmp_cut };
+  for (guint i = 0; i < G_N_ELEMENTS (cut); i++)
+    {
+      g_assert_false (dataset_decode_file (cut[i], 3, 16,
+                                           DATASET_RESIZE_CENTER_CROP, img,
+                                           &error));
+      g_assert_error (error, INSTDISC_DATA_ERROR,
+                      INSTDISC_DATA_ERROR_TRUNCATED);
+      assert_error_names (error, cut[i]);
+      g_clear_error (&error);
+    }
+  const char *whole[] = { png, jpeg, bmp };
+  for (guint i = 0; i < G_N_ELEMENTS (whole); i++)
+    {
+      g_assert_true (dataset_decode_file (whole[i], 3, 16,
+                                          DATASET_RESIZE_CENTER_CROP, img,
+                                          &error));
+      g_assert_no_error (error);
+    }
+
+  /* a folder: the four bad files are skipped and listed, at the header
+   * check and with every image decoded */
+  DatasetOptions options;
+  dataset_options_init_default (&options);
+  options.holdout_every = 0;
+  options.channels = 3;
+  for (int verify = 0; verify <= 1; verify++)
+    {
+      options.verify_images = verify;
+      g_autoptr (Dataset) d = dataset_open (dir, "train", &options, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (d->n, ==, 3);
+      g_assert_cmpint (d->n_skipped, ==, 4);
+      g_autofree char *skipped = g_strjoinv ("\n", d->skipped);
+      g_assert_nonnull (strstr (skipped, "bomb.png"));
+      g_assert_nonnull (strstr (skipped, "cut.png"));
+      g_assert_nonnull (strstr (skipped, "cut.jpg"));
+      g_assert_nonnull (strstr (skipped, "cut.bmp"));
+    }
+
+  /* the limit comes from the environment when it is set there */
+  g_setenv ("INSTDISC_MAX_IMAGE_PIXELS", "3000", TRUE);
+  g_assert_false (dataset_decode_file (png, 3, 16, DATASET_RESIZE_CENTER_CROP,
+                                       img, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID);
+  assert_error_names (error, "64 x 48");
+  g_clear_error (&error);
+  g_unsetenv ("INSTDISC_MAX_IMAGE_PIXELS");
+  g_assert_true (dataset_decode_file (png, 3, 16, DATASET_RESIZE_CENTER_CROP,
+                                      img, &error));
+  fixture_rmtree (dir);
+}
+
 static void
 test_folder_empty (void)
 {
@@ -557,6 +694,8 @@ main (int argc, char **argv)
   g_test_add_func ("/data/folder/classes", test_folder_classes);
   g_test_add_func ("/data/folder/grey-and-crop", test_folder_grey_and_crop);
   g_test_add_func ("/data/folder/bad-files", test_folder_bad_files);
+  g_test_add_func ("/data/folder/bomb-and-truncated",
+                   test_folder_bomb_and_truncated);
   g_test_add_func ("/data/folder/empty", test_folder_empty);
   g_test_add_func ("/data/folder/split-dirs", test_folder_split_dirs);
   return g_test_run ();

@@ -1,0 +1,222 @@
+/* image-probe.c: what an image file must pass before it is decoded.
+ *
+ * GdkPixbuf decodes whatever a header declares: a 68-byte PNG that
+ * declares 65535 x 65535 pixels costs 12 GB and minutes before anything
+ * is scaled, and a PNG or JPEG cut short decodes without an error, the
+ * missing part blank or grey. So before a decode the header's size is
+ * checked against a pixel limit, and the file's structure is checked for
+ * its end: PNG's chunks are walked (lengths only, by seeking) to IEND;
+ * JPEG must end with its EOI marker; GIF with its trailer byte; BMP and
+ * WebP must be as long as their headers say. Other formats GdkPixbuf reads
+ * (TIFF, ICO, ...) get the size check only. */
+#define G_LOG_DOMAIN "instdisc-data"
+
+#include "dataset-private.h"
+
+#include <errno.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+gint64
+data_max_image_pixels (void)
+{
+  const char *value = g_getenv ("INSTDISC_MAX_IMAGE_PIXELS");
+  if (value)
+    {
+      char *end = NULL;
+      gint64 n = g_ascii_strtoll (value, &end, 10);
+      if (end && end != value && *end == '\0' && n > 0)
+        return n;
+      g_warning ("INSTDISC_MAX_IMAGE_PIXELS=%s is not a positive whole "
+                 "number; the limit stays %d", value,
+                 DATA_MAX_IMAGE_PIXELS_DEFAULT);
+    }
+  return DATA_MAX_IMAGE_PIXELS_DEFAULT;
+}
+
+static guint32
+read_be32 (const guint8 *p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8
+         | p[3];
+}
+
+static guint32
+read_le32 (const guint8 *p)
+{
+  return (guint32) p[3] << 24 | (guint32) p[2] << 16 | (guint32) p[1] << 8
+         | p[0];
+}
+
+/* PNG: signature, then chunks of (length, type, data, CRC) to IEND. Only
+ * the 8-byte chunk headers are read; the data is skipped by seeking. */
+static gboolean
+png_is_complete (FILE *file, gint64 size)
+{
+  gint64 at = 8;
+  for (;;)
+    {
+      guint8 header[8];
+      if (at + 12 > size || fseeko (file, at, SEEK_SET) != 0
+          || fread (header, 1, 8, file) != 8)
+        return FALSE;
+      gint64 length = read_be32 (header);
+      if (at + 12 + length > size)
+        return FALSE;
+      if (memcmp (header + 4, "IEND", 4) == 0)
+        return TRUE;
+      at += 12 + length;
+    }
+}
+
+/* The last bytes of the file, at most n. */
+static gsize
+read_tail (FILE *file, gint64 size, guint8 *buffer, gsize n)
+{
+  gsize want = (gsize) MIN ((gint64) n, size);
+  if (fseeko (file, size - (gint64) want, SEEK_SET) != 0)
+    return 0;
+  return fread (buffer, 1, want, file);
+}
+
+/* JPEG: the EOI marker (FF D9) near the end. Entropy-coded data never
+ * holds FF D9 (an FF there is followed by 00 or a restart marker), so a
+ * file cut inside the scan has none in its tail; a few writers pad after
+ * EOI, hence the window rather than the last two bytes. */
+static gboolean
+jpeg_is_complete (FILE *file, gint64 size)
+{
+  guint8 tail[4096];
+  gsize n = read_tail (file, size, tail, sizeof tail);
+  for (gsize i = n; i >= 2; i--)
+    if (tail[i - 2] == 0xFF && tail[i - 1] == 0xD9)
+      return TRUE;
+  return FALSE;
+}
+
+/* GIF: the trailer byte 0x3B ends the stream. */
+static gboolean
+gif_is_complete (FILE *file, gint64 size)
+{
+  guint8 last;
+  return read_tail (file, size, &last, 1) == 1 && last == 0x3B;
+}
+
+/* BMP: the file header's size field; uncompressed bitmaps also need
+ * their rows, which some writers leave out of that field. */
+static gboolean
+bmp_is_complete (const guint8 *head, gsize n_head, gint64 size)
+{
+  if (n_head < 34)
+    return FALSE;
+  gint64 declared = read_le32 (head + 2);
+  gint64 pixels_at = read_le32 (head + 10);
+  gint32 width = (gint32) read_le32 (head + 18);
+  gint32 height = (gint32) read_le32 (head + 22);
+  int bits = head[28] | head[29] << 8;
+  guint32 compression = read_le32 (head + 30);
+  if (declared > size)
+    return FALSE;
+  if (compression == 0 && width > 0 && bits > 0)
+    {
+      gint64 row = ((gint64) bits * width + 31) / 32 * 4;
+      gint64 rows = height < 0 ? -(gint64) height : height;
+      return pixels_at + row * rows <= size;
+    }
+  return TRUE;
+}
+
+/* WebP: RIFF's size field counts everything after its first 8 bytes. */
+static gboolean
+webp_is_complete (const guint8 *head, gsize n_head, gint64 size)
+{
+  return n_head >= 12 && (gint64) read_le32 (head + 4) + 8 <= size;
+}
+
+gboolean
+data_image_probe (const char *path, gint64 max_pixels, int *width,
+                  int *height, GError **error)
+{
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   _("%s: not a regular file"), path);
+      return FALSE;
+    }
+  if (st.st_size == 0)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   "%s: %s", path, _("empty file"));
+      return FALSE;
+    }
+
+  int w = 0, h = 0;
+  GdkPixbufFormat *format = gdk_pixbuf_get_file_info (path, &w, &h);
+  if (!format || w <= 0 || h <= 0)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   "%s: %s", path,
+                   _("not an image GdkPixbuf can read (unknown format or "
+                     "unreadable file)"));
+      return FALSE;
+    }
+  if ((gint64) w * h > max_pixels)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   _("%s: the image declares %d x %d pixels (%.0f "
+                     "megapixels), more than the limit of %.0f megapixels "
+                     "(INSTDISC_MAX_IMAGE_PIXELS sets another)"),
+                   path, w, h, (double) w * h / 1e6, max_pixels / 1e6);
+      return FALSE;
+    }
+
+  FILE *file = g_fopen (path, "rb");
+  if (!file)
+    {
+      int saved = errno;
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  guint8 head[64] = { 0 };
+  gsize n_head = fread (head, 1, sizeof head, file);
+  const gint64 size = st.st_size;
+  gboolean complete = TRUE;
+  if (n_head >= 8 && memcmp (head, "\x89PNG\r\n\x1a\n", 8) == 0)
+    complete = png_is_complete (file, size);
+  else if (n_head >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
+    complete = jpeg_is_complete (file, size);
+  else if (n_head >= 6 && (memcmp (head, "GIF87a", 6) == 0
+                           || memcmp (head, "GIF89a", 6) == 0))
+    complete = gif_is_complete (file, size);
+  else if (n_head >= 2 && head[0] == 'B' && head[1] == 'M')
+    complete = bmp_is_complete (head, n_head, size);
+  else if (n_head >= 12 && memcmp (head, "RIFF", 4) == 0
+           && memcmp (head + 8, "WEBP", 4) == 0)
+    complete = webp_is_complete (head, n_head, size);
+  fclose (file);
+  if (!complete)
+    {
+      g_autofree char *format_name = gdk_pixbuf_format_get_name (format);
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
+                   _("%s: the %s file is cut short (its end is missing)"),
+                   path, format_name);
+      return FALSE;
+    }
+  if (width)
+    *width = w;
+  if (height)
+    *height = h;
+  return TRUE;
+}
