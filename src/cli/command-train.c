@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "evaluate.h"
 #include "run-dir.h"
+#include "run-lock.h"
 #include "threads.h"
 #include "trainer.h"
 #include "trainer-run.h"
@@ -431,12 +432,18 @@ command_train (int argc, char **argv)
   g_autofree char *run = o.run ? g_strdup (o.run) : default_run_dir ();
   g_autofree char *checkpoint = run_dir_file (run, RUN_CHECKPOINT_FILE);
   g_autoptr (GKeyFile) keyfile = NULL;
+  g_autoptr (RunLock) lock = NULL;   /* held while this process writes */
   if (o.resume)
     {
       if (!o.run)
         return cli_fail_message (_("--resume needs --run DIR"));
       keyfile = run_dir_load_config (run, &error);
       if (!keyfile || !trainer_config_from_keyfile (&config, keyfile, &error))
+        return cli_fail (error);
+      /* before anything is read for the resume: another writer may be
+       * about to change it */
+      lock = run_lock_acquire (run, &error);
+      if (!lock)
         return cli_fail (error);
       g_free (o.data);
       o.data = g_key_file_get_string (keyfile, "data", "spec", NULL);
@@ -490,7 +497,14 @@ command_train (int argc, char **argv)
       keyfile = trainer_run_keyfile_new (&config, o.data, train,
                                          o.image_size);
       if (!run_dir_ensure (run, &error)
-          || !run_dir_save_config (run, keyfile, &error))
+          || !(lock = run_lock_acquire (run, &error)))
+        return cli_fail (error);
+      /* again, now that no other writer can start one */
+      g_autofree char *existing = run_dir_file (run, RUN_CONFIG_FILE);
+      if (g_file_test (existing, G_FILE_TEST_EXISTS))
+        return cli_fail_message (_("%s already holds a run: use --resume to "
+                                   "continue it, or another --run"), run);
+      if (!run_dir_save_config (run, keyfile, &error))
         return cli_fail (error);
     }
 
@@ -543,6 +557,14 @@ command_train (int argc, char **argv)
   if (!finished)
     return cli_fail (error);
   gint64 last = trainer_get_iteration (trainer);
+  if (training_loop_was_stopped (loop)
+      && !g_file_test (checkpoint, G_FILE_TEST_EXISTS))
+    {
+      g_print (_("stopped before the first step; nothing to keep yet "
+                 "(--resume --run %s starts the run over)"), run);
+      g_print ("\n");
+      return 130;
+    }
   if (training_loop_was_stopped (loop))
     {
       g_print (_("stopped at step %" PRId64 "; checkpoint saved to "

@@ -15,6 +15,7 @@
 #include "instdisc-run.h"
 
 #include "evaluate.h"
+#include "run-lock.h"
 #include "threads.h"
 #include "trainer-run.h"
 #include "training-loop.h"
@@ -58,6 +59,8 @@ struct _InstdiscRun
   Trainer *trainer;
   GThread *thread;              /* until joined, even while it ends */
   gint64 last_refresh;          /* trainer thread: infer's last refresh */
+  RunLock *lock;                /* the folder's, from creation or a start
+                                 * until the thread is joined */
   gboolean joining;             /* a worker is joining thread */
   double wall_offset;
 

@@ -198,6 +198,8 @@ join_done (GObject *source, GAsyncResult *result, gpointer data)
   g_task_propagate_boolean (G_TASK (result), NULL);
   self->thread = NULL;
   self->joining = FALSE;
+  /* the thread wrote its last checkpoint: another writer may take over */
+  g_clear_pointer (&self->lock, run_lock_release);
   /* deliver what the thread queued last, the error among it */
   drain_queue (self);
   /* a snapshot asked for while the thread was ending is served from the
@@ -255,6 +257,7 @@ instdisc_run_finalize (GObject *object)
 {
   InstdiscRun *self = INSTDISC_RUN (object);
 
+  g_clear_pointer (&self->lock, run_lock_release);
   /* the trainers borrow the data sets */
   g_clear_pointer (&self->trainer, trainer_free);
   g_clear_pointer (&self->infer, trainer_free);
@@ -385,7 +388,18 @@ instdisc_run_new_training (const char *run_dir, const char *data_spec,
                                                           self->train,
                                                           self->image_size);
   if (!run_dir_ensure (run_dir, error)
-      || !run_dir_save_config (run_dir, keyfile, error))
+      || !(self->lock = run_lock_acquire (run_dir, error)))
+    return NULL;
+  /* again, now that no other writer can start one */
+  if (g_file_test (existing, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *shown = g_filename_display_name (run_dir);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                   _("%s already holds a run: open it to continue it, or "
+                     "choose another folder"), shown);
+      return NULL;
+    }
+  if (!run_dir_save_config (run_dir, keyfile, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -412,6 +426,8 @@ prepare_resume (InstdiscRun *self, GError **error)
     }
   g_autoptr (Trainer) trainer = trainer_new (&self->config, self->train, error);
   if (!trainer)
+    return FALSE;
+  if (!self->lock && !(self->lock = run_lock_acquire (self->dir, error)))
     return FALSE;
   g_autofree char *checkpoint = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
   if (g_file_test (checkpoint, G_FILE_TEST_EXISTS))
@@ -462,13 +478,24 @@ instdisc_run_start (InstdiscRun *self)
           {
             if (!prepare_resume (self, &error))
               {
+                /* a folder that another process is training stays
+                 * followed */
+                if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+                  self->state = INSTDISC_RUN_STOPPED;
                 g_clear_error (&self->error);
                 self->error = g_steal_pointer (&error);
                 /* the error is news even when the state is not */
-                self->state = INSTDISC_RUN_STOPPED;
                 g_signal_emit (self, signals[STATE_CHANGED], 0);
                 return;
               }
+          }
+        else if (!self->lock
+                 && !(self->lock = run_lock_acquire (self->dir, &error)))
+          {
+            g_clear_error (&self->error);
+            self->error = g_steal_pointer (&error);
+            g_signal_emit (self, signals[STATE_CHANGED], 0);
+            return;
           }
         else
           {

@@ -30,7 +30,11 @@ trainer_run_resume (Trainer *trainer, const char *run_dir,
                     double *wall_offset, GError **error)
 {
   g_autofree char *checkpoint = run_dir_file (run_dir, RUN_CHECKPOINT_FILE);
-  if (!trainer_load_checkpoint (trainer, checkpoint, error))
+  /* A run stopped before its first checkpoint (killed while the bank was
+   * filled) starts over: the trainer is as new, and only the epoch 0 rows
+   * of metrics.csv are kept. */
+  if (g_file_test (checkpoint, G_FILE_TEST_EXISTS)
+      && !trainer_load_checkpoint (trainer, checkpoint, error))
     return FALSE;
   *wall_offset = 0.0;
   g_autoptr (GArray) rows = run_dir_load_metrics (run_dir, NULL);

@@ -21,7 +21,8 @@ GKeyFile *trainer_run_keyfile_new (const TrainerConfig *config,
 /* Restores trainer from run_dir's checkpoint, drops the metrics rows
  * written after it (they are about to be redone) and returns in
  * *wall_offset the wall time the run had reached by then, so wall_s keeps
- * counting across resumes. */
+ * counting across resumes. Without a checkpoint (a run stopped before it
+ * saved one) the trainer stays new and the rows after iteration 0 go. */
 gboolean trainer_run_resume (Trainer *trainer, const char *run_dir,
                              double *wall_offset, GError **error);
 

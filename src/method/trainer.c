@@ -48,6 +48,8 @@ struct _Trainer
 
   gint64 iteration;         /* steps done */
   gboolean bank_from_features;  /* BANK_INIT_FEATURES done */
+  gboolean (*cancelled) (gpointer data);  /* trainer_set_cancel */
+  gpointer cancelled_data;
 
   guint8 *pixels;           /* (C, H, W) one image's bytes */
   float *images;            /* (B, C, H, W) preprocessed batch */
@@ -700,6 +702,9 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
     return FALSE;
   memcpy (self->bank->vectors, bank->data, sizeof (float) * bank->numel);
   self->iteration = s[STATE_ITERATION];
+  /* the bank is the saved one, at iteration 0 too (a run saved before its
+   * first step): it is not filled again */
+  self->bank_from_features = TRUE;
   /* the next step starts a loader at the restored position */
   g_clear_pointer (&self->loader, loader_free);
   if (self->nce)
@@ -716,6 +721,14 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
 
 /* ---- embedding with the test transform ---- */
 
+void
+trainer_set_cancel (Trainer *self, gboolean (*cancelled) (gpointer data),
+                    gpointer data)
+{
+  self->cancelled = cancelled;
+  self->cancelled_data = data;
+}
+
 gboolean
 trainer_embed (Trainer *self, const Dataset *data, float *features,
                GError **error)
@@ -731,6 +744,13 @@ trainer_embed (Trainer *self, const Dataset *data, float *features,
                     self->data->width);
   for (int start = 0; start < data->n; start += B)
     {
+      if (self->cancelled && self->cancelled (self->cancelled_data))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                       _("embedding %s: stopped at image %d of %d"),
+                       data->name, start, data->n);
+          return FALSE;
+        }
       int count = MIN (B, data->n - start);
       for (int b = 0; b < count; b++)
         {

@@ -172,8 +172,14 @@ gboolean trainer_load_checkpoint (Trainer *self, const char *path,
 
 /* Embeds images [0, n) of data with the test transform (normalisation only)
  * in evaluation mode: features (n, D), unit rows. The data must have the
- * training data's channels and size. */
+ * training data's channels and size. Between batches it asks the cancel
+ * function, if one is set: TRUE ends it with G_IO_ERROR_CANCELLED. */
 gboolean trainer_embed (Trainer *self, const Dataset *data, float *features,
                         GError **error);
+/* What trainer_embed asks between batches (and so the bank's pass of
+ * trainer_prepare and the evaluations): a stop asked for during a long
+ * pass is honoured within one batch. NULL removes it. */
+void trainer_set_cancel (Trainer *self, gboolean (*cancelled) (gpointer data),
+                         gpointer data);
 
 G_END_DECLS

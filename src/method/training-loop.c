@@ -4,6 +4,7 @@
 #include "training-loop.h"
 
 #include <glib/gi18n-lib.h>
+#include <gio/gio.h>
 #include <math.h>
 
 #include "trainer-run.h"
@@ -27,6 +28,15 @@ struct _TrainingLoop
   TrainingReferencePoints points;
   MetricsRow last_evaluation;
 };
+
+static gboolean stop_requested (TrainingLoop *self);
+
+/* the trainer's long passes (the bank's, evaluations) ask this */
+static gboolean
+loop_cancelled (gpointer data)
+{
+  return stop_requested (data);
+}
 
 void
 training_loop_options_init (TrainingLoopOptions *options, const char *run_dir)
@@ -71,6 +81,7 @@ training_loop_new (Trainer *trainer, const Dataset *train, const Dataset *test,
   self->eta = NAN;
   self->points = (TrainingReferencePoints) { NAN, NAN };
   metrics_row_init (&self->last_evaluation, "eval");
+  trainer_set_cancel (trainer, loop_cancelled, self);
   return self;
 }
 
@@ -79,6 +90,7 @@ training_loop_free (TrainingLoop *self)
 {
   if (!self)
     return;
+  trainer_set_cancel (self->trainer, NULL, NULL);
   g_free (self->run_dir);
   g_free (self->checkpoint);
   g_free (self);
@@ -129,55 +141,99 @@ write_row (TrainingLoop *self, const MetricsRow *row,
 
 /* ---- before the clock starts ---- */
 
-/* A new run: the bank's pass over the training set and, with labels, the
- * untrained network's kNN and raw pixels' (the epoch 0 rows), so that the
- * rate and the ETA are those of training steps. A resumed run reads its
- * reference points back from metrics.csv. */
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* What metrics.csv already says: the reference points of epoch 0 (found
+ * when either row is there) and whether the evaluation after `epoch` was
+ * written. */
+static gboolean
+read_earlier_rows (TrainingLoop *self, int epoch, gboolean *evaluated)
+{
+  gboolean found = FALSE;
+  *evaluated = FALSE;
+  g_autoptr (GArray) rows = run_dir_load_metrics (self->run_dir, NULL);
+  for (guint i = 0; rows && i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      if (row->epoch == epoch && g_str_equal (row->kind, "eval"))
+        *evaluated = TRUE;
+      if (row->epoch != 0)
+        continue;
+      if (g_str_equal (row->kind, "eval"))
+        self->points.untrained = row->knn_top1_recomputed;
+      else if (g_str_equal (row->kind, "pixels"))
+        self->points.raw_pixels = row->knn_top1;
+      else
+        continue;
+      found = TRUE;
+    }
+  return found;
+}
+
+static gboolean evaluate_epoch (TrainingLoop *self,
+                                const TrainerStepInfo *info, double wall_s,
+                                GError **error);
+
+/* Before the first step: the bank's pass over the training set and, with
+ * labels, the untrained network's kNN and raw pixels' (the epoch 0 rows),
+ * so that the rate and the ETA are those of training steps; then the state
+ * is saved, so that a run stopped from here on resumes rather than starts
+ * over. A resumed run reads its reference points back from metrics.csv,
+ * and first writes the evaluation of its last epoch if a stop between that
+ * epoch's checkpoint and its evaluation left it out. */
 static gboolean
 start_run (TrainingLoop *self, GError **error)
 {
+  const TrainerConfig *config = trainer_get_config (self->trainer);
+  const int steps_per_epoch = trainer_steps_per_epoch (self->trainer);
+  const int epochs_done = (int) (self->first / steps_per_epoch);
+  gboolean evaluated;
+  gboolean have_points = read_earlier_rows (self, epochs_done, &evaluated);
   if (self->first > 0)
     {
-      if (!self->labelled)
+      if (!self->options.evaluate || !self->test || evaluated
+          || self->first % steps_per_epoch != 0)
         return TRUE;
-      g_autoptr (GArray) rows = run_dir_load_metrics (self->run_dir, NULL);
-      for (guint i = 0; rows && i < rows->len; i++)
-        {
-          const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
-          if (row->epoch != 0)
-            continue;
-          if (g_str_equal (row->kind, "eval"))
-            self->points.untrained = row->knn_top1_recomputed;
-          else if (g_str_equal (row->kind, "pixels"))
-            self->points.raw_pixels = row->knn_top1;
-        }
-      return TRUE;
+      TrainerStepInfo info = {
+        .iteration = self->first,
+        .epoch = epochs_done - 1,
+        .lr = trainer_config_lr_at (config, self->first - 1, steps_per_epoch),
+      };
+      return evaluate_epoch (self, &info, self->options.wall_offset, error);
     }
 
-  if (trainer_get_config (self->trainer)->bank_init == BANK_INIT_FEATURES)
+  if (config->bank_init == BANK_INIT_FEATURES)
     enter_phase (self, TRAINING_PHASE_PREPARING);
   engine_acquire (self);
   gboolean prepared = trainer_prepare (self->trainer, error);
   engine_release (self);
-  if (!prepared || !self->labelled)
-    return prepared;
+  if (!prepared)
+    return FALSE;
 
-  enter_phase (self, TRAINING_PHASE_REFERENCE);
-  MetricsRow untrained, pixels;
-  engine_acquire (self);
-  gboolean measured = trainer_evaluate_start (self->trainer, self->train,
-                                              self->test, KNN_DEFAULT_K,
-                                              &untrained, &pixels, error);
-  engine_release (self);
-  if (!measured)
-    return FALSE;
-  untrained.wall_s = pixels.wall_s = self->options.wall_offset;
-  if (!write_row (self, &untrained, NULL, NULL, error)
-      || !write_row (self, &pixels, NULL, NULL, error))
-    return FALSE;
-  self->points.untrained = untrained.knn_top1_recomputed;
-  self->points.raw_pixels = pixels.knn_top1;
-  return TRUE;
+  if (self->labelled && !have_points)
+    {
+      enter_phase (self, TRAINING_PHASE_REFERENCE);
+      MetricsRow untrained, pixels;
+      engine_acquire (self);
+      gboolean measured = trainer_evaluate_start (self->trainer, self->train,
+                                                  self->test, KNN_DEFAULT_K,
+                                                  &untrained, &pixels, error);
+      engine_release (self);
+      if (!measured)
+        return FALSE;
+      untrained.wall_s = pixels.wall_s = self->options.wall_offset;
+      if (!write_row (self, &untrained, NULL, NULL, error)
+          || !write_row (self, &pixels, NULL, NULL, error))
+        return FALSE;
+      self->points.untrained = untrained.knn_top1_recomputed;
+      self->points.raw_pixels = pixels.knn_top1;
+    }
+  self->saved = FALSE;
+  return training_loop_save (self, error);
 }
 
 /* ---- the steps ---- */
@@ -227,8 +283,24 @@ training_loop_run (TrainingLoop *self, GError **error)
 {
   if (self->first >= self->total)
     return TRUE;
-  if (!stop_requested (self) && !start_run (self, error))
-    return FALSE;
+  if (stop_requested (self))
+    {
+      self->stopped = TRUE;
+      return TRUE;
+    }
+  g_autoptr (GError) start_error = NULL;
+  if (!start_run (self, &start_error))
+    {
+      /* a stop during the bank's pass or an evaluation: nothing trained,
+       * nothing to save */
+      if (!is_cancelled (start_error))
+        {
+          g_propagate_error (error, g_steal_pointer (&start_error));
+          return FALSE;
+        }
+      self->stopped = TRUE;
+      return TRUE;
+    }
 
   enter_phase (self, TRAINING_PHASE_TRAINING);
   const TrainerConfig *config = trainer_get_config (self->trainer);
@@ -293,8 +365,19 @@ training_loop_run (TrainingLoop *self, GError **error)
         {
           double wall_now = self->options.wall_offset
                             + (g_get_monotonic_time () - start) / 1e6;
-          if (!evaluate_epoch (self, &info, wall_now, error))
-            return FALSE;
+          g_autoptr (GError) eval_error = NULL;
+          if (!evaluate_epoch (self, &info, wall_now, &eval_error))
+            {
+              /* a stop during the evaluation: the checkpoint holds the
+               * epoch, and a resume evaluates it first */
+              if (!is_cancelled (eval_error))
+                {
+                  g_propagate_error (error, g_steal_pointer (&eval_error));
+                  return FALSE;
+                }
+              self->stopped = TRUE;
+              break;
+            }
         }
     }
   /* stopped, or done: leave a checkpoint that holds the last step */

@@ -10,10 +10,13 @@
  * callbacks below; so a run trained by either leaves the same folder, row
  * for row (tests/gui, "/gui/run/same-as-cli").
  *
- * Stop semantics: a stop request is seen between steps; the step under way
- * finishes, no evaluation starts, and the checkpoint is saved if the last
- * step is not in it yet. The loop runs on one thread, the caller's; every
- * callback is called on it. */
+ * Stop semantics: a stop request is seen between steps and between the
+ * batches of the long passes (the bank's, the evaluations); the step under
+ * way finishes, an evaluation under way is dropped, and the checkpoint is
+ * saved if the last step is not in it yet. The state before the first
+ * step is saved too, so a run is resumable from the moment its bank is
+ * filled; a resumed run first writes the evaluation a stop left out. The
+ * loop runs on one thread, the caller's; every callback is called on it. */
 #pragma once
 
 #include <glib.h>

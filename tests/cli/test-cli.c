@@ -6,17 +6,20 @@
 #define G_LOG_DOMAIN "instdisc"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "npy.h"
 #include "test-data.h"
 #include "testutil.h"
 #include "run-dir.h"
+#include "run-lock.h"
 
 #define N_IMAGES 96
 #define N_CLASSES 4
@@ -581,6 +584,18 @@ test_resume (void)
                     "--threads", "1", "--no-eval", "--steps", "8", NULL);
   assert_success (&r);
   result_clear (&r);
+  /* another writer holds the folder: refused, naming it, nothing
+   * written (the run then resumes as if this had not happened) */
+  g_autofree char *resumed_dir = work_file ("resumed");
+  g_autoptr (GError) error = NULL;
+  RunLock *lock = run_lock_acquire (resumed_dir, &error);
+  g_assert_no_error (error);
+  g_autofree char *holder = g_strdup_printf ("process %ld", (long) getpid ());
+  r = run_instdisc ("train", "--run", "resumed", "--resume", "--epochs", "2",
+                    "--threads", "1", "--no-eval", NULL);
+  assert_one_failure (&r, holder);
+  result_clear (&r);
+  run_lock_release (lock);
   r = run_instdisc ("train", "--run", "resumed", "--resume", "--epochs", "2",
                     "--threads", "1", "--no-eval", NULL);
   assert_success (&r);

@@ -4,13 +4,16 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
 #include "atomic-file.h"
 #include "io-fixture.h"
 #include "run-dir.h"
+#include "run-lock.h"
 
 static char *
 read_text (const char *dir, const char *name)
@@ -403,6 +406,45 @@ test_atomic_commit_after_failure (Fixture *f, gconstpointer data)
   g_assert_cmpstr (now, ==, "old");
 }
 
+/* One writer per folder: a second lock is refused, naming the holder's
+ * process; it is free again once released. Taking it removes what
+ * interrupted atomic writes left (NAME.XXXXXX of the run's own files) and
+ * nothing else. flock's locks belong to an open file, so two in one
+ * process conflict as two processes' do. */
+static void
+test_run_lock (Fixture *f, gconstpointer unused)
+{
+  g_autoptr (GError) error = NULL;
+  const char *leftovers[] = { "metrics.csv.Ab3xZ9", "checkpoint.safetensors.q1W2e3",
+                              "config.ini.zzzzzz" };
+  const char *kept[] = { "metrics.csv.bak", "notes.txt.abcdef", "metrics.csv" };
+  for (guint i = 0; i < G_N_ELEMENTS (leftovers); i++)
+    write_text (f->dir, leftovers[i], "half");
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    write_text (f->dir, kept[i], "mine");
+
+  RunLock *first = run_lock_acquire (f->dir, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (first);
+  g_autofree char *left = list_files (f->dir);
+  g_assert_cmpstr (left, ==, "metrics.csv metrics.csv.bak notes.txt.abcdef "
+                             "run.lock");
+
+  g_assert_null (run_lock_acquire (f->dir, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_autofree char *pid = g_strdup_printf ("process %ld", (long) getpid ());
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, pid));
+  g_assert_nonnull (strstr (error->message, f->dir));
+  g_clear_error (&error);
+
+  run_lock_release (first);
+  RunLock *second = run_lock_acquire (f->dir, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (second);
+  run_lock_release (second);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -416,6 +458,7 @@ main (int argc, char **argv)
   ADD ("/io/run-dir/metrics-truncate", test_metrics_truncate);
   ADD ("/io/run-dir/config-write-failure", test_config_write_failure);
   ADD ("/io/run-dir/truncate-write-failure", test_truncate_write_failure);
+  ADD ("/io/run-dir/lock", test_run_lock);
   ADD ("/io/atomic-file/abort", test_atomic_abort);
   ADD ("/io/atomic-file/commit-after-failure",
        test_atomic_commit_after_failure);
