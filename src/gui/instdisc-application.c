@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "instdisc-file-chooser.h"
 #include "instdisc-new-training-dialog.h"
 #include "instdisc-preferences-window.h"
 #include "instdisc-settings.h"
@@ -65,28 +66,21 @@ new_training (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void
-on_open_response (GtkNativeDialog *chooser, int response, gpointer data)
+on_run_folder_chosen (const char *path, gpointer data)
 {
   InstdiscWindow *window = data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = g_file_get_path (file);
-      if (path)
-        instdisc_window_open_run (window, path);
-    }
-  g_object_unref (chooser);
+  if (path)
+    instdisc_window_open_run (window, path);
 }
 
 static void
 open_run (GSimpleAction *action, GVariant *param, gpointer data)
 {
   InstdiscWindow *window = active_window (data);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
-      _("Open Run Folder"), GTK_WINDOW (window),
-      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"), _("_Cancel"));
-  g_signal_connect (chooser, "response", G_CALLBACK (on_open_response), window);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  GtkFileChooserNative *chooser = instdisc_file_chooser_new (
+      GTK_WIDGET (window), _("Open Run Folder"),
+      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"));
+  instdisc_file_chooser_choose_path (chooser, on_run_folder_chosen, window);
 }
 
 static void

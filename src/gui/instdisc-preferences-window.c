@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 
+#include "instdisc-file-chooser.h"
 #include "instdisc-settings.h"
 
 struct _InstdiscPreferencesWindow
@@ -84,26 +85,20 @@ on_settings_changed (GSettings *settings, const char *key,
 }
 
 static void
-on_folder_response (GtkNativeDialog *chooser, int response, gpointer data)
+on_run_folder_chosen (const char *path, gpointer data)
 {
   InstdiscPreferencesWindow *self = data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = g_file_get_path (file);
-      if (path)
-        g_settings_set_string (self->settings, "run-folder-parent", path);
-    }
-  g_object_unref (chooser);
+  if (path)
+    g_settings_set_string (self->settings, "run-folder-parent", path);
   g_object_unref (self);
 }
 
 static void
 on_run_folder_clicked (InstdiscPreferencesWindow *self)
 {
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
-      _("Folder for New Runs"), GTK_WINDOW (self),
-      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"), _("_Cancel"));
+  GtkFileChooserNative *chooser = instdisc_file_chooser_new (
+      GTK_WIDGET (self), _("Folder for New Runs"),
+      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_autofree char *parent = g_settings_get_string (self->settings,
                                                    "run-folder-parent");
@@ -112,9 +107,8 @@ on_run_folder_clicked (InstdiscPreferencesWindow *self)
       g_autoptr (GFile) folder = g_file_new_for_path (parent);
       gtk_file_chooser_set_file (GTK_FILE_CHOOSER (chooser), folder, NULL);
     }
-  g_signal_connect (chooser, "response", G_CALLBACK (on_folder_response),
-                    g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  instdisc_file_chooser_choose_path (chooser, on_run_folder_chosen,
+                                     g_object_ref (self));
 }
 
 static void

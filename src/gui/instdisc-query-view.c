@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "instdisc-file-chooser.h"
 #include "instdisc-thumb.h"
 #include "knn.h"
 
@@ -477,17 +478,14 @@ on_chooser_response (GtkNativeDialog *dialog, int response,
 static void
 on_open_clicked (InstdiscQueryView *self)
 {
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   g_clear_object (&self->chooser);
-  self->chooser = gtk_file_chooser_native_new (
-    _("Query Images"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-    GTK_FILE_CHOOSER_ACTION_OPEN, _("_Query"), _("_Cancel"));
+  self->chooser = instdisc_file_chooser_new (GTK_WIDGET (self),
+                                             _("Query Images"),
+                                             GTK_FILE_CHOOSER_ACTION_OPEN,
+                                             _("_Query"));
   gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (self->chooser),
                                         TRUE);
-  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Images"));
-  gtk_file_filter_add_pixbuf_formats (filter);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  instdisc_file_chooser_add_image_filter (self->chooser);
   g_signal_connect (self->chooser, "response",
                     G_CALLBACK (on_chooser_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));

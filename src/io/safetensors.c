@@ -1,23 +1,17 @@
-/* safetensors.c: the safetensors format, read and written without a JSON
- * library. The header is untrusted input: every length is checked against
- * the bytes that are really there before it is used. */
+/* safetensors.c: the safetensors format, read without a JSON library
+ * (safetensors-json.c parses the header, safetensors-write.c writes files):
+ * the error domain, dtypes, and reading a file. The header is untrusted
+ * input: every length is checked against the bytes that are really there
+ * before it is used. */
 #define G_LOG_DOMAIN "instdisc-io"
 
-#include "safetensors.h"
-
-#include "atomic-file.h"
+#include "safetensors-private.h"
 
 #include <inttypes.h>
 #include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A header larger than this is refused before anything is allocated for it:
- * a real header is a few hundred bytes per tensor. */
-#define HEADER_MAX_BYTES ((guint64) 100 * 1024 * 1024)
-/* objects and arrays nest at most this deep (a valid header needs 3) */
-#define JSON_MAX_DEPTH 16
-#define MAX_DIMS G_N_ELEMENTS (((SafetensorsTensor *) NULL)->shape)
 /* each tensor's data starts on such a boundary in our copy, so float and
  * int64 loads are aligned whatever offsets the file uses */
 #define DATA_ALIGN 64
@@ -34,8 +28,10 @@ struct _SafetensorsFile
   gpointer data;                /* one aligned block all tensors point into */
 };
 
-static gsize
-dtype_size (DType dtype)
+/* ---- dtypes ---- */
+
+gsize
+safetensors_dtype_size (DType dtype)
 {
   switch (dtype)
     {
@@ -48,8 +44,8 @@ dtype_size (DType dtype)
     }
 }
 
-static const char *
-dtype_name (DType dtype)
+const char *
+safetensors_dtype_name (DType dtype)
 {
   switch (dtype)
     {
@@ -62,10 +58,8 @@ dtype_name (DType dtype)
     }
 }
 
-/* Swaps every element between little-endian and host order; a no-op on the
- * little-endian machines we build for, kept so a big-endian build is right. */
-static void
-swap_to_from_le (gpointer data, gsize numel, gsize elem_size)
+void
+safetensors_swap_to_from_le (gpointer data, gsize numel, gsize elem_size)
 {
 #if G_BYTE_ORDER == G_BIG_ENDIAN
   guint8 *p = data;
@@ -81,394 +75,6 @@ swap_to_from_le (gpointer data, gsize numel, gsize elem_size)
   (void) numel;
   (void) elem_size;
 #endif
-}
-
-/* ---- a JSON parser for the subset a safetensors header uses ----
- *
- * Values: objects, arrays, strings and integers. true/false/null and
- * fractional numbers do not occur in a valid header and are refused. The
- * parser builds a small tree; every read is bounds-checked against end. */
-
-typedef enum
-{
-  JSON_OBJECT,
-  JSON_ARRAY,
-  JSON_STRING,
-  JSON_INTEGER,
-} JsonKind;
-
-typedef struct _JsonValue JsonValue;
-struct _JsonValue
-{
-  JsonKind kind;
-  char *string;            /* JSON_STRING: NUL-free UTF-8 */
-  gint64 integer;          /* JSON_INTEGER */
-  GPtrArray *items;        /* JSON_ARRAY: JsonValue *; JSON_OBJECT: values */
-  GPtrArray *keys;         /* JSON_OBJECT: char *, parallel to items */
-};
-
-static void
-json_value_free (gpointer p)
-{
-  JsonValue *v = p;
-  if (!v)
-    return;
-  g_free (v->string);
-  if (v->items)
-    g_ptr_array_unref (v->items);
-  if (v->keys)
-    g_ptr_array_unref (v->keys);
-  g_free (v);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (JsonValue, json_value_free)
-
-typedef struct
-{
-  const char *start, *pos, *end;
-  const char *path;
-} JsonParser;
-
-static gboolean
-json_fail (JsonParser *p, GError **error, const char *what)
-{
-  g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
-               _("%s: invalid header JSON at byte %zu: %s"),
-               p->path, (gsize) (p->pos - p->start), what);
-  return FALSE;
-}
-
-static void
-json_skip_space (JsonParser *p)
-{
-  while (p->pos < p->end
-         && (*p->pos == ' ' || *p->pos == '\t' || *p->pos == '\n'
-             || *p->pos == '\r'))
-    p->pos++;
-}
-
-static int
-hex_digit (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* four hex digits after "\u"; -1 when they are not there */
-static gint32
-json_read_hex4 (JsonParser *p)
-{
-  if (p->end - p->pos < 4)
-    return -1;
-  gint32 value = 0;
-  for (int i = 0; i < 4; i++)
-    {
-      int d = hex_digit (p->pos[i]);
-      if (d < 0)
-        return -1;
-      value = value * 16 + d;
-    }
-  p->pos += 4;
-  return value;
-}
-
-/* at the opening quote; returns the decoded string (transfer full) */
-static char *
-json_parse_string (JsonParser *p, GError **error)
-{
-  g_assert (p->pos < p->end && *p->pos == '"');
-  p->pos++;
-  g_autoptr (GString) out = g_string_new (NULL);
-  for (;;)
-    {
-      if (p->pos >= p->end)
-        {
-          json_fail (p, error, _("unterminated string"));
-          return NULL;
-        }
-      unsigned char c = (unsigned char) *p->pos;
-      if (c == '"')
-        {
-          p->pos++;
-          break;
-        }
-      if (c < 0x20)
-        {
-          json_fail (p, error, _("control character in a string"));
-          return NULL;
-        }
-      if (c != '\\')
-        {
-          g_string_append_c (out, (char) c);
-          p->pos++;
-          continue;
-        }
-      p->pos++;
-      if (p->pos >= p->end)
-        {
-          json_fail (p, error, _("unterminated escape"));
-          return NULL;
-        }
-      char e = *p->pos++;
-      switch (e)
-        {
-        case '"': g_string_append_c (out, '"'); break;
-        case '\\': g_string_append_c (out, '\\'); break;
-        case '/': g_string_append_c (out, '/'); break;
-        case 'b': g_string_append_c (out, '\b'); break;
-        case 'f': g_string_append_c (out, '\f'); break;
-        case 'n': g_string_append_c (out, '\n'); break;
-        case 'r': g_string_append_c (out, '\r'); break;
-        case 't': g_string_append_c (out, '\t'); break;
-        case 'u':
-          {
-            gint32 unit = json_read_hex4 (p);
-            if (unit < 0)
-              {
-                json_fail (p, error, _("bad \\u escape"));
-                return NULL;
-              }
-            gunichar ch = (gunichar) unit;
-            if (unit >= 0xD800 && unit <= 0xDBFF)
-              {
-                /* a UTF-16 surrogate pair spells one code point */
-                if (p->end - p->pos < 2 || p->pos[0] != '\\' || p->pos[1] != 'u')
-                  {
-                    json_fail (p, error,
-                               _("unpaired surrogate in \\u escape"));
-                    return NULL;
-                  }
-                p->pos += 2;
-                gint32 low = json_read_hex4 (p);
-                if (low < 0xDC00 || low > 0xDFFF)
-                  {
-                    json_fail (p, error,
-                               _("unpaired surrogate in \\u escape"));
-                    return NULL;
-                  }
-                ch = 0x10000 + (((gunichar) unit - 0xD800) << 10)
-                     + ((gunichar) low - 0xDC00);
-              }
-            else if (unit >= 0xDC00 && unit <= 0xDFFF)
-              {
-                json_fail (p, error,
-                           _("unpaired surrogate in \\u escape"));
-                return NULL;
-              }
-            if (ch == 0)
-              {
-                /* names and values become C strings */
-                json_fail (p, error, _("NUL character in a string"));
-                return NULL;
-              }
-            g_string_append_unichar (out, ch);
-            break;
-          }
-        default:
-          json_fail (p, error, _("unknown escape in a string"));
-          return NULL;
-        }
-    }
-  if (!g_utf8_validate_len (out->str, out->len, NULL))
-    {
-      json_fail (p, error, _("string is not valid UTF-8"));
-      return NULL;
-    }
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static gboolean
-json_parse_integer (JsonParser *p, gint64 *out, GError **error)
-{
-  gboolean negative = FALSE;
-  if (p->pos < p->end && *p->pos == '-')
-    {
-      negative = TRUE;
-      p->pos++;
-    }
-  if (p->pos >= p->end || !g_ascii_isdigit (*p->pos))
-    return json_fail (p, error, _("expected a digit"));
-  if (*p->pos == '0' && p->end - p->pos > 1 && g_ascii_isdigit (p->pos[1]))
-    return json_fail (p, error, _("number with a leading zero"));
-  /* accumulate as a negative number so INT64_MIN fits too */
-  gint64 value = 0;
-  while (p->pos < p->end && g_ascii_isdigit (*p->pos))
-    {
-      int d = *p->pos - '0';
-      if (value < (G_MININT64 + d) / 10)
-        return json_fail (p, error, _("integer out of range"));
-      value = value * 10 - d;
-      p->pos++;
-    }
-  if (p->pos < p->end
-      && (*p->pos == '.' || *p->pos == 'e' || *p->pos == 'E'))
-    return json_fail (p, error, _("expected an integer, found a fraction"));
-  if (!negative)
-    {
-      if (value == G_MININT64)
-        return json_fail (p, error, _("integer out of range"));
-      value = -value;
-    }
-  *out = value;
-  return TRUE;
-}
-
-static JsonValue *json_parse_value (JsonParser *p, int depth, GError **error);
-
-static JsonValue *
-json_parse_array (JsonParser *p, int depth, GError **error)
-{
-  g_autoptr (JsonValue) v = g_new0 (JsonValue, 1);
-  v->kind = JSON_ARRAY;
-  v->items = g_ptr_array_new_with_free_func (json_value_free);
-  p->pos++;   /* '[' */
-  json_skip_space (p);
-  if (p->pos < p->end && *p->pos == ']')
-    {
-      p->pos++;
-      return g_steal_pointer (&v);
-    }
-  for (;;)
-    {
-      JsonValue *item = json_parse_value (p, depth + 1, error);
-      if (!item)
-        return NULL;
-      g_ptr_array_add (v->items, item);
-      json_skip_space (p);
-      if (p->pos >= p->end)
-        {
-          json_fail (p, error, _("unterminated array"));
-          return NULL;
-        }
-      if (*p->pos == ']')
-        {
-          p->pos++;
-          return g_steal_pointer (&v);
-        }
-      if (*p->pos != ',')
-        {
-          json_fail (p, error, _("expected ',' or ']' in an array"));
-          return NULL;
-        }
-      p->pos++;
-    }
-}
-
-static JsonValue *
-json_parse_object (JsonParser *p, int depth, GError **error)
-{
-  g_autoptr (JsonValue) v = g_new0 (JsonValue, 1);
-  v->kind = JSON_OBJECT;
-  v->items = g_ptr_array_new_with_free_func (json_value_free);
-  v->keys = g_ptr_array_new_with_free_func (g_free);
-  /* duplicate keys would make "which one wins" ambiguous: refuse them */
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  p->pos++;   /* '{' */
-  json_skip_space (p);
-  if (p->pos < p->end && *p->pos == '}')
-    {
-      p->pos++;
-      return g_steal_pointer (&v);
-    }
-  for (;;)
-    {
-      json_skip_space (p);
-      if (p->pos >= p->end || *p->pos != '"')
-        {
-          json_fail (p, error, _("expected a string key in an object"));
-          return NULL;
-        }
-      const char *key_at = p->pos;
-      char *key = json_parse_string (p, error);
-      if (!key)
-        return NULL;
-      g_ptr_array_add (v->keys, key);
-      if (!g_hash_table_add (seen, key))
-        {
-          p->pos = key_at;
-          json_fail (p, error, _("duplicate key in an object"));
-          return NULL;
-        }
-      json_skip_space (p);
-      if (p->pos >= p->end || *p->pos != ':')
-        {
-          json_fail (p, error, _("expected ':' after a key"));
-          return NULL;
-        }
-      p->pos++;
-      JsonValue *item = json_parse_value (p, depth + 1, error);
-      if (!item)
-        return NULL;
-      g_ptr_array_add (v->items, item);
-      json_skip_space (p);
-      if (p->pos >= p->end)
-        {
-          json_fail (p, error, _("unterminated object"));
-          return NULL;
-        }
-      if (*p->pos == '}')
-        {
-          p->pos++;
-          return g_steal_pointer (&v);
-        }
-      if (*p->pos != ',')
-        {
-          json_fail (p, error, _("expected ',' or '}' in an object"));
-          return NULL;
-        }
-      p->pos++;
-    }
-}
-
-static JsonValue *
-json_parse_value (JsonParser *p, int depth, GError **error)
-{
-  if (depth > JSON_MAX_DEPTH)
-    {
-      json_fail (p, error, _("nested too deeply"));
-      return NULL;
-    }
-  json_skip_space (p);
-  if (p->pos >= p->end)
-    {
-      json_fail (p, error, _("unexpected end of header"));
-      return NULL;
-    }
-  switch (*p->pos)
-    {
-    case '{':
-      return json_parse_object (p, depth, error);
-    case '[':
-      return json_parse_array (p, depth, error);
-    case '"':
-      {
-        char *s = json_parse_string (p, error);
-        if (!s)
-          return NULL;
-        JsonValue *v = g_new0 (JsonValue, 1);
-        v->kind = JSON_STRING;
-        v->string = s;
-        return v;
-      }
-    default:
-      if (*p->pos == '-' || g_ascii_isdigit (*p->pos))
-        {
-          gint64 n;
-          if (!json_parse_integer (p, &n, error))
-            return NULL;
-          JsonValue *v = g_new0 (JsonValue, 1);
-          v->kind = JSON_INTEGER;
-          v->integer = n;
-          return v;
-        }
-      json_fail (p, error, _("unexpected character (only objects, arrays, "
-                             "strings and integers are allowed)"));
-      return NULL;
-    }
 }
 
 /* ---- reading ---- */
@@ -595,7 +201,7 @@ parse_tensor_info (const char *path, const char *name, const JsonValue *info,
     }
   t->numel = numel;
   gsize nbytes;
-  if (!g_size_checked_mul (&nbytes, numel, dtype_size (t->dtype)))
+  if (!g_size_checked_mul (&nbytes, numel, safetensors_dtype_size (t->dtype)))
     return corrupt (error, path, _("tensor %s: shape is too large"), name);
 
   if (offsets->kind != JSON_ARRAY || offsets->items->len != 2)
@@ -668,13 +274,10 @@ parse_header (SafetensorsFile *self, const char *header, gsize header_len,
               ByteRange **ranges_out, GError **error)
 {
   const char *path = self->path;
-  JsonParser parser = { header, header, header + header_len, path };
-  g_autoptr (JsonValue) root = json_parse_value (&parser, 0, error);
+  g_autoptr (JsonValue) root = safetensors_json_parse (path, header,
+                                                       header_len, error);
   if (!root)
     return FALSE;
-  json_skip_space (&parser);
-  if (parser.pos != parser.end)
-    return json_fail (&parser, error, _("text after the header object"));
   if (root->kind != JSON_OBJECT)
     return corrupt (error, path, _("the header is not a JSON object"));
 
@@ -802,7 +405,7 @@ safetensors_file_load (const char *path, GError **error)
   g_autofree gsize *placed = g_new (gsize, MAX (n, 1));
   for (guint i = 0; i < n; i++)
     {
-      gsize nbytes = self->tensors[i].numel * dtype_size (self->tensors[i].dtype);
+      gsize nbytes = self->tensors[i].numel * safetensors_dtype_size (self->tensors[i].dtype);
       placed[i] = total;
       total += (nbytes + DATA_ALIGN - 1) / DATA_ALIGN * DATA_ALIGN;
     }
@@ -820,12 +423,12 @@ safetensors_file_load (const char *path, GError **error)
   for (guint i = 0; i < n; i++)
     {
       SafetensorsTensor *t = &self->tensors[i];
-      gsize elem = dtype_size (t->dtype);
+      gsize elem = safetensors_dtype_size (t->dtype);
       t->data = (guint8 *) self->data + placed[i];
       if (t->numel > 0)
         {
           memcpy (t->data, data + begins[i], t->numel * elem);
-          swap_to_from_le (t->data, t->numel, elem);
+          safetensors_swap_to_from_le (t->data, t->numel, elem);
         }
       else
         t->data = NULL;
@@ -877,215 +480,4 @@ safetensors_file_get_metadata_table (const SafetensorsFile *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
   return self->metadata;
-}
-
-/* ---- writing ---- */
-
-static void
-json_append_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const unsigned char *c = (const unsigned char *) s; *c; c++)
-    {
-      switch (*c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:
-          if (*c < 0x20)
-            g_string_append_printf (out, "\\u%04x", *c);
-          else
-            g_string_append_c (out, (char) *c);
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
-/* Writes a tensor's data little-endian; on a big-endian host through a
- * bounce buffer so the caller's data is not touched. */
-static gboolean
-write_tensor_data (AtomicFile *file, const SafetensorsTensor *t,
-                   GError **error)
-{
-  gsize elem = dtype_size (t->dtype);
-  if (t->numel == 0)
-    return TRUE;
-#if G_BYTE_ORDER == G_BIG_ENDIAN
-  guint8 bounce[64 * 1024];
-  gsize per = sizeof bounce / elem;
-  for (gsize i = 0; i < t->numel; i += per)
-    {
-      gsize count = MIN (per, t->numel - i);
-      memcpy (bounce, (const guint8 *) t->data + i * elem, count * elem);
-      swap_to_from_le (bounce, count, elem);
-      if (!atomic_file_write (file, bounce, count * elem, error))
-        return FALSE;
-    }
-  return TRUE;
-#else
-  return atomic_file_write (file, t->data, t->numel * elem, error);
-#endif
-}
-
-/* Checks what the caller passes, so we never write a file we would refuse
- * to read. */
-static gboolean
-check_tensors_to_save (const char *display, const SafetensorsTensor *tensors,
-                       guint n, GError **error)
-{
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < n; i++)
-    {
-      const SafetensorsTensor *t = &tensors[i];
-      const char *why = NULL;
-      gsize numel = 1;
-      if (!t->name || !t->name[0] || !g_utf8_validate (t->name, -1, NULL))
-        why = _("its name is empty or not UTF-8");
-      else if (strcmp (t->name, "__metadata__") == 0)
-        why = _("its name is reserved");
-      else if (!g_hash_table_add (seen, t->name))
-        why = _("its name occurs twice");
-      else if (!dtype_name (t->dtype))
-        why = _("its dtype is unknown");
-      else if (t->ndim < 0 || t->ndim > (int) MAX_DIMS)
-        why = _("its number of dimensions is out of range");
-      else
-        {
-          for (int d = 0; d < t->ndim && !why; d++)
-            if (t->shape[d] < 0
-                || !g_size_checked_mul (&numel, numel, (gsize) t->shape[d]))
-              why = _("its shape is negative or too large");
-          if (!why && numel != t->numel)
-            why = _("its numel is not the product of its shape");
-          if (!why && numel > 0 && !t->data)
-            why = _("it has no data");
-        }
-      if (why)
-        {
-          g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                       _("%s: cannot save tensor %s: %s"), display,
-                       t->name ? t->name : "(null)", why);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-static int
-compare_key_pointers (const void *a, const void *b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The header JSON, padded with spaces to a multiple of 8 so the data that
- * follows starts 8-byte aligned in the file. */
-static GString *
-build_header (const SafetensorsTensor *tensors, guint n, GHashTable *metadata)
-{
-  GString *h = g_string_new ("{");
-  gboolean first = TRUE;
-  if (metadata && g_hash_table_size (metadata) > 0)
-    {
-      /* sorted keys make the same state give the same bytes */
-      g_autofree gpointer *keys = g_hash_table_get_keys_as_array (metadata,
-                                                                 NULL);
-      guint n_keys = g_hash_table_size (metadata);
-      qsort (keys, n_keys, sizeof *keys, compare_key_pointers);
-      g_string_append (h, "\"__metadata__\":{");
-      for (guint k = 0; k < n_keys; k++)
-        {
-          if (k > 0)
-            g_string_append_c (h, ',');
-          json_append_string (h, keys[k]);
-          g_string_append_c (h, ':');
-          json_append_string (h, g_hash_table_lookup (metadata, keys[k]));
-        }
-      g_string_append_c (h, '}');
-      first = FALSE;
-    }
-  guint64 offset = 0;
-  for (guint i = 0; i < n; i++)
-    {
-      const SafetensorsTensor *t = &tensors[i];
-      guint64 nbytes = (guint64) t->numel * dtype_size (t->dtype);
-      if (!first)
-        g_string_append_c (h, ',');
-      first = FALSE;
-      json_append_string (h, t->name);
-      g_string_append_printf (h, ":{\"dtype\":\"%s\",\"shape\":[",
-                              dtype_name (t->dtype));
-      for (int d = 0; d < t->ndim; d++)
-        g_string_append_printf (h, "%s%" G_GINT64_FORMAT, d ? "," : "",
-                                t->shape[d]);
-      g_string_append_printf (h, "],\"data_offsets\":[%" G_GUINT64_FORMAT
-                              ",%" G_GUINT64_FORMAT "]}", offset,
-                              offset + nbytes);
-      offset += nbytes;
-    }
-  g_string_append_c (h, '}');
-  while (h->len % 8 != 0)
-    g_string_append_c (h, ' ');
-  return h;
-}
-
-static gboolean
-check_metadata_to_save (const char *display, GHashTable *metadata,
-                        GError **error)
-{
-  if (!metadata)
-    return TRUE;
-  GHashTableIter iter;
-  gpointer key, value;
-  g_hash_table_iter_init (&iter, metadata);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (!key || !value || !g_utf8_validate (key, -1, NULL)
-        || !g_utf8_validate (value, -1, NULL))
-      {
-        g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                     _("%s: cannot save metadata: a key or value is NULL or "
-                       "not UTF-8"), display);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-gboolean
-safetensors_save (const char *path, const SafetensorsTensor *tensors,
-                  guint n_tensors, GHashTable *metadata, GError **error)
-{
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (tensors != NULL || n_tensors == 0, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  g_autofree char *display = g_filename_display_name (path);
-  if (!check_tensors_to_save (display, tensors, n_tensors, error)
-      || !check_metadata_to_save (display, metadata, error))
-    return FALSE;
-
-  g_autoptr (GString) header = build_header (tensors, n_tensors, metadata);
-  if (header->len > HEADER_MAX_BYTES)
-    {
-      g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
-                   _("%s: cannot save: the header would have %zu bytes, over "
-                     "the limit of %" PRIu64), display,
-                   header->len, HEADER_MAX_BYTES);
-      return FALSE;
-    }
-
-  /* streamed, never assembled in memory: a checkpoint holds the memory
-   * bank, which can be as large as the rest together */
-  g_autoptr (AtomicFile) file = atomic_file_open (path, error);
-  if (!file)
-    return FALSE;
-  guint64 len_le = GUINT64_TO_LE ((guint64) header->len);
-  if (!atomic_file_write (file, &len_le, 8, error)
-      || !atomic_file_write (file, header->str, header->len, error))
-    return FALSE;
-  for (guint i = 0; i < n_tensors; i++)
-    if (!write_tensor_data (file, &tensors[i], error))
-      return FALSE;
-  return atomic_file_commit (g_steal_pointer (&file), error);
 }
