@@ -15,7 +15,7 @@ cli_run_free (CliRun *self)
     return;
   /* the trainer borrows the data set: free it first */
   trainer_free (self->trainer);
-  dataset_free (self->train);
+  dataset_unref (self->train);
   g_free (self->dir);
   g_free (self->checkpoint);
   g_free (self->data_spec);
@@ -118,21 +118,15 @@ cli_run_open_images (CliRun *self, const char *const *paths, int n,
       return NULL;
     }
   /* in memory, with the files as paths so item names are the files */
-  g_autoptr (Dataset) set = g_new0 (Dataset, 1);
-  set->name = g_strdup ("query");
+  g_autoptr (Dataset) set = dataset_new_in_memory ("query", n,
+                                                  train->channels,
+                                                  train->height, train->width);
   set->kind = DATASET_KIND_FOLDER;
-  set->n = n;
-  set->channels = train->channels;
-  set->height = train->height;
-  set->width = train->width;
   set->resize = train->resize;
-  set->labels = g_new (gint32, n);
   set->paths = g_new0 (char *, n + 1);
   const gsize image_bytes = (gsize) set->channels * set->height * set->width;
-  set->pixels = g_new (guint8, image_bytes * MAX (n, 1));
   for (int i = 0; i < n; i++)
     {
-      set->labels[i] = -1;
       set->paths[i] = g_strdup (paths[i]);
       if (!g_file_test (paths[i], G_FILE_TEST_IS_REGULAR))
         {

@@ -164,8 +164,8 @@ dataset_load_cifar (const char *path, const char *split,
                           error))
       return NULL;
 
-  g_autoptr (Dataset) data = g_new0 (Dataset, 1);
-  data->kind = is_100 ? DATASET_KIND_CIFAR100 : DATASET_KIND_CIFAR10;
+  g_autoptr (Dataset) data = dataset_new (NULL, is_100 ? DATASET_KIND_CIFAR100
+                                                       : DATASET_KIND_CIFAR10);
   data->source = g_strdup (path);
   data->n = labels->len;
   data->channels = 3;

@@ -23,10 +23,61 @@ dataset_options_init_default (DatasetOptions *options)
   };
 }
 
-void
-dataset_free (Dataset *self)
+/* The reference count lives beside the public struct, so that fields stay
+ * plain members and only this file sees the count. */
+typedef struct
 {
-  if (!self)
+  gatomicrefcount refs;
+  Dataset data;
+} DatasetBox;
+
+static DatasetBox *
+box_of (const Dataset *self)
+{
+  return (DatasetBox *) ((char *) self - G_STRUCT_OFFSET (DatasetBox, data));
+}
+
+Dataset *
+dataset_new (const char *name, DatasetKind kind)
+{
+  DatasetBox *box = g_new0 (DatasetBox, 1);
+  g_atomic_ref_count_init (&box->refs);
+  box->data.name = g_strdup (name);
+  box->data.kind = kind;
+  return &box->data;
+}
+
+Dataset *
+dataset_new_in_memory (const char *name, int n, int channels, int height,
+                       int width)
+{
+  g_return_val_if_fail (n >= 0 && channels > 0 && height > 0 && width > 0,
+                        NULL);
+  Dataset *self = dataset_new (name, DATASET_KIND_IDX);
+  self->n = n;
+  self->channels = channels;
+  self->height = height;
+  self->width = width;
+  self->pixels = g_new0 (guint8, (gsize) MAX (n, 1) * channels * height
+                                     * width);
+  self->labels = g_new (gint32, MAX (n, 1));
+  for (int i = 0; i < n; i++)
+    self->labels[i] = -1;
+  return self;
+}
+
+Dataset *
+dataset_ref (const Dataset *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_ref_count_inc (&box_of (self)->refs);
+  return (Dataset *) self;
+}
+
+void
+dataset_unref (Dataset *self)
+{
+  if (!self || !g_atomic_ref_count_dec (&box_of (self)->refs))
     return;
   g_free (self->name);
   g_free (self->source);
@@ -35,7 +86,7 @@ dataset_free (Dataset *self)
   g_strfreev (self->class_names);
   g_strfreev (self->paths);
   g_strfreev (self->skipped);
-  g_free (self);
+  g_free (box_of (self));
 }
 
 char **

@@ -114,8 +114,20 @@ typedef struct
 
 void dataset_options_init_default (DatasetOptions *options);
 
-void dataset_free (Dataset *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Dataset, dataset_free)
+/* A data set is reference-counted: whoever keeps one (a run, a view, a
+ * snapshot of the bank) holds a reference, and the last unref frees it.
+ * The count is not part of its value: a const Dataset can be referenced.
+ *
+ * dataset_new: an empty set (every field 0 or NULL but name, copied, and
+ * kind), for the readers to fill. dataset_new_in_memory: n images of
+ * channels x height x width held in memory, pixels zeroed, every label -1
+ * and n_classes 0 (unlabelled) until the caller says otherwise. */
+Dataset *dataset_new (const char *name, DatasetKind kind);
+Dataset *dataset_new_in_memory (const char *name, int n, int channels,
+                                int height, int width);
+Dataset *dataset_ref (const Dataset *self);
+void dataset_unref (Dataset *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Dataset, dataset_unref)
 
 /* Detects what spec names (see above) and loads its split ("train", "test"
  * or, for folders, "all"). options may be NULL for the defaults. */

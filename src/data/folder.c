@@ -362,10 +362,9 @@ dataset_load_folder (const char *path, const char *split,
                        "sub-folders)"), path, split);
       return NULL;
     }
-  g_autoptr (Dataset) data = g_new0 (Dataset, 1);
   g_autofree char *base = g_path_get_basename (path);
-  data->name = g_strdup_printf ("%s/%s", base, split);
-  data->kind = DATASET_KIND_FOLDER;
+  g_autofree char *name = g_strdup_printf ("%s/%s", base, split);
+  g_autoptr (Dataset) data = dataset_new (name, DATASET_KIND_FOLDER);
   data->source = g_strdup (path);
   data->n = paths->len;
   data->channels = options->channels ? options->channels

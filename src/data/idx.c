@@ -136,7 +136,7 @@ dataset_load_idx (const char *images_path, const char *labels_path,
   if (!pixels)
     return NULL;
 
-  g_autoptr (Dataset) data = g_new0 (Dataset, 1);
+  g_autoptr (Dataset) data = dataset_new (NULL, DATASET_KIND_IDX);
   data->n = dims[0];
   data->channels = 1;
   data->height = dims[1];

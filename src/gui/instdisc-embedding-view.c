@@ -181,8 +181,7 @@ show_layout (InstdiscEmbeddingView *self, InstdiscSnapshot *snapshot,
                                labelled ? train->n_classes : 0);
       instdisc_map_set_dataset (self->map,
                                 train && train->n == snapshot->n ? train
-                                                                 : NULL,
-                                snapshot->owner);
+                                                                 : NULL);
       rebuild_legend (self, labelled ? train : NULL);
       gtk_revealer_set_reveal_child (self->neighbours_revealer, FALSE);
       return;
@@ -565,7 +564,7 @@ instdisc_embedding_view_set_run (InstdiscEmbeddingView *self, InstdiscRun *run)
   g_clear_pointer (&self->shown, instdisc_snapshot_unref);
   g_clear_pointer (&self->pca_waiting, instdisc_snapshot_unref);
   instdisc_map_set_points (self->map, NULL, NULL, 0, 0);
-  instdisc_map_set_dataset (self->map, NULL, NULL);
+  instdisc_map_set_dataset (self->map, NULL);
   rebuild_legend (self, NULL);
   /* a run opens in the preferred projection (t-SNE waits for the bank) */
   instdisc_embedding_view_set_projection (

@@ -41,10 +41,7 @@ struct _InstdiscMap
   GtkWidget *popover_thumb;
   GtkWidget *popover_label;
   GtkWidget *popover_name;
-  GObject *data_owner;
-
-  /* borrowed */
-  const Dataset *data;
+  Dataset *data;                /* referenced; hovering shows its images */
 
   /* the view: data coordinates of the centre, pixels per data unit */
   double cx, cy, zoom;

@@ -143,15 +143,12 @@ instdisc_map_get_shown_view (InstdiscMap *self, InstdiscMapView *view)
 }
 
 void
-instdisc_map_set_dataset (InstdiscMap *self, const Dataset *data,
-                          GObject *owner)
+instdisc_map_set_dataset (InstdiscMap *self, const Dataset *data)
 {
   g_return_if_fail (INSTDISC_IS_MAP (self));
-  if (owner)
-    g_object_ref (owner);
-  g_clear_object (&self->data_owner);
-  self->data_owner = owner;
-  self->data = data;
+  Dataset *old = self->data;
+  self->data = data ? dataset_ref (data) : NULL;
+  dataset_unref (old);
 }
 
 void
@@ -227,8 +224,7 @@ instdisc_map_dispose (GObject *object)
   g_clear_pointer (&self->popover, gtk_widget_unparent);
   g_clear_object (&self->texture);
   g_clear_pointer (&self->shown_points, instdisc_map_points_unref);
-  g_clear_object (&self->data_owner);
-  self->data = NULL;
+  g_clear_pointer (&self->data, dataset_unref);
   G_OBJECT_CLASS (instdisc_map_parent_class)->dispose (object);
 }
 

@@ -119,10 +119,8 @@ guint instdisc_map_get_n_renders (InstdiscMap *self);
 gboolean instdisc_map_get_shown_view (InstdiscMap *self,
                                       InstdiscMapView *view);
 
-/* Where hovering finds images and names: data is borrowed, owner (may be
- * NULL) is referenced for as long as data is used. */
-void instdisc_map_set_dataset (InstdiscMap *self, const Dataset *data,
-                               GObject *owner);
+/* Where hovering finds images and names (referenced; NULL: none). */
+void instdisc_map_set_dataset (InstdiscMap *self, const Dataset *data);
 
 /* Marks a point and its neighbours (may be NULL, n 0); -1 clears. */
 void instdisc_map_set_selection (InstdiscMap *self, int selected,

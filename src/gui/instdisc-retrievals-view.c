@@ -37,14 +37,12 @@ struct _InstdiscRetrievalsView
   InstdiscRun *run;
   InstdiscSnapshot *snapshot;     /* the bank being ranked against */
   Retrievals *retrievals;
-  GObject *owner;                 /* keeps the data sets below alive */
   GCancellable *cancellable;
   gulong snapshot_handler;
   gulong metrics_handler;
 
-  /* borrowed, through owner */
-  const Dataset *queries;
-  const Dataset *bank;
+  Dataset *queries;               /* referenced, what retrievals index */
+  Dataset *bank;
 
   gboolean busy, again, want_snapshot;
 };
@@ -102,17 +100,16 @@ make_row (InstdiscRetrievalsView *self, int q)
 void
 instdisc_retrievals_view_show (InstdiscRetrievalsView *self,
                                Retrievals *retrievals, const Dataset *queries,
-                               const Dataset *bank, GObject *owner)
+                               const Dataset *bank)
 {
   g_return_if_fail (INSTDISC_IS_RETRIEVALS_VIEW (self));
-  if (owner)
-    g_object_ref (owner);
-  g_clear_object (&self->owner);
-  self->owner = owner;
   g_clear_pointer (&self->retrievals, retrievals_free);
   self->retrievals = retrievals;
-  self->queries = queries;
-  self->bank = bank;
+  Dataset *old_queries = self->queries, *old_bank = self->bank;
+  self->queries = queries ? dataset_ref (queries) : NULL;
+  self->bank = bank ? dataset_ref (bank) : NULL;
+  dataset_unref (old_queries);
+  dataset_unref (old_bank);
   clear_box (self->best_box);
   clear_box (self->worst_box);
   if (!retrievals)
@@ -181,7 +178,7 @@ static void finish (InstdiscRetrievalsView *self, const char *message);
 typedef struct
 {
   InstdiscSnapshot *snapshot;
-  const Dataset *test;           /* borrowed from the run (snapshot->owner) */
+  Dataset *test;                 /* the run's test set, referenced */
   GBytes *features;              /* (Q, D) */
   Retrievals *retrievals;
 } RankJob;
@@ -190,6 +187,7 @@ static void
 rank_job_free (RankJob *job)
 {
   g_clear_pointer (&job->snapshot, instdisc_snapshot_unref);
+  g_clear_pointer (&job->test, dataset_unref);
   g_clear_pointer (&job->features, g_bytes_unref);
   g_clear_pointer (&job->retrievals, retrievals_free);
   g_free (job);
@@ -234,8 +232,7 @@ rank_done (GObject *source, GAsyncResult *result, gpointer user_data)
   InstdiscRetrievalsView *self = INSTDISC_RETRIEVALS_VIEW (source);
   RankJob *job = g_task_get_task_data (G_TASK (result));
   instdisc_retrievals_view_show (self, g_steal_pointer (&job->retrievals),
-                                 job->test, job->snapshot->train,
-                                 job->snapshot->owner);
+                                 job->test, job->snapshot->train);
   g_autofree char *message
     = g_strdup_printf (_("%'d test images ranked against the memory bank of "
                          "iteration %'lld"),
@@ -322,7 +319,7 @@ start_ranking (InstdiscRetrievalsView *self, InstdiscSnapshot *snapshot)
 {
   RankJob *job = g_new0 (RankJob, 1);
   job->snapshot = instdisc_snapshot_ref (snapshot);
-  job->test = instdisc_run_get_test (self->run);
+  job->test = dataset_ref (instdisc_run_get_test (self->run));
   GTask *rank = g_task_new (self, self->cancellable, rank_done, NULL);
   g_task_set_source_tag (rank, start_ranking);
   g_task_set_task_data (rank, job, (GDestroyNotify) rank_job_free);
@@ -419,7 +416,7 @@ instdisc_retrievals_view_set_run (InstdiscRetrievalsView *self,
   self->cancellable = g_cancellable_new ();
   self->again = self->want_snapshot = FALSE;
   set_busy (self, FALSE, NULL);
-  instdisc_retrievals_view_show (self, NULL, NULL, NULL, NULL);
+  instdisc_retrievals_view_show (self, NULL, NULL, NULL);
   g_set_object (&self->run, run);
   if (!run)
     {
@@ -468,7 +465,8 @@ instdisc_retrievals_view_dispose (GObject *object)
     }
   g_clear_object (&self->run);
   g_clear_pointer (&self->retrievals, retrievals_free);
-  g_clear_object (&self->owner);
+  g_clear_pointer (&self->queries, dataset_unref);
+  g_clear_pointer (&self->bank, dataset_unref);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self),
                                INSTDISC_TYPE_RETRIEVALS_VIEW);

@@ -21,13 +21,12 @@ void instdisc_retrievals_view_set_run (InstdiscRetrievalsView *self,
 void instdisc_retrievals_view_refresh (InstdiscRetrievalsView *self);
 
 /* Shows ranked retrievals of queries (images of `queries`) against
- * rows of bank (images and labels of `bank`); takes retrievals; owner (may
- * be NULL) is referenced while the data sets are used. For tests and for
- * the view itself. */
+ * rows of bank (images and labels of `bank`); takes retrievals and
+ * references both data sets. For tests and for the view itself. */
 void instdisc_retrievals_view_show (InstdiscRetrievalsView *self,
                                     Retrievals *retrievals,
                                     const Dataset *queries,
-                                    const Dataset *bank, GObject *owner);
+                                    const Dataset *bank);
 
 /* For tests: the number of rows shown in each half and the query of each
  * row, top to bottom (-1 past the end). */

@@ -52,12 +52,12 @@ instdisc_snapshot_unref (InstdiscSnapshot *self)
   if (!self || !g_atomic_ref_count_dec (&((SnapshotPrivate *) self)->refs))
     return;
   g_free (self->bank);
-  g_clear_object (&self->owner);
+  dataset_unref ((Dataset *) self->train);
   g_free (self);
 }
 
-/* Called with queue_lock held: owner is referenced here so a snapshot
- * never outlives the data set it points into. */
+/* Called with queue_lock held. The snapshot references the training set
+ * it points into, so it may outlive the run. */
 static InstdiscSnapshot *
 snapshot_new_locked (InstdiscRun *self, const MemoryBank *bank,
                      gint64 iteration)
@@ -70,8 +70,7 @@ snapshot_new_locked (InstdiscRun *self, const MemoryBank *bank,
   snapshot->dim = bank->dim;
   snapshot->bank = g_memdup2 (bank->vectors,
                               sizeof (float) * (gsize) bank->n * bank->dim);
-  snapshot->train = self->train;
-  snapshot->owner = g_object_ref (G_OBJECT (self));
+  snapshot->train = self->train ? dataset_ref (self->train) : NULL;
   return snapshot;
 }
 
@@ -261,8 +260,8 @@ instdisc_run_finalize (GObject *object)
   /* the trainers borrow the data sets */
   g_clear_pointer (&self->trainer, trainer_free);
   g_clear_pointer (&self->infer, trainer_free);
-  g_clear_pointer (&self->train, dataset_free);
-  g_clear_pointer (&self->test, dataset_free);
+  g_clear_pointer (&self->train, dataset_unref);
+  g_clear_pointer (&self->test, dataset_unref);
   g_clear_pointer (&self->metrics, g_array_unref);
   g_clear_pointer (&self->pending_rows, g_array_unref);
   g_clear_pointer (&self->pending_snapshot, instdisc_snapshot_unref);

@@ -30,10 +30,8 @@ typedef struct
   gint64 iteration;
   int n, dim;
   float *bank;                 /* (N, D) unit rows */
-  const Dataset *train;        /* labels, class names, images (borrowed from
-                                  the run, which outlives its snapshots
-                                  through the reference each holds) */
-  GObject *owner;              /* the InstdiscRun, referenced */
+  const Dataset *train;        /* labels, class names, images: the run's
+                                  training set, referenced by the snapshot */
 } InstdiscSnapshot;
 
 InstdiscSnapshot *instdisc_snapshot_ref (InstdiscSnapshot *self);

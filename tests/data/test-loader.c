@@ -10,14 +10,8 @@ enum { N = 50, C = 3, S = 8, B = 8 };
 static Dataset *
 make_memory_set (void)
 {
-  Dataset *d = g_new0 (Dataset, 1);
-  d->name = g_strdup ("memory");
+  Dataset *d = dataset_new_in_memory ("memory", N, C, S, S);
   d->kind = DATASET_KIND_CIFAR10;
-  d->n = N;
-  d->channels = C;
-  d->height = d->width = S;
-  d->pixels = g_malloc (N * C * S * S);
-  d->labels = g_new (gint32, N);
   Rng rng;
   rng_seed (&rng, 99);
   for (int i = 0; i < N * C * S * S; i++)

@@ -54,15 +54,12 @@ subset (const Dataset *full, int n)
   g_assert_cmpint (full->n, >=, n);
   g_assert_nonnull (full->pixels);
   const gsize image_bytes = (gsize) full->channels * full->height * full->width;
-  Dataset *d = g_new0 (Dataset, 1);
-  d->name = g_strdup_printf ("%s[:%d]", full->name, n);
+  g_autofree char *name = g_strdup_printf ("%s[:%d]", full->name, n);
+  Dataset *d = dataset_new_in_memory (name, n, full->channels, full->height,
+                                      full->width);
   d->kind = full->kind;   /* keeps the published normalisation statistics */
-  d->n = n;
-  d->channels = full->channels;
-  d->height = full->height;
-  d->width = full->width;
-  d->pixels = g_memdup2 (full->pixels, image_bytes * n);
-  d->labels = g_memdup2 (full->labels, sizeof (gint32) * n);
+  memcpy (d->pixels, full->pixels, image_bytes * n);
+  memcpy (d->labels, full->labels, sizeof (gint32) * n);
   d->n_classes = full->n_classes;
   d->class_names = g_strdupv (full->class_names);
   d->resize = full->resize;
@@ -112,8 +109,8 @@ test_training_beats_untrained (void)
   g_assert_no_error (error);
   g_autoptr (Dataset) train = subset (full_train, N_TRAIN);
   g_autoptr (Dataset) test = subset (full_test, N_TEST);
-  g_clear_pointer (&full_train, dataset_free);
-  g_clear_pointer (&full_test, dataset_free);
+  g_clear_pointer (&full_train, dataset_unref);
+  g_clear_pointer (&full_test, dataset_unref);
 
   TrainerConfig config;
   trainer_config_init_default (&config);

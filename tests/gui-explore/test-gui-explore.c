@@ -852,18 +852,12 @@ test_embedding_run (void)
 static Dataset *
 tiny_dataset (const char *name, int n, const int *labels, int n_classes)
 {
-  Dataset *d = g_new0 (Dataset, 1);
-  d->name = g_strdup (name);
-  d->n = n;
-  d->channels = 1;
-  d->height = d->width = 8;
-  d->pixels = g_new0 (guint8, (gsize) n * 64);
+  Dataset *d = dataset_new_in_memory (name, n, 1, 8, 8);
   for (int i = 0; i < n; i++)
     for (int k = 0; k < 64; k++)
       d->pixels[i * 64 + k] = (guint8) ((k * 7 + i * 40) % 256);
-  d->labels = g_new (gint32, n);
-  for (int i = 0; i < n; i++)
-    d->labels[i] = labels ? labels[i] : -1;
+  for (int i = 0; i < n && labels; i++)
+    d->labels[i] = labels[i];
   d->n_classes = n_classes;
   return d;
 }
@@ -899,7 +893,7 @@ test_retrievals_order (void)
   GtkWidget *view = instdisc_retrievals_view_new ();
   GtkWidget *window = show_in_window (view, 700, 900);
   instdisc_retrievals_view_show (INSTDISC_RETRIEVALS_VIEW (view), r,
-                                 query_set, bank_set, NULL);
+                                 query_set, bank_set);
   /* six rows each, of the seven queries */
   const int best[6] = { 0, 1, 4, 2, 3, 6 };
   const int worst[6] = { 5, 3, 6, 2, 4, 1 };
@@ -920,7 +914,7 @@ test_retrievals_order (void)
   /* unlabelled: by top-1 similarity */
   Retrievals *u = retrievals_compute (queries, NULL, 7, bank, NULL, 12, 2, 3,
                                       1);
-  instdisc_retrievals_view_show (rv, u, query_set, bank_set, NULL);
+  instdisc_retrievals_view_show (rv, u, query_set, bank_set);
   for (int i = 0; i + 1 < 6; i++)
     {
       int a = instdisc_retrievals_view_get_row_query (rv, FALSE, i);

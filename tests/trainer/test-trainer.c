@@ -14,14 +14,7 @@
 static Dataset *
 make_dataset (int n, guint32 seed)
 {
-  Dataset *d = g_new0 (Dataset, 1);
-  d->name = g_strdup ("generated");
-  d->kind = DATASET_KIND_IDX;
-  d->n = n;
-  d->channels = 1;
-  d->height = d->width = 28;
-  d->pixels = g_malloc ((gsize) n * 28 * 28);
-  d->labels = g_new (gint32, n);
+  Dataset *d = dataset_new_in_memory ("generated", n, 1, 28, 28);
   d->n_classes = 4;
   GRand *rand = g_rand_new_with_seed (seed);
   for (int i = 0; i < n; i++)

@@ -28,14 +28,7 @@
 static Dataset *
 make_dataset (int n, guint32 seed)
 {
-  Dataset *d = g_new0 (Dataset, 1);
-  d->name = g_strdup ("generated");
-  d->kind = DATASET_KIND_IDX;
-  d->n = n;
-  d->channels = 1;
-  d->height = d->width = 28;
-  d->pixels = g_malloc ((gsize) n * 28 * 28);
-  d->labels = g_new (gint32, n);
+  Dataset *d = dataset_new_in_memory ("generated", n, 1, 28, 28);
   d->n_classes = 4;
   GRand *rand = g_rand_new_with_seed (seed);
   for (int i = 0; i < n; i++)
@@ -123,8 +116,8 @@ fixture_tear_down (Fixture *f, gconstpointer unused)
 {
   test_remove_tree (f->dir);
   g_free (f->dir);
-  dataset_free (f->train);
-  dataset_free (f->test);
+  dataset_unref (f->train);
+  dataset_unref (f->test);
 }
 
 /* Runs the loop on a trainer resumed from the folder (or a new one),
