@@ -80,6 +80,15 @@ struct _InstdiscEmbeddingView
 G_DEFINE_FINAL_TYPE (InstdiscEmbeddingView, instdisc_embedding_view,
                      GTK_TYPE_WIDGET)
 
+enum
+{
+  PROP_0,
+  PROP_RUN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void start_pca (InstdiscEmbeddingView *self,
                        InstdiscSnapshot *snapshot);
 
@@ -577,6 +586,7 @@ instdisc_embedding_view_set_run (InstdiscEmbeddingView *self, InstdiscRun *run)
       instdisc_run_request_snapshot (run);
     }
   update_status (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
 }
 
 InstdiscProjection
@@ -695,11 +705,39 @@ instdisc_embedding_view_finalize (GObject *object)
 }
 
 static void
+instdisc_embedding_view_get_property (GObject *object, guint id, GValue *value,
+                                      GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    g_value_set_object (value, INSTDISC_EMBEDDING_VIEW (object)->run);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+instdisc_embedding_view_set_property (GObject *object, guint id,
+                                      const GValue *value, GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    instdisc_embedding_view_set_run (INSTDISC_EMBEDDING_VIEW (object), g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
 instdisc_embedding_view_class_init (InstdiscEmbeddingViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->dispose = instdisc_embedding_view_dispose;
+  object_class->get_property = instdisc_embedding_view_get_property;
+  object_class->set_property = instdisc_embedding_view_set_property;
+  /* the run shown, NULL for none: the window binds it to its own */
+  properties[PROP_RUN] =
+    g_param_spec_object ("run", NULL, NULL, INSTDISC_TYPE_RUN,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                         | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   object_class->finalize = instdisc_embedding_view_finalize;
 
   g_type_ensure (INSTDISC_TYPE_MAP);

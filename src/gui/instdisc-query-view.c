@@ -52,6 +52,15 @@ struct _InstdiscQueryView
 
 G_DEFINE_FINAL_TYPE (InstdiscQueryView, instdisc_query_view, GTK_TYPE_WIDGET)
 
+enum
+{
+  PROP_0,
+  PROP_RUN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 typedef struct
 {
   InstdiscQueryView *self;     /* referenced */
@@ -530,6 +539,7 @@ instdisc_query_view_set_run (InstdiscQueryView *self, InstdiscRun *run)
                                                G_CALLBACK (on_snapshot_ready),
                                                self);
   update_status (self, NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
 }
 
 GtkDropTarget *
@@ -603,11 +613,39 @@ instdisc_query_view_finalize (GObject *object)
 }
 
 static void
+instdisc_query_view_get_property (GObject *object, guint id, GValue *value,
+                                  GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    g_value_set_object (value, INSTDISC_QUERY_VIEW (object)->run);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+instdisc_query_view_set_property (GObject *object, guint id,
+                                  const GValue *value, GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    instdisc_query_view_set_run (INSTDISC_QUERY_VIEW (object), g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
 instdisc_query_view_class_init (InstdiscQueryViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->dispose = instdisc_query_view_dispose;
+  object_class->get_property = instdisc_query_view_get_property;
+  object_class->set_property = instdisc_query_view_set_property;
+  /* the run shown, NULL for none: the window binds it to its own */
+  properties[PROP_RUN] =
+    g_param_spec_object ("run", NULL, NULL, INSTDISC_TYPE_RUN,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                         | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   object_class->finalize = instdisc_query_view_finalize;
 
   gtk_widget_class_set_template_from_resource (

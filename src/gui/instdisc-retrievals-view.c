@@ -50,6 +50,15 @@ struct _InstdiscRetrievalsView
 G_DEFINE_FINAL_TYPE (InstdiscRetrievalsView, instdisc_retrievals_view,
                      GTK_TYPE_WIDGET)
 
+enum
+{
+  PROP_0,
+  PROP_RUN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void
 set_busy (InstdiscRetrievalsView *self, gboolean busy, const char *message)
 {
@@ -421,6 +430,7 @@ instdisc_retrievals_view_set_run (InstdiscRetrievalsView *self,
   if (!run)
     {
       gtk_label_set_text (self->status_label, _("No run"));
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
       return;
     }
   self->snapshot_handler = g_signal_connect (run, "snapshot-ready",
@@ -436,6 +446,7 @@ instdisc_retrievals_view_set_run (InstdiscRetrievalsView *self,
   GArray *rows = instdisc_run_get_metrics (run);
   if (rows && rows->len > 0)
     on_metrics_added (run, 0, self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
 }
 
 static void
@@ -478,11 +489,39 @@ instdisc_retrievals_view_dispose (GObject *object)
 }
 
 static void
+instdisc_retrievals_view_get_property (GObject *object, guint id, GValue *value,
+                                       GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    g_value_set_object (value, INSTDISC_RETRIEVALS_VIEW (object)->run);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+instdisc_retrievals_view_set_property (GObject *object, guint id,
+                                       const GValue *value, GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    instdisc_retrievals_view_set_run (INSTDISC_RETRIEVALS_VIEW (object), g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
 instdisc_retrievals_view_class_init (InstdiscRetrievalsViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   object_class->dispose = instdisc_retrievals_view_dispose;
+  object_class->get_property = instdisc_retrievals_view_get_property;
+  object_class->set_property = instdisc_retrievals_view_set_property;
+  /* the run shown, NULL for none: the window binds it to its own */
+  properties[PROP_RUN] =
+    g_param_spec_object ("run", NULL, NULL, INSTDISC_TYPE_RUN,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                         | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (
     widget_class, "/org/instdisc/Explorer/ui/instdisc-retrievals-view.ui");

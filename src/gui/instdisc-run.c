@@ -24,6 +24,27 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* read-only, notified on the main thread; "state-changed" stays for the
+ * callers that want one signal for a state or an error */
+enum
+{
+  PROP_0,
+  PROP_STATE,
+  PROP_ITERATION,
+  PROP_ERROR,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_ENUM_TYPE (InstdiscRunState, instdisc_run_state,
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_IDLE, "idle"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_RUNNING, "running"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_PAUSED, "paused"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_STOPPED, "stopped"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_FOLLOWING, "following"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_STOPPING, "stopping"))
+
 void
 instdisc_run_emit_metrics_added (InstdiscRun *self, guint first)
 {
@@ -76,12 +97,24 @@ snapshot_new_locked (InstdiscRun *self, const MemoryBank *bank,
 
 /* ---- the main-thread side of the progress queue ---- */
 
+/* Replaces the run's error (NULL clears it), taking error. */
+static void
+take_error (InstdiscRun *self, GError *error)
+{
+  if (!self->error && !error)
+    return;
+  g_clear_error (&self->error);
+  self->error = error;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+}
+
 static void
 set_state (InstdiscRun *self, InstdiscRunState state)
 {
   if (self->state == state)
     return;
   self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
   g_signal_emit (self, signals[STATE_CHANGED], 0);
 }
 
@@ -118,7 +151,9 @@ drain_queue (gpointer data)
   if (snapshot)
     g_signal_emit (self, signals[SNAPSHOT_READY], 0, snapshot);
   if (error && !self->error)
-    self->error = g_steal_pointer (&error);
+    take_error (self, g_steal_pointer (&error));
+  if (rows)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITERATION]);
   /* STOPPED from the thread means it is ending (finished, failed or asked
    * to stop): the state follows once it is joined. PAUSED and RUNNING
    * confirm a request, and are stale once a stop was asked. */
@@ -289,12 +324,48 @@ instdisc_run_set_engine_threads (int n)
 }
 
 static void
+instdisc_run_get_property (GObject *object, guint id, GValue *value,
+                           GParamSpec *pspec)
+{
+  InstdiscRun *self = INSTDISC_RUN (object);
+  switch (id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_ITERATION:
+      g_value_set_int64 (value, instdisc_run_get_iteration (self));
+      break;
+    case PROP_ERROR:
+      g_value_set_boxed (value, self->error);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
 instdisc_run_class_init (InstdiscRunClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = instdisc_run_dispose;
   object_class->finalize = instdisc_run_finalize;
+  object_class->get_property = instdisc_run_get_property;
+
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, INSTDISC_TYPE_RUN_STATE,
+                       INSTDISC_RUN_IDLE,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* the steps done, as far as the main loop has heard */
+  properties[PROP_ITERATION] =
+    g_param_spec_int64 ("iteration", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* why the last start or the thread failed, or NULL */
+  properties[PROP_ERROR] =
+    g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* The engine's one threading scheme (threads.h): its own pool, one
    * engine thread per core (or as many as the Preferences ask) and
@@ -480,9 +551,12 @@ instdisc_run_start (InstdiscRun *self)
                 /* a folder that another process is training stays
                  * followed */
                 if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-                  self->state = INSTDISC_RUN_STOPPED;
-                g_clear_error (&self->error);
-                self->error = g_steal_pointer (&error);
+                  {
+                    self->state = INSTDISC_RUN_STOPPED;
+                    g_object_notify_by_pspec (G_OBJECT (self),
+                                              properties[PROP_STATE]);
+                  }
+                take_error (self, g_steal_pointer (&error));
                 /* the error is news even when the state is not */
                 g_signal_emit (self, signals[STATE_CHANGED], 0);
                 return;
@@ -491,8 +565,7 @@ instdisc_run_start (InstdiscRun *self)
         else if (!self->lock
                  && !(self->lock = run_lock_acquire (self->dir, &error)))
           {
-            g_clear_error (&self->error);
-            self->error = g_steal_pointer (&error);
+            take_error (self, g_steal_pointer (&error));
             g_signal_emit (self, signals[STATE_CHANGED], 0);
             return;
           }
@@ -511,7 +584,7 @@ instdisc_run_start (InstdiscRun *self)
     }
   /* a thread that finished on its own was joined before STOPPED */
   g_return_if_fail (self->thread == NULL);
-  g_clear_error (&self->error);
+  take_error (self, NULL);
   g_atomic_int_set (&self->stop_requested, 0);
   g_atomic_int_set (&self->pause_requested, 0);
   g_mutex_lock (&self->queue_lock);

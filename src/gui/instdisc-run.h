@@ -49,6 +49,12 @@ typedef enum
                               writes the checkpoint; STOPPED follows */
 } InstdiscRunState;
 
+#define INSTDISC_TYPE_RUN_STATE (instdisc_run_state_get_type ())
+GType instdisc_run_state_get_type (void);
+
+/* Properties (read-only, notified on the main thread): "state", the
+ * InstdiscRunState; "iteration", the steps done (gint64); "error", the
+ * GError of the last failed start or of the thread, or NULL. */
 #define INSTDISC_TYPE_RUN (instdisc_run_get_type ())
 G_DECLARE_FINAL_TYPE (InstdiscRun, instdisc_run, INSTDISC, RUN, GObject)
 

@@ -53,6 +53,15 @@ struct _InstdiscTrainingView
 G_DEFINE_FINAL_TYPE (InstdiscTrainingView, instdisc_training_view,
                      GTK_TYPE_WIDGET)
 
+enum
+{
+  PROP_0,
+  PROP_RUN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static char *
 format_duration (double seconds)
 {
@@ -337,13 +346,17 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
                             run ? MAX (instdisc_run_get_config (run)->epochs, 1)
                                 : 10.0);
   if (!run)
-    return;
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
+      return;
+    }
   update_summary (self);
   self->metrics_handler = g_signal_connect (run, "metrics-added",
                                             G_CALLBACK (on_metrics_added),
                                             self);
   if (instdisc_run_get_metrics (run)->len > 0)
     on_metrics_added (run, 0, self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
 }
 
 InstdiscPlot *
@@ -435,12 +448,40 @@ instdisc_training_view_dispose (GObject *object)
 }
 
 static void
+instdisc_training_view_get_property (GObject *object, guint id, GValue *value,
+                                     GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    g_value_set_object (value, INSTDISC_TRAINING_VIEW (object)->run);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+instdisc_training_view_set_property (GObject *object, guint id,
+                                     const GValue *value, GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    instdisc_training_view_set_run (INSTDISC_TRAINING_VIEW (object), g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
 instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = instdisc_training_view_dispose;
+  object_class->get_property = instdisc_training_view_get_property;
+  object_class->set_property = instdisc_training_view_set_property;
+  /* the run shown, NULL for none: the window binds it to its own */
+  properties[PROP_RUN] =
+    g_param_spec_object ("run", NULL, NULL, INSTDISC_TYPE_RUN,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                         | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (INSTDISC_TYPE_PLOT);
   gtk_widget_class_set_template_from_resource (

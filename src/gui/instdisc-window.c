@@ -13,6 +13,15 @@
 G_DEFINE_FINAL_TYPE (InstdiscWindow, instdisc_window,
                      GTK_TYPE_APPLICATION_WINDOW)
 
+enum
+{
+  PROP_0,
+  PROP_RUN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 void
 instdisc_window_show_error (InstdiscWindow *self, const char *message)
 {
@@ -122,10 +131,9 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
       stop_and_hold (self, self->run);
     }
   g_set_object (&self->run, run);
-  instdisc_training_view_set_run (self->training_view, run);
-  instdisc_embedding_view_set_run (self->embedding_view, run);
-  instdisc_query_view_set_run (self->query_view, run);
-  instdisc_retrievals_view_set_run (self->retrievals_view, run);
+  /* the four views follow through their "run" bindings
+   * (instdisc-window.ui) */
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
   if (run)
     {
       self->state_handler = g_signal_connect (run, "state-changed",
@@ -155,6 +163,27 @@ InstdiscRun *
 instdisc_window_get_run (InstdiscWindow *self)
 {
   return self->run;
+}
+
+static void
+instdisc_window_get_property (GObject *object, guint id, GValue *value,
+                              GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    g_value_set_object (value, INSTDISC_WINDOW (object)->run);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+instdisc_window_set_property (GObject *object, guint id, const GValue *value,
+                              GParamSpec *pspec)
+{
+  if (id == PROP_RUN)
+    instdisc_window_set_run (INSTDISC_WINDOW (object),
+                             g_value_get_object (value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
 }
 
 /* ---- building a run off the main loop ---- */
@@ -500,7 +529,16 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = instdisc_window_dispose;
+  object_class->get_property = instdisc_window_get_property;
+  object_class->set_property = instdisc_window_set_property;
   window_class->close_request = instdisc_window_close_request;
+
+  /* the run every view shows (NULL: the welcome page) */
+  properties[PROP_RUN] =
+    g_param_spec_object ("run", NULL, NULL, INSTDISC_TYPE_RUN,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                         | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (INSTDISC_TYPE_TRAINING_VIEW);
   g_type_ensure (INSTDISC_TYPE_EMBEDDING_VIEW);

@@ -36,8 +36,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "instdisc-embedding-view.h"
 #include "instdisc-new-training-dialog.h"
 #include "instdisc-plot.h"
+#include "instdisc-query-view.h"
+#include "instdisc-retrievals-view.h"
 #include "instdisc-run.h"
 #include "instdisc-training-view.h"
 #include "instdisc-window.h"
@@ -886,6 +889,24 @@ test_window_train (void)
   InstdiscTrainingView *view = INSTDISC_TRAINING_VIEW (
       find_by_type (GTK_WIDGET (window), INSTDISC_TYPE_TRAINING_VIEW));
   g_assert_nonnull (view);
+  /* every view shows the window's run, through its "run" binding, and the
+   * run's properties say where it is */
+  const GType views[] = { INSTDISC_TYPE_TRAINING_VIEW,
+                          INSTDISC_TYPE_EMBEDDING_VIEW,
+                          INSTDISC_TYPE_QUERY_VIEW,
+                          INSTDISC_TYPE_RETRIEVALS_VIEW };
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      g_autoptr (InstdiscRun) shown = NULL;
+      g_object_get (find_by_type (GTK_WIDGET (window), views[i]), "run",
+                    &shown, NULL);
+      g_assert_true (shown == run);
+    }
+  InstdiscRunState state;
+  gint64 iteration_property;
+  g_object_get (run, "state", &state, "iteration", &iteration_property, NULL);
+  g_assert_cmpint (state, ==, INSTDISC_RUN_PAUSED);
+  g_assert_cmpint (iteration_property, ==, instdisc_run_get_iteration (run));
   InstdiscPlot *loss = instdisc_training_view_get_loss_plot (view);
   /* every step shown, raw and smoothed */
   g_assert_cmpuint (instdisc_plot_get_n_points (loss, 0), ==,
