@@ -5,9 +5,11 @@
  * Files ending in .gz are decompressed on the fly. */
 #define G_LOG_DOMAIN "instdisc-data"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -20,9 +22,29 @@ static const char *FASHION_MNIST_CLASSES[] = {
   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 };
 
-GBytes *
-data_read_file (const char *path, GError **error)
+/* A regular file (not a folder, FIFO or device, which could block or never
+ * end), opened for reading, decompressed when its name ends in .gz; its
+ * size on disk in *size. */
+static GInputStream *
+open_data_file (const char *path, goffset *size, GError **error)
 {
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
+                   "%s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
+                   S_ISDIR (st.st_mode) ? _("%s: a folder, not a data file")
+                                        : _("%s: not a regular file"),
+                   path);
+      return NULL;
+    }
+  *size = st.st_size;
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GFileInputStream) raw = g_file_read (file, NULL, &local_error);
@@ -32,18 +54,40 @@ data_read_file (const char *path, GError **error)
                    "%s: %s", path, local_error->message);
       return NULL;
     }
-  g_autoptr (GInputStream) stream = NULL;
-  if (g_str_has_suffix (path, ".gz"))
-    {
-      g_autoptr (GZlibDecompressor) gunzip
-          = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
-      stream = g_converter_input_stream_new (G_INPUT_STREAM (raw),
-                                             G_CONVERTER (gunzip));
-    }
-  else
-    stream = g_object_ref (G_INPUT_STREAM (raw));
+  if (!g_str_has_suffix (path, ".gz"))
+    return G_INPUT_STREAM (g_steal_pointer (&raw));
+  g_autoptr (GZlibDecompressor) gunzip
+      = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+  return g_converter_input_stream_new (G_INPUT_STREAM (raw),
+                                       G_CONVERTER (gunzip));
+}
 
+/* Reads length bytes into buffer: FALSE with an error naming the file when
+ * the stream fails; *got tells how many arrived before its end. */
+static gboolean
+read_exactly (GInputStream *stream, const char *path, void *buffer,
+              gsize length, gsize *got, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  if (!g_input_stream_read_all (stream, buffer, length, got, NULL,
+                                &local_error))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
+                   _("%s: cannot be read: %s"), path, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GBytes *
+data_read_file (const char *path, GError **error)
+{
+  goffset size = 0;
+  g_autoptr (GInputStream) stream = open_data_file (path, &size, error);
+  if (!stream)
+    return NULL;
   g_autoptr (GOutputStream) sink = g_memory_output_stream_new_resizable ();
+  g_autoptr (GError) local_error = NULL;
   if (g_output_stream_splice (sink, stream,
                               G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE
                                   | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
@@ -63,20 +107,32 @@ read_be32 (const guint8 *p)
          | p[3];
 }
 
-/* Parses the header of an IDX file of unsigned bytes with `ndim` dimensions;
- * returns a pointer to the data and fills dims. */
-static const guint8 *
-parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
-           GError **error)
+/* deflate never packs more than 1032 bytes into one; a gzip file whose
+ * header promises more than this many times its size lies */
+#define GZIP_MAX_RATIO 1100
+
+/* Reads an IDX file of unsigned bytes with `ndim` dimensions: the header
+ * first, whose promise is checked against the file's size before any
+ * memory is taken for the data, then exactly the promised bytes. Returns
+ * the data (without header) and fills dims. */
+static GBytes *
+read_idx (const char *path, int ndim, guint32 *dims, GError **error)
 {
-  gsize size;
-  const guint8 *p = g_bytes_get_data (bytes, &size);
-  gsize header = 4 + 4 * (gsize) ndim;
-  if (size < 4)
+  goffset file_size = 0;
+  g_autoptr (GInputStream) stream = open_data_file (path, &file_size, error);
+  if (!stream)
+    return NULL;
+  const gboolean gzipped = g_str_has_suffix (path, ".gz");
+  guint8 p[4 + 4 * 3];
+  const gsize header = 4 + 4 * (gsize) ndim;
+  gsize got = 0;
+  if (!read_exactly (stream, path, p, 4, &got, error))
+    return NULL;
+  if (got < 4)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
                    _("%s: truncated: %zu bytes is too short "
-                     "for an IDX header"), path, size);
+                     "for an IDX header"), path, got);
       return NULL;
     }
   if (p[0] != 0 || p[1] != 0 || p[2] != 0x08 || p[3] != ndim)
@@ -89,7 +145,9 @@ parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
                    path, p[0], p[1], p[2], p[3], ndim);
       return NULL;
     }
-  if (size < header)
+  if (!read_exactly (stream, path, p + 4, header - 4, &got, error))
+    return NULL;
+  if (got < header - 4)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED,
                    _("%s: truncated inside the IDX header"), path);
@@ -99,41 +157,76 @@ parse_idx (GBytes *bytes, const char *path, int ndim, guint32 *dims,
   for (int d = 0; d < ndim; d++)
     {
       dims[d] = read_be32 (p + 4 + 4 * d);
-      expected *= dims[d];
-      if (dims[d] == 0 || expected > ((guint64) 1 << 40))
+      if (dims[d] == 0 || dims[d] > G_MAXINT32)
         {
           g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
                        _("%s: dimension %d of the IDX header is %u"), path, d,
                        dims[d]);
           return NULL;
         }
+      expected *= dims[d];
     }
-  if (size - header != expected)
+  /* the promise against what the file can hold, before allocating */
+  const guint64 on_disk = (guint64) file_size - MIN ((guint64) file_size,
+                                                     gzipped ? 0 : header);
+  const gboolean too_long = !gzipped && on_disk > expected;
+  if (gzipped ? expected > (guint64) GZIP_MAX_RATIO * file_size
+              : on_disk != expected)
     {
       g_set_error (error, INSTDISC_DATA_ERROR,
-                   size - header < expected ? INSTDISC_DATA_ERROR_TRUNCATED
-                                            : INSTDISC_DATA_ERROR_CORRUPT,
-                   size - header < expected
-                       ? _("%s: truncated: the header promises %"
-                           PRIu64 " bytes of data, the file has %zu")
-                       : _("%s: trailing bytes: the header promises %"
-                           PRIu64 " bytes of data, the file has %zu"),
-                   path, expected, size - header);
+                   too_long ? INSTDISC_DATA_ERROR_CORRUPT
+                            : INSTDISC_DATA_ERROR_TRUNCATED,
+                   too_long
+                       ? _("%s: trailing bytes: the header promises %"
+                           PRIu64 " bytes of data, the file has %" PRIu64)
+                   : gzipped
+                       ? _("%s: truncated: the header promises %" PRIu64
+                           " bytes of data, more than a compressed file of "
+                           "%" PRIu64 " bytes can hold")
+                       : _("%s: truncated: the header promises %" PRIu64
+                           " bytes of data, the file has %" PRIu64),
+                   path, expected, gzipped ? (guint64) file_size : on_disk);
       return NULL;
     }
-  return p + header;
+  guint8 *data = g_try_malloc (MAX (expected, 1));
+  if (!data)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   _("%s: not enough memory for its %" PRIu64 " bytes"), path,
+                   expected);
+      return NULL;
+    }
+  g_autoptr (GBytes) bytes = g_bytes_new_take (data, expected);
+  if (!read_exactly (stream, path, data, expected, &got, error))
+    return NULL;
+  guint8 extra;
+  gsize got_extra = 0;
+  if (got == expected
+      && !read_exactly (stream, path, &extra, 1, &got_extra, error))
+    return NULL;
+  if (got < expected || got_extra > 0)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR,
+                   got < expected ? INSTDISC_DATA_ERROR_TRUNCATED
+                                  : INSTDISC_DATA_ERROR_CORRUPT,
+                   got < expected
+                       ? _("%s: truncated: the header promises %" PRIu64
+                           " bytes of data, the file has %zu")
+                       : _("%s: trailing bytes: the header promises %"
+                           PRIu64 " bytes of data, the file has more"),
+                   path, expected, got);
+      return NULL;
+    }
+  return g_steal_pointer (&bytes);
 }
 
 Dataset *
 dataset_load_idx (const char *images_path, const char *labels_path,
                   GError **error)
 {
-  g_autoptr (GBytes) image_bytes = data_read_file (images_path, error);
-  if (!image_bytes)
-    return NULL;
   guint32 dims[3];
-  const guint8 *pixels = parse_idx (image_bytes, images_path, 3, dims, error);
-  if (!pixels)
+  g_autoptr (GBytes) image_bytes = read_idx (images_path, 3, dims, error);
+  if (!image_bytes)
     return NULL;
 
   g_autoptr (Dataset) data = dataset_new (NULL, DATASET_KIND_IDX);
@@ -141,20 +234,19 @@ dataset_load_idx (const char *images_path, const char *labels_path,
   data->channels = 1;
   data->height = dims[1];
   data->width = dims[2];
-  gsize n_pixels = (gsize) dims[0] * dims[1] * dims[2];
-  data->pixels = g_memdup2 (pixels, n_pixels);
+  gsize n_pixels;
+  data->pixels = g_bytes_unref_to_data (g_steal_pointer (&image_bytes),
+                                        &n_pixels);
   data->labels = g_new (gint32, data->n);
 
   if (labels_path)
     {
-      g_autoptr (GBytes) label_bytes = data_read_file (labels_path, error);
+      guint32 n_labels;
+      g_autoptr (GBytes) label_bytes = read_idx (labels_path, 1, &n_labels,
+                                                 error);
       if (!label_bytes)
         return NULL;
-      guint32 n_labels;
-      const guint8 *labels = parse_idx (label_bytes, labels_path, 1, &n_labels,
-                                        error);
-      if (!labels)
-        return NULL;
+      const guint8 *labels = g_bytes_get_data (label_bytes, NULL);
       if ((int) n_labels != data->n)
         {
           g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_MISMATCH,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "atomic-file.h"
+#include "io-file.h"
 
 static const char NPY_MAGIC[] = "\x93NUMPY";
 
@@ -121,7 +122,8 @@ npy_load (const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize size = 0;
-  if (!g_file_get_contents (path, &contents, &size, error))
+  if (!io_require_regular_file (path, error)
+      || !g_file_get_contents (path, &contents, &size, error))
     return NULL;
   if (size == 0)
     return bad_npy (error, path, INSTDISC_IO_ERROR_TRUNCATED,

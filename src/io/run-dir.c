@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "io-file.h"
 
 /* metrics.csv's columns, in order */
 static const char *const COLUMNS[] = {
@@ -97,6 +98,8 @@ run_dir_load_config (const char *dir, GError **error)
   g_autofree char *path = run_dir_file (dir, RUN_CONFIG_FILE);
   g_autoptr (GKeyFile) config = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
+  if (!io_require_regular_file (path, error))
+    return NULL;
   if (!g_key_file_load_from_file (config, path, G_KEY_FILE_NONE, &local_error))
     {
       g_autofree char *display = g_filename_display_name (path);
@@ -197,7 +200,8 @@ run_dir_load_metrics (const char *dir, GError **error)
 {
   g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
   g_autofree char *contents = NULL;
-  if (!g_file_get_contents (path, &contents, NULL, error))
+  if (!io_require_regular_file (path, error)
+      || !g_file_get_contents (path, &contents, NULL, error))
     return NULL;
   g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io-file.h"
+
 /* each tensor's data starts on such a boundary in our copy, so float and
  * int64 loads are aligned whatever offsets the file uses */
 #define DATA_ALIGN 64
@@ -326,6 +328,8 @@ safetensors_file_load (const char *path, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   g_autofree char *display = g_filename_display_name (path);
+  if (!io_require_regular_file (path, error))
+    return NULL;
   GError *local = NULL;
   /* mapped rather than read: the tensors are copied once into aligned
    * memory, and a large memory bank is not held twice */

@@ -1,5 +1,8 @@
 /* test-readers.c: IDX, CIFAR and image-folder readers, good and bad input.
  * Every input is written here, in a temporary folder. */
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "data-fixtures.h"
 #include "dataset.h"
 
@@ -108,6 +111,62 @@ test_idx_truncated (void)
   g_clear_error (&error);
   g_assert_null (dataset_open ("/nonexistent/instdisc", "train", NULL, &error));
   assert_error_names (error, "/nonexistent/instdisc");
+  fixture_rmtree (dir);
+}
+
+/* Reads that stay bounded: a header's promise is checked against the
+ * file's size before memory is taken (a 2^30-image header on a small
+ * file, plain and gzipped, and a sparse file of 6 GB apparent size whose
+ * header promises as much); only regular files are read (a FIFO would
+ * block, /dev/zero never end). */
+static void
+test_idx_bounded (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  guint8 pixels[16] = { 0 };
+  guint32 huge[3] = { 1u << 30, 28, 28 };
+  g_autoptr (GByteArray) b = idx_bytes (3, huge, pixels, sizeof pixels);
+  g_autofree char *p = fixture_write (dir, "huge-idx3", b->data, b->len);
+  g_autofree char *gp = fixture_write_gz (dir, "huge-idx3.gz", b->data,
+                                          b->len);
+  const char *small[] = { p, gp };
+  for (guint i = 0; i < G_N_ELEMENTS (small); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_null (dataset_load_idx (small[i], NULL, &error));
+      g_assert_error (error, INSTDISC_DATA_ERROR,
+                      INSTDISC_DATA_ERROR_TRUNCATED);
+      assert_error_names (error, small[i]);
+      assert_error_names (error, "841813590016");   /* 2^30 x 28 x 28 */
+    }
+
+  /* 6 GB apparent, 4 KB on disk, a byte short of its promise: refused
+   * from its size alone */
+  guint32 big[3] = { 7653061, 28, 28 };   /* 5,999,999,824 bytes */
+  g_autoptr (GByteArray) s = idx_bytes (3, big, pixels, sizeof pixels);
+  g_autofree char *sp = fixture_write (dir, "sparse-idx3", s->data, s->len);
+  g_assert_cmpint (truncate (sp, 16 + 5999999824 - 1), ==, 0);
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  g_assert_null (dataset_load_idx (sp, NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_TRUNCATED);
+  /* not read: well under the seconds reading 6 GB takes */
+  g_test_message ("refused in %.3f s",
+                  (g_get_monotonic_time () - start) / 1e6);
+  g_clear_error (&error);
+
+  g_autofree char *fifo = g_build_filename (dir, "fifo-idx3", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  const char *special[] = { fifo, "/dev/zero" };
+  for (guint i = 0; i < G_N_ELEMENTS (special); i++)
+    {
+      g_assert_null (dataset_open (special[i], "train", NULL, &error));
+      g_assert_error (error, INSTDISC_DATA_ERROR,
+                      INSTDISC_DATA_ERROR_UNREADABLE);
+      assert_error_names (error, special[i]);
+      assert_error_names (error, "not a regular file");
+      g_clear_error (&error);
+    }
   fixture_rmtree (dir);
 }
 
@@ -686,6 +745,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/data/idx/valid", test_idx_valid);
   g_test_add_func ("/data/idx/truncated", test_idx_truncated);
+  g_test_add_func ("/data/idx/bounded", test_idx_bounded);
   g_test_add_func ("/data/idx/label-mismatch", test_idx_label_mismatch);
   g_test_add_func ("/data/idx/fashion-mnist", test_fashion_mnist);
   g_test_add_func ("/data/cifar/10-folder", test_cifar10_folder);

@@ -545,6 +545,33 @@ test_save_overwrites (Fixture *f, gconstpointer data)
                      99.0f);
 }
 
+/* Only regular files are read: opening a FIFO would wait for a writer
+ * forever, a folder is not a checkpoint; both are one clear error. And a
+ * header past the 16 MiB limit is refused from its length alone. */
+static void
+test_open_not_regular (Fixture *f, gconstpointer unused)
+{
+  g_autofree char *fifo = g_build_filename (f->dir, "fifo.safetensors", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  const char *paths[] = { fifo, f->dir };
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_null (safetensors_file_load (paths[i], &error));
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == G_FILE_ERROR);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, paths[i]));
+    }
+  /* 17 MiB declared (the bytes need not be there: the length is refused
+   * before anything is read or allocated for it) */
+  g_autofree char *big = write_raw (f, "big-header.safetensors",
+                                    (gint64) 17 * 1024 * 1024, "{}", 0);
+  g_autoptr (GError) error = NULL;
+  g_assert_null (safetensors_file_load (big, &error));
+  g_assert_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -567,6 +594,7 @@ main (int argc, char **argv)
   ADD ("/io/safetensors/save-write-failure", test_save_write_failure);
   ADD ("/io/safetensors/save-rename-failure", test_save_rename_failure);
   ADD ("/io/safetensors/save-overwrites", test_save_overwrites);
+  ADD ("/io/safetensors/open-not-regular", test_open_not_regular);
 #undef ADD
   return g_test_run ();
 }
