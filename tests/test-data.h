@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define TEST_TOY_SIDE 28
@@ -10,10 +11,11 @@
 /* Writes a toy IDX data set into dir as STEM-images-idx3-ubyte and
  * STEM-labels-idx1-ubyte: n_images of TEST_TOY_SIDE x TEST_TOY_SIDE, image
  * i of class i % TEST_TOY_CLASSES, each class a bright half (left, top,
- * right, bottom) with noise (GRand seed 3), so a couple of epochs separate
- * them. Returns the images' path (free it). */
+ * right, bottom) with noise (GRand seed `seed`), so a couple of epochs
+ * separate them. Returns the images' path (free it). */
 static inline char *
-test_write_toy_idx (const char *dir, const char *stem, int n_images)
+test_write_toy_idx_seeded (const char *dir, const char *stem, int n_images,
+                           guint32 seed)
 {
   const int side = TEST_TOY_SIDE;
   const gsize header = 16, pixels = (gsize) n_images * side * side;
@@ -26,7 +28,7 @@ test_write_toy_idx (const char *dir, const char *stem, int n_images)
                                     GUINT32_TO_BE (n_images) };
   memcpy (images, image_header, header);
   memcpy (labels, label_header, 8);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   for (int i = 0; i < n_images; i++)
     {
       int c = i % TEST_TOY_CLASSES;
@@ -51,4 +53,26 @@ test_write_toy_idx (const char *dir, const char *stem, int n_images)
   g_file_set_contents (labels_path, (char *) labels, 8 + n_images, &error);
   g_assert_no_error (error);
   return images_path;
+}
+
+/* The same with seed 3. */
+static inline char *
+test_write_toy_idx (const char *dir, const char *stem, int n_images)
+{
+  return test_write_toy_idx_seeded (dir, stem, n_images, 3);
+}
+
+/* A toy data set with both splits, as Fashion-MNIST's files are laid out:
+ * the folder dir/NAME holding train-{images,labels}-... (n_train images,
+ * seed 3) and t10k-{images,labels}-... (n_test images of their own noise,
+ * seed 4). Returns the folder, which is the data set's spec (free it). */
+static inline char *
+test_write_toy_splits (const char *dir, const char *name, int n_train,
+                       int n_test)
+{
+  char *folder = g_build_filename (dir, name, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  g_free (test_write_toy_idx_seeded (folder, "train", n_train, 3));
+  g_free (test_write_toy_idx_seeded (folder, "t10k", n_test, 4));
+  return folder;
 }

@@ -478,8 +478,23 @@ command_train (int argc, char **argv)
   if (!o.no_eval)
     {
       test = dataset_open (o.data, "test", &data_options, &error);
-      if (!test)
+      /* no test split (one file): train without evaluations, and say so */
+      if (!test && g_error_matches (error, INSTDISC_DATA_ERROR,
+                                    INSTDISC_DATA_ERROR_NOT_FOUND))
+        {
+          g_print (_("no evaluation: %s"), error->message);
+          g_print ("\n");
+          g_clear_error (&error);
+        }
+      else if (!test)
         return cli_fail (error);
+      else if (!evaluate_can_score (train, test))
+        {
+          g_print (_("no evaluation: the test split %s has no labels, or "
+                     "classes that the training split %s lacks"),
+                   test->name, train->name);
+          g_print ("\n");
+        }
     }
 
   g_autoptr (Trainer) trainer = trainer_new (&config, train, &error);

@@ -205,6 +205,19 @@ dataset_open (const char *spec, const char *split,
       return dataset_load_folder (spec, split, options, error);
     }
 
+  /* One file is one set of images: its own training split. It has no
+   * test split; scoring its images against themselves would make every
+   * kNN a near-perfect 1-NN. */
+  if (g_str_equal (split, "test"))
+    {
+      g_autofree char *base = g_path_get_basename (spec);
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND,
+                   _("%s is one file, with no test split: to evaluate, give "
+                     "a folder that holds the training and the test files "
+                     "(train-images-idx3-ubyte and t10k-images-idx3-ubyte "
+                     "with their labels, or CIFAR's batches)"), base);
+      return NULL;
+    }
   if (g_str_has_suffix (spec, ".bin"))
     return dataset_load_cifar (spec, split, options, error);
   g_autofree char *labels = idx_labels_for (spec);

@@ -12,13 +12,18 @@
  *   "fashion-mnist"      Debian's dataset-fashion-mnist; its train/test files.
  *   an IDX file          FILE-images-idx3-ubyte[.gz]; labels are read from the
  *                        matching "-labels-idx1-ubyte" file when it exists.
- *                        The file is its own split.
+ *                        The file is the training split; it has no test
+ *                        split (asking for one is an error that says so).
+ *   a folder of IDX      train-images-idx3-ubyte[.gz] and t10k-images-...
+ *                        (or train- and test-), with their labels: the
+ *                        two splits, as Fashion-MNIST's own files.
  *   a CIFAR folder       data_batch_1..5.bin + test_batch.bin (CIFAR-10) or
  *                        train.bin + test.bin (CIFAR-100), or a folder holding
  *                        cifar-10-batches-bin/ or cifar-100-binary/; the
  *                        files' own split. Class names from batches.meta.txt,
  *                        fine_label_names.txt / coarse_label_names.txt.
- *   a CIFAR .bin file    that file alone; the split argument is ignored.
+ *   a CIFAR .bin file    that file alone, as the training split; like an
+ *                        IDX file it has no test split.
  *   an image folder      sub-folders are classes (sorted by name, byte order,
  *                        files found recursively inside them, as torchvision's
  *                        ImageFolder); a folder with no sub-folders is one

@@ -403,9 +403,9 @@ instdisc_run_init (InstdiscRun *self)
   trainer_config_init_default (&self->config);
 }
 
-/* The training data and, when it is a different set, the test split for
- * the evaluation; an IDX file is its own split, so it is evaluated on
- * itself as the CLI does. */
+/* The training data and, when it has one, the test split for the
+ * evaluation; one IDX or CIFAR file has none (dataset.h), and its run is
+ * not evaluated, as on the command line. */
 gboolean
 instdisc_run_open_data (InstdiscRun *self, GError **error)
 {

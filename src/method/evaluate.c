@@ -41,12 +41,20 @@ evaluate_options_init (EvaluateOptions *options)
 }
 
 gboolean
+evaluate_can_score (const Dataset *train, const Dataset *test)
+{
+  return train && test && train->labels && train->n_classes > 0
+         && test->n > 0 && test->labels && test->n_classes > 0
+         && test->n_classes <= train->n_classes;
+}
+
+gboolean
 trainer_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
                   const EvaluateOptions *options, MetricsRow *row,
                   LinearEvalResult *linear, GError **error)
 {
   metrics_row_init (row, "eval");
-  if (train->n_classes == 0 || test->n == 0)
+  if (!evaluate_can_score (train, test))
     return TRUE;   /* nothing to measure without labels */
   const TrainerConfig *config = trainer_get_config (trainer);
   const int D = config->low_dim;
@@ -107,7 +115,7 @@ trainer_evaluate_start (Trainer *trainer, const Dataset *train,
     }
   untrained->iteration = pixels->iteration = 0;
   untrained->epoch = pixels->epoch = 0;
-  if (train->n_classes == 0 || test->n == 0)
+  if (!evaluate_can_score (train, test))
     return TRUE;
 
   KnnAccuracy raw;
@@ -163,7 +171,7 @@ evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
                      const Dataset *test, const AugmentOptions *augment,
                      int k, float sigma, gsize max_bytes, GError **error)
 {
-  if (train->n_classes == 0 || test->n == 0 || !test->labels)
+  if (!evaluate_can_score (train, test))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            _("raw pixels: the data set has no labelled test "

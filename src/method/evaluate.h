@@ -30,6 +30,12 @@ typedef struct
 /* k 200, kNN against the bank only */
 void evaluate_options_init (EvaluateOptions *options);
 
+/* Whether a classifier's accuracy on test means anything: both sets
+ * labelled, and no test class that the training set lacks (its images
+ * could never be classified right, and the kNN's votes have no place for
+ * it). Every accuracy below is left NAN, or refused, otherwise. */
+gboolean evaluate_can_score (const Dataset *train, const Dataset *test);
+
 /* Fills row (kind "eval") with the test set's kNN top-1 / top-5 / 1-NN
  * accuracy in percent against the memory bank and, as options ask,
  * against the re-embedded training set (the *_recomputed fields) and the

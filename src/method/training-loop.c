@@ -75,8 +75,7 @@ training_loop_new (Trainer *trainer, const Dataset *train, const Dataset *test,
   if (options->max_steps > 0 && options->max_steps < self->total)
     self->total = options->max_steps;
   /* kNN accuracies and the reference points need labels on both sides */
-  self->labelled = test && test->n > 0 && test->labels
-                   && train->n_classes > 0;
+  self->labelled = evaluate_can_score (train, test);
   self->saved = TRUE;
   self->eta = NAN;
   self->points = (TrainingReferencePoints) { NAN, NAN };
@@ -195,7 +194,7 @@ start_run (TrainingLoop *self, GError **error)
   gboolean have_points = read_earlier_rows (self, epochs_done, &evaluated);
   if (self->first > 0)
     {
-      if (!self->options.evaluate || !self->test || evaluated
+      if (!self->options.evaluate || !self->labelled || evaluated
           || self->first % steps_per_epoch != 0)
         return TRUE;
       TrainerStepInfo info = {
@@ -360,7 +359,7 @@ training_loop_run (TrainingLoop *self, GError **error)
       if ((epoch_done || info.iteration == self->total)
           && !training_loop_save (self, error))
         return FALSE;
-      if (epoch_done && self->options.evaluate && self->test
+      if (epoch_done && self->options.evaluate && self->labelled
           && !stop_requested (self))
         {
           double wall_now = self->options.wall_offset

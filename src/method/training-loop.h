@@ -117,8 +117,9 @@ gint64 training_loop_get_first (const TrainingLoop *self);
 /* seconds left at the current rate, evaluations included; NAN before
  * the first step */
 double training_loop_get_eta (const TrainingLoop *self);
-/* TRUE once a test set with labels makes reference points and kNN
- * accuracies meaningful */
+/* TRUE when the test set makes reference points and evaluations
+ * meaningful (evaluate_can_score); without it the loop measures neither
+ * and writes no eval rows */
 gboolean training_loop_is_labelled (const TrainingLoop *self);
 /* measured before step 1, or read back from metrics.csv on a resumed
  * run; valid once training_loop_run has passed its start */

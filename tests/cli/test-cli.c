@@ -110,12 +110,12 @@ label_of (int i)
   return i % N_CLASSES;
 }
 
-/* The toy data set: workdir/toy-{images,labels}-... (test-data.h). */
+/* The toy data set: workdir/toy, its train- and t10k- files (test-data.h). */
 static void
 write_idx_pair (void)
 {
   G_STATIC_ASSERT (N_CLASSES == TEST_TOY_CLASSES);
-  g_free (test_write_toy_idx (workdir, "toy", N_IMAGES));
+  g_free (test_write_toy_splits (workdir, "toy", N_IMAGES, N_IMAGES));
 }
 
 /* An RGB PNG larger than the training images, bright on the left (class
@@ -146,7 +146,7 @@ ensure_trained (void)
 {
   if (trained)
     return;
-  Result r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte",
+  Result r = run_instdisc ("train", "--data", "toy",
                            "--run", "run", "--epochs", "2", "--batch-size",
                            "16", "--threads", "1", NULL);
   assert_success (&r);
@@ -306,7 +306,7 @@ test_finetune (void)
 static void
 test_train_recipe (void)
 {
-  Result r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte",
+  Result r = run_instdisc ("train", "--data", "toy",
                            "--run", "recipe-run", "--recipe", "reference",
                            "--crop-scale", "0.5,0.9", "--jitter", "0",
                            "--proximal", "10", "--steps", "2",
@@ -338,7 +338,7 @@ test_train_recipe (void)
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_autofree char *run = g_strdup_printf ("recipe-bad-%zu", i);
-      r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+      r = run_instdisc ("train", "--data", "toy", "--run",
                         run, bad[i][0], bad[i][1], "--steps", "1",
                         "--batch-size", "16", NULL);
       assert_one_failure (&r, bad[i][1]);
@@ -374,7 +374,7 @@ test_export (void)
   g_autofree char *paths_file = work_file ("run/paths.txt");
   g_autofree char *paths = NULL;
   g_assert_true (g_file_get_contents (paths_file, &paths, NULL, NULL));
-  g_assert_true (g_str_has_prefix (paths, "toy-images-idx3-ubyte[0]\n"));
+  g_assert_true (g_str_has_prefix (paths, "train-images-idx3-ubyte[0]\n"));
 
   /* the bank is the memory of training; the test split is recomputed */
   r = run_instdisc ("export", "--run", "run", "--split", "test", "--out",
@@ -411,7 +411,7 @@ check_query_block (char **lines, int *at)
       int index = atoi (fields[1]);
       g_assert_cmpint (index, >=, 0);
       g_assert_cmpint (index, <, N_IMAGES);
-      g_autofree char *name = g_strdup_printf ("toy-images-idx3-ubyte[%d]",
+      g_autofree char *name = g_strdup_printf ("train-images-idx3-ubyte[%d]",
                                                index);
       g_assert_cmpstr (fields[2], ==, name);
       double similarity = g_ascii_strtod (fields[n - 1], NULL);
@@ -572,18 +572,29 @@ step_losses (const char *run)
 static void
 test_resume (void)
 {
-  Result r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte",
+  Result r = run_instdisc ("train", "--data", "toy",
                            "--run", "straight", "--epochs", "2",
                            "--batch-size", "16", "--threads", "1",
                            "--no-eval", NULL);
   assert_success (&r);
   result_clear (&r);
   /* stop mid-epoch (6 steps an epoch), then continue to the end */
-  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+  r = run_instdisc ("train", "--data", "toy", "--run",
                     "resumed", "--epochs", "2", "--batch-size", "16",
                     "--threads", "1", "--no-eval", "--steps", "8", NULL);
   assert_success (&r);
   result_clear (&r);
+  /* one IDX file has no test split: trained, not evaluated, and said */
+  g_free (test_write_toy_idx (workdir, "single", 32));
+  r = run_instdisc ("train", "--data", "single-images-idx3-ubyte", "--run",
+                    "single-run", "--epochs", "1", "--batch-size", "16",
+                    "--threads", "1", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "no evaluation"));
+  g_assert_nonnull (strstr (r.out, "no test split"));
+  g_assert_null (strstr (r.out, "kNN"));
+  result_clear (&r);
+
   /* another writer holds the folder: refused, naming it, nothing
    * written (the run then resumes as if this had not happened) */
   g_autofree char *resumed_dir = work_file ("resumed");

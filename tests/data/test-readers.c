@@ -170,6 +170,51 @@ test_idx_bounded (void)
   fixture_rmtree (dir);
 }
 
+/* One IDX file is a training split with no test split (scoring its images
+ * against themselves would be a perfect 1-NN); a folder of train- and
+ * t10k- files has both. */
+static void
+test_idx_splits (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  guint8 pixels[6 * 4] = { 0 }, labels[6] = { 0, 1, 0, 1, 0, 1 };
+  guint32 idims[3] = { 6, 2, 2 }, ldims[1] = { 6 };
+  g_autoptr (GByteArray) ib = idx_bytes (3, idims, pixels, sizeof pixels);
+  g_autoptr (GByteArray) lb = idx_bytes (1, ldims, labels, sizeof labels);
+  g_autofree char *one = fixture_write (dir, "one-images-idx3-ubyte",
+                                        ib->data, ib->len);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) train = dataset_open (one, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (train->n, ==, 6);
+  g_assert_null (dataset_open (one, "test", NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_NOT_FOUND);
+  assert_error_names (error, "one-images-idx3-ubyte");
+  assert_error_names (error, "no test split");
+  g_clear_error (&error);
+
+  guint32 tdims[3] = { 2, 2, 2 }, tldims[1] = { 2 };
+  g_autoptr (GByteArray) tb = idx_bytes (3, tdims, pixels, 8);
+  g_autoptr (GByteArray) tlb = idx_bytes (1, tldims, labels, 2);
+  g_free (fixture_write (dir, "both/train-images-idx3-ubyte", ib->data,
+                         ib->len));
+  g_free (fixture_write (dir, "both/train-labels-idx1-ubyte", lb->data,
+                         lb->len));
+  g_free (fixture_write (dir, "both/t10k-images-idx3-ubyte", tb->data,
+                         tb->len));
+  g_free (fixture_write (dir, "both/t10k-labels-idx1-ubyte", tlb->data,
+                         tlb->len));
+  g_autofree char *both = g_build_filename (dir, "both", NULL);
+  g_autoptr (Dataset) a = dataset_open (both, "train", NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (Dataset) b = dataset_open (both, "test", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->n, ==, 6);
+  g_assert_cmpint (b->n, ==, 2);
+  g_assert_cmpint (b->n_classes, ==, 2);
+  fixture_rmtree (dir);
+}
+
 static void
 test_idx_label_mismatch (void)
 {
@@ -746,6 +791,7 @@ main (int argc, char **argv)
   g_test_add_func ("/data/idx/valid", test_idx_valid);
   g_test_add_func ("/data/idx/truncated", test_idx_truncated);
   g_test_add_func ("/data/idx/bounded", test_idx_bounded);
+  g_test_add_func ("/data/idx/splits", test_idx_splits);
   g_test_add_func ("/data/idx/label-mismatch", test_idx_label_mismatch);
   g_test_add_func ("/data/idx/fashion-mnist", test_fashion_mnist);
   g_test_add_func ("/data/cifar/10-folder", test_cifar10_folder);

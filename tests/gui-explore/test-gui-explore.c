@@ -634,9 +634,10 @@ test_map_million (void)
 enum { SIDE = 28, N_IMAGES = 96, N_CLASSES = 4 };
 static InstdiscRun *run;
 
-/* class c: one bright half of the image (left, top, right, bottom) */
+/* class c: one bright half of the image (left, top, right, bottom);
+ * workdir/toy/PREFIX-{images,labels}-..., noise from seed */
 static void
-write_idx (void)
+write_idx_split (const char *prefix, guint32 seed)
 {
   const gsize header = 16, pixels = (gsize) N_IMAGES * SIDE * SIDE;
   g_autofree guint8 *images = g_new (guint8, header + pixels);
@@ -646,7 +647,7 @@ write_idx (void)
   guint32 lh[2] = { GUINT32_TO_BE (0x801), GUINT32_TO_BE (N_IMAGES) };
   memcpy (images, ih, header);
   memcpy (labels, lh, 8);
-  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   for (int i = 0; i < N_IMAGES; i++)
     {
       int c = i % N_CLASSES;
@@ -661,12 +662,26 @@ write_idx (void)
               = (guint8) ((on ? 190 : 40) + g_rand_int_range (rand, -30, 31));
           }
     }
-  g_autofree char *ip = work_file ("toy-images-idx3-ubyte");
-  g_autofree char *lp = work_file ("toy-labels-idx1-ubyte");
+  g_autofree char *folder = work_file ("toy");
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  g_autofree char *ip_name = g_strconcat ("toy/", prefix,
+                                          "-images-idx3-ubyte", NULL);
+  g_autofree char *lp_name = g_strconcat ("toy/", prefix,
+                                          "-labels-idx1-ubyte", NULL);
+  g_autofree char *ip = work_file (ip_name);
+  g_autofree char *lp = work_file (lp_name);
   g_assert_true (g_file_set_contents (ip, (char *) images, header + pixels,
                                       NULL));
   g_assert_true (g_file_set_contents (lp, (char *) labels, 8 + N_IMAGES,
                                       NULL));
+}
+
+/* the toy data set with a training and a test split (workdir/toy) */
+static void
+write_idx (void)
+{
+  write_idx_split ("train", 5);
+  write_idx_split ("t10k", 6);
 }
 
 static void
@@ -682,7 +697,7 @@ ensure_run (void)
   config.batch_size = 32;
   config.epochs = 1;
   g_autofree char *dir = work_file ("run");
-  g_autofree char *spec = work_file ("toy-images-idx3-ubyte");
+  g_autofree char *spec = work_file ("toy");
   g_autoptr (GError) error = NULL;
   run = instdisc_run_new_training (dir, spec, &config, &error);
   g_assert_no_error (error);

@@ -828,7 +828,8 @@ is_stopped (gpointer data)
 static char *
 train_tiny_run (void)
 {
-  g_autofree char *data = test_write_toy_idx (workdir, "toy", N_IMAGES);
+  g_autofree char *data = test_write_toy_splits (workdir, "toy", N_IMAGES,
+                                                 N_IMAGES);
   char *dir = g_build_filename (workdir, "run", NULL);
   TrainerConfig c;
   trainer_config_init_default (&c);

@@ -53,12 +53,13 @@
 
 static char *workdir;
 
-/* workdir/toyN-{images,labels}-... for N n_images (test-data.h). */
+/* workdir/toyN: the toy data set of N training and N test images
+ * (test-data.h). */
 static char *
 write_idx (int n_images)
 {
-  g_autofree char *stem = g_strdup_printf ("toy%d", n_images);
-  return test_write_toy_idx (workdir, stem, n_images);
+  g_autofree char *name = g_strdup_printf ("toy%d", n_images);
+  return test_write_toy_splits (workdir, name, n_images, n_images);
 }
 
 static char *

@@ -11,7 +11,10 @@
  *   /method/loop/saves-start         the state before the first step is
  *                                    saved: a run stopped at its first step
  *                                    resumes from iteration 0 with the
- *                                    filled bank, not from nothing */
+ *                                    filled bank, not from nothing
+ *   /method/loop/unscorable-test     a test split without labels, or with a
+ *                                    class training lacks: no evaluations,
+ *                                    no abort */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -266,6 +269,42 @@ test_saves_start (Fixture *f, gconstpointer unused)
                    sizeof (float) * bb->n * bb->dim);
 }
 
+/* A test split that cannot be scored (no labels; a class the training
+ * split lacks) gives a run without reference points or evaluations, and
+ * no abort. */
+static void
+test_unscorable_test (Fixture *f, gconstpointer unused)
+{
+  f->config.epochs = 1;
+  for (int variant = 0; variant < 2; variant++)
+    {
+      if (variant == 0)
+        {
+          for (int i = 0; i < f->test->n; i++)
+            f->test->labels[i] = -1;
+          f->test->n_classes = 0;
+        }
+      else
+        {
+          f->test->labels[0] = 4;   /* training has classes 0-3 */
+          f->test->n_classes = 5;
+        }
+      g_autofree char *dir = g_strdup_printf ("%s/variant-%d", f->dir,
+                                              variant);
+      g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+      char *kept = f->dir;
+      f->dir = dir;
+      Stopper none = { .stop_at = -1 };
+      gboolean stopped = TRUE;
+      g_assert_cmpint (run_loop (f, FALSE, &none, &stopped), ==, 6);
+      g_assert_false (stopped);
+      g_assert_cmpuint (count_rows (dir, "eval", 0), ==, 0);
+      g_assert_cmpuint (count_rows (dir, "pixels", 0), ==, 0);
+      g_assert_cmpuint (count_rows (dir, "eval", 1), ==, 0);
+      f->dir = kept;
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -276,5 +315,7 @@ main (int argc, char **argv)
               fixture_set_up, test_stop_in_evaluation, fixture_tear_down);
   g_test_add ("/method/loop/saves-start", Fixture, NULL, fixture_set_up,
               test_saves_start, fixture_tear_down);
+  g_test_add ("/method/loop/unscorable-test", Fixture, NULL, fixture_set_up,
+              test_unscorable_test, fixture_tear_down);
   return g_test_run ();
 }
