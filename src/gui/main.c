@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,6 +53,10 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  /* A write past the file-size limit (ulimit -f) then fails with EFBIG,
+   * which the writers report by name and undo, instead of the signal
+   * killing the process mid-write. */
+  signal (SIGXFSZ, SIG_IGN);
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +43,20 @@ result_clear (Result *r)
   g_clear_pointer (&r->err, g_free);
 }
 
+/* the file-size limit (ulimit -f) of the next run_instdisc's child, 0 for
+ * none */
+static rlim_t child_file_limit;
+
+static void
+limit_child (gpointer unused)
+{
+  if (child_file_limit)
+    {
+      struct rlimit limit = { child_file_limit, child_file_limit };
+      setrlimit (RLIMIT_FSIZE, &limit);
+    }
+}
+
 /* Runs `instdisc ARG...` (NULL-terminated) in workdir. */
 static Result
 run_instdisc (const char *first, ...)
@@ -59,8 +74,8 @@ run_instdisc (const char *first, ...)
   int wait_status = 0;
   g_autoptr (GError) error = NULL;
   gboolean spawned = g_spawn_sync (workdir, (char **) argv->pdata, NULL,
-                                   G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
-                                   &wait_status, &error);
+                                   G_SPAWN_DEFAULT, limit_child, NULL, &r.out,
+                                   &r.err, &wait_status, &error);
   g_assert_no_error (error);
   g_assert_true (spawned);
   r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
@@ -594,6 +609,18 @@ test_resume (void)
   g_assert_nonnull (strstr (r.out, "no test split"));
   g_assert_null (strstr (r.out, "kNN"));
   result_clear (&r);
+
+  /* a checkpoint past the file-size limit: one error naming the file, an
+   * exit rather than death by SIGXFSZ, and no checkpoint half written */
+  child_file_limit = 64 * 1024;
+  r = run_instdisc ("train", "--data", "toy", "--run", "too-big", "--steps",
+                    "2", "--batch-size", "16", "--threads", "1", "--no-eval",
+                    NULL);
+  child_file_limit = 0;
+  assert_one_failure (&r, "checkpoint.safetensors");
+  result_clear (&r);
+  g_autofree char *too_big = work_file ("too-big/checkpoint.safetensors");
+  g_assert_false (g_file_test (too_big, G_FILE_TEST_EXISTS));
 
   /* another writer holds the folder: refused, naming it, nothing
    * written (the run then resumes as if this had not happened) */
