@@ -123,8 +123,11 @@ instdisc_run_open (const char *run_dir, GError **error)
                    RUN_CONFIG_FILE);
       return NULL;
     }
+  /* the reader's errors name the file; the parser's do not */
   g_autoptr (GKeyFile) keyfile = run_dir_load_config (run_dir, error);
-  if (!keyfile || !trainer_config_from_keyfile (&self->config, keyfile, error))
+  if (!keyfile)
+    return NULL;
+  if (!trainer_config_from_keyfile (&self->config, keyfile, error))
     {
       g_prefix_error (error, "%s/%s: ", shown, RUN_CONFIG_FILE);
       return NULL;
