@@ -22,7 +22,7 @@
  * Fashion-MNIST augmentation (augment_train) of one batch on one thread,
  * which is what the prefetching loader's workers will have to keep up with.
  *
- *   bench-train-step [--model small|resnet18] [--objective softmax|nce]
+ *   bench-train-step [--model NAME] [--objective NAME]
  *                    [--nce-k K] [--steps N] [--warmup N] [--threads N]
  *                    [--batch B] [--profile] [--json]
  */
@@ -35,8 +35,6 @@
 
 #include "augment.h"
 #include "dataset.h"
-#include "full-softmax.h"
-#include "nce.h"
 #include "rng.h"
 #include "sgd.h"
 #include "threads.h"
@@ -54,12 +52,16 @@ typedef struct
 static void
 usage (void)
 {
+  g_autofree char *models = model_registry_names ();
+  g_autofree char *objectives = objective_registry_names ();
   fprintf (stderr,
-           "usage: bench-train-step [--model small|resnet18]\n"
-           "                        [--objective softmax|nce] [--nce-k K]\n"
+           "usage: bench-train-step [--model NAME] [--objective NAME]\n"
+           "                        [--nce-k K]\n"
            "                        [--steps N] [--warmup N] [--threads N]\n"
            "                        [--batch B] [--profile] [--json]\n"
-           "  trains on Debian's Fashion-MNIST train set (60,000 images)\n");
+           "  models: %s; objectives: %s\n"
+           "  trains on Debian's Fashion-MNIST train set (60,000 images)\n",
+           models, objectives);
   exit (2);
 }
 
@@ -101,24 +103,22 @@ time_parts (Trainer *trainer, const Dataset *data, int reps, Parts *parts)
     }
 
   /* a fresh objective of the same shape: the trainer's is private */
-  Nce *nce = c->objective == OBJECTIVE_NCE
-             ? nce_new (B, data->n, c->nce_k, c->tau, c->nce_z) : NULL;
-  FullSoftmax *softmax = c->objective == OBJECTIVE_SOFTMAX
-                         ? full_softmax_new (B, data->n, c->tau) : NULL;
+  g_autoptr (Objective) objective = objective_new (c->objective, c, B,
+                                                   data->n);
+  if (!objective)
+    {
+      fprintf (stderr, "bench-train-step: out of memory\n");
+      exit (1);
+    }
+  double metrics[OBJECTIVE_MAX_METRICS];
   for (int i = 0; i < reps; i++)
     {
       double t = engine_now ();
-      if (nce)
-        nce_forward_backward (nce, d_features, features, indices, B, bank,
-                              &rng, NULL);
-      else
-        full_softmax_forward_backward (softmax, d_features, features,
-                                       indices, B, bank);
+      objective_forward_backward (objective, d_features, features, indices, B,
+                                  bank, &rng, metrics);
       times[i] = engine_now () - t;
     }
   parts->objective = bench_median (times, reps);
-  nce_free (nce);
-  full_softmax_free (softmax);
 
   Sgd sgd;
   if (!sgd_init (&sgd, net->n_params, 0.0f, c->momentum, c->weight_decay))
@@ -211,17 +211,9 @@ main (int argc, char **argv)
 
   TrainerConfig config;
   trainer_config_init_default (&config);
-  if (strcmp (opt.model, "small") == 0)
-    config.model = MODEL_SMALL;
-  else if (strcmp (opt.model, "resnet18") == 0)
-    config.model = MODEL_RESNET18;
-  else
-    usage ();
-  if (strcmp (opt.objective, "softmax") == 0)
-    config.objective = OBJECTIVE_SOFTMAX;
-  else if (strcmp (opt.objective, "nce") == 0)
-    config.objective = OBJECTIVE_NCE;
-  else
+  /* the registries' names, as instdisc train --model and --objective */
+  if (!(config.model = model_registry_lookup (opt.model))
+      || !(config.objective = objective_registry_lookup (opt.objective)))
     usage ();
   if (opt.steps < 1 || opt.warmup < 0 || opt.batch < 1 || opt.nce_k < 1)
     usage ();
@@ -304,7 +296,8 @@ main (int argc, char **argv)
               "\"images_per_s_overall\": %.2f, \"peak_rss_mib\": %.1f, "
               "\"data_rss_mib\": %.1f, \"bank_mib\": %.2f",
               opt.model, opt.objective,
-              config.objective == OBJECTIVE_NCE ? config.nce_k : 0, N, D, B,
+              objective_class_uses_setting (config.objective, "nce_k")
+                  ? config.nce_k : 0, N, D, B,
               threads, opt.warmup, opt.steps, 1e3 * step_median,
               1e3 * step_min, 1e3 * step_max, median_images_per_s,
               overall_images_per_s, peak_mib, data_rss_mib, bank_mib);
@@ -324,7 +317,7 @@ main (int argc, char **argv)
     }
 
   printf ("training step: %s, %s", opt.model, opt.objective);
-  if (config.objective == OBJECTIVE_NCE)
+  if (objective_class_uses_setting (config.objective, "nce_k"))
     printf (" K %d", config.nce_k);
   printf (", batch %d, %d thread(s), %s (N %d, D %d)\n", B, threads,
           data->name, N, D);

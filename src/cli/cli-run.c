@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "run-dir.h"
+#include "trainer-run.h"
 
 void
 cli_run_free (CliRun *self)
@@ -47,15 +48,9 @@ cli_run_open (const char *dir, GError **error)
       return NULL;
     }
   trainer_config_init_default (&self->config);
-  self->keyfile = run_dir_load_config (dir, error);
-  if (!self->keyfile
-      || !trainer_config_from_keyfile (&self->config, self->keyfile, error))
-    {
-      /* the keyfile parser does not know which file it read */
-      if (self->keyfile)
-        g_prefix_error (error, "%s/%s: ", display, RUN_CONFIG_FILE);
-      return NULL;
-    }
+  self->keyfile = trainer_run_load_config (dir, &self->config, error);
+  if (!self->keyfile)
+    return NULL;
   self->data_spec = g_key_file_get_string (self->keyfile, "data", "spec",
                                            NULL);
   if (!self->data_spec)

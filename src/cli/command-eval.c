@@ -71,7 +71,7 @@ command_eval (int argc, char **argv)
    * size */
   g_print (_("%s: the %s ResNet after %" PRId64 " steps; %s (%d) "
              "against %s (%d)"), run_dir,
-           model_kind_to_string (run->config.model),
+           run->config.model->name,
            trainer_get_iteration (run->trainer), test->name, test->n,
            run->train->name, run->train->n);
   g_print ("\n");

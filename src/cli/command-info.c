@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "cli-common.h"
 #include "commands.h"
+#include "model.h"
 #include "npy.h"
 #include "run-dir.h"
 #include "safetensors.h"
@@ -220,16 +221,25 @@ describe_model (const SafetensorsFile *file, const char *indent)
           blocks[s]++;
         }
     }
-  const char *name = "ResNet";
-  gboolean two_each = blocks[0] == 2 && blocks[1] == 2 && blocks[2] == 2
-                      && blocks[3] == 2;
-  if (two_each && widths[0] == 64 && widths[1] == 128 && widths[2] == 256
-      && widths[3] == 512)
-    name = "ResNet-18";
-  else if (two_each && widths[0] == 16 && widths[1] == 32 && widths[2] == 64
-           && widths[3] == 128)
-    name = _("small ResNet (ResNet-18 at a quarter width)");
   int channels = (int) conv1->shape[1];
+  /* a network of the model registry when one has these widths and blocks
+   * (the image size does not change them) */
+  g_autofree char *name = g_strdup ("ResNet");
+  for (guint m = 0; m < model_registry_size (); m++)
+    {
+      const ModelClass *model = model_registry_get (m);
+      ResNetConfig config = model->network_config (channels, 32, 32,
+                                                   (int) linear->shape[0]);
+      if (memcmp (config.widths, widths, sizeof widths) == 0
+          && memcmp (config.blocks_per_stage, blocks, sizeof blocks) == 0)
+        {
+          g_free (name);
+          /* the label, and the name --model and config.ini take */
+          name = g_strdup_printf ("%s (%s)", model_class_get_label (model),
+                                  model->name);
+          break;
+        }
+    }
   g_print ("%s", indent);
   /* Translators: the model's name, its widths and blocks per stage, the
    * input channels and the embedding dimension (low_dim) */
@@ -453,34 +463,13 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
 
 /* ---- run folders ---- */
 
-typedef struct
-{
-  const char *name;
-  gsize offset;   /* of a double in MetricsRow */
-} MetricsColumn;
-
-static const MetricsColumn metrics_columns[] = {
-  { "loss", offsetof (MetricsRow, loss) },
-  { "lr", offsetof (MetricsRow, lr) },
-  { "images_per_s", offsetof (MetricsRow, images_per_s) },
-  { "knn_top1", offsetof (MetricsRow, knn_top1) },
-  { "knn_top5", offsetof (MetricsRow, knn_top5) },
-  { "knn_1nn", offsetof (MetricsRow, knn_1nn) },
-  { "knn_top1_recomputed", offsetof (MetricsRow, knn_top1_recomputed) },
-  { "knn_top5_recomputed", offsetof (MetricsRow, knn_top5_recomputed) },
-  { "linear_top1", offsetof (MetricsRow, linear_top1) },
-  { "linear_top5", offsetof (MetricsRow, linear_top5) },
-  { "nce_z", offsetof (MetricsRow, nce_z) },
-  { "nce_z_estimate", offsetof (MetricsRow, nce_z_estimate) },
-  { "p_positive", offsetof (MetricsRow, p_positive) },
-  { "wall_s", offsetof (MetricsRow, wall_s) },
+/* the common numeric columns shown, in the file's order; the rows' extra
+ * columns (the objective's) follow them */
+static const char *const metrics_columns[] = {
+  "loss", "lr", "images_per_s", "knn_top1", "knn_top5", "knn_1nn",
+  "knn_top1_recomputed", "knn_top5_recomputed", "linear_top1",
+  "linear_top5", "wall_s",
 };
-
-static double
-column_value (const MetricsRow *row, const MetricsColumn *c)
-{
-  return *(const double *) ((const char *) row + c->offset);
-}
 
 /* The last n rows, with only the columns that have a value in them: an
  * excerpt of the file, so its column names, kinds and numbers are printed
@@ -501,40 +490,54 @@ print_metrics (const GArray *rows, guint n, const char *indent)
   g_print ("\n");
   if (rows->len == 0)
     return;
-  gboolean used[G_N_ELEMENTS (metrics_columns)] = { FALSE };
+  /* every column, by name, that has a value in the rows shown */
+  g_autoptr (GPtrArray) used = g_ptr_array_new ();
+  for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
+    for (guint i = first; i < rows->len; i++)
+      if (!isnan (metrics_row_get (&g_array_index (rows, MetricsRow, i),
+                                   metrics_columns[c])))
+        {
+          g_ptr_array_add (used, (gpointer) metrics_columns[c]);
+          break;
+        }
   for (guint i = first; i < rows->len; i++)
-    for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
-      if (!isnan (column_value (&g_array_index (rows, MetricsRow, i),
-                                &metrics_columns[c])))
-        used[c] = TRUE;
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      for (guint e = 0; e < row->n_extra; e++)
+        if (!isnan (row->extra[e])
+            && !g_ptr_array_find_with_equal_func (used, row->extra_names[e],
+                                                  g_str_equal, NULL))
+          g_ptr_array_add (used, (gpointer) row->extra_names[e]);
+    }
   g_autoptr (GString) line = g_string_new (NULL);
   g_string_append_printf (line, "%s  %-5s %9s %5s", indent, "kind",
                           "iteration", "epoch");
-  for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
-    if (used[c])
-      g_string_append_printf (line, " %*s",
-                              MAX (10, (int) strlen (metrics_columns[c].name)),
-                              metrics_columns[c].name);
+  for (guint c = 0; c < used->len; c++)
+    {
+      const char *name = used->pdata[c];
+      g_string_append_printf (line, " %*s", MAX (10, (int) strlen (name)),
+                              name);
+    }
   g_print ("%s\n", line->str);
   for (guint i = first; i < rows->len; i++)
     {
       const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
       g_string_printf (line, "%s  %-5s %9" G_GINT64_FORMAT " %5d", indent,
                        row->kind, row->iteration, row->epoch);
-      for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
-        if (used[c])
-          {
-            int width = MAX (10, (int) strlen (metrics_columns[c].name));
-            double v = column_value (row, &metrics_columns[c]);
-            if (isnan (v))
-              g_string_append_printf (line, " %*s", width, "");
-            else
-              {
-                char number[G_ASCII_DTOSTR_BUF_SIZE];
-                g_ascii_formatd (number, sizeof number, "%.5g", v);
-                g_string_append_printf (line, " %*s", width, number);
-              }
-          }
+      for (guint c = 0; c < used->len; c++)
+        {
+          const char *name = used->pdata[c];
+          int width = MAX (10, (int) strlen (name));
+          double v = metrics_row_get (row, name);
+          if (isnan (v))
+            g_string_append_printf (line, " %*s", width, "");
+          else
+            {
+              char number[G_ASCII_DTOSTR_BUF_SIZE];
+              g_ascii_formatd (number, sizeof number, "%.5g", v);
+              g_string_append_printf (line, " %*s", width, number);
+            }
+        }
       g_print ("%s\n", line->str);
     }
 }

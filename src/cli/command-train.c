@@ -176,7 +176,17 @@ train_options_clear (TrainOptions *o)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TrainOptions, train_options_clear)
 
-/* option: the option's name, e.g. "model" for --model */
+/* option: the option's name, e.g. "model" for --model; known: the
+ * names it takes, "a, b" */
+static gboolean
+unknown_choice (const char *value, const char *option, const char *known,
+                GError **error)
+{
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("unknown --%s “%s” (one of %s)"), option, value, known);
+  return FALSE;
+}
+
 static gboolean
 parse_choice (const char *value, const char *option, const char *const *names,
               int *out, GError **error)
@@ -188,9 +198,7 @@ parse_choice (const char *value, const char *option, const char *const *names,
         return TRUE;
       }
   g_autofree char *choices = g_strjoinv (", ", (char **) names);
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               _("unknown --%s “%s” (one of %s)"), option, value, choices);
-  return FALSE;
+  return unknown_choice (value, option, choices, error);
 }
 
 /* one choice option, when given */
@@ -230,8 +238,6 @@ parse_crop_scale (const char *value, float *min, float *max, GError **error)
 static gboolean
 options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
 {
-  static const char *const models[] = { "small", "resnet18", NULL };
-  static const char *const objectives[] = { "softmax", "nce", NULL };
   static const char *const z_modes[] = { "fixed", "ema", NULL };
   static const char *const schedules[] = { "step", "cosine", NULL };
   static const char *const bank_inits[] = { "random", "features", NULL };
@@ -244,19 +250,25 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
       return FALSE;
     }
   trainer_config_init_recipe (c, recipe);
-  int model = c->model, objective = c->objective, z = c->nce_z,
-      schedule = c->schedule, bank_init = c->bank_init;
-  if (!parse_choice_option (o->model, "model", models, &model, error)
-      || !parse_choice_option (o->objective, "objective", objectives,
-                               &objective, error)
-      || !parse_choice_option (o->nce_z, "nce-z", z_modes, &z, error)
+  /* --model and --objective: names of their registries */
+  if (o->model && !(c->model = model_registry_lookup (o->model)))
+    {
+      g_autofree char *known = model_registry_names ();
+      return unknown_choice (o->model, "model", known, error);
+    }
+  if (o->objective
+      && !(c->objective = objective_registry_lookup (o->objective)))
+    {
+      g_autofree char *known = objective_registry_names ();
+      return unknown_choice (o->objective, "objective", known, error);
+    }
+  int z = c->nce_z, schedule = c->schedule, bank_init = c->bank_init;
+  if (!parse_choice_option (o->nce_z, "nce-z", z_modes, &z, error)
       || !parse_choice_option (o->schedule, "schedule", schedules, &schedule,
                                error)
       || !parse_choice_option (o->bank_init, "bank-init", bank_inits,
                                &bank_init, error))
     return FALSE;
-  c->model = model;
-  c->objective = objective;
   c->nce_z = z;
   c->schedule = schedule;
   c->bank_init = bank_init;
@@ -310,6 +322,54 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
   return TRUE;
 }
 
+/* One choice of --model or --objective in --help. */
+static void
+append_choice_help (GString *help, const char *name, const char *summary,
+                    gboolean is_default)
+{
+  if (help->len)
+    g_string_append (help, "; ");
+  /* Translators: one choice of --model or --objective in --help: its name
+   * (not translated) and what it is */
+  g_string_append_printf (help, is_default ? _("%s (%s, the default)")
+                                           : _("%s (%s)"),
+                          name, summary);
+}
+
+/* --model's and --objective's descriptions, from their registries, so
+ * --help lists exactly the names there are */
+static char *
+model_help (void)
+{
+  TrainerConfig defaults;
+  trainer_config_init_default (&defaults);
+  g_autoptr (GString) choices = g_string_new (NULL);
+  for (guint i = 0; i < model_registry_size (); i++)
+    {
+      const ModelClass *model = model_registry_get (i);
+      append_choice_help (choices, model->name, _(model->summary),
+                          model == defaults.model);
+    }
+  /* Translators: %s lists the choices, "small (…); resnet18 (…)" */
+  return g_strdup_printf (_("Network: %s"), choices->str);
+}
+
+static char *
+objective_help (void)
+{
+  TrainerConfig defaults;
+  trainer_config_init_default (&defaults);
+  g_autoptr (GString) choices = g_string_new (NULL);
+  for (guint i = 0; i < objective_registry_size (); i++)
+    {
+      const ObjectiveClass *objective = objective_registry_get (i);
+      append_choice_help (choices, objective->name, _(objective->summary),
+                          objective == defaults.objective);
+    }
+  /* Translators: %s lists the choices, "softmax (…); nce (…)" */
+  return g_strdup_printf (_("Objective: %s"), choices->str);
+}
+
 static char *
 default_run_dir (void)
 {
@@ -337,6 +397,8 @@ command_train (int argc, char **argv)
     .proximal = NAN,
     .seed = UNSET_INT64,
   };
+  g_autofree char *model_description = model_help ();
+  g_autofree char *objective_description = objective_help ();
   GOptionEntry entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_FILENAME, &o.data,
       N_("Data set: fashion-mnist (default), an IDX file, a CIFAR-10/100 "
@@ -350,12 +412,10 @@ command_train (int argc, char **argv)
       N_("Starting point for every setting below: default (the recipe "
          "tuned for small images, docs/learning.md) or reference (the "
          "reference code's CIFAR recipe, number for number)"), N_("NAME") },
-    { "model", 0, 0, G_OPTION_ARG_STRING, &o.model,
-      N_("Network: small (widths 16-128, default) or resnet18"),
+    { "model", 0, 0, G_OPTION_ARG_STRING, &o.model, model_description,
       N_("NAME") },
     { "objective", 0, 0, G_OPTION_ARG_STRING, &o.objective,
-      N_("softmax (exact non-parametric softmax, default) or nce"),
-      N_("NAME") },
+      objective_description, N_("NAME") },
     { "nce-k", 0, 0, G_OPTION_ARG_INT, &o.nce_k,
       N_("NCE noise samples per image (4096)"), N_("K") },
     { "nce-z", 0, 0, G_OPTION_ARG_STRING, &o.nce_z,
@@ -437,8 +497,8 @@ command_train (int argc, char **argv)
     {
       if (!o.run)
         return cli_fail_message (_("--resume needs --run DIR"));
-      keyfile = run_dir_load_config (run, &error);
-      if (!keyfile || !trainer_config_from_keyfile (&config, keyfile, &error))
+      keyfile = trainer_run_load_config (run, &config, &error);
+      if (!keyfile)
         return cli_fail (error);
       /* before anything is read for the resume: another writer may be
        * about to change it */
@@ -557,8 +617,8 @@ command_train (int argc, char **argv)
                     : _("training the %s ResNet on %s (%d images): %s, "
                         "epochs %d (%s schedule), batch %d, steps %" PRId64
                         " to %" PRId64 ", threads %d, run %s"),
-           model_kind_to_string (config.model), train->name, train->n,
-           objective_kind_to_string (config.objective), config.epochs,
+           config.model->name, train->name, train->n,
+           config.objective->name, config.epochs,
            schedule_kind_to_string (config.schedule), config.batch_size,
            first + 1, total, engine_get_threads (), run);
   g_print ("\n");

@@ -56,6 +56,22 @@ instdisc_default_run_dir (void)
   return new_run_dir_in (parent);
 }
 
+/* The dropdowns list the registries in their order, so a selected index
+ * is a registry index. */
+static const ModelClass *
+selected_model (InstdiscNewTrainingDialog *self)
+{
+  guint i = gtk_drop_down_get_selected (self->model_dropdown);
+  return model_registry_get (MIN (i, model_registry_size () - 1));
+}
+
+static const ObjectiveClass *
+selected_objective (InstdiscNewTrainingDialog *self)
+{
+  guint i = gtk_drop_down_get_selected (self->objective_dropdown);
+  return objective_registry_get (MIN (i, objective_registry_size () - 1));
+}
+
 static void
 update_sensitivity (InstdiscNewTrainingDialog *self)
 {
@@ -73,8 +89,10 @@ update_sensitivity (InstdiscNewTrainingDialog *self)
     }
   else
     gtk_label_set_text (self->data_path_label, _("No folder chosen"));
+  /* K counts only for an objective that reads it */
   gtk_widget_set_sensitive (GTK_WIDGET (self->nce_k_spin),
-                            gtk_drop_down_get_selected (self->objective_dropdown) == 1);
+                            objective_class_uses_setting (
+                                selected_objective (self), "nce_k"));
   gtk_widget_set_sensitive (self->start_button,
                             (!needs_folder || self->data_folder)
                             && *gtk_editable_get_text (GTK_EDITABLE (self->run_entry)));
@@ -151,10 +169,8 @@ instdisc_new_training_dialog_get_config (InstdiscNewTrainingDialog *self,
                                          TrainerConfig *c)
 {
   trainer_config_init_default (c);
-  c->model = gtk_drop_down_get_selected (self->model_dropdown) == 1
-                 ? MODEL_RESNET18 : MODEL_SMALL;
-  c->objective = gtk_drop_down_get_selected (self->objective_dropdown) == 1
-                     ? OBJECTIVE_NCE : OBJECTIVE_SOFTMAX;
+  c->model = selected_model (self);
+  c->objective = selected_objective (self);
   c->nce_k = gtk_spin_button_get_value_as_int (self->nce_k_spin);
   c->tau = gtk_spin_button_get_value (self->tau_spin);
   c->bank_momentum = gtk_spin_button_get_value (self->bank_momentum_spin);
@@ -199,10 +215,8 @@ instdisc_new_training_dialog_save_settings (InstdiscNewTrainingDialog *self)
                        (int) gtk_drop_down_get_selected (self->data_dropdown));
   g_settings_set_string (s, "training-data-folder",
                          self->data_folder ? self->data_folder : "");
-  g_settings_set_enum (s, "training-network",
-                       (int) gtk_drop_down_get_selected (self->model_dropdown));
-  g_settings_set_enum (s, "training-objective",
-                       (int) gtk_drop_down_get_selected (self->objective_dropdown));
+  g_settings_set_string (s, "training-network", c.model->name);
+  g_settings_set_string (s, "training-objective", c.objective->name);
   g_settings_set_enum (s, "training-schedule",
                        (int) gtk_drop_down_get_selected (self->schedule_dropdown));
   g_settings_set_int (s, "training-nce-k", c.nce_k);
@@ -232,10 +246,22 @@ load_settings (InstdiscNewTrainingDialog *self)
   g_autofree char *folder = g_settings_get_string (s, "training-data-folder");
   if (*folder)
     self->data_folder = g_steal_pointer (&folder);
+  /* names of the registries; one this version does not know (from a
+   * newer version, or "small-resnet" of an older) is the default recipe's */
+  TrainerConfig defaults;
+  trainer_config_init_default (&defaults);
+  g_autofree char *model_name = g_settings_get_string (s, "training-network");
+  const ModelClass *model = model_registry_lookup (model_name);
   gtk_drop_down_set_selected (self->model_dropdown,
-                              g_settings_get_enum (s, "training-network"));
+                              model_registry_index (model ? model
+                                                          : defaults.model));
+  g_autofree char *objective_name = g_settings_get_string (s,
+                                                           "training-objective");
+  const ObjectiveClass *objective = objective_registry_lookup (objective_name);
   gtk_drop_down_set_selected (self->objective_dropdown,
-                              g_settings_get_enum (s, "training-objective"));
+                              objective_registry_index (objective
+                                                            ? objective
+                                                            : defaults.objective));
   gtk_drop_down_set_selected (self->schedule_dropdown,
                               g_settings_get_enum (s, "training-schedule"));
   gtk_spin_button_set_value (self->nce_k_spin,
@@ -292,10 +318,34 @@ instdisc_new_training_dialog_class_init (InstdiscNewTrainingDialogClass *klass)
 #undef BIND
 }
 
+/* The registries' entries for people, in the registries' order. */
+static void
+fill_registry_dropdowns (InstdiscNewTrainingDialog *self)
+{
+  g_autoptr (GtkStringList) models = gtk_string_list_new (NULL);
+  for (guint i = 0; i < model_registry_size (); i++)
+    {
+      const ModelClass *model = model_registry_get (i);
+      /* Translators: a network in the New Training dialog, its label and
+       * its widths: "Small ResNet (widths 16–128)" */
+      g_autofree char *text = g_strdup_printf (_("%s (%s)"),
+                                               model_class_get_label (model),
+                                               _(model->summary));
+      gtk_string_list_append (models, text);
+    }
+  gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (models));
+  g_autoptr (GtkStringList) objectives = gtk_string_list_new (NULL);
+  for (guint i = 0; i < objective_registry_size (); i++)
+    gtk_string_list_append (objectives,
+                            objective_class_get_label (objective_registry_get (i)));
+  gtk_drop_down_set_model (self->objective_dropdown, G_LIST_MODEL (objectives));
+}
+
 static void
 instdisc_new_training_dialog_init (InstdiscNewTrainingDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  fill_registry_dropdowns (self);
   /* the schema's defaults are trainer_config_init_default's (a test
    * holds them together) */
   self->settings = instdisc_settings_new ();

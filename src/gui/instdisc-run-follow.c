@@ -123,15 +123,10 @@ instdisc_run_open (const char *run_dir, GError **error)
                    RUN_CONFIG_FILE);
       return NULL;
     }
-  /* the reader's errors name the file; the parser's do not */
-  g_autoptr (GKeyFile) keyfile = run_dir_load_config (run_dir, error);
+  g_autoptr (GKeyFile) keyfile = trainer_run_load_config (run_dir,
+                                                         &self->config, error);
   if (!keyfile)
     return NULL;
-  if (!trainer_config_from_keyfile (&self->config, keyfile, error))
-    {
-      g_prefix_error (error, "%s/%s: ", shown, RUN_CONFIG_FILE);
-      return NULL;
-    }
   self->data_spec = g_key_file_get_string (keyfile, "data", "spec", NULL);
   self->image_size = 32;
   if (g_key_file_has_key (keyfile, "data", "image_size", NULL))

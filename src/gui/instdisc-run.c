@@ -505,7 +505,9 @@ prepare_resume (InstdiscRun *self, GError **error)
       if (!trainer_run_resume (trainer, self->dir, &self->wall_offset, error))
         return FALSE;
     }
-  else if (!run_dir_truncate_metrics (self->dir, 0, error))
+  else if (!run_dir_truncate_metrics (
+               self->dir, trainer_run_metrics_columns (&self->config), 0,
+               error))
     return FALSE;
   if (self->metrics_monitor)
     g_file_monitor_cancel (self->metrics_monitor);

@@ -15,6 +15,12 @@
 /* NCE's fixed Z and its running estimate this far apart (as a ratio) mean
  * the fixed normaliser no longer describes the bank */
 #define NCE_Z_WARN_RATIO 10.0
+/* The NCE panel's metrics.csv columns (objective-nce.c declares them): the
+ * panel shows for a run whose objective reports them, and reads them by
+ * name, so old files (where they sat before wall_s) read as new ones. */
+#define NCE_Z_COLUMN "nce_z"
+#define NCE_Z_ESTIMATE_COLUMN "nce_z_estimate"
+#define NCE_P_POSITIVE_COLUMN "p_positive"
 
 struct _InstdiscTrainingView
 {
@@ -113,18 +119,17 @@ static void
 update_summary (InstdiscTrainingView *self)
 {
   const TrainerConfig *c = instdisc_run_get_config (self->run);
-  g_autofree char *objective
-      = c->objective == OBJECTIVE_NCE
-            ? g_strdup_printf (_("NCE, K = %d"), c->nce_k)
-            : g_strdup (_("exact softmax"));
+  g_autofree char *objective = objective_class_describe (c->objective, c);
   g_autofree char *dir = g_filename_display_name (instdisc_run_get_dir (self->run));
   g_autofree char *text = g_strdup_printf (
       _("%s on %s · %s · τ %g · batch %d · %d epochs · %s"),
-      c->model == MODEL_SMALL ? _("Small ResNet") : _("ResNet-18"),
+      model_class_get_label (c->model),
       dataset_title (instdisc_run_get_data_spec (self->run)), objective,
       c->tau, c->batch_size, c->epochs, dir);
   gtk_label_set_text (self->summary_label, text);
-  gtk_widget_set_visible (self->nce_box, c->objective == OBJECTIVE_NCE);
+  gtk_widget_set_visible (self->nce_box,
+                          objective_class_has_metric (c->objective,
+                                                      NCE_Z_COLUMN));
 }
 
 /* Whether the run is still taking steps, so that a time left means
@@ -185,15 +190,18 @@ show_step (InstdiscTrainingView *self, const MetricsRow *row)
     times = g_strdup_printf (_("%s elapsed"), elapsed);
   gtk_label_set_text (self->eta_label, times);
 
-  if (c->objective == OBJECTIVE_NCE && isfinite (row->nce_z))
+  double z = metrics_row_get (row, NCE_Z_COLUMN);
+  if (gtk_widget_get_visible (self->nce_box) && isfinite (z))
     {
-      format_z (text, sizeof text, row->nce_z);
+      double z_estimate = metrics_row_get (row, NCE_Z_ESTIMATE_COLUMN);
+      format_z (text, sizeof text, z);
       gtk_label_set_text (self->z_fixed_label, text);
-      format_z (text, sizeof text, row->nce_z_estimate);
+      format_z (text, sizeof text, z_estimate);
       gtk_label_set_text (self->z_estimate_label, text);
-      g_snprintf (text, sizeof text, "%.3f", row->p_positive);
+      g_snprintf (text, sizeof text, "%.3f",
+                  metrics_row_get (row, NCE_P_POSITIVE_COLUMN));
       gtk_label_set_text (self->p_positive_label, text);
-      double ratio = row->nce_z_estimate / row->nce_z;
+      double ratio = z_estimate / z;
       gtk_widget_set_visible (self->nce_warning,
                               ratio > NCE_Z_WARN_RATIO
                               || ratio < 1.0 / NCE_Z_WARN_RATIO);

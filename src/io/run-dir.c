@@ -14,11 +14,11 @@
 #include "atomic-file.h"
 #include "io-file.h"
 
-/* metrics.csv's columns, in order */
+/* metrics.csv's common columns, in order; an objective's come after */
 static const char *const COLUMNS[] = {
   "kind", "iteration", "epoch", "loss", "lr", "images_per_s", "knn_top1",
   "knn_top5", "knn_1nn", "knn_top1_recomputed", "knn_top5_recomputed",
-  "linear_top1", "linear_top5", "nce_z", "nce_z_estimate", "p_positive", "wall_s",
+  "linear_top1", "linear_top5", "wall_s",
 };
 #define N_COLUMNS G_N_ELEMENTS (COLUMNS)
 
@@ -29,10 +29,26 @@ row_number (MetricsRow *row, guint column)
   double *fields[] = {
     &row->loss, &row->lr, &row->images_per_s, &row->knn_top1, &row->knn_top5,
     &row->knn_1nn, &row->knn_top1_recomputed, &row->knn_top5_recomputed,
-    &row->linear_top1, &row->linear_top5, &row->nce_z, &row->nce_z_estimate, &row->p_positive, &row->wall_s,
+    &row->linear_top1, &row->linear_top5, &row->wall_s,
   };
   G_STATIC_ASSERT (G_N_ELEMENTS (fields) == N_COLUMNS - 3);
   return column >= 3 && column < N_COLUMNS ? fields[column - 3] : NULL;
+}
+
+/* the common column called name, or -1 */
+static int
+common_column (const char *name)
+{
+  for (guint c = 0; c < N_COLUMNS; c++)
+    if (g_str_equal (name, COLUMNS[c]))
+      return (int) c;
+  return -1;
+}
+
+gboolean
+metrics_column_is_common (const char *name)
+{
+  return common_column (name) >= 0;
 }
 
 void
@@ -42,24 +58,59 @@ metrics_row_init (MetricsRow *row, const char *kind)
   row->kind = kind;
   for (guint c = 3; c < N_COLUMNS; c++)
     *row_number (row, c) = NAN;
+  for (guint i = 0; i < METRICS_MAX_EXTRA; i++)
+    row->extra[i] = NAN;
 }
 
-const char *
-metrics_csv_header (void)
+/* the place of the extra column called name, or -1 */
+static int
+extra_column (const MetricsRow *row, const char *name)
 {
-  static char header[512];
-  static gsize done = 0;
-  if (g_once_init_enter (&done))
+  for (guint i = 0; i < row->n_extra; i++)
+    if (g_str_equal (row->extra_names[i], name))
+      return (int) i;
+  return -1;
+}
+
+gboolean
+metrics_row_set_extra (MetricsRow *row, const char *name, double value)
+{
+  int i = extra_column (row, name);
+  if (i < 0)
     {
-      /* COLUMNS has no NULL at its end, so not g_strjoinv */
-      g_autoptr (GString) joined = g_string_new (COLUMNS[0]);
-      for (guint c = 1; c < N_COLUMNS; c++)
-        g_string_append_printf (joined, ",%s", COLUMNS[c]);
-      g_assert (joined->len < sizeof header);
-      g_strlcpy (header, joined->str, sizeof header);
-      g_once_init_leave (&done, 1);
+      if (row->n_extra == METRICS_MAX_EXTRA)
+        return FALSE;
+      i = (int) row->n_extra++;
+      row->extra_names[i] = name;
     }
-  return header;
+  row->extra[i] = value;
+  return TRUE;
+}
+
+double
+metrics_row_get (const MetricsRow *row, const char *name)
+{
+  int c = common_column (name);
+  if (c >= 3)
+    return *row_number ((MetricsRow *) row, (guint) c);
+  if (c == 1)
+    return (double) row->iteration;
+  if (c == 2)
+    return row->epoch;
+  int i = c < 0 ? extra_column (row, name) : -1;
+  return i >= 0 ? row->extra[i] : NAN;
+}
+
+char *
+metrics_csv_header (const char *const *extra_columns)
+{
+  /* COLUMNS has no NULL at its end, so not g_strjoinv */
+  GString *joined = g_string_new (COLUMNS[0]);
+  for (guint c = 1; c < N_COLUMNS; c++)
+    g_string_append_printf (joined, ",%s", COLUMNS[c]);
+  for (guint i = 0; extra_columns && extra_columns[i]; i++)
+    g_string_append_printf (joined, ",%s", extra_columns[i]);
+  return g_string_free (joined, FALSE);
 }
 
 char *
@@ -121,7 +172,7 @@ append_number (GString *line, double value, const char *format)
 }
 
 static GString *
-format_row (const MetricsRow *row)
+format_row (const MetricsRow *row, const char *const *extra_columns)
 {
   GString *line = g_string_new (row->kind);
   g_string_append_printf (line, ",%" G_GINT64_FORMAT ",%d", row->iteration,
@@ -129,6 +180,12 @@ format_row (const MetricsRow *row)
   for (guint c = 3; c < N_COLUMNS; c++)
     append_number (line, *row_number ((MetricsRow *) row, c),
                    g_str_equal (COLUMNS[c], "wall_s") ? "%.3f" : "%.6g");
+  /* by name: an evaluation row has none of the objective's columns */
+  for (guint i = 0; extra_columns && extra_columns[i]; i++)
+    {
+      int e = extra_column (row, extra_columns[i]);
+      append_number (line, e >= 0 ? row->extra[e] : NAN, "%.6g");
+    }
   g_string_append_c (line, '\n');
   return line;
 }
@@ -152,7 +209,8 @@ append_line (int fd, const GString *line, const char *display, GError **error)
 }
 
 gboolean
-run_dir_append_metrics (const char *dir, const MetricsRow *row, GError **error)
+run_dir_append_metrics (const char *dir, const char *const *extra_columns,
+                        const MetricsRow *row, GError **error)
 {
   g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
   g_autofree char *display = g_filename_display_name (path);
@@ -166,14 +224,15 @@ run_dir_append_metrics (const char *dir, const MetricsRow *row, GError **error)
                    g_strerror (saved_errno));
       return FALSE;
     }
-  g_autoptr (GString) line = format_row (row);
+  g_autoptr (GString) line = format_row (row, extra_columns);
   off_t end = lseek (fd, 0, SEEK_END);
   if (end == 0)
     {
       /* header and first row in one write, so no reader sees a header-only
        * file it might mistake for a finished empty run */
+      g_autofree char *header = metrics_csv_header (extra_columns);
       g_string_prepend_c (line, '\n');
-      g_string_prepend (line, metrics_csv_header ());
+      g_string_prepend (line, header);
     }
   else if (end > 0)
     {
@@ -207,16 +266,26 @@ run_dir_load_metrics (const char *dir, GError **error)
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
   if (!lines[0])
     return rows;
-  /* column i of the file -> column of COLUMNS, or -1 */
-  g_auto (GStrv) header = split_fields (lines[0]);
+  /* column i of the file -> a common column (>= 0), an extra column
+   * (-1 - its place in the row) or neither (G_MININT: past the extras'
+   * room); names of the extras interned, so rows can point at them */
+  g_auto (GStrv) header = split_fields (g_strchomp (lines[0]));
   guint n_file_columns = g_strv_length (header);
   g_autofree int *map = g_new (int, n_file_columns);
+  const char *extra_names[METRICS_MAX_EXTRA];
+  guint n_extra = 0;
   for (guint i = 0; i < n_file_columns; i++)
     {
-      map[i] = -1;
-      for (guint c = 0; c < N_COLUMNS; c++)
-        if (g_str_equal (g_strstrip (header[i]), COLUMNS[c]))
-          map[i] = c;
+      const char *name = g_strstrip (header[i]);
+      map[i] = common_column (name);
+      if (map[i] >= 0)
+        continue;
+      map[i] = G_MININT;
+      if (n_extra < METRICS_MAX_EXTRA && *name)
+        {
+          extra_names[n_extra] = g_intern_string (name);
+          map[i] = -1 - (int) n_extra++;
+        }
     }
   for (guint l = 1; lines[l]; l++)
     {
@@ -230,11 +299,20 @@ run_dir_load_metrics (const char *dir, GError **error)
         continue;
       MetricsRow row;
       metrics_row_init (&row, "step");
+      row.n_extra = n_extra;
+      memcpy (row.extra_names, extra_names, sizeof (char *) * n_extra);
       for (guint i = 0; i < n_file_columns; i++)
         {
-          if (map[i] < 0 || fields[i][0] == '\0')
+          if (map[i] == G_MININT || fields[i][0] == '\0')
             continue;
-          if (map[i] == 0)
+          if (map[i] < 0)
+            {
+              /* a column of unknown meaning may hold something else */
+              char *end;
+              double v = g_ascii_strtod (fields[i], &end);
+              row.extra[-1 - map[i]] = *end == '\0' ? v : NAN;
+            }
+          else if (map[i] == 0)
             row.kind = g_intern_string (fields[i]);
           else if (map[i] == 1)
             row.iteration = g_ascii_strtoll (fields[i], NULL, 10);
@@ -249,7 +327,8 @@ run_dir_load_metrics (const char *dir, GError **error)
 }
 
 gboolean
-run_dir_truncate_metrics (const char *dir, gint64 keep_through, GError **error)
+run_dir_truncate_metrics (const char *dir, const char *const *extra_columns,
+                          gint64 keep_through, GError **error)
 {
   g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
@@ -257,14 +336,15 @@ run_dir_truncate_metrics (const char *dir, gint64 keep_through, GError **error)
   g_autoptr (GArray) rows = run_dir_load_metrics (dir, error);
   if (!rows)
     return FALSE;
-  g_autoptr (GString) text = g_string_new (metrics_csv_header ());
+  g_autofree char *header = metrics_csv_header (extra_columns);
+  g_autoptr (GString) text = g_string_new (header);
   g_string_append_c (text, '\n');
   for (guint i = 0; i < rows->len; i++)
     {
       const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
       if (row->iteration > keep_through)
         continue;
-      g_autoptr (GString) line = format_row (row);
+      g_autoptr (GString) line = format_row (row, extra_columns);
       g_string_append_len (text, line->str, line->len);
     }
   return atomic_file_set_contents (path, text->str, text->len, error);

@@ -25,6 +25,30 @@ trainer_run_keyfile_new (const TrainerConfig *config, const char *data_spec,
   return keyfile;
 }
 
+GKeyFile *
+trainer_run_load_config (const char *run_dir, TrainerConfig *config,
+                         GError **error)
+{
+  g_autoptr (GKeyFile) keyfile = run_dir_load_config (run_dir, error);
+  if (!keyfile)
+    return NULL;   /* the message names the file already */
+  if (!trainer_config_from_keyfile (config, keyfile, error))
+    {
+      /* the keyfile parser does not know which file it read */
+      g_autofree char *path = run_dir_file (run_dir, RUN_CONFIG_FILE);
+      g_autofree char *display = g_filename_display_name (path);
+      g_prefix_error (error, "%s: ", display);
+      return NULL;
+    }
+  return g_steal_pointer (&keyfile);
+}
+
+const char *const *
+trainer_run_metrics_columns (const TrainerConfig *config)
+{
+  return config->objective->metrics;
+}
+
 gboolean
 trainer_run_resume (Trainer *trainer, const char *run_dir,
                     double *wall_offset, GError **error)
@@ -46,8 +70,9 @@ trainer_run_resume (Trainer *trainer, const char *run_dir,
             && !isnan (row->wall_s))
           *wall_offset = MAX (*wall_offset, row->wall_s);
       }
-  return run_dir_truncate_metrics (run_dir, trainer_get_iteration (trainer),
-                                   error);
+  return run_dir_truncate_metrics (
+      run_dir, trainer_run_metrics_columns (trainer_get_config (trainer)),
+      trainer_get_iteration (trainer), error);
 }
 
 void
@@ -62,12 +87,9 @@ trainer_run_step_row (MetricsRow *row, const TrainerConfig *config,
   row->lr = info->lr;
   row->images_per_s = images_per_s;
   row->wall_s = wall_s;
-  if (config->objective == OBJECTIVE_NCE)
-    {
-      row->nce_z = info->nce.z_fixed;
-      row->nce_z_estimate = info->nce.z_estimate;
-      row->p_positive = info->nce.positive_prob;
-    }
+  const char *const *columns = trainer_run_metrics_columns (config);
+  for (int i = 0; columns && columns[i] && i < OBJECTIVE_MAX_METRICS; i++)
+    metrics_row_set_extra (row, columns[i], info->metrics[i]);
 }
 
 /* one item name a line, so line i + 1 names row i of features.npy */

@@ -18,16 +18,28 @@ GKeyFile *trainer_run_keyfile_new (const TrainerConfig *config,
                                    const char *data_spec,
                                    const Dataset *train, int image_size);
 
+/* config.ini of run_dir into config (trainer_config_from_keyfile), and the
+ * whole file (free it); errors name the file, as "runs/x/config.ini:
+ * [training] objective = foo is not one of softmax, nce". */
+GKeyFile *trainer_run_load_config (const char *run_dir, TrainerConfig *config,
+                                   GError **error);
+
 /* Restores trainer from run_dir's checkpoint, drops the metrics rows
- * written after it (they are about to be redone) and returns in
+ * written after it (they are about to be redone; the file is rewritten
+ * with this run's columns, trainer_run_metrics_columns) and returns in
  * *wall_offset the wall time the run had reached by then, so wall_s keeps
  * counting across resumes. Without a checkpoint (a run stopped before it
  * saved one) the trainer stays new and the rows after iteration 0 go. */
 gboolean trainer_run_resume (Trainer *trainer, const char *run_dir,
                              double *wall_offset, GError **error);
 
-/* The metrics.csv row (kind "step") of a step: epoch 1-based, NCE's Z, its
- * estimate and the positive's probability for NCE runs. */
+/* The columns a run with config adds to metrics.csv's common ones: its
+ * objective's (NULL-terminated, may be NULL). Every row of the run is
+ * written with them. */
+const char *const *trainer_run_metrics_columns (const TrainerConfig *config);
+
+/* The metrics.csv row (kind "step") of a step: epoch 1-based, and the
+ * objective's columns with the step's values. */
 void trainer_run_step_row (MetricsRow *row, const TrainerConfig *config,
                            const TrainerStepInfo *info, double images_per_s,
                            double wall_s);

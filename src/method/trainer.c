@@ -13,7 +13,6 @@
 #include "augment.h"
 #include "check.h"
 #include "checkpoint.h"
-#include "full-softmax.h"
 #include "loader.h"
 
 /* what trainer.state holds, in order (I64) */
@@ -26,11 +25,12 @@ enum
 };
 
 /* streams of derived randomness (the loader derives the shuffle and the
- * augmentation from the same seed in its own way) */
+ * augmentation from the same seed in its own way); the objective's is the
+ * stream NCE's noise has always come from, so runs resume the same */
 enum
 {
   STREAM_INIT = 1,
-  STREAM_NOISE = 4,
+  STREAM_OBJECTIVE = 4,
 };
 
 struct _Trainer
@@ -40,8 +40,7 @@ struct _Trainer
   ResNet *net;
   Sgd sgd;
   MemoryBank *bank;
-  FullSoftmax *softmax;     /* one of these two */
-  Nce *nce;
+  Objective *objective;     /* an instance of config.objective */
   AugmentOptions augment;   /* the train and test transforms */
   Loader *loader;           /* started at the first step after a (re)start */
   int n_workers;
@@ -61,9 +60,9 @@ void
 trainer_config_init_reference (TrainerConfig *config)
 {
   *config = (TrainerConfig) {
-    .model = MODEL_SMALL,
+    .model = model_registry_lookup ("small"),
     .low_dim = 128,
-    .objective = OBJECTIVE_SOFTMAX,
+    .objective = objective_registry_lookup ("softmax"),
     .nce_k = 4096,
     .nce_z = NCE_Z_FIXED,
     .tau = 0.1f,
@@ -124,18 +123,6 @@ trainer_recipe_from_string (const char *name, int *recipe)
 }
 
 const char *
-model_kind_to_string (ModelKind kind)
-{
-  return kind == MODEL_RESNET18 ? "resnet18" : "small";
-}
-
-const char *
-objective_kind_to_string (ObjectiveKind kind)
-{
-  return kind == OBJECTIVE_NCE ? "nce" : "softmax";
-}
-
-const char *
 bank_init_to_string (BankInit init)
 {
   return init == BANK_INIT_FEATURES ? "features" : "random";
@@ -152,10 +139,9 @@ schedule_kind_to_string (ScheduleKind kind)
 void
 trainer_config_to_keyfile (const TrainerConfig *c, GKeyFile *file)
 {
-  g_key_file_set_string (file, GROUP, "model", model_kind_to_string (c->model));
+  g_key_file_set_string (file, GROUP, "model", c->model->name);
   g_key_file_set_integer (file, GROUP, "low_dim", c->low_dim);
-  g_key_file_set_string (file, GROUP, "objective",
-                         objective_kind_to_string (c->objective));
+  g_key_file_set_string (file, GROUP, "objective", c->objective->name);
   g_key_file_set_integer (file, GROUP, "nce_k", c->nce_k);
   g_key_file_set_string (file, GROUP, "nce_z",
                          c->nce_z == NCE_Z_EMA ? "ema" : "fixed");
@@ -182,6 +168,17 @@ trainer_config_to_keyfile (const TrainerConfig *c, GKeyFile *file)
 }
 
 static gboolean
+unknown_choice (GError **error, const char *key, const char *value,
+                const char *known)
+{
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               /* Translators: [training] objective = foo is not one of
+                * softmax, nce */
+               _("[%s] %s = %s is not one of %s"), GROUP, key, value, known);
+  return FALSE;
+}
+
+static gboolean
 parse_choice (GKeyFile *file, const char *key, const char *const *names,
               int *out, GError **error)
 {
@@ -194,34 +191,40 @@ parse_choice (GKeyFile *file, const char *key, const char *const *names,
         *out = i;
         return TRUE;
       }
-  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-               _("[%s] %s = %s is not one of the known values"),
-               GROUP, key, value);
-  return FALSE;
+  g_autofree char *known = g_strjoinv (", ", (char **) names);
+  return unknown_choice (error, key, value, known);
 }
 
 gboolean
 trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
 {
-  static const char *const models[] = { "small", "resnet18", NULL };
-  static const char *const objectives[] = { "softmax", "nce", NULL };
   static const char *const z_modes[] = { "fixed", "ema", NULL };
   static const char *const schedules[] = { "step", "cosine", NULL };
   static const char *const bank_inits[] = { "random", "features", NULL };
   trainer_config_init_reference (c);
-  int model = c->model, objective = c->objective, z = c->nce_z,
-      schedule = c->schedule, bank_init = c->bank_init;
-  if (!parse_choice (file, "model", models, &model, error)
-      || !parse_choice (file, "objective", objectives, &objective, error)
-      || !parse_choice (file, "nce_z", z_modes, &z, error)
+  int z = c->nce_z, schedule = c->schedule, bank_init = c->bank_init;
+  if (!parse_choice (file, "nce_z", z_modes, &z, error)
       || !parse_choice (file, "schedule", schedules, &schedule, error)
       || !parse_choice (file, "bank_init", bank_inits, &bank_init, error))
     return FALSE;
   c->bank_init = bank_init;
-  c->model = model;
-  c->objective = objective;
   c->nce_z = z;
   c->schedule = schedule;
+
+  /* the registries' names; a missing key keeps the reference's */
+  g_autofree char *model = g_key_file_get_string (file, GROUP, "model", NULL);
+  if (model && !(c->model = model_registry_lookup (model)))
+    {
+      g_autofree char *known = model_registry_names ();
+      return unknown_choice (error, "model", model, known);
+    }
+  g_autofree char *objective = g_key_file_get_string (file, GROUP, "objective",
+                                                      NULL);
+  if (objective && !(c->objective = objective_registry_lookup (objective)))
+    {
+      g_autofree char *known = objective_registry_names ();
+      return unknown_choice (error, "objective", objective, known);
+    }
 
 #define READ_NUMBER(field, getter)                                            \
   if (g_key_file_has_key (file, GROUP, #field, NULL))                         \
@@ -317,11 +320,8 @@ derive_rng (Rng *rng, guint64 seed, guint64 stream, guint64 a, guint64 b)
 ResNetConfig
 trainer_network_config (const TrainerConfig *config, const Dataset *data)
 {
-  return config->model == MODEL_RESNET18
-             ? resnet_config_resnet18 (data->channels, data->height,
-                                       data->width, config->low_dim)
-             : resnet_config_small (data->channels, data->height, data->width,
-                                    config->low_dim);
+  return config->model->network_config (data->channels, data->height,
+                                        data->width, config->low_dim);
 }
 
 static gboolean
@@ -357,10 +357,9 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
     return invalid (error, _("the memory bank momentum must be in [0, 1), not "
                              "%g"),
                     c->bank_momentum);
-  if (c->objective == OBJECTIVE_NCE && (c->nce_k < 1 || c->nce_k >= data->n))
-    return invalid (error,
-                    _("NCE needs 1 <= K < N: K is %d, %s has %d images"),
-                    c->nce_k, data->name, data->n);
+  if (c->objective->check
+      && !c->objective->check (c, data->n, data->name, error))
+    return FALSE;
   if (c->epochs < 1)
     return invalid (error, _("epochs must be at least 1, not %d"), c->epochs);
   if (!(c->crop_scale_min > 0.0f && c->crop_scale_min <= c->crop_scale_max
@@ -399,16 +398,12 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
   self->bank = self->net ? memory_bank_new (data->n, config->low_dim,
                                             config->bank_momentum, &init)
                          : NULL;
-  if (config->objective == OBJECTIVE_NCE)
-    self->nce = nce_new (B, data->n, config->nce_k, config->tau,
-                         config->nce_z);
-  else
-    self->softmax = full_softmax_new (B, data->n, config->tau);
+  self->objective = objective_new (config->objective, config, B, data->n);
   gsize image_floats = (gsize) data->channels * data->height * data->width;
   self->pixels = g_malloc (image_floats);
   self->images = engine_alloc (sizeof (float) * image_floats * B);
   self->d_embedding = engine_alloc (sizeof (float) * config->low_dim * B);
-  if (!self->net || !self->bank || !(self->nce || self->softmax)
+  if (!self->net || !self->bank || !self->objective
       || !self->images || !self->d_embedding
       || !sgd_init (&self->sgd, self->net->n_params, config->lr,
                     config->momentum, config->weight_decay))
@@ -447,8 +442,7 @@ trainer_free (Trainer *self)
   resnet_free (self->net);
   sgd_clear (&self->sgd);
   memory_bank_free (self->bank);
-  full_softmax_free (self->softmax);
-  nce_free (self->nce);
+  objective_free (self->objective);
   g_free (self->pixels);
   engine_free (self->images);
   engine_free (self->d_embedding);
@@ -561,19 +555,11 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
 
   memset (info, 0, sizeof *info);
   const float *features = resnet_forward (self->net, self->images, B, TRUE);
-  float loss;
-  if (self->nce)
-    {
-      Rng noise;
-      derive_rng (&noise, self->config.seed, STREAM_NOISE, self->iteration, 0);
-      loss = nce_forward_backward (self->nce, self->d_embedding, features,
-                                   self->indices, B, self->bank, &noise,
-                                   &info->nce);
-    }
-  else
-    loss = full_softmax_forward_backward (self->softmax, self->d_embedding,
-                                          features, self->indices, B,
-                                          self->bank);
+  Rng draws;
+  derive_rng (&draws, self->config.seed, STREAM_OBJECTIVE, self->iteration, 0);
+  float loss = objective_forward_backward (self->objective, self->d_embedding,
+                                           features, self->indices, B,
+                                           self->bank, &draws, info->metrics);
   if (self->config.proximal > 0.0f)
     loss += memory_bank_proximal (self->bank, self->d_embedding, features,
                                   self->indices, B, self->config.proximal);
@@ -611,23 +597,17 @@ trainer_save_checkpoint (Trainer *self, const char *path,
     [STATE_SEED] = (gint64) self->config.seed,
     [STATE_N_IMAGES] = self->data->n,
   };
-  double z[2] = { -1.0, -1.0 };
-  if (self->nce)
-    {
-      z[0] = self->nce->z_fixed;
-      z[1] = self->nce->z_estimate;
-    }
-  float z_f32[2] = { (float) z[0], (float) z[1] };
-  SafetensorsTensor extra[] = {
+  g_autoptr (GArray) extra = g_array_new (FALSE, TRUE,
+                                          sizeof (SafetensorsTensor));
+  SafetensorsTensor ours[] = {
     { .name = "memory.bank", .dtype = DTYPE_F32, .ndim = 2,
       .shape = { self->bank->n, self->bank->dim },
       .numel = (gsize) self->bank->n * self->bank->dim,
       .data = self->bank->vectors },
     { .name = "trainer.state", .dtype = DTYPE_I64, .ndim = 1,
       .shape = { STATE_LENGTH }, .numel = STATE_LENGTH, .data = state },
-    { .name = "trainer.nce_z", .dtype = DTYPE_F32, .ndim = 1, .shape = { 2 },
-      .numel = 2, .data = z_f32 },
   };
+  g_array_append_vals (extra, ours, G_N_ELEMENTS (ours));
 
   g_autoptr (GHashTable) metadata = g_hash_table_new_full (g_str_hash,
                                                            g_str_equal, g_free,
@@ -650,42 +630,35 @@ trainer_save_checkpoint (Trainer *self, const char *path,
                        g_strdup_printf ("%" G_GINT64_FORMAT,
                                         self->iteration
                                             / trainer_steps_per_epoch (self)));
-  if (self->nce)
-    {
-      /* Z in full precision, the tensor copy is for NumPy readers; with
-       * '.' whatever the locale, as trainer_load_checkpoint reads it */
-      char text[G_ASCII_DTOSTR_BUF_SIZE];
-      g_hash_table_insert (metadata, g_strdup ("nce_z"),
-                           g_strdup (g_ascii_dtostr (text, sizeof text,
-                                                     z[0])));
-      g_hash_table_insert (metadata, g_strdup ("nce_z_estimate"),
-                           g_strdup (g_ascii_dtostr (text, sizeof text,
-                                                     z[1])));
-    }
-  return checkpoint_save (path, self->net, &self->sgd, extra,
-                          G_N_ELEMENTS (extra), metadata, error);
+  /* after the trainer's own: NCE's Z (trainer.nce_z) then comes where it
+   * always did */
+  objective_save_state (self->objective, extra, metadata);
+  return checkpoint_save (path, self->net, &self->sgd,
+                          (const SafetensorsTensor *) extra->data, extra->len,
+                          metadata, error);
 }
 
 gboolean
 trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
 {
-  /* A bad file leaves self untouched: the extras are checked first, and
-   * checkpoint_restore copies only when everything checks out. The file
-   * is read once (the bank of a large data set is hundreds of MB). */
+  /* A bad file leaves self untouched: the extras are checked first (the
+   * objective's by check_state), and checkpoint_restore copies only when
+   * everything checks out. The file is read once (the bank of a large
+   * data set is hundreds of MB). "trainer." also covers the objectives'
+   * tensors (objective.h), and a softmax run's "trainer.nce_z" of [-1, -1]
+   * from before the objectives kept their own state. */
   static const char *const allowed[] = { "trainer.", NULL };
   g_autoptr (SafetensorsFile) file = safetensors_file_load (path, error);
   if (!file)
     return FALSE;
   gint64 bank_shape[2] = { self->bank->n, self->bank->dim };
   gint64 state_shape[1] = { STATE_LENGTH };
-  gint64 z_shape[1] = { 2 };
-  const SafetensorsTensor *bank, *state, *z;
+  const SafetensorsTensor *bank, *state;
   if (!(bank = checkpoint_expect_tensor (file, "memory.bank", DTYPE_F32, 2,
                                          bank_shape, error))
       || !(state = checkpoint_expect_tensor (file, "trainer.state", DTYPE_I64,
                                              1, state_shape, error))
-      || !(z = checkpoint_expect_tensor (file, "trainer.nce_z", DTYPE_F32, 1,
-                                         z_shape, error)))
+      || !objective_check_state (self->objective, file, error))
     return FALSE;
   const gint64 *s = state->data;
   if (s[STATE_N_IMAGES] != self->data->n || s[STATE_ITERATION] < 0)
@@ -707,15 +680,7 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
   self->bank_from_features = TRUE;
   /* the next step starts a loader at the restored position */
   g_clear_pointer (&self->loader, loader_free);
-  if (self->nce)
-    {
-      /* the metadata keeps Z in double; the tensor is the fallback */
-      const char *zf = safetensors_file_get_metadata (file, "nce_z");
-      const char *ze = safetensors_file_get_metadata (file, "nce_z_estimate");
-      const float *zt = z->data;
-      nce_set_z (self->nce, zf ? g_ascii_strtod (zf, NULL) : zt[0],
-                 ze ? g_ascii_strtod (ze, NULL) : zt[1]);
-    }
+  objective_load_state (self->objective, file);
   return TRUE;
 }
 

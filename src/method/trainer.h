@@ -5,11 +5,13 @@
  * augmented; forward; the objective's loss and gradient (exact softmax or
  * NCE); backward; the SGD step; then the memory-bank update with the batch's
  * fresh features (no gradient flows into the bank: docs/method.md, "Memory
- * bank").
+ * bank"). The network comes from the model registry (model.h), the
+ * objective from the objective registry (objective.h): the trainer names
+ * neither, it calls their tables.
  *
  * All randomness is derived from the seed and counters (the epoch for the
- * shuffle, the epoch and position for augmentation, the iteration for NCE
- * noise), so a run resumed from a checkpoint continues exactly as the same
+ * shuffle, the epoch and position for augmentation, the iteration for the
+ * objective's draws such as NCE's noise), so a run resumed from a checkpoint continues exactly as the same
  * run would have without the interruption. */
 #pragma once
 
@@ -18,23 +20,13 @@
 #include "augment.h"
 #include "dataset.h"
 #include "memory-bank.h"
+#include "model.h"
 #include "nce.h"
+#include "objective.h"
 #include "resnet.h"
 #include "sgd.h"
 
 G_BEGIN_DECLS
-
-typedef enum
-{
-  MODEL_SMALL,     /* widths 16/32/64/128 */
-  MODEL_RESNET18,  /* the reference's widths 64/128/256/512 */
-} ModelKind;
-
-typedef enum
-{
-  OBJECTIVE_SOFTMAX,  /* exact non-parametric softmax over all N */
-  OBJECTIVE_NCE,      /* NCE with K uniform noise samples */
-} ObjectiveKind;
 
 typedef enum
 {
@@ -53,13 +45,20 @@ typedef enum
 
 #define TRAINER_MAX_LR_DROPS 8
 
-typedef struct
+/* The model and the objective are registry entries, not enums: the
+ * trainer calls them without a switch, and a new one is added without
+ * touching this struct. Their names are what config.ini stores.
+ * Settings of a single objective stay plain fields (nce_k, nce_z), so
+ * config.ini keeps one flat [training] group; the objective checks its
+ * own. */
+typedef struct _TrainerConfig TrainerConfig;
+struct _TrainerConfig
 {
-  ModelKind model;
+  const ModelClass *model;          /* "small" (widths 16-128), "resnet18" */
   int low_dim;              /* D, 128 */
-  ObjectiveKind objective;
-  int nce_k;                /* noise samples, 4096 */
-  NceZMode nce_z;           /* fixed (reference) or running estimate */
+  const ObjectiveClass *objective;  /* "softmax", "nce" */
+  int nce_k;                /* NCE: noise samples, 4096 */
+  NceZMode nce_z;           /* NCE: fixed (reference) or running estimate */
   float tau;                /* temperature */
   float bank_momentum;      /* m of the memory update, 0.5 */
   BankInit bank_init;       /* how the bank starts, features (default) */
@@ -81,7 +80,7 @@ typedef struct
    * reference's code: lambda ||f_i - v_i||^2 added to each image's loss,
    * pulling the fresh feature towards its bank row; 0 turns it off */
   float proximal;
-} TrainerConfig;
+};
 
 typedef enum
 {
@@ -102,15 +101,15 @@ void trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe);
 /* "default" or "reference"; FALSE for another name */
 gboolean trainer_recipe_from_string (const char *name, int *recipe);
 
-/* config.ini's [training] group, every field by name. Reading fills the
- * whole config: a key that a run written before it existed lacks takes the
- * reference recipe's value, which is what such a run used, whatever today's
- * defaults are. */
+/* config.ini's [training] group, every field by name; the model and the
+ * objective by their registry names. Reading fills the whole config: a key
+ * that a run written before it existed lacks takes the reference recipe's
+ * value, which is what such a run used, whatever today's defaults are. A
+ * name no registry entry has is an error that lists the known ones (the
+ * caller adds the file's name: trainer_run_load_config). */
 void trainer_config_to_keyfile (const TrainerConfig *config, GKeyFile *file);
 gboolean trainer_config_from_keyfile (TrainerConfig *config, GKeyFile *file,
                                       GError **error);
-const char *model_kind_to_string (ModelKind kind);
-const char *objective_kind_to_string (ObjectiveKind kind);
 const char *schedule_kind_to_string (ScheduleKind kind);
 const char *bank_init_to_string (BankInit init);
 
@@ -125,7 +124,9 @@ typedef struct
   int step_in_epoch;      /* 1-based position of this step in its epoch */
   float loss;
   float lr;
-  NceStepInfo nce;        /* NCE only */
+  /* the objective's metrics.csv columns (config->objective->metrics), in
+   * that order */
+  double metrics[OBJECTIVE_MAX_METRICS];
 } TrainerStepInfo;
 
 typedef struct _Trainer Trainer;
@@ -156,13 +157,14 @@ const TrainerConfig *trainer_get_config (const Trainer *self);
 ResNet *trainer_get_network (Trainer *self);
 /* the training and test transforms the trainer uses */
 const AugmentOptions *trainer_get_augment (const Trainer *self);
-/* the network a configuration builds for a data set's images */
+/* the network a configuration's model builds for a data set's images */
 ResNetConfig trainer_network_config (const TrainerConfig *config,
                                      const Dataset *data);
 MemoryBank *trainer_get_bank (Trainer *self);
 
-/* The whole state (network, optimizer, bank, counters, Z, config) to path,
- * atomically. extra_metadata (may be NULL) is added to the file's. */
+/* The whole state (network, optimizer, bank, counters, the objective's
+ * state such as NCE's Z, config) to path, atomically. extra_metadata (may
+ * be NULL) is added to the file's. */
 gboolean trainer_save_checkpoint (Trainer *self, const char *path,
                                   GHashTable *extra_metadata, GError **error);
 /* Restores a state saved by trainer_save_checkpoint for the same data set

@@ -131,7 +131,10 @@ write_row (TrainingLoop *self, const MetricsRow *row,
            const TrainerStepInfo *info, const LinearEvalResult *linear,
            GError **error)
 {
-  if (!run_dir_append_metrics (self->run_dir, row, error))
+  const TrainerConfig *config = trainer_get_config (self->trainer);
+  if (!run_dir_append_metrics (self->run_dir,
+                               trainer_run_metrics_columns (config), row,
+                               error))
     return FALSE;
   if (self->callbacks.row_written)
     self->callbacks.row_written (self, row, info, linear, self->user_data);

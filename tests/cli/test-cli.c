@@ -16,7 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "model.h"
 #include "npy.h"
+#include "objective.h"
 #include "test-data.h"
 #include "testutil.h"
 #include "run-dir.h"
@@ -564,6 +566,94 @@ test_bad_input (void)
   result_clear (&r);
 }
 
+/* --model and --objective are their registries: --help lists every
+ * name, an unknown one on the command line or in a run's config.ini is one
+ * error that names it and the names there are. An NCE run's metrics.csv
+ * has NCE's columns after the common ones, which `info` shows. */
+static void
+test_registry_names (void)
+{
+  Result r = run_instdisc ("train", "--help", NULL);
+  assert_success (&r);
+  for (guint i = 0; i < model_registry_size (); i++)
+    {
+      g_autofree char *shown = g_strdup_printf (" %s (",
+                                                model_registry_get (i)->name);
+      g_assert_nonnull (strstr (r.out, shown));
+    }
+  for (guint i = 0; i < objective_registry_size (); i++)
+    {
+      g_autofree char *shown = g_strdup_printf (
+          " %s (", objective_registry_get (i)->name);
+      g_assert_nonnull (strstr (r.out, shown));
+    }
+  result_clear (&r);
+
+  g_autofree char *objectives = objective_registry_names ();
+  g_autofree char *models = model_registry_names ();
+  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+                    "never", "--objective", "contrastive", NULL);
+  g_autofree char *expected = g_strdup_printf ("--objective “contrastive” "
+                                               "(one of %s)", objectives);
+  assert_one_failure (&r, expected);
+  result_clear (&r);
+  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+                    "never", "--model", "resnet50", NULL);
+  assert_one_failure (&r, "resnet50");
+  g_assert_nonnull (strstr (r.err, models));
+  result_clear (&r);
+  g_autofree char *never = work_file ("never");
+  g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+
+  /* an NCE run, then its config.ini naming an objective this version
+   * does not have */
+  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+                    "run-nce", "--objective", "nce", "--nce-k", "16",
+                    "--batch-size", "16", "--steps", "3", "--threads", "1",
+                    "--no-eval", NULL);
+  assert_success (&r);
+  result_clear (&r);
+  g_autofree char *nce_dir = work_file ("run-nce");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) rows = run_dir_load_metrics (nce_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 3);
+  const MetricsRow *last = &g_array_index (rows, MetricsRow, 2);
+  g_assert_cmpfloat (metrics_row_get (last, "nce_z"), >, 1.0);
+  g_assert_true (isfinite (metrics_row_get (last, "p_positive")));
+  g_autofree char *csv = NULL;
+  g_autofree char *csv_path = g_build_filename (nce_dir, RUN_METRICS_FILE,
+                                                NULL);
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "kind,iteration,epoch,loss,"));
+  g_assert_nonnull (strstr (csv, ",wall_s,nce_z,nce_z_estimate,p_positive\n"));
+  r = run_instdisc ("info", "run-nce", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "nce_z_estimate"));
+  result_clear (&r);
+
+  g_autofree char *config_path = g_build_filename (nce_dir, RUN_CONFIG_FILE,
+                                                   NULL);
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  g_assert_true (g_key_file_load_from_file (config, config_path,
+                                            G_KEY_FILE_NONE, &error));
+  g_key_file_set_string (config, "training", "objective", "contrastive");
+  g_assert_true (g_key_file_save_to_file (config, config_path, &error));
+  const char *const *commands[] = {
+    (const char *const[]) { "eval", "--run", "run-nce", NULL },
+    (const char *const[]) { "train", "--run", "run-nce", "--resume", NULL },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      r = run_instdisc (commands[i][0], commands[i][1], commands[i][2],
+                        commands[i][3], NULL);
+      assert_one_failure (&r, "run-nce/config.ini: [training] objective = "
+                              "contrastive is not one of");
+      g_assert_nonnull (strstr (r.err, objectives));
+      result_clear (&r);
+    }
+}
+
 /* iteration -> loss of the "step" rows of a run's metrics.csv */
 static GArray *
 step_losses (const char *run)
@@ -681,6 +771,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/info", test_info);
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/resume", test_resume);
+  g_test_add_func ("/cli/registry-names", test_registry_names);
   int status = g_test_run ();
   test_remove_tree (workdir);
   g_free (workdir);

@@ -692,7 +692,7 @@ ensure_run (void)
   write_idx ();
   TrainerConfig config;
   trainer_config_init_default (&config);
-  config.model = MODEL_SMALL;
+  config.model = model_registry_lookup ("small");
   config.low_dim = 32;
   config.batch_size = 32;
   config.epochs = 1;

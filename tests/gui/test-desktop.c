@@ -6,6 +6,9 @@
  *                           no more than max-recent-runs
  *   /desktop/dialog/remembers   New Training opens with what the last
  *                           training used (saved when it starts)
+ *   /desktop/dialog/registries   its Network and Objective lists are the
+ *                           model and objective registries; unknown
+ *                           remembered names fall back to the defaults
  *   /desktop/window/size    a closed window's size is saved and the next
  *                           window opens with it
  *   /desktop/window/recent-run   opening a run puts it in the settings,
@@ -115,10 +118,12 @@ test_training_defaults (void)
   g_assert_cmpint (g_settings_get_int (s, "training-epochs"), ==, c.epochs);
   g_assert_cmpint (g_settings_get_int (s, "training-batch-size"), ==,
                    c.batch_size);
-  g_assert_cmpint (c.model, ==, MODEL_SMALL);
-  g_assert_cmpint (g_settings_get_enum (s, "training-network"), ==, 0);
-  g_assert_cmpint (c.objective, ==, OBJECTIVE_SOFTMAX);
-  g_assert_cmpint (g_settings_get_enum (s, "training-objective"), ==, 0);
+  /* the network and the objective are registry names (strings: a new
+   * entry needs no schema change) */
+  g_autofree char *network = g_settings_get_string (s, "training-network");
+  g_assert_cmpstr (network, ==, c.model->name);
+  g_autofree char *objective = g_settings_get_string (s, "training-objective");
+  g_assert_cmpstr (objective, ==, c.objective->name);
   g_assert_cmpint (c.schedule, ==, SCHEDULE_COSINE);
   g_assert_cmpint (g_settings_get_enum (s, "training-schedule"), ==, 1);
 }
@@ -171,7 +176,9 @@ test_dialog_remembers (void)
   find_all_by_type (dialog, GTK_TYPE_DROP_DOWN, drops);
   g_assert_cmpuint (spins->len, ==, 6);   /* K, tau, m, lr, epochs, batch */
   g_assert_cmpuint (drops->len, ==, 4);   /* data, network, objective, schedule */
-  gtk_drop_down_set_selected (drops->pdata[2], 1);          /* NCE */
+  gtk_drop_down_set_selected (drops->pdata[2],              /* NCE */
+                              objective_registry_index (
+                                  objective_registry_lookup ("nce")));
   gtk_spin_button_set_value (spins->pdata[0], 1024);        /* K */
   gtk_spin_button_set_value (spins->pdata[1], 0.07);        /* tau */
   gtk_spin_button_set_value (spins->pdata[4], 7);           /* epochs */
@@ -185,24 +192,102 @@ test_dialog_remembers (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   g_assert_cmpint (g_settings_get_int (s, "training-nce-k"), ==, 1024);
-  g_assert_cmpint (g_settings_get_enum (s, "training-objective"), ==, 1);
+  g_autofree char *objective = g_settings_get_string (s, "training-objective");
+  g_assert_cmpstr (objective, ==, "nce");
 
   /* the next dialog starts from there, its run folder beside the last */
   dialog = instdisc_new_training_dialog_new (NULL);
   d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
   TrainerConfig c;
   instdisc_new_training_dialog_get_config (d, &c);
-  g_assert_cmpint (c.objective, ==, OBJECTIVE_NCE);
+  g_assert_true (c.objective == objective_registry_lookup ("nce"));
   g_assert_cmpint (c.nce_k, ==, 1024);
   g_assert_cmpfloat_with_epsilon (c.tau, 0.07, 1e-6);
   g_assert_cmpint (c.epochs, ==, 7);
   g_assert_cmpint (c.batch_size, ==, 64);
   g_assert_cmpint (c.schedule, ==, SCHEDULE_COSINE);
-  g_assert_cmpint (c.model, ==, MODEL_SMALL);
+  g_assert_true (c.model == model_registry_lookup ("small"));
   g_autofree char *parent = g_build_filename (workdir, "elsewhere", NULL);
   g_autofree char *new_dir = g_path_get_dirname (
       instdisc_new_training_dialog_get_run_dir (d));
   g_assert_cmpstr (new_dir, ==, parent);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* The Network and Objective dropdowns are the registries: one entry per
+ * registry entry, in its order, labelled by it; whichever is selected is
+ * what the run gets (no index is taken for a particular entry), and NCE's
+ * K is offered only to an objective that reads it. A name in the settings
+ * that no entry has (an older schema's "small-resnet", a newer version's
+ * objective) opens the dialog on the default recipe's. */
+static void
+test_dialog_registries (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_settings_set_string (s, "training-network", "small-resnet");
+  g_settings_set_string (s, "training-objective", "contrastive");
+  GtkWidget *dialog = instdisc_new_training_dialog_new (NULL);
+  InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  iterate_a_little ();
+  g_autoptr (GPtrArray) drops = g_ptr_array_new ();
+  find_all_by_type (dialog, GTK_TYPE_DROP_DOWN, drops);
+  g_autoptr (GPtrArray) spins = g_ptr_array_new ();
+  find_all_by_type (dialog, GTK_TYPE_SPIN_BUTTON, spins);
+  GtkDropDown *network = drops->pdata[1], *objective = drops->pdata[2];
+  GtkWidget *k_spin = spins->pdata[0];
+
+  TrainerConfig defaults, c;
+  trainer_config_init_default (&defaults);
+  instdisc_new_training_dialog_get_config (d, &c);
+  g_assert_true (c.model == defaults.model);
+  g_assert_true (c.objective == defaults.objective);
+
+  GListModel *models = gtk_drop_down_get_model (network);
+  g_assert_cmpuint (g_list_model_get_n_items (models), ==,
+                    model_registry_size ());
+  for (guint i = 0; i < model_registry_size (); i++)
+    {
+      const ModelClass *model = model_registry_get (i);
+      const char *shown = gtk_string_list_get_string (GTK_STRING_LIST (models),
+                                                      i);
+      g_assert_true (g_str_has_prefix (shown, model_class_get_label (model)));
+      gtk_drop_down_set_selected (network, i);
+      instdisc_new_training_dialog_get_config (d, &c);
+      g_assert_true (c.model == model);
+    }
+  GListModel *objectives = gtk_drop_down_get_model (objective);
+  g_assert_cmpuint (g_list_model_get_n_items (objectives), ==,
+                    objective_registry_size ());
+  for (guint i = 0; i < objective_registry_size (); i++)
+    {
+      const ObjectiveClass *klass = objective_registry_get (i);
+      g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (objectives),
+                                                   i),
+                       ==, objective_class_get_label (klass));
+      gtk_drop_down_set_selected (objective, i);
+      iterate_a_little ();
+      instdisc_new_training_dialog_get_config (d, &c);
+      g_assert_true (c.objective == klass);
+      g_assert_cmpint (gtk_widget_get_sensitive (k_spin), ==,
+                       objective_class_uses_setting (klass, "nce_k"));
+    }
+
+  /* saved by name, and read back the same */
+  instdisc_new_training_dialog_save_settings (d);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_autofree char *saved_network = g_settings_get_string (s,
+                                                          "training-network");
+  g_autofree char *saved_objective = g_settings_get_string (
+      s, "training-objective");
+  g_assert_cmpstr (saved_network, ==, c.model->name);
+  g_assert_cmpstr (saved_objective, ==, c.objective->name);
+  dialog = instdisc_new_training_dialog_new (NULL);
+  TrainerConfig again;
+  instdisc_new_training_dialog_get_config (
+      INSTDISC_NEW_TRAINING_DIALOG (dialog), &again);
+  g_assert_true (again.model == c.model);
+  g_assert_true (again.objective == c.objective);
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
@@ -860,6 +945,7 @@ main (int argc, char **argv)
                    test_training_defaults);
   g_test_add_func ("/desktop/settings/recent-runs", test_recent_runs);
   g_test_add_func ("/desktop/dialog/remembers", test_dialog_remembers);
+  g_test_add_func ("/desktop/dialog/registries", test_dialog_registries);
   g_test_add_func ("/desktop/window/size", test_window_size);
   g_test_add_func ("/desktop/window/recent-run", test_window_recent_run);
   g_test_add_func ("/desktop/window/stale-run", test_window_stale_run);

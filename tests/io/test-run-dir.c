@@ -1,5 +1,6 @@
-/* test-run-dir.c: config.ini and metrics.csv of a run folder, and the
- * atomic writes under them: what a reader sees after a failure. */
+/* test-run-dir.c: config.ini and metrics.csv of a run folder (the files
+ * of earlier versions too), and the atomic writes under them: what a
+ * reader sees after a failure. */
 #define G_LOG_DOMAIN "instdisc-io"
 
 #include <math.h>
@@ -86,12 +87,22 @@ test_config (Fixture *f, gconstpointer data)
 
 /* ---- metrics.csv ---- */
 
+/* an objective's columns, as run-dir sees them: names it knows nothing
+ * about */
+static const char *const EXTRA[] = { "z", "p_data", NULL };
+
+static void
+append_with (const char *dir, const char *const *extra, const MetricsRow *row)
+{
+  GError *error = NULL;
+  g_assert_true (run_dir_append_metrics (dir, extra, row, &error));
+  g_assert_no_error (error);
+}
+
 static void
 append (const char *dir, const MetricsRow *row)
 {
-  GError *error = NULL;
-  g_assert_true (run_dir_append_metrics (dir, row, &error));
-  g_assert_no_error (error);
+  append_with (dir, NULL, row);
 }
 
 static GArray *
@@ -125,12 +136,16 @@ test_metrics_append (Fixture *f, gconstpointer data)
   step.lr = 0.03;
   step.images_per_s = 1234.5;
   step.wall_s = 12.3456;
-  append (f->dir, &step);
+  /* the objective's columns go by name, whatever order the row has them */
+  g_assert_true (metrics_row_set_extra (&step, "p_data", 0.5));
+  append_with (f->dir, EXTRA, &step);
 
   step.iteration = 40;
   step.loss = 1.5e-7;
-  step.nce_z = 2.3456789e7;
-  append (f->dir, &step);
+  g_assert_true (metrics_row_set_extra (&step, "z", 2.3456789e7));
+  g_assert_true (metrics_row_set_extra (&step, "p_data", 0.25));
+  g_assert_cmpuint (step.n_extra, ==, 2);
+  append_with (f->dir, EXTRA, &step);
 
   MetricsRow eval;
   metrics_row_init (&eval, "eval");
@@ -139,19 +154,28 @@ test_metrics_append (Fixture *f, gconstpointer data)
   eval.knn_top1 = 81.25;
   eval.knn_top5 = 99.5;
   eval.linear_top1 = 86.5;
-  append (f->dir, &eval);
+  append_with (f->dir, EXTRA, &eval);
 
   g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 5);   /* 4 lines and "" */
-  g_assert_cmpstr (lines[0], ==, metrics_csv_header ());
+  g_autofree char *header_line = metrics_csv_header (EXTRA);
+  g_assert_cmpstr (lines[0], ==, header_line);
   g_assert_cmpstr (lines[4], ==, "");
   /* the header once */
   g_assert_null (strstr (text + 1, "kind,iteration"));
-  g_assert_true (g_str_has_prefix (metrics_csv_header (),
-                                   "kind,iteration,epoch,loss,lr,"));
-  /* NAN fields are empty */
-  g_assert_cmpstr (lines[3], ==, "eval,40,1,,,,81.25,99.5,,,,86.5,,,,,");
+  /* the common columns, then the objective's */
+  g_assert_cmpstr (header_line, ==,
+                   "kind,iteration,epoch,loss,lr,images_per_s,knn_top1,"
+                   "knn_top5,knn_1nn,knn_top1_recomputed,knn_top5_recomputed,"
+                   "linear_top1,linear_top5,wall_s,z,p_data");
+  g_autofree char *plain = metrics_csv_header (NULL);
+  g_assert_true (g_str_has_suffix (plain, ",linear_top5,wall_s"));
+  /* NAN fields are empty, and a row without the objective's columns has
+   * them empty */
+  g_assert_cmpstr (lines[1], ==, "step,20,1,9.87654,0.03,1234.5,,,,,,,,"
+                                 "12.346,,0.5");
+  g_assert_cmpstr (lines[3], ==, "eval,40,1,,,,81.25,99.5,,,,86.5,,,,");
   g_auto (GStrv) header = g_strsplit (lines[0], ",", -1);
   for (int l = 1; l < 4; l++)
     {
@@ -169,9 +193,21 @@ test_metrics_append (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (ROW (rows, 0)->images_per_s, ==, 1234.5);
   assert_close (ROW (rows, 0)->wall_s, 12.3456);
   g_assert_true (isnan (ROW (rows, 0)->knn_top1));
-  g_assert_true (isnan (ROW (rows, 0)->nce_z));
+  g_assert_true (isnan (metrics_row_get (ROW (rows, 0), "z")));
+  g_assert_cmpfloat (metrics_row_get (ROW (rows, 0), "p_data"), ==, 0.5);
   assert_close (ROW (rows, 1)->loss, 1.5e-7);
-  assert_close (ROW (rows, 1)->nce_z, 2.3456789e7);
+  assert_close (metrics_row_get (ROW (rows, 1), "z"), 2.3456789e7);
+  /* every row read back names the file's extra columns */
+  g_assert_cmpuint (ROW (rows, 2)->n_extra, ==, 2);
+  g_assert_cmpstr (ROW (rows, 2)->extra_names[0], ==, "z");
+  g_assert_cmpstr (ROW (rows, 2)->extra_names[1], ==, "p_data");
+  g_assert_true (isnan (metrics_row_get (ROW (rows, 2), "z")));
+  /* the common columns by name too; no such column is NAN */
+  g_assert_cmpfloat (metrics_row_get (ROW (rows, 2), "knn_top1"), ==, 81.25);
+  g_assert_cmpfloat (metrics_row_get (ROW (rows, 2), "iteration"), ==, 40);
+  g_assert_true (isnan (metrics_row_get (ROW (rows, 2), "no_such")));
+  g_assert_true (metrics_column_is_common ("wall_s"));
+  g_assert_false (metrics_column_is_common ("z"));
   g_assert_cmpstr (ROW (rows, 2)->kind, ==, "eval");
   g_assert_cmpfloat (ROW (rows, 2)->knn_top1, ==, 81.25);
   g_assert_cmpfloat (ROW (rows, 2)->knn_top5, ==, 99.5);
@@ -201,6 +237,26 @@ test_metrics_tolerant (Fixture *f, gconstpointer data)
   g_assert_true (isnan (ROW (rows, 0)->wall_s));
   g_assert_cmpstr (ROW (rows, 1)->kind, ==, "eval");
   g_assert_cmpfloat (ROW (rows, 1)->loss, ==, 1.25);
+  /* a column this version does not know is kept, by its name */
+  g_assert_cmpuint (ROW (rows, 0)->n_extra, ==, 1);
+  g_assert_cmpstr (ROW (rows, 0)->extra_names[0], ==, "future_column");
+  g_assert_true (isnan (metrics_row_get (ROW (rows, 0), "future_column")));
+
+  /* more unknown columns than a row has room for: the first ones */
+  g_autoptr (GString) wide = g_string_new ("kind,iteration");
+  for (int c = 0; c < METRICS_MAX_EXTRA + 2; c++)
+    g_string_append_printf (wide, ",x%d", c);
+  g_string_append (wide, ",loss\nstep,1");
+  for (int c = 0; c < METRICS_MAX_EXTRA + 2; c++)
+    g_string_append_printf (wide, ",%d", c);
+  g_string_append (wide, ",0.5\n");
+  write_text (f->dir, RUN_METRICS_FILE, wide->str);
+  g_autoptr (GArray) wide_rows = load (f->dir);
+  g_assert_cmpuint (wide_rows->len, ==, 1);
+  g_assert_cmpuint (ROW (wide_rows, 0)->n_extra, ==, METRICS_MAX_EXTRA);
+  g_assert_cmpfloat (metrics_row_get (ROW (wide_rows, 0), "x1"), ==, 1.0);
+  g_assert_true (isnan (metrics_row_get (ROW (wide_rows, 0), "x7")));
+  g_assert_cmpfloat (ROW (wide_rows, 0)->loss, ==, 0.5);
 
   /* empty file, header only */
   write_text (f->dir, RUN_METRICS_FILE, "");
@@ -248,7 +304,7 @@ test_metrics_truncate (Fixture *f, gconstpointer data)
 {
   GError *error = NULL;
   /* nothing to truncate yet */
-  g_assert_true (run_dir_truncate_metrics (f->dir, 100, &error));
+  g_assert_true (run_dir_truncate_metrics (f->dir, NULL, 100, &error));
   g_assert_no_error (error);
   g_autofree char *empty = list_files (f->dir);
   g_assert_cmpstr (empty, ==, "");
@@ -265,7 +321,7 @@ test_metrics_truncate (Fixture *f, gconstpointer data)
       row.knn_top1 = it;
       append (f->dir, &row);
     }
-  g_assert_true (run_dir_truncate_metrics (f->dir, 25, &error));
+  g_assert_true (run_dir_truncate_metrics (f->dir, NULL, 25, &error));
   g_assert_no_error (error);
   g_autoptr (GArray) rows = load (f->dir);
   g_assert_cmpuint (rows->len, ==, 4);
@@ -276,7 +332,7 @@ test_metrics_truncate (Fixture *f, gconstpointer data)
 
   /* keeping through an exact iteration keeps it; appending goes on after
    * with the header still once */
-  g_assert_true (run_dir_truncate_metrics (f->dir, 10, &error));
+  g_assert_true (run_dir_truncate_metrics (f->dir, NULL, 10, &error));
   g_assert_no_error (error);
   MetricsRow row;
   metrics_row_init (&row, "step");
@@ -287,10 +343,100 @@ test_metrics_truncate (Fixture *f, gconstpointer data)
   g_assert_cmpint (ROW (after, 1)->iteration, ==, 10);
   g_assert_cmpint (ROW (after, 2)->iteration, ==, 20);
   g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
-  g_assert_true (g_str_has_prefix (text, metrics_csv_header ()));
+  g_autofree char *header = metrics_csv_header (NULL);
+  g_assert_true (g_str_has_prefix (text, header));
   g_assert_null (strstr (text + 1, "kind,iteration"));
   g_autofree char *left = list_files (f->dir);
   g_assert_cmpstr (left, ==, RUN_METRICS_FILE);
+}
+
+/* metrics.csv as instdisc wrote it before objectives declared their own
+ * columns (tests/fixtures/old-metrics-*.csv, from `instdisc train` of
+ * commit 9a66a94 on a 48-image toy set, batch 8, 2 epochs): NCE's three
+ * columns sat between linear_top5 and wall_s, and a softmax run had them
+ * too, empty. They read by name; rewritten for a resumed run (truncate),
+ * they take this version's layout with the run's columns after the common
+ * ones, and the numbers stay. */
+static void
+copy_fixture (const char *name, const char *dir)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures",
+                                                 name, NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  write_text (dir, RUN_METRICS_FILE, text);
+}
+
+static const char *const NCE_COLUMNS[] = {
+  "nce_z", "nce_z_estimate", "p_positive", NULL,
+};
+
+static void
+test_metrics_old_nce (Fixture *f, gconstpointer data)
+{
+  copy_fixture ("old-metrics-nce.csv", f->dir);
+  g_autoptr (GArray) rows = load (f->dir);
+  /* two reference rows, 12 steps, 2 evaluations */
+  g_assert_cmpuint (rows->len, ==, 16);
+  const MetricsRow *step3 = ROW (rows, 4);
+  g_assert_cmpstr (step3->kind, ==, "step");
+  g_assert_cmpint (step3->iteration, ==, 3);
+  g_assert_cmpfloat (step3->loss, ==, 8.56526);
+  g_assert_cmpfloat (metrics_row_get (step3, "nce_z"), ==, 4431.12);
+  g_assert_cmpfloat (metrics_row_get (step3, "nce_z_estimate"), ==, 4599.22);
+  g_assert_cmpfloat (metrics_row_get (step3, "p_positive"), ==, 0.000344188);
+  g_assert_cmpfloat (step3->wall_s, ==, 0.449);
+  g_assert_cmpfloat (ROW (rows, 15)->knn_1nn, ==, 39.5833);
+  g_assert_true (isnan (metrics_row_get (ROW (rows, 15), "nce_z")));
+
+  GError *error = NULL;
+  g_assert_true (run_dir_truncate_metrics (f->dir, NCE_COLUMNS, 9, &error));
+  g_assert_no_error (error);
+  g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
+  g_autofree char *header = metrics_csv_header (NCE_COLUMNS);
+  g_assert_true (g_str_has_prefix (text, header));
+  g_assert_true (g_str_has_suffix (header, "wall_s,nce_z,nce_z_estimate,"
+                                           "p_positive"));
+  g_assert_nonnull (strstr (text, "\nstep,3,1,8.56526,0.0279904,53.4861,,,,,"
+                                  ",,,0.449,4431.12,4599.22,0.000344188\n"));
+  g_autoptr (GArray) after = load (f->dir);
+  g_assert_cmpuint (after->len, ==, 12);   /* through step 9 */
+  for (guint i = 0; i < after->len; i++)
+    {
+      const MetricsRow *a = ROW (after, i), *b = ROW (rows, i);
+      g_assert_cmpstr (a->kind, ==, b->kind);
+      g_assert_cmpint (a->iteration, ==, b->iteration);
+      for (const char *const *c = (const char *const[]) {
+             "loss", "lr", "knn_top1", "wall_s", "nce_z", "nce_z_estimate",
+             "p_positive", NULL };
+           *c; c++)
+        {
+          double va = metrics_row_get (a, *c), vb = metrics_row_get (b, *c);
+          g_assert_true (isnan (va) ? isnan (vb) : va == vb);
+        }
+    }
+}
+
+static void
+test_metrics_old_softmax (Fixture *f, gconstpointer data)
+{
+  copy_fixture ("old-metrics-softmax.csv", f->dir);
+  g_autoptr (GArray) rows = load (f->dir);
+  g_assert_cmpuint (rows->len, ==, 16);
+  g_assert_cmpfloat (ROW (rows, 2)->loss, ==, 3.86947);
+  g_assert_cmpfloat (ROW (rows, 2)->wall_s, ==, 0.138);
+  g_assert_true (isnan (metrics_row_get (ROW (rows, 2), "nce_z")));
+  /* the softmax adds no column: the empty NCE ones go */
+  GError *error = NULL;
+  g_assert_true (run_dir_truncate_metrics (f->dir, NULL, 12, &error));
+  g_assert_no_error (error);
+  g_autofree char *text = read_text (f->dir, RUN_METRICS_FILE);
+  g_assert_null (strstr (text, "nce_z"));
+  g_assert_nonnull (strstr (text, "\nstep,1,1,3.86947,0.03,57.8453,,,,,,,,"
+                                  "0.138\n"));
+  g_autoptr (GArray) after = load (f->dir);
+  g_assert_cmpuint (after->len, ==, 16);
+  g_assert_cmpuint (ROW (after, 0)->n_extra, ==, 0);
 }
 
 /* ---- atomic writes under failure ---- */
@@ -340,7 +486,7 @@ test_truncate_write_failure (Fixture *f, gconstpointer data)
   FileSizeLimit limit;
   file_size_limit_begin (&limit, 4096);
   GError *error = NULL;
-  gboolean ok = run_dir_truncate_metrics (f->dir, 150, &error);
+  gboolean ok = run_dir_truncate_metrics (f->dir, NULL, 150, &error);
   file_size_limit_end (&limit);
   g_assert_false (ok);
   g_assert_nonnull (error);
@@ -456,6 +602,8 @@ main (int argc, char **argv)
   ADD ("/io/run-dir/metrics-tolerant", test_metrics_tolerant);
   ADD ("/io/run-dir/metrics-after-crash", test_metrics_after_crash);
   ADD ("/io/run-dir/metrics-truncate", test_metrics_truncate);
+  ADD ("/io/run-dir/metrics-old-nce", test_metrics_old_nce);
+  ADD ("/io/run-dir/metrics-old-softmax", test_metrics_old_softmax);
   ADD ("/io/run-dir/config-write-failure", test_config_write_failure);
   ADD ("/io/run-dir/truncate-write-failure", test_truncate_write_failure);
   ADD ("/io/run-dir/lock", test_run_lock);

@@ -349,10 +349,12 @@ test_comma_library_files (void)
   row.loss = 2.25;
   row.lr = 0.03;
   row.images_per_s = 1234.5;
-  row.nce_z = 10287.5;
-  row.p_positive = 0.000125;
   row.wall_s = 12.5;
-  g_assert_true (run_dir_append_metrics (dir, &row, &error));
+  /* an objective's columns (NCE's), after the common ones */
+  static const char *const nce_columns[] = { "nce_z", "p_positive", NULL };
+  metrics_row_set_extra (&row, "nce_z", 10287.5);
+  metrics_row_set_extra (&row, "p_positive", 0.000125);
+  g_assert_true (run_dir_append_metrics (dir, nce_columns, &row, &error));
   g_assert_no_error (error);
   g_autofree char *csv = read_file (dir, RUN_METRICS_FILE);
   g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
@@ -364,14 +366,16 @@ test_comma_library_files (void)
   g_assert_cmpstr (fields[3], ==, "2.25");
   g_assert_cmpstr (fields[4], ==, "0.03");
   g_assert_cmpstr (fields[5], ==, "1234.5");
-  g_assert_cmpstr (header[n_columns - 1], ==, "wall_s");
-  g_assert_cmpstr (fields[n_columns - 1], ==, "12.500");
+  g_assert_cmpstr (header[n_columns - 3], ==, "wall_s");
+  g_assert_cmpstr (fields[n_columns - 3], ==, "12.500");
+  g_assert_cmpstr (fields[n_columns - 2], ==, "10287.5");
+  g_assert_cmpstr (fields[n_columns - 1], ==, "0.000125");
   g_autoptr (GArray) rows = run_dir_load_metrics (dir, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, 1);
   g_assert_cmpfloat (g_array_index (rows, MetricsRow, 0).loss, ==, 2.25);
-  g_assert_cmpfloat (g_array_index (rows, MetricsRow, 0).nce_z, ==,
-                     10287.5);
+  g_assert_cmpfloat (metrics_row_get (&g_array_index (rows, MetricsRow, 0),
+                                      "nce_z"), ==, 10287.5);
 
   /* config.ini: GKeyFile's doubles are the C locale's both ways */
   TrainerConfig config;

@@ -7,6 +7,7 @@
 
 #include "evaluate.h"
 #include "run-dir.h"
+#include "safetensors.h"
 #include "testutil.h"
 #include "trainer.h"
 
@@ -34,14 +35,16 @@ make_dataset (int n, guint32 seed)
   return d;
 }
 
+/* objective: a name of the registry */
 static TrainerConfig
-small_config (ObjectiveKind objective)
+small_config (const char *objective)
 {
   TrainerConfig c;
   trainer_config_init_default (&c);
   c.batch_size = 8;
   c.epochs = 3;
-  c.objective = objective;
+  c.objective = objective_registry_lookup (objective);
+  g_assert_nonnull (c.objective);
   c.nce_k = 16;
   c.low_dim = 16;
   c.schedule = SCHEDULE_STEP;
@@ -74,8 +77,8 @@ test_lr_schedule (void)
 static void
 test_config_keyfile (void)
 {
-  TrainerConfig a = small_config (OBJECTIVE_NCE), b;
-  a.model = MODEL_RESNET18;
+  TrainerConfig a = small_config ("nce"), b;
+  a.model = model_registry_lookup ("resnet18");
   a.nce_z = NCE_Z_EMA;
   a.schedule = SCHEDULE_COSINE;
   a.tau = 0.07f;
@@ -90,8 +93,8 @@ test_config_keyfile (void)
   g_autoptr (GError) error = NULL;
   g_assert_true (trainer_config_from_keyfile (&b, file, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (b.model, ==, a.model);
-  g_assert_cmpint (b.objective, ==, a.objective);
+  g_assert_true (b.model == a.model);
+  g_assert_true (b.objective == a.objective);
   g_assert_cmpint (b.nce_z, ==, a.nce_z);
   g_assert_cmpint (b.schedule, ==, a.schedule);
   g_assert_cmpint (b.nce_k, ==, a.nce_k);
@@ -133,22 +136,24 @@ test_config_keyfile (void)
   g_assert_cmpint (b.batch_size, ==, a.batch_size);
   g_assert_cmpfloat (b.tau, ==, a.tau);
 
+  /* a name no registry entry has: the message lists the known ones */
   g_key_file_set_string (file, "training", "objective", "contrastive");
   g_assert_false (trainer_config_from_keyfile (&b, file, &error));
   g_assert_nonnull (strstr (error->message, "contrastive"));
+  g_assert_nonnull (strstr (error->message, "softmax, nce"));
 }
 
 static void
 test_rejects_bad_config (void)
 {
   g_autoptr (Dataset) data = make_dataset (40, 1);
-  TrainerConfig c = small_config (OBJECTIVE_NCE);
+  TrainerConfig c = small_config ("nce");
   g_autoptr (GError) error = NULL;
   c.nce_k = 40;   /* K must be below N */
   g_assert_null (trainer_new (&c, data, &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
-  c = small_config (OBJECTIVE_SOFTMAX);
+  c = small_config ("softmax");
   c.batch_size = 41;
   g_assert_null (trainer_new (&c, data, &error));
   g_assert_nonnull (strstr (error->message, "batch size"));
@@ -168,12 +173,50 @@ run_steps (Trainer *trainer, int steps, float *losses)
     }
 }
 
+/* Rewrites the checkpoint at path in place as instdisc wrote checkpoints
+ * before objectives kept their own state (up to commit 9a66a94; docs/
+ * file-formats.md): every run had the tensor trainer.nce_z, [-1, -1] for
+ * the exact softmax. Without z_metadata, NCE's metadata copies of Z go
+ * too, as in a file whose only Z is the float32 tensor. */
+static void
+rewrite_as_old_layout (const char *path, gboolean z_metadata)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SafetensorsFile) file = safetensors_file_load (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (GArray) tensors = g_array_new (FALSE, TRUE,
+                                            sizeof (SafetensorsTensor));
+  for (guint i = 0; i < safetensors_file_get_n_tensors (file); i++)
+    g_array_append_val (tensors, *safetensors_file_get_tensor (file, i));
+  float no_z[2] = { -1.0f, -1.0f };
+  if (!safetensors_file_lookup (file, "trainer.nce_z"))
+    {
+      SafetensorsTensor z = { .name = (char *) "trainer.nce_z",
+                              .dtype = DTYPE_F32, .ndim = 1, .shape = { 2 },
+                              .numel = 2, .data = no_z };
+      g_array_append_val (tensors, z);
+    }
+  g_autoptr (GHashTable) metadata = g_hash_table_new (g_str_hash,
+                                                      g_str_equal);
+  GHashTableIter iter;
+  gpointer key, value;
+  g_hash_table_iter_init (&iter, safetensors_file_get_metadata_table (file));
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (z_metadata || !g_str_has_prefix (key, "nce_z"))
+      g_hash_table_insert (metadata, key, value);
+  g_assert_true (safetensors_save (path, (SafetensorsTensor *) tensors->data,
+                                   tensors->len, metadata, &error));
+  g_assert_no_error (error);
+}
+
 /* Train 12 steps straight; train 5, checkpoint, restore into a fresh
  * trainer, train 7: every loss, the weights and the bank must agree. The
  * 40 images at batch 8 make 5 steps an epoch, so the resume lands inside
- * the second epoch, after its shuffle and the learning-rate drop. */
+ * the second epoch, after its shuffle and the learning-rate drop. With
+ * old_layout, the checkpoint is rewritten as an earlier version wrote it
+ * first. */
 static void
-check_resume (ObjectiveKind objective)
+check_resume_from (const char *objective, gboolean old_layout)
 {
   g_autoptr (Dataset) data = make_dataset (40, 2);
   TrainerConfig c = small_config (objective);
@@ -196,6 +239,8 @@ check_resume (ObjectiveKind objective)
     /* b keeps training past the save: the file must not follow it */
     run_steps (b, 2, resumed + FIRST);
   }
+  if (old_layout)
+    rewrite_as_old_layout (path, TRUE);
   g_autoptr (Trainer) c2 = trainer_new (&c, data, &error);
   g_assert_true (trainer_load_checkpoint (c2, path, &error));
   g_assert_no_error (error);
@@ -224,7 +269,7 @@ static void
 test_proximal_step (void)
 {
   g_autoptr (Dataset) data = make_dataset (40, 4);
-  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  TrainerConfig c = small_config ("softmax");
   c.bank_momentum = 0.0f;
   const float lambda = 30.0f;
   g_autoptr (GError) error = NULL;
@@ -271,13 +316,102 @@ test_proximal_step (void)
 static void
 test_resume_softmax (void)
 {
-  check_resume (OBJECTIVE_SOFTMAX);
+  check_resume_from ("softmax", FALSE);
 }
 
 static void
 test_resume_nce (void)
 {
-  check_resume (OBJECTIVE_NCE);
+  check_resume_from ("nce", FALSE);
+}
+
+/* Checkpoints of the version before the objective registry resume the
+ * same: a softmax run's has an unused trainer.nce_z of [-1, -1]. */
+static void
+test_resume_old_softmax (void)
+{
+  check_resume_from ("softmax", TRUE);
+}
+
+static void
+test_resume_old_nce (void)
+{
+  check_resume_from ("nce", TRUE);
+}
+
+/* NCE's Z in the checkpoint under the names it always had: the tensor
+ * trainer.nce_z (float32 [Z, estimate]) and the metadata nce_z and
+ * nce_z_estimate in full precision; the softmax saves neither. A file with
+ * only the tensor loads Z from it; an NCE trainer refuses a file without
+ * any Z, naming the file and the tensor, and stays as it was. */
+static void
+test_nce_checkpoint_z (void)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 5);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("instdisc-trainer-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors",
+                                            NULL);
+  TrainerConfig c = small_config ("nce");
+  c.nce_z = NCE_Z_EMA;   /* so the estimate moves away from Z */
+  g_autoptr (Trainer) a = trainer_new (&c, data, &error);
+  g_assert_no_error (error);
+  TrainerStepInfo info;
+  for (int i = 0; i < 3; i++)
+    g_assert_true (trainer_step (a, &info, &error));
+  /* the step's metrics, in the objective's order */
+  const char *const *columns = c.objective->metrics;
+  g_assert_cmpstr (columns[0], ==, "nce_z");
+  g_assert_cmpstr (columns[1], ==, "nce_z_estimate");
+  g_assert_cmpstr (columns[2], ==, "p_positive");
+  g_assert_null (columns[3]);
+  const double z = info.metrics[0], z_estimate = info.metrics[1];
+  g_assert_cmpfloat (z, >, 1.0);
+  g_assert_cmpfloat (z_estimate, !=, z);
+  g_assert_true (info.metrics[2] > 0.0 && info.metrics[2] < 1.0);
+  g_assert_true (isnan (info.metrics[3]));
+  g_assert_true (trainer_save_checkpoint (a, path, NULL, &error));
+  {
+    g_autoptr (SafetensorsFile) file = safetensors_file_load (path, &error);
+    g_assert_no_error (error);
+    const SafetensorsTensor *t = safetensors_file_lookup (file,
+                                                          "trainer.nce_z");
+    g_assert_nonnull (t);
+    g_assert_cmpint (t->dtype, ==, DTYPE_F32);
+    g_assert_cmpfloat (((float *) t->data)[0], ==, (float) z);
+    g_assert_cmpfloat (((float *) t->data)[1], ==, (float) z_estimate);
+    g_assert_cmpfloat (g_ascii_strtod (safetensors_file_get_metadata (
+                           file, "nce_z"), NULL), ==, z);
+    g_assert_cmpfloat (g_ascii_strtod (safetensors_file_get_metadata (
+                           file, "nce_z_estimate"), NULL), ==, z_estimate);
+  }
+
+  /* only the float32 tensor: Z comes back rounded to it */
+  rewrite_as_old_layout (path, FALSE);
+  g_autoptr (Trainer) b = trainer_new (&c, data, &error);
+  g_assert_true (trainer_load_checkpoint (b, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (trainer_step (b, &info, &error));
+  g_assert_cmpfloat (info.metrics[0], ==, (double) (float) z);
+
+  /* a softmax run's checkpoint has no Z for NCE */
+  TrainerConfig s = small_config ("softmax");
+  g_autoptr (Trainer) softmax = trainer_new (&s, data, &error);
+  g_assert_true (trainer_step (softmax, &info, &error));
+  g_assert_true (isnan (info.metrics[0]));
+  g_assert_true (trainer_save_checkpoint (softmax, path, NULL, &error));
+  {
+    g_autoptr (SafetensorsFile) file = safetensors_file_load (path, &error);
+    g_assert_null (safetensors_file_lookup (file, "trainer.nce_z"));
+    g_assert_null (safetensors_file_get_metadata (file, "nce_z"));
+  }
+  g_autoptr (Trainer) fresh = trainer_new (&c, data, &error);
+  g_assert_false (trainer_load_checkpoint (fresh, path, &error));
+  g_assert_nonnull (strstr (error->message, "trainer.nce_z"));
+  g_assert_nonnull (strstr (error->message, "checkpoint.safetensors"));
+  g_assert_cmpint (trainer_get_iteration (fresh), ==, 0);
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -285,7 +419,7 @@ test_resume_rejects_other_data (void)
 {
   g_autoptr (Dataset) data = make_dataset (40, 3);
   g_autoptr (Dataset) other = make_dataset (48, 3);
-  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  TrainerConfig c = small_config ("softmax");
   g_autoptr (GError) error = NULL;
   g_autoptr (Trainer) a = trainer_new (&c, data, &error);
   float loss;
@@ -309,7 +443,7 @@ static void
 test_step_updates_bank (void)
 {
   g_autoptr (Dataset) data = make_dataset (40, 4);
-  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  TrainerConfig c = small_config ("softmax");
   /* a bank from features is filled by the first step; random is not */
   c.bank_init = BANK_INIT_RANDOM;
   g_autoptr (GError) error = NULL;
@@ -343,7 +477,7 @@ static void
 test_bank_from_features (void)
 {
   g_autoptr (Dataset) data = make_dataset (40, 4);
-  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  TrainerConfig c = small_config ("softmax");
   g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
   g_autoptr (GError) error = NULL;
   /* the same seed gives the same untrained network */
@@ -443,7 +577,7 @@ test_evaluate_start (void)
 {
   g_autoptr (Dataset) train = make_dataset (40, 11);
   g_autoptr (Dataset) test = make_dataset (24, 12);
-  TrainerConfig c = small_config (OBJECTIVE_SOFTMAX);
+  TrainerConfig c = small_config ("softmax");
   g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
   g_autoptr (GError) error = NULL;
   g_autoptr (Trainer) t = trainer_new (&c, train, &error);
@@ -516,6 +650,10 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/evaluate-start", test_evaluate_start);
   g_test_add_func ("/method/trainer/resume/softmax", test_resume_softmax);
   g_test_add_func ("/method/trainer/resume/nce", test_resume_nce);
+  g_test_add_func ("/method/trainer/resume/old-softmax",
+                   test_resume_old_softmax);
+  g_test_add_func ("/method/trainer/resume/old-nce", test_resume_old_nce);
+  g_test_add_func ("/method/trainer/nce-checkpoint-z", test_nce_checkpoint_z);
   g_test_add_func ("/method/trainer/resume/other-data",
                    test_resume_rejects_other_data);
   return g_test_run ();
