@@ -148,11 +148,12 @@ cli_progress_end (CliProgress *self)
 }
 
 gboolean
-cli_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
-              const EvaluateOptions *options, MetricsRow *row, GError **error)
+cli_evaluate (const RunModel *model, const Dataset *train,
+              const Dataset *test, const EvaluateOptions *options,
+              MetricsRow *row, GError **error)
 {
   LinearEvalResult linear;
-  if (!trainer_evaluate (trainer, train, test, options, row, &linear, error))
+  if (!evaluate_run_model (model, train, test, options, row, &linear, error))
     return FALSE;
   cli_print_evaluation (train, test, options, row, &linear);
   return TRUE;

@@ -41,8 +41,8 @@ void cli_progress_update (CliProgress *self, const TrainerStepInfo *info,
 /* ends the bar's line, if one is drawn */
 void cli_progress_end (CliProgress *self);
 
-/* trainer_evaluate (evaluate.h), then prints what it measured. */
-gboolean cli_evaluate (Trainer *trainer, const Dataset *train,
+/* evaluate_run_model (evaluate.h), then prints what it measured. */
+gboolean cli_evaluate (const RunModel *model, const Dataset *train,
                        const Dataset *test, const EvaluateOptions *options,
                        MetricsRow *row, GError **error);
 /* Prints an evaluation's accuracies (nothing without labels); linear may

@@ -14,8 +14,8 @@ cli_run_free (CliRun *self)
 {
   if (!self)
     return;
-  /* the trainer borrows the data set: free it first */
-  trainer_free (self->trainer);
+  /* the model borrows the data set: free it first */
+  run_model_free (self->model);
   dataset_unref (self->train);
   g_free (self->dir);
   g_free (self->checkpoint);
@@ -82,13 +82,14 @@ cli_run_open (const char *dir, GError **error)
       g_prefix_error (error, _("%s: the run's training data: "), display);
       return NULL;
     }
-  self->trainer = trainer_new (&self->config, self->train, error);
-  if (!self->trainer)
+  /* the network and the bank alone: no optimizer, no objective buffers */
+  self->model = run_model_new (&self->config, self->train, error);
+  if (!self->model)
     {
       g_prefix_error (error, "%s/%s: ", display, RUN_CONFIG_FILE);
       return NULL;
     }
-  if (!trainer_load_checkpoint (self->trainer, self->checkpoint, error))
+  if (!run_model_load (self->model, self->checkpoint, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -146,7 +147,7 @@ cli_run_embed_images (CliRun *self, const char *const *paths, int n,
   if (!images)
     return NULL;
   g_autofree float *features = g_new (float, (gsize) n * self->config.low_dim);
-  if (!trainer_embed (self->trainer, images, features, error))
+  if (!run_model_embed (self->model, images, features, error))
     return NULL;
   return g_steal_pointer (&features);
 }

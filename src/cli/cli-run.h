@@ -1,11 +1,13 @@
 /* cli-run.h: a run folder opened for the commands that read one (eval,
- * export, query, embed): its config.ini, its training data set and a trainer
- * restored from its checkpoint. */
+ * export, query, embed, finetune): its config.ini, its training data set
+ * and the learned model (network and bank, run-model.h) read from its
+ * checkpoint. */
 #pragma once
 
 #include <glib.h>
 
 #include "dataset.h"
+#include "run-model.h"
 #include "trainer.h"
 
 G_BEGIN_DECLS
@@ -19,11 +21,11 @@ typedef struct
   char *data_spec;            /* [data] spec, as `instdisc train` got it */
   DatasetOptions data_options;
   Dataset *train;             /* the training split the bank indexes */
-  Trainer *trainer;           /* with the checkpoint's weights and bank */
+  RunModel *model;            /* the checkpoint's network and bank */
 } CliRun;
 
 /* Reads dir/config.ini, opens the training data it names, builds the
- * trainer and loads dir/checkpoint.safetensors. Every failure is one error
+ * model and loads dir/checkpoint.safetensors into it. Every failure is one error
  * that names the folder or file at fault. */
 CliRun *cli_run_open (const char *dir, GError **error);
 void cli_run_free (CliRun *self);

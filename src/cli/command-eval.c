@@ -72,11 +72,11 @@ command_eval (int argc, char **argv)
   g_print (_("%s: the %s ResNet after %" PRId64 " steps; %s (%d) "
              "against %s (%d)"), run_dir,
            run->config.model->name,
-           trainer_get_iteration (run->trainer), test->name, test->n,
+           run->model->iteration, test->name, test->n,
            run->train->name, run->train->n);
   g_print ("\n");
   MetricsRow row;
-  if (!cli_evaluate (run->trainer, run->train, test, &options, &row, &error))
+  if (!cli_evaluate (run->model, run->train, test, &options, &row, &error))
     return cli_fail (error);
   return 0;
 }

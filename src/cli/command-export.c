@@ -79,7 +79,7 @@ command_export (int argc, char **argv)
   const float *features;
   g_autofree float *recomputed = NULL;
   if (from_bank)
-    features = trainer_get_bank (run->trainer)->vectors;
+    features = run->model->bank->vectors;
   else
     {
       recomputed = g_try_new (float, (gsize) N * D);
@@ -89,7 +89,7 @@ command_export (int argc, char **argv)
       g_print (_("embedding %s (%d images) with the test transform"),
                data->name, N);
       g_print ("\n");
-      if (!trainer_embed (run->trainer, data, recomputed, &error))
+      if (!run_model_embed (run->model, data, recomputed, &error))
         return cli_fail (error);
       features = recomputed;
     }
@@ -111,7 +111,7 @@ command_export (int argc, char **argv)
            : _("%s: %d x %d features of %s from the network, after %"
                PRId64 " steps: features.npy labels.npy paths.txt "
                "vectors.tsv metadata.tsv"),
-           dir, N, D, data->name, trainer_get_iteration (run->trainer));
+           dir, N, D, data->name, run->model->iteration);
   g_print ("\n");
   return 0;
 }

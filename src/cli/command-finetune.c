@@ -123,12 +123,12 @@ command_finetune (int argc, char **argv)
   if (!test)
     return cli_fail (error);
   options.tau = run->config.tau;
-  ResNet *learned = trainer_get_network (run->trainer);
+  ResNet *learned = run->model->net;
   if (options.batch_size > learned->max_batch)
     return cli_fail_message (_("--batch-size %d is larger than the run's "
                                "batch (%d)"), options.batch_size,
                              learned->max_batch);
-  const AugmentOptions *augment = trainer_get_augment (run->trainer);
+  const AugmentOptions *augment = &run->model->augment;
 
   FinetuneResult tuned, scratch = { 0 };
   if (!run_one (learned, augment, run->train, test, &options,

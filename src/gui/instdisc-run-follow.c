@@ -41,7 +41,7 @@ load_checkpoint_thread (GTask *task, gpointer source, gpointer task_data,
   g_autofree char *path = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
   GError *error = NULL;
   g_mutex_lock (&self->infer_lock);
-  gboolean loaded = trainer_load_checkpoint (self->infer, path, &error);
+  gboolean loaded = run_model_load (self->infer, path, &error);
   if (loaded)
     self->infer_loaded = TRUE;
   g_mutex_unlock (&self->infer_lock);
@@ -141,13 +141,13 @@ instdisc_run_open (const char *run_dir, GError **error)
                  _("%s/%s names no data set"), shown, RUN_CONFIG_FILE);
   else if (instdisc_run_open_data (self, &self->data_error))
     {
-      self->infer = trainer_new (&self->config, self->train, error);
+      self->infer = run_model_new (&self->config, self->train, error);
       if (!self->infer)
         return NULL;
       g_autofree char *checkpoint = run_dir_file (run_dir, RUN_CHECKPOINT_FILE);
       if (g_file_test (checkpoint, G_FILE_TEST_EXISTS))
         {
-          if (!trainer_load_checkpoint (self->infer, checkpoint, error))
+          if (!run_model_load (self->infer, checkpoint, error))
             return NULL;
           self->infer_loaded = TRUE;
         }

@@ -16,6 +16,7 @@
 
 #include "evaluate.h"
 #include "run-lock.h"
+#include "run-model.h"
 #include "threads.h"
 #include "trainer-run.h"
 #include "training-loop.h"
@@ -66,7 +67,7 @@ struct _InstdiscRun
 
   /* a copy of the network for queries, refreshed by the trainer thread */
   GMutex infer_lock;
-  Trainer *infer;
+  RunModel *infer;
   gboolean infer_loaded;        /* infer holds trained weights */
 
   /* control: main thread -> trainer thread */
@@ -107,8 +108,6 @@ gboolean instdisc_run_open_data (InstdiscRun *self, GError **error);
 
 /* the trainer thread's body (g_thread_new's function, data the run) */
 gpointer instdisc_run_trainer_thread (gpointer data);
-/* every parameter and buffer of src into dst; both have one layout */
-void instdisc_run_copy_network (Trainer *dst, Trainer *src);
 
 /* ---- instdisc-run-follow.c ---- */
 

@@ -43,7 +43,7 @@ embed_locked (InstdiscRun *self, const Dataset *images, float *features,
       ok = FALSE;
     }
   else
-    ok = trainer_embed (self->infer, images, features, error);
+    ok = run_model_embed (self->infer, images, features, error);
   g_mutex_unlock (&instdisc_run_engine_lock);
   g_mutex_unlock (&self->infer_lock);
   return ok;

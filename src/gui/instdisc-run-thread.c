@@ -9,22 +9,6 @@
 
 /* ---- the trainer thread ---- */
 
-/* Copies every parameter and buffer (BN running statistics) of the
- * training network into the inference copy; both have one layout. */
-void
-instdisc_run_copy_network (Trainer *dst, Trainer *src)
-{
-  ResNet *to = trainer_get_network (dst), *from = trainer_get_network (src);
-  g_assert (to->n_state == from->n_state);
-  for (int i = 0; i < from->n_state; i++)
-    {
-      gsize bytes = from->state[i].numel
-                    * (from->state[i].dtype == DTYPE_F32 ? sizeof (float)
-                                                         : sizeof (gint64));
-      memcpy (to->state[i].data, from->state[i].data, bytes);
-    }
-}
-
 /* Between steps: the copy is refreshed unless a query is using it (then
  * the next step tries again), so training never waits for a query. */
 static void
@@ -34,7 +18,7 @@ refresh_infer (InstdiscRun *self, gboolean wait)
     g_mutex_lock (&self->infer_lock);
   else if (!g_mutex_trylock (&self->infer_lock))
     return;
-  instdisc_run_copy_network (self->infer, self->trainer);
+  run_model_copy_network (self->infer, trainer_get_network (self->trainer));
   self->infer_loaded = TRUE;
   g_mutex_unlock (&self->infer_lock);
 }

@@ -294,7 +294,7 @@ instdisc_run_finalize (GObject *object)
   g_clear_pointer (&self->lock, run_lock_release);
   /* the trainers borrow the data sets */
   g_clear_pointer (&self->trainer, trainer_free);
-  g_clear_pointer (&self->infer, trainer_free);
+  g_clear_pointer (&self->infer, run_model_free);
   g_clear_pointer (&self->train, dataset_unref);
   g_clear_pointer (&self->test, dataset_unref);
   g_clear_pointer (&self->metrics, g_array_unref);
@@ -447,10 +447,10 @@ instdisc_run_new_training (const char *run_dir, const char *data_spec,
   self->trainer = trainer_new (&self->config, self->train, error);
   if (!self->trainer)
     return NULL;
-  self->infer = trainer_new (&self->config, self->train, error);
+  self->infer = run_model_new (&self->config, self->train, error);
   if (!self->infer)
     return NULL;
-  instdisc_run_copy_network (self->infer, self->trainer);
+  run_model_copy_network (self->infer, trainer_get_network (self->trainer));
   self->infer_loaded = TRUE;
 
   g_autoptr (GKeyFile) keyfile = trainer_run_keyfile_new (&self->config,
@@ -647,13 +647,17 @@ instdisc_run_request_snapshot (InstdiscRun *self)
       wake_thread (self);
       return;
     }
-  /* no writer: the bank of the last checkpoint (or of the stopped run) */
-  Trainer *source = self->trainer ? self->trainer : self->infer;
-  if (!source || (source == self->infer && !self->infer_loaded))
-    return;
+  /* no writer: the bank of the stopped run, or of the last checkpoint */
+  if (self->trainer)
+    {
+      instdisc_run_post_snapshot (self, trainer_get_bank (self->trainer),
+                                  trainer_get_iteration (self->trainer));
+      return;
+    }
   g_mutex_lock (&self->infer_lock);
-  instdisc_run_post_snapshot (self, trainer_get_bank (source),
-                 trainer_get_iteration (source));
+  if (self->infer && self->infer_loaded)
+    instdisc_run_post_snapshot (self, self->infer->bank,
+                                self->infer->iteration);
   g_mutex_unlock (&self->infer_lock);
 }
 
@@ -694,8 +698,8 @@ instdisc_run_get_steps_per_epoch (InstdiscRun *self)
 {
   if (self->trainer)
     return trainer_steps_per_epoch (self->trainer);
-  if (self->infer)
-    return trainer_steps_per_epoch (self->infer);
+  if (self->train)
+    return trainer_config_steps_per_epoch (&self->config, self->train->n);
   /* a followed run without its data: from the size config.ini recorded */
   const MetricsRow *rows = (const MetricsRow *) self->metrics->data;
   for (guint i = 1; i < self->metrics->len; i++)

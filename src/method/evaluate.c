@@ -53,23 +53,33 @@ trainer_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
                   const EvaluateOptions *options, MetricsRow *row,
                   LinearEvalResult *linear, GError **error)
 {
+  return evaluate_run_model (trainer_get_model (trainer), train, test,
+                             options, row, linear, error);
+}
+
+gboolean
+evaluate_run_model (const RunModel *model, const Dataset *train,
+                    const Dataset *test, const EvaluateOptions *options,
+                    MetricsRow *row, LinearEvalResult *linear, GError **error)
+{
   metrics_row_init (row, "eval");
   if (!evaluate_can_score (train, test))
     return TRUE;   /* nothing to measure without labels */
-  const TrainerConfig *config = trainer_get_config (trainer);
+  const TrainerConfig *config = &model->config;
   const int D = config->low_dim;
   g_autofree float *test_features = try_features (test->n, D, TRUE, error);
-  if (!test_features || !trainer_embed (trainer, test, test_features, error))
+  if (!test_features || !run_model_embed (model, test, test_features, error))
     return FALSE;
   /* sigma = tau, as the reference's test.py */
-  const MemoryBank *bank = trainer_get_bank (trainer);
+  const MemoryBank *bank = model->bank;
   knn_percentages (test_features, test, bank->vectors, train, D, options->k,
                    config->tau, &row->knn_top1, &row->knn_top5,
                    &row->knn_1nn);
   if (!options->recompute && !options->linear)
     return TRUE;
   g_autofree float *train_features = try_features (train->n, D, FALSE, error);
-  if (!train_features || !trainer_embed (trainer, train, train_features, error))
+  if (!train_features
+      || !run_model_embed (model, train, train_features, error))
     return FALSE;
   if (options->recompute)
     knn_percentages (test_features, test, train_features, train, D,

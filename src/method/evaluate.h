@@ -12,6 +12,7 @@
 #include "knn.h"
 #include "linear-eval.h"
 #include "run-dir.h"
+#include "run-model.h"
 #include "trainer.h"
 
 G_BEGIN_DECLS
@@ -47,6 +48,12 @@ gboolean trainer_evaluate (Trainer *trainer, const Dataset *train,
                            const Dataset *test, const EvaluateOptions *options,
                            MetricsRow *row, LinearEvalResult *linear,
                            GError **error);
+/* The same on a run's model, a trainer's (trainer_get_model) or one loaded
+ * read-only (run-model.h). */
+gboolean evaluate_run_model (const RunModel *model, const Dataset *train,
+                             const Dataset *test,
+                             const EvaluateOptions *options, MetricsRow *row,
+                             LinearEvalResult *linear, GError **error);
 
 /* Where a run starts, the two reference points of its kNN curve, both
  * rows of metrics.csv at iteration 0, epoch 0:

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "checkpoint.h"
 #include "loader.h"
+#include "run-model.h"
 
 /* what trainer.state holds, in order (I64) */
 enum
@@ -47,8 +48,7 @@ struct _Trainer
 
   gint64 iteration;         /* steps done */
   gboolean bank_from_features;  /* BANK_INIT_FEATURES done */
-  gboolean (*cancelled) (gpointer data);  /* trainer_set_cancel */
-  gpointer cancelled_data;
+  RunModel model;           /* net and bank lent as a RunModel */
 
   guint8 *pixels;           /* (C, H, W) one image's bytes */
   float *images;            /* (B, C, H, W) preprocessed batch */
@@ -380,6 +380,21 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
   return TRUE;
 }
 
+void
+trainer_augment_options (const TrainerConfig *config, const Dataset *data,
+                         AugmentOptions *augment)
+{
+  augment_options_init_for_dataset (augment, data);
+  augment->size = data->height;
+  augment->scale_min = config->crop_scale_min;
+  augment->scale_max = config->crop_scale_max;
+  float *jitter_steps[] = { &augment->brightness, &augment->contrast,
+                            &augment->saturation, &augment->hue };
+  for (gsize i = 0; i < G_N_ELEMENTS (jitter_steps); i++)
+    if (*jitter_steps[i] > 0.0f)   /* the steps the preset uses */
+      *jitter_steps[i] = config->jitter;
+}
+
 Trainer *
 trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
 {
@@ -416,18 +431,15 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
     }
   resnet_init_parameters (self->net, &init);
 
-  /* the data set's preset (docs/method.md, "Data presets and
-   * augmentation"), at the network's input size */
-  augment_options_init_for_dataset (&self->augment, data);
-  self->augment.size = data->height;
-  self->augment.scale_min = config->crop_scale_min;
-  self->augment.scale_max = config->crop_scale_max;
-  float *jitter_steps[] = { &self->augment.brightness,
-                            &self->augment.contrast,
-                            &self->augment.saturation, &self->augment.hue };
-  for (gsize i = 0; i < G_N_ELEMENTS (jitter_steps); i++)
-    if (*jitter_steps[i] > 0.0f)   /* the steps the preset uses */
-      *jitter_steps[i] = config->jitter;
+  trainer_augment_options (config, data, &self->augment);
+  self->model = (RunModel) {
+    .config = *config,
+    .data = data,
+    .net = self->net,
+    .augment = self->augment,
+    .bank = self->bank,
+    .borrowed = TRUE,
+  };
   self->n_workers = 1;
   self->indices = g_new (int, B);
   return g_steal_pointer (&self);
@@ -453,8 +465,14 @@ trainer_free (Trainer *self)
 int
 trainer_steps_per_epoch (const Trainer *self)
 {
+  return trainer_config_steps_per_epoch (&self->config, self->data->n);
+}
+
+int
+trainer_config_steps_per_epoch (const TrainerConfig *config, int n_images)
+{
   /* the last partial batch is dropped, so every step has a full batch */
-  return self->data->n / self->config.batch_size;
+  return n_images / MAX (config->batch_size, 1);
 }
 
 gint64
@@ -690,43 +708,20 @@ void
 trainer_set_cancel (Trainer *self, gboolean (*cancelled) (gpointer data),
                     gpointer data)
 {
-  self->cancelled = cancelled;
-  self->cancelled_data = data;
+  self->model.cancelled = cancelled;
+  self->model.cancelled_data = data;
+}
+
+RunModel *
+trainer_get_model (Trainer *self)
+{
+  self->model.iteration = self->iteration;
+  return &self->model;
 }
 
 gboolean
 trainer_embed (Trainer *self, const Dataset *data, float *features,
                GError **error)
 {
-  const int B = self->config.batch_size, D = self->config.low_dim;
-  const gsize image_floats = (gsize) data->channels * data->height * data->width;
-  if (data->channels != self->data->channels
-      || data->height != self->data->height || data->width != self->data->width)
-    return invalid (error, _("%s has %dx%dx%d images, the network was trained "
-                             "on %dx%dx%d"),
-                           data->name, data->channels, data->height,
-                    data->width, self->data->channels, self->data->height,
-                    self->data->width);
-  for (int start = 0; start < data->n; start += B)
-    {
-      if (self->cancelled && self->cancelled (self->cancelled_data))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                       _("embedding %s: stopped at image %d of %d"),
-                       data->name, start, data->n);
-          return FALSE;
-        }
-      int count = MIN (B, data->n - start);
-      for (int b = 0; b < count; b++)
-        {
-          if (!dataset_get_image (data, start + b, self->pixels, error))
-            return FALSE;
-          augment_test (&self->augment, self->pixels, data->channels,
-                        data->height, data->width,
-                        self->images + b * image_floats);
-        }
-      const float *out = resnet_forward (self->net, self->images, count, FALSE);
-      memcpy (features + (gsize) start * D, out, sizeof (float) * count * D);
-    }
-  return TRUE;
+  return run_model_embed (trainer_get_model (self), data, features, error);
 }

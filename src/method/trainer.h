@@ -130,6 +130,7 @@ typedef struct
 } TrainerStepInfo;
 
 typedef struct _Trainer Trainer;
+typedef struct _RunModel RunModel;   /* run-model.h */
 
 /* data is borrowed and must outlive the trainer. */
 Trainer *trainer_new (const TrainerConfig *config, const Dataset *data,
@@ -152,6 +153,9 @@ gboolean trainer_step (Trainer *self, TrainerStepInfo *info, GError **error);
 gboolean trainer_prepare (Trainer *self, GError **error);
 
 int trainer_steps_per_epoch (const Trainer *self);
+/* the same for a configuration on n_images training images */
+int trainer_config_steps_per_epoch (const TrainerConfig *config,
+                                    int n_images);
 gint64 trainer_get_iteration (const Trainer *self);
 const TrainerConfig *trainer_get_config (const Trainer *self);
 ResNet *trainer_get_network (Trainer *self);
@@ -160,6 +164,16 @@ const AugmentOptions *trainer_get_augment (const Trainer *self);
 /* the network a configuration's model builds for a data set's images */
 ResNetConfig trainer_network_config (const TrainerConfig *config,
                                      const Dataset *data);
+/* the training and test transforms a configuration uses on a data set:
+ * the data set's preset (docs/method.md, "Data presets and augmentation")
+ * at the network's input size, with the config's crop scale and jitter */
+void trainer_augment_options (const TrainerConfig *config,
+                              const Dataset *data, AugmentOptions *augment);
+/* The trainer's network and bank as a RunModel (run-model.h), borrowed:
+ * what evaluations and embeddings read, the same for a training run and
+ * a run loaded read-only. Valid as long as the trainer; its iteration is
+ * the trainer's at the call. */
+RunModel *trainer_get_model (Trainer *self);
 MemoryBank *trainer_get_bank (Trainer *self);
 
 /* The whole state (network, optimizer, bank, counters, the objective's

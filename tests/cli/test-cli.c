@@ -591,13 +591,13 @@ test_registry_names (void)
 
   g_autofree char *objectives = objective_registry_names ();
   g_autofree char *models = model_registry_names ();
-  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+  r = run_instdisc ("train", "--data", "toy", "--run",
                     "never", "--objective", "contrastive", NULL);
   g_autofree char *expected = g_strdup_printf ("--objective “contrastive” "
                                                "(one of %s)", objectives);
   assert_one_failure (&r, expected);
   result_clear (&r);
-  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+  r = run_instdisc ("train", "--data", "toy", "--run",
                     "never", "--model", "resnet50", NULL);
   assert_one_failure (&r, "resnet50");
   g_assert_nonnull (strstr (r.err, models));
@@ -607,7 +607,7 @@ test_registry_names (void)
 
   /* an NCE run, then its config.ini naming an objective this version
    * does not have */
-  r = run_instdisc ("train", "--data", "toy-images-idx3-ubyte", "--run",
+  r = run_instdisc ("train", "--data", "toy", "--run",
                     "run-nce", "--objective", "nce", "--nce-k", "16",
                     "--batch-size", "16", "--steps", "3", "--threads", "1",
                     "--no-eval", NULL);

@@ -7,6 +7,7 @@
 
 #include "evaluate.h"
 #include "run-dir.h"
+#include "run-model.h"
 #include "safetensors.h"
 #include "testutil.h"
 #include "trainer.h"
@@ -636,6 +637,50 @@ test_evaluate_start (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
 }
 
+/* A run's model read from its checkpoint alone (run-model.h) is the
+ * trainer's: the same bank and iteration, and the same features for every
+ * image, bit for bit; a checkpoint of another data set's size is refused
+ * with an error naming the bank. */
+static void
+test_run_model_load (void)
+{
+  g_autoptr (Dataset) data = make_dataset (40, 11);
+  TrainerConfig c = small_config ("nce");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) trainer = trainer_new (&c, data, &error);
+  g_assert_no_error (error);
+  float losses[5];
+  run_steps (trainer, 5, losses);
+  g_autofree char *dir = g_dir_make_tmp ("instdisc-model-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors",
+                                            NULL);
+  g_assert_true (trainer_save_checkpoint (trainer, path, NULL, &error));
+
+  g_autoptr (RunModel) model = run_model_new (&c, data, &error);
+  g_assert_no_error (error);
+  g_assert_true (run_model_load (model, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (model->iteration, ==, 5);
+  MemoryBank *bank = trainer_get_bank (trainer);
+  g_assert_cmpmem (model->bank->vectors, sizeof (float) * bank->n * bank->dim,
+                   bank->vectors, sizeof (float) * bank->n * bank->dim);
+  g_autofree float *a = g_new (float, (gsize) data->n * c.low_dim);
+  g_autofree float *b = g_new (float, (gsize) data->n * c.low_dim);
+  g_assert_true (run_model_embed (model, data, a, &error));
+  g_assert_true (trainer_embed (trainer, data, b, &error));
+  g_assert_cmpmem (a, sizeof (float) * data->n * c.low_dim, b,
+                   sizeof (float) * data->n * c.low_dim);
+
+  g_autoptr (Dataset) other = make_dataset (24, 12);
+  g_autoptr (RunModel) wrong = run_model_new (&c, other, &error);
+  g_assert_no_error (error);
+  g_assert_false (run_model_load (wrong, path, &error));
+  g_assert_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "memory.bank"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -654,6 +699,7 @@ main (int argc, char **argv)
                    test_resume_old_softmax);
   g_test_add_func ("/method/trainer/resume/old-nce", test_resume_old_nce);
   g_test_add_func ("/method/trainer/nce-checkpoint-z", test_nce_checkpoint_z);
+  g_test_add_func ("/method/trainer/run-model-load", test_run_model_load);
   g_test_add_func ("/method/trainer/resume/other-data",
                    test_resume_rejects_other_data);
   return g_test_run ();

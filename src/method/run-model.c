@@ -1,0 +1,148 @@
+/* run-model.c: a run's learned embedding, read-only; see run-model.h. */
+#define G_LOG_DOMAIN "instdisc-method"
+
+#include "run-model.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "check.h"
+#include "checkpoint.h"
+#include "rng.h"
+
+RunModel *
+run_model_new (const TrainerConfig *config, const Dataset *data,
+               GError **error)
+{
+  ResNetConfig net_config = trainer_network_config (config, data);
+  char why[256];
+  if (!resnet_config_validate (&net_config, why, sizeof why))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: %s",
+                   data->name, why);
+      return NULL;
+    }
+  g_autoptr (RunModel) self = g_new0 (RunModel, 1);
+  self->config = *config;
+  self->data = data;
+  self->net = resnet_new (&net_config, MAX (config->batch_size, 1));
+  /* the bank's start is overwritten by run_model_load */
+  Rng rng;
+  rng_seed (&rng, config->seed);
+  self->bank = memory_bank_new (data->n, config->low_dim,
+                                config->bank_momentum, &rng);
+  if (!self->net || !self->bank)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   _("not enough memory for the network and the memory bank "
+                     "of %s"), data->name);
+      return NULL;
+    }
+  trainer_augment_options (config, data, &self->augment);
+  return g_steal_pointer (&self);
+}
+
+void
+run_model_free (RunModel *self)
+{
+  if (!self)
+    return;
+  if (!self->borrowed)
+    {
+      resnet_free (self->net);
+      memory_bank_free (self->bank);
+    }
+  g_free (self);
+}
+
+gboolean
+run_model_load (RunModel *self, const char *path, GError **error)
+{
+  /* the optimizer's tensors are allowed by checkpoint_restore when no
+   * optimizer is asked for; the trainer's and the objectives' are
+   * under "trainer." */
+  static const char *const allowed[] = { "trainer.", NULL };
+  g_autoptr (SafetensorsFile) file = safetensors_file_load (path, error);
+  if (!file)
+    return FALSE;
+  gint64 bank_shape[2] = { self->bank->n, self->bank->dim };
+  const SafetensorsTensor *bank
+      = checkpoint_expect_tensor (file, "memory.bank", DTYPE_F32, 2,
+                                  bank_shape, error);
+  if (!bank || !checkpoint_restore (file, self->net, NULL, allowed, error))
+    return FALSE;
+  memcpy (self->bank->vectors, bank->data, sizeof (float) * bank->numel);
+  const char *iteration = safetensors_file_get_metadata (file, "iteration");
+  self->iteration = iteration ? g_ascii_strtoll (iteration, NULL, 10) : 0;
+  return TRUE;
+}
+
+void
+run_model_copy_network (RunModel *self, const ResNet *net)
+{
+  g_assert (self->net->n_state == net->n_state);
+  for (int i = 0; i < net->n_state; i++)
+    {
+      gsize bytes = net->state[i].numel
+                    * (net->state[i].dtype == DTYPE_F32 ? sizeof (float)
+                                                        : sizeof (gint64));
+      memcpy (self->net->state[i].data, net->state[i].data, bytes);
+    }
+}
+
+gboolean
+run_model_embed (const RunModel *self, const Dataset *data, float *features,
+                 GError **error)
+{
+  const Dataset *train = self->data;
+  if (data->channels != train->channels || data->height != train->height
+      || data->width != train->width)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("%s has %dx%dx%d images, the network was trained on "
+                     "%dx%dx%d"),
+                   data->name, data->channels, data->height, data->width,
+                   train->channels, train->height, train->width);
+      return FALSE;
+    }
+  const int B = MAX (self->config.batch_size, 1);
+  const int D = self->config.low_dim;
+  const gsize image_bytes = (gsize) data->channels * data->height
+                            * data->width;
+  g_autofree guint8 *pixels = g_malloc (image_bytes);
+  float *images = engine_alloc (sizeof (float) * image_bytes * B);
+  if (!images)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   _("not enough memory to embed %s"), data->name);
+      return FALSE;
+    }
+  gboolean ok = TRUE;
+  for (int start = 0; ok && start < data->n; start += B)
+    {
+      if (self->cancelled && self->cancelled (self->cancelled_data))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                       _("embedding %s: stopped at image %d of %d"),
+                       data->name, start, data->n);
+          ok = FALSE;
+          break;
+        }
+      int count = MIN (B, data->n - start);
+      for (int b = 0; ok && b < count; b++)
+        {
+          ok = dataset_get_image (data, start + b, pixels, error);
+          if (ok)
+            augment_test (&self->augment, pixels, data->channels,
+                          data->height, data->width,
+                          images + b * image_bytes);
+        }
+      if (!ok)
+        break;
+      const float *out = resnet_forward (self->net, images, count, FALSE);
+      memcpy (features + (gsize) start * D, out, sizeof (float) * count * D);
+    }
+  engine_free (images);
+  return ok;
+}

@@ -1,0 +1,62 @@
+/* run-model.h: a run's learned embedding, read-only.
+ *
+ * What embeds images and answers neighbour queries, and nothing of
+ * training: the network in evaluation mode with the test transform, the
+ * memory bank, the iteration they come from. It has no optimizer state, no
+ * objective buffers (the exact softmax's B x N logits are 655 MB at
+ * ImageNet's N), no loader. `instdisc eval`, `export`, `query`, `embed`,
+ * `finetune` and the explorer's inference copy load one from a checkpoint
+ * (its network tensors and bank alone); a Trainer lends its own network and
+ * bank as one (trainer_get_model), so evaluations are written once. */
+#pragma once
+
+#include <glib.h>
+
+#include "augment.h"
+#include "dataset.h"
+#include "memory-bank.h"
+#include "resnet.h"
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+struct _RunModel
+{
+  TrainerConfig config;        /* the run's settings */
+  const Dataset *data;         /* the training set the bank indexes
+                                * (borrowed) */
+  ResNet *net;
+  AugmentOptions augment;      /* whose test transform embeds */
+  MemoryBank *bank;            /* (N, D) unit rows */
+  gint64 iteration;            /* the steps the weights and bank have had */
+  /* private */
+  gboolean borrowed;           /* net and bank are a trainer's */
+  gboolean (*cancelled) (gpointer data);
+  gpointer cancelled_data;
+};
+
+/* A model of config's network for data's images, weights not yet loaded
+ * (run_model_load). data is borrowed and must outlive it. */
+RunModel *run_model_new (const TrainerConfig *config, const Dataset *data,
+                         GError **error);
+void run_model_free (RunModel *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunModel, run_model_free)
+
+/* Reads the network's tensors, the memory bank and the iteration of a
+ * checkpoint (trainer_save_checkpoint's, or a PyTorch state_dict with a
+ * memory.bank); the optimizer's and the objective's tensors are not read.
+ * On failure self is unchanged. */
+gboolean run_model_load (RunModel *self, const char *path, GError **error);
+
+/* Copies every parameter and buffer (batch norm's running statistics) of
+ * net, which has self's architecture, into self's network. */
+void run_model_copy_network (RunModel *self, const ResNet *net);
+
+/* data's images [0, n) embedded with the test transform in evaluation
+ * mode: features (n, D), unit rows. data must have the training images'
+ * channels and size. Between batches it asks the cancel function, if one
+ * is set: TRUE ends it with G_IO_ERROR_CANCELLED. */
+gboolean run_model_embed (const RunModel *self, const Dataset *data,
+                          float *features, GError **error);
+
+G_END_DECLS
