@@ -5,6 +5,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "dataset.h"
+
 #define TEST_TOY_SIDE 28
 #define TEST_TOY_CLASSES 4
 
@@ -75,4 +77,30 @@ test_write_toy_splits (const char *dir, const char *name, int n_train,
   g_free (test_write_toy_idx_seeded (folder, "train", n_train, 3));
   g_free (test_write_toy_idx_seeded (folder, "t10k", n_test, 4));
   return folder;
+}
+
+/* N random 28x28 grey images in memory, image i of class i % 4 (a bright
+ * square at a class-dependent height, plus noise from seed): enough to
+ * train a few steps. */
+static inline Dataset *
+test_generated_dataset (int n, guint32 seed)
+{
+  Dataset *d = dataset_new_in_memory ("generated", n, 1, 28, 28);
+  d->n_classes = 4;
+  GRand *rand = g_rand_new_with_seed (seed);
+  for (int i = 0; i < n; i++)
+    {
+      d->labels[i] = i % 4;
+      /* a class-dependent bright square plus noise */
+      for (int p = 0; p < 28 * 28; p++)
+        {
+          int y = p / 28, x = p % 28;
+          gboolean in_square = (y / 7 == d->labels[i]) && x >= 7 && x < 21;
+          d->pixels[(gsize) i * 784 + p]
+              = (guint8) MIN (255, (in_square ? 160 : 20)
+                                       + g_rand_int_range (rand, 0, 60));
+        }
+    }
+  g_rand_free (rand);
+  return d;
 }

@@ -9,32 +9,9 @@
 #include "run-dir.h"
 #include "run-model.h"
 #include "safetensors.h"
+#include "test-data.h"
 #include "testutil.h"
 #include "trainer.h"
-
-/* N random 28x28 grey images with 4 labels: enough to train a few steps */
-static Dataset *
-make_dataset (int n, guint32 seed)
-{
-  Dataset *d = dataset_new_in_memory ("generated", n, 1, 28, 28);
-  d->n_classes = 4;
-  GRand *rand = g_rand_new_with_seed (seed);
-  for (int i = 0; i < n; i++)
-    {
-      d->labels[i] = i % 4;
-      /* a class-dependent bright square plus noise */
-      for (int p = 0; p < 28 * 28; p++)
-        {
-          int y = p / 28, x = p % 28;
-          gboolean in_square = (y / 7 == d->labels[i]) && x >= 7 && x < 21;
-          d->pixels[(gsize) i * 784 + p]
-              = (guint8) MIN (255, (in_square ? 160 : 20)
-                                       + g_rand_int_range (rand, 0, 60));
-        }
-    }
-  g_rand_free (rand);
-  return d;
-}
 
 /* objective: a name of the registry */
 static TrainerConfig
@@ -147,7 +124,7 @@ test_config_keyfile (void)
 static void
 test_rejects_bad_config (void)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 1);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 1);
   TrainerConfig c = small_config ("nce");
   g_autoptr (GError) error = NULL;
   c.nce_k = 40;   /* K must be below N */
@@ -219,7 +196,7 @@ rewrite_as_old_layout (const char *path, gboolean z_metadata)
 static void
 check_resume_from (const char *objective, gboolean old_layout)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 2);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 2);
   TrainerConfig c = small_config (objective);
   g_autoptr (GError) error = NULL;
   enum { TOTAL = 12, FIRST = 7 };
@@ -269,7 +246,7 @@ check_resume_from (const char *objective, gboolean old_layout)
 static void
 test_proximal_step (void)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 4);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 4);
   TrainerConfig c = small_config ("softmax");
   c.bank_momentum = 0.0f;
   const float lambda = 30.0f;
@@ -348,7 +325,7 @@ test_resume_old_nce (void)
 static void
 test_nce_checkpoint_z (void)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 5);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 5);
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("instdisc-trainer-XXXXXX", &error);
   g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors",
@@ -418,8 +395,8 @@ test_nce_checkpoint_z (void)
 static void
 test_resume_rejects_other_data (void)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 3);
-  g_autoptr (Dataset) other = make_dataset (48, 3);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 3);
+  g_autoptr (Dataset) other = test_generated_dataset (48, 3);
   TrainerConfig c = small_config ("softmax");
   g_autoptr (GError) error = NULL;
   g_autoptr (Trainer) a = trainer_new (&c, data, &error);
@@ -443,7 +420,7 @@ test_resume_rejects_other_data (void)
 static void
 test_step_updates_bank (void)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 4);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 4);
   TrainerConfig c = small_config ("softmax");
   /* a bank from features is filled by the first step; random is not */
   c.bank_init = BANK_INIT_RANDOM;
@@ -477,7 +454,7 @@ test_step_updates_bank (void)
 static void
 test_bank_from_features (void)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 4);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 4);
   TrainerConfig c = small_config ("softmax");
   g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
   g_autoptr (GError) error = NULL;
@@ -576,8 +553,8 @@ unit_pixel_rows (const Dataset *data, const AugmentOptions *augment)
 static void
 test_evaluate_start (void)
 {
-  g_autoptr (Dataset) train = make_dataset (40, 11);
-  g_autoptr (Dataset) test = make_dataset (24, 12);
+  g_autoptr (Dataset) train = test_generated_dataset (40, 11);
+  g_autoptr (Dataset) test = test_generated_dataset (24, 12);
   TrainerConfig c = small_config ("softmax");
   g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
   g_autoptr (GError) error = NULL;
@@ -630,7 +607,7 @@ test_evaluate_start (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
   g_clear_error (&error);
   /* no labelled test images: an error, not a score */
-  g_autoptr (Dataset) unlabelled = make_dataset (8, 13);
+  g_autoptr (Dataset) unlabelled = test_generated_dataset (8, 13);
   g_clear_pointer (&unlabelled->labels, g_free);
   g_assert_false (evaluate_raw_pixels (&accuracy, train, unlabelled, augment,
                                        k, c.tau, 0, &error));
@@ -644,7 +621,7 @@ test_evaluate_start (void)
 static void
 test_run_model_load (void)
 {
-  g_autoptr (Dataset) data = make_dataset (40, 11);
+  g_autoptr (Dataset) data = test_generated_dataset (40, 11);
   TrainerConfig c = small_config ("nce");
   g_autoptr (GError) error = NULL;
   g_autoptr (Trainer) trainer = trainer_new (&c, data, &error);
@@ -671,7 +648,7 @@ test_run_model_load (void)
   g_assert_cmpmem (a, sizeof (float) * data->n * c.low_dim, b,
                    sizeof (float) * data->n * c.low_dim);
 
-  g_autoptr (Dataset) other = make_dataset (24, 12);
+  g_autoptr (Dataset) other = test_generated_dataset (24, 12);
   g_autoptr (RunModel) wrong = run_model_new (&c, other, &error);
   g_assert_no_error (error);
   g_assert_false (run_model_load (wrong, path, &error));

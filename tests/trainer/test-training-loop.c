@@ -20,31 +20,13 @@
 #include <string.h>
 
 #include "run-dir.h"
+#include "test-data.h"
 #include "testutil.h"
 #include "trainer-run.h"
 #include "training-loop.h"
 
 #define N_IMAGES 48
 #define BATCH 8     /* 6 steps an epoch */
-
-/* N random 28x28 grey images with 4 labels */
-static Dataset *
-make_dataset (int n, guint32 seed)
-{
-  Dataset *d = dataset_new_in_memory ("generated", n, 1, 28, 28);
-  d->n_classes = 4;
-  GRand *rand = g_rand_new_with_seed (seed);
-  for (int i = 0; i < n; i++)
-    {
-      d->labels[i] = i % 4;
-      for (int p = 0; p < 28 * 28; p++)
-        d->pixels[(gsize) i * 784 + p]
-            = (guint8) ((p / 196 == d->labels[i] ? 150 : 20)
-                        + g_rand_int_range (rand, 0, 60));
-    }
-  g_rand_free (rand);
-  return d;
-}
 
 static TrainerConfig
 loop_config (void)
@@ -109,8 +91,8 @@ fixture_set_up (Fixture *f, gconstpointer unused)
   g_autoptr (GError) error = NULL;
   f->dir = g_dir_make_tmp ("instdisc-loop-XXXXXX", &error);
   g_assert_no_error (error);
-  f->train = make_dataset (N_IMAGES, 1);
-  f->test = make_dataset (16, 2);
+  f->train = test_generated_dataset (N_IMAGES, 1);
+  f->test = test_generated_dataset (16, 2);
   f->config = loop_config ();
 }
 
