@@ -12,6 +12,7 @@
 
 #include "evaluate.h"
 #include "knn.h"
+#include "threads.h"
 
 int
 cli_fail (const GError *error)
@@ -51,6 +52,19 @@ cli_parse_options (int *argc, char ***argv, const GOptionEntry *entries,
       cli_fail_message (_("unexpected argument “%s”"), (*argv)[1]);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+cli_set_threads (int threads)
+{
+  if (threads < 0 || threads > ENGINE_MAX_THREADS)
+    {
+      cli_fail_message (_("--threads takes 0 (one per core) to %d, not %d"),
+                        ENGINE_MAX_THREADS, threads);
+      return FALSE;
+    }
+  engine_set_threads (threads);
   return TRUE;
 }
 

@@ -22,6 +22,10 @@ gboolean cli_parse_options (int *argc, char ***argv,
                             const char *parameter_string,
                             const char *summary);
 
+/* --threads N: engine_set_threads (N) when 0 <= N <= ENGINE_MAX_THREADS;
+ * otherwise reports it (cli_fail_message) and returns FALSE. */
+gboolean cli_set_threads (int threads);
+
 /* Tells how many files a folder load skipped, and the first few. */
 void cli_report_skipped (const Dataset *data);
 

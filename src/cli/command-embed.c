@@ -35,7 +35,8 @@ command_embed (int argc, char **argv)
     return cli_fail_message (_("embed needs --run DIR and --out FILE.npy"));
   if (argc < 2)
     return cli_fail_message (_("embed needs at least one IMAGE file"));
-  engine_set_threads (threads);
+  if (!cli_set_threads (threads))
+    return 1;
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
   if (!run)

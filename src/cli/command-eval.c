@@ -54,7 +54,8 @@ command_eval (int argc, char **argv)
   if (!(options.linear_l2 >= 0.0 && options.linear_l2 < 1e6))
     return cli_fail_message (_("--l2 must be in [0, 1e6), not %g"),
                              options.linear_l2);
-  engine_set_threads (threads);
+  if (!cli_set_threads (threads))
+    return 1;
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
   if (!run)

@@ -61,7 +61,8 @@ command_export (int argc, char **argv)
     return cli_fail_message (_("the memory bank holds only the training "
                                "images: use --source recomputed for "
                                "--split %s"), split);
-  engine_set_threads (threads);
+  if (!cli_set_threads (threads))
+    return 1;
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
   if (!run)

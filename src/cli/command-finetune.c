@@ -114,7 +114,8 @@ command_finetune (int argc, char **argv)
                                "fraction in (0, 1], not “%s”"), labels);
   options.lr = (float) lr;
   options.seed = (guint64) seed;
-  engine_set_threads (threads);
+  if (!cli_set_threads (threads))
+    return 1;
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
   if (!run)

@@ -40,7 +40,8 @@ command_query (int argc, char **argv)
     return cli_fail_message (_("query needs at least one IMAGE file"));
   if (k < 1)
     return cli_fail_message (_("--k must be at least 1, not %d"), k);
-  engine_set_threads (threads);
+  if (!cli_set_threads (threads))
+    return 1;
 
   g_autoptr (CliRun) run = cli_run_open (run_dir, &error);
   if (!run)

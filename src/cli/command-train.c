@@ -142,10 +142,13 @@ static const TrainingLoopCallbacks train_cli_callbacks = {
   .should_stop = train_cli_should_stop,
 };
 
-/* Every option starts unset (NULL, UNSET_INT, NAN): the recipe gives the
- * configuration, and only the options given on the command line change it. */
+/* Every option starts unset (NULL, UNSET_INT, UNSET_DOUBLE): the recipe
+ * gives the configuration, and only the options given on the command line
+ * change it. UNSET_DOUBLE is not NAN, so that a typed "nan" reaches the
+ * configuration's checks and is refused there. */
 #define UNSET_INT G_MININT
 #define UNSET_INT64 G_MININT64
+#define UNSET_DOUBLE (-G_MAXDOUBLE)
 
 typedef struct
 {
@@ -281,7 +284,7 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
   if ((value) != UNSET_INT)                                                   \
     c->field = (value);
 #define SET_FLOAT(field, value)                                               \
-  if (!isnan (value))                                                         \
+  if ((value) != UNSET_DOUBLE)                                                \
     c->field = (float) (value);
   SET_INT (warmup_epochs, o->warmup)
   SET_INT (nce_k, o->nce_k)
@@ -388,13 +391,13 @@ command_train (int argc, char **argv)
     .warmup = UNSET_INT,
     .log_every = 20,
     .image_size = 32,
-    .tau = NAN,
-    .bank_momentum = NAN,
-    .lr = NAN,
-    .momentum = NAN,
-    .weight_decay = NAN,
-    .jitter = NAN,
-    .proximal = NAN,
+    .tau = UNSET_DOUBLE,
+    .bank_momentum = UNSET_DOUBLE,
+    .lr = UNSET_DOUBLE,
+    .momentum = UNSET_DOUBLE,
+    .weight_decay = UNSET_DOUBLE,
+    .jitter = UNSET_DOUBLE,
+    .proximal = UNSET_DOUBLE,
     .seed = UNSET_INT64,
   };
   g_autofree char *model_description = model_help ();
@@ -524,7 +527,11 @@ command_train (int argc, char **argv)
         return cli_fail_message (_("%s already holds a run: use --resume to "
                                    "continue it, or another --run"), run);
     }
-  engine_set_threads (o.threads);
+  if (!cli_set_threads (o.threads))
+    return 1;
+  if (o.steps < 0)
+    return cli_fail_message (_("--steps must be at least 1 (0 or none: "
+                               "every epoch), not %" PRId64), o.steps);
 
   DatasetOptions data_options;
   dataset_options_init_default (&data_options);

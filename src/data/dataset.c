@@ -179,6 +179,14 @@ dataset_open (const char *spec, const char *split,
     }
   if (!split)
     split = "train";
+  /* a size past this would ask the network for gigabytes an image */
+  if (options->image_size < 8 || options->image_size > DATASET_MAX_IMAGE_SIZE)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   _("the image size must be 8 to %d pixels, not %d"),
+                   DATASET_MAX_IMAGE_SIZE, options->image_size);
+      return NULL;
+    }
 
   if (g_str_equal (spec, "fashion-mnist"))
     return dataset_load_fashion_mnist (split, error);

@@ -88,9 +88,12 @@ typedef enum
   DATASET_RESIZE_STRETCH,      /* whole image to size x size */
 } DatasetResize;
 
+#define DATASET_MAX_IMAGE_SIZE 512
+
 typedef struct
 {
-  int image_size;         /* folders: H = W after resizing, default 32 */
+  int image_size;         /* folders: H = W after resizing, default 32,
+                             8 to DATASET_MAX_IMAGE_SIZE */
   int channels;           /* folders: 0 = grey if all grey else 3; or 1, 3 */
   DatasetResize resize;   /* folders: default DATASET_RESIZE_CENTER_CROP */
   int holdout_every;      /* folders without train/ test/: default 10; 0 =

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS 64
+#define MAX_THREADS ENGINE_MAX_THREADS
 /* about 50-100 microseconds of spinning before a worker sleeps */
 #define SPIN_LIMIT 20000
 

@@ -16,9 +16,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Sets the number of engine threads; n <= 0 means one per core. OpenBLAS is
- * set to one thread, since the engine calls it from each of its threads.
- * Returns the number in effect. */
+/* The most engine threads there can be. */
+#define ENGINE_MAX_THREADS 64
+
+/* Sets the number of engine threads; n <= 0 means one per core, more than
+ * ENGINE_MAX_THREADS means that many. OpenBLAS is set to one thread, since
+ * the engine calls it from each of its threads. Returns the number in
+ * effect. */
 int engine_set_threads (int n);
 int engine_get_threads (void);
 

@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 static gsize
@@ -170,6 +171,21 @@ expect_tensor (const SafetensorsFile *file, const char *name, DType dtype,
                            : _("tensor %s has shape %s, expected %s"),
                 name, has, wants);
       return NULL;
+    }
+  /* a NaN or an infinity would reach every step and every kNN (whose
+   * search cannot rank it) from here */
+  if (dtype == DTYPE_F32)
+    {
+      const float *values = t->data;
+      for (gsize i = 0; i < t->numel; i++)
+        if (!isfinite (values[i]))
+          {
+            mismatch (error, file,
+                      _("tensor %s holds a value that is not a finite "
+                        "number (%g at element %zu)"),
+                      name, (double) values[i], i);
+            return NULL;
+          }
     }
   return t;
 }

@@ -85,7 +85,9 @@ nce_free (Nce *self)
 void
 nce_set_z (Nce *self, double z_fixed, double z_estimate)
 {
-  ENGINE_CHECK (z_fixed > 0.0 && z_estimate > 0.0);
+  /* both positive, or both unset (-1: a state saved before any batch) */
+  ENGINE_CHECK ((z_fixed > 0.0 && z_estimate > 0.0)
+                || (z_fixed == -1.0 && z_estimate == -1.0));
   self->z_fixed = z_fixed;
   self->z_estimate = z_estimate;
 }

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <math.h>
 
 #include "checkpoint.h"
 #include "nce.h"
@@ -109,25 +110,52 @@ nce_save_state (Objective *objective, GArray *tensors, GHashTable *metadata)
                        g_strdup (g_ascii_dtostr (text, sizeof text, z[1])));
 }
 
+/* Z as the file keeps it: the metadata in double, the tensor as the
+ * fallback. Call after the tensor was checked. */
+static void
+read_z (const SafetensorsFile *file, double z[2])
+{
+  const char *zf = safetensors_file_get_metadata (file, Z_FIXED_KEY);
+  const char *ze = safetensors_file_get_metadata (file, Z_ESTIMATE_KEY);
+  const float *zt = safetensors_file_lookup (file, Z_TENSOR)->data;
+  z[0] = zf ? g_ascii_strtod (zf, NULL) : zt[0];
+  z[1] = ze ? g_ascii_strtod (ze, NULL) : zt[1];
+}
+
+/* A normaliser is a positive number, or both are -1: not yet measured (a
+ * checkpoint saved before the first step). Anything else would reach the
+ * objective's invariants; it is the file's fault, and said so. */
 static gboolean
 nce_check_state (Objective *objective, const SafetensorsFile *file,
                  GError **error)
 {
   const gint64 shape[1] = { 2 };
-  return checkpoint_expect_tensor (file, Z_TENSOR, DTYPE_F32, 1, shape,
-                                   error) != NULL;
+  if (!checkpoint_expect_tensor (file, Z_TENSOR, DTYPE_F32, 1, shape, error))
+    return FALSE;
+  double z[2];
+  read_z (file, z);
+  gboolean unset = z[0] == -1.0 && z[1] == -1.0;
+  gboolean set = z[0] > 0.0 && z[1] > 0.0 && isfinite (z[0])
+                 && isfinite (z[1]);
+  if (!unset && !set)
+    {
+      g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT,
+                   _("%s: NCE's normaliser Z is %g (fixed) and %g (running "
+                     "estimate): each must be a positive number, or both -1 "
+                     "before the first step"),
+                   safetensors_file_get_path (file), z[0], z[1]);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void
 nce_load_state (Objective *objective, const SafetensorsFile *file)
 {
   NceObjective *self = (NceObjective *) objective;
-  /* the metadata keeps Z in double; the tensor is the fallback */
-  const char *zf = safetensors_file_get_metadata (file, Z_FIXED_KEY);
-  const char *ze = safetensors_file_get_metadata (file, Z_ESTIMATE_KEY);
-  const float *zt = safetensors_file_lookup (file, Z_TENSOR)->data;
-  nce_set_z (self->nce, zf ? g_ascii_strtod (zf, NULL) : zt[0],
-             ze ? g_ascii_strtod (ze, NULL) : zt[1]);
+  double z[2];
+  read_z (file, z);
+  nce_set_z (self->nce, z[0], z[1]);
 }
 
 const ObjectiveClass objective_nce = {

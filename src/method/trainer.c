@@ -258,20 +258,32 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
 
   if (g_key_file_has_key (file, GROUP, "lr_drops", NULL))
     {
-      gsize n = 0;
-      g_autoptr (GError) e = NULL;
-      g_autofree int *drops = g_key_file_get_integer_list (file, GROUP,
-                                                           "lr_drops", &n, &e);
-      /* an empty list reads as an error in GKeyFile: it means no drops */
-      if (e && !g_error_matches (e, G_KEY_FILE_ERROR,
-                                 G_KEY_FILE_ERROR_INVALID_VALUE))
+      /* an empty list ("" or ";") means no drops; GKeyFile reads it as an
+       * error, so it is told apart from a list that is not whole numbers */
+      g_autofree char *raw = g_key_file_get_value (file, GROUP, "lr_drops",
+                                                   NULL);
+      g_strdelimit (raw, ";", ' ');
+      c->n_lr_drops = 0;
+      if (*g_strstrip (raw))
         {
-          g_propagate_error (error, g_steal_pointer (&e));
-          return FALSE;
+          gsize n = 0;
+          g_autofree int *drops = g_key_file_get_integer_list (file, GROUP,
+                                                               "lr_drops", &n,
+                                                               error);
+          if (!drops)
+            return FALSE;
+          if (n > TRAINER_MAX_LR_DROPS)
+            {
+              g_set_error (error, G_KEY_FILE_ERROR,
+                           G_KEY_FILE_ERROR_INVALID_VALUE,
+                           _("lr_drops lists %zu epochs, at most %d"), n,
+                           TRAINER_MAX_LR_DROPS);
+              return FALSE;
+            }
+          c->n_lr_drops = n;
+          for (gsize i = 0; i < n; i++)
+            c->lr_drops[i] = drops[i];
         }
-      c->n_lr_drops = MIN (n, TRAINER_MAX_LR_DROPS);
-      for (int i = 0; i < c->n_lr_drops; i++)
-        c->lr_drops[i] = drops[i];
     }
   return TRUE;
 }
@@ -349,10 +361,28 @@ check_config (const TrainerConfig *c, const Dataset *data, GError **error)
     return invalid (error, _("batch size %d must be between 2 and the %d "
                              "images of %s"),
                            c->batch_size, data->n, data->name);
-  if (!(c->tau > 0.0f) || !(c->lr >= 0.0f) || !(c->weight_decay >= 0.0f)
-      || !(c->momentum >= 0.0f && c->momentum < 1.0f))
-    return invalid (error, _("tau must be positive; lr, weight decay and "
-                      "momentum (below 1) non-negative"));
+  /* Bounds a run can learn within; they also keep every value finite
+   * (a NaN fails each comparison), so inf or 1e38 never reaches a step. */
+  if (!(c->tau > 0.0f && c->tau <= 10.0f))
+    return invalid (error, _("tau must be in (0, 10], not %g"),
+                    (double) c->tau);
+  if (!(c->lr >= 0.0f && c->lr <= 10.0f))
+    return invalid (error, _("the learning rate must be in [0, 10], not %g"),
+                    (double) c->lr);
+  if (!(c->weight_decay >= 0.0f && c->weight_decay <= 1.0f))
+    return invalid (error, _("the weight decay must be in [0, 1], not %g"),
+                    (double) c->weight_decay);
+  if (!(c->momentum >= 0.0f && c->momentum < 1.0f))
+    return invalid (error, _("the SGD momentum must be in [0, 1), not %g"),
+                    (double) c->momentum);
+  if (!(c->lr_drop_factor > 0.0f && c->lr_drop_factor <= 1.0f))
+    return invalid (error, _("the learning-rate drop factor must be in "
+                             "(0, 1], not %g"),
+                    (double) c->lr_drop_factor);
+  for (int i = 0; i < c->n_lr_drops; i++)
+    if (c->lr_drops[i] < 0 || (i > 0 && c->lr_drops[i] <= c->lr_drops[i - 1]))
+      return invalid (error, _("the learning-rate drops must be epochs from "
+                               "0 up, in increasing order"));
   if (!(c->bank_momentum >= 0.0f && c->bank_momentum < 1.0f))
     return invalid (error, _("the memory bank momentum must be in [0, 1), not "
                              "%g"),

@@ -508,6 +508,27 @@ test_bad_input (void)
   assert_one_failure (&r, "no-such-run");
   result_clear (&r);
 
+  /* values outside what a run can use: one error each, nothing written */
+  const char *const bad_values[][3] = {
+    { "--lr", "1e38", "learning rate" },
+    { "--lr", "inf", "learning rate" },
+    { "--tau", "nan", "tau" },
+    { "--weight-decay", "-1", "weight decay" },
+    { "--threads", "1000", "--threads" },
+    { "--steps", "-5", "--steps" },
+    { "--image-size", "4096", "image size" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_values); i++)
+    {
+      r = run_instdisc ("train", "--data", "toy", "--run", "never-bad",
+                        "--batch-size", "16", bad_values[i][0],
+                        bad_values[i][1], NULL);
+      assert_one_failure (&r, bad_values[i][2]);
+      result_clear (&r);
+      g_autofree char *never = work_file ("never-bad/config.ini");
+      g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+    }
+
   /* a folder that is not a run */
   g_autofree char *empty = work_file ("empty");
   g_assert_cmpint (g_mkdir_with_parents (empty, 0700), ==, 0);

@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "evaluate.h"
@@ -114,6 +115,27 @@ test_config_keyfile (void)
   g_assert_cmpint (b.batch_size, ==, a.batch_size);
   g_assert_cmpfloat (b.tau, ==, a.tau);
 
+  /* lr_drops: empty means none; anything else must be whole numbers */
+  const char *const drops[][2] = { { "", "0" }, { ";", "0" },
+                                   { "3;7;", "2" }, { "x;y;", NULL },
+                                   { "1;2;3;4;5;6;7;8;9", NULL } };
+  for (gsize i = 0; i < G_N_ELEMENTS (drops); i++)
+    {
+      g_key_file_set_value (file, "training", "lr_drops", drops[i][0]);
+      gboolean read = trainer_config_from_keyfile (&b, file, &error);
+      if (drops[i][1])
+        {
+          g_assert_no_error (error);
+          g_assert_cmpint (b.n_lr_drops, ==, atoi (drops[i][1]));
+        }
+      else
+        {
+          g_assert_false (read);
+          g_assert_nonnull (error);
+          g_clear_error (&error);
+        }
+    }
+
   /* a name no registry entry has: the message lists the known ones */
   g_key_file_set_string (file, "training", "objective", "contrastive");
   g_assert_false (trainer_config_from_keyfile (&b, file, &error));
@@ -135,6 +157,20 @@ test_rejects_bad_config (void)
   c.batch_size = 41;
   g_assert_null (trainer_new (&c, data, &error));
   g_assert_nonnull (strstr (error->message, "batch size"));
+  g_clear_error (&error);
+  /* values no run can learn with, NaN and infinities among them */
+  float *fields[] = { &c.tau, &c.lr, &c.weight_decay, &c.momentum,
+                      &c.lr_drop_factor, &c.bank_momentum };
+  const float bad[] = { NAN, INFINITY, 1e38f, -1.0f };
+  for (gsize f = 0; f < G_N_ELEMENTS (fields); f++)
+    for (gsize v = 0; v < G_N_ELEMENTS (bad); v++)
+      {
+        c = small_config ("softmax");   /* fields point into c */
+        *fields[f] = bad[v];
+        g_assert_null (trainer_new (&c, data, &error));
+        g_assert_nonnull (error);
+        g_clear_error (&error);
+      }
 }
 
 /* Trains `steps` steps and records each loss. */
@@ -658,6 +694,59 @@ test_run_model_load (void)
   g_rmdir (dir);
 }
 
+/* What a checkpoint holds is checked before it is used: a NaN anywhere
+ * (here in the bank) and an NCE normaliser that is not positive are one
+ * error naming the file, for the trainer and for a read-only model, never
+ * an abort. */
+static void
+test_load_rejects_bad_values (void)
+{
+  g_autoptr (Dataset) data = test_generated_dataset (40, 13);
+  TrainerConfig c = small_config ("nce");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) trainer = trainer_new (&c, data, &error);
+  float losses[3];
+  run_steps (trainer, 3, losses);
+  g_autofree char *dir = g_dir_make_tmp ("instdisc-bad-XXXXXX", &error);
+  g_autofree char *nan_path = g_build_filename (dir, "nan.safetensors", NULL);
+  g_autofree char *z_path = g_build_filename (dir, "z.safetensors", NULL);
+  g_assert_true (trainer_save_checkpoint (trainer, z_path, NULL, &error));
+  float kept = trainer_get_bank (trainer)->vectors[5];
+  trainer_get_bank (trainer)->vectors[5] = NAN;
+  g_assert_true (trainer_save_checkpoint (trainer, nan_path, NULL, &error));
+  trainer_get_bank (trainer)->vectors[5] = kept;
+
+  /* Z's metadata made negative, the file otherwise intact */
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (z_path, &bytes, &len, NULL));
+  /* past the 8-byte length, whose zero bytes would end a string search */
+  char *z = g_strstr_len (bytes + 8, len - 8, "\"nce_z\":\"");
+  g_assert_nonnull (z);
+  z += strlen ("\"nce_z\":\"");
+  g_assert_true (g_ascii_isdigit (*z));
+  *z = '-';
+  g_assert_true (g_file_set_contents (z_path, bytes, len, NULL));
+
+  g_autoptr (Trainer) fresh = trainer_new (&c, data, &error);
+  g_autoptr (RunModel) model = run_model_new (&c, data, &error);
+  g_assert_false (trainer_load_checkpoint (fresh, nan_path, &error));
+  g_assert_nonnull (strstr (error->message, "memory.bank"));
+  g_assert_nonnull (strstr (error->message, "not a finite number"));
+  g_clear_error (&error);
+  g_assert_false (run_model_load (model, nan_path, &error));
+  g_assert_nonnull (strstr (error->message, "memory.bank"));
+  g_clear_error (&error);
+  g_assert_false (trainer_load_checkpoint (fresh, z_path, &error));
+  g_assert_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, z_path));
+  g_assert_nonnull (strstr (error->message, "normaliser"));
+  g_assert_cmpint (trainer_get_iteration (fresh), ==, 0);
+  g_unlink (nan_path);
+  g_unlink (z_path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -677,6 +766,8 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/resume/old-nce", test_resume_old_nce);
   g_test_add_func ("/method/trainer/nce-checkpoint-z", test_nce_checkpoint_z);
   g_test_add_func ("/method/trainer/run-model-load", test_run_model_load);
+  g_test_add_func ("/method/trainer/load-rejects-bad-values",
+                   test_load_rejects_bad_values);
   g_test_add_func ("/method/trainer/resume/other-data",
                    test_resume_rejects_other_data);
   return g_test_run ();

@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "objective.h"
 #include "run-dir.h"
 #include "test-data.h"
 #include "testutil.h"
@@ -287,6 +288,24 @@ test_unscorable_test (Fixture *f, gconstpointer unused)
     }
 }
 
+/* NCE's state before the first step has no normaliser yet (Z = -1): the
+ * saved start loads, and the resumed run finishes. */
+static void
+test_nce_saves_start (Fixture *f, gconstpointer unused)
+{
+  f->config.objective = objective_registry_lookup ("nce");
+  f->config.nce_k = 8;
+  f->config.epochs = 1;
+  Stopper at_training = { .stop_at = TRAINING_PHASE_TRAINING };
+  gboolean stopped = FALSE;
+  g_assert_cmpint (run_loop (f, FALSE, &at_training, &stopped), ==, 0);
+  g_assert_true (stopped);
+  g_assert_true (has_checkpoint (f->dir));
+  Stopper none = { .stop_at = -1 };
+  g_assert_cmpint (run_loop (f, TRUE, &none, &stopped), ==, 6);
+  g_assert_false (stopped);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,5 +318,7 @@ main (int argc, char **argv)
               test_saves_start, fixture_tear_down);
   g_test_add ("/method/loop/unscorable-test", Fixture, NULL, fixture_set_up,
               test_unscorable_test, fixture_tear_down);
+  g_test_add ("/method/loop/nce-saves-start", Fixture, NULL, fixture_set_up,
+              test_nce_saves_start, fixture_tear_down);
   return g_test_run ();
 }
