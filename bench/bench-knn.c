@@ -24,6 +24,7 @@
 
 #include "knn.h"
 #include "rng.h"
+#include "threads.h"
 #include "bench-util.h"
 
 #define DIM 128
@@ -63,7 +64,7 @@ main (int argc, char **argv)
   char *data_dir = NULL, *only = NULL;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads (0: one per core)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "engine threads (0: one per core)", "N" },
     { "repeats", 0, 0, G_OPTION_ARG_INT, &repeats, "repeats of the batch cases", "N" },
     { "singles", 0, 0, G_OPTION_ARG_INT, &singles, "single queries timed", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "seed of the random data", "S" },
@@ -80,6 +81,9 @@ main (int argc, char **argv)
       fprintf (stderr, "bench-knn: %s\n", error->message);
       return 2;
     }
+  /* the search runs on the engine's pool, OpenBLAS at one thread inside
+   * each of its threads */
+  engine_set_threads (threads);
   gboolean do_classify = !only || !strcmp (only, "classify");
   gboolean do_search = !only || !strcmp (only, "search");
   gboolean do_single = !only || !strcmp (only, "single");
@@ -121,7 +125,7 @@ main (int argc, char **argv)
           double t0 = bench_now (), c0 = bench_cpu_now ();
           knn_classify (NULL, &acc, test, test_labels, TEST_ROWS, train,
                         train_labels, TRAIN_ROWS, DIM, N_CLASSES,
-                        KNN_DEFAULT_K, 0.1f, threads);
+                        KNN_DEFAULT_K, 0.1f);
           times[r] = bench_now () - t0;
           cpu[r] = bench_cpu_now () - c0;
         }
@@ -161,7 +165,7 @@ main (int argc, char **argv)
             {
               double t0 = bench_now (), c0 = bench_cpu_now ();
               knn_search (sims, idx, queries, SEARCH_QUERIES, bank, BANK_ROWS,
-                          DIM, SEARCH_K, threads);
+                          DIM, SEARCH_K);
               times[r] = bench_now () - t0;
               cpu[r] = bench_cpu_now () - c0;
             }
@@ -181,12 +185,12 @@ main (int argc, char **argv)
         {
           double *times = g_new (double, singles);
           /* one warm-up so page faults of the first touch are not timed */
-          knn_search (sims, idx, queries, 1, bank, BANK_ROWS, DIM, SEARCH_K, threads);
+          knn_search (sims, idx, queries, 1, bank, BANK_ROWS, DIM, SEARCH_K);
           for (int r = 0; r < singles; r++)
             {
               double t0 = bench_now ();
               knn_search (sims, idx, queries + (size_t) (r % SEARCH_QUERIES) * DIM,
-                          1, bank, BANK_ROWS, DIM, SEARCH_K, threads);
+                          1, bank, BANK_ROWS, DIM, SEARCH_K);
               times[r] = bench_now () - t0;
             }
           t_single = bench_median (times, singles);

@@ -26,6 +26,7 @@
 #include "dataset.h"
 #include "rng.h"
 #include "safetensors.h"
+#include "threads.h"
 #include "tsne.h"
 
 #define DIM 128
@@ -129,7 +130,7 @@ main (int argc, char **argv)
     { "iterations", 0, 0, G_OPTION_ARG_INT, &iterations, "iterations",
       "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
-      "t-SNE threads (0: one per core)", "N" },
+      "engine threads (0: one per core)", "N" },
     { "layout", 0, 0, G_OPTION_ARG_FILENAME, &layout_path,
       "write the final layout (float32, N x 2)", "FILE" },
     { NULL },
@@ -190,10 +191,10 @@ main (int argc, char **argv)
   TSneOptions options;
   tsne_options_init_default (&options);
   options.n_iterations = iterations;
-  options.n_threads = threads;
-  printf ("options: perplexity %.0f, theta %.2f, %d iterations, threads %d "
-          "(0: one per core, %u cores)\n", options.perplexity, options.theta,
-          options.n_iterations, options.n_threads, g_get_num_processors ());
+  threads = engine_set_threads (threads);
+  printf ("options: perplexity %.0f, theta %.2f, %d iterations, %d engine "
+          "threads (%u cores)\n", options.perplexity, options.theta,
+          options.n_iterations, threads, g_get_num_processors ());
   fflush (stdout);
 
   double w0 = bench_now (), c0 = bench_cpu_now ();

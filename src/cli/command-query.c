@@ -57,7 +57,7 @@ command_query (int argc, char **argv)
   g_autofree float *similarities = g_new (float, (gsize) n * k);
   g_autofree int *indices = g_new (int, (gsize) n * k);
   knn_search (similarities, indices, features, n,
-              run->model->bank->vectors, train->n, D, k, 0);
+              run->model->bank->vectors, train->n, D, k);
   for (int q = 0; q < n; q++)
     {
       g_autofree char *shown = g_filename_display_name (paths[q]);

@@ -19,8 +19,10 @@ G_BEGIN_DECLS
 /* data (N, D) -> out (N, 2): each row's coordinates along the top two
  * principal components (centred at the mean). components (2, D), the unit
  * components, and variances (2), the eigenvalues (variance along each),
- * may be NULL. Runs on the calling thread (OpenBLAS's own threads for the
- * covariance). N >= 1, D >= 1; with D = 1 the second component is zero. */
+ * may be NULL. Runs on the calling thread alone: its BLAS calls are
+ * single-threaded once engine_set_threads has set OpenBLAS to one thread,
+ * as every program does before it computes. N >= 1, D >= 1; with D = 1
+ * the second component is zero. */
 void pca_project2 (float *out, float *components, float *variances,
                    const float *data, int n, int dim);
 

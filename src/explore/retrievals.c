@@ -98,7 +98,7 @@ retrievals_rank (const int *neighbours, const float *similarities,
 Retrievals *
 retrievals_compute (const float *queries, const int *query_labels,
                     int n_queries, const float *bank, const int *bank_labels,
-                    int n_bank, int dim, int k, int n_threads)
+                    int n_bank, int dim, int k)
 {
   if (k <= 0)
     k = RETRIEVALS_K;
@@ -106,7 +106,7 @@ retrievals_compute (const float *queries, const int *query_labels,
   g_autofree int *nb = g_new (int, MAX (q * k, 1));
   g_autofree float *sim = g_new (float, MAX (q * k, 1));
   if (n_queries > 0)
-    knn_search (sim, nb, queries, n_queries, bank, n_bank, dim, k, n_threads);
+    knn_search (sim, nb, queries, n_queries, bank, n_bank, dim, k);
   return retrievals_rank (nb, sim, query_labels, n_queries, bank_labels, k);
 }
 

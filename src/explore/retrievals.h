@@ -35,12 +35,12 @@ typedef struct
 
 /* queries (Q, D) and bank (N, D) unit rows. query_labels (Q) and
  * bank_labels (N) may be NULL; the ranking uses labels only when both are
- * given and every query label is >= 0. k <= 0 means RETRIEVALS_K.
- * n_threads <= 0: one per core. */
+ * given and every query label is >= 0. k <= 0 means RETRIEVALS_K. The
+ * search runs on the engine's threads (knn.h). */
 Retrievals *retrievals_compute (const float *queries, const int *query_labels,
                                 int n_queries, const float *bank,
                                 const int *bank_labels, int n_bank, int dim,
-                                int k, int n_threads);
+                                int k);
 
 /* Ranks already known neighbours (Q, k) (bank rows, similarities sorted
  * descending); copies them. The ranking half of retrievals_compute. */

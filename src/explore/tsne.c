@@ -10,6 +10,7 @@
 #include "check.h"
 #include "knn.h"
 #include "rng.h"
+#include "threads.h"
 
 /* beyond this depth a quadtree leaf keeps every point that reaches it:
  * cells are then ~1e-15 of the map, below what a float layout resolves */
@@ -67,7 +68,6 @@ struct _TSne
   int iteration, n_iterations, exaggeration_iterations;
   double exaggeration, learning_rate, theta;
   gboolean warm;
-  int n_threads;
 };
 
 void
@@ -82,7 +82,6 @@ tsne_options_init_default (TSneOptions *options)
     .learning_rate = 0.0,
     .max_points = 100000,
     .seed = 42,
-    .n_threads = 0,
   };
 }
 
@@ -164,8 +163,7 @@ compute_affinities (TSne *self, const float *x, double perplexity,
         return FALSE;
       int q = MIN (KNN_CHUNK, m - start);
       knn_search (sims + (size_t) start * kk, idx + (size_t) start * kk,
-                  x + (size_t) start * self->dim, q, x, m, self->dim, kk,
-                  self->n_threads);
+                  x + (size_t) start * self->dim, q, x, m, self->dim, kk);
     }
 
   /* both directions of every (i, j) pair, summed below when both exist */
@@ -298,8 +296,7 @@ choose_sample (TSne *self, const float *data, guint64 seed,
           }
       if (q == 0)
         break;
-      knn_search (NULL, nearest, query, q, landmarks, n_landmarks, dim, 1,
-                  self->n_threads);
+      knn_search (NULL, nearest, query, q, landmarks, n_landmarks, dim, 1);
       for (int a = 0; a < q; a++)
         self->place[rest[a]] = self->place[landmark_row[nearest[a]]];
     }
@@ -514,11 +511,13 @@ tree_repulsion (const TSne *self, int i, double *force)
   return z;
 }
 
-/* ---- the gradient, over threads ---- */
+/* ---- the gradient, over the engine's threads ---- */
 
 /* points a thread takes at a time: dense regions of the map cost more a
  * point than sparse ones, so equal halves would leave one thread waiting */
 #define FORCE_BLOCK 512
+/* below this many points the iteration is too short to split */
+#define FORCE_MIN_POINTS 2000
 
 typedef struct
 {
@@ -530,10 +529,16 @@ typedef struct
                            thread took which block */
 } ForceWork;
 
-static gpointer
-forces_work (gpointer data)
+/* The engine's threads take blocks from a counter rather than a fixed
+ * share by (ith, nth): how long a block takes depends on the layout, and a
+ * thread that starts late (a worker waking up, a busy machine) takes fewer.
+ * Each point's forces and each block's Z are computed the same way
+ * whichever thread takes the block, so the result depends neither on nth
+ * nor on timing. */
+static void
+forces_task (void *arg, int ith, int nth)
 {
-  ForceWork *work = data;
+  ForceWork *work = arg;
   TSne *self = work->self;
   int b;
   while ((b = g_atomic_int_add (&work->next_block, 1)) < work->n_blocks)
@@ -560,7 +565,6 @@ forces_work (gpointer data)
         }
       work->block_z[b] = z;
     }
-  return NULL;
 }
 
 /* attr and rep for every point; returns Z */
@@ -568,15 +572,12 @@ static double
 compute_forces (TSne *self)
 {
   tree_prepare (self);
-  int nth = self->m < 2000 ? 1 : self->n_threads;
   ForceWork work = { self, 0, (self->m + FORCE_BLOCK - 1) / FORCE_BLOCK };
   work.block_z = g_new (double, MAX (work.n_blocks, 1));
-  GThread *threads[nth];
-  for (int t = 1; t < nth; t++)
-    threads[t] = g_thread_new ("tsne", forces_work, &work);
-  forces_work (&work);
-  for (int t = 1; t < nth; t++)
-    g_thread_join (threads[t]);
+  if (self->m < FORCE_MIN_POINTS)
+    forces_task (&work, 0, 1);
+  else
+    engine_parallel (forces_task, &work);
   double z = 0.0;
   for (int b = 0; b < work.n_blocks; b++)
     z += work.block_z[b];
@@ -747,8 +748,6 @@ tsne_new (const float *data, int n, int dim, const float *init,
   self->n = n;
   self->dim = dim;
   self->m = options->max_points > 0 ? MIN (n, options->max_points) : n;
-  self->n_threads = options->n_threads > 0 ? options->n_threads
-                                           : (int) g_get_num_processors ();
   self->theta = options->theta;
   self->exaggeration = options->exaggeration;
   self->exaggeration_iterations = options->exaggeration_iterations;

@@ -31,11 +31,16 @@
  * an iteration than a walk of the insertion-ordered tree in row order at
  * 60,000 points (docs/performance-gui.md).
  *
- * Threads: a TSne is used by one thread at a time; inside a step the
- * forces are split over n_threads of its own threads (not the engine's
- * pool, which the trainer may be using), which take blocks of 512 points
- * in that order as they finish the last; Z is summed block by block in
- * order, so a seeded run gives the same layout every time.
+ * Threads: a TSne is used by one thread at a time, never from inside an
+ * engine task. Its kNN search and, inside a step, the forces run on the
+ * engine's pool (engine/threads.h, sized by engine_set_threads), whose
+ * threads take blocks of 512 points in that order as they finish the
+ * last; Z is summed block by block in order, so a seeded run gives the
+ * same layout every time, and the forces do not depend on the number of
+ * threads (the kNN search's similarities may, in the last bit: knn.h,
+ * and the layout with them). When the trainer has the pool, the t-SNE's
+ * thread runs every share itself (engine_parallel), so the two never ask
+ * for more threads than the pool has.
  */
 #pragma once
 
@@ -53,7 +58,6 @@ typedef struct
   double learning_rate;       /* 0: max (N / exaggeration, 200) */
   int max_points;             /* 0: no limit; default 100,000 */
   guint64 seed;               /* initial layout and subsample */
-  int n_threads;              /* <= 0: one per core */
 } TSneOptions;
 
 void tsne_options_init_default (TSneOptions *options);

@@ -488,7 +488,7 @@ on_point_selected (InstdiscEmbeddingView *self, int index)
   int nb[N_NEIGHBOURS + 1];
   float sim[N_NEIGHBOURS + 1];
   knn_search (sim, nb, s->bank + (size_t) index * s->dim, 1, s->bank, s->n,
-              s->dim, k, 1);
+              s->dim, k);
   int found[N_NEIGHBOURS];
   float found_sim[N_NEIGHBOURS];
   int n_found = 0;

@@ -173,7 +173,7 @@ search_thread (GTask *task, gpointer source, gpointer task_data,
     }
   int k = MIN (N_NEIGHBOURS, s->n);
   knn_search (q->similarities, q->neighbours, feature, 1, s->bank, s->n,
-              s->dim, k, 0);
+              s->dim, k);
   q->n_found = k;
   g_task_return_boolean (task, TRUE);
 }

@@ -224,7 +224,7 @@ rank_thread (GTask *task, gpointer source, gpointer task_data,
                                         labels ? job->test->labels : NULL, n,
                                         s->bank,
                                         labels ? train->labels : NULL, s->n,
-                                        s->dim, RETRIEVALS_K, 0);
+                                        s->dim, RETRIEVALS_K);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -16,7 +16,7 @@ knn_percentages (const float *queries, const Dataset *test, const float *base,
   KnnAccuracy accuracy;
   knn_classify (NULL, &accuracy, queries, test->labels, test->n, base,
                 train->labels, train->n, dim, MAX (train->n_classes, 1), k,
-                sigma, 0);
+                sigma);
   *top1 = 100.0 * accuracy.top1;
   *top5 = 100.0 * accuracy.top5;
   if (nn1)
@@ -207,6 +207,6 @@ evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
     return FALSE;
   knn_classify (NULL, accuracy, test_pixels, test->labels, test->n,
                 train_pixels, train->labels, train->n, (int) dim,
-                MAX (train->n_classes, 1), k, sigma, 0);
+                MAX (train->n_classes, 1), k, sigma);
   return TRUE;
 }

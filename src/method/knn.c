@@ -23,6 +23,7 @@
 
 #include "check.h"
 #include "dot16.h"
+#include "threads.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KNN_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
@@ -35,6 +36,8 @@
 enum { BLOCK_QUERIES = 256, BLOCK_BASE = 1024 };
 /* below this many queries per thread the streaming path wins */
 #define FEW_QUERIES 8
+/* the streaming path's rows per thread: fewer are not worth a thread */
+#define STREAM_ROWS_PER_THREAD 4096
 
 /* ---- per-query selection ----
  *
@@ -194,64 +197,94 @@ stream_scores (float *scores, const float *queries, int n_queries,
 typedef struct
 {
   const float *queries, *base;
-  int n_queries, n_base, dim, k;
-  int q0, q1;          /* this thread's queries */
-  int b0, b1;          /* this thread's base rows */
-  Selector *selectors; /* (Q) shared, each touched by one thread */
+  int n_queries, n_base, dim;
   gboolean streaming;
-} SearchJob;
+  /* streaming: one set of (Q) selectors per thread, merged after; products:
+   * one shared set, each query's selector touched by one thread */
+  Selector **sets;
+  int n_sets;
+} Search;
 
+/* queries [first, end) against every base row, into the shared selectors */
 static void
-search_products (SearchJob *job)
+search_products (const Search *s, Selector *selectors, int first, int end)
 {
-  const int D = job->dim;
+  const int D = s->dim;
   const int qb = BLOCK_QUERIES, nb = BLOCK_BASE;
   float *scores = engine_alloc (sizeof (float) * qb * nb);
   ENGINE_CHECK (scores != NULL);
-  for (int q0 = job->q0; q0 < job->q1; q0 += qb)
+  for (int q0 = first; q0 < end; q0 += qb)
     {
-      const int nq = MIN (qb, job->q1 - q0);
-      for (int b0 = job->b0; b0 < job->b1; b0 += nb)
+      const int nq = MIN (qb, end - q0);
+      for (int b0 = 0; b0 < s->n_base; b0 += nb)
         {
-          const int n = MIN (nb, job->b1 - b0);
+          const int n = MIN (nb, s->n_base - b0);
           // scores (nq, n) = queries (nq, D) x base[b0:b0+n] (n, D)^T
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, nq, n, D, 1.0f,
-                       job->queries + (size_t) q0 * D, D,
-                       job->base + (size_t) b0 * D, D, 0.0f, scores, n);
+                       s->queries + (size_t) q0 * D, D,
+                       s->base + (size_t) b0 * D, D, 0.0f, scores, n);
           for (int q = 0; q < nq; q++)
-            selector_scan (&job->selectors[q0 + q], scores + (size_t) q * n, n, b0);
+            selector_scan (&selectors[q0 + q], scores + (size_t) q * n, n, b0);
         }
     }
   engine_free (scores);
 }
 
-/* this thread's base rows against every query, into its own selectors */
+/* base rows [first, end) against every query, into this thread's
+ * selectors */
 static void
-search_streaming (SearchJob *job)
+search_streaming (const Search *s, Selector *selectors, int first, int end)
 {
   const int chunk = 1024;
-  float *scores = engine_alloc (sizeof (float) * chunk * job->n_queries);
+  float *scores = engine_alloc (sizeof (float) * chunk * s->n_queries);
   ENGINE_CHECK (scores != NULL);
-  for (int b0 = job->b0; b0 < job->b1; b0 += chunk)
+  for (int b0 = first; b0 < end; b0 += chunk)
     {
-      const int n = MIN (chunk, job->b1 - b0);
-      stream_scores (scores, job->queries, job->n_queries,
-                     job->base + (size_t) b0 * job->dim, n, job->dim);
-      for (int q = 0; q < job->n_queries; q++)
-        selector_scan (&job->selectors[q], scores + (size_t) q * n, n, b0);
+      const int n = MIN (chunk, end - b0);
+      stream_scores (scores, s->queries, s->n_queries,
+                     s->base + (size_t) b0 * s->dim, n, s->dim);
+      for (int q = 0; q < s->n_queries; q++)
+        selector_scan (&selectors[q], scores + (size_t) q * n, n, b0);
     }
   engine_free (scores);
 }
 
-static gpointer
-search_thread (gpointer data)
+/* How many of nth threads take a share: one per block of queries begun,
+ * or per STREAM_ROWS_PER_THREAD base rows when streaming; with less work a
+ * thread costs more than it saves. */
+static int
+search_threads (const Search *s, int nth)
 {
-  SearchJob *job = data;
-  if (job->streaming)
-    search_streaming (job);
+  const int useful = s->streaming
+                       ? s->n_base / STREAM_ROWS_PER_THREAD
+                       : (s->n_queries + BLOCK_QUERIES - 1) / BLOCK_QUERIES;
+  return CLAMP (useful, 1, nth);
+}
+
+/* thread ith of nth: streaming splits the base rows, products split the
+ * queries. Either way every score is computed by the same kernel with the
+ * same operands whatever the split, and the selection keeps the k best
+ * under a total order, so a path's result does not depend on nth (which
+ * path runs may: knn.h). */
+static void
+search_task (void *arg, int ith, int nth)
+{
+  const Search *s = arg;
+  const int active = search_threads (s, nth);
+  if (ith >= active)
+    return;
+  size_t lo, hi;
+  if (s->streaming)
+    {
+      ENGINE_CHECK (ith < s->n_sets);
+      engine_split ((size_t) s->n_base, ith, active, &lo, &hi);
+      search_streaming (s, s->sets[ith], (int) lo, (int) hi);
+    }
   else
-    search_products (job);
-  return NULL;
+    {
+      engine_split ((size_t) s->n_queries, ith, active, &lo, &hi);
+      search_products (s, s->sets[0], (int) lo, (int) hi);
+    }
 }
 
 static Selector *
@@ -275,91 +308,51 @@ selectors_free (Selector *sel)
 
 void
 knn_search (float *similarities, int *indices, const float *queries,
-            int n_queries, const float *base, int n_base, int dim, int k,
-            int n_threads)
+            int n_queries, const float *base, int n_base, int dim, int k)
 {
   ENGINE_CHECK (n_queries >= 0 && n_base > 0 && dim > 0 && k > 0);
   if (n_queries == 0)
     return;
   const int kk = MIN (k, n_base);
-  if (n_threads <= 0)
-    n_threads = g_get_num_processors ();
-  n_threads = CLAMP (n_threads, 1, 16);
-  const gboolean streaming = n_queries < FEW_QUERIES * n_threads;
-  if (!streaming)
-    n_threads = MIN (n_threads, (n_queries + BLOCK_QUERIES - 1) / BLOCK_QUERIES);
-  n_threads = MIN (n_threads, streaming ? MAX (1, n_base / 4096) : n_threads);
-  n_threads = MAX (n_threads, 1);
+  const int nth = engine_get_threads ();
+  Search s = { .queries = queries, .base = base, .n_queries = n_queries,
+               .n_base = n_base, .dim = dim,
+               .streaming = n_queries < FEW_QUERIES * nth };
+  const int active = search_threads (&s, nth);
+  s.n_sets = s.streaming ? active : 1;
+  s.sets = g_new (Selector *, s.n_sets);
+  for (int t = 0; t < s.n_sets; t++)
+    s.sets[t] = selectors_new (n_queries, kk);
 
-  /* streaming splits the base (one selector set per thread, merged after);
-   * products split the queries (selectors shared, each query owned by one
-   * thread) */
-  const int n_sets = streaming ? n_threads : 1;
-  Selector *sets[16];
-  for (int t = 0; t < n_sets; t++)
-    sets[t] = selectors_new (n_queries, kk);
-
-  SearchJob jobs[16];
-  for (int t = 0; t < n_threads; t++)
-    {
-      jobs[t] = (SearchJob) { .queries = queries, .base = base,
-                              .n_queries = n_queries, .n_base = n_base,
-                              .dim = dim, .k = kk, .streaming = streaming };
-      if (streaming)
-        {
-          jobs[t].q0 = 0;
-          jobs[t].q1 = n_queries;
-          jobs[t].b0 = (int) ((gint64) n_base * t / n_threads);
-          jobs[t].b1 = (int) ((gint64) n_base * (t + 1) / n_threads);
-          jobs[t].selectors = sets[t];
-        }
-      else
-        {
-          jobs[t].q0 = (int) ((gint64) n_queries * t / n_threads);
-          jobs[t].q1 = (int) ((gint64) n_queries * (t + 1) / n_threads);
-          jobs[t].b0 = 0;
-          jobs[t].b1 = n_base;
-          jobs[t].selectors = sets[0];
-        }
-    }
-
-  /* One thread scheme at a time: with our own threads running
-   * single-threaded products, OpenBLAS's pool would only oversubscribe the
-   * cores (its idle workers spin in sched_yield), so it is held at 1
-   * thread for the call. The count is process-wide: a trainer running
-   * products at the same moment gets 1 BLAS thread until we restore it.
-   * With n_threads 1 the products use OpenBLAS's own threads instead. */
-  int blas_threads = openblas_get_num_threads ();
-  gboolean own_threads = n_threads > 1 && !streaming;
-  if (own_threads)
-    openblas_set_num_threads (1);
-  GThread *threads[16] = { NULL };
-  for (int t = 1; t < n_threads; t++)
-    threads[t] = g_thread_new ("knn-search", search_thread, &jobs[t]);
-  search_thread (&jobs[0]);
-  for (int t = 1; t < n_threads; t++)
-    g_thread_join (threads[t]);
-  if (own_threads)
-    openblas_set_num_threads (blas_threads);
+  /* One thread's worth stays on the caller, without waking the pool. The
+   * products are one-thread sgemms inside each engine thread, as the
+   * engine's convolutions do (engine_set_threads holds OpenBLAS at one
+   * thread). */
+  if (active == 1)
+    search_task (&s, 0, 1);
+  else
+    engine_parallel (search_task, &s);
 
   /* merging per-thread sets: no threshold, the compaction's full
    * comparison decides ties between ranges */
-  for (int t = 1; t < n_sets; t++)
+  Selector *const *sets = s.sets;
+  for (int t = 1; t < s.n_sets; t++)
     for (int q = 0; q < n_queries; q++)
       for (int j = 0; j < sets[t][q].size; j++)
         selector_push (&sets[0][q], sets[t][q].c[j].s, sets[t][q].c[j].i);
   for (int q = 0; q < n_queries; q++)
     selector_emit (&sets[0][q], similarities ? similarities + (size_t) q * k : NULL,
                indices ? indices + (size_t) q * k : NULL, k);
-  for (int t = 0; t < n_sets; t++)
-    selectors_free (sets[t]);
+  for (int t = 0; t < s.n_sets; t++)
+    selectors_free (s.sets[t]);
+  g_free (s.sets);
 }
 
 void
 knn_classify (int *predictions, KnnAccuracy *accuracy, const float *queries,
               const int *query_labels, int n_queries, const float *base,
               const int *base_labels, int n_base, int dim, int n_classes,
-              int k, float sigma, int n_threads)
+              int k, float sigma)
 {
   ENGINE_CHECK (n_classes > 0 && sigma > 0.0f && k > 0 && n_base > 0);
   const int kk = MIN (k, n_base);
@@ -374,7 +367,7 @@ knn_classify (int *predictions, KnnAccuracy *accuracy, const float *queries,
     {
       const int nq = MIN (chunk, n_queries - c0);
       knn_search (sims, idx, queries + (size_t) c0 * dim, nq, base, n_base,
-                  dim, kk, n_threads);
+                  dim, kk);
       for (int q = 0; q < nq; q++)
         {
           memset (weight, 0, sizeof (double) * n_classes);

@@ -10,14 +10,20 @@
  * lower class index first. Both rules are deterministic and independent of
  * the number of threads and of the block sizes.
  *
- * Threads (n_threads <= 0: one per core): many queries are split over
- * the threads, each running its own single-threaded products and its own
- * selection, so selecting runs in parallel too; OpenBLAS's thread count is
- * set to 1 for the call and restored (process-wide: see knn.c). With
- * n_threads 1 the products use OpenBLAS's threads and the selection the
- * calling thread. Few queries (< 8 per thread) stream the base instead,
- * split over the threads by rows, no BLAS. docs/benchmarks-method.md has
- * the measurements. */
+ * Threads: the search runs on the engine's pool (engine/threads.h, sized
+ * by engine_set_threads: --threads, the explorer's Preferences). Many
+ * queries are split over its threads, each running its own one-thread
+ * products and its own selection, so selecting runs in parallel too. Few
+ * queries (< 8 per thread) stream the base instead, split over the threads
+ * by rows, no BLAS. Small searches stay on the calling thread. Must not be
+ * called from inside an engine task (engine_parallel does not nest).
+ * Neither split changes a score (a query's row of an sgemm does not depend
+ * on the rows beside it; the tests check that), so a path gives the same
+ * result on any number of threads; but the two paths sum a dot product in
+ * different orders (sgemm, dot16), and which one runs for 8 to 8 x nth - 1
+ * queries depends on the thread count, so there similarities may differ in
+ * the last bit between thread counts. docs/benchmarks-method.md has the
+ * measurements. */
 #pragma once
 
 #include <glib.h>
@@ -29,10 +35,9 @@ G_BEGIN_DECLS
 /* queries (Q, D), base (N, D) -> similarities (Q, k) and indices (Q, k) of
  * each query's k most similar base rows, sorted as above. When k > N the
  * columns N..k-1 hold index -1 and similarity -INFINITY. Either output may
- * be NULL. n_threads <= 0: one per core. */
+ * be NULL. */
 void knn_search (float *similarities, int *indices, const float *queries,
-                 int n_queries, const float *base, int n_base, int dim, int k,
-                 int n_threads);
+                 int n_queries, const float *base, int n_base, int dim, int k);
 
 typedef struct
 {
@@ -53,8 +58,7 @@ typedef struct
 void knn_classify (int *predictions, KnnAccuracy *accuracy,
                    const float *queries, const int *query_labels,
                    int n_queries, const float *base, const int *base_labels,
-                   int n_base, int dim, int n_classes, int k, float sigma,
-                   int n_threads);
+                   int n_base, int dim, int n_classes, int k, float sigma);
 
 /* rows (N, D) scaled to unit length in place, so that dot products are
  * cosine similarities; an all-zero row stays zero. */

@@ -8,8 +8,9 @@
  * row is in L1; otherwise Z needs every score first, and the rows are read
  * twice. The reads are random 512-byte rows of a 30 MB bank (60,000 x 128),
  * latency-bound, hence the software prefetch.
- * Batch rows are split over the cores (one GThread per extra core); no
- * BLAS call is involved, so this does not compete with OpenBLAS's pool.
+ * Batch rows are split over the engine's threads (engine_parallel); each
+ * row's arithmetic is the same whichever thread takes it, so the loss and
+ * the gradient do not depend on the number of threads.
  *
  * Gradient. With c = K Pn and P = exp (s) / Z, dP/ds = P (Z constant), so
  *   positive: d/ds [-log (P / (P + c + eps))] = P / (P + c + eps) - 1
@@ -27,6 +28,7 @@
 
 #include "check.h"
 #include "dot16.h"
+#include "threads.h"
 
 /* The two row kernels are compiled for AVX2 + FMA as well as for the
  * baseline, picked at load time, because the project builds for generic
@@ -158,7 +160,7 @@ fused_row (float *e, float *p, float *g, const float *f, const int *idx,
     }
 }
 
-/* ---- splitting batch rows over the cores ---- */
+/* ---- splitting batch rows over the engine's threads ---- */
 
 typedef struct
 {
@@ -167,18 +169,23 @@ typedef struct
   const float *vectors;
   float *d_features;
   float *coef;        /* (B, K+1) scratch of the gradient pass */
-  int dim, b0, b1;
+  int dim, batch;
   enum { PASS_SCORES, PASS_GRADIENT, PASS_FUSED } pass;
   float inv_z, c, eps, scale;   /* the fused pass's constants */
 } RowJob;
 
+/* thread ith of nth: its share of the batch rows, each row computed the
+ * same way whoever takes it */
 static void
-run_rows (RowJob *job)
+run_rows (void *arg, int ith, int nth)
 {
+  const RowJob *job = arg;
   Nce *self = job->self;
   const int kp1 = self->k + 1, D = job->dim;
   const float inv_tau = 1.0f / self->tau;
-  for (int b = job->b0; b < job->b1; b++)
+  size_t lo, hi;
+  engine_split ((size_t) job->batch, ith, nth, &lo, &hi);
+  for (int b = (int) lo; b < (int) hi; b++)
     {
       const int *idx = self->noise + (size_t) b * kp1;
       if (job->pass == PASS_SCORES)
@@ -195,35 +202,15 @@ run_rows (RowJob *job)
     }
 }
 
-static gpointer
-run_rows_thread (gpointer data)
-{
-  run_rows (data);
-  return NULL;
-}
-
-/* One chunk of rows per core; the calling thread takes the first. Below
- * ~64k dot products a thread costs more than it saves. */
+/* Below ~64k dot products waking the pool costs more than it saves, so a
+ * small batch stays on the caller. */
 static void
-run_rows_parallel (const RowJob *proto, int batch)
+run_rows_parallel (RowJob *job)
 {
-  int n_threads = MIN (g_get_num_processors (), 8);
-  if ((gint64) batch * (proto->self->k + 1) < 65536 || batch < 2)
-    n_threads = 1;
-  n_threads = MIN (n_threads, batch);
-  RowJob jobs[8];
-  GThread *threads[8] = { NULL };
-  for (int t = 0; t < n_threads; t++)
-    {
-      jobs[t] = *proto;
-      jobs[t].b0 = (int) ((gint64) batch * t / n_threads);
-      jobs[t].b1 = (int) ((gint64) batch * (t + 1) / n_threads);
-    }
-  for (int t = 1; t < n_threads; t++)
-    threads[t] = g_thread_new ("nce-rows", run_rows_thread, &jobs[t]);
-  run_rows (&jobs[0]);
-  for (int t = 1; t < n_threads; t++)
-    g_thread_join (threads[t]);
+  if ((gint64) job->batch * (job->self->k + 1) < 65536 || job->batch < 2)
+    run_rows (job, 0, 1);
+  else
+    engine_parallel (run_rows, job);
 }
 
 float
@@ -253,8 +240,8 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
   const float c = (float) K / (float) N, eps = (float) NCE_EPS;
   const float inv_b = 1.0f / batch;
   RowJob job = { .self = self, .features = features, .vectors = bank->vectors,
-                 .dim = D, .d_features = d_features, .c = c, .eps = eps,
-                 .scale = inv_b / self->tau };
+                 .dim = D, .batch = batch, .d_features = d_features,
+                 .c = c, .eps = eps, .scale = inv_b / self->tau };
   /* With Z known before the batch, one pass: probs (B, K+1) = P, coef =
    * exp (s), d_features. Otherwise pass 1 here: probs = exp (s). */
   const gboolean fused = d_features && self->z_mode == NCE_Z_FIXED
@@ -265,7 +252,7 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
       job.pass = PASS_FUSED;
       job.inv_z = (float) (1.0 / self->z_fixed);
     }
-  run_rows_parallel (&job, batch);
+  run_rows_parallel (&job);
 
   /* Z: the Monte-Carlo estimate N E_j[exp (s_j)] over every entry of the
    * batch, the positives included, as the reference */
@@ -334,7 +321,7 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
     }
   job.pass = PASS_GRADIENT;
   job.coef = coef;
-  run_rows_parallel (&job, batch);
+  run_rows_parallel (&job);
   return (float) loss;
 }
 

@@ -86,10 +86,10 @@ measure (Trainer *trainer, const Dataset *train, const Dataset *test)
   KnnAccuracy bank, recomputed;
   knn_classify (NULL, &bank, test_features, test->labels, test->n,
                 trainer_get_bank (trainer)->vectors, train->labels, train->n,
-                D, train->n_classes, KNN_DEFAULT_K, sigma, 0);
+                D, train->n_classes, KNN_DEFAULT_K, sigma);
   knn_classify (NULL, &recomputed, test_features, test->labels, test->n,
                 train_features, train->labels, train->n, D, train->n_classes,
-                KNN_DEFAULT_K, sigma, 0);
+                KNN_DEFAULT_K, sigma);
   return (Top1) { 100.0 * bank.top1, 100.0 * recomputed.top1 };
 }
 

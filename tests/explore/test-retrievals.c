@@ -59,7 +59,7 @@ test_labelled (void)
   fill (queries, deg, 7);
 
   g_autoptr (Retrievals) r = retrievals_compute (queries, labels, 7, bank,
-                                                 bank_labels, 12, 2, 3, 1);
+                                                 bank_labels, 12, 2, 3);
   g_assert_true (r->labelled);
   g_assert_cmpint (r->k, ==, 3);
   const int same[7] = { 3, 3, 2, 0, 3, 0, 0 };
@@ -90,7 +90,7 @@ test_unlabelled (void)
   fill (queries, deg, 6);
 
   g_autoptr (Retrievals) r = retrievals_compute (queries, NULL, 6, bank,
-                                                 NULL, 12, 2, 3, 1);
+                                                 NULL, 12, 2, 3);
   g_assert_false (r->labelled);
   g_assert_null (r->n_same);
   const int best[6] = { 3, 1, 5, 0, 2, 4 };
@@ -101,7 +101,7 @@ test_unlabelled (void)
   /* labels on the bank but a query without one: ranked as unlabelled */
   const int labels[6] = { 0, 2, 1, -1, 0, 2 };
   g_autoptr (Retrievals) mixed = retrievals_compute (queries, labels, 6, bank,
-                                                     bank_labels, 12, 2, 3, 1);
+                                                     bank_labels, 12, 2, 3);
   g_assert_false (mixed->labelled);
   assert_order ("mixed, best first", mixed->best, best, 6);
 }
@@ -114,7 +114,7 @@ test_default_k (void)
   unit (queries, 40.0);
   const int label = 0;
   g_autoptr (Retrievals) r = retrievals_compute (queries, &label, 1, bank,
-                                                 bank_labels, 12, 2, 0, 1);
+                                                 bank_labels, 12, 2, 0);
   g_assert_cmpint (r->k, ==, RETRIEVALS_K);
   for (int j = 0; j + 1 < RETRIEVALS_K; j++)
     g_assert_cmpfloat (r->similarities[j], >=, r->similarities[j + 1]);

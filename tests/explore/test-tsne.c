@@ -1,11 +1,12 @@
 /* test-tsne.c: Barnes-Hut t-SNE separates well-separated clusters, a warm
- * start keeps points near where they were, and a subsample still places
- * every row. */
+ * start keeps points near where they were, a subsample still places every
+ * row, and the layout does not depend on the engine's threads. */
 #include <math.h>
 #include <string.h>
 
 #include "rng.h"
 #include "testutil.h"
+#include "threads.h"
 #include "tsne.h"
 
 enum { D = 16, CLUSTERS = 3 };
@@ -96,7 +97,7 @@ test_tsne_clusters_and_warm_start (void)
   g_autofree float *x = make_blobs (N, 0.25, 11, labels);
   TSneOptions options;
   tsne_options_init_default (&options);
-  options.n_threads = 2;
+  engine_set_threads (2);
 
   g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL);
   g_assert_nonnull (tsne);
@@ -183,7 +184,7 @@ test_tsne_subsample (void)
   tsne_options_init_default (&options);
   options.max_points = 800;
   options.n_iterations = 600;
-  options.n_threads = 2;
+  engine_set_threads (2);
   g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL);
   g_assert_cmpint (tsne_get_n_sampled (tsne), ==, 800);
   while (tsne_step (tsne, 100) > 0)
@@ -230,6 +231,84 @@ test_tsne_duplicates (void)
     g_assert_true (isfinite (y[a]));
 }
 
+/* enough points for the forces to go on the engine's threads */
+enum { THREADED_N = 2400, THREADED_ITERATIONS = 60 };
+
+typedef struct
+{
+  const float *x;
+  float *layout;   /* (THREADED_N, 2) */
+  double kl;
+} TSneRun;
+
+/* affinities, then the iterations in steps, as the explorer runs it */
+static void
+tsne_run (TSneRun *run)
+{
+  TSneOptions options;
+  tsne_options_init_default (&options);
+  options.n_iterations = THREADED_ITERATIONS;
+  g_autoptr (TSne) tsne = tsne_new (run->x, THREADED_N, D, NULL, FALSE,
+                                    &options, NULL);
+  while (tsne_step (tsne, 20) > 0)
+    ;
+  tsne_get_layout (tsne, run->layout);
+  run->kl = tsne_get_kl (tsne);
+}
+
+static gpointer
+tsne_run_thread (gpointer data)
+{
+  tsne_run (data);
+  return NULL;
+}
+
+static void
+assert_same_layout (const TSneRun *a, const TSneRun *b)
+{
+  g_assert_cmpmem (a->layout, sizeof (float) * 2 * THREADED_N, b->layout,
+                   sizeof (float) * 2 * THREADED_N);
+  g_assert_cmpfloat (a->kl, ==, b->kl);
+}
+
+/* The forces' blocks and Z's block sums come out alike whichever engine
+ * thread takes them, and the kNN search splits without changing a score,
+ * so one thread and two give the same layout bit for bit; so do two
+ * t-SNEs at once on a two-thread pool (two explorer windows), one of them
+ * running every share itself. */
+static void
+test_tsne_thread_count (void)
+{
+  int *labels = g_new (int, THREADED_N);
+  g_autofree float *x = make_blobs (THREADED_N, 0.25, 17, labels);
+  g_free (labels);
+  TSneRun one = { x, g_new (float, 2 * THREADED_N), 0.0 };
+  TSneRun two = { x, g_new (float, 2 * THREADED_N), 0.0 };
+  engine_set_threads (1);
+  tsne_run (&one);
+  engine_set_threads (2);
+  tsne_run (&two);
+  g_test_message ("KL after %d iterations: %.6f", THREADED_ITERATIONS,
+                  one.kl);
+  assert_same_layout (&one, &two);
+
+  TSneRun side[2];
+  GThread *threads[2];
+  for (int t = 0; t < 2; t++)
+    {
+      side[t] = (TSneRun) { x, g_new (float, 2 * THREADED_N), 0.0 };
+      threads[t] = g_thread_new ("tsne-test", tsne_run_thread, &side[t]);
+    }
+  for (int t = 0; t < 2; t++)
+    {
+      g_thread_join (threads[t]);
+      assert_same_layout (&one, &side[t]);
+      g_free (side[t].layout);
+    }
+  g_free (one.layout);
+  g_free (two.layout);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -239,5 +318,6 @@ main (int argc, char **argv)
   g_test_add_func ("/explore/tsne/subsample", test_tsne_subsample);
   g_test_add_func ("/explore/tsne/cancel", test_tsne_cancel);
   g_test_add_func ("/explore/tsne/duplicates", test_tsne_duplicates);
+  g_test_add_func ("/explore/tsne/thread-count", test_tsne_thread_count);
   return g_test_run ();
 }

@@ -903,7 +903,7 @@ test_retrievals_order (void)
   g_autoptr (Dataset) bank_set = tiny_dataset ("bank", 12, bank_labels, 3);
   g_autoptr (Dataset) query_set = tiny_dataset ("queries", 7, labels, 3);
   Retrievals *r = retrievals_compute (queries, labels, 7, bank, bank_labels,
-                                      12, 2, 3, 1);
+                                      12, 2, 3);
 
   GtkWidget *view = instdisc_retrievals_view_new ();
   GtkWidget *window = show_in_window (view, 700, 900);
@@ -927,8 +927,7 @@ test_retrievals_order (void)
   save_png (shot, "instdisc-retrievals-order.png");
 
   /* unlabelled: by top-1 similarity */
-  Retrievals *u = retrievals_compute (queries, NULL, 7, bank, NULL, 12, 2, 3,
-                                      1);
+  Retrievals *u = retrievals_compute (queries, NULL, 7, bank, NULL, 12, 2, 3);
   instdisc_retrievals_view_show (rv, u, query_set, bank_set);
   for (int i = 0; i + 1 < 6; i++)
     {

@@ -11,6 +11,7 @@
 #include "method-fixtures.h"
 #include "rng.h"
 #include "testutil.h"
+#include "threads.h"
 
 typedef struct
 {
@@ -42,18 +43,20 @@ brute_force (Pair *out, const float *q, const float *base, int n, int dim)
   qsort (out, n, sizeof *out, compare_pairs);
 }
 
-/* The fast result must equal brute force: identical indices, except that
- * two neighbours whose exact similarities are within 1e-5 may come in
- * either order (float rounding); exact duplicates must follow the index
- * rule, which the duplicated-row test checks with bit-identical rows. */
+/* The fast result on `threads` engine threads must equal brute force:
+ * identical indices, except that two neighbours whose exact similarities
+ * are within 1e-5 may come in either order (float rounding); exact
+ * duplicates must follow the index rule, which the duplicated-row test
+ * checks with bit-identical rows. */
 static void
 check_search (const float *queries, int nq, const float *base, int n, int dim,
-              int k, int n_threads)
+              int k, int threads)
 {
   float *sims = g_new (float, (size_t) nq * k);
   int *idx = g_new (int, (size_t) nq * k);
   Pair *pairs = g_new (Pair, n);
-  knn_search (sims, idx, queries, nq, base, n, dim, k, n_threads);
+  engine_set_threads (threads);
+  knn_search (sims, idx, queries, nq, base, n, dim, k);
   const int kk = MIN (k, n);
   for (int q = 0; q < nq; q++)
     {
@@ -154,7 +157,8 @@ test_ties (void)
         float sims[200 * 8];
         const float *qs = nq == 1 ? queries + q_dup * dim : queries;
         const int row = nq == 1 ? 0 : q_dup;
-        knn_search (sims, idx, qs, nq, base, n, dim, 8, t);
+        engine_set_threads (t);
+        knn_search (sims, idx, qs, nq, base, n, dim, 8);
         for (int c = 0; c < copies; c++)
           {
             g_assert_cmpint (idx[row * 8 + c], ==, 17 + 1000 * c);
@@ -162,6 +166,179 @@ test_ties (void)
           }
         check_search (qs, nq, base, n, dim, 8, t);
       }
+  g_free (base);
+  g_free (queries);
+}
+
+/* ---- the engine's threads ---- */
+
+enum { SPLIT_N = 9000, SPLIT_DIM = 24, SPLIT_K = 20, SPLIT_MAX_Q = 600 };
+
+/* 9,000 base rows: enough for the streaming path to split the base over
+ * two threads (at 4,096 rows a thread). Query 0's row is copied to base
+ * rows 4499, 4500 (either side of the two-thread split) and 8999, so the
+ * merge of the threads' candidates must keep the index rule. */
+static void
+split_fixture (float **base, float **queries)
+{
+  Rng rng;
+  rng_seed (&rng, 4);
+  *base = g_new (float, (size_t) SPLIT_N * SPLIT_DIM);
+  *queries = g_new (float, (size_t) SPLIT_MAX_Q * SPLIT_DIM);
+  random_unit_rows (*base, SPLIT_N, SPLIT_DIM, &rng);
+  random_unit_rows (*queries, SPLIT_MAX_Q, SPLIT_DIM, &rng);
+  const int copies[] = { 4499, 4500, 8999 };
+  for (size_t c = 0; c < G_N_ELEMENTS (copies); c++)
+    memcpy (*base + (size_t) copies[c] * SPLIT_DIM, *queries,
+            sizeof (float) * SPLIT_DIM);
+}
+
+typedef struct
+{
+  float *sims;
+  int *idx;
+} Found;
+
+static Found
+search_on (int threads, const float *queries, int nq, const float *base)
+{
+  Found f = { g_new (float, (size_t) nq * SPLIT_K),
+              g_new (int, (size_t) nq * SPLIT_K) };
+  g_assert_cmpint (engine_set_threads (threads), ==, threads);
+  knn_search (f.sims, f.idx, queries, nq, base, SPLIT_N, SPLIT_DIM, SPLIT_K);
+  return f;
+}
+
+static void
+found_free (Found f)
+{
+  g_free (f.sims);
+  g_free (f.idx);
+}
+
+static void
+assert_found_identical (Found a, Found b, int nq)
+{
+  g_assert_cmpmem (a.idx, sizeof (int) * nq * SPLIT_K, b.idx,
+                   sizeof (int) * nq * SPLIT_K);
+  g_assert_cmpmem (a.sims, sizeof (float) * nq * SPLIT_K, b.sims,
+                   sizeof (float) * nq * SPLIT_K);
+}
+
+/* One engine thread and two give the same neighbours. Each path's split
+ * (base rows when streaming, queries for the products) leaves every score
+ * as it was, so those are bit-identical; 12 queries take the products on
+ * one thread and the streaming on two (< 8 a thread), whose dot products
+ * sum in another order: equal within rounding there. */
+static void
+test_thread_count (void)
+{
+  float *base, *queries;
+  split_fixture (&base, &queries);
+  const int same_path[] = { 1, 3, SPLIT_MAX_Q };
+  for (size_t i = 0; i < G_N_ELEMENTS (same_path); i++)
+    {
+      const int nq = same_path[i];
+      Found one = search_on (1, queries, nq, base);
+      Found two = search_on (2, queries, nq, base);
+      assert_found_identical (one, two, nq);
+      /* the copies of query 0, in index order across the split */
+      g_assert_cmpint (two.idx[0], ==, 4499);
+      g_assert_cmpint (two.idx[1], ==, 4500);
+      g_assert_cmpint (two.idx[2], ==, 8999);
+      found_free (one);
+      found_free (two);
+      check_search (queries, nq, base, SPLIT_N, SPLIT_DIM, SPLIT_K, 2);
+    }
+
+  const int nq = 12;
+  Found one = search_on (1, queries, nq, base);
+  Found two = search_on (2, queries, nq, base);
+  for (int q = 0; q < nq; q++)
+    for (int j = 0; j < SPLIT_K; j++)
+      {
+        const int at = q * SPLIT_K + j;
+        g_assert_cmpfloat_with_epsilon (one.sims[at], two.sims[at], 1e-6);
+        if (one.idx[at] == two.idx[at])
+          continue;
+        /* a near-tie ordered the other way by rounding: both rows are as
+         * similar to the query, in double */
+        double s1 = 0.0, s2 = 0.0;
+        for (int d = 0; d < SPLIT_DIM; d++)
+          {
+            const double x = queries[(size_t) q * SPLIT_DIM + d];
+            s1 += x * base[(size_t) one.idx[at] * SPLIT_DIM + d];
+            s2 += x * base[(size_t) two.idx[at] * SPLIT_DIM + d];
+          }
+        g_assert_cmpfloat_with_epsilon (s1, s2, 1e-6);
+      }
+  found_free (one);
+  found_free (two);
+  g_free (base);
+  g_free (queries);
+}
+
+typedef struct
+{
+  const float *base, *queries;
+  Found streaming, products;   /* what each search gives alone */
+  int rounds_matching;
+} Caller;
+
+enum { CONCURRENT_ROUNDS = 4 };
+
+static gpointer
+search_repeatedly (gpointer data)
+{
+  Caller *c = data;
+  for (int r = 0; r < CONCURRENT_ROUNDS; r++)
+    {
+      Found f[2];
+      const int nq[2] = { 3, SPLIT_MAX_Q };
+      const Found *expect[2] = { &c->streaming, &c->products };
+      gboolean same = TRUE;
+      for (int p = 0; p < 2; p++)
+        {
+          f[p] = (Found) { g_new (float, (size_t) nq[p] * SPLIT_K),
+                           g_new (int, (size_t) nq[p] * SPLIT_K) };
+          knn_search (f[p].sims, f[p].idx, c->queries, nq[p], c->base,
+                      SPLIT_N, SPLIT_DIM, SPLIT_K);
+          same &= memcmp (f[p].idx, expect[p]->idx,
+                          sizeof (int) * nq[p] * SPLIT_K) == 0
+                  && memcmp (f[p].sims, expect[p]->sims,
+                             sizeof (float) * nq[p] * SPLIT_K) == 0;
+          found_free (f[p]);
+        }
+      c->rounds_matching += same;
+    }
+  return NULL;
+}
+
+/* Two threads searching at once on a two-thread pool (the explorer's query
+ * beside a t-SNE, or beside the trainer's evaluation): whichever gets the
+ * pool, the other runs every share itself, and both get what they would
+ * alone. */
+static void
+test_concurrent (void)
+{
+  float *base, *queries;
+  split_fixture (&base, &queries);
+  Found streaming = search_on (2, queries, 3, base);
+  Found products = search_on (2, queries, SPLIT_MAX_Q, base);
+  Caller callers[2];
+  GThread *threads[2];
+  for (int t = 0; t < 2; t++)
+    {
+      callers[t] = (Caller) { base, queries, streaming, products, 0 };
+      threads[t] = g_thread_new ("knn-test", search_repeatedly, &callers[t]);
+    }
+  for (int t = 0; t < 2; t++)
+    {
+      g_thread_join (threads[t]);
+      g_assert_cmpint (callers[t].rounds_matching, ==, CONCURRENT_ROUNDS);
+    }
+  found_free (streaming);
+  found_free (products);
   g_free (base);
   g_free (queries);
 }
@@ -242,7 +419,7 @@ check_classify (int nq, int n, int dim, int n_classes, int used_classes, int k,
   KnnAccuracy acc;
   const float sigma = 0.1f;
   knn_classify (pred, &acc, queries, truth, nq, base, labels, n, dim, n_classes,
-                k, sigma, 0);
+                k, sigma);
   int top1 = 0, top5 = 0, nn1 = 0;
   for (int q = 0; q < nq; q++)
     {
@@ -295,16 +472,16 @@ test_classify_small (void)
   int truth = 1, pred;
   KnnAccuracy acc;
   /* k 2: rows 0 (s 1, class 0) and 3 (s 0.6, class 2) -> class 0 */
-  knn_classify (&pred, &acc, q, &truth, 1, base, labels, 4, 2, 3, 2, 1.0f, 1);
+  knn_classify (&pred, &acc, q, &truth, 1, base, labels, 4, 2, 3, 2, 1.0f);
   g_assert_cmpint (pred, ==, 0);
   g_assert_cmpint (acc.top1_correct, ==, 0);
   g_assert_cmpint (acc.top5_correct, ==, 1);   /* 3 classes: always */
   g_assert_cmpint (acc.nn1_correct, ==, 0);
   /* k 4: class 1 gets e^0 + e^-1 = 1.37 < class 0's e^1 = 2.72 */
-  knn_classify (&pred, &acc, q, &truth, 1, base, labels, 4, 2, 3, 4, 1.0f, 1);
+  knn_classify (&pred, &acc, q, &truth, 1, base, labels, 4, 2, 3, 4, 1.0f);
   g_assert_cmpint (pred, ==, 0);
   /* sigma 0.1 sharpens: still class 0 */
-  knn_classify (&pred, NULL, q, NULL, 1, base, labels, 4, 2, 3, 4, 0.1f, 1);
+  knn_classify (&pred, NULL, q, NULL, 1, base, labels, 4, 2, 3, 4, 0.1f);
   g_assert_cmpint (pred, ==, 0);
 }
 
@@ -315,6 +492,8 @@ main (int argc, char **argv)
   g_test_add_func ("/method/knn/brute-force", test_brute_force);
   g_test_add_func ("/method/knn/k-larger-than-n", test_k_larger_than_n);
   g_test_add_func ("/method/knn/ties", test_ties);
+  g_test_add_func ("/method/knn/thread-count", test_thread_count);
+  g_test_add_func ("/method/knn/concurrent", test_concurrent);
   g_test_add_func ("/method/knn/classify", test_classify);
   g_test_add_func ("/method/knn/classify-small", test_classify_small);
   return g_test_run ();

@@ -11,6 +11,7 @@
 #include "method-fixtures.h"
 #include "rng.h"
 #include "testutil.h"
+#include "threads.h"
 
 static MemoryBank *
 tiny_bank (int n, int dim, Rng *rng)
@@ -277,11 +278,12 @@ test_nce_noise (void)
   memory_bank_free (bank);
 }
 
-/* a batch large enough to take the threaded path, against the double
- * reference: loss, Z and gradient */
+/* a batch large enough to take the threaded path (two engine threads),
+ * against the double reference: loss, Z and gradient */
 static void
 test_nce_threaded (void)
 {
+  engine_set_threads (2);
   Rng rng;
   rng_seed (&rng, 21);
   const int N = 3000, D = 32, K = 1024, B = 70;
@@ -328,6 +330,121 @@ test_nce_threaded (void)
   g_free (expect_grad);
   g_free (dgrad);
   g_free (indices);
+  memory_bank_free (bank);
+}
+
+/* Two batches through a fresh Nce: the first computes Z from its scores
+ * (two passes), the second knows it (the fused pass). */
+enum { RUN_N = 3000, RUN_D = 32, RUN_K = 1024, RUN_B = 70 };
+
+typedef struct
+{
+  const MemoryBank *bank;
+  const float *features;   /* (2, B, D) */
+  const int *indices;      /* (B) */
+  float loss[2];
+  double z[2];
+  float *grad;             /* (2, B, D) */
+  float *probs;            /* (2, B, K+1) */
+} NceRun;
+
+static void
+nce_run (NceRun *run)
+{
+  g_autoptr (Nce) nce = nce_new (RUN_B, RUN_N, RUN_K, 0.07f, NCE_Z_FIXED);
+  Rng noise;
+  rng_seed (&noise, 8);
+  const size_t bd = (size_t) RUN_B * RUN_D, bk = (size_t) RUN_B * (RUN_K + 1);
+  for (int batch = 0; batch < 2; batch++)
+    {
+      NceStepInfo info;
+      run->loss[batch]
+        = nce_forward_backward (nce, run->grad + batch * bd,
+                                run->features + batch * bd, run->indices,
+                                RUN_B, run->bank, &noise, &info);
+      run->z[batch] = info.z;
+      memcpy (run->probs + batch * bk, nce->probs, sizeof (float) * bk);
+    }
+}
+
+static NceRun
+nce_run_new (const MemoryBank *bank, const float *features,
+             const int *indices)
+{
+  return (NceRun) {
+    .bank = bank, .features = features, .indices = indices,
+    .grad = g_new (float, 2 * RUN_B * RUN_D),
+    .probs = g_new (float, 2 * RUN_B * (RUN_K + 1)),
+  };
+}
+
+static void
+nce_run_clear (NceRun *run)
+{
+  g_free (run->grad);
+  g_free (run->probs);
+}
+
+static void
+assert_nce_runs_identical (const NceRun *a, const NceRun *b)
+{
+  g_assert_cmpmem (a->loss, sizeof a->loss, b->loss, sizeof b->loss);
+  g_assert_cmpmem (a->z, sizeof a->z, b->z, sizeof b->z);
+  g_assert_cmpmem (a->grad, sizeof (float) * 2 * RUN_B * RUN_D, b->grad,
+                   sizeof (float) * 2 * RUN_B * RUN_D);
+  g_assert_cmpmem (a->probs, sizeof (float) * 2 * RUN_B * (RUN_K + 1),
+                   b->probs, sizeof (float) * 2 * RUN_B * (RUN_K + 1));
+}
+
+static gpointer
+nce_run_thread (gpointer data)
+{
+  nce_run (data);
+  return NULL;
+}
+
+/* The batch rows are split over the engine's threads and each row is
+ * computed alike on any of them, so one thread and two give bit-identical
+ * results, both passes; and so do two trainers' steps at once on a
+ * two-thread pool, one of them running every share itself. */
+static void
+test_nce_thread_count (void)
+{
+  Rng rng;
+  rng_seed (&rng, 22);
+  MemoryBank *bank = tiny_bank (RUN_N, RUN_D, &rng);
+  float *features = g_new (float, 2 * RUN_B * RUN_D);
+  random_unit_rows (features, 2 * RUN_B, RUN_D, &rng);
+  int indices[RUN_B];
+  for (int b = 0; b < RUN_B; b++)
+    indices[b] = (int) rng_below (&rng, RUN_N);
+  /* large enough to leave the caller */
+  g_assert_cmpint (RUN_B * (RUN_K + 1), >=, 65536);
+
+  NceRun one = nce_run_new (bank, features, indices);
+  NceRun two = nce_run_new (bank, features, indices);
+  engine_set_threads (1);
+  nce_run (&one);
+  engine_set_threads (2);
+  nce_run (&two);
+  assert_nce_runs_identical (&one, &two);
+
+  NceRun side[2];
+  GThread *threads[2];
+  for (int t = 0; t < 2; t++)
+    {
+      side[t] = nce_run_new (bank, features, indices);
+      threads[t] = g_thread_new ("nce-test", nce_run_thread, &side[t]);
+    }
+  for (int t = 0; t < 2; t++)
+    {
+      g_thread_join (threads[t]);
+      assert_nce_runs_identical (&one, &side[t]);
+      nce_run_clear (&side[t]);
+    }
+  nce_run_clear (&one);
+  nce_run_clear (&two);
+  g_free (features);
   memory_bank_free (bank);
 }
 
@@ -507,6 +624,7 @@ main (int argc, char **argv)
   g_test_add_func ("/method/nce/z", test_nce_z);
   g_test_add_func ("/method/nce/noise", test_nce_noise);
   g_test_add_func ("/method/nce/threaded", test_nce_threaded);
+  g_test_add_func ("/method/nce/thread-count", test_nce_thread_count);
   g_test_add_func ("/method/softmax/loss", test_softmax_loss);
   g_test_add_func ("/method/memory-bank/update", test_memory_update);
   g_test_add_func ("/method/memory-bank/proximal", test_memory_proximal);
