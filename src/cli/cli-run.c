@@ -6,8 +6,6 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 
-#include "run-dir.h"
-#include "trainer-run.h"
 
 void
 cli_run_free (CliRun *self)
@@ -17,79 +15,24 @@ cli_run_free (CliRun *self)
   /* the model borrows the data set: free it first */
   run_model_free (self->model);
   dataset_unref (self->train);
-  g_free (self->dir);
-  g_free (self->checkpoint);
-  g_free (self->data_spec);
-  if (self->keyfile)
-    g_key_file_unref (self->keyfile);
+  run_folder_free (self->folder);
   g_free (self);
 }
 
 CliRun *
 cli_run_open (const char *dir, GError **error)
 {
-  g_autofree char *display = g_filename_display_name (dir);
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   _("%s: no such run folder"), display);
-      return NULL;
-    }
   g_autoptr (CliRun) self = g_new0 (CliRun, 1);
-  self->dir = g_strdup (dir);
-  self->checkpoint = run_dir_file (dir, RUN_CHECKPOINT_FILE);
-
-  g_autofree char *config_path = run_dir_file (dir, RUN_CONFIG_FILE);
-  if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   _("%s: not a run folder (no %s; `instdisc train --run DIR` "
-                     "makes one)"), display, RUN_CONFIG_FILE);
-      return NULL;
-    }
-  trainer_config_init_default (&self->config);
-  self->keyfile = trainer_run_load_config (dir, &self->config, error);
-  if (!self->keyfile)
+  self->folder = run_folder_open (dir, error);
+  if (!self->folder)
     return NULL;
-  self->data_spec = g_key_file_get_string (self->keyfile, "data", "spec",
-                                           NULL);
-  if (!self->data_spec)
-    {
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                   _("%s/%s: no “spec” in the [data] group"), display,
-                   RUN_CONFIG_FILE);
-      return NULL;
-    }
-  dataset_options_init_default (&self->data_options);
-  /* absent in hand-written configs: keep the default */
-  if (g_key_file_has_key (self->keyfile, "data", "image_size", NULL))
-    self->data_options.image_size
-        = g_key_file_get_integer (self->keyfile, "data", "image_size", NULL);
-
-  if (!g_file_test (self->checkpoint, G_FILE_TEST_EXISTS))
-    {
-      g_autofree char *shown = g_filename_display_name (self->checkpoint);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   _("%s: no checkpoint yet (the run has not finished an "
-                     "epoch or a --steps limit)"), shown);
-      return NULL;
-    }
-
-  self->train = dataset_open (self->data_spec, "train", &self->data_options,
-                              error);
+  self->config = self->folder->config;
+  self->train = run_folder_open_data (self->folder, "train", error);
   if (!self->train)
-    {
-      g_prefix_error (error, _("%s: the run's training data: "), display);
-      return NULL;
-    }
+    return NULL;
   /* the network and the bank alone: no optimizer, no objective buffers */
-  self->model = run_model_new (&self->config, self->train, error);
+  self->model = run_folder_load_model (self->folder, self->train, error);
   if (!self->model)
-    {
-      g_prefix_error (error, "%s/%s: ", display, RUN_CONFIG_FILE);
-      return NULL;
-    }
-  if (!run_model_load (self->model, self->checkpoint, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -97,7 +40,7 @@ cli_run_open (const char *dir, GError **error)
 Dataset *
 cli_run_open_split (CliRun *self, const char *split, GError **error)
 {
-  return dataset_open (self->data_spec, split, &self->data_options, error);
+  return run_folder_open_data (self->folder, split, error);
 }
 
 Dataset *

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "dataset.h"
+#include "run-folder.h"
 #include "run-model.h"
 #include "trainer.h"
 
@@ -14,19 +15,15 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *dir;
-  char *checkpoint;           /* dir/checkpoint.safetensors */
-  GKeyFile *keyfile;          /* config.ini */
-  TrainerConfig config;
-  char *data_spec;            /* [data] spec, as `instdisc train` got it */
-  DatasetOptions data_options;
+  RunFolder *folder;          /* config.ini, where the files are */
+  TrainerConfig config;       /* the run's settings */
   Dataset *train;             /* the training split the bank indexes */
   RunModel *model;            /* the checkpoint's network and bank */
 } CliRun;
 
-/* Reads dir/config.ini, opens the training data it names, builds the
- * model and loads dir/checkpoint.safetensors into it. Every failure is one error
- * that names the folder or file at fault. */
+/* Opens the run folder (run-folder.h), the training data it names and the
+ * model of its checkpoint. Every failure is one error that names the
+ * folder or file at fault. */
 CliRun *cli_run_open (const char *dir, GError **error);
 void cli_run_free (CliRun *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRun, cli_run_free)

@@ -112,45 +112,37 @@ InstdiscRun *
 instdisc_run_open (const char *run_dir, GError **error)
 {
   g_autoptr (InstdiscRun) self = g_object_new (INSTDISC_TYPE_RUN, NULL);
-  g_autofree char *shown = g_filename_display_name (run_dir);
   self->dir = g_strdup (run_dir);
 
-  g_autofree char *config_path = run_dir_file (run_dir, RUN_CONFIG_FILE);
-  if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   _("%s is not a run folder (it has no %s)"), shown,
-                   RUN_CONFIG_FILE);
-      return NULL;
-    }
-  g_autoptr (GKeyFile) keyfile = trainer_run_load_config (run_dir,
-                                                         &self->config, error);
-  if (!keyfile)
+  g_autoptr (RunFolder) folder = run_folder_open (run_dir, error);
+  if (!folder)
     return NULL;
-  self->data_spec = g_key_file_get_string (keyfile, "data", "spec", NULL);
-  self->image_size = 32;
-  if (g_key_file_has_key (keyfile, "data", "image_size", NULL))
-    self->image_size = g_key_file_get_integer (keyfile, "data", "image_size",
-                                               NULL);
+  self->config = folder->config;
+  self->data_spec = g_strdup (folder->data_spec);
+  self->image_size = folder->data_options.image_size;
 
   /* A run from another machine may name data that is not here: its curves
-   * still show; maps, queries and resuming need the data. */
-  if (!self->data_spec)
-    g_set_error (&self->data_error, G_KEY_FILE_ERROR,
-                 G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                 _("%s/%s names no data set"), shown, RUN_CONFIG_FILE);
-  else if (instdisc_run_open_data (self, &self->data_error))
+   * still show; maps, queries and resuming need the data. Without a
+   * checkpoint yet the folder is followed until one arrives. */
+  self->train = run_folder_open_data (folder, "train", &self->data_error);
+  if (self->train)
     {
-      self->infer = run_model_new (&self->config, self->train, error);
-      if (!self->infer)
-        return NULL;
-      g_autofree char *checkpoint = run_dir_file (run_dir, RUN_CHECKPOINT_FILE);
-      if (g_file_test (checkpoint, G_FILE_TEST_EXISTS))
+      g_autoptr (GError) no_test = NULL;
+      self->test = run_folder_open_data (folder, "test", &no_test);
+      if (!self->test)
+        g_debug ("%s: no kNN evaluation: %s", run_dir, no_test->message);
+      g_autoptr (GError) no_model = NULL;
+      self->infer = run_folder_load_model (folder, self->train, &no_model);
+      if (self->infer)
+        self->infer_loaded = TRUE;
+      else if (!g_error_matches (no_model, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         {
-          if (!run_model_load (self->infer, checkpoint, error))
-            return NULL;
-          self->infer_loaded = TRUE;
+          g_propagate_error (error, g_steal_pointer (&no_model));
+          return NULL;
         }
+      else if (!(self->infer = run_model_new (&self->config, self->train,
+                                              error)))
+        return NULL;
     }
 
   self->state = INSTDISC_RUN_FOLLOWING;

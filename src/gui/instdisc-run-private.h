@@ -15,6 +15,7 @@
 #include "instdisc-run.h"
 
 #include "evaluate.h"
+#include "run-folder.h"
 #include "run-lock.h"
 #include "run-model.h"
 #include "threads.h"
