@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "instdisc-file-chooser.h"
 #include "instdisc-settings.h"
 
 struct _InstdiscNewTrainingDialog
@@ -106,34 +107,34 @@ on_changed (InstdiscNewTrainingDialog *self)
 
 typedef void (*FolderChosen) (InstdiscNewTrainingDialog *self, const char *path);
 
-static void
-on_folder_response (GtkNativeDialog *chooser, int response, gpointer data)
+/* what a folder chooser answers to: the dialog (referenced) and what to
+ * do with the folder */
+typedef struct
 {
-  InstdiscNewTrainingDialog *self = data;
-  FolderChosen chosen = g_object_get_data (G_OBJECT (chooser), "chosen");
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = g_file_get_path (file);
-      if (path)
-        chosen (self, path);
-    }
-  g_object_unref (chooser);
-  g_object_unref (self);
+  InstdiscNewTrainingDialog *dialog;
+  FolderChosen chosen;
+} FolderRequest;
+
+static void
+folder_path_chosen (const char *path, gpointer data)
+{
+  g_autofree FolderRequest *request = data;
+  if (path)
+    request->chosen (request->dialog, path);
+  g_object_unref (request->dialog);
 }
 
 static void
 choose_folder (InstdiscNewTrainingDialog *self, const char *title,
                FolderChosen chosen)
 {
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
-      title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-      _("_Select"), _("_Cancel"));
+  GtkFileChooserNative *chooser = instdisc_file_chooser_new (
+      GTK_WIDGET (self), title, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+      _("_Select"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_object_set_data (G_OBJECT (chooser), "chosen", chosen);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_folder_response),
-                    g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  FolderRequest *request = g_new (FolderRequest, 1);
+  *request = (FolderRequest) { g_object_ref (self), chosen };
+  instdisc_file_chooser_choose_path (chooser, folder_path_chosen, request);
 }
 
 static void

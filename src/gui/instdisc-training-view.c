@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "instdisc-file-chooser.h"
+
 /* the smoothed loss: an exponential moving average over about 50 steps,
  * bias-corrected so the curve starts at the first losses */
 #define LOSS_EMA_BETA 0.98
@@ -394,13 +396,11 @@ typedef struct
 } ExportRequest;
 
 static void
-on_export_response (GtkNativeDialog *dialog, int response, gpointer data)
+plot_path_chosen (const char *path, gpointer data)
 {
   g_autofree ExportRequest *request = data;
-  if (response == GTK_RESPONSE_ACCEPT)
+  if (path)
     {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
       g_autoptr (GError) error = NULL;
       /* the size people see on a wide screen, whatever the window is */
       gboolean saved = request->svg
@@ -412,7 +412,6 @@ on_export_response (GtkNativeDialog *dialog, int response, gpointer data)
         g_warning ("%s", error->message);
     }
   g_object_unref (request->plot);
-  g_object_unref (dialog);
 }
 
 static void
@@ -424,18 +423,14 @@ export_plot (GtkWidget *widget, const char *action, GVariant *parameter)
   request->plot = g_object_ref (g_str_has_prefix (what, "knn") ? self->knn_plot
                                                                : self->loss_plot);
   request->svg = g_str_has_suffix (what, "svg");
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
-      _("Export Plot"), GTK_WINDOW (root), GTK_FILE_CHOOSER_ACTION_SAVE,
-      _("_Export"), _("_Cancel"));
+  GtkFileChooserNative *dialog = instdisc_file_chooser_new (
+      widget, _("Export Plot"), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"));
   g_autofree char *name = g_strdup_printf ("%s.%s",
                                            g_str_has_prefix (what, "knn")
                                                ? "knn-accuracy" : "loss",
                                            request->svg ? "svg" : "png");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
-  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response),
-                    request);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+  instdisc_file_chooser_choose_path (dialog, plot_path_chosen, request);
 }
 
 /* ---- class ---- */
