@@ -49,6 +49,7 @@ struct _InstdiscRun
 
   /* main thread only */
   InstdiscRunState state;
+  InstdiscRunPhase phase;
   GArray *metrics;              /* MetricsRow, kinds interned */
   GError *error;
   GFileMonitor *metrics_monitor;
@@ -85,6 +86,7 @@ struct _InstdiscRun
   GArray *pending_rows;
   InstdiscSnapshot *pending_snapshot;
   int pending_state;            /* -1 or an InstdiscRunState */
+  int pending_phase;            /* -1 or an InstdiscRunPhase */
   GError *pending_error;
   gboolean idle_queued;
   gboolean shutting_down;       /* dispose started: queue no more idles */
@@ -98,6 +100,7 @@ void instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows,
                              guint n, gint64 iteration);
 void instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state,
                               GError *error);
+void instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase);
 void instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank,
                                  gint64 iteration);
 /* main thread: "metrics-added" for the rows from first on */

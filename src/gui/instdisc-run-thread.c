@@ -116,7 +116,20 @@ loop_between_steps (TrainingLoop *loop, gpointer data, GError **error)
   return TRUE;
 }
 
+static void
+loop_phase_changed (TrainingLoop *loop, TrainingPhase phase, gpointer data)
+{
+  static const InstdiscRunPhase phases[] = {
+    [TRAINING_PHASE_PREPARING] = INSTDISC_RUN_PHASE_PREPARING,
+    [TRAINING_PHASE_REFERENCE] = INSTDISC_RUN_PHASE_REFERENCE,
+    [TRAINING_PHASE_TRAINING] = INSTDISC_RUN_PHASE_TRAINING,
+    [TRAINING_PHASE_EVALUATING] = INSTDISC_RUN_PHASE_EVALUATING,
+  };
+  instdisc_run_post_phase (data, phases[phase]);
+}
+
 static const TrainingLoopCallbacks run_loop_callbacks = {
+  .phase_changed = loop_phase_changed,
   .row_written = loop_row_written,
   .should_stop = loop_should_stop,
   .between_steps = loop_between_steps,

@@ -30,12 +30,24 @@ enum
 {
   PROP_0,
   PROP_STATE,
+  PROP_PHASE,
   PROP_ITERATION,
   PROP_ERROR,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_ENUM_TYPE (InstdiscRunPhase, instdisc_run_phase,
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_PHASE_NONE, "none"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_PHASE_PREPARING,
+                                         "preparing"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_PHASE_REFERENCE,
+                                         "reference"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_PHASE_TRAINING,
+                                         "training"),
+                    G_DEFINE_ENUM_VALUE (INSTDISC_RUN_PHASE_EVALUATING,
+                                         "evaluating"))
 
 G_DEFINE_ENUM_TYPE (InstdiscRunState, instdisc_run_state,
                     G_DEFINE_ENUM_VALUE (INSTDISC_RUN_IDLE, "idle"),
@@ -109,6 +121,15 @@ take_error (InstdiscRun *self, GError *error)
 }
 
 static void
+set_phase (InstdiscRun *self, InstdiscRunPhase phase)
+{
+  if (self->phase == phase)
+    return;
+  self->phase = phase;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PHASE]);
+}
+
+static void
 set_state (InstdiscRun *self, InstdiscRunState state)
 {
   if (self->state == state)
@@ -139,6 +160,8 @@ drain_queue (gpointer data)
   snapshot = g_steal_pointer (&self->pending_snapshot);
   state = self->pending_state;
   self->pending_state = -1;
+  int phase = self->pending_phase;
+  self->pending_phase = -1;
   error = g_steal_pointer (&self->pending_error);
   g_mutex_unlock (&self->queue_lock);
 
@@ -150,6 +173,8 @@ drain_queue (gpointer data)
     }
   if (snapshot)
     g_signal_emit (self, signals[SNAPSHOT_READY], 0, snapshot);
+  if (phase >= 0)
+    set_phase (self, phase);
   if (error && !self->error)
     take_error (self, g_steal_pointer (&error));
   if (rows)
@@ -183,6 +208,15 @@ instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows, guint n, gint
   g_mutex_lock (&self->queue_lock);
   g_array_append_vals (self->pending_rows, rows, n);
   self->thread_iteration = iteration;
+  queue_idle_locked (self);
+  g_mutex_unlock (&self->queue_lock);
+}
+
+void
+instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase)
+{
+  g_mutex_lock (&self->queue_lock);
+  self->pending_phase = phase;
   queue_idle_locked (self);
   g_mutex_unlock (&self->queue_lock);
 }
@@ -232,6 +266,7 @@ join_done (GObject *source, GAsyncResult *result, gpointer data)
   g_task_propagate_boolean (G_TASK (result), NULL);
   self->thread = NULL;
   self->joining = FALSE;
+  set_phase (self, INSTDISC_RUN_PHASE_NONE);
   /* the thread wrote its last checkpoint: another writer may take over */
   g_clear_pointer (&self->lock, run_lock_release);
   /* deliver what the thread queued last, the error among it */
@@ -333,6 +368,9 @@ instdisc_run_get_property (GObject *object, guint id, GValue *value,
     case PROP_STATE:
       g_value_set_enum (value, self->state);
       break;
+    case PROP_PHASE:
+      g_value_set_enum (value, self->phase);
+      break;
     case PROP_ITERATION:
       g_value_set_int64 (value, instdisc_run_get_iteration (self));
       break;
@@ -356,6 +394,10 @@ instdisc_run_class_init (InstdiscRunClass *klass)
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, INSTDISC_TYPE_RUN_STATE,
                        INSTDISC_RUN_IDLE,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PHASE] =
+    g_param_spec_enum ("phase", NULL, NULL, INSTDISC_TYPE_RUN_PHASE,
+                       INSTDISC_RUN_PHASE_NONE,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /* the steps done, as far as the main loop has heard */
   properties[PROP_ITERATION] =
@@ -398,6 +440,7 @@ instdisc_run_init (InstdiscRun *self)
   self->metrics = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
   self->pending_rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
   self->pending_state = -1;
+  self->pending_phase = -1;
   self->cancellable = g_cancellable_new ();
   self->state = INSTDISC_RUN_IDLE;
   trainer_config_init_default (&self->config);
@@ -667,6 +710,12 @@ InstdiscRunState
 instdisc_run_get_state (InstdiscRun *self)
 {
   return self->state;
+}
+
+InstdiscRunPhase
+instdisc_run_get_phase (InstdiscRun *self)
+{
+  return self->phase;
 }
 
 const char *

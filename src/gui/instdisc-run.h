@@ -52,9 +52,26 @@ typedef enum
 #define INSTDISC_TYPE_RUN_STATE (instdisc_run_state_get_type ())
 GType instdisc_run_state_get_type (void);
 
+/* What a running trainer thread is doing (the training loop's phases),
+ * for the status a person reads while no step has come yet. */
+typedef enum
+{
+  INSTDISC_RUN_PHASE_NONE,        /* no thread */
+  INSTDISC_RUN_PHASE_PREPARING,   /* filling the bank from the untrained
+                                   * network: one pass over the training set */
+  INSTDISC_RUN_PHASE_REFERENCE,   /* measuring raw pixels and the untrained
+                                   * network */
+  INSTDISC_RUN_PHASE_TRAINING,
+  INSTDISC_RUN_PHASE_EVALUATING,  /* the kNN after an epoch */
+} InstdiscRunPhase;
+
+#define INSTDISC_TYPE_RUN_PHASE (instdisc_run_phase_get_type ())
+GType instdisc_run_phase_get_type (void);
+
 /* Properties (read-only, notified on the main thread): "state", the
- * InstdiscRunState; "iteration", the steps done (gint64); "error", the
- * GError of the last failed start or of the thread, or NULL. */
+ * InstdiscRunState; "phase", the InstdiscRunPhase; "iteration", the steps
+ * done (gint64); "error", the GError of the last failed start or of the
+ * thread, or NULL. */
 #define INSTDISC_TYPE_RUN (instdisc_run_get_type ())
 G_DECLARE_FINAL_TYPE (InstdiscRun, instdisc_run, INSTDISC, RUN, GObject)
 
@@ -80,6 +97,7 @@ void instdisc_run_save_now (InstdiscRun *self);
 void instdisc_run_request_snapshot (InstdiscRun *self);
 
 InstdiscRunState instdisc_run_get_state (InstdiscRun *self);
+InstdiscRunPhase instdisc_run_get_phase (InstdiscRun *self);
 const char *instdisc_run_get_dir (InstdiscRun *self);
 const TrainerConfig *instdisc_run_get_config (InstdiscRun *self);
 const Dataset *instdisc_run_get_train (InstdiscRun *self);

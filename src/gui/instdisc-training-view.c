@@ -47,6 +47,7 @@ struct _InstdiscTrainingView
   /* owned */
   InstdiscRun *run;
   gulong metrics_handler;
+  gulong phase_handler;
 
   guint loss_raw, loss_smooth;            /* series of loss_plot */
   guint top1_bank, top5_bank, top1_recomputed, top5_recomputed;
@@ -333,6 +334,41 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
     show_eval (self, last_eval);
 }
 
+/* What the run does when there is no step to show: the passes before the
+ * first step take a minute or two on Fashion-MNIST, an evaluation seconds
+ * to a minute, and a person should see that something is under way and
+ * what. */
+static void
+show_phase (InstdiscTrainingView *self)
+{
+  const Dataset *train = instdisc_run_get_train (self->run);
+  const Dataset *test = instdisc_run_get_test (self->run);
+  g_autofree char *text = NULL;
+  switch (instdisc_run_get_phase (self->run))
+    {
+    case INSTDISC_RUN_PHASE_PREPARING:
+      text = g_strdup_printf (_("Filling the memory bank: the untrained "
+                                "network embeds the %'d training images…"),
+                              train ? train->n : 0);
+      break;
+    case INSTDISC_RUN_PHASE_REFERENCE:
+      text = g_strdup (_("Measuring the reference points: raw pixels and "
+                         "the untrained network…"));
+      break;
+    case INSTDISC_RUN_PHASE_EVALUATING:
+      text = g_strdup_printf (_("Evaluating the epoch: kNN on the %'d test "
+                                "images…"),
+                              test ? test->n : 0);
+      break;
+    case INSTDISC_RUN_PHASE_NONE:
+    case INSTDISC_RUN_PHASE_TRAINING:
+      return;   /* the steps say where the run is */
+    }
+  if (instdisc_run_get_phase (self->run) != INSTDISC_RUN_PHASE_EVALUATING)
+    gtk_label_set_text (self->epoch_label, _("Before the first step"));
+  gtk_label_set_text (self->eta_label, text);
+}
+
 void
 instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
 {
@@ -340,7 +376,10 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
   if (self->run == run)
     return;
   if (self->run)
-    g_clear_signal_handler (&self->metrics_handler, self->run);
+    {
+      g_clear_signal_handler (&self->metrics_handler, self->run);
+      g_clear_signal_handler (&self->phase_handler, self->run);
+    }
   g_set_object (&self->run, run);
   reset_plots (self);
   gtk_label_set_text (self->knn_label, _("Measured before the first step and after each epoch"));
@@ -361,6 +400,9 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
       return;
     }
   update_summary (self);
+  self->phase_handler = g_signal_connect_swapped (run, "notify::phase",
+                                                  G_CALLBACK (show_phase),
+                                                  self);
   self->metrics_handler = g_signal_connect (run, "metrics-added",
                                             G_CALLBACK (on_metrics_added),
                                             self);
@@ -440,7 +482,10 @@ instdisc_training_view_dispose (GObject *object)
 {
   InstdiscTrainingView *self = INSTDISC_TRAINING_VIEW (object);
   if (self->run)
-    g_clear_signal_handler (&self->metrics_handler, self->run);
+    {
+      g_clear_signal_handler (&self->metrics_handler, self->run);
+      g_clear_signal_handler (&self->phase_handler, self->run);
+    }
   g_clear_object (&self->run);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_TRAINING_VIEW);
   /* the template's root box has no id, so dispose_template leaves it */

@@ -412,6 +412,13 @@ test_run_train_pause_stop (void)
   g_signal_handlers_disconnect_by_data (run, &w);
 }
 
+/* notify::phase: a bit for each phase the main loop saw */
+static void
+record_phase (guint *seen, GParamSpec *pspec, InstdiscRun *run)
+{
+  *seen |= 1u << instdisc_run_get_phase (run);
+}
+
 /* a whole epoch: its evaluation row and the checkpoint arrive */
 static void
 test_run_epoch (void)
@@ -425,8 +432,14 @@ test_run_epoch (void)
   g_assert_no_error (error);
   Watch w = { .run = run };
   g_signal_connect (run, "metrics-added", G_CALLBACK (on_metrics), &w);
+  guint phases_seen = 0;
+  g_signal_connect_swapped (run, "notify::phase", G_CALLBACK (record_phase),
+                            &phases_seen);
   instdisc_run_start (run);
   iterate_until (is_stopped, &w, 120);
+  /* the thread said what it was doing, and says nothing once joined */
+  g_assert_cmpuint (phases_seen & ~(1u << INSTDISC_RUN_PHASE_NONE), !=, 0);
+  g_assert_cmpint (instdisc_run_get_phase (run), ==, INSTDISC_RUN_PHASE_NONE);
   GArray *rows = instdisc_run_get_metrics (run);
   /* the untrained network's kNN and raw pixels' before the first step,
    * 6 steps, one evaluation */
