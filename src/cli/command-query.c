@@ -69,6 +69,8 @@ command_query (int argc, char **argv)
       for (int r = 0; r < k; r++)
         {
           int i = indices[(gsize) q * k + r];
+          if (i < 0)
+            break;   /* fewer rows could be ranked than asked for */
           int label = train->labels[i];
           g_autofree char *name = dataset_get_item_name (train, i);
           g_autofree char *label_text

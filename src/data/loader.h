@@ -9,10 +9,13 @@
  * timing, and a run resumed at (epoch, step) sees exactly the batches the
  * uninterrupted run would have.
  *
- * With drop_last (the default, as the reference's training loader) an epoch
- * is floor (N / B) full batches and the last N mod B images of each epoch's
- * order are not seen that epoch (they are, in other epochs: the order
- * changes). Without it the last batch of an epoch is partial.
+ * With drop_last (the default here; the reference's training loader keeps
+ * the partial batch, drop_last=False) an epoch is floor (N / B) full
+ * batches and the last N mod B images of each epoch's order are not seen
+ * that epoch (they are, in other epochs: the order changes). Every step
+ * then has B images, which the exact softmax's and NCE's buffers and the
+ * learning-rate schedule count on. Without it the last batch of an epoch
+ * is partial.
  *
  * Workers fill a ring of `prefetch` batch buffers, each worker taking whole
  * batches in turn, so up to `prefetch` batches are ready before the trainer

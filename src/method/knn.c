@@ -373,8 +373,15 @@ knn_classify (int *predictions, KnnAccuracy *accuracy, const float *queries,
           memset (weight, 0, sizeof (double) * n_classes);
           for (int j = 0; j < kk; j++)
             {
-              int label = base_labels[idx[(size_t) q * kk + j]];
-              ENGINE_CHECK (label >= 0 && label < n_classes);
+              /* fewer than k rows could be ranked (a NaN row or query):
+               * the padding (-1) ends the list, and only ranked rows with
+               * a class vote */
+              const int row = idx[(size_t) q * kk + j];
+              if (row < 0)
+                break;
+              int label = base_labels[row];
+              if (label < 0 || label >= n_classes)
+                continue;
               /* test.py: exp (s / sigma), sigma = tau */
               weight[label] += exp ((double) sims[(size_t) q * kk + j] / sigma);
             }
@@ -396,7 +403,8 @@ knn_classify (int *predictions, KnnAccuracy *accuracy, const float *queries,
               ahead++;
           acc.top1_correct += ahead == 0;
           acc.top5_correct += ahead < 5;
-          acc.nn1_correct += base_labels[idx[(size_t) q * kk]] == truth;
+          acc.nn1_correct += idx[(size_t) q * kk] >= 0
+                             && base_labels[idx[(size_t) q * kk]] == truth;
         }
     }
   if (query_labels && n_queries > 0)

@@ -33,9 +33,10 @@ G_BEGIN_DECLS
 #define KNN_DEFAULT_K 200
 
 /* queries (Q, D), base (N, D) -> similarities (Q, k) and indices (Q, k) of
- * each query's k most similar base rows, sorted as above. When k > N the
- * columns N..k-1 hold index -1 and similarity -INFINITY. Either output may
- * be NULL. */
+ * each query's k most similar base rows, sorted as above. When k > N, or
+ * when rows cannot be ranked (a NaN similarity: a NaN in the query or the
+ * row), the last columns hold index -1 and similarity -INFINITY. Either
+ * output may be NULL. */
 void knn_search (float *similarities, int *indices, const float *queries,
                  int n_queries, const float *base, int n_base, int dim, int k);
 
@@ -52,7 +53,8 @@ typedef struct
  * the class with the largest sum. Top-5 counts a query as correct when its
  * class is among the min (5, n_classes) largest sums (ranked with the tie
  * rule above, unused classes included at weight 0, as test.py's sort
- * does); 1-NN uses the single nearest row's label.
+ * does); 1-NN uses the single nearest row's label. Rows that cannot be
+ * ranked, and rows whose label is outside 0..n_classes-1, do not vote.
  *   predictions (Q), may be NULL; query_labels (Q), may be NULL (then
  *   accuracy is left zero); accuracy may be NULL. */
 void knn_classify (int *predictions, KnnAccuracy *accuracy,

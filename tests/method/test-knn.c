@@ -485,6 +485,33 @@ test_classify_small (void)
   g_assert_cmpint (pred, ==, 0);
 }
 
+/* Rows that cannot be ranked (a NaN in a row, or in the query) are padded
+ * with -1 by the search; the classifier reads only ranked rows: no read
+ * before the labels (the sanitizer build catches one), and the vote of the
+ * rows that remain. */
+static void
+test_classify_nan (void)
+{
+  const float base[] = { 1, 0, NAN, 0, 0, 1, -1, 0 };
+  const int labels[] = { 0, 1, 1, 2 };
+  const float q[] = { 1, 0 };
+  int truth = 0, pred = -1;
+  KnnAccuracy acc;
+  float sims[4];
+  int idx[4];
+  knn_search (sims, idx, q, 1, base, 4, 2, 4);
+  g_assert_cmpint (idx[3], ==, -1);
+  knn_classify (&pred, &acc, q, &truth, 1, base, labels, 4, 2, 3, 4, 1.0f);
+  g_assert_cmpint (pred, ==, 0);
+  g_assert_cmpint (acc.top1_correct, ==, 1);
+  g_assert_cmpint (acc.nn1_correct, ==, 1);
+  /* a NaN query ranks nothing: no vote, no 1-NN, no crash */
+  const float nan_query[] = { NAN, 0 };
+  knn_classify (&pred, &acc, nan_query, &truth, 1, base, labels, 4, 2, 3, 4,
+                1.0f);
+  g_assert_cmpint (acc.nn1_correct, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -496,5 +523,6 @@ main (int argc, char **argv)
   g_test_add_func ("/method/knn/concurrent", test_concurrent);
   g_test_add_func ("/method/knn/classify", test_classify);
   g_test_add_func ("/method/knn/classify-small", test_classify_small);
+  g_test_add_func ("/method/knn/classify-nan", test_classify_nan);
   return g_test_run ();
 }
