@@ -70,7 +70,8 @@ run_model_load (RunModel *self, const char *path, GError **error)
   const SafetensorsTensor *bank
       = checkpoint_expect_tensor (file, "memory.bank", DTYPE_F32, 2,
                                   bank_shape, error);
-  if (!bank || !checkpoint_restore (file, self->net, NULL, allowed, error))
+  if (!bank || !trainer_checkpoint_matches (file, &self->config, error)
+      || !checkpoint_restore (file, self->net, NULL, allowed, error))
     return FALSE;
   memcpy (self->bank->vectors, bank->data, sizeof (float) * bank->numel);
   const char *iteration = safetensors_file_get_metadata (file, "iteration");

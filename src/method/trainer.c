@@ -687,6 +687,51 @@ trainer_save_checkpoint (Trainer *self, const char *path,
 }
 
 gboolean
+trainer_checkpoint_matches (const SafetensorsFile *file,
+                            const TrainerConfig *config, GError **error)
+{
+  const char *text = safetensors_file_get_metadata (file, "config");
+  if (!text)
+    return TRUE;   /* a plain state_dict, or a file from before the key */
+  g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+  TrainerConfig saved;
+  g_autoptr (GError) unreadable = NULL;
+  if (!g_key_file_load_from_data (keyfile, text, -1, G_KEY_FILE_NONE,
+                                  &unreadable)
+      || !trainer_config_from_keyfile (&saved, keyfile, &unreadable))
+    return TRUE;   /* what cannot be read cannot contradict */
+  const char *what = NULL;
+  g_autofree char *was = NULL, *is = NULL;
+  if (saved.model != config->model)
+    {
+      what = "model";
+      was = g_strdup (saved.model->name);
+      is = g_strdup (config->model->name);
+    }
+  else if (saved.objective != config->objective)
+    {
+      what = "objective";
+      was = g_strdup (saved.objective->name);
+      is = g_strdup (config->objective->name);
+    }
+  else if (saved.low_dim != config->low_dim)
+    {
+      what = "low_dim";
+      was = g_strdup_printf ("%d", saved.low_dim);
+      is = g_strdup_printf ("%d", config->low_dim);
+    }
+  if (!what)
+    return TRUE;
+  g_autofree char *display
+      = g_filename_display_name (safetensors_file_get_path (file));
+  g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_MISMATCH,
+               _("%s was trained with %s=%s, but the run's config.ini says "
+                 "%s=%s"),
+               display, what, was, what, is);
+  return FALSE;
+}
+
+gboolean
 trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
 {
   /* A bad file leaves self untouched: the extras are checked first (the
@@ -706,7 +751,8 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
                                          bank_shape, error))
       || !(state = checkpoint_expect_tensor (file, "trainer.state", DTYPE_I64,
                                              1, state_shape, error))
-      || !objective_check_state (self->objective, file, error))
+      || !objective_check_state (self->objective, file, error)
+      || !trainer_checkpoint_matches (file, &self->config, error))
     return FALSE;
   const gint64 *s = state->data;
   if (s[STATE_N_IMAGES] != self->data->n || s[STATE_ITERATION] < 0)

@@ -181,6 +181,13 @@ MemoryBank *trainer_get_bank (Trainer *self);
  * be NULL) is added to the file's. */
 gboolean trainer_save_checkpoint (Trainer *self, const char *path,
                                   GHashTable *extra_metadata, GError **error);
+/* FALSE with an error naming the file when the settings a checkpoint was
+ * saved with (its "config" metadata) differ from config in what its
+ * tensors depend on: the model, the objective, the embedding size. A file
+ * without them (a plain state_dict) matches. */
+gboolean trainer_checkpoint_matches (const SafetensorsFile *file,
+                                     const TrainerConfig *config,
+                                     GError **error);
 /* Restores a state saved by trainer_save_checkpoint for the same data set
  * size and model; on failure the trainer is unchanged. */
 gboolean trainer_load_checkpoint (Trainer *self, const char *path,

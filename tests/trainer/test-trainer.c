@@ -695,9 +695,9 @@ test_run_model_load (void)
 }
 
 /* What a checkpoint holds is checked before it is used: a NaN anywhere
- * (here in the bank) and an NCE normaliser that is not positive are one
- * error naming the file, for the trainer and for a read-only model, never
- * an abort. */
+ * (here in the bank), an NCE normaliser that is not positive, and settings
+ * that contradict the run's config.ini are one error naming the file, for
+ * the trainer and for a read-only model, never an abort. */
 static void
 test_load_rejects_bad_values (void)
 {
@@ -742,6 +742,23 @@ test_load_rejects_bad_values (void)
   g_assert_nonnull (strstr (error->message, z_path));
   g_assert_nonnull (strstr (error->message, "normaliser"));
   g_assert_cmpint (trainer_get_iteration (fresh), ==, 0);
+  g_clear_error (&error);
+
+  /* an NCE checkpoint under a config.ini that says softmax (a hand edit):
+   * refused with what differs, by the trainer and by a read-only model */
+  g_autofree char *nce_path = g_build_filename (dir, "nce.safetensors", NULL);
+  g_assert_true (trainer_save_checkpoint (trainer, nce_path, NULL, &error));
+  TrainerConfig softmax = small_config ("softmax");
+  g_autoptr (Trainer) other = trainer_new (&softmax, data, &error);
+  g_assert_false (trainer_load_checkpoint (other, nce_path, &error));
+  g_assert_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "objective=nce"));
+  g_assert_nonnull (strstr (error->message, "objective=softmax"));
+  g_clear_error (&error);
+  g_autoptr (RunModel) other_model = run_model_new (&softmax, data, &error);
+  g_assert_false (run_model_load (other_model, nce_path, &error));
+  g_assert_nonnull (strstr (error->message, "objective=nce"));
+  g_unlink (nce_path);
   g_unlink (nan_path);
   g_unlink (z_path);
   g_rmdir (dir);
