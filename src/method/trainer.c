@@ -567,8 +567,14 @@ fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
       g_clear_pointer (&self->loader, loader_free);
       return FALSE;
     }
-  ENGINE_CHECK (info.epoch == epoch && info.step == step_in_epoch
-                && info.n == self->config.batch_size);
+  if (info.epoch != epoch || info.step != step_in_epoch)
+    {
+      /* the loader ran ahead of the counter (a step that gave up after
+       * its batch was taken): start it again where the counter is */
+      g_clear_pointer (&self->loader, loader_free);
+      return fill_batch (self, epoch, step_in_epoch, error);
+    }
+  ENGINE_CHECK (info.n == self->config.batch_size);
   return TRUE;
 }
 
@@ -613,6 +619,9 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
                                   self->indices, B, self->config.proximal);
   if (!isfinite (loss))
     {
+      /* the batch is taken but the counter stays: the next step restarts
+       * the loader at this batch */
+      g_clear_pointer (&self->loader, loader_free);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                    _("the loss became %f at iteration %" PRId64
                      " (epoch %d); training stopped before applying that "

@@ -764,6 +764,31 @@ test_load_rejects_bad_values (void)
   g_rmdir (dir);
 }
 
+/* A step whose loss is not finite is refused and leaves the trainer as it
+ * was; the next step (the explorer's Start after such a stop) meets the
+ * same batch and is refused the same way, instead of finding the loader a
+ * batch ahead and aborting. */
+static void
+test_non_finite_step_again (void)
+{
+  g_autoptr (Dataset) data = test_generated_dataset (40, 14);
+  TrainerConfig c = small_config ("softmax");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) trainer = trainer_new (&c, data, &error);
+  g_assert_no_error (error);
+  TrainerStepInfo info;
+  g_assert_true (trainer_step (trainer, &info, &error));
+  /* a NaN row of the bank: the exact softmax's loss is NaN */
+  trainer_get_bank (trainer)->vectors[0] = NAN;
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      g_assert_false (trainer_step (trainer, &info, &error));
+      g_assert_nonnull (strstr (error->message, "iteration 2"));
+      g_clear_error (&error);
+      g_assert_cmpint (trainer_get_iteration (trainer), ==, 1);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -783,6 +808,8 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/resume/old-nce", test_resume_old_nce);
   g_test_add_func ("/method/trainer/nce-checkpoint-z", test_nce_checkpoint_z);
   g_test_add_func ("/method/trainer/run-model-load", test_run_model_load);
+  g_test_add_func ("/method/trainer/non-finite-step-again",
+                   test_non_finite_step_again);
   g_test_add_func ("/method/trainer/load-rejects-bad-values",
                    test_load_rejects_bad_values);
   g_test_add_func ("/method/trainer/resume/other-data",
