@@ -594,7 +594,6 @@ command_train (int argc, char **argv)
   training_loop_options_init (&loop_options, run);
   loop_options.max_steps = o.steps > 0 ? o.steps : 0;
   loop_options.wall_offset = wall_offset;
-  loop_options.evaluate = test != NULL;
   loop_options.evaluate_options.recompute = o.recompute;
   loop_options.evaluate_options.linear = o.linear;
   TrainCli cli = { .train = train, .test = test,

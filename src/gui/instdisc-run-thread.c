@@ -146,7 +146,6 @@ instdisc_run_trainer_thread (gpointer data)
   training_loop_options_init (&options, self->dir);
   options.max_steps = self->steps_limit;
   options.wall_offset = self->wall_offset;
-  options.evaluate = self->test != NULL;
   options.evaluate_options.recompute = self->evaluate_recomputed;
   options.evaluate_options.linear = self->evaluate_linear;
   self->last_refresh = 0;

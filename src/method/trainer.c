@@ -50,7 +50,6 @@ struct _Trainer
   gboolean bank_from_features;  /* BANK_INIT_FEATURES done */
   RunModel model;           /* net and bank lent as a RunModel */
 
-  guint8 *pixels;           /* (C, H, W) one image's bytes */
   float *images;            /* (B, C, H, W) preprocessed batch */
   int *indices;             /* (B) */
   float *d_embedding;       /* (B, D) */
@@ -445,7 +444,6 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
                          : NULL;
   self->objective = objective_new (config->objective, config, B, data->n);
   gsize image_floats = (gsize) data->channels * data->height * data->width;
-  self->pixels = g_malloc (image_floats);
   self->images = engine_alloc (sizeof (float) * image_floats * B);
   self->d_embedding = engine_alloc (sizeof (float) * config->low_dim * B);
   if (!self->net || !self->bank || !self->objective
@@ -485,7 +483,6 @@ trainer_free (Trainer *self)
   sgd_clear (&self->sgd);
   memory_bank_free (self->bank);
   objective_free (self->objective);
-  g_free (self->pixels);
   engine_free (self->images);
   engine_free (self->d_embedding);
   g_free (self->indices);
@@ -619,9 +616,8 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
                                   self->indices, B, self->config.proximal);
   if (!isfinite (loss))
     {
-      /* the batch is taken but the counter stays: the next step restarts
-       * the loader at this batch */
-      g_clear_pointer (&self->loader, loader_free);
+      /* the batch is taken but the counter stays: fill_batch restarts
+       * the loader at this batch on the next step */
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                    _("the loss became %f at iteration %" PRId64
                      " (epoch %d); training stopped before applying that "

@@ -75,7 +75,8 @@ typedef struct
   gint64 max_steps;          /* stop after this iteration; 0: the config's
                               * epochs */
   double wall_offset;        /* wall_s reached before (a resumed run) */
-  gboolean evaluate;         /* after each epoch, if a test set is given */
+  gboolean evaluate;         /* after each epoch (TRUE), when the test set
+                              * can be scored (evaluate_can_score) */
   EvaluateOptions evaluate_options;  /* linear implies recompute */
 } TrainingLoopOptions;
 
