@@ -426,6 +426,49 @@ resnet_find_state (ResNet *self, const char *name)
   return NULL;
 }
 
+static size_t
+state_entry_bytes (const StateEntry *e)
+{
+  return e->numel * (e->dtype == DTYPE_I64 ? sizeof (int64_t)
+                                           : sizeof (float));
+}
+
+size_t
+resnet_buffers_size (const ResNet *self)
+{
+  size_t bytes = 0;
+  for (int i = 0; i < self->n_state; i++)
+    if (!self->state[i].trainable)
+      bytes += state_entry_bytes (&self->state[i]);
+  return bytes;
+}
+
+void
+resnet_save_buffers (const ResNet *self, void *block)
+{
+  char *to = block;
+  for (int i = 0; i < self->n_state; i++)
+    if (!self->state[i].trainable)
+      {
+        size_t bytes = state_entry_bytes (&self->state[i]);
+        memcpy (to, self->state[i].data, bytes);
+        to += bytes;
+      }
+}
+
+void
+resnet_restore_buffers (ResNet *self, const void *block)
+{
+  const char *from = block;
+  for (int i = 0; i < self->n_state; i++)
+    if (!self->state[i].trainable)
+      {
+        size_t bytes = state_entry_bytes (&self->state[i]);
+        memcpy (self->state[i].data, from, bytes);
+        from += bytes;
+      }
+}
+
 static void
 fill_uniform (float *x, size_t n, float bound, Rng *rng)
 {

@@ -117,6 +117,13 @@ const float *resnet_forward (ResNet *self, const float *images, int batch,
 void resnet_backward (ResNet *self, const float *d_embedding, int batch,
                       float *d_images);
 
+/* The buffers a training forward changes (BN running statistics and
+ * num_batches_tracked), as one block of resnet_buffers_size bytes: a step
+ * that is refused after its forward puts them back as they were. */
+size_t resnet_buffers_size (const ResNet *self);
+void resnet_save_buffers (const ResNet *self, void *block);
+void resnet_restore_buffers (ResNet *self, const void *block);
+
 /* The state_dict entry with this name, or NULL. */
 StateEntry *resnet_find_state (ResNet *self, const char *name);
 

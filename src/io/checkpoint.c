@@ -51,6 +51,30 @@ state_shape (const StateEntry *e, gint64 shape[8])
 
 /* ---- saving ---- */
 
+/* FALSE, with an error naming the file the state was meant for, when a
+ * float tensor holds a NaN or an infinity */
+static gboolean
+tensor_values_finite (const SafetensorsTensor *t, const char *path,
+                      GError **error)
+{
+  if (t->dtype != DTYPE_F32)
+    return TRUE;
+  for (gsize i = 0; i < t->numel; i++)
+    {
+      double value = ((const float *) t->data)[i];
+      if (!isfinite (value))
+        {
+          g_set_error (error, INSTDISC_IO_ERROR, INSTDISC_IO_ERROR_UNSUPPORTED,
+                       _("%s: not saved: tensor %s holds a value that is not "
+                         "a finite number (%g at element %zu); the file on "
+                         "disk is unchanged"),
+                       path, t->name, value, i);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 checkpoint_save (const char *path, const ResNet *net, const Sgd *sgd,
                  const SafetensorsTensor *extra, guint n_extra,
@@ -99,6 +123,12 @@ checkpoint_save (const char *path, const ResNet *net, const Sgd *sgd,
       }
   if (n_extra > 0)
     g_array_append_vals (tensors, extra, n_extra);
+  /* the loader refuses a non-finite value, so writing one would replace a
+   * good checkpoint by one that no command can open */
+  for (guint i = 0; i < tensors->len; i++)
+    if (!tensor_values_finite (&g_array_index (tensors, SafetensorsTensor, i),
+                               path, error))
+      return FALSE;
 
   g_autoptr (GHashTable) meta = g_hash_table_new (g_str_hash, g_str_equal);
   if (metadata)

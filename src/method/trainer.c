@@ -53,6 +53,7 @@ struct _Trainer
   float *images;            /* (B, C, H, W) preprocessed batch */
   int *indices;             /* (B) */
   float *d_embedding;       /* (B, D) */
+  void *buffers_before;     /* the network's BN buffers before this step */
 };
 
 void
@@ -446,8 +447,10 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
   gsize image_floats = (gsize) data->channels * data->height * data->width;
   self->images = engine_alloc (sizeof (float) * image_floats * B);
   self->d_embedding = engine_alloc (sizeof (float) * config->low_dim * B);
+  self->buffers_before = self->net ? g_try_malloc (resnet_buffers_size (self->net))
+                                   : NULL;
   if (!self->net || !self->bank || !self->objective
-      || !self->images || !self->d_embedding
+      || !self->images || !self->d_embedding || !self->buffers_before
       || !sgd_init (&self->sgd, self->net->n_params, config->lr,
                     config->momentum, config->weight_decay))
     {
@@ -485,6 +488,7 @@ trainer_free (Trainer *self)
   objective_free (self->objective);
   engine_free (self->images);
   engine_free (self->d_embedding);
+  g_free (self->buffers_before);
   g_free (self->indices);
   g_free (self);
 }
@@ -591,6 +595,15 @@ trainer_prepare (Trainer *self, GError **error)
   return TRUE;
 }
 
+static gboolean
+floats_finite (const float *values, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite (values[i]))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
 {
@@ -605,6 +618,9 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
     return FALSE;
 
   memset (info, 0, sizeof *info);
+  /* the training forward moves the BN running statistics; a refused step
+   * puts them back, so that it changes nothing at all */
+  resnet_save_buffers (self->net, self->buffers_before);
   const float *features = resnet_forward (self->net, self->images, B, TRUE);
   Rng draws;
   derive_rng (&draws, self->config.seed, STREAM_OBJECTIVE, self->iteration, 0);
@@ -618,6 +634,7 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
     {
       /* the batch is taken but the counter stays: fill_batch restarts
        * the loader at this batch on the next step */
+      resnet_restore_buffers (self->net, self->buffers_before);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                    _("the loss became %f at iteration %" PRId64
                      " (epoch %d); training stopped before applying that "
@@ -626,6 +643,24 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
       return FALSE;
     }
   resnet_backward (self->net, self->d_embedding, B, NULL);
+  /* a finite loss can still come with an overflowed gradient or feature;
+   * applying either would put NaN into the weights or the bank, and every
+   * later step and checkpoint would carry it */
+  const char *bad = !floats_finite (self->net->grads, self->net->n_params)
+                        ? _("the gradient")
+                    : !floats_finite (features, (size_t) B * self->bank->dim)
+                        ? _("the embeddings")
+                        : NULL;
+  if (bad)
+    {
+      resnet_restore_buffers (self->net, self->buffers_before);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("%s held a value that is not a finite number at "
+                     "iteration %" PRId64 " (epoch %d); training stopped "
+                     "before applying that step"),
+                   bad, self->iteration + 1, epoch + 1);
+      return FALSE;
+    }
   self->sgd.lr = trainer_config_lr_at (&self->config, self->iteration, steps);
   sgd_step (&self->sgd, self->net->params, self->net->grads);
   memory_bank_update (self->bank, self->indices, features, B);

@@ -694,6 +694,37 @@ test_run_model_load (void)
   g_rmdir (dir);
 }
 
+/* Writes src's tensors and metadata to dst with element `at` of tensor
+ * `name` replaced by `value`, as a damaged file would hold it. */
+static void
+copy_checkpoint_with_value (const char *src, const char *dst,
+                            const char *name, gsize at, float value)
+{
+  g_autoptr (GError) error = NULL;
+  SafetensorsFile *file = safetensors_file_load (src, &error);
+  g_assert_no_error (error);
+  guint n = safetensors_file_get_n_tensors (file);
+  g_autofree SafetensorsTensor *tensors = g_new (SafetensorsTensor, n);
+  g_autofree float *edited = NULL;
+  for (guint i = 0; i < n; i++)
+    {
+      tensors[i] = *safetensors_file_get_tensor (file, i);
+      if (strcmp (tensors[i].name, name) == 0)
+        {
+          g_assert_cmpint (tensors[i].dtype, ==, DTYPE_F32);
+          g_assert_cmpuint (at, <, tensors[i].numel);
+          edited = g_memdup2 (tensors[i].data,
+                              tensors[i].numel * sizeof (float));
+          edited[at] = value;
+          tensors[i].data = edited;
+        }
+    }
+  g_assert_nonnull (edited);
+  GHashTable *metadata = safetensors_file_get_metadata_table (file);
+  g_assert_true (safetensors_save (dst, tensors, n, metadata, &error));
+  safetensors_file_free (file);
+}
+
 /* What a checkpoint holds is checked before it is used: a NaN anywhere
  * (here in the bank), an NCE normaliser that is not positive, and settings
  * that contradict the run's config.ini are one error naming the file, for
@@ -711,10 +742,8 @@ test_load_rejects_bad_values (void)
   g_autofree char *nan_path = g_build_filename (dir, "nan.safetensors", NULL);
   g_autofree char *z_path = g_build_filename (dir, "z.safetensors", NULL);
   g_assert_true (trainer_save_checkpoint (trainer, z_path, NULL, &error));
-  float kept = trainer_get_bank (trainer)->vectors[5];
-  trainer_get_bank (trainer)->vectors[5] = NAN;
-  g_assert_true (trainer_save_checkpoint (trainer, nan_path, NULL, &error));
-  trainer_get_bank (trainer)->vectors[5] = kept;
+  /* the trainer refuses to save a NaN, so the file is edited */
+  copy_checkpoint_with_value (z_path, nan_path, "memory.bank", 5, NAN);
 
   /* Z's metadata made negative, the file otherwise intact */
   g_autofree char *bytes = NULL;
@@ -789,6 +818,68 @@ test_non_finite_step_again (void)
     }
 }
 
+/* A NaN never reaches a checkpoint: the loader would refuse the file, so a
+ * save of a network or bank holding one is refused and the good checkpoint
+ * on disk stays as it was. */
+static void
+test_non_finite_never_saved (void)
+{
+  g_autoptr (Dataset) data = test_generated_dataset (40, 14);
+  TrainerConfig c = small_config ("softmax");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) trainer = trainer_new (&c, data, &error);
+  g_assert_no_error (error);
+  g_autofree char *dir = g_dir_make_tmp ("instdisc-nan-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors",
+                                            NULL);
+  TrainerStepInfo info;
+  g_assert_true (trainer_step (trainer, &info, &error));
+  g_assert_true (trainer_save_checkpoint (trainer, path, NULL, &error));
+  g_autofree char *saved = NULL;
+  gsize saved_length = 0;
+  g_assert_true (g_file_get_contents (path, &saved, &saved_length, NULL));
+
+  ResNet *net = trainer_get_model (trainer)->net;
+  float *bank = trainer_get_bank (trainer)->vectors;
+  float *where[] = { &net->params[net->n_params / 2], &bank[5] };
+  /* a tensor of the network (whichever holds the middle parameter), then
+   * the bank */
+  const char *names[] = { "tensor ", "tensor memory.bank " };
+  for (guint i = 0; i < G_N_ELEMENTS (where); i++)
+    {
+      float kept = *where[i];
+      *where[i] = NAN;
+      /* the step is refused before anything changes */
+      g_assert_false (trainer_step (trainer, &info, &error));
+      g_assert_nonnull (strstr (error->message, "iteration 2"));
+      g_clear_error (&error);
+      g_assert_cmpint (trainer_get_iteration (trainer), ==, 1);
+      g_assert_false (trainer_save_checkpoint (trainer, path, NULL, &error));
+      g_assert_nonnull (strstr (error->message, "not saved"));
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, names[i]));
+      g_clear_error (&error);
+      g_autofree char *now = NULL;
+      gsize now_length = 0;
+      g_assert_true (g_file_get_contents (path, &now, &now_length, NULL));
+      g_assert_cmpmem (now, now_length, saved, saved_length);
+      /* with the value back, the state is the one saved before: the
+       * refused step changed nothing, not even BN's running statistics */
+      *where[i] = kept;
+      g_assert_true (trainer_save_checkpoint (trainer, path, NULL, &error));
+      g_free (now);
+      now = NULL;
+      g_assert_true (g_file_get_contents (path, &now, &now_length, NULL));
+      g_assert_cmpmem (now, now_length, saved, saved_length);
+    }
+  /* and the run goes on */
+  g_assert_true (trainer_step (trainer, &info, &error));
+  g_assert_no_error (error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -810,6 +901,8 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/run-model-load", test_run_model_load);
   g_test_add_func ("/method/trainer/non-finite-step-again",
                    test_non_finite_step_again);
+  g_test_add_func ("/method/trainer/non-finite-never-saved",
+                   test_non_finite_never_saved);
   g_test_add_func ("/method/trainer/load-rejects-bad-values",
                    test_load_rejects_bad_values);
   g_test_add_func ("/method/trainer/resume/other-data",
