@@ -254,18 +254,54 @@ split_fields (const char *line)
   return g_strsplit (line, ",", -1);
 }
 
+/* Stands for a line that holds a NUL byte: empty, so it is skipped as a
+ * damaged row is. */
+static char damaged_line[] = "";
+
+/* contents (length bytes, NUL-terminated) cut into its lines in place, a
+ * NULL-terminated array whose last element is "" when the text ends with
+ * a newline, as g_strsplit's. By length, not by string functions: a NUL
+ * byte (a damaged block of the disk) costs its own row, not every row
+ * after it. */
+static char **
+split_lines (char *contents, gsize length)
+{
+  GPtrArray *lines = g_ptr_array_new ();
+  char *line = contents, *end = contents + length;
+  for (;;)
+    {
+      char *newline = memchr (line, '\n', (size_t) (end - line));
+      char *stop = newline ? newline : end;
+      *stop = '\0';
+      g_ptr_array_add (lines, memchr (line, '\0', (size_t) (stop - line))
+                                  ? damaged_line : line);
+      if (!newline)
+        break;
+      line = newline + 1;
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
 GArray *
 run_dir_load_metrics (const char *dir, GError **error)
 {
   g_autofree char *path = run_dir_file (dir, RUN_METRICS_FILE);
   g_autofree char *contents = NULL;
+  gsize length = 0;
   if (!io_require_regular_file (path, error)
-      || !g_file_get_contents (path, &contents, NULL, error))
+      || !g_file_get_contents (path, &contents, &length, error))
     return NULL;
-  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_autofree char **lines = split_lines (contents, length);
+  if (lines[0] == damaged_line)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   _("%s: its header line holds a NUL byte; the file is "
+                     "damaged"),
+                   path);
+      return NULL;
+    }
   GArray *rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
-  if (!lines[0])
-    return rows;
   /* column i of the file -> a common column (>= 0), an extra column
    * (-1 - its place in the row) or neither (G_MININT: past the extras'
    * room); names of the extras interned, so rows can point at them */
@@ -301,7 +337,8 @@ run_dir_load_metrics (const char *dir, GError **error)
       metrics_row_init (&row, "step");
       row.n_extra = n_extra;
       memcpy (row.extra_names, extra_names, sizeof (char *) * n_extra);
-      for (guint i = 0; i < n_file_columns; i++)
+      gboolean whole = TRUE;
+      for (guint i = 0; i < n_file_columns && whole; i++)
         {
           if (map[i] == G_MININT || fields[i][0] == '\0')
             continue;
@@ -314,14 +351,29 @@ run_dir_load_metrics (const char *dir, GError **error)
             }
           else if (map[i] == 0)
             row.kind = g_intern_string (fields[i]);
-          else if (map[i] == 1)
-            row.iteration = g_ascii_strtoll (fields[i], NULL, 10);
-          else if (map[i] == 2)
-            row.epoch = (int) g_ascii_strtoll (fields[i], NULL, 10);
           else
-            *row_number (&row, map[i]) = g_ascii_strtod (fields[i], NULL);
+            {
+              /* every number this program writes reads back whole; one
+               * that does not is a damaged row, not a number to guess */
+              char *end;
+              double v = g_ascii_strtod (fields[i], &end);
+              whole = *end == '\0';
+              if (map[i] == 1)
+                {
+                  whole = whole && v >= 0 && v <= 0x1p53;
+                  row.iteration = whole ? (gint64) v : 0;
+                }
+              else if (map[i] == 2)
+                {
+                  whole = whole && v >= 0 && v <= G_MAXINT;
+                  row.epoch = whole ? (int) v : 0;
+                }
+              else
+                *row_number (&row, map[i]) = v;
+            }
         }
-      g_array_append_val (rows, row);
+      if (whole)
+        g_array_append_val (rows, row);
     }
   return rows;
 }

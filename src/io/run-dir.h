@@ -99,8 +99,10 @@ gboolean run_dir_truncate_metrics (const char *dir,
  * into their fields (missing ones are NAN), the others, up to
  * METRICS_MAX_EXTRA, into each row's extra columns. So files of older and
  * newer versions still read, whichever objective wrote them. A last line
- * without its newline (a writer still at work) and rows with the wrong
- * number of fields (cut short by a crash) are skipped. */
+ * without its newline (a writer still at work), rows with the wrong
+ * number of fields (cut short by a crash) and damaged rows (a NUL byte, a
+ * common column's number that does not read whole) are skipped; a header
+ * holding a NUL byte is an error. */
 GArray *run_dir_load_metrics (const char *dir, GError **error);
 
 char *run_dir_file (const char *dir, const char *name);

@@ -275,6 +275,49 @@ test_metrics_tolerant (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 }
 
+/* A damaged block (a NUL byte) or a garbled number costs its own row:
+ * every row after it still loads, and a resume's rewrite keeps them. A
+ * damaged header is an error naming the file, so nothing rewrites it. */
+static void
+test_metrics_damaged (Fixture *f, gconstpointer data)
+{
+  static const char text[] = "kind,iteration,epoch,loss\n"
+                             "step,1,1,2.5\n"
+                             "step,2,1,2\0.4\n"      /* a NUL byte */
+                             "step,3,1,2.3x\n"        /* not a number */
+                             "step,4,1e999,2.2\n"     /* no epoch */
+                             "step,5,1,2.1\n"
+                             "eval,5,1,\n";
+  g_autofree char *path = g_build_filename (f->dir, RUN_METRICS_FILE, NULL);
+  g_assert_true (g_file_set_contents (path, text, sizeof text - 1, NULL));
+  g_autoptr (GArray) rows = load (f->dir);
+  g_assert_cmpuint (rows->len, ==, 3);
+  g_assert_cmpint (ROW (rows, 0)->iteration, ==, 1);
+  g_assert_cmpint (ROW (rows, 1)->iteration, ==, 5);
+  g_assert_cmpfloat (ROW (rows, 1)->loss, ==, 2.1);
+  g_assert_cmpstr (ROW (rows, 2)->kind, ==, "eval");
+
+  GError *error = NULL;
+  g_assert_true (run_dir_truncate_metrics (f->dir, NULL, 5, &error));
+  g_assert_no_error (error);
+  g_autoptr (GArray) kept = load (f->dir);
+  g_assert_cmpuint (kept->len, ==, 3);
+
+  static const char bad_header[] = "kind,iter\0ation\nstep,1\n";
+  g_assert_true (g_file_set_contents (path, bad_header, sizeof bad_header - 1,
+                                      NULL));
+  g_assert_null (run_dir_load_metrics (f->dir, &error));
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "NUL"));
+  g_clear_error (&error);
+  g_assert_false (run_dir_truncate_metrics (f->dir, NULL, 5, &error));
+  g_clear_error (&error);
+  g_autofree char *after = NULL;
+  gsize after_length = 0;
+  g_assert_true (g_file_get_contents (path, &after, &after_length, NULL));
+  g_assert_cmpmem (after, after_length, bad_header, sizeof bad_header - 1);
+}
+
 /* A crash mid-row, then a resumed run appending: the new row starts a line
  * of its own and the broken one is dropped. */
 static void
@@ -601,6 +644,7 @@ main (int argc, char **argv)
   ADD ("/io/run-dir/metrics-append", test_metrics_append);
   ADD ("/io/run-dir/metrics-tolerant", test_metrics_tolerant);
   ADD ("/io/run-dir/metrics-after-crash", test_metrics_after_crash);
+  ADD ("/io/run-dir/metrics-damaged", test_metrics_damaged);
   ADD ("/io/run-dir/metrics-truncate", test_metrics_truncate);
   ADD ("/io/run-dir/metrics-old-nce", test_metrics_old_nce);
   ADD ("/io/run-dir/metrics-old-softmax", test_metrics_old_softmax);
