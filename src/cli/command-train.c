@@ -381,6 +381,39 @@ default_run_dir (void)
   return g_build_filename ("runs", stamp, NULL);
 }
 
+/* The first option given that a resumed run cannot take (its settings
+ * are config.ini's, which the checkpoint was trained with), or NULL. */
+static const char *
+setting_given_to_resume (const TrainOptions *o)
+{
+  const struct { const char *name; gboolean given; } settings[] = {
+    { "--data", o->data != NULL },
+    { "--recipe", o->recipe != NULL },
+    { "--model", o->model != NULL },
+    { "--objective", o->objective != NULL },
+    { "--nce-k", o->nce_k != UNSET_INT },
+    { "--nce-z", o->nce_z != NULL },
+    { "--tau", o->tau != UNSET_DOUBLE },
+    { "--bank-momentum", o->bank_momentum != UNSET_DOUBLE },
+    { "--lr", o->lr != UNSET_DOUBLE },
+    { "--momentum", o->momentum != UNSET_DOUBLE },
+    { "--weight-decay", o->weight_decay != UNSET_DOUBLE },
+    { "--schedule", o->schedule != NULL },
+    { "--warmup", o->warmup != UNSET_INT },
+    { "--bank-init", o->bank_init != NULL },
+    { "--lr-drops", o->lr_drops != NULL },
+    { "--crop-scale", o->crop_scale != NULL },
+    { "--jitter", o->jitter != UNSET_DOUBLE },
+    { "--proximal", o->proximal != UNSET_DOUBLE },
+    { "--batch-size", o->batch_size != UNSET_INT },
+    { "--seed", o->seed != UNSET_INT64 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+    if (settings[i].given)
+      return settings[i].name;
+  return NULL;
+}
+
 int
 command_train (int argc, char **argv)
 {
@@ -487,7 +520,7 @@ command_train (int argc, char **argv)
         "folder.")))
     return 1;
   g_autoptr (GError) error = NULL;
-  if (!o.data)
+  if (!o.data && !o.resume)
     o.data = g_strdup ("fashion-mnist");
 
   TrainerConfig config;
@@ -500,6 +533,14 @@ command_train (int argc, char **argv)
     {
       if (!o.run)
         return cli_fail_message (_("--resume needs --run DIR"));
+      const char *given = setting_given_to_resume (&o);
+      if (given)
+        return cli_fail_message (_("%s cannot change a resumed run: it "
+                                   "continues with the settings in its "
+                                   "config.ini (--epochs, --steps and the "
+                                   "evaluation and output options may be "
+                                   "given)"),
+                                 given);
       keyfile = trainer_run_load_config (run, &config, &error);
       if (!keyfile)
         return cli_fail (error);
@@ -573,6 +614,17 @@ command_train (int argc, char **argv)
     {
       if (!trainer_run_resume (trainer, run, &wall_offset, &error))
         return cli_fail (error);
+      const char *note = trainer_get_load_note (trainer);
+      if (note)
+        g_printerr (_("instdisc: note: %s\n"), note);
+      /* more epochs are the run's from now on: a later --resume, eval
+       * and the explorer read them from config.ini */
+      if (o.epochs != UNSET_INT)
+        {
+          trainer_config_to_keyfile (&config, keyfile);
+          if (!run_dir_save_config (run, keyfile, &error))
+            return cli_fail (error);
+        }
     }
   else
     {

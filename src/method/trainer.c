@@ -54,6 +54,7 @@ struct _Trainer
   int *indices;             /* (B) */
   float *d_embedding;       /* (B, D) */
   void *buffers_before;     /* the network's BN buffers before this step */
+  char *load_note;          /* settings the loaded checkpoint differs in */
 };
 
 void
@@ -202,6 +203,15 @@ trainer_config_from_keyfile (TrainerConfig *c, GKeyFile *file, GError **error)
   static const char *const schedules[] = { "step", "cosine", NULL };
   static const char *const bank_inits[] = { "random", "features", NULL };
   trainer_config_init_reference (c);
+  /* a missing key keeps the reference's value (files of older versions
+   * lack the newer keys), but a missing group is a damaged file, not a
+   * run of the reference's recipe */
+  if (!g_key_file_has_group (file, GROUP))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                   _("no [%s] group"), GROUP);
+      return FALSE;
+    }
   int z = c->nce_z, schedule = c->schedule, bank_init = c->bank_init;
   if (!parse_choice (file, "nce_z", z_modes, &z, error)
       || !parse_choice (file, "schedule", schedules, &schedule, error)
@@ -489,6 +499,7 @@ trainer_free (Trainer *self)
   engine_free (self->images);
   engine_free (self->d_embedding);
   g_free (self->buffers_before);
+  g_free (self->load_note);
   g_free (self->indices);
   g_free (self);
 }
@@ -771,6 +782,75 @@ trainer_checkpoint_matches (const SafetensorsFile *file,
   return FALSE;
 }
 
+/* A keyfile value as a person reads it: a float setting written as the
+ * double nearest its float (0.10000000149011612) shows as 0.1. */
+static char *
+setting_for_display (const char *value)
+{
+  if (!value)
+    return g_strdup ("");
+  char *end;
+  double number = g_ascii_strtod (value, &end);
+  if (*value && *end == '\0' && strchr (value, '.'))
+    {
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+      return g_strdup (g_ascii_formatd (text, sizeof text, "%.7g", number));
+    }
+  return g_strdup (value);
+}
+
+char *
+trainer_checkpoint_differences (const SafetensorsFile *file,
+                                const TrainerConfig *config)
+{
+  const char *text = safetensors_file_get_metadata (file, "config");
+  g_autoptr (GKeyFile) saved_file = g_key_file_new ();
+  TrainerConfig saved;
+  if (!text
+      || !g_key_file_load_from_data (saved_file, text, -1, G_KEY_FILE_NONE,
+                                     NULL)
+      || !trainer_config_from_keyfile (&saved, saved_file, NULL))
+    return NULL;
+  /* both written by this version, so a value reads the same in both
+   * exactly when it is the same */
+  g_autoptr (GKeyFile) was = g_key_file_new ();
+  g_autoptr (GKeyFile) is = g_key_file_new ();
+  trainer_config_to_keyfile (&saved, was);
+  trainer_config_to_keyfile (config, is);
+  g_auto (GStrv) keys = g_key_file_get_keys (is, GROUP, NULL, NULL);
+  g_autoptr (GString) before = g_string_new (NULL);
+  g_autoptr (GString) now = g_string_new (NULL);
+  for (int i = 0; keys && keys[i]; i++)
+    {
+      /* a resumed run may be given more epochs */
+      if (g_str_equal (keys[i], "epochs"))
+        continue;
+      g_autofree char *a = g_key_file_get_value (was, GROUP, keys[i], NULL);
+      g_autofree char *b = g_key_file_get_value (is, GROUP, keys[i], NULL);
+      if (g_strcmp0 (a, b) == 0)
+        continue;
+      g_autofree char *a_shown = setting_for_display (a);
+      g_autofree char *b_shown = setting_for_display (b);
+      g_string_append_printf (before, "%s%s=%s", before->len ? ", " : "",
+                              keys[i], a_shown);
+      g_string_append_printf (now, "%s%s=%s", now->len ? ", " : "", keys[i],
+                              b_shown);
+    }
+  if (before->len == 0)
+    return NULL;
+  g_autofree char *display
+      = g_filename_display_name (safetensors_file_get_path (file));
+  return g_strdup_printf (_("%s was trained with %s; config.ini says %s, "
+                            "which the run continues with"),
+                          display, before->str, now->str);
+}
+
+const char *
+trainer_get_load_note (const Trainer *self)
+{
+  return self->load_note;
+}
+
 gboolean
 trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
 {
@@ -809,6 +889,8 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
     return FALSE;
   memcpy (self->bank->vectors, bank->data, sizeof (float) * bank->numel);
   self->iteration = s[STATE_ITERATION];
+  g_free (self->load_note);
+  self->load_note = trainer_checkpoint_differences (file, &self->config);
   /* the bank is the saved one, at iteration 0 too (a run saved before its
    * first step): it is not filled again */
   self->bank_from_features = TRUE;

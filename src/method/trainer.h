@@ -188,10 +188,19 @@ gboolean trainer_save_checkpoint (Trainer *self, const char *path,
 gboolean trainer_checkpoint_matches (const SafetensorsFile *file,
                                      const TrainerConfig *config,
                                      GError **error);
+/* NULL, or a sentence naming the settings (other than the number of
+ * epochs) that the checkpoint was trained with and config differs in: the
+ * learning rate, tau, the seed... They do not stop a resume, whose
+ * settings are config's, but a person should know. */
+char *trainer_checkpoint_differences (const SafetensorsFile *file,
+                                      const TrainerConfig *config);
 /* Restores a state saved by trainer_save_checkpoint for the same data set
- * size and model; on failure the trainer is unchanged. */
+ * size and model; on failure the trainer is unchanged. Afterwards
+ * trainer_get_load_note gives trainer_checkpoint_differences' sentence
+ * for that file, or NULL. */
 gboolean trainer_load_checkpoint (Trainer *self, const char *path,
                                   GError **error);
+const char *trainer_get_load_note (const Trainer *self);
 
 /* Embeds images [0, n) of data with the test transform (normalisation only)
  * in evaluation mode: features (n, D), unit rows. The data must have the

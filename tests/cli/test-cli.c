@@ -763,6 +763,51 @@ test_resume (void)
     }
 }
 
+/* A resumed run keeps its settings: an option that would change one is
+ * refused, more epochs are written into config.ini, and a config.ini
+ * edited since the checkpoint was saved is said. */
+static void
+test_resume_settings (void)
+{
+  Result r = run_instdisc ("train", "--data", "toy", "--run", "settings",
+                           "--epochs", "1", "--batch-size", "16",
+                           "--threads", "1", "--no-eval", NULL);
+  assert_success (&r);
+  result_clear (&r);
+  const char *refused[][2] = { { "--lr", "0.1" }, { "--seed", "3" },
+                               { "--data", "toy" }, { "--model", "small" } };
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      r = run_instdisc ("train", "--run", "settings", "--resume",
+                        refused[i][0], refused[i][1], NULL);
+      assert_one_failure (&r, refused[i][0]);
+      result_clear (&r);
+    }
+
+  g_autofree char *config_path = work_file ("settings/config.ini");
+  g_autoptr (GKeyFile) config = g_key_file_new ();
+  g_assert_true (g_key_file_load_from_file (config, config_path,
+                                            G_KEY_FILE_NONE, NULL));
+  g_key_file_set_integer (config, "training", "seed", 7);
+  g_assert_true (g_key_file_save_to_file (config, config_path, NULL));
+  r = run_instdisc ("train", "--run", "settings", "--resume", "--epochs", "2",
+                    "--threads", "1", "--no-eval", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "note:"));
+  g_assert_nonnull (strstr (r.err, "seed=1; config.ini says seed=7"));
+  result_clear (&r);
+  g_assert_true (g_key_file_load_from_file (config, config_path,
+                                            G_KEY_FILE_NONE, NULL));
+  g_assert_cmpint (g_key_file_get_integer (config, "training", "epochs",
+                                           NULL), ==, 2);
+  /* the checkpoint now holds what config.ini says: nothing to say */
+  r = run_instdisc ("train", "--run", "settings", "--resume", "--epochs", "3",
+                    "--threads", "1", "--no-eval", NULL);
+  assert_success (&r);
+  g_assert_null (strstr (r.err, "note:"));
+  result_clear (&r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -792,6 +837,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/info", test_info);
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/resume", test_resume);
+  g_test_add_func ("/cli/resume-settings", test_resume_settings);
   g_test_add_func ("/cli/registry-names", test_registry_names);
   int status = g_test_run ();
   test_remove_tree (workdir);

@@ -141,6 +141,13 @@ test_config_keyfile (void)
   g_assert_false (trainer_config_from_keyfile (&b, file, &error));
   g_assert_nonnull (strstr (error->message, "contrastive"));
   g_assert_nonnull (strstr (error->message, "softmax, nce"));
+  g_clear_error (&error);
+
+  /* missing keys are the reference's, a missing group is an error */
+  g_autoptr (GKeyFile) no_group = g_key_file_new ();
+  g_key_file_set_string (no_group, "data", "spec", "fashion-mnist");
+  g_assert_false (trainer_config_from_keyfile (&b, no_group, &error));
+  g_assert_nonnull (strstr (error->message, "[training]"));
 }
 
 static void
