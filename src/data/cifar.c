@@ -20,18 +20,61 @@ static const char *CIFAR10_CLASSES[] = {
   "dog", "frog", "horse", "ship", "truck", NULL,
 };
 
+/* Records read at a time: the file is streamed through this much memory
+ * into the data set's own arrays, never held whole beside them. */
+#define CIFAR_RECORDS_PER_READ 256
+
 /* Appends the records of one file to pixels/labels. */
 static gboolean
 read_cifar_file (const char *path, gboolean is_100, gboolean coarse,
                  GByteArray *pixels, GArray *labels, GError **error)
 {
-  g_autoptr (GBytes) bytes = data_read_file (path, error);
-  if (!bytes)
+  goffset file_size = 0;
+  g_autoptr (GInputStream) stream = data_open_file (path, &file_size, error);
+  if (!stream)
     return FALSE;
-  gsize size;
-  const guint8 *p = g_bytes_get_data (bytes, &size);
   const gsize label_bytes = is_100 ? 2 : 1;
   const gsize record = label_bytes + CIFAR_PIXELS;
+  const int n_classes = is_100 ? (coarse ? 20 : 100) : 10;
+  g_autofree guint8 *chunk = g_malloc (record * CIFAR_RECORDS_PER_READ);
+  gsize size = 0;   /* bytes read from the (decompressed) stream */
+  for (;;)
+    {
+      gsize got = 0;
+      if (!data_read_exactly (stream, path, chunk,
+                              record * CIFAR_RECORDS_PER_READ, &got, error))
+        return FALSE;
+      for (gsize r = 0; r < got / record; r++)
+        {
+          const guint8 *rec = chunk + r * record;
+          int label = is_100 ? rec[coarse ? 0 : 1] : rec[0];
+          if (label >= n_classes || (is_100 && rec[0] >= 20))
+            {
+              g_set_error (error, INSTDISC_DATA_ERROR,
+                           INSTDISC_DATA_ERROR_CORRUPT,
+                           _("%s: record %zu has label %d, "
+                             "outside the %d classes of CIFAR-%s"),
+                           path, size / record + r, label, n_classes,
+                           is_100 ? "100" : "10");
+              return FALSE;
+            }
+          if (pixels->len > G_MAXUINT - CIFAR_PIXELS)
+            {
+              g_set_error (error, INSTDISC_DATA_ERROR,
+                           INSTDISC_DATA_ERROR_INVALID,
+                           _("%s: more records than a data set in memory "
+                             "can hold (%u images)"),
+                           path, G_MAXUINT / CIFAR_PIXELS);
+              return FALSE;
+            }
+          gint32 l = label;
+          g_array_append_val (labels, l);
+          g_byte_array_append (pixels, rec + label_bytes, CIFAR_PIXELS);
+        }
+      size += got;
+      if (got < record * CIFAR_RECORDS_PER_READ)
+        break;
+    }
   if (size == 0)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_EMPTY,
@@ -49,25 +92,20 @@ read_cifar_file (const char *path, gboolean is_100, gboolean coarse,
                    path, size, is_100 ? "100" : "10", record, size % record);
       return FALSE;
     }
-  const int n_classes = is_100 ? (coarse ? 20 : 100) : 10;
-  const gsize n = size / record;
-  for (gsize r = 0; r < n; r++)
-    {
-      const guint8 *rec = p + r * record;
-      int label = is_100 ? rec[coarse ? 0 : 1] : rec[0];
-      if (label >= n_classes || (is_100 && rec[0] >= 20))
-        {
-          g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
-                       _("%s: record %zu has label %d, "
-                         "outside the %d classes of CIFAR-%s"), path, r, label,
-                       n_classes, is_100 ? "100" : "10");
-          return FALSE;
-        }
-      gint32 l = label;
-      g_array_append_val (labels, l);
-      g_byte_array_append (pixels, rec + label_bytes, CIFAR_PIXELS);
-    }
   return TRUE;
+}
+
+/* The records a file of this many bytes on disk holds, for reserving the
+ * arrays once: 0 when unknown (compressed) or not a whole number, which
+ * read_cifar_file then reports. */
+static gsize
+cifar_records_on_disk (const char *path, gsize record)
+{
+  GStatBuf st;
+  if (g_str_has_suffix (path, ".gz") || g_stat (path, &st) != 0
+      || st.st_size <= 0 || (gsize) st.st_size % record != 0)
+    return 0;
+  return (gsize) st.st_size / record;
 }
 
 /* Resolves path + split into the list of files and the variant. */
@@ -157,8 +195,23 @@ dataset_load_cifar (const char *path, const char *split,
     return NULL;
 
   const gboolean coarse = is_100 && options->cifar100_coarse;
-  g_autoptr (GByteArray) pixels = g_byte_array_new ();
-  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint32));
+  gsize reserve = 0;
+  for (guint f = 0; f < files->len; f++)
+    reserve += cifar_records_on_disk (files->pdata[f],
+                                      (is_100 ? 2 : 1) + CIFAR_PIXELS);
+  if (reserve > G_MAXUINT / CIFAR_PIXELS)
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   _("%s: more records than a data set in memory can hold "
+                     "(%u images)"),
+                   path, G_MAXUINT / CIFAR_PIXELS);
+      return NULL;
+    }
+  /* both arrays reach their final size in one allocation each */
+  g_autoptr (GByteArray) pixels = g_byte_array_sized_new (
+      (guint) (reserve * CIFAR_PIXELS));
+  g_autoptr (GArray) labels = g_array_sized_new (FALSE, FALSE, sizeof (gint32),
+                                                 (guint) reserve);
   for (guint f = 0; f < files->len; f++)
     if (!read_cifar_file (files->pdata[f], is_100, coarse, pixels, labels,
                           error))

@@ -1,14 +1,22 @@
 /* dataset-private.h: what the readers of the data layer share. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "dataset.h"
 
 G_BEGIN_DECLS
 
-/* The whole file, decompressed when its name ends in .gz. */
-GBytes *data_read_file (const char *path, GError **error);
+/* A regular file (not a folder, FIFO or device, which could block or
+ * never end), opened for reading, decompressed when its name ends in .gz;
+ * its size on disk in *size. The error names the file. */
+GInputStream *data_open_file (const char *path, goffset *size,
+                              GError **error);
+/* Reads length bytes into buffer: FALSE with an error naming the file
+ * when the stream fails; *got tells how many arrived before its end. */
+gboolean data_read_exactly (GInputStream *stream, const char *path,
+                            void *buffer, gsize length, gsize *got,
+                            GError **error);
 
 /* The most pixels (width x height) an image file may declare before it is
  * decoded: INSTDISC_MAX_IMAGE_PIXELS from the environment, else 100

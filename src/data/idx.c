@@ -22,11 +22,8 @@ static const char *FASHION_MNIST_CLASSES[] = {
   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 };
 
-/* A regular file (not a folder, FIFO or device, which could block or never
- * end), opened for reading, decompressed when its name ends in .gz; its
- * size on disk in *size. */
-static GInputStream *
-open_data_file (const char *path, goffset *size, GError **error)
+GInputStream *
+data_open_file (const char *path, goffset *size, GError **error)
 {
   GStatBuf st;
   if (g_stat (path, &st) != 0)
@@ -62,10 +59,8 @@ open_data_file (const char *path, goffset *size, GError **error)
                                        G_CONVERTER (gunzip));
 }
 
-/* Reads length bytes into buffer: FALSE with an error naming the file when
- * the stream fails; *got tells how many arrived before its end. */
-static gboolean
-read_exactly (GInputStream *stream, const char *path, void *buffer,
+gboolean
+data_read_exactly (GInputStream *stream, const char *path, void *buffer,
               gsize length, gsize *got, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
@@ -77,27 +72,6 @@ read_exactly (GInputStream *stream, const char *path, void *buffer,
       return FALSE;
     }
   return TRUE;
-}
-
-GBytes *
-data_read_file (const char *path, GError **error)
-{
-  goffset size = 0;
-  g_autoptr (GInputStream) stream = open_data_file (path, &size, error);
-  if (!stream)
-    return NULL;
-  g_autoptr (GOutputStream) sink = g_memory_output_stream_new_resizable ();
-  g_autoptr (GError) local_error = NULL;
-  if (g_output_stream_splice (sink, stream,
-                              G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE
-                                  | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
-                              NULL, &local_error) < 0)
-    {
-      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
-                   _("%s: cannot be read: %s"), path, local_error->message);
-      return NULL;
-    }
-  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (sink));
 }
 
 static guint32
@@ -119,14 +93,14 @@ static GBytes *
 read_idx (const char *path, int ndim, guint32 *dims, GError **error)
 {
   goffset file_size = 0;
-  g_autoptr (GInputStream) stream = open_data_file (path, &file_size, error);
+  g_autoptr (GInputStream) stream = data_open_file (path, &file_size, error);
   if (!stream)
     return NULL;
   const gboolean gzipped = g_str_has_suffix (path, ".gz");
   guint8 p[4 + 4 * 3];
   const gsize header = 4 + 4 * (gsize) ndim;
   gsize got = 0;
-  if (!read_exactly (stream, path, p, 4, &got, error))
+  if (!data_read_exactly (stream, path, p, 4, &got, error))
     return NULL;
   if (got < 4)
     {
@@ -145,7 +119,7 @@ read_idx (const char *path, int ndim, guint32 *dims, GError **error)
                    path, p[0], p[1], p[2], p[3], ndim);
       return NULL;
     }
-  if (!read_exactly (stream, path, p + 4, header - 4, &got, error))
+  if (!data_read_exactly (stream, path, p + 4, header - 4, &got, error))
     return NULL;
   if (got < header - 4)
     {
@@ -197,12 +171,12 @@ read_idx (const char *path, int ndim, guint32 *dims, GError **error)
       return NULL;
     }
   g_autoptr (GBytes) bytes = g_bytes_new_take (data, expected);
-  if (!read_exactly (stream, path, data, expected, &got, error))
+  if (!data_read_exactly (stream, path, data, expected, &got, error))
     return NULL;
   guint8 extra;
   gsize got_extra = 0;
   if (got == expected
-      && !read_exactly (stream, path, &extra, 1, &got_extra, error))
+      && !data_read_exactly (stream, path, &extra, 1, &got_extra, error))
     return NULL;
   if (got < expected || got_extra > 0)
     {

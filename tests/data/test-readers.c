@@ -1,5 +1,8 @@
 /* test-readers.c: IDX, CIFAR and image-folder readers, good and bad input.
  * Every input is written here, in a temporary folder. */
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -409,6 +412,43 @@ test_cifar_truncated (void)
   g_clear_error (&error);
   g_assert_null (dataset_load_cifar (dir, "val", NULL, &error));
   assert_error_names (error, "val");
+
+  /* a gzipped batch streams as a plain one does */
+  g_autoptr (GByteArray) plain = cifar_bytes (4, 1, 0);
+  g_autoptr (GZlibCompressor) gzip
+      = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP, -1);
+  g_autoptr (GOutputStream) sink = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) packer
+      = g_converter_output_stream_new (sink, G_CONVERTER (gzip));
+  g_assert_true (g_output_stream_write_all (packer, plain->data, plain->len,
+                                            NULL, NULL, NULL));
+  g_assert_true (g_output_stream_close (packer, NULL, NULL));
+  g_autoptr (GBytes) packed = g_memory_output_stream_steal_as_bytes (
+      G_MEMORY_OUTPUT_STREAM (sink));
+  g_free (fixture_write (dir, "batch.bin.gz", g_bytes_get_data (packed, NULL),
+                         g_bytes_get_size (packed)));
+  g_autofree char *gz = g_build_filename (dir, "batch.bin.gz", NULL);
+  g_clear_error (&error);
+  g_autoptr (Dataset) unpacked = dataset_load_cifar (gz, "train", NULL,
+                                                     &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (unpacked->n, ==, 4);
+  g_assert_cmpmem (unpacked->pixels, 3072, plain->data + 1, 3072);
+
+  /* a (sparse) file of more records than memory can hold: refused by its
+   * size, before a byte is read */
+  g_autofree char *huge = g_build_filename (dir, "data_batch_1.bin", NULL);
+  int fd = g_open (huge, O_WRONLY | O_TRUNC, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 3073 * 2000000), ==, 0);
+  close (fd);
+  g_clear_error (&error);
+  gint64 start = g_get_monotonic_time ();
+  g_assert_null (dataset_load_cifar (huge, "train", NULL, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID);
+  assert_error_names (error, "data_batch_1.bin");
+  g_test_message ("refused in %.3f s",
+                  (g_get_monotonic_time () - start) / 1e6);
   fixture_rmtree (dir);
 }
 
