@@ -50,6 +50,7 @@ struct _InstdiscRun
   /* main thread only */
   InstdiscRunState state;
   InstdiscRunPhase phase;
+  int pass_done, pass_total;    /* the phase's pass: images embedded */
   GArray *metrics;              /* MetricsRow, kinds interned */
   GError *error;
   GFileMonitor *metrics_monitor;
@@ -87,6 +88,8 @@ struct _InstdiscRun
   InstdiscSnapshot *pending_snapshot;
   int pending_state;            /* -1 or an InstdiscRunState */
   int pending_phase;            /* -1 or an InstdiscRunPhase */
+  int pending_pass_done;        /* -1, or the pass's images done ... */
+  int pending_pass_total;       /* ... of this many */
   GError *pending_error;
   gboolean idle_queued;
   gboolean shutting_down;       /* dispose started: queue no more idles */
@@ -101,6 +104,7 @@ void instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows,
 void instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state,
                               GError *error);
 void instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase);
+void instdisc_run_post_pass_progress (InstdiscRun *self, int done, int total);
 void instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank,
                                  gint64 iteration);
 /* main thread: "metrics-added" for the rows from first on */

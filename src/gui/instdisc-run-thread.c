@@ -128,8 +128,15 @@ loop_phase_changed (TrainingLoop *loop, TrainingPhase phase, gpointer data)
   instdisc_run_post_phase (data, phases[phase]);
 }
 
+static void
+loop_pass_progress (TrainingLoop *loop, int done, int total, gpointer data)
+{
+  instdisc_run_post_pass_progress (data, done, total);
+}
+
 static const TrainingLoopCallbacks run_loop_callbacks = {
   .phase_changed = loop_phase_changed,
+  .pass_progress = loop_pass_progress,
   .row_written = loop_row_written,
   .should_stop = loop_should_stop,
   .between_steps = loop_between_steps,

@@ -33,6 +33,7 @@ enum
   PROP_PHASE,
   PROP_ITERATION,
   PROP_ERROR,
+  PROP_PASS_PROGRESS,
   N_PROPS
 };
 
@@ -121,11 +122,23 @@ take_error (InstdiscRun *self, GError *error)
 }
 
 static void
+set_pass_progress (InstdiscRun *self, int done, int total)
+{
+  if (self->pass_done == done && self->pass_total == total)
+    return;
+  self->pass_done = done;
+  self->pass_total = total;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PASS_PROGRESS]);
+}
+
+static void
 set_phase (InstdiscRun *self, InstdiscRunPhase phase)
 {
   if (self->phase == phase)
     return;
   self->phase = phase;
+  /* a new phase has made no progress yet */
+  set_pass_progress (self, 0, 0);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PHASE]);
 }
 
@@ -162,6 +175,9 @@ drain_queue (gpointer data)
   self->pending_state = -1;
   int phase = self->pending_phase;
   self->pending_phase = -1;
+  int pass_done = self->pending_pass_done;
+  int pass_total = self->pending_pass_total;
+  self->pending_pass_done = -1;
   error = g_steal_pointer (&self->pending_error);
   g_mutex_unlock (&self->queue_lock);
 
@@ -175,6 +191,8 @@ drain_queue (gpointer data)
     g_signal_emit (self, signals[SNAPSHOT_READY], 0, snapshot);
   if (phase >= 0)
     set_phase (self, phase);
+  if (pass_done >= 0)
+    set_pass_progress (self, pass_done, pass_total);
   if (error && !self->error)
     take_error (self, g_steal_pointer (&error));
   if (rows)
@@ -217,6 +235,18 @@ instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase)
 {
   g_mutex_lock (&self->queue_lock);
   self->pending_phase = phase;
+  /* progress queued so far belongs to the phase that ended */
+  self->pending_pass_done = -1;
+  queue_idle_locked (self);
+  g_mutex_unlock (&self->queue_lock);
+}
+
+void
+instdisc_run_post_pass_progress (InstdiscRun *self, int done, int total)
+{
+  g_mutex_lock (&self->queue_lock);
+  self->pending_pass_done = done;
+  self->pending_pass_total = total;
   queue_idle_locked (self);
   g_mutex_unlock (&self->queue_lock);
 }
@@ -377,6 +407,10 @@ instdisc_run_get_property (GObject *object, guint id, GValue *value,
     case PROP_ERROR:
       g_value_set_boxed (value, self->error);
       break;
+    case PROP_PASS_PROGRESS:
+      g_value_set_double (value, instdisc_run_get_pass_progress (self, NULL,
+                                                                 NULL));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
@@ -407,6 +441,11 @@ instdisc_run_class_init (InstdiscRunClass *klass)
   properties[PROP_ERROR] =
     g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* how far the phase's pass over images is, 0 to 1 (0 also before its
+   * first batch): instdisc_run_get_pass_progress */
+  properties[PROP_PASS_PROGRESS] =
+    g_param_spec_double ("pass-progress", NULL, NULL, 0.0, 1.0, 0.0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* The engine's one threading scheme (threads.h): its own pool, one
@@ -441,6 +480,7 @@ instdisc_run_init (InstdiscRun *self)
   self->pending_rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
   self->pending_state = -1;
   self->pending_phase = -1;
+  self->pending_pass_done = -1;
   self->cancellable = g_cancellable_new ();
   self->state = INSTDISC_RUN_IDLE;
   trainer_config_init_default (&self->config);
@@ -690,9 +730,12 @@ instdisc_run_request_snapshot (InstdiscRun *self)
       wake_thread (self);
       return;
     }
-  /* no writer: the bank of the stopped run, or of the last checkpoint */
+  /* no writer: the bank of the stopped run (none before the bank is
+   * filled: its noise would show as a map), or of the last checkpoint */
   if (self->trainer)
     {
+      if (!trainer_bank_is_ready (self->trainer))
+        return;
       instdisc_run_post_snapshot (self, trainer_get_bank (self->trainer),
                                   trainer_get_iteration (self->trainer));
       return;
@@ -710,6 +753,18 @@ InstdiscRunState
 instdisc_run_get_state (InstdiscRun *self)
 {
   return self->state;
+}
+
+double
+instdisc_run_get_pass_progress (InstdiscRun *self, int *done, int *total)
+{
+  if (done)
+    *done = self->pass_done;
+  if (total)
+    *total = self->pass_total;
+  return self->pass_total > 0 ? CLAMP ((double) self->pass_done
+                                       / self->pass_total, 0.0, 1.0)
+                              : 0.0;
 }
 
 InstdiscRunPhase

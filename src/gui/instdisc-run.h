@@ -98,6 +98,12 @@ void instdisc_run_request_snapshot (InstdiscRun *self);
 
 InstdiscRunState instdisc_run_get_state (InstdiscRun *self);
 InstdiscRunPhase instdisc_run_get_phase (InstdiscRun *self);
+/* The phase's long pass (the bank's, the reference points', an
+ * evaluation's): images embedded so far of the pass's total, 0 of 0
+ * before its first batch, as a fraction ("pass-progress"). A phase may
+ * hold several passes one after the other. */
+double instdisc_run_get_pass_progress (InstdiscRun *self, int *done,
+                                       int *total);
 const char *instdisc_run_get_dir (InstdiscRun *self);
 const TrainerConfig *instdisc_run_get_config (InstdiscRun *self);
 const Dataset *instdisc_run_get_train (InstdiscRun *self);

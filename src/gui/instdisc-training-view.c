@@ -48,6 +48,7 @@ struct _InstdiscTrainingView
   InstdiscRun *run;
   gulong metrics_handler;
   gulong phase_handler;
+  gulong progress_handler;
 
   guint loss_raw, loss_smooth;            /* series of loss_plot */
   guint top1_bank, top5_bank, top1_recomputed, top5_recomputed;
@@ -343,13 +344,19 @@ show_phase (InstdiscTrainingView *self)
 {
   const Dataset *train = instdisc_run_get_train (self->run);
   const Dataset *test = instdisc_run_get_test (self->run);
+  InstdiscRunPhase phase = instdisc_run_get_phase (self->run);
+  int done = 0, total = 0;
+  double fraction = instdisc_run_get_pass_progress (self->run, &done, &total);
   g_autofree char *text = NULL;
-  switch (instdisc_run_get_phase (self->run))
+  switch (phase)
     {
     case INSTDISC_RUN_PHASE_PREPARING:
-      text = g_strdup_printf (_("Filling the memory bank: the untrained "
-                                "network embeds the %'d training images…"),
-                              train ? train->n : 0);
+      text = total > 0 ? g_strdup (_("Filling the memory bank: the untrained "
+                                     "network embeds every training image…"))
+                       : g_strdup_printf (_("Filling the memory bank: the "
+                                            "untrained network embeds the "
+                                            "%'d training images…"),
+                                          train ? train->n : 0);
       break;
     case INSTDISC_RUN_PHASE_REFERENCE:
       text = g_strdup (_("Measuring the reference points: raw pixels and "
@@ -364,8 +371,19 @@ show_phase (InstdiscTrainingView *self)
     case INSTDISC_RUN_PHASE_TRAINING:
       return;   /* the steps say where the run is */
     }
-  if (instdisc_run_get_phase (self->run) != INSTDISC_RUN_PHASE_EVALUATING)
-    gtk_label_set_text (self->epoch_label, _("Before the first step"));
+  if (total > 0)
+    {
+      /* the pass under way: one of the phase's passes over images */
+      char *with_count = g_strdup_printf (_("%s %'d of %'d images"), text,
+                                          done, total);
+      g_free (text);
+      text = with_count;
+    }
+  if (phase != INSTDISC_RUN_PHASE_EVALUATING)
+    {
+      gtk_label_set_text (self->epoch_label, _("Before the first step"));
+      gtk_progress_bar_set_fraction (self->epoch_progress, fraction);
+    }
   gtk_label_set_text (self->eta_label, text);
 }
 
@@ -379,6 +397,7 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
     {
       g_clear_signal_handler (&self->metrics_handler, self->run);
       g_clear_signal_handler (&self->phase_handler, self->run);
+      g_clear_signal_handler (&self->progress_handler, self->run);
     }
   g_set_object (&self->run, run);
   reset_plots (self);
@@ -403,6 +422,8 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
   self->phase_handler = g_signal_connect_swapped (run, "notify::phase",
                                                   G_CALLBACK (show_phase),
                                                   self);
+  self->progress_handler = g_signal_connect_swapped (
+      run, "notify::pass-progress", G_CALLBACK (show_phase), self);
   self->metrics_handler = g_signal_connect (run, "metrics-added",
                                             G_CALLBACK (on_metrics_added),
                                             self);
@@ -485,6 +506,7 @@ instdisc_training_view_dispose (GObject *object)
     {
       g_clear_signal_handler (&self->metrics_handler, self->run);
       g_clear_signal_handler (&self->phase_handler, self->run);
+      g_clear_signal_handler (&self->progress_handler, self->run);
     }
   g_clear_object (&self->run);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_TRAINING_VIEW);

@@ -122,7 +122,9 @@ run_model_embed (const RunModel *self, const Dataset *data, float *features,
   gboolean ok = TRUE;
   for (int start = 0; ok && start < data->n; start += B)
     {
-      if (self->cancelled && self->cancelled (self->cancelled_data))
+      if (self->between_batches
+          && self->between_batches (self->between_batches_data, start,
+                                    data->n))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                        _("embedding %s: stopped at image %d of %d"),

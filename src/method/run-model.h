@@ -31,8 +31,10 @@ struct _RunModel
   gint64 iteration;            /* the steps the weights and bank have had */
   /* private */
   gboolean borrowed;           /* net and bank are a trainer's */
-  gboolean (*cancelled) (gpointer data);
-  gpointer cancelled_data;
+  /* asked between the batches of run_model_embed with the images done
+   * and the pass's total: TRUE stops it (trainer_set_batch_hook) */
+  gboolean (*between_batches) (gpointer data, int done, int total);
+  gpointer between_batches_data;
 };
 
 /* A model of config's network for data's images, weights not yet loaded

@@ -591,6 +591,13 @@ fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
 }
 
 gboolean
+trainer_bank_is_ready (const Trainer *self)
+{
+  return self->config.bank_init != BANK_INIT_FEATURES
+         || self->bank_from_features;
+}
+
+gboolean
 trainer_prepare (Trainer *self, GError **error)
 {
   if (self->iteration == 0 && self->config.bank_init == BANK_INIT_FEATURES
@@ -903,11 +910,13 @@ trainer_load_checkpoint (Trainer *self, const char *path, GError **error)
 /* ---- embedding with the test transform ---- */
 
 void
-trainer_set_cancel (Trainer *self, gboolean (*cancelled) (gpointer data),
-                    gpointer data)
+trainer_set_batch_hook (Trainer *self,
+                        gboolean (*between_batches) (gpointer data, int done,
+                                                     int total),
+                        gpointer data)
 {
-  self->model.cancelled = cancelled;
-  self->model.cancelled_data = data;
+  self->model.between_batches = between_batches;
+  self->model.between_batches_data = data;
 }
 
 RunModel *

@@ -143,6 +143,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trainer, trainer_free)
  * (re)starts: before the first step or after a checkpoint load. */
 void trainer_set_workers (Trainer *self, int n_workers);
 
+/* TRUE when the bank holds what training starts from: filled from the
+ * untrained network's features (trainer_prepare has run, or a checkpoint
+ * was loaded), or the reference's random start. Before that a map or a
+ * query of the bank would show noise that training never uses. */
+gboolean trainer_bank_is_ready (const Trainer *self);
+
 /* One training step. FALSE with an error when the loss is not finite; the
  * network, optimizer and bank are then left as they were before the step. */
 gboolean trainer_step (Trainer *self, TrainerStepInfo *info, GError **error);
@@ -204,14 +210,20 @@ const char *trainer_get_load_note (const Trainer *self);
 
 /* Embeds images [0, n) of data with the test transform (normalisation only)
  * in evaluation mode: features (n, D), unit rows. The data must have the
- * training data's channels and size. Between batches it asks the cancel
- * function, if one is set: TRUE ends it with G_IO_ERROR_CANCELLED. */
+ * training data's channels and size. Between batches it calls the batch
+ * hook, if one is set (trainer_set_batch_hook): TRUE ends it with
+ * G_IO_ERROR_CANCELLED. */
 gboolean trainer_embed (Trainer *self, const Dataset *data, float *features,
                         GError **error);
-/* What trainer_embed asks between batches (and so the bank's pass of
- * trainer_prepare and the evaluations): a stop asked for during a long
- * pass is honoured within one batch. NULL removes it. */
-void trainer_set_cancel (Trainer *self, gboolean (*cancelled) (gpointer data),
-                         gpointer data);
+/* What trainer_embed calls between batches (and so the bank's pass of
+ * trainer_prepare and the evaluations), with the images done and the
+ * pass's total: a front end shows how far a long pass is, and a TRUE
+ * return stops it within one batch (G_IO_ERROR_CANCELLED). NULL removes
+ * it. */
+void trainer_set_batch_hook (Trainer *self,
+                             gboolean (*between_batches) (gpointer data,
+                                                          int done,
+                                                          int total),
+                             gpointer data);
 
 G_END_DECLS

@@ -33,9 +33,12 @@ static gboolean stop_requested (TrainingLoop *self);
 
 /* the trainer's long passes (the bank's, evaluations) ask this */
 static gboolean
-loop_cancelled (gpointer data)
+loop_between_batches (gpointer data, int done, int total)
 {
-  return stop_requested (data);
+  TrainingLoop *self = data;
+  if (self->callbacks.pass_progress)
+    self->callbacks.pass_progress (self, done, total, self->user_data);
+  return stop_requested (self);
 }
 
 void
@@ -80,7 +83,7 @@ training_loop_new (Trainer *trainer, const Dataset *train, const Dataset *test,
   self->eta = NAN;
   self->points = (TrainingReferencePoints) { NAN, NAN };
   metrics_row_init (&self->last_evaluation, "eval");
-  trainer_set_cancel (trainer, loop_cancelled, self);
+  trainer_set_batch_hook (trainer, loop_between_batches, self);
   return self;
 }
 
@@ -89,7 +92,7 @@ training_loop_free (TrainingLoop *self)
 {
   if (!self)
     return;
-  trainer_set_cancel (self->trainer, NULL, NULL);
+  trainer_set_batch_hook (self->trainer, NULL, NULL);
   g_free (self->run_dir);
   g_free (self->checkpoint);
   g_free (self);

@@ -54,6 +54,12 @@ typedef struct
   void (*row_written) (TrainingLoop *loop, const MetricsRow *row,
                        const TrainerStepInfo *info,
                        const LinearEvalResult *linear, gpointer user_data);
+  /* between the batches of the long passes (the bank's, the reference
+   * points', the evaluations): images embedded so far of the pass's
+   * total; a phase may hold several passes (the test set, then the
+   * training set recomputed) */
+  void (*pass_progress) (TrainingLoop *loop, int done, int total,
+                         gpointer user_data);
   /* polled before every step and before an evaluation */
   gboolean (*should_stop) (TrainingLoop *loop, gpointer user_data);
   /* Called before every step: where a front end serves what can only

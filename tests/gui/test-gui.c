@@ -435,8 +435,21 @@ test_run_epoch (void)
   guint phases_seen = 0;
   g_signal_connect_swapped (run, "notify::phase", G_CALLBACK (record_phase),
                             &phases_seen);
+  /* before the start the bank is noise that training never uses: no map
+   * or query is made of it */
+  g_signal_connect (run, "snapshot-ready", G_CALLBACK (on_snapshot), &w);
+  instdisc_run_request_snapshot (run);
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_null (w.snapshot);
   instdisc_run_start (run);
   iterate_until (is_stopped, &w, 120);
+  g_assert_cmpfloat (instdisc_run_get_pass_progress (run, NULL, NULL), ==,
+                     0.0);
+  instdisc_run_request_snapshot (run);
+  iterate_until (has_snapshot, &w, 30);
+  g_assert_cmpint (w.snapshot->iteration, ==, 6);
+  g_clear_pointer (&w.snapshot, instdisc_snapshot_unref);
   /* the thread said what it was doing, and says nothing once joined */
   g_assert_cmpuint (phases_seen & ~(1u << INSTDISC_RUN_PHASE_NONE), !=, 0);
   g_assert_cmpint (instdisc_run_get_phase (run), ==, INSTDISC_RUN_PHASE_NONE);

@@ -14,7 +14,9 @@
  *                                    filled bank, not from nothing
  *   /method/loop/unscorable-test     a test split without labels, or with a
  *                                    class training lacks: no evaluations,
- *                                    no abort */
+ *                                    no abort
+ *   /method/loop/pass-progress       the long passes report how far they
+ *                                    are; the bank is ready after its pass */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -306,6 +308,75 @@ test_nce_saves_start (Fixture *f, gconstpointer unused)
   g_assert_false (stopped);
 }
 
+/* The long passes say how far they are: the bank's pass over the 48
+ * training images reports each batch's start, in order, under the
+ * PREPARING phase, and the evaluation its own passes; the bank counts as
+ * ready only once that pass is done. */
+typedef struct
+{
+  TrainingPhase phase;
+  GArray *preparing;     /* (done) of each call in PREPARING */
+  int preparing_total;
+  int evaluating_calls;
+} ProgressLog;
+
+static void
+log_phase (TrainingLoop *loop, TrainingPhase phase, gpointer data)
+{
+  ((ProgressLog *) data)->phase = phase;
+}
+
+static void
+log_progress (TrainingLoop *loop, int done, int total, gpointer data)
+{
+  ProgressLog *log = data;
+  g_assert_cmpint (done, >=, 0);
+  g_assert_cmpint (done, <, total);
+  if (log->phase == TRAINING_PHASE_PREPARING)
+    {
+      g_array_append_val (log->preparing, done);
+      log->preparing_total = total;
+      g_assert_false (trainer_bank_is_ready (training_loop_get_trainer (loop)));
+    }
+  else if (log->phase == TRAINING_PHASE_EVALUATING)
+    log->evaluating_calls++;
+}
+
+static void
+test_pass_progress (Fixture *f, gconstpointer unused)
+{
+  f->config.epochs = 1;
+  ProgressLog log = { .phase = -1,
+                      .preparing = g_array_new (FALSE, FALSE, sizeof (int)) };
+  const TrainingLoopCallbacks callbacks = { .phase_changed = log_phase,
+                                            .pass_progress = log_progress };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) trainer = trainer_new (&f->config, f->train, &error);
+  g_assert_no_error (error);
+  g_assert_false (trainer_bank_is_ready (trainer));
+  TrainingLoopOptions options;
+  training_loop_options_init (&options, f->dir);
+  g_autoptr (TrainingLoop) loop = training_loop_new (trainer, f->train,
+                                                     f->test, &options,
+                                                     &callbacks, &log);
+  g_assert_true (training_loop_run (loop, &error));
+  g_assert_no_error (error);
+  g_assert_true (trainer_bank_is_ready (trainer));
+  g_assert_cmpint (log.preparing_total, ==, N_IMAGES);
+  g_assert_cmpuint (log.preparing->len, ==, N_IMAGES / BATCH);
+  for (guint i = 0; i < log.preparing->len; i++)
+    g_assert_cmpint (g_array_index (log.preparing, int, i), ==,
+                     (int) i * BATCH);
+  g_assert_cmpint (log.evaluating_calls, >, 0);
+  g_array_unref (log.preparing);
+
+  /* the reference's random start is the bank training uses */
+  f->config.bank_init = BANK_INIT_RANDOM;
+  g_autoptr (Trainer) random_start = trainer_new (&f->config, f->train,
+                                                  &error);
+  g_assert_true (trainer_bank_is_ready (random_start));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -320,5 +391,7 @@ main (int argc, char **argv)
               test_unscorable_test, fixture_tear_down);
   g_test_add ("/method/loop/nce-saves-start", Fixture, NULL, fixture_set_up,
               test_nce_saves_start, fixture_tear_down);
+  g_test_add ("/method/loop/pass-progress", Fixture, NULL, fixture_set_up,
+              test_pass_progress, fixture_tear_down);
   return g_test_run ();
 }
