@@ -86,12 +86,36 @@ typedef struct
   int steps_per_epoch;
   CliProgress progress;
   gboolean training_started;
+  TrainingPhase phase;
+  gboolean pass_drawn;   /* a terminal line "N of M images" to clear */
 } TrainCli;
+
+/* On a terminal, the passes before the first step (a minute or two of
+ * silence otherwise) count their images on one line, redrawn in place. */
+static void
+train_cli_pass_progress (TrainingLoop *loop, int done, int total,
+                         gpointer data)
+{
+  TrainCli *cli = data;
+  if (!cli->progress.tty || (cli->phase != TRAINING_PHASE_PREPARING
+                             && cli->phase != TRAINING_PHASE_REFERENCE))
+    return;
+  g_print ("\r  ");
+  g_print (_("%'d of %'d images"), done, total);
+  fflush (stdout);
+  cli->pass_drawn = TRUE;
+}
 
 static void
 train_cli_phase (TrainingLoop *loop, TrainingPhase phase, gpointer data)
 {
   TrainCli *cli = data;
+  if (cli->pass_drawn)
+    {
+      g_print ("\r\033[K");
+      cli->pass_drawn = FALSE;
+    }
+  cli->phase = phase;
   switch (phase)
     {
     case TRAINING_PHASE_PREPARING:
@@ -138,6 +162,7 @@ train_cli_should_stop (TrainingLoop *loop, gpointer data)
 
 static const TrainingLoopCallbacks train_cli_callbacks = {
   .phase_changed = train_cli_phase,
+  .pass_progress = train_cli_pass_progress,
   .row_written = train_cli_row,
   .should_stop = train_cli_should_stop,
 };
