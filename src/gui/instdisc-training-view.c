@@ -17,6 +17,13 @@
 /* NCE's fixed Z and its running estimate this far apart (as a ratio) mean
  * the fixed normaliser no longer describes the bank */
 #define NCE_Z_WARN_RATIO 10.0
+/* the positive's mean probability this far below its best so far: the
+ * fixed normaliser has stopped describing the bank (runs that failed went
+ * from 2e-4 to 7e-10) */
+#define NCE_P_FALL_RATIO 100.0
+/* a kNN top-1 this many points below the untrained network's after an
+ * epoch: the representation is collapsing rather than learning */
+#define KNN_COLLAPSE_POINTS 10.0
 /* The NCE panel's metrics.csv columns (objective-nce.c declares them): the
  * panel shows for a run whose objective reports them, and reads them by
  * name, so old files (where they sat before wall_s) read as new ones. */
@@ -41,6 +48,7 @@ struct _InstdiscTrainingView
   GtkLabel *z_estimate_label;
   GtkLabel *p_positive_label;
   GtkWidget *nce_warning;
+  GtkLabel *nce_warning_label;
   InstdiscPlot *loss_plot;
   InstdiscPlot *knn_plot;
 
@@ -58,6 +66,10 @@ struct _InstdiscTrainingView
   double untrained_top1, pixels_top1_value;
   double ema;
   gint64 ema_steps;
+  /* the NCE panel's diagnosis */
+  double p_positive_best;                 /* the highest mean P so far */
+  double knn_latest;                      /* the last epoch's top-1 */
+  int knn_latest_epoch;
 };
 
 G_DEFINE_FINAL_TYPE (InstdiscTrainingView, instdisc_training_view,
@@ -157,6 +169,46 @@ run_is_advancing (InstdiscRun *run)
   return g_get_real_time () / G_USEC_PER_SEC - (gint64) st.st_mtime < quiet_s;
 }
 
+/* The NCE panel's warning: the first of the signs that a run is failing,
+ * with what to do about it. The signs: Z and its running estimate more
+ * than tenfold apart; the positive's mean probability a hundredfold below
+ * its best; the kNN top-1 fallen well below the untrained network's. */
+static void
+diagnose_nce (InstdiscTrainingView *self, const MetricsRow *row)
+{
+  double z = metrics_row_get (row, NCE_Z_COLUMN);
+  double z_estimate = metrics_row_get (row, NCE_Z_ESTIMATE_COLUMN);
+  double p = metrics_row_get (row, NCE_P_POSITIVE_COLUMN);
+  double ratio = z_estimate / z;
+  g_autofree char *sign = NULL;
+  if (ratio > NCE_Z_WARN_RATIO || ratio < 1.0 / NCE_Z_WARN_RATIO)
+    sign = g_strdup (_("Z and its estimate differ more than tenfold: the "
+                       "fixed normaliser no longer fits the bank"));
+  else if (isfinite (p) && p * NCE_P_FALL_RATIO < self->p_positive_best)
+    sign = g_strdup_printf (_("The positive's mean probability fell from "
+                              "%.3g to %.3g: the fixed normaliser no longer "
+                              "fits the bank"),
+                            self->p_positive_best, p);
+  else if (isfinite (self->knn_latest) && isfinite (self->untrained_top1)
+           && self->knn_latest_epoch > 0
+           && self->knn_latest < self->untrained_top1 - KNN_COLLAPSE_POINTS)
+    sign = g_strdup_printf (_("kNN top-1 fell to %.1f %% after epoch %d, "
+                              "below the untrained network's %.1f %%: the "
+                              "representation is collapsing"),
+                            self->knn_latest, self->knn_latest_epoch,
+                            self->untrained_top1);
+  if (sign)
+    {
+      g_autofree char *text = g_strdup_printf (
+          _("%s. A running normaliser avoids it (New Training, Advanced: "
+            "NCE normaliser; on the command line --nce-z ema), as does the "
+            "exact softmax."),
+          sign);
+      gtk_label_set_text (self->nce_warning_label, text);
+    }
+  gtk_widget_set_visible (self->nce_warning, sign != NULL);
+}
+
 static void
 show_step (InstdiscTrainingView *self, const MetricsRow *row)
 {
@@ -202,13 +254,11 @@ show_step (InstdiscTrainingView *self, const MetricsRow *row)
       gtk_label_set_text (self->z_fixed_label, text);
       format_z (text, sizeof text, z_estimate);
       gtk_label_set_text (self->z_estimate_label, text);
-      g_snprintf (text, sizeof text, "%.3f",
+      /* from 1e-2 down to 1e-10: significant digits, not decimals */
+      g_snprintf (text, sizeof text, "%.3g",
                   metrics_row_get (row, NCE_P_POSITIVE_COLUMN));
       gtk_label_set_text (self->p_positive_label, text);
-      double ratio = z_estimate / z;
-      gtk_widget_set_visible (self->nce_warning,
-                              ratio > NCE_Z_WARN_RATIO
-                              || ratio < 1.0 / NCE_Z_WARN_RATIO);
+      diagnose_nce (self, row);
     }
 }
 
@@ -270,6 +320,9 @@ reset_plots (InstdiscTrainingView *self)
   instdisc_plot_clear (self->loss_plot);
   instdisc_plot_clear (self->knn_plot);
   self->untrained_top1 = self->pixels_top1_value = NAN;
+  self->p_positive_best = 0.0;
+  self->knn_latest = NAN;
+  self->knn_latest_epoch = 0;
   self->ema = 0.0;
   self->ema_steps = 0;
 }
@@ -294,6 +347,9 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
                           / (1.0 - pow (LOSS_EMA_BETA, (double) self->ema_steps));
           instdisc_plot_append (self->loss_plot, self->loss_raw, x, row->loss);
           instdisc_plot_append (self->loss_plot, self->loss_smooth, x, smooth);
+          double p = metrics_row_get (row, NCE_P_POSITIVE_COLUMN);
+          if (isfinite (p))
+            self->p_positive_best = MAX (self->p_positive_best, p);
           last_step = row;
         }
       else if (g_str_equal (row->kind, "eval"))
@@ -315,6 +371,14 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
                                   row->linear_top1);
           if (row->epoch == 0)
             self->untrained_top1 = row->knn_top1_recomputed;
+          else
+            {
+              /* the recomputed features when measured: the bank lags */
+              self->knn_latest = isfinite (row->knn_top1_recomputed)
+                                     ? row->knn_top1_recomputed
+                                     : row->knn_top1;
+              self->knn_latest_epoch = row->epoch;
+            }
           last_eval = row;
         }
       else if (g_str_equal (row->kind, "pixels") && isfinite (row->knn_top1))
@@ -333,6 +397,14 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
     show_step (self, last_step);
   if (last_eval)
     show_eval (self, last_eval);
+  if (last_eval && !last_step && gtk_widget_get_visible (self->nce_box))
+    /* an evaluation is a sign too: diagnose with the newest step */
+    for (guint i = rows->len; i-- > 0;)
+      if (g_str_equal (g_array_index (rows, MetricsRow, i).kind, "step"))
+        {
+          diagnose_nce (self, &g_array_index (rows, MetricsRow, i));
+          break;
+        }
 }
 
 /* What the run does when there is no step to show: the passes before the
@@ -569,6 +641,7 @@ instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, z_estimate_label);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, p_positive_label);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, nce_warning);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, nce_warning_label);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, loss_plot);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, knn_plot);
   gtk_widget_class_install_action (widget_class, "training.export-plot", "s",

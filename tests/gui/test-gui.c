@@ -657,6 +657,79 @@ test_training_view_nce (void)
   g_object_unref (view);
 }
 
+/* The NCE panel diagnoses a failing run from its rows: the positive's
+ * probability a hundredfold below its best, then a kNN fallen below the
+ * untrained network's; P reads in significant digits, not "0.000". */
+static void
+test_training_view_nce_diagnosis (void)
+{
+  g_autofree char *dir = new_run_dir ("nce-failing");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (run_dir_ensure (dir, &error));
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  config.objective = objective_registry_lookup ("nce");
+  config.nce_k = 16;
+  config.batch_size = 8;
+  config.epochs = 3;
+  g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+  trainer_config_to_keyfile (&config, keyfile);
+  g_key_file_set_string (keyfile, "data", "spec", "/no/such/data");
+  g_assert_true (run_dir_save_config (dir, keyfile, &error));
+  const char *const *columns = config.objective->metrics;
+  MetricsRow row;
+  metrics_row_init (&row, "eval");
+  row.knn_top1 = row.knn_top1_recomputed = 69.0;
+  g_assert_true (run_dir_append_metrics (dir, columns, &row, &error));
+  /* P from 2e-4 to 7e-7 while Z and its estimate agree */
+  const double p[] = { 2e-4, 1.5e-4, 3e-6, 7e-7 };
+  for (int i = 0; i < 4; i++)
+    {
+      metrics_row_init (&row, "step");
+      row.iteration = i + 1;
+      row.epoch = 1;
+      row.loss = 5.0;
+      metrics_row_set_extra (&row, "nce_z", 1000.0);
+      metrics_row_set_extra (&row, "nce_z_estimate", 1200.0);
+      metrics_row_set_extra (&row, "p_positive", p[i]);
+      g_assert_true (run_dir_append_metrics (dir, columns, &row, &error));
+    }
+  g_autoptr (InstdiscRun) run = instdisc_run_open (dir, &error);
+  g_assert_no_error (error);
+  InstdiscTrainingView *view = g_object_ref_sink (
+      g_object_new (INSTDISC_TYPE_TRAINING_VIEW, NULL));
+  instdisc_training_view_set_run (view, run);
+  g_assert_nonnull (find_label_with (GTK_WIDGET (view), "7e-07"));
+  g_assert_nonnull (find_label_with (GTK_WIDGET (view),
+                                     "fell from 0.0002 to 7e-07"));
+  g_assert_nonnull (find_label_with (GTK_WIDGET (view), "--nce-z ema"));
+
+  /* P recovered, but kNN has collapsed: 15 % after epoch 1 */
+  metrics_row_init (&row, "step");
+  row.iteration = 5;
+  row.epoch = 1;
+  row.loss = 5.0;
+  metrics_row_set_extra (&row, "nce_z", 1000.0);
+  metrics_row_set_extra (&row, "nce_z_estimate", 1100.0);
+  metrics_row_set_extra (&row, "p_positive", 1.9e-4);
+  g_assert_true (run_dir_append_metrics (dir, columns, &row, &error));
+  metrics_row_init (&row, "eval");
+  row.iteration = 5;
+  row.epoch = 1;
+  row.knn_top1 = 12.0;
+  row.knn_top1_recomputed = 15.0;
+  g_assert_true (run_dir_append_metrics (dir, columns, &row, &error));
+  g_autoptr (InstdiscRun) again = instdisc_run_open (dir, &error);
+  g_assert_no_error (error);
+  instdisc_training_view_set_run (view, again);
+  g_assert_null (find_label_with (GTK_WIDGET (view), "fell from"));
+  g_assert_nonnull (find_label_with (GTK_WIDGET (view),
+                                     "kNN top-1 fell to 15.0 % after "
+                                     "epoch 1"));
+  instdisc_training_view_set_run (view, NULL);
+  g_object_unref (view);
+}
+
 /* The same epoch with the linear evaluation asked for (Preferences'
  * evaluate-linear): the eval row carries the linear classifier's top-1 and
  * top-5 and, since it learns from them, the recomputed features' kNN; the
@@ -1244,6 +1317,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/run/same-as-cli", test_run_same_as_cli);
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
   g_test_add_func ("/gui/training-view/nce", test_training_view_nce);
+  g_test_add_func ("/gui/training-view/nce-diagnosis",
+                   test_training_view_nce_diagnosis);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
   g_test_add_func ("/gui/window/welcome", test_window_welcome);
   g_test_add_func ("/gui/window/train", test_window_train);
