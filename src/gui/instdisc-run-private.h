@@ -90,6 +90,7 @@ struct _InstdiscRun
   int pending_phase;            /* -1 or an InstdiscRunPhase */
   int pending_pass_done;        /* -1, or the pass's images done ... */
   int pending_pass_total;       /* ... of this many */
+  gint64 pending_saved;         /* -1, or the steps a "save now" saved */
   GError *pending_error;
   gboolean idle_queued;
   gboolean shutting_down;       /* dispose started: queue no more idles */
@@ -105,6 +106,7 @@ void instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state,
                               GError *error);
 void instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase);
 void instdisc_run_post_pass_progress (InstdiscRun *self, int done, int total);
+void instdisc_run_post_saved (InstdiscRun *self, gint64 iteration);
 void instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank,
                                  gint64 iteration);
 /* main thread: "metrics-added" for the rows from first on */

@@ -25,9 +25,52 @@ embed_data_free (EmbedData *data)
  * every row comes from one network; the engine too (one caller at a time),
  * so training waits for the embedding rather than racing it. Fails when
  * cancelled and, with need_loaded, before a trained network is loaded. */
+/* How far an embedding is, for a caller on the main loop: progress is
+ * called there, with the images done and the total. */
+typedef struct
+{
+  InstdiscRunProgressFunc progress;
+  gpointer progress_data;
+  GMainContext *context;          /* the caller's */
+  GCancellable *cancellable;
+} EmbedHook;
+
+typedef struct
+{
+  InstdiscRunProgressFunc progress;
+  gpointer progress_data;
+  int done, total;
+} ProgressCall;
+
+static gboolean
+deliver_progress (gpointer data)
+{
+  ProgressCall *call = data;
+  call->progress (call->done, call->total, call->progress_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* between the batches of run_model_embed: report, and stop when the
+ * caller cancelled (within a batch, not at the end of the pass) */
+static gboolean
+embed_between_batches (gpointer data, int done, int total)
+{
+  EmbedHook *hook = data;
+  if (hook->progress)
+    {
+      ProgressCall *call = g_new (ProgressCall, 1);
+      *call = (ProgressCall) { hook->progress, hook->progress_data, done,
+                               total };
+      g_main_context_invoke_full (hook->context, G_PRIORITY_DEFAULT,
+                                  deliver_progress, call, g_free);
+    }
+  return g_cancellable_is_cancelled (hook->cancellable);
+}
+
 static gboolean
 embed_locked (InstdiscRun *self, const Dataset *images, float *features,
-              gboolean need_loaded, GCancellable *cancellable, GError **error)
+              gboolean need_loaded, EmbedHook *hook,
+              GCancellable *cancellable, GError **error)
 {
   g_atomic_int_inc (&self->embed_waiting);
   g_mutex_lock (&self->infer_lock);
@@ -43,7 +86,16 @@ embed_locked (InstdiscRun *self, const Dataset *images, float *features,
       ok = FALSE;
     }
   else
-    ok = run_model_embed (self->infer, images, features, error);
+    {
+      if (hook)
+        {
+          self->infer->between_batches = embed_between_batches;
+          self->infer->between_batches_data = hook;
+        }
+      ok = run_model_embed (self->infer, images, features, error);
+      self->infer->between_batches = NULL;
+      self->infer->between_batches_data = NULL;
+    }
   g_mutex_unlock (&instdisc_run_engine_lock);
   g_mutex_unlock (&self->infer_lock);
   return ok;
@@ -87,7 +139,8 @@ embed_thread (GTask *task, gpointer source, gpointer task_data,
   g_autofree float *features = g_new (float, (gsize) data->n * D);
   GError *error = NULL;
 
-  gboolean ok = embed_locked (self, &images, features, FALSE, cancellable,
+  gboolean ok = embed_locked (self, &images, features, FALSE, NULL,
+                              cancellable,
                               &error);
   if (!ok)
     {
@@ -173,12 +226,14 @@ typedef struct
 {
   gboolean test_split;
   char *folder;
+  EmbedHook hook;
 } ExportData;
 
 static void
 export_data_free (ExportData *data)
 {
   g_free (data->folder);
+  g_main_context_unref (data->hook.context);
   g_free (data);
 }
 
@@ -208,7 +263,9 @@ export_recomputed_thread (GTask *task, gpointer source, gpointer task_data,
       return;
     }
 
-  gboolean ok = embed_locked (self, images, features, TRUE, cancellable,
+  data->hook.cancellable = cancellable;
+  gboolean ok = embed_locked (self, images, features, TRUE, &data->hook,
+                              cancellable,
                               &error);
 
   if (ok)
@@ -223,6 +280,8 @@ export_recomputed_thread (GTask *task, gpointer source, gpointer task_data,
 void
 instdisc_run_export_recomputed_async (InstdiscRun *self, gboolean test_split,
                                       const char *folder,
+                                      InstdiscRunProgressFunc progress,
+                                      gpointer progress_data,
                                       GCancellable *cancellable,
                                       GAsyncReadyCallback callback,
                                       gpointer user_data)
@@ -235,6 +294,8 @@ instdisc_run_export_recomputed_async (InstdiscRun *self, gboolean test_split,
   ExportData *data = g_new0 (ExportData, 1);
   data->test_split = test_split;
   data->folder = g_strdup (folder);
+  data->hook = (EmbedHook) { progress, progress_data,
+                             g_main_context_ref_thread_default (), NULL };
   g_task_set_task_data (task, data, (GDestroyNotify) export_data_free);
   g_task_run_in_thread (task, export_recomputed_thread);
 }

@@ -73,9 +73,12 @@ loop_row_written (TrainingLoop *loop, const MetricsRow *row,
 static gboolean
 serve_requests (InstdiscRun *self, TrainingLoop *loop, GError **error)
 {
-  if (g_atomic_int_compare_and_exchange (&self->save_requested, 1, 0)
-      && !training_loop_save (loop, error))
-    return FALSE;
+  if (g_atomic_int_compare_and_exchange (&self->save_requested, 1, 0))
+    {
+      if (!training_loop_save (loop, error))
+        return FALSE;
+      instdisc_run_post_saved (self, trainer_get_iteration (self->trainer));
+    }
   if (g_atomic_int_compare_and_exchange (&self->snapshot_requested, 1, 0))
     instdisc_run_post_snapshot (self, trainer_get_bank (self->trainer),
                    trainer_get_iteration (self->trainer));

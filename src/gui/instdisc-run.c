@@ -19,6 +19,7 @@ enum
   METRICS_ADDED,
   STATE_CHANGED,
   SNAPSHOT_READY,
+  CHECKPOINT_SAVED,
   N_SIGNALS
 };
 
@@ -175,6 +176,8 @@ drain_queue (gpointer data)
   self->pending_state = -1;
   int phase = self->pending_phase;
   self->pending_phase = -1;
+  gint64 saved = self->pending_saved;
+  self->pending_saved = -1;
   int pass_done = self->pending_pass_done;
   int pass_total = self->pending_pass_total;
   self->pending_pass_done = -1;
@@ -189,6 +192,8 @@ drain_queue (gpointer data)
     }
   if (snapshot)
     g_signal_emit (self, signals[SNAPSHOT_READY], 0, snapshot);
+  if (saved >= 0)
+    g_signal_emit (self, signals[CHECKPOINT_SAVED], 0, saved);
   if (phase >= 0)
     set_phase (self, phase);
   if (pass_done >= 0)
@@ -237,6 +242,15 @@ instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase)
   self->pending_phase = phase;
   /* progress queued so far belongs to the phase that ended */
   self->pending_pass_done = -1;
+  queue_idle_locked (self);
+  g_mutex_unlock (&self->queue_lock);
+}
+
+void
+instdisc_run_post_saved (InstdiscRun *self, gint64 iteration)
+{
+  g_mutex_lock (&self->queue_lock);
+  self->pending_saved = iteration;
   queue_idle_locked (self);
   g_mutex_unlock (&self->queue_lock);
 }
@@ -467,6 +481,11 @@ instdisc_run_class_init (InstdiscRunClass *klass)
     g_signal_new ("snapshot-ready", G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                   instdisc_snapshot_get_type ());
+  /* a "save now" was done: the checkpoint holds this many steps */
+  signals[CHECKPOINT_SAVED] =
+    g_signal_new ("checkpoint-saved", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_INT64);
 }
 
 static void
@@ -481,6 +500,7 @@ instdisc_run_init (InstdiscRun *self)
   self->pending_state = -1;
   self->pending_phase = -1;
   self->pending_pass_done = -1;
+  self->pending_saved = -1;
   self->cancellable = g_cancellable_new ();
   self->state = INSTDISC_RUN_IDLE;
   trainer_config_init_default (&self->config);

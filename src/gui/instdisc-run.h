@@ -160,13 +160,21 @@ gboolean instdisc_run_get_evaluate_linear (InstdiscRun *self);
 gboolean instdisc_run_export_snapshot (InstdiscSnapshot *snapshot,
                                        const char *folder, GError **error);
 
+/* How far a long task is: images done of total, called on the thread
+ * that started it (the main loop). */
+typedef void (*InstdiscRunProgressFunc) (int done, int total, gpointer data);
+
 /* Embeds every image of the training split (or the test split, when
  * test_split and the run has one) with the current network and the test
  * transform, and writes them as instdisc_run_export_snapshot does, in a
- * worker thread. Training waits for the engine meanwhile. */
+ * worker thread. Training waits for the engine meanwhile. progress (may
+ * be NULL) hears how far the embedding is; progress_data must outlive the
+ * task; a cancel is seen within a batch. */
 void instdisc_run_export_recomputed_async (InstdiscRun *self,
                                            gboolean test_split,
                                            const char *folder,
+                                           InstdiscRunProgressFunc progress,
+                                           gpointer progress_data,
                                            GCancellable *cancellable,
                                            GAsyncReadyCallback callback,
                                            gpointer user_data);
@@ -178,6 +186,7 @@ gboolean instdisc_run_export_recomputed_finish (InstdiscRun *self,
  *   "metrics-added" (guint first_new_row): rows were appended to
  *                   instdisc_run_get_metrics
  *   "state-changed" ()
- *   "snapshot-ready" (InstdiscSnapshot *snapshot) */
+ *   "snapshot-ready" (InstdiscSnapshot *snapshot)
+ *   "checkpoint-saved" (gint64 iteration): a save_now was done */
 
 G_END_DECLS

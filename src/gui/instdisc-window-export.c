@@ -21,7 +21,39 @@ typedef struct
   gulong handler;
   gboolean recomputed;
   gboolean test_split;
+  int n, dim;             /* what is written, for the notice */
 } ExportJob;
+
+/* The notice once the files are written: what, where, and a button that
+ * opens the folder. */
+static void
+notify_exported (ExportJob *job)
+{
+  g_autofree char *shown = g_filename_display_name (job->folder);
+  g_autofree char *text = g_strdup_printf (
+      job->recomputed
+          ? _("Exported %'d × %d recomputed features of the %s images to %s "
+              "(features.npy, labels.npy, paths.txt and the projector's "
+              "vectors.tsv and metadata.tsv)")
+          : _("Exported %'d × %d features of the memory bank (%s images) to "
+              "%s (features.npy, labels.npy, paths.txt and the projector's "
+              "vectors.tsv and metadata.tsv)"),
+      job->n, job->dim, job->test_split ? _("test") : _("training"), shown);
+  InstdiscNoticeBar *bar = job->self->notice_bar;
+  instdisc_notice_bar_show (bar, INSTDISC_NOTICE_INFO, text);
+  g_autofree char *uri = g_filename_to_uri (job->folder, NULL, NULL);
+  if (uri)
+    instdisc_notice_bar_set_action (bar, _("_Open Folder"), uri);
+}
+
+static void
+on_export_progress (int done, int total, gpointer data)
+{
+  ExportJob *job = data;
+  if (total > 0)
+    instdisc_notice_bar_set_progress (job->self->notice_bar,
+                                      (double) done / total);
+}
 
 static void
 export_thread (GTask *task, gpointer source, gpointer task_data,
@@ -43,6 +75,8 @@ export_done (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     instdisc_window_show_error (self, error->message);
+  else
+    notify_exported (g_task_get_task_data (G_TASK (result)));
 }
 
 static void
@@ -58,6 +92,8 @@ on_export_snapshot (InstdiscRun *run, InstdiscSnapshot *snapshot, gpointer data)
 {
   ExportJob *job = data;
   g_signal_handler_disconnect (run, job->handler);
+  job->n = snapshot->n;
+  job->dim = snapshot->dim;
   g_autoptr (GTask) task = g_task_new (job->self, NULL, export_done, NULL);
   g_object_set_data_full (G_OBJECT (task), "snapshot",
                           instdisc_snapshot_ref (snapshot),
@@ -74,6 +110,8 @@ export_recomputed_done (GObject *source, GAsyncResult *result, gpointer data)
   if (!instdisc_run_export_recomputed_finish (INSTDISC_RUN (source), result,
                                               &error))
     instdisc_window_show_error (job->self, error->message);
+  else
+    notify_exported (job);
   export_job_free (job);
 }
 
@@ -88,10 +126,28 @@ on_export_folder (const char *path, gpointer data)
       return;
     }
   job->folder = g_strdup (path);
+  g_autofree char *shown = g_filename_display_name (path);
+  g_autofree char *text = g_strdup_printf (
+      job->recomputed ? _("Exporting features to %s: the network embeds every "
+                          "image…")
+                      : _("Exporting the memory bank's features to %s…"),
+      shown);
+  if (instdisc_notice_bar_show (self->notice_bar, INSTDISC_NOTICE_PROGRESS,
+                                text))
+    instdisc_notice_bar_set_progress (self->notice_bar,
+                                      job->recomputed ? 0.0 : -1.0);
   if (job->recomputed)
-    instdisc_run_export_recomputed_async (self->run, job->test_split,
-                                          job->folder, NULL,
-                                          export_recomputed_done, job);
+    {
+      const Dataset *images = job->test_split
+                                  ? instdisc_run_get_test (self->run)
+                                  : instdisc_run_get_train (self->run);
+      job->n = images ? images->n : 0;
+      job->dim = instdisc_run_get_config (self->run)->low_dim;
+      instdisc_run_export_recomputed_async (self->run, job->test_split,
+                                            job->folder, on_export_progress,
+                                            job, NULL,
+                                            export_recomputed_done, job);
+    }
   else
     {
       job->handler = g_signal_connect (self->run, "snapshot-ready",

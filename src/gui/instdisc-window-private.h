@@ -12,6 +12,7 @@
 #include "instdisc-window.h"
 
 #include "instdisc-embedding-view.h"
+#include "instdisc-notice-bar.h"
 #include "instdisc-query-view.h"
 #include "instdisc-retrievals-view.h"
 #include "instdisc-training-view.h"
@@ -28,8 +29,7 @@ struct _InstdiscWindow
   GtkLabel *state_label;
   GtkStackSwitcher *switcher;
   GtkLabel *title_label;
-  GtkRevealer *error_revealer;
-  GtkLabel *error_label;
+  InstdiscNoticeBar *notice_bar;
   GtkStack *main_stack;
   GtkStack *view_stack;
   GtkSpinner *loading_spinner;
@@ -46,6 +46,7 @@ struct _InstdiscWindow
   GSettings *settings;
   InstdiscRun *run;
   gulong state_handler;
+  gulong saved_handler;
   GCancellable *loading;   /* the run being built in a worker thread */
 };
 

@@ -5,6 +5,7 @@
 
 #include "instdisc-window-private.h"
 
+#include <inttypes.h>
 #include <glib/gi18n.h>
 
 #include "instdisc-new-training-dialog.h"
@@ -25,8 +26,7 @@ static GParamSpec *properties[N_PROPS];
 void
 instdisc_window_show_error (InstdiscWindow *self, const char *message)
 {
-  gtk_label_set_text (self->error_label, message);
-  gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+  instdisc_notice_bar_show (self->notice_bar, INSTDISC_NOTICE_ERROR, message);
 }
 
 const char *
@@ -119,6 +119,18 @@ stop_and_hold (InstdiscWindow *self, InstdiscRun *run)
                     g_object_ref (application));
 }
 
+static void
+on_checkpoint_saved (InstdiscRun *run, gint64 iteration, InstdiscWindow *self)
+{
+  g_autofree char *dir = g_filename_display_name (instdisc_run_get_dir (run));
+  g_autofree char *path = g_build_filename (dir, "checkpoint.safetensors",
+                                            NULL);
+  g_autofree char *text = g_strdup_printf (
+      _("Checkpoint saved after step %" PRId64 ": %s"), iteration,
+      path);
+  instdisc_notice_bar_show (self->notice_bar, INSTDISC_NOTICE_INFO, text);
+}
+
 void
 instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
 {
@@ -128,6 +140,7 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
   if (self->run)
     {
       g_clear_signal_handler (&self->state_handler, self->run);
+      g_clear_signal_handler (&self->saved_handler, self->run);
       stop_and_hold (self, self->run);
     }
   g_set_object (&self->run, run);
@@ -138,6 +151,9 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
     {
       self->state_handler = g_signal_connect (run, "state-changed",
                                               G_CALLBACK (on_state_changed),
+                                              self);
+      self->saved_handler = g_signal_connect (run, "checkpoint-saved",
+                                              G_CALLBACK (on_checkpoint_saved),
                                               self);
       g_autofree char *dir = g_filename_display_name (instdisc_run_get_dir (run));
       g_autofree char *base = g_path_get_basename (dir);
@@ -241,7 +257,7 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
       instdisc_window_show_error (self, error->message);
       return;
     }
-  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  instdisc_notice_bar_dismiss (self->notice_bar);
   instdisc_settings_add_recent_run (self->settings, data->run_dir);
   /* before the trainer starts: it reads this once */
   instdisc_run_set_evaluate_recomputed (
@@ -462,8 +478,15 @@ static void
 save_now (GtkWidget *widget, const char *action, GVariant *param)
 {
   InstdiscWindow *self = INSTDISC_WINDOW (widget);
-  if (self->run)
-    instdisc_run_save_now (self->run);
+  if (!self->run)
+    return;
+  instdisc_run_save_now (self->run);
+  /* the trainer saves between two steps (after the bank's pass, when it
+   * is under way): until then, say that it will */
+  if (instdisc_notice_bar_show (self->notice_bar, INSTDISC_NOTICE_PROGRESS,
+                                _("Saving a checkpoint after the current "
+                                  "step…")))
+    instdisc_notice_bar_set_progress (self->notice_bar, -1.0);
 }
 
 static void
@@ -476,7 +499,7 @@ static void
 dismiss_error (GtkWidget *widget, const char *action, GVariant *param)
 {
   InstdiscWindow *self = INSTDISC_WINDOW (widget);
-  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  instdisc_notice_bar_dismiss (self->notice_bar);
 }
 
 static void
@@ -510,6 +533,7 @@ instdisc_window_dispose (GObject *object)
   if (self->run)
     {
       g_clear_signal_handler (&self->state_handler, self->run);
+      g_clear_signal_handler (&self->saved_handler, self->run);
       stop_and_hold (self, self->run);
     }
   g_clear_object (&self->run);
@@ -540,6 +564,7 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
                          | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (INSTDISC_TYPE_NOTICE_BAR);
   g_type_ensure (INSTDISC_TYPE_TRAINING_VIEW);
   g_type_ensure (INSTDISC_TYPE_EMBEDDING_VIEW);
   g_type_ensure (INSTDISC_TYPE_QUERY_VIEW);
@@ -553,8 +578,7 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
   BIND (state_label);
   BIND (switcher);
   BIND (title_label);
-  BIND (error_revealer);
-  BIND (error_label);
+  BIND (notice_bar);
   BIND (main_stack);
   BIND (view_stack);
   BIND (loading_spinner);

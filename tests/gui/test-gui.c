@@ -40,6 +40,7 @@
 
 #include "instdisc-embedding-view.h"
 #include "instdisc-new-training-dialog.h"
+#include "instdisc-notice-bar.h"
 #include "instdisc-plot.h"
 #include "instdisc-query-view.h"
 #include "instdisc-retrievals-view.h"
@@ -339,6 +340,18 @@ is_stopped (gpointer data)
   return instdisc_run_get_state (((Watch *) data)->run) == INSTDISC_RUN_STOPPED;
 }
 
+static void
+on_saved (InstdiscRun *run, gint64 iteration, gint64 *saved)
+{
+  *saved = iteration;
+}
+
+static gboolean
+is_saved (gpointer data)
+{
+  return *(gint64 *) data >= 0;
+}
+
 static gboolean
 has_snapshot (gpointer data)
 {
@@ -395,6 +408,16 @@ test_run_train_pause_stop (void)
   for (int d = 0; d < w.snapshot->dim; d++)
     norm += w.snapshot->bank[d] * w.snapshot->bank[d];
   g_assert_true (w.snapshot->train == instdisc_run_get_train (run));
+
+  /* save now while paused: done between steps, and said */
+  gint64 saved = -1;
+  g_signal_connect (run, "checkpoint-saved", G_CALLBACK (on_saved), &saved);
+  instdisc_run_save_now (run);
+  iterate_until (is_saved, &saved, 30);
+  g_assert_cmpint (saved, ==, paused_at);
+  assert_valid_checkpoint (dir, instdisc_run_get_train (run), &config,
+                           paused_at);
+  g_signal_handlers_disconnect_by_data (run, &saved);
 
   /* resume a little, then stop: a checkpoint of the last step. Stop does
    * not wait for the thread: the join completes on a later main-loop
@@ -728,6 +751,38 @@ test_training_view_nce_diagnosis (void)
                                      "epoch 1"));
   instdisc_training_view_set_run (view, NULL);
   g_object_unref (view);
+}
+
+/* The notice bar: an error stays and is not hidden by news; progress
+ * carries its fraction; news has its action and goes by itself. */
+static void
+test_notice_bar (void)
+{
+  InstdiscNoticeBar *bar = g_object_ref_sink (
+      g_object_new (INSTDISC_TYPE_NOTICE_BAR, NULL));
+  g_assert_null (instdisc_notice_bar_get_message (bar));
+  g_assert_true (instdisc_notice_bar_show (bar, INSTDISC_NOTICE_PROGRESS,
+                                           "Exporting…"));
+  instdisc_notice_bar_set_progress (bar, 0.25);
+  g_assert_cmpfloat (instdisc_notice_bar_get_progress (bar), ==, 0.25);
+  g_assert_true (instdisc_notice_bar_show (bar, INSTDISC_NOTICE_INFO,
+                                           "Exported"));
+  instdisc_notice_bar_set_action (bar, "_Open Folder", "file:///tmp");
+  g_assert_cmpstr (instdisc_notice_bar_get_action_uri (bar), ==,
+                   "file:///tmp");
+  g_assert_true (instdisc_notice_bar_show (bar, INSTDISC_NOTICE_ERROR,
+                                           "disk full"));
+  g_assert_null (instdisc_notice_bar_get_action_uri (bar));
+  g_assert_false (instdisc_notice_bar_show (bar, INSTDISC_NOTICE_INFO,
+                                            "Checkpoint saved"));
+  g_assert_cmpstr (instdisc_notice_bar_get_message (bar), ==, "disk full");
+  g_assert_cmpint (instdisc_notice_bar_get_kind (bar), ==,
+                   INSTDISC_NOTICE_ERROR);
+  instdisc_notice_bar_dismiss (bar);
+  g_assert_null (instdisc_notice_bar_get_message (bar));
+  g_assert_true (instdisc_notice_bar_show (bar, INSTDISC_NOTICE_INFO,
+                                           "Checkpoint saved"));
+  g_object_unref (bar);
 }
 
 /* The same epoch with the linear evaluation asked for (Preferences'
@@ -1180,6 +1235,14 @@ export_finished (gpointer data)
 }
 
 static void
+record_progress (int done, int total, gpointer data)
+{
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  g_assert_cmpint (done, <, total);
+  g_array_append_val ((GArray *) data, done);
+}
+
+static void
 on_exported (GObject *source, GAsyncResult *result, gpointer data)
 {
   g_autoptr (GError) error = NULL;
@@ -1250,10 +1313,16 @@ test_window_export (void)
   /* what the dialog's recomputed / test choice runs */
   g_autofree char *out = g_build_filename (workdir, "export-test", NULL);
   int done = 0;
-  instdisc_run_export_recomputed_async (run, TRUE, out, NULL, on_exported,
-                                        &done);
+  g_autoptr (GArray) progress = g_array_new (FALSE, FALSE, sizeof (int));
+  instdisc_run_export_recomputed_async (run, TRUE, out, record_progress,
+                                        progress, NULL, on_exported, &done);
   iterate_until (export_finished, &done, 60);
   g_assert_cmpint (done, ==, 1);
+  /* on the main loop, batch by batch, before the end */
+  g_assert_cmpuint (progress->len, >, 0);
+  for (guint i = 0; i < progress->len; i++)
+    g_assert_cmpint (g_array_index (progress, int, i), ==,
+                     (int) i * config.batch_size);
   const char *files[] = { "features.npy", "labels.npy", "paths.txt",
                           "vectors.tsv", "metadata.tsv" };
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
@@ -1317,6 +1386,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/run/same-as-cli", test_run_same_as_cli);
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
   g_test_add_func ("/gui/training-view/nce", test_training_view_nce);
+  g_test_add_func ("/gui/notice-bar", test_notice_bar);
   g_test_add_func ("/gui/training-view/nce-diagnosis",
                    test_training_view_nce_diagnosis);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
