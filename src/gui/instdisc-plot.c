@@ -1,56 +1,17 @@
-/* instdisc-plot.c: line plots with nice ticks and per-column decimation. */
+/* instdisc-plot.c: line plots with nice ticks and per-column decimation:
+ * the widget, its series and its exports (instdisc-plot-private.h says
+ * where the rest is). */
 #define G_LOG_DOMAIN "instdisc-gui"
 
-#include "instdisc-plot.h"
+#include "instdisc-plot-private.h"
 
 #include <cairo-svg.h>
-#include <glib/gi18n.h>
-#include <locale.h>
 #include <math.h>
-#include <string.h>
 
-typedef struct
-{
-  double x, y;
-} Point;
-
-typedef struct
-{
-  char *name;
-  GdkRGBA color;
-  double width;
-  gboolean markers;
-  GArray *points;   /* Point, x non-decreasing */
-} Series;
-
-struct _InstdiscPlot
-{
-  GtkWidget parent_instance;
-
-  char *title, *x_label, *y_label;
-  double y_min_fixed, y_max_fixed;   /* NAN: from the data */
-  double x_min_span, x_max_span;     /* NAN: from the data */
-  gboolean x_integer;                /* counts: whole-number ticks */
-  GPtrArray *series;                 /* Series */
-};
+typedef InstdiscPlotPoint Point;
+typedef InstdiscPlotSeries Series;
 
 G_DEFINE_FINAL_TYPE (InstdiscPlot, instdisc_plot, GTK_TYPE_WIDGET)
-
-/* room for tick labels and axis titles, in pixels */
-#define MARGIN_LEFT 64
-#define MARGIN_RIGHT 18
-#define MARGIN_TOP 30
-#define MARGIN_BOTTOM 42
-/* the legend: its rows' spacing, and its least distance from the title */
-#define LEGEND_ROW_HEIGHT 16
-#define LEGEND_TITLE_GAP 16
-
-typedef struct
-{
-  double x0, x1, y0, y1;          /* data range shown */
-  double left, top, w, h;         /* plot area in pixels */
-  double x_step, y_step;          /* tick spacing */
-} Frame;
 
 static void
 series_free (gpointer data)
@@ -59,453 +20,6 @@ series_free (gpointer data)
   g_free (s->name);
   g_array_unref (s->points);
   g_free (s);
-}
-
-/* 1, 2 or 5 times a power of ten, near range / target */
-static double
-nice_step (double range, int target)
-{
-  if (!(range > 0.0))
-    return 1.0;
-  double raw = range / MAX (target, 1);
-  double power = pow (10.0, floor (log10 (raw)));
-  double f = raw / power;
-  double nice = f < 1.5 ? 1.0 : f < 3.5 ? 2.0 : f < 7.5 ? 5.0 : 10.0;
-  return nice * power;
-}
-
-/* An integer with the locale's thousands separator ("93,600"): iteration
- * counts read at a glance, and "93.6k" would hide that they are steps. The
- * C locale has no separator, so a comma stands in for it. */
-static void
-format_integer (char *buffer, gsize size, double value)
-{
-  const char *sep = localeconv ()->thousands_sep;
-  if (!sep || !*sep)
-    sep = ",";
-  char digits[32];
-  g_snprintf (digits, sizeof digits, "%.0f", fabs (value));
-  GString *out = g_string_new (value < 0 && digits[0] != '0' ? "-" : "");
-  int n = (int) strlen (digits);
-  for (int i = 0; i < n; i++)
-    {
-      if (i > 0 && (n - i) % 3 == 0)
-        g_string_append (out, sep);
-      g_string_append_c (out, digits[i]);
-    }
-  g_strlcpy (buffer, out->str, size);
-  g_string_free (out, TRUE);
-}
-
-static void
-format_tick (char *buffer, gsize size, double value, double step)
-{
-  if (fabs (value) < step * 1e-6)
-    value = 0.0;
-  if (step >= 1.0 && value == round (value))
-    format_integer (buffer, size, value);
-  else
-    {
-      int decimals = step >= 1.0 ? 0 : (int) ceil (-log10 (step) - 1e-9);
-      g_snprintf (buffer, size, "%.*f", MIN (decimals, 6), value);
-    }
-}
-
-static gboolean
-data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
-{
-  *x0 = *y0 = INFINITY;
-  *x1 = *y1 = -INFINITY;
-  for (guint s = 0; s < self->series->len; s++)
-    {
-      Series *series = g_ptr_array_index (self->series, s);
-      GArray *points = series->points;
-      if (points->len == 0)
-        continue;
-      *x0 = MIN (*x0, g_array_index (points, Point, 0).x);
-      *x1 = MAX (*x1, g_array_index (points, Point, points->len - 1).x);
-      for (guint i = 0; i < points->len; i++)
-        {
-          double y = g_array_index (points, Point, i).y;
-          if (isfinite (y))
-            {
-              *y0 = MIN (*y0, y);
-              *y1 = MAX (*y1, y);
-            }
-        }
-    }
-  return isfinite (*x0) && isfinite (*y0);
-}
-
-/* The legend's entries (the series with points and a name), in series
- * order, in rows right-aligned to the plot area's right edge: the first
- * row beside the title, as many entries as fit there, the rest in rows
- * below it (which push the plot area down). Text is measured in a context
- * of its own, so that the frame (computed without one) and the drawing
- * agree. Fills row_of[s] (-1: not in the legend) when given; returns the
- * number of rows. */
-static int
-legend_layout (InstdiscPlot *self, int width, int *row_of)
-{
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32,
-                                                         1, 1);
-  cairo_t *cr = cairo_create (surface);
-  double right = MARGIN_LEFT + MAX (width - MARGIN_LEFT - MARGIN_RIGHT, 10);
-  double first_left = MARGIN_LEFT;
-  cairo_text_extents_t e;
-  if (self->title)
-    {
-      cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                              CAIRO_FONT_WEIGHT_BOLD);
-      cairo_set_font_size (cr, 13.0);
-      cairo_text_extents (cr, self->title, &e);
-      first_left += e.x_advance + LEGEND_TITLE_GAP;
-    }
-  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                          CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size (cr, 11.0);
-  int rows = 0;
-  double used = 0.0;   /* by the current row's entries */
-  for (guint s = 0; s < self->series->len; s++)
-    {
-      Series *series = g_ptr_array_index (self->series, s);
-      if (row_of)
-        row_of[s] = -1;
-      if (series->points->len == 0 || !series->name)
-        continue;
-      cairo_text_extents (cr, series->name, &e);
-      /* swatch 16, 6 to the text, 14 to the next entry (draw_legend) */
-      double entry = 22 + e.x_advance;
-      double room = right - (rows <= 1 ? first_left : MARGIN_LEFT);
-      if (rows == 0)
-        /* not even one entry beside the title: all below it */
-        rows = entry > room ? 2 : 1;
-      else if (used + 14 + entry > room)
-        {
-          rows++;
-          used = 0.0;
-        }
-      used += (used > 0 ? 14 : 0) + entry;
-      if (row_of)
-        row_of[s] = rows - 1;
-    }
-  cairo_destroy (cr);
-  cairo_surface_destroy (surface);
-  return rows;
-}
-
-static void
-compute_frame (InstdiscPlot *self, int width, int height, Frame *f)
-{
-  double x0, x1, y0, y1;
-  if (!data_range (self, &x0, &x1, &y0, &y1))
-    {
-      /* an empty plot still shows the axes it will have */
-      x0 = isfinite (self->x_min_span) ? self->x_min_span : 0;
-      x1 = isfinite (self->x_max_span) ? self->x_max_span : 1;
-      y0 = 0, y1 = 1;
-    }
-  if (isfinite (self->x_min_span))
-    x0 = MIN (x0, self->x_min_span);
-  if (isfinite (self->x_max_span))
-    x1 = MAX (x1, self->x_max_span);
-  if (isfinite (self->y_min_fixed))
-    y0 = self->y_min_fixed;
-  if (isfinite (self->y_max_fixed))
-    y1 = self->y_max_fixed;
-  if (x1 <= x0)
-    x1 = x0 + 1;
-  if (y1 <= y0)
-    {
-      double pad = fabs (y0) > 0 ? fabs (y0) * 0.1 : 1.0;
-      y0 -= pad;
-      y1 += pad;
-    }
-  f->left = MARGIN_LEFT;
-  /* a legend too wide for the row beside the title takes more rows */
-  int legend_rows = legend_layout (self, width, NULL);
-  f->top = MARGIN_TOP + MAX (legend_rows - 1, 0) * LEGEND_ROW_HEIGHT;
-  f->w = MAX (width - MARGIN_LEFT - MARGIN_RIGHT, 10);
-  f->h = MAX (height - f->top - MARGIN_BOTTOM, 10);
-  /* about one tick per 90 px across and 45 px up */
-  f->x_step = nice_step (x1 - x0, (int) (f->w / 90));
-  /* half an epoch or a tenth of a step means nothing */
-  if (self->x_integer)
-    f->x_step = MAX (f->x_step, 1.0);
-  f->y_step = nice_step (y1 - y0, (int) (f->h / 45));
-  /* the automatic ends snap outwards to ticks, so the curve never touches
-   * the frame; x starts at the data */
-  if (!isfinite (self->y_min_fixed))
-    y0 = floor (y0 / f->y_step) * f->y_step;
-  if (!isfinite (self->y_max_fixed))
-    y1 = ceil (y1 / f->y_step) * f->y_step;
-  f->x0 = x0;
-  f->x1 = x1;
-  f->y0 = y0;
-  f->y1 = y1;
-}
-
-static inline double
-frame_px (const Frame *f, double x)
-{
-  return f->left + (x - f->x0) / (f->x1 - f->x0) * f->w;
-}
-
-static inline double
-frame_py (const Frame *f, double y)
-{
-  return f->top + f->h - (y - f->y0) / (f->y1 - f->y0) * f->h;
-}
-
-void
-instdisc_plot_data_to_pixel (InstdiscPlot *self, int width, int height,
-                             double x, double y, double *px, double *py)
-{
-  Frame f;
-  compute_frame (self, width, height, &f);
-  *px = frame_px (&f, x);
-  *py = frame_py (&f, y);
-}
-
-static void
-set_color (cairo_t *cr, const GdkRGBA *c, double alpha)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
-}
-
-static void
-draw_text (cairo_t *cr, const char *text, double x, double y, double align_x,
-           double align_y)
-{
-  cairo_text_extents_t e;
-  cairo_text_extents (cr, text, &e);
-  cairo_move_to (cr, x - e.x_advance * align_x - e.x_bearing * 0,
-                 y - e.height * align_y - e.y_bearing);
-  cairo_show_text (cr, text);
-}
-
-static void
-draw_axes (InstdiscPlot *self, cairo_t *cr, const Frame *f, const GdkRGBA *fg)
-{
-  char label[32];
-  cairo_set_line_width (cr, 1.0);
-  cairo_set_font_size (cr, 11.0);
-
-  /* grid and ticks: lines at half pixels stay sharp */
-  for (double y = ceil (f->y0 / f->y_step - 1e-9) * f->y_step;
-       y <= f->y1 + f->y_step * 1e-9; y += f->y_step)
-    {
-      double py = round (frame_py (f, y)) + 0.5;
-      set_color (cr, fg, 0.12);
-      cairo_move_to (cr, f->left, py);
-      cairo_line_to (cr, f->left + f->w, py);
-      cairo_stroke (cr);
-      set_color (cr, fg, 0.8);
-      format_tick (label, sizeof label, y, f->y_step);
-      draw_text (cr, label, f->left - 6, py, 1.0, 0.5);
-    }
-  for (double x = ceil (f->x0 / f->x_step - 1e-9) * f->x_step;
-       x <= f->x1 + f->x_step * 1e-9; x += f->x_step)
-    {
-      double px = round (frame_px (f, x)) + 0.5;
-      set_color (cr, fg, 0.12);
-      cairo_move_to (cr, px, f->top);
-      cairo_line_to (cr, px, f->top + f->h);
-      cairo_stroke (cr);
-      set_color (cr, fg, 0.8);
-      format_tick (label, sizeof label, x, f->x_step);
-      draw_text (cr, label, px, f->top + f->h + 8, 0.5, 0.0);
-    }
-  set_color (cr, fg, 0.5);
-  cairo_rectangle (cr, f->left + 0.5, f->top + 0.5, f->w - 1, f->h - 1);
-  cairo_stroke (cr);
-
-  set_color (cr, fg, 0.9);
-  if (self->x_label)
-    draw_text (cr, self->x_label, f->left + f->w / 2, f->top + f->h + 26, 0.5,
-               0.0);
-  if (self->y_label)
-    {
-      cairo_save (cr);
-      cairo_translate (cr, 14, f->top + f->h / 2);
-      cairo_rotate (cr, -G_PI / 2);
-      draw_text (cr, self->y_label, 0, 0, 0.5, 0.5);
-      cairo_restore (cr);
-    }
-  if (self->title)
-    {
-      cairo_save (cr);
-      cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                              CAIRO_FONT_WEIGHT_BOLD);
-      cairo_set_font_size (cr, 13.0);
-      draw_text (cr, self->title, f->left, 8, 0.0, 0.0);
-      cairo_restore (cr);
-    }
-}
-
-/* Each pixel column the series crosses becomes at most four vertices
- * (first, min, max, last of its points), so what is drawn has the shape
- * of the full data, spikes included, at a cost bounded by the width. */
-static void
-draw_series (cairo_t *cr, const Frame *f, const Series *s)
-{
-  GArray *points = s->points;
-  if (points->len == 0)
-    return;
-  cairo_save (cr);
-  cairo_rectangle (cr, f->left, f->top, f->w, f->h);
-  cairo_clip (cr);
-  cairo_set_source_rgba (cr, s->color.red, s->color.green, s->color.blue,
-                         s->color.alpha);
-  cairo_set_line_width (cr, s->width);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-
-  gboolean pen_down = FALSE;
-  long column = LONG_MIN;
-  double first = 0, lo = 0, hi = 0, last = 0;
-  gboolean column_open = FALSE;
-  for (guint i = 0; i <= points->len; i++)
-    {
-      gboolean end = i == points->len;
-      const Point *p = end ? NULL : &g_array_index (points, Point, i);
-      long c = end ? LONG_MAX : (long) floor (frame_px (f, p->x));
-      gboolean gap = !end && !isfinite (p->y);
-      if (column_open && (end || gap || c != column))
-        {
-          /* flush the column */
-          double px = column + 0.5;
-          if (!pen_down)
-            cairo_move_to (cr, px, first);
-          else
-            cairo_line_to (cr, px, first);
-          if (lo != first || hi != first)
-            {
-              cairo_line_to (cr, px, lo);
-              cairo_line_to (cr, px, hi);
-            }
-          cairo_line_to (cr, px, last);
-          pen_down = TRUE;
-          column_open = FALSE;
-        }
-      if (end)
-        break;
-      if (gap)
-        {
-          if (pen_down)
-            cairo_stroke (cr);
-          pen_down = FALSE;
-          continue;
-        }
-      double py = frame_py (f, p->y);
-      if (!column_open)
-        {
-          column = c;
-          first = lo = hi = last = py;
-          column_open = TRUE;
-        }
-      else
-        {
-          lo = MIN (lo, py);
-          hi = MAX (hi, py);
-          last = py;
-        }
-    }
-  /* a lone point still shows */
-  if (pen_down)
-    {
-      if (points->len == 1)
-        cairo_rel_line_to (cr, 0.01, 0);
-      cairo_stroke (cr);
-    }
-  /* markers are not clipped: the first epoch sits on the left edge, and a
-   * half dot there would look like a drawing fault */
-  cairo_restore (cr);
-  cairo_save (cr);
-  cairo_set_source_rgba (cr, s->color.red, s->color.green, s->color.blue,
-                         s->color.alpha);
-  if (s->markers)
-    for (guint i = 0; i < points->len; i++)
-      {
-        const Point *p = &g_array_index (points, Point, i);
-        if (!isfinite (p->y))
-          continue;
-        cairo_arc (cr, frame_px (f, p->x), frame_py (f, p->y),
-                   s->width + 1.5, 0, 2 * G_PI);
-        cairo_fill (cr);
-      }
-  cairo_restore (cr);
-}
-
-static void
-draw_legend (InstdiscPlot *self, cairo_t *cr, const Frame *f, int width,
-             const GdkRGBA *fg)
-{
-  int *row_of = g_new (int, MAX (self->series->len, 1));
-  int rows = legend_layout (self, width, row_of);
-  cairo_set_font_size (cr, 11.0);
-  /* each row right to left along the top margin, the first beside the
-   * title */
-  for (int r = 0; r < rows; r++)
-    {
-      double x = f->left + f->w;
-      double y = 15 + r * LEGEND_ROW_HEIGHT;
-      for (int s = (int) self->series->len - 1; s >= 0; s--)
-        {
-          Series *series = g_ptr_array_index (self->series, s);
-          if (row_of[s] != r)
-            continue;
-          cairo_text_extents_t e;
-          cairo_text_extents (cr, series->name, &e);
-          x -= e.x_advance;
-          set_color (cr, fg, 0.85);
-          draw_text (cr, series->name, x, y, 0.0, 0.5);
-          x -= 22;
-          cairo_set_source_rgba (cr, series->color.red, series->color.green,
-                                 series->color.blue,
-                                 MAX (series->color.alpha, 0.6));
-          cairo_set_line_width (cr, MAX (series->width, 2.0));
-          cairo_move_to (cr, x, y);
-          cairo_line_to (cr, x + 16, y);
-          cairo_stroke (cr);
-          x -= 14;
-        }
-    }
-  g_free (row_of);
-}
-
-void
-instdisc_plot_draw (InstdiscPlot *self, cairo_t *cr, int width, int height,
-                    const GdkRGBA *fg, const GdkRGBA *bg)
-{
-  g_return_if_fail (INSTDISC_IS_PLOT (self));
-  Frame f;
-  compute_frame (self, width, height, &f);
-  cairo_save (cr);
-  if (bg)
-    {
-      gdk_cairo_set_source_rgba (cr, bg);
-      cairo_paint (cr);
-    }
-  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
-                          CAIRO_FONT_WEIGHT_NORMAL);
-  draw_axes (self, cr, &f, fg);
-  gboolean any = FALSE;
-  for (guint s = 0; s < self->series->len; s++)
-    {
-      Series *series = g_ptr_array_index (self->series, s);
-      any |= series->points->len > 0;
-      draw_series (cr, &f, series);
-    }
-  if (!any)
-    {
-      set_color (cr, fg, 0.55);
-      cairo_set_font_size (cr, 13.0);
-      draw_text (cr, _("No data yet"), f.left + f.w / 2, f.top + f.h / 2, 0.5,
-                 0.5);
-    }
-  draw_legend (self, cr, &f, width, fg);
-  cairo_restore (cr);
 }
 
 static void
@@ -603,23 +117,6 @@ instdisc_plot_set_x_integer (InstdiscPlot *self, gboolean integer)
   self->x_integer = integer;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
-
-char **
-instdisc_plot_dup_x_tick_labels (InstdiscPlot *self, int width, int height)
-{
-  Frame f;
-  compute_frame (self, width, height, &f);
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  char label[32];
-  for (double x = ceil (f.x0 / f.x_step - 1e-9) * f.x_step;
-       x <= f.x1 + f.x_step * 1e-9; x += f.x_step)
-    {
-      format_tick (label, sizeof label, x, f.x_step);
-      g_strv_builder_add (builder, label);
-    }
-  return g_strv_builder_end (builder);
-}
-
 void
 instdisc_plot_set_y_range (InstdiscPlot *self, double min, double max)
 {
@@ -651,6 +148,45 @@ instdisc_plot_append (InstdiscPlot *self, guint series, double x, double y)
   Point p = { x, y };
   g_array_append_val (s->points, p);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_set_series_level (InstdiscPlot *self, guint series,
+                                gboolean level)
+{
+  g_return_if_fail (series < self->series->len);
+  ((Series *) g_ptr_array_index (self->series, series))->level = level;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_set_series_name (InstdiscPlot *self, guint series,
+                               const char *name)
+{
+  g_return_if_fail (series < self->series->len);
+  Series *s = g_ptr_array_index (self->series, series);
+  g_free (s->name);
+  s->name = g_strdup (name);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_clear_series (InstdiscPlot *self, guint series)
+{
+  g_return_if_fail (series < self->series->len);
+  g_array_set_size (((Series *) g_ptr_array_index (self->series,
+                                                   series))->points, 0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+instdisc_plot_get_x_range (InstdiscPlot *self, int width, int height,
+                           double *min, double *max)
+{
+  InstdiscPlotFrame f;
+  instdisc_plot_compute_frame (self, width, height, &f);
+  *min = f.x0;
+  *max = f.x1;
 }
 
 guint

@@ -35,12 +35,24 @@ void instdisc_plot_set_y_range (InstdiscPlot *self, double min, double max);
 guint instdisc_plot_add_series (InstdiscPlot *self, const char *name,
                                 const char *color, double width,
                                 gboolean markers);
+/* Makes series a reference level: its last y is drawn as a dashed line
+ * across the whole plot area, whatever its x (which widens nothing). */
+void instdisc_plot_set_series_level (InstdiscPlot *self, guint series,
+                                     gboolean level);
+/* Renames series (NULL: out of the legend). */
+void instdisc_plot_set_series_name (InstdiscPlot *self, guint series,
+                                    const char *name);
 /* NAN y breaks the line; x must not decrease within a series. */
 void instdisc_plot_append (InstdiscPlot *self, guint series, double x,
                            double y);
 guint instdisc_plot_get_n_points (InstdiscPlot *self, guint series);
 /* empties every series, keeping them */
 void instdisc_plot_clear (InstdiscPlot *self);
+/* empties one series */
+void instdisc_plot_clear_series (InstdiscPlot *self, guint series);
+/* The x range shown in a plot drawn at width x height. */
+void instdisc_plot_get_x_range (InstdiscPlot *self, int width, int height,
+                                double *min, double *max);
 
 /* The whole plot into cr over (0, 0, width, height), axes and text in fg,
  * on a background of bg (NULL: transparent). */

@@ -60,7 +60,8 @@ struct _InstdiscTrainingView
 
   guint loss_raw, loss_smooth;            /* series of loss_plot */
   guint top1_bank, top5_bank, top1_recomputed, top5_recomputed;
-  guint pixels_top1;                      /* raw pixels: a level line */
+  guint top1_1nn;                         /* the nearest neighbour's */
+  guint pixels_top1, untrained_level;     /* reference levels */
   guint top1_linear;                      /* the linear classifier's */
   /* kNN top-1 of the reference points (NAN until their rows arrive) */
   double untrained_top1, pixels_top1_value;
@@ -70,6 +71,7 @@ struct _InstdiscTrainingView
   double p_positive_best;                 /* the highest mean P so far */
   double knn_latest;                      /* the last epoch's top-1 */
   int knn_latest_epoch;
+  int epochs_done;                        /* the newest eval row's */
 };
 
 G_DEFINE_FINAL_TYPE (InstdiscTrainingView, instdisc_training_view,
@@ -314,6 +316,19 @@ show_eval (InstdiscTrainingView *self, const MetricsRow *row)
   gtk_label_set_text (self->knn_label, text);
 }
 
+/* The kNN axis spans the epochs done and the next one, where the next
+ * point will land, and never more than the run plans: the first epochs of
+ * a long run are not squeezed against the left edge. */
+static void
+fit_knn_axis (InstdiscTrainingView *self)
+{
+  int planned = self->run ? MAX (instdisc_run_get_config (self->run)->epochs,
+                                 1)
+                          : 1;
+  instdisc_plot_set_x_span (self->knn_plot, 0.0,
+                            MIN (self->epochs_done + 1, planned));
+}
+
 static void
 reset_plots (InstdiscTrainingView *self)
 {
@@ -323,6 +338,7 @@ reset_plots (InstdiscTrainingView *self)
   self->p_positive_best = 0.0;
   self->knn_latest = NAN;
   self->knn_latest_epoch = 0;
+  self->epochs_done = 0;
   self->ema = 0.0;
   self->ema_steps = 0;
 }
@@ -366,11 +382,20 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
               instdisc_plot_append (self->knn_plot, self->top5_recomputed,
                                     epoch, row->knn_top5_recomputed);
             }
+          if (isfinite (row->knn_1nn))
+            instdisc_plot_append (self->knn_plot, self->top1_1nn, epoch,
+                                  row->knn_1nn);
           if (isfinite (row->linear_top1))
             instdisc_plot_append (self->knn_plot, self->top1_linear, epoch,
                                   row->linear_top1);
+          self->epochs_done = MAX (self->epochs_done, row->epoch);
           if (row->epoch == 0)
-            self->untrained_top1 = row->knn_top1_recomputed;
+            {
+              self->untrained_top1 = row->knn_top1_recomputed;
+              if (isfinite (row->knn_top1_recomputed))
+                instdisc_plot_append (self->knn_plot, self->untrained_level,
+                                      0.0, row->knn_top1_recomputed);
+            }
           else
             {
               /* the recomputed features when measured: the bank lags */
@@ -383,15 +408,13 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
         }
       else if (g_str_equal (row->kind, "pixels") && isfinite (row->knn_top1))
         {
-          /* a level line across the whole run */
+          /* a level line across the plot */
           self->pixels_top1_value = row->knn_top1;
-          double epochs = MAX (instdisc_run_get_config (run)->epochs, 1);
           instdisc_plot_append (self->knn_plot, self->pixels_top1, 0.0,
-                                row->knn_top1);
-          instdisc_plot_append (self->knn_plot, self->pixels_top1, epochs,
                                 row->knn_top1);
         }
     }
+  fit_knn_axis (self);
   /* only the newest of a coalesced batch is worth showing in the labels */
   if (last_step)
     show_step (self, last_step);
@@ -480,11 +503,7 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
   gtk_label_set_text (self->epoch_label, _("Not started"));
   gtk_progress_bar_set_fraction (self->epoch_progress, 0);
   gtk_widget_set_visible (self->nce_warning, FALSE);
-  /* the kNN axis spans the whole run from the start, so the curve fills
-   * in from the left as epochs end */
-  instdisc_plot_set_x_span (self->knn_plot, 0.0,
-                            run ? MAX (instdisc_run_get_config (run)->epochs, 1)
-                                : 10.0);
+  fit_knn_axis (self);
   if (!run)
     {
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
@@ -520,6 +539,18 @@ guint
 instdisc_training_view_get_linear_series (InstdiscTrainingView *self)
 {
   return self->top1_linear;
+}
+
+guint
+instdisc_training_view_get_1nn_series (InstdiscTrainingView *self)
+{
+  return self->top1_1nn;
+}
+
+guint
+instdisc_training_view_get_untrained_series (InstdiscTrainingView *self)
+{
+  return self->untrained_level;
 }
 
 /* ---- plot export ---- */
@@ -669,7 +700,7 @@ instdisc_training_view_init (InstdiscTrainingView *self)
   instdisc_plot_set_axis_labels (self->knn_plot, _("epoch"), _("accuracy (%)"));
   instdisc_plot_set_y_range (self->knn_plot, 0.0, 100.0);
   instdisc_plot_set_x_integer (self->knn_plot, TRUE);
-  instdisc_plot_set_x_span (self->knn_plot, 0.0, 10.0);
+  instdisc_plot_set_x_span (self->knn_plot, 0.0, 1.0);
   /* the bank's curves wide and under the recomputed ones, which are thin:
    * where the two agree (top-5 near 99 %) both stay visible */
   self->top1_bank = instdisc_plot_add_series (self->knn_plot,
@@ -684,9 +715,20 @@ instdisc_training_view_init (InstdiscTrainingView *self)
   self->top5_recomputed = instdisc_plot_add_series (self->knn_plot,
                                                     _("top-5 (recomputed)"),
                                                     "#613583", 1.5, TRUE);
+  self->top1_1nn = instdisc_plot_add_series (self->knn_plot,
+                                             _("1-NN (bank)"), "#c88800",
+                                             1.5, TRUE);
+  /* where a run starts from, dashed across the plot: what the pixels
+   * themselves and the network before its first step score */
   self->pixels_top1 = instdisc_plot_add_series (self->knn_plot,
-                                                _("top-1 of raw pixels"),
+                                                _("raw pixels top-1"),
                                                 "#9a9996", 1.5, FALSE);
+  instdisc_plot_set_series_level (self->knn_plot, self->pixels_top1, TRUE);
+  self->untrained_level = instdisc_plot_add_series (self->knn_plot,
+                                                    _("untrained top-1"),
+                                                    "#5e5c64", 1.5, FALSE);
+  instdisc_plot_set_series_level (self->knn_plot, self->untrained_level,
+                                  TRUE);
   /* only when the run evaluates a linear classifier (empty series stay
    * out of the legend) */
   self->top1_linear = instdisc_plot_add_series (self->knn_plot,

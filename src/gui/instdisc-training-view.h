@@ -19,5 +19,9 @@ InstdiscPlot *instdisc_training_view_get_loss_plot (InstdiscTrainingView *self);
 InstdiscPlot *instdisc_training_view_get_knn_plot (InstdiscTrainingView *self);
 /* the knn plot's series of the linear classifier's top-1; for tests */
 guint instdisc_training_view_get_linear_series (InstdiscTrainingView *self);
+/* the knn plot's series of the 1-NN (bank) and the untrained network's
+ * level; for tests */
+guint instdisc_training_view_get_1nn_series (InstdiscTrainingView *self);
+guint instdisc_training_view_get_untrained_series (InstdiscTrainingView *self);
 
 G_END_DECLS

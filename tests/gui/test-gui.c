@@ -22,6 +22,9 @@
  *                           checkpoint (one training loop)
  *   /gui/training-view/nce   the NCE panel of an NCE run, filled by column
  *                           name from an old metrics.csv; none for softmax
+ *   /gui/training-view/knn-axis   the kNN axis spans the epochs done and
+ *                           the next, never more than planned; 1-NN and
+ *                           the untrained network's level are plotted
  *   /gui/run/slow-gui       steps per second with and without a 50 ms
  *                           metrics handler (reported, not asserted)
  *   /gui/window/welcome, /gui/window/train   the window: welcome page;
@@ -753,6 +756,97 @@ test_training_view_nce_diagnosis (void)
   g_object_unref (view);
 }
 
+/* A run folder of epochs evaluations out of planned epochs, with steps
+ * of loss 10 - iteration / 100 and the reference rows; steps_per_epoch
+ * steps an epoch. */
+static char *
+write_curves_folder (const char *name, int planned, int epochs,
+                     int steps_per_epoch)
+{
+  char *dir = new_run_dir (name);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (run_dir_ensure (dir, &error));
+  TrainerConfig config = tiny_config (planned);
+  g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+  trainer_config_to_keyfile (&config, keyfile);
+  g_key_file_set_string (keyfile, "data", "spec", "/no/such/data");
+  g_assert_true (run_dir_save_config (dir, keyfile, &error));
+  const char *const *columns = config.objective->metrics;
+  MetricsRow row;
+  metrics_row_init (&row, "pixels");
+  row.knn_top1 = 77.0;
+  g_assert_true (run_dir_append_metrics (dir, columns, &row, &error));
+  gint64 iteration = 0;
+  for (int epoch = 0; epoch <= epochs; epoch++)
+    {
+      for (int i = 0; epoch > 0 && i < steps_per_epoch; i++)
+        {
+          metrics_row_init (&row, "step");
+          row.iteration = ++iteration;
+          row.epoch = epoch;
+          row.loss = 10.0 - iteration / 100.0;
+          row.lr = 0.03;
+          g_assert_true (run_dir_append_metrics (dir, columns, &row, &error));
+        }
+      metrics_row_init (&row, "eval");
+      row.iteration = iteration;
+      row.epoch = epoch;
+      row.knn_top1 = 60.0 + epoch;
+      row.knn_top5 = 90.0 + epoch / 2.0;
+      row.knn_1nn = 55.0 + epoch;
+      if (epoch == 0)
+        row.knn_top1_recomputed = row.knn_top5_recomputed = 66.0;
+      g_assert_true (run_dir_append_metrics (dir, columns, &row, &error));
+    }
+  return dir;
+}
+
+static InstdiscRun *
+open_curves_folder (const char *name, int planned, int epochs,
+                    int steps_per_epoch)
+{
+  g_autofree char *dir = write_curves_folder (name, planned, epochs,
+                                              steps_per_epoch);
+  g_autoptr (GError) error = NULL;
+  InstdiscRun *run = instdisc_run_open (dir, &error);
+  g_assert_no_error (error);
+  return run;
+}
+
+/* The kNN axis fits the epochs done, with the next one ahead, and stops
+ * at the run's planned epochs; the 1-NN is a series of its own and the
+ * untrained network and raw pixels are levels across the plot. */
+static void
+test_training_view_knn_axis (void)
+{
+  InstdiscTrainingView *view = g_object_ref_sink (
+      g_object_new (INSTDISC_TYPE_TRAINING_VIEW, NULL));
+  InstdiscPlot *knn = instdisc_training_view_get_knn_plot (view);
+  double x0, x1;
+  g_autoptr (InstdiscRun) three = open_curves_folder ("knn-3-of-50", 50, 3,
+                                                      4);
+  instdisc_training_view_set_run (view, three);
+  instdisc_plot_get_x_range (knn, 700, 300, &x0, &x1);
+  g_assert_cmpfloat (x0, ==, 0.0);
+  g_assert_cmpfloat (x1, ==, 4.0);
+  g_assert_cmpuint (instdisc_plot_get_n_points (
+                        knn, instdisc_training_view_get_1nn_series (view)),
+                    ==, 4);
+  g_assert_cmpuint (instdisc_plot_get_n_points (
+                        knn, instdisc_training_view_get_untrained_series (view)),
+                    ==, 1);
+  /* the levels widen nothing: no point beyond the epochs */
+  g_auto (GStrv) ticks = instdisc_plot_dup_x_tick_labels (knn, 700, 300);
+  g_assert_cmpstr (ticks[g_strv_length (ticks) - 1], ==, "4");
+
+  g_autoptr (InstdiscRun) done = open_curves_folder ("knn-5-of-5", 5, 5, 2);
+  instdisc_training_view_set_run (view, done);
+  instdisc_plot_get_x_range (knn, 700, 300, &x0, &x1);
+  g_assert_cmpfloat (x1, ==, 5.0);
+  instdisc_training_view_set_run (view, NULL);
+  g_object_unref (view);
+}
+
 /* The notice bar: an error stays and is not hidden by news; progress
  * carries its fraction; news has its action and goes by itself. */
 static void
@@ -1387,6 +1481,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
   g_test_add_func ("/gui/training-view/nce", test_training_view_nce);
   g_test_add_func ("/gui/notice-bar", test_notice_bar);
+  g_test_add_func ("/gui/training-view/knn-axis",
+                   test_training_view_knn_axis);
   g_test_add_func ("/gui/training-view/nce-diagnosis",
                    test_training_view_nce_diagnosis);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);

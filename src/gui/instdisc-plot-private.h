@@ -1,0 +1,84 @@
+/* instdisc-plot-private.h: what the files of InstdiscPlot share.
+ *
+ * The plot is one widget in three files, along its seams:
+ *   instdisc-plot.c         the widget: its series, setters, exports and
+ *                           GObject
+ *   instdisc-plot-draw.c    the frame (ranges, ticks, the legend's rows)
+ *                           and the drawing shared by screen and files
+ *   instdisc-plot-input.c   the pointer: the hover readout, zooming and
+ *                           panning the x axis, and the event controllers
+ * Nothing outside these files includes this header. */
+#pragma once
+
+#include "instdisc-plot.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  double x, y;
+} InstdiscPlotPoint;
+
+typedef struct
+{
+  char *name;
+  GdkRGBA color;
+  double width;
+  gboolean markers;
+  /* a reference level: its last point's y drawn dashed across the whole
+   * plot area; its x widens nothing */
+  gboolean level;
+  GArray *points;   /* InstdiscPlotPoint, x non-decreasing */
+} InstdiscPlotSeries;
+
+struct _InstdiscPlot
+{
+  GtkWidget parent_instance;
+
+  char *title, *x_label, *y_label;
+  double y_min_fixed, y_max_fixed;   /* NAN: from the data */
+  double x_min_span, x_max_span;     /* NAN: from the data */
+  gboolean x_integer;                /* counts: whole-number ticks */
+  GPtrArray *series;                 /* InstdiscPlotSeries */
+};
+
+/* room for tick labels and axis titles, in pixels */
+#define PLOT_MARGIN_LEFT 64
+#define PLOT_MARGIN_RIGHT 18
+#define PLOT_MARGIN_TOP 30
+#define PLOT_MARGIN_BOTTOM 42
+
+typedef struct
+{
+  double x0, x1, y0, y1;          /* data range shown */
+  double left, top, w, h;         /* plot area in pixels */
+  double x_step, y_step;          /* tick spacing */
+} InstdiscPlotFrame;
+
+void instdisc_plot_compute_frame (InstdiscPlot *self, int width, int height,
+                                  InstdiscPlotFrame *f);
+
+static inline double
+instdisc_plot_frame_px (const InstdiscPlotFrame *f, double x)
+{
+  return f->left + (x - f->x0) / (f->x1 - f->x0) * f->w;
+}
+
+static inline double
+instdisc_plot_frame_py (const InstdiscPlotFrame *f, double y)
+{
+  return f->top + f->h - (y - f->y0) / (f->y1 - f->y0) * f->h;
+}
+
+/* A tick's label: whole numbers with the locale's thousands separator,
+ * others with the decimals step needs. */
+void instdisc_plot_format_tick (char *buffer, gsize size, double value,
+                                double step);
+
+void instdisc_plot_set_color (cairo_t *cr, const GdkRGBA *c, double alpha);
+/* text with its advance times align_x left of x and its height times
+ * align_y above y */
+void instdisc_plot_draw_text (cairo_t *cr, const char *text, double x,
+                              double y, double align_x, double align_y);
+
+G_END_DECLS
