@@ -40,6 +40,10 @@ struct _InstdiscPlot
   double x_min_span, x_max_span;     /* NAN: from the data */
   gboolean x_integer;                /* counts: whole-number ticks */
   GPtrArray *series;                 /* InstdiscPlotSeries */
+
+  /* the pointer, in widget pixels, while it is over the plot */
+  gboolean hovering;
+  double hover_x, hover_y;
 };
 
 /* room for tick labels and axis titles, in pixels */
@@ -74,6 +78,12 @@ instdisc_plot_frame_py (const InstdiscPlotFrame *f, double y)
  * others with the decimals step needs. */
 void instdisc_plot_format_tick (char *buffer, gsize size, double value,
                                 double step);
+
+/* instdisc-plot-input.c: the controllers, and the hover readout drawn
+ * over the plot on screen only (cr already holds the plot) */
+void instdisc_plot_init_input (InstdiscPlot *self);
+void instdisc_plot_draw_hover (InstdiscPlot *self, cairo_t *cr, int width,
+                               int height, const GdkRGBA *fg);
 
 void instdisc_plot_set_color (cairo_t *cr, const GdkRGBA *c, double alpha);
 /* text with its advance times align_x left of x and its height times

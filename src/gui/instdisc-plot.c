@@ -35,6 +35,9 @@ instdisc_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                                            &GRAPHENE_RECT_INIT (0, 0, width,
                                                                 height));
   instdisc_plot_draw (self, cr, width, height, &fg, NULL);
+  /* on screen only: the exports stay plain */
+  if (self->hovering)
+    instdisc_plot_draw_hover (self, cr, width, height, &fg);
   cairo_destroy (cr);
 }
 
@@ -76,6 +79,7 @@ instdisc_plot_init (InstdiscPlot *self)
   self->series = g_ptr_array_new_with_free_func (series_free);
   self->y_min_fixed = self->y_max_fixed = NAN;
   self->x_min_span = self->x_max_span = NAN;
+  instdisc_plot_init_input (self);
 }
 
 GtkWidget *

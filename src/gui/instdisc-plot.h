@@ -68,4 +68,11 @@ gboolean instdisc_plot_save_svg (InstdiscPlot *self, const char *path,
 void instdisc_plot_data_to_pixel (InstdiscPlot *self, int width, int height,
                                   double x, double y, double *px, double *py);
 
+/* What the hover readout says with the pointer at x_px of a plot drawn at
+ * width x height: the x of the nearest point and each series' value there,
+ * "iteration 1,234 · per step 9.87 · smoothed 9.91"; NULL outside the
+ * plot area or without data. (transfer full) For tests. */
+char *instdisc_plot_dup_readout (InstdiscPlot *self, int width, int height,
+                                 double x_px);
+
 G_END_DECLS

@@ -7,6 +7,8 @@
  *   /gui/plot/legend-rows   a legend too wide for the room beside the
  *                           title takes a second row, and the plot area
  *                           moves down for it
+ *   /gui/plot/readout       the hover readout: the nearest point's x and
+ *                           each series' value there, levels included
  *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
  *                           pause within one step, a snapshot, a valid
  *                           checkpoint after stop
@@ -254,6 +256,41 @@ test_plot_integer_axis (void)
   g_test_message ("steps 1..93,600: %s", joined);
   assert_integer_labels (many);
   g_assert_nonnull (strstr (joined, "20,000"));
+  g_object_unref (widget);
+}
+
+/* The hover readout snaps to the nearest point and names each series'
+ * value there; a level reads its level; outside the plot area, nothing. */
+static void
+test_plot_readout (void)
+{
+  GtkWidget *widget = g_object_ref_sink (instdisc_plot_new ());
+  InstdiscPlot *plot = INSTDISC_PLOT (widget);
+  instdisc_plot_set_axis_labels (plot, "iteration", "loss");
+  instdisc_plot_set_x_integer (plot, TRUE);
+  g_autofree char *empty = instdisc_plot_dup_readout (plot, 600, 300, 300);
+  g_assert_null (empty);
+  guint raw = instdisc_plot_add_series (plot, "per step", "#3584e4", 1.0,
+                                        FALSE);
+  guint smooth = instdisc_plot_add_series (plot, "smoothed", "#1c71d8", 2.5,
+                                           FALSE);
+  guint level = instdisc_plot_add_series (plot, "floor", "#9a9996", 1.0,
+                                          FALSE);
+  instdisc_plot_set_series_level (plot, level, TRUE);
+  instdisc_plot_append (plot, level, 0, 2.5);
+  for (int i = 0; i <= 2000; i += 10)
+    {
+      instdisc_plot_append (plot, raw, i, 10.0 - i / 1000.0);
+      instdisc_plot_append (plot, smooth, i, 11.0 - i / 1000.0);
+    }
+  double px, py;
+  instdisc_plot_data_to_pixel (plot, 600, 300, 1234, 9.0, &px, &py);
+  g_autofree char *text = instdisc_plot_dup_readout (plot, 600, 300, px);
+  g_test_message ("readout at %.0f px: %s", px, text);
+  g_assert_cmpstr (text, ==, "iteration 1,230 · per step 8.77 · "
+                             "smoothed 9.77 · floor 2.5");
+  g_autofree char *outside = instdisc_plot_dup_readout (plot, 600, 300, 5);
+  g_assert_null (outside);
   g_object_unref (widget);
 }
 
@@ -1474,6 +1511,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/plot/pixels", test_plot_pixels);
   g_test_add_func ("/gui/plot/integer-axis", test_plot_integer_axis);
   g_test_add_func ("/gui/plot/legend-rows", test_plot_legend_rows);
+  g_test_add_func ("/gui/plot/readout", test_plot_readout);
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
   g_test_add_func ("/gui/run/epoch-linear", test_run_epoch_linear);
