@@ -28,6 +28,19 @@ typedef InstdiscPlotFrame Frame;
 static const double level_dashes[] = { 6.0, 4.0 };
 #define LEGEND_TITLE_GAP 16
 
+/* The 1, 2 or 5 times a power of ten at or below value (up: at or above
+ * it). */
+static double
+snap_125 (double value, gboolean up)
+{
+  double power = pow (10.0, floor (log10 (value)));
+  double f = value / power;
+  if (up)
+    return (f <= 1.0 + 1e-9 ? 1.0 : f <= 2.0 + 1e-9 ? 2.0
+            : f <= 5.0 + 1e-9 ? 5.0 : 10.0) * power;
+  return (f >= 5.0 - 1e-9 ? 5.0 : f >= 2.0 - 1e-9 ? 2.0 : 1.0) * power;
+}
+
 /* 1, 2 or 5 times a power of ten, near range / target */
 static double
 nice_step (double range, int target)
@@ -78,6 +91,13 @@ instdisc_plot_format_tick (char *buffer, gsize size, double value, double step)
     }
 }
 
+/* a value the y axis can show: finite, and positive on a log axis */
+static inline gboolean
+shows_y (InstdiscPlot *self, double y)
+{
+  return isfinite (y) && (!self->y_log || y > 0.0);
+}
+
 static gboolean
 data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
 {
@@ -93,7 +113,7 @@ data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
         {
           /* a level spans whatever the others span */
           double y = g_array_index (points, Point, points->len - 1).y;
-          if (isfinite (y))
+          if (shows_y (self, y))
             {
               *y0 = MIN (*y0, y);
               *y1 = MAX (*y1, y);
@@ -105,7 +125,7 @@ data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
       for (guint i = 0; i < points->len; i++)
         {
           double y = g_array_index (points, Point, i).y;
-          if (isfinite (y))
+          if (shows_y (self, y))
             {
               *y0 = MIN (*y0, y);
               *y1 = MAX (*y1, y);
@@ -217,6 +237,41 @@ instdisc_plot_compute_frame (InstdiscPlot *self, int width, int height,
   /* half an epoch or a tenth of a step means nothing */
   if (self->x_integer)
     f->x_step = MAX (f->x_step, 1.0);
+  f->x0 = x0;
+  f->x1 = x1;
+  f->y_log = self->y_log;
+  f->y_decades = FALSE;
+  if (self->y_log)
+    {
+      /* what a log axis cannot show: zero and below */
+      if (!(y1 > 0.0))
+        y0 = 1.0, y1 = 10.0;
+      else if (!(y0 > 0.0))
+        y0 = y1 / 10.0;
+      /* over a decade or so, ticks at 1, 2 and 5 of each decade; within
+       * one, nice values on a linear step, placed logarithmically */
+      f->y_decades = log10 (y1 / y0) >= 0.7;
+      if (f->y_decades)
+        {
+          f->y_step = 0.0;
+          if (!isfinite (self->y_min_fixed))
+            y0 = snap_125 (y0, FALSE);
+          if (!isfinite (self->y_max_fixed))
+            y1 = snap_125 (y1, TRUE);
+        }
+      else
+        {
+          f->y_step = nice_step (y1 - y0, (int) (f->h / 45));
+          double low = floor (y0 / f->y_step) * f->y_step;
+          if (!isfinite (self->y_min_fixed) && low > 0.0)
+            y0 = low;
+          if (!isfinite (self->y_max_fixed))
+            y1 = ceil (y1 / f->y_step) * f->y_step;
+        }
+      f->y0 = log10 (y0);
+      f->y1 = log10 (y1);
+      return;
+    }
   f->y_step = nice_step (y1 - y0, (int) (f->h / 45));
   /* the automatic ends snap outwards to ticks, so the curve never touches
    * the frame; x starts at the data */
@@ -224,10 +279,49 @@ instdisc_plot_compute_frame (InstdiscPlot *self, int width, int height,
     y0 = floor (y0 / f->y_step) * f->y_step;
   if (!isfinite (self->y_max_fixed))
     y1 = ceil (y1 / f->y_step) * f->y_step;
-  f->x0 = x0;
-  f->x1 = x1;
   f->y0 = y0;
   f->y1 = y1;
+}
+
+void
+instdisc_plot_frame_y_ticks (const Frame *f, GArray *ticks)
+{
+  InstdiscPlotTick t;
+  if (!f->y_log || !f->y_decades)
+    {
+      double first = f->y_log ? pow (10.0, f->y0) : f->y0;
+      double last = f->y_log ? pow (10.0, f->y1) : f->y1;
+      for (double y = ceil (first / f->y_step - 1e-9) * f->y_step;
+           y <= last + f->y_step * 1e-9; y += f->y_step)
+        {
+          if (f->y_log && y <= 0.0)
+            continue;
+          t.value = y;
+          t.step = f->y_step;
+          g_array_append_val (ticks, t);
+        }
+      return;
+    }
+  /* 1, 2 and 5 of each decade while each has room for three labels, else
+   * the powers of ten (every second, third... when even those crowd) */
+  double decades = f->y1 - f->y0;
+  double per_decade = f->h / MAX (decades, 1e-9);
+  static const double all[] = { 1.0, 2.0, 5.0 };
+  int n_mantissas = per_decade >= 3 * 22 ? 3 : 1;
+  int every = MAX (1, (int) ceil (22.0 / per_decade));
+  for (int k = (int) floor (f->y0 - 1e-9); k <= (int) ceil (f->y1 + 1e-9); k++)
+    for (int m = 0; m < n_mantissas; m++)
+      {
+        if (n_mantissas == 1 && k % every != 0)
+          continue;
+        double v = all[m] * pow (10.0, k);
+        double lv = log10 (v);
+        if (lv < f->y0 - 1e-9 || lv > f->y1 + 1e-9)
+          continue;
+        t.value = v;
+        t.step = v;
+        g_array_append_val (ticks, t);
+      }
 }
 
 void
@@ -265,16 +359,20 @@ draw_axes (InstdiscPlot *self, cairo_t *cr, const Frame *f, const GdkRGBA *fg)
   cairo_set_font_size (cr, 11.0);
 
   /* grid and ticks: lines at half pixels stay sharp */
-  for (double y = ceil (f->y0 / f->y_step - 1e-9) * f->y_step;
-       y <= f->y1 + f->y_step * 1e-9; y += f->y_step)
+  g_autoptr (GArray) ticks = g_array_new (FALSE, FALSE,
+                                          sizeof (InstdiscPlotTick));
+  instdisc_plot_frame_y_ticks (f, ticks);
+  for (guint i = 0; i < ticks->len; i++)
     {
+      double y = g_array_index (ticks, InstdiscPlotTick, i).value;
       double py = round (frame_py (f, y)) + 0.5;
       set_color (cr, fg, 0.12);
       cairo_move_to (cr, f->left, py);
       cairo_line_to (cr, f->left + f->w, py);
       cairo_stroke (cr);
       set_color (cr, fg, 0.8);
-      format_tick (label, sizeof label, y, f->y_step);
+      format_tick (label, sizeof label, y,
+                   g_array_index (ticks, InstdiscPlotTick, i).step);
       draw_text (cr, label, f->left - 6, py, 1.0, 0.5);
     }
   for (double x = ceil (f->x0 / f->x_step - 1e-9) * f->x_step;
@@ -336,7 +434,7 @@ draw_series (cairo_t *cr, const Frame *f, const Series *s)
   if (s->level)
     {
       double y = g_array_index (points, Point, points->len - 1).y;
-      if (isfinite (y))
+      if (instdisc_plot_frame_shows (f, y))
         {
           double py = round (frame_py (f, y)) + 0.5;
           cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
@@ -358,7 +456,7 @@ draw_series (cairo_t *cr, const Frame *f, const Series *s)
       gboolean end = i == points->len;
       const Point *p = end ? NULL : &g_array_index (points, Point, i);
       long c = end ? LONG_MAX : (long) floor (frame_px (f, p->x));
-      gboolean gap = !end && !isfinite (p->y);
+      gboolean gap = !end && !instdisc_plot_frame_shows (f, p->y);
       if (column_open && (end || gap || c != column))
         {
           /* flush the column */
@@ -416,7 +514,7 @@ draw_series (cairo_t *cr, const Frame *f, const Series *s)
     for (guint i = 0; i < points->len; i++)
       {
         const Point *p = &g_array_index (points, Point, i);
-        if (!isfinite (p->y))
+        if (!instdisc_plot_frame_shows (f, p->y))
           continue;
         cairo_arc (cr, frame_px (f, p->x), frame_py (f, p->y),
                    s->width + 1.5, 0, 2 * G_PI);

@@ -104,7 +104,7 @@ readout_at (InstdiscPlot *self, const Frame *f, double px, double *snap_x,
           e.x = p->x;
           e.y = p->y;
         }
-      if (isfinite (e.y))
+      if (instdisc_plot_frame_shows (f, e.y))
         g_array_append_val (entries, e);
     }
   return entries->len > 0;

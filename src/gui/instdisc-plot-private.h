@@ -12,6 +12,8 @@
 
 #include "instdisc-plot.h"
 
+#include <math.h>
+
 G_BEGIN_DECLS
 
 typedef struct
@@ -39,6 +41,7 @@ struct _InstdiscPlot
   double y_min_fixed, y_max_fixed;   /* NAN: from the data */
   double x_min_span, x_max_span;     /* NAN: from the data */
   gboolean x_integer;                /* counts: whole-number ticks */
+  gboolean y_log;                    /* log10 y axis */
   GPtrArray *series;                 /* InstdiscPlotSeries */
 
   /* the pointer, in widget pixels, while it is over the plot */
@@ -56,8 +59,16 @@ typedef struct
 {
   double x0, x1, y0, y1;          /* data range shown */
   double left, top, w, h;         /* plot area in pixels */
-  double x_step, y_step;          /* tick spacing */
+  double x_step, y_step;          /* tick spacing (y on a log axis: of the
+                                     values, when not by decades) */
+  gboolean y_log;                 /* y0, y1 are log10 of the values */
+  gboolean y_decades;             /* log ticks at 1, 2, 5 per decade */
 } InstdiscPlotFrame;
+
+typedef struct
+{
+  double value, step;             /* step: for the label's decimals */
+} InstdiscPlotTick;
 
 void instdisc_plot_compute_frame (InstdiscPlot *self, int width, int height,
                                   InstdiscPlotFrame *f);
@@ -71,8 +82,19 @@ instdisc_plot_frame_px (const InstdiscPlotFrame *f, double x)
 static inline double
 instdisc_plot_frame_py (const InstdiscPlotFrame *f, double y)
 {
-  return f->top + f->h - (y - f->y0) / (f->y1 - f->y0) * f->h;
+  double v = f->y_log ? log10 (y) : y;
+  return f->top + f->h - (v - f->y0) / (f->y1 - f->y0) * f->h;
 }
+
+/* whether y can be drawn: finite, and positive on a log axis */
+static inline gboolean
+instdisc_plot_frame_shows (const InstdiscPlotFrame *f, double y)
+{
+  return isfinite (y) && (!f->y_log || y > 0.0);
+}
+
+/* The y axis' ticks (InstdiscPlotTick), bottom up. */
+void instdisc_plot_frame_y_ticks (const InstdiscPlotFrame *f, GArray *ticks);
 
 /* A tick's label: whole numbers with the locale's thousands separator,
  * others with the decimals step needs. */

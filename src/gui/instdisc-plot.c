@@ -122,6 +122,39 @@ instdisc_plot_set_x_integer (InstdiscPlot *self, gboolean integer)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 void
+instdisc_plot_set_y_log (InstdiscPlot *self, gboolean log)
+{
+  g_return_if_fail (INSTDISC_IS_PLOT (self));
+  self->y_log = log;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+instdisc_plot_get_y_log (InstdiscPlot *self)
+{
+  return self->y_log;
+}
+
+char **
+instdisc_plot_dup_y_tick_labels (InstdiscPlot *self, int width, int height)
+{
+  InstdiscPlotFrame f;
+  instdisc_plot_compute_frame (self, width, height, &f);
+  g_autoptr (GArray) ticks = g_array_new (FALSE, FALSE,
+                                          sizeof (InstdiscPlotTick));
+  instdisc_plot_frame_y_ticks (&f, ticks);
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  char label[32];
+  for (guint i = 0; i < ticks->len; i++)
+    {
+      InstdiscPlotTick *t = &g_array_index (ticks, InstdiscPlotTick, i);
+      instdisc_plot_format_tick (label, sizeof label, t->value, t->step);
+      g_strv_builder_add (builder, label);
+    }
+  return g_strv_builder_end (builder);
+}
+
+void
 instdisc_plot_set_y_range (InstdiscPlot *self, double min, double max)
 {
   self->y_min_fixed = min;

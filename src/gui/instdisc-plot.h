@@ -26,6 +26,15 @@ void instdisc_plot_set_x_integer (InstdiscPlot *self, gboolean integer);
  * tests. */
 char **instdisc_plot_dup_x_tick_labels (InstdiscPlot *self, int width,
                                         int height);
+/* A log10 y axis: ticks at 1, 2 and 5 of each decade over a wide range,
+ * at nice values within a narrow one; zero and negative values are left
+ * out (a line breaks there). */
+void instdisc_plot_set_y_log (InstdiscPlot *self, gboolean log);
+gboolean instdisc_plot_get_y_log (InstdiscPlot *self);
+/* The y axis' tick labels as drawn at width x height, bottom up (transfer
+ * full); for tests. */
+char **instdisc_plot_dup_y_tick_labels (InstdiscPlot *self, int width,
+                                        int height);
 /* Fixes the y range (NAN for automatic from the data, per end). */
 void instdisc_plot_set_y_range (InstdiscPlot *self, double min, double max);
 

@@ -10,9 +10,12 @@
 #include <string.h>
 
 #include "instdisc-file-chooser.h"
+#include "instdisc-settings.h"
 
-/* the smoothed loss: an exponential moving average over about 50 steps,
- * bias-corrected so the curve starts at the first losses */
+/* the smoothed loss: an exponential moving average, bias-corrected so the
+ * curve starts at the first losses; its factor is the Smoothing slider's
+ * (the setting loss-smoothing), this until the settings are read: about
+ * the last 50 steps */
 #define LOSS_EMA_BETA 0.98
 /* NCE's fixed Z and its running estimate this far apart (as a ratio) mean
  * the fixed normaliser no longer describes the bank */
@@ -51,8 +54,10 @@ struct _InstdiscTrainingView
   GtkLabel *nce_warning_label;
   InstdiscPlot *loss_plot;
   InstdiscPlot *knn_plot;
+  GtkAdjustment *loss_smoothing;
 
   /* owned */
+  GSettings *settings;
   InstdiscRun *run;
   gulong metrics_handler;
   gulong phase_handler;
@@ -65,6 +70,8 @@ struct _InstdiscTrainingView
   guint top1_linear;                      /* the linear classifier's */
   /* kNN top-1 of the reference points (NAN until their rows arrive) */
   double untrained_top1, pixels_top1_value;
+  double loss_beta;                       /* the smoothing's factor */
+  gboolean loss_log_scale;
   double ema;
   gint64 ema_steps;
   /* the NCE panel's diagnosis */
@@ -81,6 +88,7 @@ enum
 {
   PROP_0,
   PROP_RUN,
+  PROP_LOSS_LOG_SCALE,
   N_PROPS
 };
 
@@ -343,6 +351,52 @@ reset_plots (InstdiscTrainingView *self)
   self->ema_steps = 0;
 }
 
+/* The next smoothed loss of an exponential moving average of factor beta
+ * (0: the loss itself) kept in ema over n steps so far, bias-corrected so
+ * the curve starts at the first losses, not at 0. */
+static double
+smooth_next (double beta, double *ema, gint64 *n, double loss)
+{
+  *ema = beta * *ema + (1.0 - beta) * loss;
+  (*n)++;
+  return *ema / (1.0 - pow (beta, (double) *n));
+}
+
+/* The smoothed series of steps' rows again, at the slider's factor. */
+static void
+smooth_rows (InstdiscPlot *plot, guint series, GArray *rows, double beta)
+{
+  double ema = 0.0;
+  gint64 n = 0;
+  instdisc_plot_clear_series (plot, series);
+  for (guint i = 0; rows && i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      if (g_str_equal (row->kind, "step") && isfinite (row->loss))
+        instdisc_plot_append (plot, series, (double) row->iteration,
+                              smooth_next (beta, &ema, &n, row->loss));
+    }
+}
+
+static void
+on_smoothing_changed (InstdiscTrainingView *self)
+{
+  self->loss_beta = CLAMP (gtk_adjustment_get_value (self->loss_smoothing),
+                           0.0, 0.999);
+  /* one pass over the rows: a few milliseconds for 200 epochs' steps */
+  GArray *rows = self->run ? instdisc_run_get_metrics (self->run) : NULL;
+  smooth_rows (self->loss_plot, self->loss_smooth, rows, self->loss_beta);
+  self->ema = 0.0;
+  self->ema_steps = 0;
+  for (guint i = 0; rows && i < rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (rows, MetricsRow, i);
+      if (g_str_equal (row->kind, "step") && isfinite (row->loss))
+        smooth_next (self->loss_beta, &self->ema, &self->ema_steps,
+                     row->loss);
+    }
+}
+
 static void
 on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
 {
@@ -356,13 +410,10 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
       double x = (double) row->iteration;
       if (g_str_equal (row->kind, "step") && isfinite (row->loss))
         {
-          self->ema = LOSS_EMA_BETA * self->ema
-                      + (1.0 - LOSS_EMA_BETA) * row->loss;
-          self->ema_steps++;
-          double smooth = self->ema
-                          / (1.0 - pow (LOSS_EMA_BETA, (double) self->ema_steps));
           instdisc_plot_append (self->loss_plot, self->loss_raw, x, row->loss);
-          instdisc_plot_append (self->loss_plot, self->loss_smooth, x, smooth);
+          instdisc_plot_append (self->loss_plot, self->loss_smooth, x,
+                                smooth_next (self->loss_beta, &self->ema,
+                                             &self->ema_steps, row->loss));
           double p = metrics_row_get (row, NCE_P_POSITIVE_COLUMN);
           if (isfinite (p))
             self->p_positive_best = MAX (self->p_positive_best, p);
@@ -541,6 +592,12 @@ instdisc_training_view_get_linear_series (InstdiscTrainingView *self)
   return self->top1_linear;
 }
 
+GtkAdjustment *
+instdisc_training_view_get_loss_smoothing (InstdiscTrainingView *self)
+{
+  return self->loss_smoothing;
+}
+
 guint
 instdisc_training_view_get_1nn_series (InstdiscTrainingView *self)
 {
@@ -612,6 +669,7 @@ instdisc_training_view_dispose (GObject *object)
       g_clear_signal_handler (&self->progress_handler, self->run);
     }
   g_clear_object (&self->run);
+  g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_TRAINING_VIEW);
   /* the template's root box has no id, so dispose_template leaves it */
   GtkWidget *child;
@@ -626,6 +684,9 @@ instdisc_training_view_get_property (GObject *object, guint id, GValue *value,
 {
   if (id == PROP_RUN)
     g_value_set_object (value, INSTDISC_TRAINING_VIEW (object)->run);
+  else if (id == PROP_LOSS_LOG_SCALE)
+    g_value_set_boolean (value,
+                         INSTDISC_TRAINING_VIEW (object)->loss_log_scale);
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
 }
@@ -634,8 +695,18 @@ static void
 instdisc_training_view_set_property (GObject *object, guint id,
                                      const GValue *value, GParamSpec *pspec)
 {
+  InstdiscTrainingView *self = INSTDISC_TRAINING_VIEW (object);
   if (id == PROP_RUN)
-    instdisc_training_view_set_run (INSTDISC_TRAINING_VIEW (object), g_value_get_object (value));
+    instdisc_training_view_set_run (self, g_value_get_object (value));
+  else if (id == PROP_LOSS_LOG_SCALE)
+    {
+      gboolean log = g_value_get_boolean (value);
+      if (log == self->loss_log_scale)
+        return;
+      self->loss_log_scale = log;
+      instdisc_plot_set_y_log (self->loss_plot, log);
+      g_object_notify_by_pspec (object, pspec);
+    }
   else
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
 }
@@ -654,6 +725,11 @@ instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
     g_param_spec_object ("run", NULL, NULL, INSTDISC_TYPE_RUN,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
                          | G_PARAM_STATIC_STRINGS);
+  /* the loss plot's y axis in log10 (the setting loss-log-scale) */
+  properties[PROP_LOSS_LOG_SCALE] =
+    g_param_spec_boolean ("loss-log-scale", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
+                          | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (INSTDISC_TYPE_PLOT);
@@ -675,6 +751,11 @@ instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, nce_warning_label);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, loss_plot);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, knn_plot);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, loss_smoothing);
+  gtk_widget_class_bind_template_callback (widget_class, on_smoothing_changed);
+  gtk_widget_class_install_property_action (widget_class,
+                                            "training.loss-log-scale",
+                                            "loss-log-scale");
   gtk_widget_class_install_action (widget_class, "training.export-plot", "s",
                                    export_plot);
 }
@@ -735,4 +816,12 @@ instdisc_training_view_init (InstdiscTrainingView *self)
                                                 _("top-1 (linear)"),
                                                 "#1a5fb4", 2.5, TRUE);
   self->untrained_top1 = self->pixels_top1_value = NAN;
+  self->loss_beta = LOSS_EMA_BETA;
+
+  /* the smoothing and the log scale as they were left */
+  self->settings = instdisc_settings_new ();
+  g_settings_bind (self->settings, "loss-smoothing", self->loss_smoothing,
+                   "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "loss-log-scale", self, "loss-log-scale",
+                   G_SETTINGS_BIND_DEFAULT);
 }

@@ -24,4 +24,7 @@ guint instdisc_training_view_get_linear_series (InstdiscTrainingView *self);
 guint instdisc_training_view_get_1nn_series (InstdiscTrainingView *self);
 guint instdisc_training_view_get_untrained_series (InstdiscTrainingView *self);
 
+/* the Smoothing slider's adjustment; for tests */
+GtkAdjustment *instdisc_training_view_get_loss_smoothing (InstdiscTrainingView *self);
+
 G_END_DECLS

@@ -9,6 +9,9 @@
  *                           moves down for it
  *   /gui/plot/readout       the hover readout: the nearest point's x and
  *                           each series' value there, levels included
+ *   /gui/plot/log-scale     a log10 y axis ticks at 1-2-5 of each decade
+ *                           (or the decades alone when crowded, nice
+ *                           values within one) and skips values <= 0
  *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
  *                           pause within one step, a snapshot, a valid
  *                           checkpoint after stop
@@ -27,6 +30,9 @@
  *   /gui/training-view/knn-axis   the kNN axis spans the epochs done and
  *                           the next, never more than planned; 1-NN and
  *                           the untrained network's level are plotted
+ *   /gui/training-view/loss-tools   the Smoothing slider recomputes the
+ *                           smoothed loss from the rows and is remembered;
+ *                           Log Scale puts the loss on a log axis
  *   /gui/run/slow-gui       steps per second with and without a 50 ms
  *                           metrics handler (reported, not asserted)
  *   /gui/window/welcome, /gui/window/train   the window: welcome page;
@@ -50,6 +56,7 @@
 #include "instdisc-query-view.h"
 #include "instdisc-retrievals-view.h"
 #include "instdisc-run.h"
+#include "instdisc-settings.h"
 #include "instdisc-training-view.h"
 #include "instdisc-window.h"
 #include "trainer-run.h"
@@ -291,6 +298,54 @@ test_plot_readout (void)
                              "smoothed 9.77 · floor 2.5");
   g_autofree char *outside = instdisc_plot_dup_readout (plot, 600, 300, 5);
   g_assert_null (outside);
+  g_object_unref (widget);
+}
+
+static char *
+joined_y_ticks (InstdiscPlot *plot, int width, int height)
+{
+  g_auto (GStrv) ticks = instdisc_plot_dup_y_tick_labels (plot, width,
+                                                          height);
+  return g_strjoinv (" ", ticks);
+}
+
+/* A log y axis: 1, 2 and 5 of each decade where there is room, the
+ * decades alone where not, nice values within a decade; zero and negative
+ * values are left out, not drawn at minus infinity. */
+static void
+test_plot_log_scale (void)
+{
+  GtkWidget *widget = g_object_ref_sink (instdisc_plot_new ());
+  InstdiscPlot *plot = INSTDISC_PLOT (widget);
+  guint s = instdisc_plot_add_series (plot, "loss", "#1c71d8", 2.0, FALSE);
+  instdisc_plot_append (plot, s, 0, 0.0);
+  instdisc_plot_append (plot, s, 1, -1.0);
+  for (int i = 2; i <= 6; i++)
+    instdisc_plot_append (plot, s, i, pow (10.0, 4 - i));   /* 100 .. 0.01 */
+  instdisc_plot_set_y_log (plot, TRUE);
+  g_autofree char *tall = joined_y_ticks (plot, 600, 700);
+  g_autofree char *low = joined_y_ticks (plot, 600, 260);
+  g_test_message ("0.01 to 100 at 700 px: %s; at 260 px: %s", tall, low);
+  g_assert_cmpstr (tall, ==, "0.01 0.02 0.05 0.1 0.2 0.5 1 2 5 10 20 50 100");
+  g_assert_cmpstr (low, ==, "0.01 0.1 1 10 100");
+  double px, py_top, py_bottom;
+  instdisc_plot_data_to_pixel (plot, 600, 260, 2, 100.0, &px, &py_top);
+  instdisc_plot_data_to_pixel (plot, 600, 260, 2, 0.01, &px, &py_bottom);
+  double py_mid;
+  instdisc_plot_data_to_pixel (plot, 600, 260, 2, 1.0, &px, &py_mid);
+  /* 1 halfway between 0.01 and 100 */
+  g_assert_cmpfloat (fabs (py_mid - (py_top + py_bottom) / 2), <, 0.5);
+
+  /* a loss from 11 down to 4: nice values, placed logarithmically */
+  instdisc_plot_clear (plot);
+  for (int i = 0; i <= 70; i++)
+    instdisc_plot_append (plot, s, i, 11.0 - i / 10.0);
+  g_autofree char *narrow = joined_y_ticks (plot, 600, 260);
+  g_test_message ("4 to 11: %s", narrow);
+  g_assert_cmpstr (narrow, ==, "4 6 8 10 12");
+  instdisc_plot_set_y_log (plot, FALSE);
+  g_autofree char *linear = joined_y_ticks (plot, 600, 260);
+  g_assert_cmpstr (linear, ==, "4 6 8 10 12");
   g_object_unref (widget);
 }
 
@@ -880,6 +935,53 @@ test_training_view_knn_axis (void)
   instdisc_training_view_set_run (view, done);
   instdisc_plot_get_x_range (knn, 700, 300, &x0, &x1);
   g_assert_cmpfloat (x1, ==, 5.0);
+  instdisc_training_view_set_run (view, NULL);
+  g_object_unref (view);
+}
+
+/* The Smoothing slider: the smoothed loss is recomputed from the rows at
+ * its factor (0: the loss itself), and the factor is remembered for the
+ * next view; Log Scale (an action) puts the loss plot on a log axis. */
+static void
+test_training_view_loss_tools (void)
+{
+  InstdiscTrainingView *view = g_object_ref_sink (
+      g_object_new (INSTDISC_TYPE_TRAINING_VIEW, NULL));
+  g_autoptr (InstdiscRun) run = open_curves_folder ("loss-tools", 5, 3, 40);
+  instdisc_training_view_set_run (view, run);
+  InstdiscPlot *loss = instdisc_training_view_get_loss_plot (view);
+  GtkAdjustment *smoothing = instdisc_training_view_get_loss_smoothing (view);
+  double px, py;
+  instdisc_plot_data_to_pixel (loss, 800, 300, 100, 9.0, &px, &py);
+  /* the loss falls by 0.01 a step: an average lags behind it */
+  g_autofree char *smoothed = instdisc_plot_dup_readout (loss, 800, 300, px);
+  g_test_message ("at 0.98: %s", smoothed);
+  g_assert_nonnull (strstr (smoothed, "per step 9 · smoothed 9.3"));
+  gtk_adjustment_set_value (smoothing, 0.0);
+  g_autofree char *raw = instdisc_plot_dup_readout (loss, 800, 300, px);
+  g_test_message ("at 0: %s", raw);
+  g_assert_true (g_str_has_suffix (raw, "per step 9 · smoothed 9"));
+  g_assert_cmpuint (instdisc_plot_get_n_points (loss, 1), ==, 120);
+
+  /* remembered */
+  g_autoptr (GSettings) settings = instdisc_settings_new ();
+  g_assert_cmpfloat (g_settings_get_double (settings, "loss-smoothing"), ==,
+                     0.0);
+  InstdiscTrainingView *next = g_object_ref_sink (
+      g_object_new (INSTDISC_TYPE_TRAINING_VIEW, NULL));
+  g_assert_cmpfloat (gtk_adjustment_get_value (
+                         instdisc_training_view_get_loss_smoothing (next)),
+                     ==, 0.0);
+  g_object_unref (next);
+
+  g_assert_false (instdisc_plot_get_y_log (loss));
+  gtk_widget_activate_action (GTK_WIDGET (view), "training.loss-log-scale",
+                              NULL);
+  g_assert_true (instdisc_plot_get_y_log (loss));
+  g_assert_true (g_settings_get_boolean (settings, "loss-log-scale"));
+  g_settings_reset (settings, "loss-log-scale");
+  g_settings_reset (settings, "loss-smoothing");
+  g_assert_false (instdisc_plot_get_y_log (loss));
   instdisc_training_view_set_run (view, NULL);
   g_object_unref (view);
 }
@@ -1512,6 +1614,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/plot/integer-axis", test_plot_integer_axis);
   g_test_add_func ("/gui/plot/legend-rows", test_plot_legend_rows);
   g_test_add_func ("/gui/plot/readout", test_plot_readout);
+  g_test_add_func ("/gui/plot/log-scale", test_plot_log_scale);
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
   g_test_add_func ("/gui/run/epoch-linear", test_run_epoch_linear);
@@ -1521,6 +1624,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/notice-bar", test_notice_bar);
   g_test_add_func ("/gui/training-view/knn-axis",
                    test_training_view_knn_axis);
+  g_test_add_func ("/gui/training-view/loss-tools",
+                   test_training_view_loss_tools);
   g_test_add_func ("/gui/training-view/nce-diagnosis",
                    test_training_view_nce_diagnosis);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
