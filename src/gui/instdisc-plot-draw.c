@@ -98,8 +98,37 @@ shows_y (InstdiscPlot *self, double y)
   return isfinite (y) && (!self->y_log || y > 0.0);
 }
 
+void
+instdisc_plot_points_within (GArray *points, double x0, double x1,
+                             guint *start, guint *end)
+{
+  guint lo = 0, hi = points->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (g_array_index (points, Point, mid).x < x0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  *start = lo;
+  hi = points->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (g_array_index (points, Point, mid).x <= x1)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  *end = lo;
+}
+
+/* The data's x extent and its y extent; only the points with x in
+ * [y_from, y_to] count for y (NAN: every point). */
 static gboolean
-data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
+data_range (InstdiscPlot *self, double y_from, double y_to, double *x0,
+            double *x1, double *y0, double *y1)
 {
   *x0 = *y0 = INFINITY;
   *x1 = *y1 = -INFINITY;
@@ -122,7 +151,10 @@ data_range (InstdiscPlot *self, double *x0, double *x1, double *y0, double *y1)
         }
       *x0 = MIN (*x0, g_array_index (points, Point, 0).x);
       *x1 = MAX (*x1, g_array_index (points, Point, points->len - 1).x);
-      for (guint i = 0; i < points->len; i++)
+      guint start = 0, end = points->len;
+      if (isfinite (y_from))
+        instdisc_plot_points_within (points, y_from, y_to, &start, &end);
+      for (guint i = start; i < end; i++)
         {
           double y = g_array_index (points, Point, i).y;
           if (shows_y (self, y))
@@ -203,17 +235,37 @@ instdisc_plot_compute_frame (InstdiscPlot *self, int width, int height,
                              Frame *f)
 {
   double x0, x1, y0, y1;
-  if (!data_range (self, &x0, &x1, &y0, &y1))
+  gboolean any = data_range (self, NAN, NAN, &x0, &x1, &y0, &y1);
+  if (any)
+    {
+      if (isfinite (self->x_min_span))
+        x0 = MIN (x0, self->x_min_span);
+      if (isfinite (self->x_max_span))
+        x1 = MAX (x1, self->x_max_span);
+    }
+  f->full_x0 = x0;
+  f->full_x1 = x1;
+  if (any && isfinite (self->view_x0))
+    {
+      /* zoomed: the view within the data, y fitted to what it shows */
+      double v0, v1;
+      instdisc_plot_clamp_view (x0, x1, self->view_x0, self->view_x1, &v0,
+                                &v1);
+      double vy0, vy1;
+      if (data_range (self, v0, v1, &x0, &x1, &vy0, &vy1))
+        y0 = vy0, y1 = vy1;
+      x0 = v0;
+      x1 = v1;
+    }
+  if (!any)
     {
       /* an empty plot still shows the axes it will have */
       x0 = isfinite (self->x_min_span) ? self->x_min_span : 0;
       x1 = isfinite (self->x_max_span) ? self->x_max_span : 1;
       y0 = 0, y1 = 1;
+      f->full_x0 = x0;
+      f->full_x1 = x1;
     }
-  if (isfinite (self->x_min_span))
-    x0 = MIN (x0, self->x_min_span);
-  if (isfinite (self->x_max_span))
-    x1 = MAX (x1, self->x_max_span);
   if (isfinite (self->y_min_fixed))
     y0 = self->y_min_fixed;
   if (isfinite (self->y_max_fixed))
@@ -451,9 +503,16 @@ draw_series (cairo_t *cr, const Frame *f, const Series *s)
   long column = LONG_MIN;
   double first = 0, lo = 0, hi = 0, last = 0;
   gboolean column_open = FALSE;
-  for (guint i = 0; i <= points->len; i++)
+  /* only what is in view, and the points either side of it for the
+   * lines that leave it: zoomed in, a frame still costs the plot's width */
+  guint from, to;
+  instdisc_plot_points_within (points, f->x0, f->x1, &from, &to);
+  guint visible_from = from, visible_to = to;
+  from = from > 0 ? from - 1 : 0;
+  to = MIN (to + 1, points->len);
+  for (guint i = from; i <= to; i++)
     {
-      gboolean end = i == points->len;
+      gboolean end = i == to;
       const Point *p = end ? NULL : &g_array_index (points, Point, i);
       long c = end ? LONG_MAX : (long) floor (frame_px (f, p->x));
       gboolean gap = !end && !instdisc_plot_frame_shows (f, p->y);
@@ -511,7 +570,7 @@ draw_series (cairo_t *cr, const Frame *f, const Series *s)
   cairo_set_source_rgba (cr, s->color.red, s->color.green, s->color.blue,
                          s->color.alpha);
   if (s->markers)
-    for (guint i = 0; i < points->len; i++)
+    for (guint i = visible_from; i < visible_to; i++)
       {
         const Point *p = &g_array_index (points, Point, i);
         if (!instdisc_plot_frame_shows (f, p->y))

@@ -1,7 +1,8 @@
 /* instdisc-plot-input.c: the plot under the pointer. Hovering shows a
  * vertical guide at the nearest point and a card with its x and each
  * series' value there, drawn in the widget's snapshot only, so exports
- * stay plain. */
+ * stay plain. A zoomable plot zooms its x axis about the pointer on
+ * scrolling, pans on dragging and fits the data on a double click. */
 #define G_LOG_DOMAIN "instdisc-gui"
 
 #include "instdisc-plot-private.h"
@@ -16,6 +17,11 @@ typedef InstdiscPlotFrame Frame;
 /* a series' point this far (pixels) across from the guide still counts
  * as being at it: another run's steps need not fall on this one's */
 #define READOUT_SLACK_PX 6.0
+/* one step of the scroll wheel zooms this much */
+#define ZOOM_PER_SCROLL 1.25
+/* the narrowest view: this share of the data, and two whole x for
+ * counts */
+#define ZOOM_MAX 2000.0
 
 typedef struct
 {
@@ -238,6 +244,159 @@ instdisc_plot_draw_hover (InstdiscPlot *self, cairo_t *cr, int width,
   cairo_restore (cr);
 }
 
+/* ---- zoom and pan ---- */
+
+void
+instdisc_plot_clamp_view (double x0, double x1, double v0, double v1,
+                          double *out0, double *out1)
+{
+  double width = MIN (v1 - v0, x1 - x0);
+  if (v0 < x0)
+    v0 = x0;
+  if (v0 + width > x1)
+    v0 = x1 - width;
+  *out0 = v0;
+  *out1 = v0 + width;
+}
+
+/* Shows [v0, v1] of the data (NAN: all of it). */
+static void
+set_view (InstdiscPlot *self, double v0, double v1)
+{
+  gboolean was = isfinite (self->view_x0);
+  self->view_x0 = v0;
+  self->view_x1 = v1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  if (was != isfinite (v0))
+    g_object_notify (G_OBJECT (self), "zoomed");
+}
+
+void
+instdisc_plot_fit (InstdiscPlot *self)
+{
+  g_return_if_fail (INSTDISC_IS_PLOT (self));
+  set_view (self, NAN, NAN);
+}
+
+gboolean
+instdisc_plot_get_zoomed (InstdiscPlot *self)
+{
+  g_return_val_if_fail (INSTDISC_IS_PLOT (self), FALSE);
+  return isfinite (self->view_x0);
+}
+
+void
+instdisc_plot_zoom_x (InstdiscPlot *self, int width, int height,
+                      double x_px, double factor)
+{
+  g_return_if_fail (INSTDISC_IS_PLOT (self));
+  Frame f;
+  instdisc_plot_compute_frame (self, width, height, &f);
+  double full = f.full_x1 - f.full_x0;
+  double span = (f.x1 - f.x0) / factor;
+  double least = MAX (full / ZOOM_MAX, self->x_integer ? 2.0 : 0.0);
+  span = MAX (span, MIN (least, full));
+  if (span >= full * (1 - 1e-9))
+    {
+      instdisc_plot_fit (self);
+      return;
+    }
+  /* the x under the pointer stays under it */
+  double t = CLAMP ((x_px - f.left) / f.w, 0.0, 1.0);
+  double anchor = f.x0 + t * (f.x1 - f.x0);
+  double v0, v1;
+  instdisc_plot_clamp_view (f.full_x0, f.full_x1, anchor - t * span,
+                            anchor - t * span + span, &v0, &v1);
+  set_view (self, v0, v1);
+}
+
+void
+instdisc_plot_pan_x (InstdiscPlot *self, int width, int height, double dx_px)
+{
+  g_return_if_fail (INSTDISC_IS_PLOT (self));
+  if (!isfinite (self->view_x0))
+    return;
+  Frame f;
+  instdisc_plot_compute_frame (self, width, height, &f);
+  double dx = dx_px / f.w * (f.x1 - f.x0);
+  double v0, v1;
+  instdisc_plot_clamp_view (f.full_x0, f.full_x1, f.x0 + dx, f.x1 + dx, &v0,
+                            &v1);
+  set_view (self, v0, v1);
+}
+
+static gboolean
+on_scroll (GtkEventControllerScroll *scroll, double dx, double dy,
+           InstdiscPlot *self)
+{
+  if (!self->zoomable || dy == 0)
+    return FALSE;
+  GtkWidget *widget = GTK_WIDGET (self);
+  instdisc_plot_zoom_x (self, gtk_widget_get_width (widget),
+                        gtk_widget_get_height (widget), self->hover_x,
+                        pow (ZOOM_PER_SCROLL, -dy));
+  return TRUE;
+}
+
+static void
+on_drag_begin (GtkGestureDrag *drag, double x, double y, InstdiscPlot *self)
+{
+  if (!self->zoomable || !isfinite (self->view_x0))
+    {
+      gtk_gesture_set_state (GTK_GESTURE (drag), GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
+  GtkWidget *widget = GTK_WIDGET (self);
+  Frame f;
+  instdisc_plot_compute_frame (self, gtk_widget_get_width (widget),
+                               gtk_widget_get_height (widget), &f);
+  self->drag_x0 = f.x0;
+  self->drag_x1 = f.x1;
+  self->drag_px_per_unit = f.w / (f.x1 - f.x0);
+  gtk_widget_set_cursor_from_name (widget, "grabbing");
+}
+
+static void
+on_drag_update (GtkGestureDrag *drag, double dx, double dy,
+                InstdiscPlot *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  Frame f;
+  instdisc_plot_compute_frame (self, gtk_widget_get_width (widget),
+                               gtk_widget_get_height (widget), &f);
+  /* the data follows the pointer */
+  double shift = -dx / self->drag_px_per_unit;
+  double v0, v1;
+  instdisc_plot_clamp_view (f.full_x0, f.full_x1, self->drag_x0 + shift,
+                            self->drag_x1 + shift, &v0, &v1);
+  set_view (self, v0, v1);
+}
+
+static void
+on_drag_end (GtkGestureDrag *drag, double dx, double dy, InstdiscPlot *self)
+{
+  gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+}
+
+static void
+on_pressed (GtkGestureClick *click, int n_press, double x, double y,
+            InstdiscPlot *self)
+{
+  if (self->zoomable && n_press == 2)
+    instdisc_plot_fit (self);
+}
+
+void
+instdisc_plot_set_zoomable (InstdiscPlot *self, gboolean zoomable)
+{
+  g_return_if_fail (INSTDISC_IS_PLOT (self));
+  self->zoomable = zoomable;
+  if (!zoomable)
+    instdisc_plot_fit (self);
+}
+
+/* ---- hovering ---- */
+
 static void
 on_motion (GtkEventControllerMotion *motion, double x, double y,
            InstdiscPlot *self)
@@ -263,4 +422,19 @@ instdisc_plot_init_input (InstdiscPlot *self)
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
+
+  GtkEventController *scroll = gtk_event_controller_scroll_new (
+      GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+
+  GtkGesture *drag = gtk_gesture_drag_new ();
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
 }

@@ -47,6 +47,12 @@ struct _InstdiscPlot
   /* the pointer, in widget pixels, while it is over the plot */
   gboolean hovering;
   double hover_x, hover_y;
+
+  /* zooming and panning the x axis (instdisc_plot_set_zoomable) */
+  gboolean zoomable;
+  double view_x0, view_x1;           /* NAN: the whole data */
+  double drag_x0, drag_x1;           /* the view when a drag began */
+  double drag_px_per_unit;
 };
 
 /* room for tick labels and axis titles, in pixels */
@@ -58,6 +64,7 @@ struct _InstdiscPlot
 typedef struct
 {
   double x0, x1, y0, y1;          /* data range shown */
+  double full_x0, full_x1;        /* the x range unzoomed */
   double left, top, w, h;         /* plot area in pixels */
   double x_step, y_step;          /* tick spacing (y on a log axis: of the
                                      values, when not by decades) */
@@ -92,6 +99,14 @@ instdisc_plot_frame_shows (const InstdiscPlotFrame *f, double y)
 {
   return isfinite (y) && (!f->y_log || y > 0.0);
 }
+
+/* [*start, *end): the points of points (x non-decreasing) with x in
+ * [x0, x1]. */
+void instdisc_plot_points_within (GArray *points, double x0, double x1,
+                                  guint *start, guint *end);
+/* A view [v0, v1] moved (and narrowed) into [x0, x1]. */
+void instdisc_plot_clamp_view (double x0, double x1, double v0, double v1,
+                               double *out0, double *out1);
 
 /* The y axis' ticks (InstdiscPlotTick), bottom up. */
 void instdisc_plot_frame_y_ticks (const InstdiscPlotFrame *f, GArray *ticks);

@@ -13,6 +13,15 @@ typedef InstdiscPlotSeries Series;
 
 G_DEFINE_FINAL_TYPE (InstdiscPlot, instdisc_plot, GTK_TYPE_WIDGET)
 
+enum
+{
+  PROP_0,
+  PROP_ZOOMED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void
 series_free (gpointer data)
 {
@@ -62,12 +71,28 @@ instdisc_plot_finalize (GObject *object)
 }
 
 static void
+instdisc_plot_get_property (GObject *object, guint id, GValue *value,
+                            GParamSpec *pspec)
+{
+  if (id == PROP_ZOOMED)
+    g_value_set_boolean (value, instdisc_plot_get_zoomed (INSTDISC_PLOT (object)));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
 instdisc_plot_class_init (InstdiscPlotClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->finalize = instdisc_plot_finalize;
+  object_class->get_property = instdisc_plot_get_property;
+  /* a part of the x axis shown, not the whole data */
+  properties[PROP_ZOOMED] =
+    g_param_spec_boolean ("zoomed", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   widget_class->snapshot = instdisc_plot_snapshot;
   widget_class->measure = instdisc_plot_measure;
   gtk_widget_class_set_css_name (widget_class, "plot");
@@ -79,6 +104,7 @@ instdisc_plot_init (InstdiscPlot *self)
   self->series = g_ptr_array_new_with_free_func (series_free);
   self->y_min_fixed = self->y_max_fixed = NAN;
   self->x_min_span = self->x_max_span = NAN;
+  self->view_x0 = self->view_x1 = NAN;
   instdisc_plot_init_input (self);
 }
 

@@ -77,6 +77,22 @@ gboolean instdisc_plot_save_svg (InstdiscPlot *self, const char *path,
 void instdisc_plot_data_to_pixel (InstdiscPlot *self, int width, int height,
                                   double x, double y, double *px, double *py);
 
+/* Zooming and panning the x axis with the pointer: scrolling zooms about
+ * it, dragging pans, a double click fits the whole data again. */
+void instdisc_plot_set_zoomable (InstdiscPlot *self, gboolean zoomable);
+/* Whether a part of the data is shown (the property "zoomed"). */
+gboolean instdisc_plot_get_zoomed (InstdiscPlot *self);
+/* Zooms the x axis of a plot drawn at width x height by factor (> 1: in)
+ * about pixel column x_px, as scrolling does. */
+void instdisc_plot_zoom_x (InstdiscPlot *self, int width, int height,
+                           double x_px, double factor);
+/* Moves the x axis' view by dx_px pixels' worth (> 0: to later x), as
+ * dragging to the left does. */
+void instdisc_plot_pan_x (InstdiscPlot *self, int width, int height,
+                          double dx_px);
+/* The whole data again. */
+void instdisc_plot_fit (InstdiscPlot *self);
+
 /* What the hover readout says with the pointer at x_px of a plot drawn at
  * width x height: the x of the nearest point and each series' value there,
  * "iteration 1,234 · per step 9.87 · smoothed 9.91"; NULL outside the

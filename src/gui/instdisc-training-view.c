@@ -547,6 +547,7 @@ instdisc_training_view_set_run (InstdiscTrainingView *self, InstdiscRun *run)
     }
   g_set_object (&self->run, run);
   reset_plots (self);
+  instdisc_plot_fit (self->loss_plot);
   gtk_label_set_text (self->knn_label, _("Measured before the first step and after each epoch"));
   gtk_label_set_text (self->lr_label, "–");
   gtk_label_set_text (self->rate_label, "–");
@@ -656,6 +657,19 @@ export_plot (GtkWidget *widget, const char *action, GVariant *parameter)
   instdisc_file_chooser_choose_path (dialog, plot_path_chosen, request);
 }
 
+static void
+fit_loss (GtkWidget *widget, const char *action, GVariant *parameter)
+{
+  instdisc_plot_fit (INSTDISC_TRAINING_VIEW (widget)->loss_plot);
+}
+
+static void
+on_loss_zoomed (InstdiscTrainingView *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "training.fit-loss",
+                                 instdisc_plot_get_zoomed (self->loss_plot));
+}
+
 /* ---- class ---- */
 
 static void
@@ -758,6 +772,8 @@ instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
                                             "loss-log-scale");
   gtk_widget_class_install_action (widget_class, "training.export-plot", "s",
                                    export_plot);
+  gtk_widget_class_install_action (widget_class, "training.fit-loss", NULL,
+                                   fit_loss);
 }
 
 static void
@@ -768,6 +784,11 @@ instdisc_training_view_init (InstdiscTrainingView *self)
   instdisc_plot_set_title (self->loss_plot, _("Training loss"));
   instdisc_plot_set_axis_labels (self->loss_plot, _("iteration"), _("loss"));
   instdisc_plot_set_x_integer (self->loss_plot, TRUE);
+  /* thousands of steps: scroll to zoom into a stretch of them */
+  instdisc_plot_set_zoomable (self->loss_plot, TRUE);
+  g_signal_connect_swapped (self->loss_plot, "notify::zoomed",
+                            G_CALLBACK (on_loss_zoomed), self);
+  on_loss_zoomed (self);
   /* raw steps faint under the bold average: the noise stays visible
    * without hiding the trend */
   self->loss_raw = instdisc_plot_add_series (self->loss_plot, _("per step"),

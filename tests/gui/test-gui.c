@@ -12,6 +12,8 @@
  *   /gui/plot/log-scale     a log10 y axis ticks at 1-2-5 of each decade
  *                           (or the decades alone when crowded, nice
  *                           values within one) and skips values <= 0
+ *   /gui/plot/zoom          zooming the x axis about a pixel, panning,
+ *                           fitting again; y fits what is in view
  *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
  *                           pause within one step, a snapshot, a valid
  *                           checkpoint after stop
@@ -346,6 +348,69 @@ test_plot_log_scale (void)
   instdisc_plot_set_y_log (plot, FALSE);
   g_autofree char *linear = joined_y_ticks (plot, 600, 260);
   g_assert_cmpstr (linear, ==, "4 6 8 10 12");
+  g_object_unref (widget);
+}
+
+static void
+count_notify (GObject *object, GParamSpec *pspec, int *count)
+{
+  (*count)++;
+}
+
+/* Zooming keeps the x under the pointer where it was and fits y to what
+ * is in view; panning moves the view and stops at the data's ends; Fit
+ * shows everything again. */
+static void
+test_plot_zoom (void)
+{
+  GtkWidget *widget = g_object_ref_sink (instdisc_plot_new ());
+  InstdiscPlot *plot = INSTDISC_PLOT (widget);
+  instdisc_plot_set_x_integer (plot, TRUE);
+  instdisc_plot_set_zoomable (plot, TRUE);
+  int notified = 0;
+  g_signal_connect (plot, "notify::zoomed", G_CALLBACK (count_notify),
+                    &notified);
+  guint s = instdisc_plot_add_series (plot, "loss", "#1c71d8", 2.0, FALSE);
+  for (int i = 0; i <= 1000; i++)
+    instdisc_plot_append (plot, s, i, 1000.0 - i);
+  double x0, x1, px, py;
+  instdisc_plot_get_x_range (plot, 600, 300, &x0, &x1);
+  g_assert_cmpfloat (x0, ==, 0.0);
+  g_assert_cmpfloat (x1, ==, 1000.0);
+  g_assert_false (instdisc_plot_get_zoomed (plot));
+
+  instdisc_plot_data_to_pixel (plot, 600, 300, 250, 0, &px, &py);
+  instdisc_plot_zoom_x (plot, 600, 300, px, 4.0);
+  instdisc_plot_get_x_range (plot, 600, 300, &x0, &x1);
+  g_test_message ("4x about 250: %g to %g", x0, x1);
+  g_assert_true (instdisc_plot_get_zoomed (plot));
+  g_assert_cmpint (notified, ==, 1);
+  g_assert_cmpfloat_with_epsilon (x1 - x0, 250.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (x0, 250.0 - 250.0 / 4, 1e-6);
+  /* y fits the view: 812.5 down to 562.5, snapped to ticks */
+  g_auto (GStrv) y_ticks = instdisc_plot_dup_y_tick_labels (plot, 600, 300);
+  g_assert_cmpfloat (g_ascii_strtod (y_ticks[0], NULL), >=, 500.0);
+  g_autofree char *readout = instdisc_plot_dup_readout (plot, 600, 300, px);
+  g_assert_cmpstr (readout, ==, "250 · loss 750");
+
+  /* half the plot's width to the right, then far past the end */
+  instdisc_plot_pan_x (plot, 600, 300, (600 - 64 - 18) / 2.0);
+  instdisc_plot_get_x_range (plot, 600, 300, &x0, &x1);
+  g_assert_cmpfloat_with_epsilon (x0, 187.5 + 125.0, 1e-6);
+  instdisc_plot_pan_x (plot, 600, 300, 10000);
+  instdisc_plot_get_x_range (plot, 600, 300, &x0, &x1);
+  g_assert_cmpfloat (x1, ==, 1000.0);
+  g_assert_cmpfloat_with_epsilon (x0, 750.0, 1e-6);
+
+  instdisc_plot_fit (plot);
+  instdisc_plot_get_x_range (plot, 600, 300, &x0, &x1);
+  g_assert_cmpfloat (x0, ==, 0.0);
+  g_assert_cmpfloat (x1, ==, 1000.0);
+  g_assert_false (instdisc_plot_get_zoomed (plot));
+  g_assert_cmpint (notified, ==, 2);
+  /* zooming out past everything is the same as fitting */
+  instdisc_plot_zoom_x (plot, 600, 300, 300, 0.5);
+  g_assert_false (instdisc_plot_get_zoomed (plot));
   g_object_unref (widget);
 }
 
@@ -710,6 +775,18 @@ find_label_with (GtkWidget *root, const char *text)
   return NULL;
 }
 
+static GtkWidget *
+find_button_with_action (GtkWidget *root, const char *action)
+{
+  g_autoptr (GPtrArray) buttons = g_ptr_array_new ();
+  find_all_by_type (root, GTK_TYPE_BUTTON, buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_actionable_get_action_name (buttons->pdata[i]),
+                   action) == 0)
+      return buttons->pdata[i];
+  return NULL;
+}
+
 /* A run folder as a version before the objective registry left it: its
  * config.ini, and metrics.csv from tests/fixtures (where NCE's columns sat
  * before wall_s). Its data is not here, as for a run from another machine:
@@ -982,8 +1059,24 @@ test_training_view_loss_tools (void)
   g_settings_reset (settings, "loss-log-scale");
   g_settings_reset (settings, "loss-smoothing");
   g_assert_false (instdisc_plot_get_y_log (loss));
+
+  /* Fit is there while zoomed */
+  GtkWidget *fit = find_button_with_action (GTK_WIDGET (view),
+                                            "training.fit-loss");
+  g_assert_nonnull (fit);
+  /* a button follows its action's state once in a window */
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  g_assert_false (gtk_widget_get_sensitive (fit));
+  instdisc_plot_zoom_x (loss, 800, 300, 400, 3.0);
+  g_assert_true (instdisc_plot_get_zoomed (loss));
+  g_assert_true (gtk_widget_get_sensitive (fit));
+  gtk_widget_activate_action (GTK_WIDGET (view), "training.fit-loss", NULL);
+  g_assert_false (instdisc_plot_get_zoomed (loss));
+  g_assert_false (gtk_widget_get_sensitive (fit));
   instdisc_training_view_set_run (view, NULL);
   g_object_unref (view);
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 /* The notice bar: an error stays and is not hidden by news; progress
@@ -1615,6 +1708,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/plot/legend-rows", test_plot_legend_rows);
   g_test_add_func ("/gui/plot/readout", test_plot_readout);
   g_test_add_func ("/gui/plot/log-scale", test_plot_log_scale);
+  g_test_add_func ("/gui/plot/zoom", test_plot_zoom);
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
   g_test_add_func ("/gui/run/epoch-linear", test_run_epoch_linear);
