@@ -10,6 +10,10 @@
 
 #include "instdisc-file-chooser.h"
 
+static void plot_compare (InstdiscTrainingView *self);
+static void show_compare_state (InstdiscTrainingView *self,
+                                const char *error);
+
 /* The kNN axis spans the epochs done and the next one, where the next
  * point will land, and never more than the run plans: the first epochs of
  * a long run are not squeezed against the left edge. */
@@ -36,6 +40,8 @@ instdisc_training_view_reset_curves (InstdiscTrainingView *self)
   self->ema = 0.0;
   self->ema_steps = 0;
   fit_knn_axis (self);
+  /* the run compared stays */
+  plot_compare (self);
 }
 
 /* The next smoothed loss of an exponential moving average of factor beta
@@ -73,6 +79,8 @@ instdisc_training_view_smoothing_changed (InstdiscTrainingView *self)
   /* one pass over the rows: a few milliseconds for 200 epochs' steps */
   GArray *rows = self->run ? instdisc_run_get_metrics (self->run) : NULL;
   smooth_rows (self->loss_plot, self->loss_smooth, rows, self->loss_beta);
+  smooth_rows (self->loss_plot, self->compare_loss, self->compare_rows,
+               self->loss_beta);
   self->ema = 0.0;
   self->ema_steps = 0;
   for (guint i = 0; rows && i < rows->len; i++)
@@ -82,6 +90,173 @@ instdisc_training_view_smoothing_changed (InstdiscTrainingView *self)
         smooth_next (self->loss_beta, &self->ema, &self->ema_steps,
                      row->loss);
     }
+}
+
+/* ---- a run compared ---- */
+
+/* The run compared's curves from its rows: the loss smoothed as this
+ * run's is (its steps raw would hide both), the bank's top-1 per epoch. */
+static void
+plot_compare (InstdiscTrainingView *self)
+{
+  instdisc_plot_clear_series (self->knn_plot, self->compare_top1);
+  smooth_rows (self->loss_plot, self->compare_loss, self->compare_rows,
+               self->loss_beta);
+  for (guint i = 0; self->compare_rows && i < self->compare_rows->len; i++)
+    {
+      const MetricsRow *row = &g_array_index (self->compare_rows, MetricsRow,
+                                              i);
+      if (g_str_equal (row->kind, "eval") && isfinite (row->knn_top1))
+        instdisc_plot_append (self->knn_plot, self->compare_top1, row->epoch,
+                              row->knn_top1);
+    }
+}
+
+static void
+show_compare_state (InstdiscTrainingView *self, const char *error)
+{
+  gboolean comparing = self->compare_rows != NULL;
+  gtk_widget_set_visible (self->stop_compare_button, comparing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "training.stop-comparing",
+                                 comparing);
+  if (error)
+    {
+      gtk_label_set_text (self->compare_label, error);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->compare_label),
+                                   "dim-label");
+      gtk_widget_add_css_class (GTK_WIDGET (self->compare_label), "error");
+    }
+  else if (comparing)
+    {
+      g_autofree char *text = g_strdup_printf (_("Compared with %s"),
+                                               self->compare_name);
+      gtk_label_set_text (self->compare_label, text);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->compare_label), "error");
+      gtk_widget_add_css_class (GTK_WIDGET (self->compare_label), "dim-label");
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_label),
+                          comparing || error);
+}
+
+void
+instdisc_training_view_clear_compare (InstdiscTrainingView *self)
+{
+  if (self->compare_cancellable)
+    g_cancellable_cancel (self->compare_cancellable);
+  g_clear_object (&self->compare_cancellable);
+  g_clear_pointer (&self->compare_rows, g_array_unref);
+  g_clear_pointer (&self->compare_name, g_free);
+}
+
+void
+instdisc_training_view_stop_comparing (InstdiscTrainingView *self)
+{
+  g_return_if_fail (INSTDISC_IS_TRAINING_VIEW (self));
+  instdisc_training_view_clear_compare (self);
+  instdisc_plot_clear_series (self->loss_plot, self->compare_loss);
+  instdisc_plot_clear_series (self->knn_plot, self->compare_top1);
+  instdisc_plot_set_series_name (self->loss_plot, self->compare_loss, NULL);
+  instdisc_plot_set_series_name (self->knn_plot, self->compare_top1, NULL);
+  show_compare_state (self, NULL);
+}
+
+static void
+load_metrics_thread (GTask *task, gpointer source, gpointer data,
+                     GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GArray *rows = run_dir_load_metrics (data, &error);
+  if (rows)
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_array_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_compare_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  GArray *rows = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the view moved on: it may be gone */
+  InstdiscTrainingView *self = INSTDISC_TRAINING_VIEW (source);
+  const char *dir = g_task_get_task_data (G_TASK (result));
+  g_clear_object (&self->compare_cancellable);
+  if (!rows)
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not compare: %s"),
+                                               error->message);
+      show_compare_state (self, text);
+      return;
+    }
+  g_clear_pointer (&self->compare_rows, g_array_unref);
+  self->compare_rows = rows;
+  g_free (self->compare_name);
+  self->compare_name = g_filename_display_basename (dir);
+  instdisc_plot_set_series_name (self->loss_plot, self->compare_loss,
+                                 self->compare_name);
+  /* TRANSLATORS: the kNN plot's legend entry of the run compared, named
+   * after its folder */
+  g_autofree char *top1 = g_strdup_printf (_("%s top-1"), self->compare_name);
+  instdisc_plot_set_series_name (self->knn_plot, self->compare_top1, top1);
+  plot_compare (self);
+  show_compare_state (self, NULL);
+}
+
+void
+instdisc_training_view_compare (InstdiscTrainingView *self, const char *dir)
+{
+  g_return_if_fail (INSTDISC_IS_TRAINING_VIEW (self));
+  if (self->compare_cancellable)
+    g_cancellable_cancel (self->compare_cancellable);
+  g_clear_object (&self->compare_cancellable);
+  self->compare_cancellable = g_cancellable_new ();
+  /* 200 epochs of steps are megabytes of text: read off the main loop */
+  g_autoptr (GTask) task = g_task_new (self, self->compare_cancellable,
+                                       on_compare_loaded, NULL);
+  g_task_set_source_tag (task, instdisc_training_view_compare);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_set_task_data (task, g_strdup (dir), g_free);
+  g_task_run_in_thread (task, load_metrics_thread);
+}
+
+static void
+compare_path_chosen (const char *path, gpointer data)
+{
+  g_autoptr (InstdiscTrainingView) self = data;
+  if (path)
+    instdisc_training_view_compare (self, path);
+}
+
+void
+instdisc_training_view_compare_action (GtkWidget *widget, const char *action,
+                                       GVariant *parameter)
+{
+  GtkFileChooserNative *chooser = instdisc_file_chooser_new (
+      widget, _("Compare with Run"), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+      _("_Compare"));
+  instdisc_file_chooser_choose_path (chooser, compare_path_chosen,
+                                     g_object_ref (widget));
+}
+
+void
+instdisc_training_view_stop_comparing_action (GtkWidget *widget,
+                                              const char *action,
+                                              GVariant *parameter)
+{
+  instdisc_training_view_stop_comparing (INSTDISC_TRAINING_VIEW (widget));
+}
+
+guint
+instdisc_training_view_get_compare_loss_series (InstdiscTrainingView *self)
+{
+  return self->compare_loss;
+}
+
+guint
+instdisc_training_view_get_compare_top1_series (InstdiscTrainingView *self)
+{
+  return self->compare_top1;
 }
 
 void
@@ -310,4 +485,12 @@ instdisc_training_view_init_curves (InstdiscTrainingView *self)
   self->top1_linear = instdisc_plot_add_series (self->knn_plot,
                                                 _("top-1 (linear)"),
                                                 "#1a5fb4", 2.5, TRUE);
+  /* the run compared, muted, over this run's; named once there is one */
+  self->compare_loss = instdisc_plot_add_series (self->loss_plot, NULL,
+                                                 "rgba(119,118,123,0.8)",
+                                                 2.0, FALSE);
+  self->compare_top1 = instdisc_plot_add_series (self->knn_plot, NULL,
+                                                 "rgba(119,118,123,0.8)",
+                                                 2.0, TRUE);
+  show_compare_state (self, NULL);
 }

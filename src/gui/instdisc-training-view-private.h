@@ -57,6 +57,8 @@ struct _InstdiscTrainingView
   InstdiscPlot *loss_plot;
   InstdiscPlot *knn_plot;
   GtkAdjustment *loss_smoothing;
+  GtkLabel *compare_label;
+  GtkWidget *stop_compare_button;
 
   /* owned */
   GSettings *settings;
@@ -81,6 +83,12 @@ struct _InstdiscTrainingView
   double knn_latest;                      /* the last epoch's top-1 */
   int knn_latest_epoch;
   int epochs_done;                        /* the newest eval row's */
+
+  /* a run compared: its rows, its folder's name, its series (muted) */
+  GArray *compare_rows;                   /* MetricsRow, or NULL */
+  char *compare_name;
+  guint compare_loss, compare_top1;
+  GCancellable *compare_cancellable;      /* of the folder being read */
 };
 
 /* the plots' series, made once */
@@ -101,5 +109,14 @@ void instdisc_training_view_export_plot (GtkWidget *widget,
                                          GVariant *parameter);
 void instdisc_training_view_fit_loss (GtkWidget *widget, const char *action,
                                       GVariant *parameter);
+/* the actions training.compare and training.stop-comparing */
+void instdisc_training_view_compare_action (GtkWidget *widget,
+                                            const char *action,
+                                            GVariant *parameter);
+void instdisc_training_view_stop_comparing_action (GtkWidget *widget,
+                                                   const char *action,
+                                                   GVariant *parameter);
+/* forgets the run compared and its reading (dispose) */
+void instdisc_training_view_clear_compare (InstdiscTrainingView *self);
 
 G_END_DECLS

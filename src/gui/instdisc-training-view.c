@@ -384,6 +384,7 @@ instdisc_training_view_dispose (GObject *object)
     }
   g_clear_object (&self->run);
   g_clear_object (&self->settings);
+  instdisc_training_view_clear_compare (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_TRAINING_VIEW);
   /* the template's root box has no id, so dispose_template leaves it */
   GtkWidget *child;
@@ -466,6 +467,8 @@ instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, loss_plot);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, knn_plot);
   gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, loss_smoothing);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, compare_label);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscTrainingView, stop_compare_button);
   gtk_widget_class_bind_template_callback_full (
       widget_class, "on_smoothing_changed",
       G_CALLBACK (instdisc_training_view_smoothing_changed));
@@ -474,6 +477,11 @@ instdisc_training_view_class_init (InstdiscTrainingViewClass *klass)
                                             "loss-log-scale");
   gtk_widget_class_install_action (widget_class, "training.export-plot", "s",
                                    instdisc_training_view_export_plot);
+  gtk_widget_class_install_action (widget_class, "training.compare", NULL,
+                                   instdisc_training_view_compare_action);
+  gtk_widget_class_install_action (widget_class, "training.stop-comparing",
+                                   NULL,
+                                   instdisc_training_view_stop_comparing_action);
   gtk_widget_class_install_action (widget_class, "training.fit-loss", NULL,
                                    instdisc_training_view_fit_loss);
 }

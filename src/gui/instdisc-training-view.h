@@ -24,6 +24,17 @@ guint instdisc_training_view_get_linear_series (InstdiscTrainingView *self);
 guint instdisc_training_view_get_1nn_series (InstdiscTrainingView *self);
 guint instdisc_training_view_get_untrained_series (InstdiscTrainingView *self);
 
+/* Draws the loss and kNN top-1 of the run folder dir (its metrics.csv,
+ * read on a worker) under this run's, named after the folder, until
+ * instdisc_training_view_stop_comparing or another run compared. */
+void instdisc_training_view_compare (InstdiscTrainingView *self,
+                                     const char *dir);
+void instdisc_training_view_stop_comparing (InstdiscTrainingView *self);
+/* the loss plot's and the kNN plot's series of the run compared; for
+ * tests */
+guint instdisc_training_view_get_compare_loss_series (InstdiscTrainingView *self);
+guint instdisc_training_view_get_compare_top1_series (InstdiscTrainingView *self);
+
 /* the Smoothing slider's adjustment; for tests */
 GtkAdjustment *instdisc_training_view_get_loss_smoothing (InstdiscTrainingView *self);
 

@@ -35,6 +35,10 @@
  *   /gui/training-view/loss-tools   the Smoothing slider recomputes the
  *                           smoothed loss from the rows and is remembered;
  *                           Log Scale puts the loss on a log axis
+ *   /gui/training-view/compare   another run folder's loss and top-1 drawn
+ *                           beside the run's, named after the folder;
+ *                           Stop Comparing removes them; a folder without
+ *                           metrics says why
  *   /gui/run/slow-gui       steps per second with and without a 50 ms
  *                           metrics handler (reported, not asserted)
  *   /gui/window/welcome, /gui/window/train   the window: welcome page;
@@ -1079,6 +1083,94 @@ test_training_view_loss_tools (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+compare_settled (gpointer data)
+{
+  InstdiscTrainingView *view = data;
+  InstdiscPlot *loss = instdisc_training_view_get_loss_plot (view);
+  return instdisc_plot_get_n_points (
+             loss, instdisc_training_view_get_compare_loss_series (view))
+             > 0
+         || find_label_with (GTK_WIDGET (view), "Could not compare");
+}
+
+static void
+wait_for_compare (InstdiscTrainingView *view)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!compare_settled (view) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (compare_settled (view));
+}
+
+/* Compare with Run: the other folder's metrics.csv is read on a worker,
+ * its smoothed loss and bank top-1 drawn under its folder's name (the
+ * hover readout names them), kept when the smoothing changes, removed by
+ * Stop Comparing. */
+static void
+test_training_view_compare (void)
+{
+  InstdiscTrainingView *view = g_object_ref_sink (
+      g_object_new (INSTDISC_TYPE_TRAINING_VIEW, NULL));
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  g_autoptr (InstdiscRun) run = open_curves_folder ("compare-this", 5, 3, 20);
+  instdisc_training_view_set_run (view, run);
+  g_autofree char *other = write_curves_folder ("compare-other", 8, 6, 30);
+  InstdiscPlot *loss = instdisc_training_view_get_loss_plot (view);
+  InstdiscPlot *knn = instdisc_training_view_get_knn_plot (view);
+  guint loss_series = instdisc_training_view_get_compare_loss_series (view);
+  guint top1_series = instdisc_training_view_get_compare_top1_series (view);
+  GtkWidget *stop = find_button_with_action (GTK_WIDGET (view),
+                                             "training.stop-comparing");
+  g_assert_false (gtk_widget_get_visible (stop));
+
+  instdisc_training_view_compare (view, other);
+  wait_for_compare (view);
+  g_assert_cmpuint (instdisc_plot_get_n_points (loss, loss_series), ==, 180);
+  g_assert_cmpuint (instdisc_plot_get_n_points (knn, top1_series), ==, 7);
+  g_assert_true (gtk_widget_get_visible (stop));
+  g_assert_nonnull (find_label_with (GTK_WIDGET (view),
+                                     "Compared with compare-other"));
+  double px, py;
+  instdisc_plot_data_to_pixel (loss, 800, 300, 40, 9.0, &px, &py);
+  g_autofree char *loss_text = instdisc_plot_dup_readout (loss, 800, 300, px);
+  g_test_message ("loss: %s", loss_text);
+  g_assert_nonnull (strstr (loss_text, " · compare-other 9."));
+  /* the other run's six epochs widen this one's axis */
+  instdisc_plot_data_to_pixel (knn, 800, 300, 6, 50.0, &px, &py);
+  g_autofree char *knn_text = instdisc_plot_dup_readout (knn, 800, 300, px);
+  g_test_message ("kNN: %s", knn_text);
+  g_assert_nonnull (strstr (knn_text, "epoch 6"));
+  g_assert_nonnull (strstr (knn_text, "compare-other top-1 66"));
+
+  /* the smoothing applies to both */
+  gtk_adjustment_set_value (instdisc_training_view_get_loss_smoothing (view),
+                            0.5);
+  g_assert_cmpuint (instdisc_plot_get_n_points (loss, loss_series), ==, 180);
+
+  gtk_widget_activate_action (GTK_WIDGET (view), "training.stop-comparing",
+                              NULL);
+  g_assert_cmpuint (instdisc_plot_get_n_points (loss, loss_series), ==, 0);
+  g_assert_cmpuint (instdisc_plot_get_n_points (knn, top1_series), ==, 0);
+  g_assert_false (gtk_widget_get_visible (stop));
+  g_autofree char *after = instdisc_plot_dup_readout (loss, 800, 300, 300);
+  g_assert_null (strstr (after, "compare-other"));
+
+  /* a folder without metrics */
+  g_autofree char *empty = new_run_dir ("compare-empty");
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+  instdisc_training_view_compare (view, empty);
+  wait_for_compare (view);
+  g_assert_false (gtk_widget_get_visible (stop));
+
+  g_autoptr (GSettings) settings = instdisc_settings_new ();
+  g_settings_reset (settings, "loss-smoothing");
+  instdisc_training_view_set_run (view, NULL);
+  g_object_unref (view);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The notice bar: an error stays and is not hidden by news; progress
  * carries its fraction; news has its action and goes by itself. */
 static void
@@ -1720,6 +1812,8 @@ main (int argc, char **argv)
                    test_training_view_knn_axis);
   g_test_add_func ("/gui/training-view/loss-tools",
                    test_training_view_loss_tools);
+  g_test_add_func ("/gui/training-view/compare",
+                   test_training_view_compare);
   g_test_add_func ("/gui/training-view/nce-diagnosis",
                    test_training_view_nce_diagnosis);
   g_test_add_func ("/gui/run/slow-gui", test_run_slow_gui);
