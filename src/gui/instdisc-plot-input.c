@@ -238,7 +238,7 @@ instdisc_plot_draw_hover (InstdiscPlot *self, cairo_t *cr, int width,
           cairo_fill (cr);
           x += swatch + 4;
         }
-      instdisc_plot_set_color (cr, &text, i == 0 ? 1.0 : 0.9);
+      instdisc_plot_set_color (cr, &text, 1.0);
       instdisc_plot_draw_text (cr, lines[i], x, y, 0.0, 0.5);
     }
   cairo_restore (cr);
