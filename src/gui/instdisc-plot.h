@@ -2,7 +2,9 @@
  * drawn with cairo so that the widget, PNG and SVG exports share one
  * drawing function. Large series (200 epochs x 468 steps) are decimated to
  * the minimum and maximum of each pixel column, so a frame costs one pass
- * over the points and never more line segments than the plot is wide. */
+ * over the points and never more line segments than the plot is wide.
+ * On screen only, hovering shows each series' value at the nearest point,
+ * and a zoomable plot zooms and pans its x axis. */
 #pragma once
 
 #include <gtk/gtk.h>
