@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli-testutil.h"
 #include "model.h"
 #include "npy.h"
 #include "objective.h"
@@ -28,98 +29,7 @@
 #define N_CLASSES 4
 #define DIM 128
 
-static const char *instdisc_path;
-static char *workdir;        /* the temporary folder every command runs in */
 static gboolean trained;     /* workdir/run holds a finished run */
-
-typedef struct
-{
-  int status;   /* exit status, or -1 when killed by a signal */
-  char *out, *err;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
-
-/* the file-size limit (ulimit -f) of the next run_instdisc's child, 0 for
- * none */
-static rlim_t child_file_limit;
-
-static void
-limit_child (gpointer unused)
-{
-  if (child_file_limit)
-    {
-      struct rlimit limit = { child_file_limit, child_file_limit };
-      setrlimit (RLIMIT_FSIZE, &limit);
-    }
-}
-
-/* Runs `instdisc ARG...` (NULL-terminated) in workdir. */
-static Result
-run_instdisc (const char *first, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_ptr_array_add (argv, (char *) instdisc_path);
-  va_list args;
-  va_start (args, first);
-  for (const char *a = first; a; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) a);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  Result r = { 0 };
-  int wait_status = 0;
-  g_autoptr (GError) error = NULL;
-  gboolean spawned = g_spawn_sync (workdir, (char **) argv->pdata, NULL,
-                                   G_SPAWN_DEFAULT, limit_child, NULL, &r.out,
-                                   &r.err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (spawned);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (r.status != 0)
-    g_test_message ("instdisc %s: exit %d, stderr: %s", first, r.status,
-                    r.err);
-  return r;
-}
-
-static void
-assert_success (const Result *r)
-{
-  if (r->status != 0)
-    g_error ("expected success, got exit %d: %s", r->status, r->err);
-}
-
-/* Non-zero exit and exactly one "instdisc: " line on stderr, which
- * mentions `culprit`. */
-static void
-assert_one_failure (const Result *r, const char *culprit)
-{
-  g_assert_cmpint (r->status, !=, 0);
-  g_assert_cmpint (r->status, !=, -1);   /* an exit, not a crash */
-  g_auto (GStrv) lines = g_strsplit (r->err, "\n", -1);
-  int messages = 0;
-  const char *message = NULL;
-  for (int i = 0; lines[i]; i++)
-    if (g_str_has_prefix (lines[i], "instdisc: "))
-      {
-        messages++;
-        message = lines[i];
-      }
-  g_assert_cmpint (messages, ==, 1);
-  if (!strstr (message, culprit))
-    g_error ("the message “%s” does not name “%s”", message, culprit);
-}
-
-static char *
-work_file (const char *name)
-{
-  return g_build_filename (workdir, name, NULL);
-}
 
 static int
 label_of (int i)
@@ -172,21 +82,6 @@ ensure_trained (void)
   g_assert_nonnull (strstr (r.out, "done: 12 steps"));
   result_clear (&r);
   trained = TRUE;
-}
-
-static gsize
-count_lines (const char *name)
-{
-  g_autofree char *path = work_file (name);
-  g_autofree char *text = NULL;
-  gsize length = 0;
-  g_autoptr (GError) error = NULL;
-  g_file_get_contents (path, &text, &length, &error);
-  g_assert_no_error (error);
-  gsize lines = 0;
-  for (gsize i = 0; i < length; i++)
-    lines += text[i] == '\n';
-  return lines;
 }
 
 static NpyArray *
