@@ -1,9 +1,13 @@
 /* test-data.h: tiny data sets the tests write for themselves. */
 #pragma once
 
+#include <fcntl.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <utime.h>
 
 #include "dataset.h"
 
@@ -103,4 +107,80 @@ test_generated_dataset (int n, guint32 seed)
     }
   g_rand_free (rand);
   return d;
+}
+
+/* An image folder dir/NAME with class sub-folders c0, c1, ... each holding
+ * per_class PNGs img00.png, img01.png, ... of side x side pixels: class c's
+ * bright half as in test_write_toy_idx, with noise from seed (image k of
+ * class c has its own), so every file differs; grey, or with colour a
+ * colour image (V, V / 2, 255 - V). Returns the folder, the data set's
+ * spec (free it). */
+static inline char *
+test_write_image_folder (const char *dir, const char *name, int n_classes,
+                         int per_class, int side, gboolean colour,
+                         guint32 seed)
+{
+  char *folder = g_build_filename (dir, name, NULL);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  for (int c = 0; c < n_classes; c++)
+    for (int k = 0; k < per_class; k++)
+      {
+        g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB,
+                                                       FALSE, 8, side, side);
+        guint8 *p = gdk_pixbuf_get_pixels (pixbuf);
+        const int stride = gdk_pixbuf_get_rowstride (pixbuf);
+        for (int y = 0; y < side; y++)
+          for (int x = 0; x < side; x++)
+            {
+              int q = c % 4;
+              gboolean bright = (q == 0 && x < side / 2)
+                                || (q == 1 && y < side / 2)
+                                || (q == 2 && x >= side / 2)
+                                || (q == 3 && y >= side / 2);
+              guint8 v = (guint8) ((bright ? 200 : 30)
+                                   + g_rand_int_range (rand, -25, 26));
+              guint8 *rgb = p + y * stride + 3 * x;
+              rgb[0] = v;
+              rgb[1] = colour ? v / 2 : v;
+              rgb[2] = colour ? 255 - v : v;
+            }
+        g_autofree char *file = g_strdup_printf ("c%d/img%02d.png", c, k);
+        g_autofree char *path = g_build_filename (folder, file, NULL);
+        g_autofree char *parent = g_path_get_dirname (path);
+        g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+        g_autoptr (GError) error = NULL;
+        gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+        g_assert_no_error (error);
+      }
+  return folder;
+}
+
+/* Gives path another modification time, a second later, keeping its
+ * bytes: what a copy or an edit that restores the content leaves. */
+static inline void
+test_touch_later (const char *path)
+{
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  struct utimbuf times = { st.st_atime, st.st_mtime + 1 };
+  g_assert_cmpint (g_utime (path, &times), ==, 0);
+}
+
+/* Damages the middle of the file at path (an image's pixel data) and puts
+ * back its modification time to the nanosecond: the same size and time,
+ * so only reading it finds out. */
+static inline void
+test_corrupt_keeping_stamp (const char *path)
+{
+  struct stat st;
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  g_autofree char *bytes = NULL;
+  gsize length = 0;
+  g_assert_true (g_file_get_contents (path, &bytes, &length, NULL));
+  g_assert_cmpuint (length, >, 64);
+  for (gsize i = length / 2; i < length / 2 + 16; i++)
+    bytes[i] ^= 0x5A;
+  g_assert_true (g_file_set_contents (path, bytes, (gssize) length, NULL));
+  const struct timespec times[2] = { st.st_atim, st.st_mtim };
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
 }

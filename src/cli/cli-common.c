@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "evaluate.h"
+#include "file-list.h"
 #include "knn.h"
 #include "threads.h"
 
@@ -86,6 +87,14 @@ cli_report_skipped (const Dataset *data)
       g_printerr (_("… and %d more"), data->n_skipped - 10);
       g_printerr ("\n");
     }
+}
+
+void
+cli_report_data (const Dataset *data)
+{
+  g_autofree char *note = data ? dataset_file_list_describe (data) : NULL;
+  if (note)
+    g_printerr ("instdisc: %s\n", note);
 }
 
 void

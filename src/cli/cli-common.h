@@ -29,6 +29,11 @@ gboolean cli_set_threads (int threads);
 /* Tells how many files a folder load skipped, and the first few. */
 void cli_report_skipped (const Dataset *data);
 
+/* Tells, once, what differs between a set opened from its run's files.txt
+ * and the folder now: rows missing, changed or unreadable, new files
+ * (dataset_file_list_describe). Nothing when all is as listed. */
+void cli_report_data (const Dataset *data);
+
 /* A progress bar with rate and ETA redrawn in place on a terminal; plain
  * lines every `every` steps when the output is piped. */
 typedef struct

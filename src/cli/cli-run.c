@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "cli-common.h"
+
 
 void
 cli_run_free (CliRun *self)
@@ -30,6 +32,7 @@ cli_run_open (const char *dir, GError **error)
   self->train = run_folder_open_data (self->folder, "train", error);
   if (!self->train)
     return NULL;
+  cli_report_data (self->train);
   /* the network and the bank alone: no optimizer, no objective buffers */
   self->model = run_folder_load_model (self->folder, self->train, error);
   if (!self->model)
@@ -40,7 +43,10 @@ cli_run_open (const char *dir, GError **error)
 Dataset *
 cli_run_open_split (CliRun *self, const char *split, GError **error)
 {
-  return run_folder_open_data (self->folder, split, error);
+  Dataset *data = run_folder_open_data (self->folder, split, error);
+  if (data)
+    cli_report_data (data);
+  return data;
 }
 
 Dataset *

@@ -114,5 +114,19 @@ command_export (int argc, char **argv)
                "vectors.tsv metadata.tsv"),
            dir, N, D, data->name, run->model->iteration);
   g_print ("\n");
+  int unavailable = dataset_count_unavailable (data);
+  if (unavailable > 0)
+    {
+      g_print (g_dngettext (GETTEXT_PACKAGE,
+                            "%d row whose image cannot be read keeps its "
+                            "place; metadata.tsv's status column marks it",
+                            "%d rows whose images cannot be read keep their "
+                            "places; metadata.tsv's status column marks "
+                            "them", unavailable),
+               unavailable);
+      if (!from_bank)
+        g_print ("%s", _(" (NaN in features.npy)"));
+      g_print ("\n");
+    }
   return 0;
 }

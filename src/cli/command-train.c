@@ -12,7 +12,9 @@
 #include "cli-common.h"
 #include "commands.h"
 #include "evaluate.h"
+#include "file-list.h"
 #include "run-dir.h"
+#include "run-folder.h"
 #include "run-lock.h"
 #include "threads.h"
 #include "trainer.h"
@@ -160,12 +162,62 @@ train_cli_should_stop (TrainingLoop *loop, gpointer data)
   return stop_requested != 0;
 }
 
+/* images left out while training: on a line of their own */
+static void
+train_cli_data_notice (TrainingLoop *loop, const char *message, gpointer data)
+{
+  TrainCli *cli = data;
+  cli_progress_end (&cli->progress);
+  g_printerr ("instdisc: %s\n", message);
+}
+
 static const TrainingLoopCallbacks train_cli_callbacks = {
   .phase_changed = train_cli_phase,
   .pass_progress = train_cli_pass_progress,
   .row_written = train_cli_row,
   .should_stop = train_cli_should_stop,
+  .data_notice = train_cli_data_notice,
 };
+
+/* An image-folder run lists its images in files.txt (trainer_run_pin_data)
+ * when it is made, and a run made before files.txt existed when it
+ * resumes, its checkpoint having just accepted the scan. The list holds
+ * the test split even when this run does not evaluate, so that `instdisc
+ * eval` later scores the images the run began with. */
+static gboolean
+pin_data (const char *run, const char *spec, const DatasetOptions *options,
+          const Dataset *train, const Dataset *test, gboolean resume,
+          GError **error)
+{
+  g_autofree char *list = run_dir_file (run, DATASET_FILE_LIST_NAME);
+  if (train->kind != DATASET_KIND_FOLDER || train->file_list
+      || g_file_test (list, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autoptr (Dataset) own_test = NULL;
+  if (!test)
+    {
+      /* no test split, or not asked for: the former is fine */
+      test = own_test = dataset_open (spec, "test", options, NULL);
+      if (own_test)
+        cli_report_skipped (own_test);
+    }
+  if (!trainer_run_pin_data (run, train, test, error))
+    return FALSE;
+  int skipped = train->n_skipped + (test ? test->n_skipped : 0);
+  if (resume)
+    g_print (_("%s: the run's %d images are listed in %s from now on"),
+             run, train->n, list);
+  else if (skipped > 0)
+    g_print (g_dngettext (GETTEXT_PACKAGE,
+                          "%d file was skipped; %s lists it with the run's "
+                          "images",
+                          "%d files were skipped; %s lists them with the "
+                          "run's images", skipped),
+             skipped, list);
+  if (resume || skipped > 0)
+    g_print ("\n");
+  return TRUE;
+}
 
 /* Every option starts unset (NULL, UNSET_INT, UNSET_DOUBLE): the recipe
  * gives the configuration, and only the options given on the command line
@@ -602,15 +654,22 @@ command_train (int argc, char **argv)
   DatasetOptions data_options;
   dataset_options_init_default (&data_options);
   data_options.image_size = o.image_size;
-  g_autoptr (Dataset) train = dataset_open (o.data, "train", &data_options,
-                                            &error);
+  /* a resumed run reads its images as it listed them (files.txt), a new
+   * one scans */
+  g_autoptr (Dataset) train
+      = o.resume ? run_folder_open_dataset (run, o.data, "train",
+                                            &data_options, &error)
+                 : dataset_open (o.data, "train", &data_options, &error);
   if (!train)
     return cli_fail (error);
   cli_report_skipped (train);
+  cli_report_data (train);
   g_autoptr (Dataset) test = NULL;
   if (!o.no_eval)
     {
-      test = dataset_open (o.data, "test", &data_options, &error);
+      test = o.resume ? run_folder_open_dataset (run, o.data, "test",
+                                                 &data_options, &error)
+                      : dataset_open (o.data, "test", &data_options, &error);
       /* no test split (one file): train without evaluations, and say so */
       if (!test && g_error_matches (error, INSTDISC_DATA_ERROR,
                                     INSTDISC_DATA_ERROR_NOT_FOUND))
@@ -621,12 +680,17 @@ command_train (int argc, char **argv)
         }
       else if (!test)
         return cli_fail (error);
-      else if (!evaluate_can_score (train, test))
+      else
         {
-          g_print (_("no evaluation: the test split %s has no labels, or "
-                     "classes that the training split %s lacks"),
-                   test->name, train->name);
-          g_print ("\n");
+          cli_report_skipped (test);
+          cli_report_data (test);
+          if (!evaluate_can_score (train, test))
+            {
+              g_print (_("no evaluation: the test split %s has no labels, "
+                         "or classes that the training split %s lacks"),
+                       test->name, train->name);
+              g_print ("\n");
+            }
         }
     }
 
@@ -666,6 +730,8 @@ command_train (int argc, char **argv)
       if (!run_dir_save_config (run, keyfile, &error))
         return cli_fail (error);
     }
+  if (!pin_data (run, o.data, &data_options, train, test, o.resume, &error))
+    return cli_fail (error);
 
   TrainingLoopOptions loop_options;
   training_loop_options_init (&loop_options, run);

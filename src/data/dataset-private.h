@@ -40,6 +40,14 @@ gboolean folder_decode_image (const char *path, int channels, int size,
                               DatasetResize resize, guint8 *out,
                               gboolean *is_grey, GError **error);
 
+/* The size and modification time of the regular file at path (stat
+ * follows links); FALSE when there is no such file. */
+gboolean data_file_stamp (const char *path, DatasetFileStamp *stamp);
+
+/* Every image file a load of the folder at path considers, in either
+ * split, in its order (a GPtrArray of paths). */
+GPtrArray *folder_list_images (const char *path);
+
 /* Class names read from a text file, one a line, blank lines dropped;
  * NULL when the file is missing or has fewer than n_classes names. */
 char **data_read_class_names (const char *path, int n_classes);

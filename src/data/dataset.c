@@ -28,6 +28,7 @@ dataset_options_init_default (DatasetOptions *options)
 typedef struct
 {
   gatomicrefcount refs;
+  gint n_marked;     /* rows dataset_mark_unreadable has marked */
   Dataset data;
 } DatasetBox;
 
@@ -86,6 +87,10 @@ dataset_unref (Dataset *self)
   g_strfreev (self->class_names);
   g_strfreev (self->paths);
   g_strfreev (self->skipped);
+  g_strfreev (self->skipped_paths);
+  g_free (self->stamps);
+  g_free (self->row_status);
+  g_free (self->file_list);
   g_free (box_of (self));
 }
 
@@ -232,6 +237,59 @@ dataset_open (const char *spec, const char *split,
   return dataset_load_idx (spec, labels, error);
 }
 
+DatasetRowStatus
+dataset_row_status (const Dataset *self, int i)
+{
+  g_return_val_if_fail (i >= 0 && i < self->n, DATASET_ROW_OK);
+  if (!self->row_status)
+    return DATASET_ROW_OK;
+  return (DatasetRowStatus) g_atomic_int_get (&self->row_status[i]);
+}
+
+int
+dataset_count_unavailable (const Dataset *self)
+{
+  int count = 0;
+  for (int i = 0; self->row_status && i < self->n; i++)
+    count += dataset_row_status (self, i) != DATASET_ROW_OK;
+  return count;
+}
+
+gboolean
+dataset_mark_unreadable (const Dataset *self, int i)
+{
+  g_return_val_if_fail (i >= 0 && i < self->n, FALSE);
+  if (!self->row_status)
+    return FALSE;   /* in memory: every row can be read */
+  if (!g_atomic_int_compare_and_exchange (&self->row_status[i],
+                                          DATASET_ROW_OK,
+                                          DATASET_ROW_UNREADABLE))
+    return FALSE;
+  g_atomic_int_inc (&box_of (self)->n_marked);
+  return TRUE;
+}
+
+int
+dataset_count_marked (const Dataset *self)
+{
+  return g_atomic_int_get (&box_of (self)->n_marked);
+}
+
+/* Why row i is not read, as one error naming its file. */
+static void
+set_unavailable_error (const Dataset *self, int i, DatasetRowStatus status,
+                       GError **error)
+{
+  const char *why = status == DATASET_ROW_MISSING
+                        ? _("missing: the file is no longer there")
+                    : status == DATASET_ROW_CHANGED
+                        ? _("changed since the run listed it (its size or "
+                            "time differs)")
+                        : _("could not be read when the run met it");
+  g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNAVAILABLE,
+               "%s: %s", self->paths[i], why);
+}
+
 gboolean
 dataset_get_image (const Dataset *self, int i, guint8 *out, GError **error)
 {
@@ -243,6 +301,12 @@ dataset_get_image (const Dataset *self, int i, guint8 *out, GError **error)
       return TRUE;
     }
   g_assert (self->paths && self->height == self->width);
+  DatasetRowStatus status = dataset_row_status (self, i);
+  if (status != DATASET_ROW_OK)
+    {
+      set_unavailable_error (self, i, status, error);
+      return FALSE;
+    }
   return folder_decode_image (self->paths[i], self->channels, self->height,
                               self->resize, out, NULL, error);
 }
@@ -275,6 +339,17 @@ dataset_get_item_name (const Dataset *self, int i)
 void
 dataset_channel_stats (const Dataset *self, float *mean, float *std)
 {
+  if (self->has_channel_stats)
+    {
+      /* what the run measured when it began: a file gone or changed since
+       * must not move every image's normalisation */
+      for (int c = 0; c < self->channels && c < 3; c++)
+        {
+          mean[c] = self->channel_mean[c];
+          std[c] = self->channel_std[c];
+        }
+      return;
+    }
   const gsize plane = (gsize) self->height * self->width;
   const gsize image_bytes = plane * self->channels;
   /* on-disk sets: a sample spread evenly, enough for 3 significant digits */

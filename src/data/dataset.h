@@ -52,6 +52,20 @@
  * `skipped`. With verify_images every image is fully decoded at load and
  * undecodable ones are skipped too; without it an image whose data is broken
  * is found when it is first read, and dataset_get_image() reports it.
+ * Sub-folders are found through symbolic links too, but each folder is
+ * walked at most once a load (by device and inode), and never the data
+ * set's own folder, its split folders or its class folders from below:
+ * a link back up (a -> ..) or two folders linking to each other add
+ * nothing, and the walk stays as long as the folder is.
+ *
+ * Rows that can no longer be read. A folder set keeps, beside each row, the
+ * file's size and modification time when it was scanned (`stamps`) and the
+ * row's status (DatasetRowStatus). A run pins its folder's scan in its
+ * files.txt (file-list.h); reopened from that list, a row whose file is
+ * gone or changed keeps its number and is marked, and a row the loader
+ * could not read is marked when it is met (dataset_mark_unreadable).
+ * Marked rows are not read again: dataset_get_image refuses them, the
+ * training loader leaves them out (loader.h) and embeddings give them NaN.
  */
 #pragma once
 
@@ -71,6 +85,8 @@ typedef enum
   INSTDISC_DATA_ERROR_EMPTY,
   INSTDISC_DATA_ERROR_UNREADABLE,
   INSTDISC_DATA_ERROR_INVALID,
+  INSTDISC_DATA_ERROR_UNAVAILABLE,   /* a row marked missing, changed or
+                                        unreadable */
 } InstdiscDataError;
 
 typedef enum
@@ -103,6 +119,25 @@ typedef struct
                                100 fine ones */
 } DatasetOptions;
 
+/* Whether row i of a set can be read. Only folder sets have rows that are
+ * not DATASET_ROW_OK. */
+typedef enum
+{
+  DATASET_ROW_OK = 0,
+  DATASET_ROW_MISSING,     /* the run's file is gone, or not a file now */
+  DATASET_ROW_CHANGED,     /* its size or modification time is not the
+                              one its run's file list pinned */
+  DATASET_ROW_UNREADABLE,  /* it could not be read when a run met it */
+} DatasetRowStatus;
+
+/* A file as it was when scanned: its size and modification time. */
+typedef struct
+{
+  gint64 size;
+  gint64 mtime_s;          /* seconds since 1970, and the nanoseconds */
+  gint32 mtime_ns;
+} DatasetFileStamp;
+
 typedef struct
 {
   char *name;          /* e.g. "fashion-mnist/train", "cifar-10/test" */
@@ -117,7 +152,22 @@ typedef struct
   DatasetResize resize;
   char **skipped;      /* NULL-terminated "FILE: reason" for each file a
                           folder load left out, or NULL */
+  char **skipped_paths;  /* the same files' paths, or NULL */
   int n_skipped;
+  /* folders only, NULL otherwise: */
+  DatasetFileStamp *stamps;  /* (N) each file's size and time when scanned,
+                                or as the run's file list has them */
+  gint *row_status;    /* (N) DatasetRowStatus; read and changed only through
+                          dataset_row_status and dataset_mark_unreadable,
+                          which any thread may call */
+  char *file_list;     /* the files.txt the set was opened from, or NULL */
+  gboolean has_channel_stats;  /* a grey set opened from a file list: the
+                                  statistics the list holds, which
+                                  dataset_channel_stats returns instead of
+                                  measuring the files as they are now */
+  float channel_mean[3], channel_std[3];
+  int n_new;           /* opened from a file list, training split: image
+                          files in the folder the list does not hold */
 } Dataset;
 
 void dataset_options_init_default (DatasetOptions *options);
@@ -162,7 +212,8 @@ Dataset *dataset_load_folder (const char *path, const char *split,
 
 /* Image i's pixels into out (C, H, W). Thread-safe: workers may call it on
  * the same data set at once. FALSE with an error naming the file when an
- * on-disk image cannot be decoded. */
+ * on-disk image cannot be decoded, or its row is marked (then the error
+ * says why, INSTDISC_DATA_ERROR_UNAVAILABLE). */
 gboolean dataset_get_image (const Dataset *self, int i, guint8 *out,
                             GError **error);
 
@@ -173,6 +224,25 @@ gboolean dataset_decode_file (const char *path, int channels, int size,
                               DatasetResize resize, guint8 *out,
                               GError **error);
 
+/* Row i's status: DATASET_ROW_OK but for folder rows whose file is gone,
+ * changed or unreadable. Like the reference count, the status is not part
+ * of the set's value: it may change on a const Dataset, atomically. */
+DatasetRowStatus dataset_row_status (const Dataset *self, int i);
+static inline gboolean
+dataset_row_is_ok (const Dataset *self, int i)
+{
+  return !self->row_status || dataset_row_status (self, i) == DATASET_ROW_OK;
+}
+/* Rows that are not DATASET_ROW_OK. */
+int dataset_count_unavailable (const Dataset *self);
+/* Marks row i DATASET_ROW_UNREADABLE (a folder row that was OK); TRUE when
+ * it was OK until now. The loader and embeddings call it when a read
+ * fails, so the row is not read again. */
+gboolean dataset_mark_unreadable (const Dataset *self, int i);
+/* How many rows dataset_mark_unreadable has marked in this set so far: a
+ * number that only grows, so a caller can tell cheaply that more did. */
+int dataset_count_marked (const Dataset *self);
+
 /* The file of image i for on-disk sets, NULL for in-memory ones. */
 const char *dataset_get_path (const Dataset *self, int i);
 
@@ -182,7 +252,8 @@ char *dataset_get_item_name (const Dataset *self, int i);
 
 /* Mean and standard deviation of each channel over all pixels, in [0, 1]
  * units, for normalisation. On-disk sets use up to 1000 images spread evenly
- * over the set (unreadable ones are left out). */
+ * over the set (unreadable ones are left out), or the statistics their
+ * run's file list pinned (has_channel_stats). */
 void dataset_channel_stats (const Dataset *self, float *mean, float *std);
 
 G_END_DECLS

@@ -8,7 +8,9 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dataset-private.h"
 
@@ -69,9 +71,44 @@ list_sorted (const char *folder, GError **error)
   return names;
 }
 
-/* Appends the image files under folder, depth first in sorted order. */
+gboolean
+data_file_stamp (const char *path, DatasetFileStamp *stamp)
+{
+  struct stat st;
+  if (stat (path, &st) != 0 || !S_ISREG (st.st_mode))
+    return FALSE;
+  stamp->size = st.st_size;
+  stamp->mtime_s = st.st_mtim.tv_sec;
+  stamp->mtime_ns = (gint32) st.st_mtim.tv_nsec;
+  return TRUE;
+}
+
+/* The folders a load has walked, by "device:inode" (a set of strings). A
+ * folder reached again (through a symbolic link, or a link back up) is not
+ * walked again, so a cycle of links ends and each folder counts once. */
+static GHashTable *
+visited_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* Adds folder to visited; FALSE when it was there already, or is not a
+ * folder (stat follows links). */
+static gboolean
+visit (GHashTable *visited, const char *folder)
+{
+  struct stat st;
+  if (stat (folder, &st) != 0 || !S_ISDIR (st.st_mode))
+    return FALSE;
+  char *key = g_strdup_printf ("%ju:%ju", (uintmax_t) st.st_dev,
+                               (uintmax_t) st.st_ino);
+  return g_hash_table_add (visited, key);
+}
+
+/* Appends the image files under folder, depth first in sorted order,
+ * entering only sub-folders not visited yet. */
 static void
-collect_images (const char *folder, GPtrArray *out)
+collect_images (const char *folder, GHashTable *visited, GPtrArray *out)
 {
   g_autoptr (GPtrArray) names = list_sorted (folder, NULL);
   if (!names)
@@ -80,7 +117,10 @@ collect_images (const char *folder, GPtrArray *out)
     {
       g_autofree char *path = g_build_filename (folder, names->pdata[i], NULL);
       if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        collect_images (path, out);
+        {
+          if (visit (visited, path))
+            collect_images (path, visited, out);
+        }
       else if (has_image_extension (names->pdata[i]))
         g_ptr_array_add (out, g_steal_pointer (&path));
     }
@@ -192,12 +232,26 @@ candidate_clear (gpointer p)
   g_free (((Candidate *) p)->path);
 }
 
+/* Marks root and its class folders visited before any walk, so that no
+ * link below them leads back into them. */
+static void
+visit_roots (GHashTable *visited, const char *root, GPtrArray *classes)
+{
+  visit (visited, root);
+  for (guint c = 0; classes && c < classes->len; c++)
+    {
+      g_autofree char *sub = g_build_filename (root, classes->pdata[c], NULL);
+      visit (visited, sub);
+    }
+}
+
 /* Collects the images of one split root: class sub-folders in `classes`
  * (NULL for a flat folder). With a hold-out, the k-th file of a class is a
  * test image when (k + 1) is a multiple of holdout_every. */
 static void
 collect_split (const char *root, GPtrArray *classes, int holdout_every,
-               int want /* 0 train, 1 test, -1 all */, GArray *out)
+               int want /* 0 train, 1 test, -1 all */, GHashTable *visited,
+               GArray *out)
 {
   int n_groups = classes ? (int) classes->len : 1;
   for (int c = 0; c < n_groups; c++)
@@ -207,7 +261,7 @@ collect_split (const char *root, GPtrArray *classes, int holdout_every,
         {
           g_autofree char *sub = g_build_filename (root, classes->pdata[c],
                                                    NULL);
-          collect_images (sub, files);
+          collect_images (sub, visited, files);
         }
       else
         {
@@ -232,6 +286,78 @@ collect_split (const char *root, GPtrArray *classes, int holdout_every,
           g_array_append_val (out, cand);
         }
     }
+}
+
+/* The image files of the folder at path that a load of split `want` (0
+ * train, 1 test, -1 both) considers, in its order, with their labels, into
+ * cands; and the class names, sorted (empty when unlabelled). */
+static GPtrArray *
+collect_candidates (const char *path, int want, int holdout_every,
+                    GArray *cands)
+{
+  /* train/ + test/ (or val/) sub-folders, or one folder and a hold-out */
+  g_autofree char *train_dir = g_build_filename (path, "train", NULL);
+  g_autofree char *test_dir = g_build_filename (path, "test", NULL);
+  if (!g_file_test (test_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_free (test_dir);
+      test_dir = g_build_filename (path, "val", NULL);
+    }
+  gboolean has_split_dirs = g_file_test (train_dir, G_FILE_TEST_IS_DIR)
+                            && g_file_test (test_dir, G_FILE_TEST_IS_DIR);
+
+  g_autoptr (GHashTable) visited = visited_new ();
+  GPtrArray *classes;
+  if (has_split_dirs)
+    {
+      classes = list_subfolders (train_dir);
+      g_autoptr (GPtrArray) test_classes = list_subfolders (test_dir);
+      for (guint i = 0; i < test_classes->len; i++)
+        if (!strv_contains_ptr (classes, test_classes->pdata[i]))
+          g_ptr_array_add (classes, g_strdup (test_classes->pdata[i]));
+      g_ptr_array_sort (classes, compare_strings);
+      GPtrArray *groups = classes->len ? classes : NULL;
+      visit_roots (visited, path, NULL);
+      visit_roots (visited, train_dir, groups);
+      visit_roots (visited, test_dir, groups);
+      if (want != 1)
+        collect_split (train_dir, groups, 0, -1, visited, cands);
+      if (want != 0)
+        collect_split (test_dir, groups, 0, -1, visited, cands);
+    }
+  else
+    {
+      classes = list_subfolders (path);
+      GPtrArray *groups = classes->len ? classes : NULL;
+      visit_roots (visited, path, groups);
+      collect_split (path, groups, holdout_every, want, visited, cands);
+    }
+  return classes;
+}
+
+GPtrArray *
+folder_list_images (const char *path)
+{
+  g_autoptr (GArray) cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
+  g_array_set_clear_func (cands, candidate_clear);
+  g_autoptr (GPtrArray) classes = collect_candidates (path, -1, 0, cands);
+  GPtrArray *paths = g_ptr_array_new_full (cands->len, g_free);
+  for (guint i = 0; i < cands->len; i++)
+    g_ptr_array_add (paths,
+                     g_steal_pointer (&g_array_index (cands, Candidate,
+                                                      i).path));
+  return paths;
+}
+
+/* The strings of *array, NULL-terminated, taking the array; NULL (the
+ * array left for its owner to free) when it is empty. */
+static char **
+steal_strv_or_null (GPtrArray **array)
+{
+  if (!(*array)->len)
+    return NULL;
+  g_ptr_array_add (*array, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (array), FALSE);
 }
 
 Dataset *
@@ -276,54 +402,31 @@ dataset_load_folder (const char *path, const char *split,
       return NULL;
     }
 
-  /* train/ + test/ (or val/) sub-folders, or one folder and a hold-out */
-  g_autofree char *train_dir = g_build_filename (path, "train", NULL);
-  g_autofree char *test_dir = g_build_filename (path, "test", NULL);
-  if (!g_file_test (test_dir, G_FILE_TEST_IS_DIR))
-    {
-      g_free (test_dir);
-      test_dir = g_build_filename (path, "val", NULL);
-    }
-  gboolean has_split_dirs = g_file_test (train_dir, G_FILE_TEST_IS_DIR)
-                            && g_file_test (test_dir, G_FILE_TEST_IS_DIR);
-
-  g_autoptr (GPtrArray) classes = NULL;
   g_autoptr (GArray) cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
   g_array_set_clear_func (cands, candidate_clear);
-  if (has_split_dirs)
-    {
-      classes = list_subfolders (train_dir);
-      g_autoptr (GPtrArray) test_classes = list_subfolders (test_dir);
-      for (guint i = 0; i < test_classes->len; i++)
-        if (!strv_contains_ptr (classes, test_classes->pdata[i]))
-          g_ptr_array_add (classes, g_strdup (test_classes->pdata[i]));
-      g_ptr_array_sort (classes, compare_strings);
-      GPtrArray *groups = classes->len ? classes : NULL;
-      if (want != 1)
-        collect_split (train_dir, groups, 0, -1, cands);
-      if (want != 0)
-        collect_split (test_dir, groups, 0, -1, cands);
-    }
-  else
-    {
-      classes = list_subfolders (path);
-      collect_split (path, classes->len ? classes : NULL,
-                     options->holdout_every, want, cands);
-    }
+  g_autoptr (GPtrArray) classes = collect_candidates (
+      path, want, options->holdout_every, cands);
   const gboolean labelled = classes->len > 0;
 
   /* the header check, and full decodes when asked or needed for the
-   * grey-or-colour decision */
+   * grey-or-colour decision; each file's size and time are taken before
+   * it is read, so a file that changes during the load differs from them */
   const int size = options->image_size;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint32));
+  g_autoptr (GArray) stamps = g_array_new (FALSE, FALSE,
+                                           sizeof (DatasetFileStamp));
   g_autoptr (GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) skipped_paths
+      = g_ptr_array_new_with_free_func (g_free);
   gboolean all_grey = TRUE;
   const gint64 max_pixels = data_max_image_pixels ();
   for (guint i = 0; i < cands->len; i++)
     {
       Candidate *cand = &g_array_index (cands, Candidate, i);
       g_autoptr (GError) why = NULL;
+      DatasetFileStamp stamp = { 0 };
+      data_file_stamp (cand->path, &stamp);
       gboolean ok;
       if (options->verify_images || (options->channels == 0 && all_grey))
         {
@@ -337,11 +440,13 @@ dataset_load_folder (const char *path, const char *split,
       if (!ok)
         {
           g_ptr_array_add (skipped, g_strdup (why->message));
+          g_ptr_array_add (skipped_paths, g_steal_pointer (&cand->path));
           continue;
         }
       g_ptr_array_add (paths, g_steal_pointer (&cand->path));
       gint32 label = cand->label;
       g_array_append_val (labels, label);
+      g_array_append_val (stamps, stamp);
     }
 
   if (paths->len == 0)
@@ -373,15 +478,14 @@ dataset_load_folder (const char *path, const char *split,
   data->height = data->width = size;
   data->resize = options->resize;
   data->labels = (gint32 *) g_array_free (g_steal_pointer (&labels), FALSE);
+  data->stamps = (DatasetFileStamp *) g_array_free (g_steal_pointer (&stamps),
+                                                    FALSE);
+  data->row_status = g_new0 (gint, data->n);
   g_ptr_array_add (paths, NULL);
   data->paths = (char **) g_ptr_array_free (g_steal_pointer (&paths), FALSE);
   data->n_skipped = skipped->len;
-  if (skipped->len)
-    {
-      g_ptr_array_add (skipped, NULL);
-      data->skipped = (char **) g_ptr_array_free (g_steal_pointer (&skipped),
-                                                  FALSE);
-    }
+  data->skipped = steal_strv_or_null (&skipped);
+  data->skipped_paths = steal_strv_or_null (&skipped_paths);
   if (labelled)
     {
       data->n_classes = classes->len;

@@ -28,7 +28,8 @@ typedef struct
 /* What one producer (a worker, or loader_next when inline) keeps. */
 typedef struct
 {
-  int *order;          /* (N) the order of order_epoch */
+  int *order;          /* (N) the order of order_epoch, readable rows only */
+  int n_order;         /* its length: N less the rows left out */
   int order_epoch;
   guint8 *pixels;      /* (C, H, W) one decoded image */
 } Producer;
@@ -41,6 +42,10 @@ struct _Loader
   int start_epoch, start_step;
   int steps_per_epoch;
   gsize image_floats;  /* C * S * S */
+  /* (N) the rows that were not DATASET_ROW_OK when the loader started, or
+   * NULL when none: a snapshot, so that every worker leaves out the same
+   * rows whatever is marked while they run */
+  guint8 *left_out;
 
   GMutex lock;
   GCond changed;
@@ -94,6 +99,7 @@ static void
 producer_init (Producer *p, const Dataset *data)
 {
   p->order = g_new (int, data->n);
+  p->n_order = data->n;
   p->order_epoch = -1;
   p->pixels = g_malloc ((gsize) data->channels * data->height * data->width);
 }
@@ -112,6 +118,7 @@ batch_info (const Loader *self, gint64 t)
   LoaderBatchInfo info = {
     .epoch = self->start_epoch + (int) (global / self->steps_per_epoch),
     .step = (int) (global % self->steps_per_epoch),
+    .unreadable = -1,
   };
   const int B = self->options.batch_size;
   info.n = MIN (B, self->data->n - info.step * B);
@@ -127,16 +134,33 @@ should_stop (Loader *self)
   return stop;
 }
 
-/* Makes batch `info` into images / indices. */
+/* The epoch's order with the rows left out removed, the others keeping
+ * their relative order: a row left out shifts only the positions after
+ * its own, so the batches before it are those of the full order. */
+static int
+compact_order (const guint8 *left_out, int *order, int n)
+{
+  int kept = 0;
+  for (int k = 0; k < n; k++)
+    if (!left_out[order[k]])
+      order[kept++] = order[k];
+  return kept;
+}
+
+/* Makes batch `info` into images / indices; on a read error, names the
+ * row in info->unreadable. */
 static gboolean
-make_batch (Loader *self, Producer *p, const LoaderBatchInfo *info,
-            float *images, int *indices, gboolean check_stop, GError **error)
+make_batch (Loader *self, Producer *p, LoaderBatchInfo *info, float *images,
+            int *indices, gboolean check_stop, GError **error)
 {
   const Dataset *d = self->data;
   const int B = self->options.batch_size;
   if (self->options.train && p->order_epoch != info->epoch)
     {
       loader_epoch_order (self->options.seed, info->epoch, d->n, p->order);
+      p->n_order = self->left_out
+                       ? compact_order (self->left_out, p->order, d->n)
+                       : d->n;
       p->order_epoch = info->epoch;
     }
   for (int b = 0; b < info->n; b++)
@@ -144,10 +168,16 @@ make_batch (Loader *self, Producer *p, const LoaderBatchInfo *info,
       if (check_stop && should_stop (self))
         return TRUE;
       const gint64 position = (gint64) info->step * B + b;
-      const int i = self->options.train ? p->order[position] : (int) position;
+      /* with rows left out the epoch's last positions start the order
+       * again: every step keeps a full batch of readable images */
+      const int i = self->options.train ? p->order[position % p->n_order]
+                                        : (int) position;
       indices[b] = i;
       if (!dataset_get_image (d, i, p->pixels, error))
-        return FALSE;
+        {
+          info->unreadable = i;
+          return FALSE;
+        }
       float *out = images + (gsize) b * self->image_floats;
       if (self->options.train)
         augment_train (&self->augment, p->pixels, d->channels, d->height,
@@ -229,6 +259,27 @@ loader_new (const Dataset *data, const AugmentOptions *augment,
                      "steps"), data->name, start_epoch, start_step, steps);
       return NULL;
     }
+  g_autofree guint8 *left_out = NULL;
+  int n_readable = data->n;
+  if (options->train && dataset_count_unavailable (data) > 0)
+    {
+      left_out = g_new0 (guint8, data->n);
+      for (int i = 0; i < data->n; i++)
+        if (!dataset_row_is_ok (data, i))
+          {
+            left_out[i] = 1;
+            n_readable--;
+          }
+      if (n_readable < B)
+        {
+          g_set_error (error, INSTDISC_DATA_ERROR,
+                       INSTDISC_DATA_ERROR_UNAVAILABLE,
+                       _("%s: only %d of its %d images can be read, fewer "
+                         "than a batch of %d"), data->name, n_readable,
+                       data->n, B);
+          return NULL;
+        }
+    }
 
   Loader *self = g_new0 (Loader, 1);
   self->data = data;
@@ -238,6 +289,7 @@ loader_new (const Dataset *data, const AugmentOptions *augment,
   self->start_step = start_step;
   self->steps_per_epoch = steps;
   self->image_floats = (gsize) data->channels * augment->size * augment->size;
+  self->left_out = g_steal_pointer (&left_out);
   g_mutex_init (&self->lock);
   g_cond_init (&self->changed);
 
@@ -328,6 +380,7 @@ loader_free (Loader *self)
         g_clear_error (&self->slots[k].error);
       }
   g_free (self->slots);
+  g_free (self->left_out);
   producer_clear (&self->inline_producer);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->changed);

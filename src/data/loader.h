@@ -49,13 +49,30 @@ typedef struct
   int epoch;   /* 0-based */
   int step;    /* 0-based within the epoch */
   int n;       /* images in this batch: B, fewer only in a last partial one */
+  int unreadable;  /* a batch that failed: the row that could not be read;
+                      else -1 */
 } LoaderBatchInfo;
 
 typedef struct _Loader Loader;
 
 /* Starts the workers at (start_epoch, start_step); 0, 0 for a new run.
  * data must outlive the loader. NULL with an error when the options do not
- * fit the data (batch larger than the set, step past the epoch's end). */
+ * fit the data (batch larger than the set, step past the epoch's end, or,
+ * training, fewer readable rows than a batch).
+ *
+ * Rows that cannot be read. Training, the rows that are not DATASET_ROW_OK
+ * when the loader starts (dataset.h: a run's file gone, changed or found
+ * unreadable) are left out of every epoch's order: the order is the full
+ * permutation of 0..N-1 with those rows removed, the others in their
+ * places, and the epoch's positions past its end wrap to its start, so
+ * that an epoch keeps its N / B full batches. The batches stay a function
+ * of (seed, epoch, step) and the set of rows left out, whatever the
+ * workers; and a row left out moves only the positions after its own, so
+ * a run that meets an unreadable row, marks it and starts a loader again
+ * at that batch makes the same batches as a run resumed there with the
+ * row already marked. Rows marked while a loader runs count from the next
+ * loader. In evaluation order (train = FALSE) every row is visited, and a
+ * marked one fails as an unreadable one does. */
 Loader *loader_new (const Dataset *data, const AugmentOptions *augment,
                     const LoaderOptions *options, int start_epoch,
                     int start_step, GError **error);

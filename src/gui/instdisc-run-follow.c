@@ -6,6 +6,8 @@
 
 #include <glib/gi18n.h>
 
+#include "file-list.h"
+
 /* ---- following a folder ---- */
 
 void
@@ -131,6 +133,15 @@ instdisc_run_open (const char *run_dir, GError **error)
       self->test = run_folder_open_data (folder, "test", &no_test);
       if (!self->test)
         g_debug ("%s: no kNN evaluation: %s", run_dir, no_test->message);
+      /* what differs from the run's files.txt, said once by the window */
+      g_autofree char *train_note = dataset_file_list_describe (self->train);
+      g_autofree char *test_note = self->test
+                                       ? dataset_file_list_describe (self->test)
+                                       : NULL;
+      if (train_note || test_note)
+        self->data_notice = g_strjoin ("; ", train_note ? train_note
+                                                        : test_note,
+                                       train_note ? test_note : NULL, NULL);
       g_autoptr (GError) no_model = NULL;
       self->infer = run_folder_load_model (folder, self->train, &no_model);
       if (self->infer)

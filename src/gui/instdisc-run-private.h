@@ -44,6 +44,8 @@ struct _InstdiscRun
   Dataset *train;               /* NULL when a followed run's data is not here */
   Dataset *test;
   GError *data_error;           /* why train is NULL */
+  char *data_notice;            /* what differs from the run's files.txt
+                                 * (dataset_file_list_describe), or NULL */
   gboolean evaluate_recomputed;
   gboolean evaluate_linear;     /* implies evaluate_recomputed's features */
 
@@ -91,6 +93,7 @@ struct _InstdiscRun
   int pending_pass_done;        /* -1, or the pass's images done ... */
   int pending_pass_total;       /* ... of this many */
   gint64 pending_saved;         /* -1, or the steps a "save now" saved */
+  char *pending_notice;         /* images the trainer left out, or NULL */
   GError *pending_error;
   gboolean idle_queued;
   gboolean shutting_down;       /* dispose started: queue no more idles */
@@ -107,6 +110,7 @@ void instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state,
 void instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase);
 void instdisc_run_post_pass_progress (InstdiscRun *self, int done, int total);
 void instdisc_run_post_saved (InstdiscRun *self, gint64 iteration);
+void instdisc_run_post_data_notice (InstdiscRun *self, const char *message);
 void instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank,
                                  gint64 iteration);
 /* main thread: "metrics-added" for the rows from first on */

@@ -137,6 +137,14 @@ loop_pass_progress (TrainingLoop *loop, int done, int total, gpointer data)
   instdisc_run_post_pass_progress (data, done, total);
 }
 
+/* images left out while training: the run's files.txt records them; the
+ * window says which */
+static void
+loop_data_notice (TrainingLoop *loop, const char *message, gpointer data)
+{
+  instdisc_run_post_data_notice (data, message);
+}
+
 static const TrainingLoopCallbacks run_loop_callbacks = {
   .phase_changed = loop_phase_changed,
   .pass_progress = loop_pass_progress,
@@ -145,6 +153,7 @@ static const TrainingLoopCallbacks run_loop_callbacks = {
   .between_steps = loop_between_steps,
   .engine_acquire = loop_engine_acquire,
   .engine_release = loop_engine_release,
+  .data_notice = loop_data_notice,
 };
 
 gpointer

@@ -20,6 +20,7 @@ enum
   STATE_CHANGED,
   SNAPSHOT_READY,
   CHECKPOINT_SAVED,
+  DATA_NOTICE,
   N_SIGNALS
 };
 
@@ -178,6 +179,7 @@ drain_queue (gpointer data)
   self->pending_phase = -1;
   gint64 saved = self->pending_saved;
   self->pending_saved = -1;
+  g_autofree char *notice = g_steal_pointer (&self->pending_notice);
   int pass_done = self->pending_pass_done;
   int pass_total = self->pending_pass_total;
   self->pending_pass_done = -1;
@@ -194,6 +196,8 @@ drain_queue (gpointer data)
     g_signal_emit (self, signals[SNAPSHOT_READY], 0, snapshot);
   if (saved >= 0)
     g_signal_emit (self, signals[CHECKPOINT_SAVED], 0, saved);
+  if (notice)
+    g_signal_emit (self, signals[DATA_NOTICE], 0, notice);
   if (phase >= 0)
     set_phase (self, phase);
   if (pass_done >= 0)
@@ -251,6 +255,20 @@ instdisc_run_post_saved (InstdiscRun *self, gint64 iteration)
 {
   g_mutex_lock (&self->queue_lock);
   self->pending_saved = iteration;
+  queue_idle_locked (self);
+  g_mutex_unlock (&self->queue_lock);
+}
+
+void
+instdisc_run_post_data_notice (InstdiscRun *self, const char *message)
+{
+  g_mutex_lock (&self->queue_lock);
+  /* two before the main loop drains them: both said, in one line */
+  char *joined = self->pending_notice
+                     ? g_strjoin ("; ", self->pending_notice, message, NULL)
+                     : g_strdup (message);
+  g_free (self->pending_notice);
+  self->pending_notice = joined;
   queue_idle_locked (self);
   g_mutex_unlock (&self->queue_lock);
 }
@@ -380,8 +398,10 @@ instdisc_run_finalize (GObject *object)
   g_clear_pointer (&self->pending_rows, g_array_unref);
   g_clear_pointer (&self->pending_snapshot, instdisc_snapshot_unref);
   g_clear_error (&self->pending_error);
+  g_clear_pointer (&self->pending_notice, g_free);
   g_clear_error (&self->error);
   g_clear_error (&self->data_error);
+  g_free (self->data_notice);
   g_free (self->dir);
   g_free (self->data_spec);
   g_mutex_clear (&self->infer_lock);
@@ -486,6 +506,11 @@ instdisc_run_class_init (InstdiscRunClass *klass)
     g_signal_new ("checkpoint-saved", G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                   G_TYPE_INT64);
+  /* training left out images it could not read (one line naming them) */
+  signals[DATA_NOTICE] =
+    g_signal_new ("data-notice", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_STRING);
 }
 
 static void
@@ -572,7 +597,8 @@ instdisc_run_new_training (const char *run_dir, const char *data_spec,
                      "choose another folder"), shown);
       return NULL;
     }
-  if (!run_dir_save_config (run_dir, keyfile, error))
+  if (!run_dir_save_config (run_dir, keyfile, error)
+      || !trainer_run_pin_data (run_dir, self->train, self->test, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -611,6 +637,9 @@ prepare_resume (InstdiscRun *self, GError **error)
   else if (!run_dir_truncate_metrics (
                self->dir, trainer_run_metrics_columns (&self->config), 0,
                error))
+    return FALSE;
+  /* a run made before files.txt existed lists its images from now on */
+  if (!trainer_run_pin_data (self->dir, self->train, self->test, error))
     return FALSE;
   if (self->metrics_monitor)
     g_file_monitor_cancel (self->metrics_monitor);
@@ -854,6 +883,12 @@ const GError *
 instdisc_run_get_data_error (InstdiscRun *self)
 {
   return self->data_error;
+}
+
+const char *
+instdisc_run_get_data_notice (InstdiscRun *self)
+{
+  return self->data_notice;
 }
 
 gint64

@@ -135,6 +135,10 @@ const char *instdisc_run_get_data_spec (InstdiscRun *self);
  * folder) still shows its metrics; then get_train is NULL, no snapshot
  * arrives, and this says why. */
 const GError *instdisc_run_get_data_error (InstdiscRun *self);
+/* A run opened from its folder whose images are not all as its files.txt
+ * lists them (some missing or changed, new files in the folder): one line
+ * saying so, to show once; else NULL. */
+const char *instdisc_run_get_data_notice (InstdiscRun *self);
 /* The engine's threads (0: one per core) for every run; effective only
  * before the first run is made (the explorer calls it at start-up). */
 void instdisc_run_set_engine_threads (int n);
@@ -187,6 +191,8 @@ gboolean instdisc_run_export_recomputed_finish (InstdiscRun *self,
  *                   instdisc_run_get_metrics
  *   "state-changed" ()
  *   "snapshot-ready" (InstdiscSnapshot *snapshot)
- *   "checkpoint-saved" (gint64 iteration): a save_now was done */
+ *   "checkpoint-saved" (gint64 iteration): a save_now was done
+ *   "data-notice" (const char *message): training met images it could not
+ *                 read and leaves them out (the run's files.txt says so) */
 
 G_END_DECLS

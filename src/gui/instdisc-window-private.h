@@ -47,6 +47,7 @@ struct _InstdiscWindow
   InstdiscRun *run;
   gulong state_handler;
   gulong saved_handler;
+  gulong notice_handler;
   GCancellable *loading;   /* the run being built in a worker thread */
 };
 

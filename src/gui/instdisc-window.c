@@ -131,6 +131,13 @@ on_checkpoint_saved (InstdiscRun *run, gint64 iteration, InstdiscWindow *self)
   instdisc_notice_bar_show (self->notice_bar, INSTDISC_NOTICE_INFO, text);
 }
 
+/* images the training left out: said until dismissed */
+static void
+on_data_notice (InstdiscRun *run, const char *message, InstdiscWindow *self)
+{
+  instdisc_window_show_error (self, message);
+}
+
 void
 instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
 {
@@ -141,6 +148,7 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
     {
       g_clear_signal_handler (&self->state_handler, self->run);
       g_clear_signal_handler (&self->saved_handler, self->run);
+      g_clear_signal_handler (&self->notice_handler, self->run);
       stop_and_hold (self, self->run);
     }
   g_set_object (&self->run, run);
@@ -155,6 +163,9 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
       self->saved_handler = g_signal_connect (run, "checkpoint-saved",
                                               G_CALLBACK (on_checkpoint_saved),
                                               self);
+      self->notice_handler = g_signal_connect (run, "data-notice",
+                                               G_CALLBACK (on_data_notice),
+                                               self);
       g_autofree char *dir = g_filename_display_name (instdisc_run_get_dir (run));
       g_autofree char *base = g_path_get_basename (dir);
       g_autofree char *title = g_strdup_printf (_("%s — Instance Discrimination "
@@ -169,6 +180,8 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
               instdisc_run_get_data_error (run)->message);
           instdisc_window_show_error (self, message);
         }
+      else if (instdisc_run_get_data_notice (run))
+        instdisc_window_show_error (self, instdisc_run_get_data_notice (run));
     }
   else
     gtk_stack_set_visible_child_name (self->main_stack, "welcome");
@@ -534,6 +547,7 @@ instdisc_window_dispose (GObject *object)
     {
       g_clear_signal_handler (&self->state_handler, self->run);
       g_clear_signal_handler (&self->saved_handler, self->run);
+      g_clear_signal_handler (&self->notice_handler, self->run);
       stop_and_hold (self, self->run);
     }
   g_clear_object (&self->run);

@@ -255,7 +255,7 @@ gboolean
 tsv_save_projector (const char *vectors_path, const char *metadata_path,
                     const float *vectors, int n, int dim, const gint32 *labels,
                     const char *const *class_names, const char *const *names,
-                    GError **error)
+                    const char *const *status, GError **error)
 {
   g_return_val_if_fail (n >= 0 && dim > 0, FALSE);
   g_return_val_if_fail (vectors != NULL || n == 0, FALSE);
@@ -288,7 +288,8 @@ tsv_save_projector (const char *vectors_path, const char *metadata_path,
   g_autoptr (AtomicFile) mfile = atomic_file_open (metadata_path, error);
   if (!mfile)
     return FALSE;
-  g_string_append (buffer, "index\tlabel\tname\n");
+  g_string_append (buffer, status ? "index\tlabel\tname\tstatus\n"
+                                  : "index\tlabel\tname\n");
   for (int i = 0; i < n; i++)
     {
       g_string_append_printf (buffer, "%d\t", i);
@@ -299,6 +300,11 @@ tsv_save_projector (const char *vectors_path, const char *metadata_path,
       g_string_append_c (buffer, '\t');
       if (names)
         append_tsv_field (buffer, names[i]);
+      if (status)
+        {
+          g_string_append_c (buffer, '\t');
+          append_tsv_field (buffer, status[i]);
+        }
       g_string_append_c (buffer, '\n');
       if (!flush_if_large (mfile, buffer, FALSE, error))
         return FALSE;

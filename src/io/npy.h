@@ -41,13 +41,16 @@ NpyArray *npy_load (const char *path, GError **error);
  * TensorBoard projector reads them. labels (one per row) may be NULL; a
  * label is written as its class name when class_names (NULL-terminated)
  * has one, else as its number; a negative label leaves the field empty.
- * names (one per row, e.g. image paths) may be NULL. Tabs and line breaks
- * in names become spaces. Both files are written atomically. */
+ * names (one per row, e.g. image paths) may be NULL. status (one word per
+ * row) may be NULL; when given, metadata.tsv has a fourth column, "status",
+ * with it. Tabs and line breaks in names become spaces. Both files are
+ * written atomically. */
 gboolean tsv_save_projector (const char *vectors_path,
                              const char *metadata_path, const float *vectors,
                              int n, int dim, const gint32 *labels,
                              const char *const *class_names,
-                             const char *const *names, GError **error);
+                             const char *const *names,
+                             const char *const *status, GError **error);
 
 
 G_END_DECLS

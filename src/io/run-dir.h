@@ -3,6 +3,7 @@
  *   config.ini               every setting of the run (GKeyFile)
  *   metrics.csv              one row per logged step and per evaluation
  *   checkpoint.safetensors   the whole training state (io/checkpoint.h)
+ *   files.txt                an image-folder run's images (data/file-list.h)
  *   features.npy, labels.npy, paths.txt, vectors.tsv, metadata.tsv (exports)
  */
 #pragma once

@@ -6,17 +6,62 @@
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 
-/* knn_classify of queries against base, as percentages */
+/* The rows of a set that were embedded: all of them, borrowed, or, when
+ * some could not be read (their features are NaN, dataset.h), a packed
+ * copy of the others. A test image that cannot be read is not scored, and
+ * a training image that cannot be read teaches no classifier. */
+typedef struct
+{
+  int n;
+  const float *features;   /* (n, D) */
+  const gint32 *labels;    /* (n) */
+  float *own_features;     /* what is freed */
+  gint32 *own_labels;
+} Embedded;
+
 static void
-knn_percentages (const float *queries, const Dataset *test, const float *base,
+embedded_init (Embedded *out, const Dataset *data, const float *features,
+               int dim)
+{
+  *out = (Embedded) { data->n, features, data->labels, NULL, NULL };
+  int n_ok = data->n - dataset_count_unavailable (data);
+  if (n_ok == data->n)
+    return;
+  out->own_features = g_new (float, (gsize) MAX (n_ok, 1) * dim);
+  out->own_labels = g_new (gint32, MAX (n_ok, 1));
+  int j = 0;
+  for (int i = 0; i < data->n && j < n_ok; i++)
+    if (dataset_row_is_ok (data, i))
+      {
+        memcpy (out->own_features + (gsize) j * dim,
+                features + (gsize) i * dim, sizeof (float) * dim);
+        out->own_labels[j++] = data->labels[i];
+      }
+  *out = (Embedded) { j, out->own_features, out->own_labels,
+                      out->own_features, out->own_labels };
+}
+
+static void
+embedded_clear (Embedded *self)
+{
+  g_free (self->own_features);
+  g_free (self->own_labels);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Embedded, embedded_clear)
+
+/* knn_classify of the queries against base (n_base rows of train: rows
+ * that are NaN do not vote), as percentages of the queries */
+static void
+knn_percentages (const Embedded *queries, const float *base,
                  const Dataset *train, int dim, int k, float sigma,
                  double *top1, double *top5, double *nn1)
 {
   KnnAccuracy accuracy;
-  knn_classify (NULL, &accuracy, queries, test->labels, test->n, base,
-                train->labels, train->n, dim, MAX (train->n_classes, 1), k,
-                sigma);
+  knn_classify (NULL, &accuracy, queries->features, queries->labels,
+                queries->n, base, train->labels, train->n, dim,
+                MAX (train->n_classes, 1), k, sigma);
   *top1 = 100.0 * accuracy.top1;
   *top5 = 100.0 * accuracy.top5;
   if (nn1)
@@ -70,9 +115,18 @@ evaluate_run_model (const RunModel *model, const Dataset *train,
   g_autofree float *test_features = try_features (test->n, D, TRUE, error);
   if (!test_features || !run_model_embed (model, test, test_features, error))
     return FALSE;
-  /* sigma = tau, as the reference's test.py */
+  g_auto (Embedded) queries = { 0 };
+  embedded_init (&queries, test, test_features, D);
+  if (queries.n == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("%s: none of its images can be read"), test->name);
+      return FALSE;
+    }
+  /* sigma = tau, as the reference's test.py; the bank keeps a row for an
+   * image that cannot be read now, learned while it could */
   const MemoryBank *bank = model->bank;
-  knn_percentages (test_features, test, bank->vectors, train, D, options->k,
+  knn_percentages (&queries, bank->vectors, train, D, options->k,
                    config->tau, &row->knn_top1, &row->knn_top5,
                    &row->knn_1nn);
   if (!options->recompute && !options->linear)
@@ -82,15 +136,18 @@ evaluate_run_model (const RunModel *model, const Dataset *train,
       || !run_model_embed (model, train, train_features, error))
     return FALSE;
   if (options->recompute)
-    knn_percentages (test_features, test, train_features, train, D,
-                     options->k, config->tau, &row->knn_top1_recomputed,
+    knn_percentages (&queries, train_features, train, D, options->k,
+                     config->tau, &row->knn_top1_recomputed,
                      &row->knn_top5_recomputed, NULL);
   if (options->linear)
     {
       LinearEvalResult result;
-      if (!linear_eval (&result, train_features, train->labels, train->n,
-                        test_features, test->labels, test->n, D,
-                        train->n_classes, options->linear_l2, error))
+      g_auto (Embedded) examples = { 0 };
+      embedded_init (&examples, train, train_features, D);
+      if (!linear_eval (&result, examples.features, examples.labels,
+                        examples.n, queries.features, queries.labels,
+                        queries.n, D, train->n_classes, options->linear_l2,
+                        error))
         return FALSE;
       row->linear_top1 = 100.0 * result.top1;
       row->linear_top5 = 100.0 * result.top5;
@@ -164,13 +221,24 @@ evaluate_pixel_vectors (const Dataset *data, const AugmentOptions *augment,
   g_autofree guint8 *pixels = g_malloc (dim);
   for (int i = 0; i < data->n; i++)
     {
-      if (!dataset_get_image (data, i, pixels, error))
+      g_autoptr (GError) why = NULL;
+      if (dataset_row_is_ok (data, i)
+          && dataset_get_image (data, i, pixels, &why))
         {
+          augment_test (&at_own_size, pixels, data->channels, data->height,
+                        data->width, vectors + dim * i);
+          continue;
+        }
+      /* a file that cannot be read: a NaN row, as run_model_embed's */
+      if (why && !data->row_status)
+        {
+          g_propagate_error (error, g_steal_pointer (&why));
           g_free (vectors);
           return NULL;
         }
-      augment_test (&at_own_size, pixels, data->channels, data->height,
-                    data->width, vectors + dim * i);
+      dataset_mark_unreadable (data, i);
+      for (gsize d = 0; d < dim; d++)
+        vectors[dim * i + d] = NAN;
     }
   knn_normalise_rows (vectors, data->n, dim);
   return vectors;
@@ -205,7 +273,9 @@ evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
                                                           error);
   if (!test_pixels)
     return FALSE;
-  knn_classify (NULL, accuracy, test_pixels, test->labels, test->n,
+  g_auto (Embedded) queries = { 0 };
+  embedded_init (&queries, test, test_pixels, (int) dim);
+  knn_classify (NULL, accuracy, queries.features, queries.labels, queries.n,
                 train_pixels, train->labels, train->n, (int) dim,
                 MAX (train->n_classes, 1), k, sigma);
   return TRUE;

@@ -43,7 +43,11 @@ gboolean evaluate_can_score (const Dataset *train, const Dataset *test);
  * linear classifier's (linear_top1, linear_top5; linear may be NULL, else
  * it receives the linear evaluation's details). Leaves the accuracies NAN
  * when the sets have no labels. Uses the trainer's network: call it where
- * the trainer's steps run. */
+ * the trainer's steps run.
+ * Images that cannot be read (dataset.h: rows marked, or failing now) are
+ * left out: a test image is not scored, a training image's recomputed
+ * row does not vote and teaches the linear classifier nothing; its bank
+ * row, learned while it could be read, still votes. */
 gboolean trainer_evaluate (Trainer *trainer, const Dataset *train,
                            const Dataset *test, const EvaluateOptions *options,
                            MetricsRow *row, LinearEvalResult *linear,
@@ -76,8 +80,8 @@ gboolean trainer_evaluate_start (Trainer *trainer, const Dataset *train,
 /* The reference point every learned embedding is measured against: raw
  * pixels. data -> (N, C*H*W) rows: each image's test-transformed pixels
  * (normalised, at the data's own size), L2-normalised so that the dot
- * product is the cosine similarity. NULL with an error when memory runs
- * out. */
+ * product is the cosine similarity; a row whose image cannot be read is
+ * NaN, as in run_model_embed. NULL with an error when memory runs out. */
 float *evaluate_pixel_vectors (const Dataset *data,
                                const AugmentOptions *augment, GError **error);
 

@@ -71,7 +71,9 @@ finetune_labelled_subset (const Dataset *train, double fraction, guint64 seed,
   for (int i = 0; i < train->n; i++)
     {
       int label = train->labels[order[i]];
-      if (label >= 0 && label < C && taken[label] < per_class)
+      /* a run's file gone or changed is not taught (dataset.h) */
+      if (label >= 0 && label < C && taken[label] < per_class
+          && dataset_row_is_ok (train, order[i]))
         {
           taken[label]++;
           subset[n++] = order[i];
@@ -149,13 +151,30 @@ score_test (ResNet *net, Linear *head, const AugmentOptions *augment,
             GError **error)
 {
   const int D = net->config.low_dim, C = head->out_features;
-  g_autofree float *features = g_new (float, (gsize) test->n * D);
-  g_autofree float *scaled = g_new (float, (gsize) test->n * D);
-  g_autofree float *logits = g_new (float, (gsize) test->n * C);
-  if (!embed (net, augment, test, NULL, test->n, features, error))
+  /* the images that can be read: a run's file gone or changed is not
+   * scored (dataset.h) */
+  g_autofree int *rows = g_new (int, test->n);
+  g_autofree gint32 *labels = g_new (gint32, test->n);
+  int n = 0;
+  for (int i = 0; i < test->n; i++)
+    if (dataset_row_is_ok (test, i))
+      {
+        labels[n] = test->labels[i];
+        rows[n++] = i;
+      }
+  if (n == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("%s: none of its images can be read"), test->name);
+      return FALSE;
+    }
+  g_autofree float *features = g_new (float, (gsize) n * D);
+  g_autofree float *scaled = g_new (float, (gsize) n * D);
+  g_autofree float *logits = g_new (float, (gsize) n * C);
+  if (!embed (net, augment, test, rows, n, features, error))
     return FALSE;
-  classify (head, logits, scaled, features, test->n, tau);
-  accuracy (logits, test->labels, test->n, C, top1, top5);
+  classify (head, logits, scaled, features, n, tau);
+  accuracy (logits, labels, n, C, top1, top5);
   return TRUE;
 }
 

@@ -55,7 +55,9 @@ typedef void (*FinetuneProgress) (int step, int steps, float loss,
                                   gpointer user_data);
 
 /* The labelled indices (n_labelled of them, in shuffled order) for these
- * options; NULL with an error when the set has no labels. */
+ * options, rows that cannot be read left out (dataset.h); NULL with an
+ * error when the set has no labels. The test set's unreadable images are
+ * not scored. */
 int *finetune_labelled_subset (const Dataset *train, double fraction,
                                guint64 seed, int *n_labelled, GError **error);
 

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "file-list.h"
 #include "run-dir.h"
 #include "trainer-run.h"
 
@@ -68,10 +69,23 @@ run_folder_open_data (RunFolder *self, const char *split, GError **error)
                      "group)"), shown, RUN_CONFIG_FILE);
       return NULL;
     }
-  Dataset *data = dataset_open (self->data_spec, split, &self->data_options,
-                                error);
+  return run_folder_open_dataset (self->dir, self->data_spec, split,
+                                  &self->data_options, error);
+}
+
+Dataset *
+run_folder_open_dataset (const char *dir, const char *spec, const char *split,
+                         const DatasetOptions *options, GError **error)
+{
+  g_autofree char *list = run_dir_file (dir, DATASET_FILE_LIST_NAME);
+  if (g_file_test (list, G_FILE_TEST_EXISTS))
+    return dataset_file_list_open (list, spec, split, options, error);
+  Dataset *data = dataset_open (spec, split, options, error);
   if (!data)
-    g_prefix_error (error, _("%s: the run's data: "), shown);
+    {
+      g_autofree char *shown = g_filename_display_name (dir);
+      g_prefix_error (error, _("%s: the run's data: "), shown);
+    }
   return data;
 }
 

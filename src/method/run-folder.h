@@ -2,7 +2,8 @@
  * line and the explorer open one.
  *
  * A run folder (docs/file-formats.md) holds config.ini, metrics.csv and,
- * once the bank is filled, checkpoint.safetensors. Reading one is three
+ * once the bank is filled, checkpoint.safetensors; a run on an image
+ * folder, files.txt. Reading one is three
  * steps, each with its own way to fail, which the callers treat
  * differently: the settings (no folder, no config.ini, a config.ini this
  * version cannot use: the folder is unusable), the data set config.ini
@@ -38,9 +39,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunFolder, run_folder_free)
 
 /* A split of the data set the run was trained on ("train", "test"),
  * opened as training opened it. The error names the run folder when
- * config.ini names no data set or it cannot be opened here. */
+ * config.ini names no data set or it cannot be opened here, and the file
+ * and line when the run's files.txt cannot be read. */
 Dataset *run_folder_open_data (RunFolder *self, const char *split,
                                GError **error);
+
+/* Split `split` of the data set `spec` of the run in dir: from dir's
+ * files.txt when the run pinned its image folder there (file-list.h: row
+ * i is the same file however the folder changed), else by dataset_open,
+ * a new scan (every data set of files, and an image-folder run made before
+ * files.txt existed, which is read as it always was). */
+Dataset *run_folder_open_dataset (const char *dir, const char *spec,
+                                  const char *split,
+                                  const DatasetOptions *options,
+                                  GError **error);
 
 /* The model of the folder's checkpoint (run-model.h) for the run's
  * training split train. G_FILE_ERROR_NOENT when there is no checkpoint

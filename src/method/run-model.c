@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 #include "check.h"
@@ -119,6 +120,7 @@ run_model_embed (const RunModel *self, const Dataset *data, float *features,
                    _("not enough memory to embed %s"), data->name);
       return FALSE;
     }
+  g_autofree gboolean *gap = g_new (gboolean, B);
   gboolean ok = TRUE;
   for (int start = 0; ok && start < data->n; start += B)
     {
@@ -135,8 +137,26 @@ run_model_embed (const RunModel *self, const Dataset *data, float *features,
       int count = MIN (B, data->n - start);
       for (int b = 0; ok && b < count; b++)
         {
-          ok = dataset_get_image (data, start + b, pixels, error);
-          if (ok)
+          const int i = start + b;
+          g_autoptr (GError) why = NULL;
+          gap[b] = !dataset_row_is_ok (data, i);
+          if (!gap[b] && !dataset_get_image (data, i, pixels, &why))
+            {
+              /* a file: left out from now on; in memory: a real error */
+              gap[b] = data->row_status != NULL;
+              dataset_mark_unreadable (data, i);
+              if (!gap[b])
+                {
+                  g_propagate_error (error, g_steal_pointer (&why));
+                  ok = FALSE;
+                  break;
+                }
+            }
+          /* a gap's slot is zeros: the network sees an image, its row is
+           * overwritten below */
+          if (gap[b])
+            memset (images + b * image_bytes, 0, sizeof (float) * image_bytes);
+          else
             augment_test (&self->augment, pixels, data->channels,
                           data->height, data->width,
                           images + b * image_bytes);
@@ -145,6 +165,10 @@ run_model_embed (const RunModel *self, const Dataset *data, float *features,
         break;
       const float *out = resnet_forward (self->net, images, count, FALSE);
       memcpy (features + (gsize) start * D, out, sizeof (float) * count * D);
+      for (int b = 0; b < count; b++)
+        if (gap[b])
+          for (int d = 0; d < D; d++)
+            features[(gsize) (start + b) * D + d] = NAN;
     }
   engine_free (images);
   return ok;

@@ -57,7 +57,11 @@ void run_model_copy_network (RunModel *self, const ResNet *net);
 /* data's images [0, n) embedded with the test transform in evaluation
  * mode: features (n, D), unit rows. data must have the training images'
  * channels and size. Between batches it asks the cancel function, if one
- * is set: TRUE ends it with G_IO_ERROR_CANCELLED. */
+ * is set: TRUE ends it with G_IO_ERROR_CANCELLED.
+ * A row that cannot be read (marked in data, or failing now: it is marked
+ * then, dataset_mark_unreadable) gets a row of NaN, which no kNN ranks;
+ * callers that need every row finite check dataset_row_is_ok after the
+ * call. Only an image of an in-memory set failing is an error. */
 gboolean run_model_embed (const RunModel *self, const Dataset *data,
                           float *features, GError **error);
 

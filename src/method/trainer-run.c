@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include "file-list.h"
 #include "npy.h"
 
 GKeyFile *
@@ -23,6 +24,23 @@ trainer_run_keyfile_new (const TrainerConfig *config, const char *data_spec,
   g_key_file_set_integer (keyfile, "data", "image_size", image_size);
   g_key_file_set_integer (keyfile, "data", "n_train", train->n);
   return keyfile;
+}
+
+gboolean
+trainer_run_pin_data (const char *run_dir, const Dataset *train,
+                      const Dataset *test, GError **error)
+{
+  if (train->kind != DATASET_KIND_FOLDER || !train->stamps
+      || train->file_list)
+    return TRUE;
+  g_autofree char *path = run_dir_file (run_dir, DATASET_FILE_LIST_NAME);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  /* only a test split of the same folder belongs in the list */
+  if (test && (test->kind != DATASET_KIND_FOLDER || !test->stamps
+               || !g_str_equal (test->source, train->source)))
+    test = NULL;
+  return dataset_file_list_save (path, train, test, error);
 }
 
 GKeyFile *
@@ -124,6 +142,20 @@ trainer_run_export (const char *dir, const Dataset *data,
   for (int i = 0; i < N; i++)
     g_ptr_array_add (names, dataset_get_item_name (data, i));
   g_ptr_array_add (names, NULL);
+  /* rows that cannot be read keep their place and are marked */
+  static const char *const words[] = {
+    [DATASET_ROW_OK] = "ok",
+    [DATASET_ROW_MISSING] = "missing",
+    [DATASET_ROW_CHANGED] = "changed",
+    [DATASET_ROW_UNREADABLE] = "unreadable",
+  };
+  g_autofree const char **status = NULL;
+  if (dataset_count_unavailable (data) > 0)
+    {
+      status = g_new (const char *, (gsize) MAX (N, 1));
+      for (int i = 0; i < N; i++)
+        status[i] = words[dataset_row_status (data, i)];
+    }
 
   const gint64 matrix_shape[2] = { N, dim };
   const gint64 labels_shape[1] = { N };
@@ -135,5 +167,6 @@ trainer_run_export (const char *dir, const Dataset *data,
          && tsv_save_projector (vectors_path, metadata_path, features, N, dim,
                                 data->labels,
                                 (const char *const *) data->class_names,
-                                (const char *const *) names->pdata, error);
+                                (const char *const *) names->pdata, status,
+                                error);
 }

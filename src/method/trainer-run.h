@@ -18,6 +18,15 @@ GKeyFile *trainer_run_keyfile_new (const TrainerConfig *config,
                                    const char *data_spec,
                                    const Dataset *train, int image_size);
 
+/* files.txt for a run on an image folder (file-list.h): the scan of train
+ * and of test (NULL when the folder has no test split). Written when the
+ * run is made and, for a run made before files.txt existed, when it
+ * resumes training (once its checkpoint has accepted the scan's size), so
+ * that from then on its rows stay put. Nothing for other data sets, for
+ * sets opened from a list, or when run_dir has a files.txt. Atomic. */
+gboolean trainer_run_pin_data (const char *run_dir, const Dataset *train,
+                               const Dataset *test, GError **error);
+
 /* config.ini of run_dir into config (trainer_config_from_keyfile), and the
  * whole file (free it); errors name the file, as "runs/x/config.ini:
  * [training] objective = foo is not one of softmax, nce". */
@@ -48,7 +57,10 @@ void trainer_run_step_row (MetricsRow *row, const TrainerConfig *config,
  * exist), each file atomically:
  *   features.npy   float32 (N, D)     labels.npy   int32 (N), -1 unlabelled
  *   paths.txt      line i + 1 names image i: its file, or NAME[i]
- *   vectors.tsv + metadata.tsv        the TensorBoard projector's pair */
+ *   vectors.tsv + metadata.tsv        the TensorBoard projector's pair
+ * Rows whose image cannot be read now (dataset.h) keep their lines, and
+ * metadata.tsv then has a status column: ok, missing, changed or
+ * unreadable. */
 gboolean trainer_run_export (const char *dir, const Dataset *data,
                              const float *features, int dim, GError **error);
 

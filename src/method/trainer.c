@@ -32,6 +32,7 @@ enum
 {
   STREAM_INIT = 1,
   STREAM_OBJECTIVE = 4,
+  STREAM_BANK_ROW = 5,   /* a bank row with no image to start from */
 };
 
 struct _Trainer
@@ -556,38 +557,76 @@ trainer_set_workers (Trainer *self, int n_workers)
 }
 
 /* The next batch from the loader, started where the run stands when it is
- * not running yet (a new run, or one just restored from a checkpoint). */
+ * not running yet (a new run, or one just restored from a checkpoint).
+ * An image that cannot be read is marked in the data set (so it is not
+ * read again, and the run's files.txt can say so) and the loader starts
+ * again at this batch without it: the batches are then those a run
+ * resumed here with the row already marked makes (loader.h). */
 static gboolean
 fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
 {
-  if (!self->loader)
+  for (;;)
     {
-      LoaderOptions options;
-      loader_options_init_default (&options);
-      options.batch_size = self->config.batch_size;
-      options.n_workers = self->n_workers;
-      options.seed = self->config.seed;
-      self->loader = loader_new (self->data, &self->augment, &options, epoch,
-                                 step_in_epoch, error);
       if (!self->loader)
-        return FALSE;
+        {
+          LoaderOptions options;
+          loader_options_init_default (&options);
+          options.batch_size = self->config.batch_size;
+          options.n_workers = self->n_workers;
+          options.seed = self->config.seed;
+          self->loader = loader_new (self->data, &self->augment, &options,
+                                     epoch, step_in_epoch, error);
+          if (!self->loader)
+            return FALSE;
+        }
+      LoaderBatchInfo info;
+      g_autoptr (GError) read_error = NULL;
+      gboolean filled = loader_next (self->loader, self->images,
+                                     self->indices, &info, &read_error);
+      if (!filled)
+        {
+          /* the loader has moved past the bad batch; restart it in step,
+           * without the row when it is a file that can be left out: marked
+           * now, or by an evaluation since this loader started (each turn
+           * leaves out one more row, so this ends) */
+          g_clear_pointer (&self->loader, loader_free);
+          if (info.unreadable >= 0
+              && (dataset_mark_unreadable (self->data, info.unreadable)
+                  || !dataset_row_is_ok (self->data, info.unreadable)))
+            continue;
+          g_propagate_error (error, g_steal_pointer (&read_error));
+          return FALSE;
+        }
+      if (info.epoch != epoch || info.step != step_in_epoch)
+        {
+          /* the loader ran ahead of the counter (a step that gave up after
+           * its batch was taken): start it again where the counter is */
+          g_clear_pointer (&self->loader, loader_free);
+          continue;
+        }
+      ENGINE_CHECK (info.n == self->config.batch_size);
+      return TRUE;
     }
-  LoaderBatchInfo info;
-  if (!loader_next (self->loader, self->images, self->indices, &info, error))
+}
+
+/* Bank rows whose image could not be embedded (NaN) start from a random
+ * vector of the row's own stream instead, as the bank's rows start before
+ * the features replace them: finite, and the same whenever it is made. */
+static void
+fill_bank_gaps (Trainer *self)
+{
+  MemoryBank *bank = self->bank;
+  const float s = 1.0f / sqrtf (bank->dim / 3.0f);
+  for (int i = 0; i < bank->n; i++)
     {
-      /* the loader has moved past the bad batch; restart it in step */
-      g_clear_pointer (&self->loader, loader_free);
-      return FALSE;
+      float *row = bank->vectors + (gsize) i * bank->dim;
+      if (!isnan (row[0]))
+        continue;
+      Rng rng;
+      derive_rng (&rng, self->config.seed, STREAM_BANK_ROW, (guint64) i, 0);
+      for (int d = 0; d < bank->dim; d++)
+        row[d] = (2.0f * rng_uniform (&rng) - 1.0f) * s;
     }
-  if (info.epoch != epoch || info.step != step_in_epoch)
-    {
-      /* the loader ran ahead of the counter (a step that gave up after
-       * its batch was taken): start it again where the counter is */
-      g_clear_pointer (&self->loader, loader_free);
-      return fill_batch (self, epoch, step_in_epoch, error);
-    }
-  ENGINE_CHECK (info.n == self->config.batch_size);
-  return TRUE;
 }
 
 gboolean
@@ -608,6 +647,7 @@ trainer_prepare (Trainer *self, GError **error)
        * of pulling every image towards a random target */
       if (!trainer_embed (self, self->data, self->bank->vectors, error))
         return FALSE;
+      fill_bank_gaps (self);
       self->bank_from_features = TRUE;
     }
   return TRUE;

@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include <math.h>
 
+#include "file-list.h"
 #include "trainer-run.h"
 
 struct _TrainingLoop
@@ -27,6 +28,10 @@ struct _TrainingLoop
   double eta;
   TrainingReferencePoints points;
   MetricsRow last_evaluation;
+  /* train's and test's dataset_count_marked when last looked at, and the
+   * rows told of already (GINT_TO_POINTER (row + 1)) */
+  int marked[2];
+  GHashTable *told[2];
 };
 
 static gboolean stop_requested (TrainingLoop *self);
@@ -83,6 +88,18 @@ training_loop_new (Trainer *trainer, const Dataset *train, const Dataset *test,
   self->eta = NAN;
   self->points = (TrainingReferencePoints) { NAN, NAN };
   metrics_row_init (&self->last_evaluation, "eval");
+  const Dataset *sets[2] = { train, test };
+  for (int s = 0; s < 2; s++)
+    {
+      self->told[s] = g_hash_table_new (NULL, NULL);
+      if (!sets[s])
+        continue;
+      /* what the front end said when it opened the run */
+      self->marked[s] = dataset_count_marked (sets[s]);
+      for (int i = 0; sets[s]->row_status && i < sets[s]->n; i++)
+        if (!dataset_row_is_ok (sets[s], i))
+          g_hash_table_add (self->told[s], GINT_TO_POINTER (i + 1));
+    }
   trainer_set_batch_hook (trainer, loop_between_batches, self);
   return self;
 }
@@ -93,6 +110,8 @@ training_loop_free (TrainingLoop *self)
   if (!self)
     return;
   trainer_set_batch_hook (self->trainer, NULL, NULL);
+  g_hash_table_unref (self->told[0]);
+  g_hash_table_unref (self->told[1]);
   g_free (self->run_dir);
   g_free (self->checkpoint);
   g_free (self);
@@ -142,6 +161,68 @@ write_row (TrainingLoop *self, const MetricsRow *row,
   if (self->callbacks.row_written)
     self->callbacks.row_written (self, row, info, linear, self->user_data);
   return TRUE;
+}
+
+/* ---- images that cannot be read ---- */
+
+/* One line on the rows of data marked since the last look, adding them to
+ * told; NULL when there are none. */
+static char *
+describe_new_marks (const Dataset *data, GHashTable *told)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+  int n = 0;
+  for (int i = 0; i < data->n; i++)
+    {
+      if (dataset_row_status (data, i) != DATASET_ROW_UNREADABLE
+          || !g_hash_table_add (told, GINT_TO_POINTER (i + 1)))
+        continue;
+      if (n < 3)
+        {
+          g_autofree char *name = dataset_get_item_name (data, i);
+          g_string_append_printf (names, "%s%s", n ? ", " : "", name);
+        }
+      else if (n == 3)
+        g_string_append (names, ", …");
+      n++;
+    }
+  if (!n)
+    return NULL;
+  return g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE,
+                   "%s: %d image could not be read and is left out from now "
+                   "on: %s",
+                   "%s: %d images could not be read and are left out from "
+                   "now on: %s", n),
+      data->name, n, names->str);
+}
+
+/* After anything that reads images: when rows were marked unreadable,
+ * the run's files.txt is written with them (a run without one keeps them
+ * in memory only) and the front end is told. */
+static gboolean
+note_unreadable (TrainingLoop *self, GError **error)
+{
+  const Dataset *sets[2] = { self->train, self->test };
+  gboolean marked = FALSE;
+  for (int s = 0; s < 2; s++)
+    {
+      if (!sets[s] || dataset_count_marked (sets[s]) == self->marked[s])
+        continue;
+      self->marked[s] = dataset_count_marked (sets[s]);
+      marked = TRUE;
+      g_autofree char *message = describe_new_marks (sets[s], self->told[s]);
+      if (message && self->callbacks.data_notice)
+        self->callbacks.data_notice (self, message, self->user_data);
+    }
+  const char *list = self->train->file_list;
+  if (!marked || !list)
+    return TRUE;
+  /* the test split is written too when it comes from the same list */
+  const Dataset *test = self->test && self->test->file_list
+                                && g_str_equal (self->test->file_list, list)
+                            ? self->test : NULL;
+  return dataset_file_list_record_unreadable (list, self->train, test, error);
 }
 
 /* ---- before the clock starts ---- */
@@ -216,7 +297,7 @@ start_run (TrainingLoop *self, GError **error)
   engine_acquire (self);
   gboolean prepared = trainer_prepare (self->trainer, error);
   engine_release (self);
-  if (!prepared)
+  if (!prepared || !note_unreadable (self, error))
     return FALSE;
 
   if (self->labelled && !have_points)
@@ -228,7 +309,7 @@ start_run (TrainingLoop *self, GError **error)
                                                   self->test, KNN_DEFAULT_K,
                                                   &untrained, &pixels, error);
       engine_release (self);
-      if (!measured)
+      if (!measured || !note_unreadable (self, error))
         return FALSE;
       untrained.wall_s = pixels.wall_s = self->options.wall_offset;
       if (!write_row (self, &untrained, NULL, NULL, error)
@@ -268,7 +349,7 @@ evaluate_epoch (TrainingLoop *self, const TrainerStepInfo *info,
                                          &self->options.evaluate_options,
                                          &eval, &linear, error);
   engine_release (self);
-  if (!evaluated)
+  if (!evaluated || !note_unreadable (self, error))
     return FALSE;
   eval.iteration = info->iteration;
   eval.epoch = info->epoch + 1;
@@ -348,6 +429,8 @@ training_loop_run (TrainingLoop *self, GError **error)
           return FALSE;
         }
       self->saved = FALSE;
+      if (!note_unreadable (self, error))
+        return FALSE;
 
       /* wall time counts pauses, as it counts the time between a stop and
        * a resume; the rate does not, and the ETA follows the rate */

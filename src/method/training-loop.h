@@ -16,7 +16,14 @@
  * saved if the last step is not in it yet. The state before the first
  * step is saved too, so a run is resumable from the moment its bank is
  * filled; a resumed run first writes the evaluation a stop left out. The
- * loop runs on one thread, the caller's; every callback is called on it. */
+ * loop runs on one thread, the caller's; every callback is called on it.
+ *
+ * Images that cannot be read. The trainer leaves out a training image it
+ * cannot read (trainer.h), the evaluations a test or training image; the
+ * loop then writes the run's files.txt (file-list.h) with those rows
+ * marked unreadable, before the next checkpoint, so that a resumed run
+ * leaves them out as this one does from then on, and tells the front end
+ * (data_notice). */
 #pragma once
 
 #include <glib.h>
@@ -73,6 +80,11 @@ typedef struct
    * threads embed images with the engine too */
   void (*engine_acquire) (TrainingLoop *loop, gpointer user_data);
   void (*engine_release) (TrainingLoop *loop, gpointer user_data);
+  /* images of the training or test set could not be read and are left out
+   * from now on (one line naming the first few), after the step or the
+   * pass that met them; the run's files.txt says so already */
+  void (*data_notice) (TrainingLoop *loop, const char *message,
+                       gpointer user_data);
 } TrainingLoopCallbacks;
 
 typedef struct

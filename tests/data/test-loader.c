@@ -313,6 +313,7 @@ test_unreadable (void)
             {
               g_assert_false (ok);
               assert_error_names (error, "img2.png");
+              g_assert_cmpint (info.unreadable, ==, 2);
               g_clear_error (&error);
             }
           else
@@ -324,6 +325,70 @@ test_unreadable (void)
         }
     }
   fixture_rmtree (dir);
+}
+
+/* Rows that cannot be read are left out of training: never in a batch,
+ * the same batches with any number of workers and on a resume, and the
+ * batches before a left-out row's place in its epoch the same as without
+ * it (so a run that meets the row and starts again there equals one that
+ * had it marked all along). Too few readable rows for a batch: an error. */
+static void
+test_left_out (void)
+{
+  g_autoptr (Dataset) full_set = make_memory_set ();
+  g_autoptr (Dataset) d = make_memory_set ();
+  d->row_status = g_new0 (gint, N);
+  /* the row at position 27 of epoch 1 (step 3), and one more */
+  int order[N];
+  loader_epoch_order (5, 1, N, order);
+  const int row = order[27], other = order[44];
+  g_assert_true (dataset_mark_unreadable (d, row));
+  g_assert_false (dataset_mark_unreadable (d, row));   /* once */
+  g_assert_true (dataset_mark_unreadable (d, other));
+  g_assert_cmpint (dataset_count_unavailable (d), ==, 2);
+  g_assert_cmpint (dataset_count_marked (d), ==, 2);
+
+  const int n_batches = 18;   /* three epochs of 6 */
+  Run plain = collect (full_set, 0, 1, 0, 0, n_batches);
+  Run inline_run = collect (d, 0, 1, 0, 0, n_batches);
+  Run workers = collect (d, 3, 4, 0, 0, n_batches);
+  assert_runs_equal (&inline_run, &workers, 0);
+  for (guint k = 0; k < inline_run.indices->len; k++)
+    {
+      int i = g_array_index (inline_run.indices, int, k);
+      g_assert_cmpint (i, !=, row);
+      g_assert_cmpint (i, !=, other);
+    }
+  /* epoch 1's first three steps hold positions 0..23, before the row's */
+  for (int k = 6; k < 9; k++)
+    g_assert_cmpmem (&g_array_index (plain.indices, int, k * B),
+                     B * sizeof (int),
+                     &g_array_index (inline_run.indices, int, k * B),
+                     B * sizeof (int));
+  g_assert_true (memcmp (&g_array_index (plain.indices, int, 9 * B),
+                         &g_array_index (inline_run.indices, int, 9 * B),
+                         B * sizeof (int)) != 0);
+  /* the rows marked, a start at epoch 1 step 3 makes the same batches */
+  Run resumed = collect (d, 2, 3, 1, 3, 9);
+  assert_runs_equal (&inline_run, &resumed, 9);
+
+  /* fewer than a batch left: refused, naming the set */
+  for (int i = 0; i < N - B + 1; i++)
+    dataset_mark_unreadable (d, i);
+  AugmentOptions aug;
+  augment_for (&aug);
+  LoaderOptions lo;
+  loader_options_init_default (&lo);
+  lo.batch_size = B;
+  g_autoptr (GError) error = NULL;
+  g_assert_null (loader_new (d, &aug, &lo, 0, 0, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR,
+                  INSTDISC_DATA_ERROR_UNAVAILABLE);
+  assert_error_names (error, "memory");
+  run_clear (&plain);
+  run_clear (&inline_run);
+  run_clear (&workers);
+  run_clear (&resumed);
 }
 
 static void
@@ -364,6 +429,7 @@ main (int argc, char **argv)
   g_test_add_func ("/data/loader/bad-options", test_bad_options);
   g_test_add_func ("/data/loader/shutdown", test_shutdown);
   g_test_add_func ("/data/loader/unreadable", test_unreadable);
+  g_test_add_func ("/data/loader/left-out", test_left_out);
   g_test_add_func ("/data/loader/folder-workers", test_folder_workers);
   return g_test_run ();
 }

@@ -354,7 +354,7 @@ test_projector (Fixture *f, gconstpointer data)
   g_autofree char *mpath = fixture_path (f, "metadata.tsv");
   GError *error = NULL;
   g_assert_true (tsv_save_projector (vpath, mpath, v, N, D, labels,
-                                     class_names, names, &error));
+                                     class_names, names, NULL, &error));
   g_assert_no_error (error);
 
   g_auto (GStrv) vlines = read_lines (vpath);
@@ -391,11 +391,21 @@ test_projector (Fixture *f, gconstpointer data)
 
   /* without labels or names: empty fields, same shape */
   g_assert_true (tsv_save_projector (vpath, mpath, v, 2, D, NULL, NULL, NULL,
-                                     &error));
+                                     NULL, &error));
   g_assert_no_error (error);
   g_auto (GStrv) plain = read_lines (mpath);
   g_assert_cmpuint (g_strv_length (plain), ==, 3);
   g_assert_cmpstr (plain[1], ==, "0\t\t");
+
+  /* a status for each row: a fourth column, named */
+  const char *const status[2] = { "ok", "missing" };
+  g_assert_true (tsv_save_projector (vpath, mpath, v, 2, D, NULL, NULL, names,
+                                     status, &error));
+  g_assert_no_error (error);
+  g_auto (GStrv) marked = read_lines (mpath);
+  g_assert_cmpstr (marked[0], ==, "index\tlabel\tname\tstatus");
+  g_assert_cmpstr (marked[1], ==, "0\t\ta.png\tok");
+  g_assert_cmpstr (marked[2], ==, "1\t\tb c.png\tmissing");
   g_autofree char *left = list_files (f->dir);
   g_assert_cmpstr (left, ==, "metadata.tsv vectors.tsv");
 }
@@ -413,7 +423,7 @@ test_projector_failure (Fixture *f, gconstpointer data)
   file_size_limit_begin (&limit, 4096);
   GError *error = NULL;
   gboolean ok = tsv_save_projector (vpath, mpath, v, N, D, NULL, NULL, NULL,
-                                    &error);
+                                    NULL, &error);
   file_size_limit_end (&limit);
   g_assert_false (ok);
   g_assert_nonnull (error);

@@ -406,7 +406,7 @@ test_comma_library_files (void)
   g_autofree char *vpath = g_build_filename (dir, "vectors.tsv", NULL);
   g_autofree char *mpath = g_build_filename (dir, "metadata.tsv", NULL);
   g_assert_true (tsv_save_projector (vpath, mpath, vectors, 2, 2, labels,
-                                     NULL, names, &error));
+                                     NULL, names, NULL, &error));
   g_assert_no_error (error);
   g_autofree char *tsv = read_file (dir, "vectors.tsv");
   g_assert_null (strchr (tsv, ','));
