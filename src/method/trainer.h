@@ -101,6 +101,8 @@ void trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe);
 /* "default" or "reference"; FALSE for another name */
 gboolean trainer_recipe_from_string (const char *name, int *recipe);
 
+#define TRAINER_CONFIG_GROUP "training"
+
 /* config.ini's [training] group, every field by name; the model and the
  * objective by their registry names. Reading fills the whole config: a key
  * that a run written before it existed lacks takes the reference recipe's
