@@ -708,12 +708,10 @@ command_train (int argc, char **argv)
         g_printerr (_("instdisc: note: %s\n"), note);
       /* more epochs are the run's from now on: a later --resume, eval
        * and the explorer read them from config.ini */
-      if (o.epochs != UNSET_INT)
-        {
-          trainer_config_to_keyfile (&config, keyfile);
-          if (!run_dir_save_config (run, keyfile, &error))
-            return cli_fail (error);
-        }
+      if (o.epochs != UNSET_INT
+          && !trainer_run_set_epochs (run, keyfile, &config, o.epochs,
+                                      &error))
+        return cli_fail (error);
     }
   else
     {

@@ -172,6 +172,18 @@ is_cifar_folder (const char *folder)
   return FALSE;
 }
 
+gboolean
+dataset_check_image_size (int size, GError **error)
+{
+  /* a size past this would ask the network for gigabytes an image */
+  if (size >= 8 && size <= DATASET_MAX_IMAGE_SIZE)
+    return TRUE;
+  g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+               _("the image size must be 8 to %d pixels, not %d"),
+               DATASET_MAX_IMAGE_SIZE, size);
+  return FALSE;
+}
+
 Dataset *
 dataset_open (const char *spec, const char *split,
               const DatasetOptions *options, GError **error)
@@ -184,14 +196,8 @@ dataset_open (const char *spec, const char *split,
     }
   if (!split)
     split = "train";
-  /* a size past this would ask the network for gigabytes an image */
-  if (options->image_size < 8 || options->image_size > DATASET_MAX_IMAGE_SIZE)
-    {
-      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
-                   _("the image size must be 8 to %d pixels, not %d"),
-                   DATASET_MAX_IMAGE_SIZE, options->image_size);
-      return NULL;
-    }
+  if (!dataset_check_image_size (options->image_size, error))
+    return NULL;
 
   if (g_str_equal (spec, "fashion-mnist"))
     return dataset_load_fashion_mnist (split, error);

@@ -171,6 +171,10 @@ typedef struct
 } Dataset;
 
 void dataset_options_init_default (DatasetOptions *options);
+/* The side a folder's images may be resized to (image_size): FALSE with a
+ * message giving the bounds, 8 to DATASET_MAX_IMAGE_SIZE pixels,
+ * otherwise. dataset_open checks it first, whatever the data set. */
+gboolean dataset_check_image_size (int size, GError **error);
 
 /* A data set is reference-counted: whoever keeps one (a run, a view, a
  * snapshot of the bank) holds a reference, and the last unref frees it.

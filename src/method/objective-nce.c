@@ -40,8 +40,16 @@ static gboolean
 nce_check (const TrainerConfig *config, int n, const char *data_name,
            GError **error)
 {
-  if (config->nce_k >= 1 && config->nce_k < n)
+  /* n is 0 while the data set is not known yet (the New Training
+   * dialog): then only the lower bound */
+  if (config->nce_k >= 1 && (n <= 0 || config->nce_k < n))
     return TRUE;
+  if (n <= 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("NCE needs K >= 1, not %d"), config->nce_k);
+      return FALSE;
+    }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                _("NCE needs 1 <= K < N: K is %d, %s has %d images"),
                config->nce_k, data_name, n);

@@ -70,7 +70,9 @@ struct _ObjectiveClass
   const char *const *metrics;
 
   /* Checks the settings of config it uses against a training set of n
-   * images called data_name; the message names the setting. NULL: nothing
+   * images called data_name; the message names the setting. n is 0 while
+   * the data set is not known yet (the New Training dialog checks as the
+   * person types): then only what does not depend on it. NULL: nothing
    * to check. */
   gboolean (*check) (const TrainerConfig *config, int n,
                      const char *data_name, GError **error);

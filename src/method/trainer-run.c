@@ -61,6 +61,31 @@ trainer_run_load_config (const char *run_dir, TrainerConfig *config,
   return g_steal_pointer (&keyfile);
 }
 
+gboolean
+trainer_run_set_epochs (const char *run_dir, GKeyFile *keyfile,
+                        TrainerConfig *config, int epochs, GError **error)
+{
+  TrainerConfig longer = *config;
+  longer.epochs = epochs;
+  if (!trainer_config_check_setting (&longer, "epochs", 0, NULL, error)
+      || !trainer_config_check_setting (&longer, "warmup_epochs", 0, NULL,
+                                        error))
+    return FALSE;
+  g_autoptr (GKeyFile) loaded = NULL;
+  if (!keyfile)
+    {
+      loaded = run_dir_load_config (run_dir, error);
+      if (!loaded)
+        return FALSE;
+      keyfile = loaded;
+    }
+  trainer_config_to_keyfile (&longer, keyfile);
+  if (!run_dir_save_config (run_dir, keyfile, error))
+    return FALSE;
+  *config = longer;
+  return TRUE;
+}
+
 const char *const *
 trainer_run_metrics_columns (const TrainerConfig *config)
 {

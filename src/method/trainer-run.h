@@ -33,6 +33,19 @@ gboolean trainer_run_pin_data (const char *run_dir, const Dataset *train,
 GKeyFile *trainer_run_load_config (const char *run_dir, TrainerConfig *config,
                                    GError **error);
 
+/* A run's new length, as `instdisc train --resume --epochs N` and the
+ * explorer's Train More Epochs give it: config's epochs become epochs and
+ * config.ini's [training] group is rewritten from config (atomically; the
+ * rest of the file stays), so a later resume, eval or explorer reads the
+ * new length. keyfile: the file as trainer_run_load_config read it, or
+ * NULL to read it here. The caller holds the folder's lock (run-lock.h).
+ * FALSE, with config and the file unchanged, when config cannot have that
+ * many epochs (the rules of trainer_config_check_setting: at least 1, no
+ * fewer than its warm-up). */
+gboolean trainer_run_set_epochs (const char *run_dir, GKeyFile *keyfile,
+                                 TrainerConfig *config, int epochs,
+                                 GError **error);
+
 /* Restores trainer from run_dir's checkpoint, drops the metrics rows
  * written after it (they are about to be redone; the file is rewritten
  * with this run's columns, trainer_run_metrics_columns) and returns in

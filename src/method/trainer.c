@@ -80,80 +80,6 @@ trainer_network_config (const TrainerConfig *config, const Dataset *data)
                                         data->width, config->low_dim);
 }
 
-static gboolean
-invalid (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError **error, const char *format, ...)
-{
-  va_list args;
-  va_start (args, format);
-  g_autofree char *message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, message);
-  return FALSE;
-}
-
-static gboolean
-check_config (const TrainerConfig *c, const Dataset *data, GError **error)
-{
-  ResNetConfig net_config = trainer_network_config (c, data);
-  char why[256];
-  if (!resnet_config_validate (&net_config, why, sizeof why))
-    return invalid (error, "%s: %s", data->name, why);
-  if (c->batch_size < 2 || c->batch_size > data->n)
-    return invalid (error, _("batch size %d must be between 2 and the %d "
-                             "images of %s"),
-                           c->batch_size, data->n, data->name);
-  /* Bounds a run can learn within; they also keep every value finite
-   * (a NaN fails each comparison), so inf or 1e38 never reaches a step. */
-  if (!(c->tau > 0.0f && c->tau <= 10.0f))
-    return invalid (error, _("tau must be in (0, 10], not %g"),
-                    (double) c->tau);
-  if (!(c->lr >= 0.0f && c->lr <= 10.0f))
-    return invalid (error, _("the learning rate must be in [0, 10], not %g"),
-                    (double) c->lr);
-  if (!(c->weight_decay >= 0.0f && c->weight_decay <= 1.0f))
-    return invalid (error, _("the weight decay must be in [0, 1], not %g"),
-                    (double) c->weight_decay);
-  if (!(c->momentum >= 0.0f && c->momentum < 1.0f))
-    return invalid (error, _("the SGD momentum must be in [0, 1), not %g"),
-                    (double) c->momentum);
-  if (!(c->lr_drop_factor > 0.0f && c->lr_drop_factor <= 1.0f))
-    return invalid (error, _("the learning-rate drop factor must be in "
-                             "(0, 1], not %g"),
-                    (double) c->lr_drop_factor);
-  for (int i = 0; i < c->n_lr_drops; i++)
-    if (c->lr_drops[i] < 0 || (i > 0 && c->lr_drops[i] <= c->lr_drops[i - 1]))
-      return invalid (error, _("the learning-rate drops must be epochs from "
-                               "0 up, in increasing order"));
-  if (!(c->bank_momentum >= 0.0f && c->bank_momentum < 1.0f))
-    return invalid (error, _("the memory bank momentum must be in [0, 1), not "
-                             "%g"),
-                    c->bank_momentum);
-  if (c->objective->check
-      && !c->objective->check (c, data->n, data->name, error))
-    return FALSE;
-  if (c->epochs < 1)
-    return invalid (error, _("epochs must be at least 1, not %d"), c->epochs);
-  if (!(c->crop_scale_min > 0.0f && c->crop_scale_min <= c->crop_scale_max
-        && c->crop_scale_max <= 1.0f))
-    return invalid (error, _("the crop scale MIN,MAX must satisfy 0 < MIN <= "
-                             "MAX <= 1, not %g,%g"),
-                    (double) c->crop_scale_min, (double) c->crop_scale_max);
-  if (!(c->jitter >= 0.0f && c->jitter <= 1.0f))
-    return invalid (error, _("the colour jitter must be in [0, 1], not %g"),
-                    c->jitter);
-  if (!(c->proximal >= 0.0f && c->proximal <= 1e6f))
-    return invalid (error, _("the proximal weight must be in [0, 1e6], not "
-                             "%g"),
-                    c->proximal);
-  if (c->warmup_epochs < 0 || c->warmup_epochs > c->epochs)
-    return invalid (error, _("warm-up must be 0 to %d epochs, not %d"),
-                    c->epochs, c->warmup_epochs);
-  return TRUE;
-}
-
 void
 trainer_augment_options (const TrainerConfig *config, const Dataset *data,
                          AugmentOptions *augment)
@@ -172,7 +98,8 @@ trainer_augment_options (const TrainerConfig *config, const Dataset *data,
 Trainer *
 trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
 {
-  if (!check_config (config, data, error))
+  /* the rules are trainer-check.c's */
+  if (!trainer_config_check (config, data, error))
     return NULL;
 
   g_autoptr (Trainer) self = g_new0 (Trainer, 1);

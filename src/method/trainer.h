@@ -115,6 +115,40 @@ gboolean trainer_config_from_keyfile (TrainerConfig *config, GKeyFile *file,
 const char *schedule_kind_to_string (ScheduleKind kind);
 const char *bank_init_to_string (BankInit init);
 
+/* ---- the rules a configuration is held to (trainer-check.c) ---- */
+
+/* trainer_new's check of config for training on data: the network takes
+ * its images, then each setting's rule, the first broken one reported. */
+gboolean trainer_config_check (const TrainerConfig *config,
+                               const Dataset *data, GError **error);
+/* The same rules one setting at a time, for a front end that shows each
+ * problem beside its field (the New Training dialog) rather than the
+ * first one. setting: a [training] key of config.ini: tau, lr,
+ * weight_decay, momentum, lr_drop_factor, lr_drops, bank_momentum,
+ * epochs, warmup_epochs, batch_size, crop_scale_min or crop_scale_max
+ * (checked as a pair), jitter, proximal, or a key of the objective's
+ * settings (its check); any other key passes. n_images and data_name:
+ * the training set's size and name, or 0 and NULL while it is not known:
+ * the batch size and the objective's settings then check only what does
+ * not depend on it. FALSE with a message that gives the bounds and the
+ * value: "the learning rate must be in [0, 10], not 20". */
+gboolean trainer_config_check_setting (const TrainerConfig *config,
+                                       const char *setting, int n_images,
+                                       const char *data_name, GError **error);
+/* The rule trainer_config_check_setting holds setting to, in words, for a
+ * person who typed something that is not a number at all: "the learning
+ * rate must be in [0, 10]". NULL for the objective's settings and keys
+ * without a rule. (transfer full) */
+char *trainer_config_describe_rule (const TrainerConfig *config,
+                                    const char *setting, int n_images,
+                                    const char *data_name);
+/* Whether config's network takes images of channels x height x width
+ * (the reference's pooling needs 25 x 25 or more); the message starts
+ * with data_name. */
+gboolean trainer_config_check_input (const TrainerConfig *config,
+                                     int channels, int height, int width,
+                                     const char *data_name, GError **error);
+
 /* The learning rate at this iteration (0-based) of a run. */
 float trainer_config_lr_at (const TrainerConfig *config, gint64 iteration,
                             int steps_per_epoch);

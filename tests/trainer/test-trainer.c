@@ -13,6 +13,8 @@
 #include "test-data.h"
 #include "testutil.h"
 #include "trainer.h"
+#include "trainer-run.h"
+#include "training-estimate.h"
 
 /* objective: a name of the registry */
 static TrainerConfig
@@ -178,6 +180,179 @@ test_rejects_bad_config (void)
         g_assert_nonnull (error);
         g_clear_error (&error);
       }
+}
+
+/* The rules one setting at a time (trainer-check.c), as the New
+ * Training dialog asks them: the message gives the bounds and the value,
+ * the rule alone has the bounds, a setting that needs the data set's size
+ * checks what it can without it, and trainer_new reports the same. */
+static void
+test_check_setting (void)
+{
+  g_autoptr (Dataset) data = test_generated_dataset (40, 1);
+  const struct { const char *key; float *field; float bad; const char *says; }
+      floats[] = {
+    { "tau", NULL, 0.0f, "tau must be in (0, 10], not 0" },
+    { "lr", NULL, 20.0f, "the learning rate must be in [0, 10], not 20" },
+    { "weight_decay", NULL, -1.0f, "[0, 1], not -1" },
+    { "momentum", NULL, 1.0f, "[0, 1), not 1" },
+    { "bank_momentum", NULL, 1.0f, "[0, 1), not 1" },
+    { "jitter", NULL, NAN, "[0, 1], not nan" },
+    { "proximal", NULL, 2e6f, "[0, 1e6], not 2e+06" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (floats); i++)
+    {
+      TrainerConfig c = small_config ("softmax");
+      float *fields[] = { &c.tau, &c.lr, &c.weight_decay, &c.momentum,
+                          &c.bank_momentum, &c.jitter, &c.proximal };
+      g_autoptr (GError) error = NULL;
+      g_assert_true (trainer_config_check_setting (&c, floats[i].key, 0, NULL,
+                                                   &error));
+      *fields[i] = floats[i].bad;
+      g_assert_false (trainer_config_check_setting (&c, floats[i].key, 0,
+                                                    NULL, &error));
+      g_assert_nonnull (strstr (error->message, floats[i].says));
+      /* the rule alone is the message's start */
+      g_autofree char *rule = trainer_config_describe_rule (&c, floats[i].key,
+                                                           0, NULL);
+      g_assert_true (g_str_has_prefix (error->message, rule));
+      /* and trainer_new refuses the same */
+      g_autoptr (GError) new_error = NULL;
+      g_assert_null (trainer_new (&c, data, &new_error));
+      g_assert_cmpstr (new_error->message, ==, error->message);
+    }
+
+  TrainerConfig c = small_config ("softmax");
+  g_autoptr (GError) error = NULL;
+  c.batch_size = 41;
+  /* without the data set's size only the lower bound */
+  g_assert_true (trainer_config_check_setting (&c, "batch_size", 0, NULL,
+                                               &error));
+  g_assert_false (trainer_config_check_setting (&c, "batch_size", 40,
+                                                data->name, &error));
+  g_assert_nonnull (strstr (error->message, "2 to the 40 images of"));
+  g_clear_error (&error);
+  c = small_config ("softmax");
+  c.warmup_epochs = 4;
+  g_assert_false (trainer_config_check_setting (&c, "warmup_epochs", 0, NULL,
+                                                &error));
+  g_assert_nonnull (strstr (error->message, "0 to 3 epochs, not 4"));
+  g_clear_error (&error);
+  c = small_config ("softmax");
+  c.crop_scale_min = 0.8f;
+  c.crop_scale_max = 0.5f;
+  g_assert_false (trainer_config_check_setting (&c, "crop_scale_max", 0, NULL,
+                                                &error));
+  g_assert_nonnull (strstr (error->message, "not 0.8,0.5"));
+  g_clear_error (&error);
+  c = small_config ("softmax");
+  c.lr_drops[0] = 3;
+  c.lr_drops[1] = 2;
+  c.n_lr_drops = 2;
+  g_assert_false (trainer_config_check_setting (&c, "lr_drops", 0, NULL,
+                                                &error));
+  g_assert_nonnull (strstr (error->message, "not 3,2"));
+  g_clear_error (&error);
+
+  /* the objective's settings are its own check's, with or without N */
+  c = small_config ("nce");
+  c.nce_k = 40;
+  g_assert_true (trainer_config_check_setting (&c, "nce_k", 0, NULL, &error));
+  g_assert_false (trainer_config_check_setting (&c, "nce_k", 40, data->name,
+                                                &error));
+  g_clear_error (&error);
+  c.nce_k = 0;
+  g_assert_false (trainer_config_check_setting (&c, "nce_k", 0, NULL, &error));
+  g_assert_null (trainer_config_describe_rule (&c, "nce_k", 0, NULL));
+  g_clear_error (&error);
+  /* a key without a rule passes */
+  g_assert_true (trainer_config_check_setting (&c, "seed", 0, NULL, &error));
+
+  /* the network's input */
+  c = small_config ("softmax");
+  g_assert_true (trainer_config_check_input (&c, 3, 32, 32, "x", &error));
+  g_assert_false (trainer_config_check_input (&c, 3, 16, 16, "x", &error));
+  g_assert_true (g_str_has_prefix (error->message, "x: "));
+}
+
+/* Train More Epochs and `train --resume --epochs N` write a run's new
+ * length the same way: config.ini's epochs, the rest of the file kept; a
+ * length the rules refuse changes nothing. */
+static void
+test_set_epochs (void)
+{
+  g_autoptr (Dataset) data = test_generated_dataset (40, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("instdisc-epochs-XXXXXX", &error);
+  g_assert_no_error (error);
+  TrainerConfig c = small_config ("nce");
+  c.warmup_epochs = 2;
+  g_autoptr (GKeyFile) keyfile = trainer_run_keyfile_new (&c, "toy", data, 32);
+  g_assert_true (run_dir_save_config (dir, keyfile, &error));
+
+  g_assert_true (trainer_run_set_epochs (dir, NULL, &c, 9, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (c.epochs, ==, 9);
+  TrainerConfig read;
+  g_autoptr (GKeyFile) written = trainer_run_load_config (dir, &read, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (read.epochs, ==, 9);
+  g_assert_cmpint (read.nce_k, ==, c.nce_k);
+  g_autofree char *spec = g_key_file_get_string (written, "data", "spec", NULL);
+  g_assert_cmpstr (spec, ==, "toy");
+
+  /* fewer epochs than the warm-up: refused, nothing written */
+  g_assert_false (trainer_run_set_epochs (dir, NULL, &c, 1, &error));
+  g_assert_nonnull (strstr (error->message, "warm-up"));
+  g_clear_error (&error);
+  g_assert_false (trainer_run_set_epochs (dir, written, &c, 0, &error));
+  g_clear_error (&error);
+  g_assert_cmpint (c.epochs, ==, 9);
+  g_autoptr (GKeyFile) again = trainer_run_load_config (dir, &read, &error);
+  g_assert_cmpint (read.epochs, ==, 9);
+  g_autofree char *config = g_build_filename (dir, "config.ini", NULL);
+  g_assert_cmpint (g_remove (config), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* The estimate grows with the epochs, the network and the images; a
+ * resumed run's covers only what is left; people read it in words. */
+static void
+test_estimate (void)
+{
+  TrainerConfig c;
+  trainer_config_init_default (&c);
+  double fifteen = training_estimate_seconds (&c, 60000, 10000, 28, 0);
+  g_assert_cmpfloat (fifteen, >, 60.0);
+  c.epochs = 30;
+  double thirty = training_estimate_seconds (&c, 60000, 10000, 28, 0);
+  g_assert_cmpfloat (thirty, >, 1.8 * fifteen);
+  g_assert_cmpfloat (thirty, <, 2.0 * fifteen);
+  /* half done: about half left, without the bank's pass and the
+   * reference points */
+  double half = training_estimate_seconds (&c, 60000, 10000, 28,
+                                           15 * (60000 / 128));
+  g_assert_cmpfloat (half, <, fifteen);
+  g_assert_cmpfloat (half, >, 0.9 * fifteen);
+  g_assert_cmpfloat (training_estimate_seconds (&c, 60000, 10000, 28,
+                                                30 * (60000 / 128)), <, 1.0);
+  c.epochs = 15;
+  g_assert_cmpfloat (training_estimate_seconds (&c, 60000, 10000, 56, 0), >,
+                     3.5 * fifteen);
+  c.model = model_registry_lookup ("resnet18");
+  g_assert_cmpfloat (training_estimate_seconds (&c, 60000, 10000, 28, 0), >,
+                     3.0 * fifteen);
+
+  const struct { double seconds; const char *says; } words[] = {
+    { 20, "less than a minute" }, { 150, "about 3 minutes" },
+    { 47 * 60, "about 45 minutes" }, { 100 * 60, "about 2 hours" },
+    { 60 * 3600, "about 3 days" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
+    {
+      g_autofree char *text = training_estimate_describe (words[i].seconds);
+      g_assert_cmpstr (text, ==, words[i].says);
+    }
 }
 
 /* Trains `steps` steps and records each loss. */
@@ -894,6 +1069,9 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/lr-schedule", test_lr_schedule);
   g_test_add_func ("/method/trainer/config-keyfile", test_config_keyfile);
   g_test_add_func ("/method/trainer/bad-config", test_rejects_bad_config);
+  g_test_add_func ("/method/trainer/check-setting", test_check_setting);
+  g_test_add_func ("/method/trainer/set-epochs", test_set_epochs);
+  g_test_add_func ("/method/trainer/estimate", test_estimate);
   g_test_add_func ("/method/trainer/bank-update", test_step_updates_bank);
   g_test_add_func ("/method/trainer/bank-from-features",
                    test_bank_from_features);

@@ -1,0 +1,139 @@
+/* training-estimate.c: how long a training will take, from the speeds
+ * measured on the project's machine (docs/design.md, "This machine": two
+ * cores of an AMD EPYC, Zen 4), with nothing else running, of the code
+ * `instdisc train` and the explorer run:
+ *
+ *   the whole training step, batch 128 on Fashion-MNIST, exact softmax
+ *   (docs/benchmarks-training.md, quiet machine, `bench-train-step`):
+ *   small ResNet 363.6 images/s, ResNet-18 41.9;
+ *   the exact softmax over 60,000 rows with the bank's update, about 40 ms
+ *   a batch of 128, and NCE with K 4096 about 38 ms
+ *   (docs/benchmarks-method.md, quiet machine);
+ *   embedding (inference, batch 256; docs/performance.md, quiet machine):
+ *   small ResNet 1345.5 images/s, ResNet-18 129.8;
+ *   the weighted kNN of 10,000 test images against 60,000 bank rows of
+ *   128 numbers: 1.81 s (docs/benchmarks-method.md, quiet machine).
+ *
+ * `instdisc train` itself, measured on Fashion-MNIST while the machine was
+ * shared (load average 11 to 24; docs/performance-gui.md, "How long a
+ * training takes"), with its processor time read from /proc every 5 s:
+ *
+ *   instdisc train --run runs/small --model small --steps 300 --threads 2
+ *   instdisc train --run runs/r18 --model resnet18 --bank-init random \
+ *       --no-eval --steps 30 --threads 2       (stopped after 7 steps)
+ *
+ * trained the small ResNet at 18.0 images/s (0.0143 processor-seconds an
+ * image, 2.6 times the quiet measurement's 2 / 363.6) and ResNet-18 at 1.0
+ * (0.144, 3.0 times 2 / 41.9): the two networks keep roughly their ratio, a
+ * busy machine is several times slower, and that is why the dialog calls
+ * this an estimate and the numbers below are the quiet machine's. */
+#define G_LOG_DOMAIN "instdisc-method"
+
+#include "training-estimate.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+/* the images the speeds were measured on: Fashion-MNIST's 28 x 28 */
+#define MEASURED_SIDE 28.0
+
+typedef struct
+{
+  const char *model;   /* the model registry's name */
+  /* seconds per training image for the network alone: forward, backward
+   * and the SGD step (the whole step's less the exact softmax's) */
+  double train_s;
+  /* seconds per image embedded with the test transform (the bank's pass,
+   * the evaluations) */
+  double embed_s;
+} ModelCost;
+
+static const ModelCost costs[] = {
+  /* 1 / 363.6 - 0.040 / 128 */
+  { "small", 2.438e-3, 1.0 / 1345.5 },
+  /* 1 / 41.9 - 0.040 / 128 */
+  { "resnet18", 2.355e-2, 1.0 / 129.8 },
+};
+
+/* the objectives per training image: the exact softmax in proportion to
+ * the bank's rows (0.040 s / 128 images at 60,000), NCE to its K (0.038 s
+ * / 128 at 4096) */
+#define SOFTMAX_S_PER_ROW (0.040 / 128.0 / 60000.0)
+#define NCE_S_PER_SAMPLE (0.038 / 128.0 / 4096.0)
+/* the kNN search per multiply-add (queries x bank rows x dimensions):
+ * 1.81 s / (10,000 x 60,000 x 128) */
+#define KNN_S_PER_MAC (1.81 / (10000.0 * 60000.0 * 128.0))
+
+static const ModelCost *
+model_cost (const ModelClass *model)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (costs); i++)
+    if (g_str_equal (costs[i].model, model->name))
+      return &costs[i];
+  /* a network nobody has measured: the slowest known, rather than a
+   * promise too short */
+  return &costs[G_N_ELEMENTS (costs) - 1];
+}
+
+double
+training_estimate_seconds (const TrainerConfig *config, int n_train,
+                           int n_test, int side, gint64 steps_done)
+{
+  const ModelCost *cost = model_cost (config->model);
+  /* the convolutions cost in proportion to the pixels */
+  double pixels = ((double) side * side) / (MEASURED_SIDE * MEASURED_SIDE);
+  double objective_s = objective_class_uses_setting (config->objective, "nce_k")
+                           ? NCE_S_PER_SAMPLE * config->nce_k
+                           : SOFTMAX_S_PER_ROW * n_train;
+  double train_s = cost->train_s * pixels + objective_s;
+  double embed_s = cost->embed_s * pixels;
+  double knn_s = (double) n_test * n_train * config->low_dim * KNN_S_PER_MAC;
+
+  int steps_per_epoch = trainer_config_steps_per_epoch (config, n_train);
+  gint64 total = (gint64) config->epochs * steps_per_epoch;
+  gint64 steps_left = MAX (total - steps_done, 0);
+  double seconds = (double) steps_left * config->batch_size * train_s;
+  /* each epoch still to end is evaluated after it */
+  if (n_test > 0 && steps_per_epoch > 0)
+    {
+      gint64 epochs_left = config->epochs - steps_done / steps_per_epoch;
+      seconds += (double) MAX (epochs_left, 0) * (n_test * embed_s + knn_s);
+    }
+  if (steps_done == 0)
+    {
+      if (config->bank_init == BANK_INIT_FEATURES)
+        seconds += n_train * embed_s;
+      /* the untrained network's kNN, and raw pixels' over every pixel */
+      if (n_test > 0)
+        seconds += n_test * embed_s + knn_s
+                   + (double) n_test * n_train * side * side * KNN_S_PER_MAC;
+    }
+  return seconds;
+}
+
+char *
+training_estimate_describe (double seconds)
+{
+  double minutes = seconds / 60.0;
+  if (minutes < 1.0)
+    return g_strdup (_("less than a minute"));
+  if (minutes < 90.0)
+    {
+      /* to the minute below 10, then to 5 minutes */
+      int m = minutes < 10.0 ? (int) ceil (minutes)
+                             : (int) (5.0 * round (minutes / 5.0));
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "about %d minute",
+                                           "about %d minutes", m), m);
+    }
+  double hours = minutes / 60.0;
+  if (hours < 48.0)
+    {
+      int h = (int) round (hours);
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %d hour",
+                                           "about %d hours", h), h);
+    }
+  int d = (int) round (hours / 24.0);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %d day",
+                                       "about %d days", d), d);
+}
