@@ -38,33 +38,12 @@ active_window (InstdiscApplication *self)
 }
 
 static void
-on_new_training_response (GtkDialog *dialog, int response, gpointer data)
-{
-  InstdiscWindow *window = data;
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
-      TrainerConfig config;
-      instdisc_new_training_dialog_get_config (d, &config);
-      instdisc_new_training_dialog_save_settings (d);
-      instdisc_window_new_training (window,
-                                    instdisc_new_training_dialog_get_run_dir (d),
-                                    instdisc_new_training_dialog_get_data_spec (d),
-                                    &config, TRUE);
-    }
-  gtk_window_destroy (GTK_WINDOW (dialog));
-}
-
-static void
 new_training (GSimpleAction *action, GVariant *param, gpointer data)
 {
-  InstdiscWindow *window = active_window (data);
-  GtkWidget *dialog = instdisc_new_training_dialog_new (GTK_WINDOW (window));
-  g_signal_connect (dialog, "response", G_CALLBACK (on_new_training_response),
-                    window);
-  gtk_window_present (GTK_WINDOW (dialog));
+  instdisc_window_present_new_training (active_window (data));
 }
 
+/* the window asks before it stops a training for the folder */
 static void
 on_run_folder_chosen (const char *path, gpointer data)
 {
@@ -140,11 +119,15 @@ show_about (GSimpleAction *action, GVariant *param, gpointer data)
 static void
 quit (GSimpleAction *action, GVariant *param, gpointer data)
 {
-  /* each window stops its run (checkpoint saved) as it closes */
+  /* each window stops its run (checkpoint saved) as it closes, asking
+   * first when it trains */
   GList *windows = gtk_application_get_windows (GTK_APPLICATION (data));
   for (GList *l = g_list_copy (windows), *w = l; w; w = w->next)
     {
-      gtk_window_close (w->data);
+      if (INSTDISC_IS_WINDOW (w->data))
+        instdisc_window_close_to_quit (w->data);
+      else
+        gtk_window_close (w->data);
       if (!w->next)
         g_list_free (l);
     }

@@ -1,43 +1,33 @@
-/* instdisc-new-training-dialog.c: the New Training dialog. */
+/* instdisc-new-training-dialog.c: the New Training dialog: the data set,
+ * the network and the objective, the run folder checked as it is typed,
+ * how long the training will take, and Start. The typed settings are in
+ * instdisc-new-training-fields.c. */
 #define G_LOG_DOMAIN "instdisc-gui"
 
-#include "instdisc-new-training-dialog.h"
+#include "instdisc-new-training-dialog-private.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "instdisc-file-chooser.h"
 #include "instdisc-settings.h"
-
-struct _InstdiscNewTrainingDialog
-{
-  GtkDialog parent_instance;
-
-  /* template widgets */
-  GtkDropDown *data_dropdown;
-  GtkLabel *data_path_label;
-  GtkButton *data_button;
-  GtkDropDown *model_dropdown;
-  GtkDropDown *objective_dropdown;
-  GtkSpinButton *nce_k_spin;
-  GtkSpinButton *tau_spin;
-  GtkSpinButton *bank_momentum_spin;
-  GtkSpinButton *lr_spin;
-  GtkDropDown *schedule_dropdown;
-  GtkSpinButton *epochs_spin;
-  GtkSpinButton *batch_spin;
-  GtkEntry *run_entry;
-  GtkButton *run_button;
-  GtkWidget *start_button;
-
-  /* owned */
-  char *data_folder;
-  GSettings *settings;
-};
+#include "run-dir.h"
+#include "training-estimate.h"
 
 G_DEFINE_FINAL_TYPE (InstdiscNewTrainingDialog, instdisc_new_training_dialog,
                      GTK_TYPE_DIALOG)
 
-enum { DATA_FASHION_MNIST, DATA_CIFAR, DATA_FOLDER };
+/* The sizes of the data sets whose sizes are fixed, for the rules that
+ * need them (the batch size, NCE's K) and the estimate before anything
+ * is loaded: Debian's dataset-fashion-mnist, and CIFAR-10 and -100 in
+ * the binary format. An image folder's are known once it is loaded. */
+#define FASHION_MNIST_TRAIN 60000
+#define FASHION_MNIST_TEST 10000
+#define FASHION_MNIST_SIDE 28
+#define CIFAR_TRAIN 50000
+#define CIFAR_TEST 10000
+#define CIFAR_SIDE 32
 
 /* A new run folder under parent, named after the date and time as
  * `instdisc train` names one, so an existing run is never overwritten. */
@@ -59,25 +49,76 @@ instdisc_default_run_dir (void)
 
 /* The dropdowns list the registries in their order, so a selected index
  * is a registry index. */
-static const ModelClass *
-selected_model (InstdiscNewTrainingDialog *self)
+const ModelClass *
+instdisc_new_training_dialog_selected_model (InstdiscNewTrainingDialog *self)
 {
   guint i = gtk_drop_down_get_selected (self->model_dropdown);
   return model_registry_get (MIN (i, model_registry_size () - 1));
 }
 
-static const ObjectiveClass *
-selected_objective (InstdiscNewTrainingDialog *self)
+const ObjectiveClass *
+instdisc_new_training_dialog_selected_objective (InstdiscNewTrainingDialog *self)
 {
   guint i = gtk_drop_down_get_selected (self->objective_dropdown);
   return objective_registry_get (MIN (i, objective_registry_size () - 1));
 }
 
-static void
-update_sensitivity (InstdiscNewTrainingDialog *self)
+static guint
+data_kind (InstdiscNewTrainingDialog *self)
 {
-  guint data = gtk_drop_down_get_selected (self->data_dropdown);
-  gboolean needs_folder = data != DATA_FASHION_MNIST;
+  return gtk_drop_down_get_selected (self->data_dropdown);
+}
+
+/* ---- the run folder ---- */
+
+/* Why a new run cannot go into path, or NULL: it must not hold a run
+ * (instdisc_run_new_training would refuse it after the data loaded), not
+ * be a file, and the nearest folder that exists must be writable. */
+static char *
+run_folder_problem (const char *path)
+{
+  if (!*path)
+    return g_strdup (_("The run needs a folder"));
+  g_autofree char *config = run_dir_file (path, RUN_CONFIG_FILE);
+  if (g_file_test (config, G_FILE_TEST_EXISTS))
+    return g_strdup (_("This folder already holds a run: open it with Open "
+                       "Run to continue it, or choose another folder"));
+  g_autofree char *existing = g_canonicalize_filename (path, NULL);
+  while (!g_file_test (existing, G_FILE_TEST_EXISTS))
+    {
+      char *parent = g_path_get_dirname (existing);
+      g_free (existing);
+      existing = parent;
+    }
+  g_autofree char *shown = g_filename_display_name (existing);
+  if (!g_file_test (existing, G_FILE_TEST_IS_DIR))
+    return g_strdup_printf (_("%s is a file, not a folder"), shown);
+  if (g_access (existing, W_OK | X_OK) != 0)
+    return g_strdup_printf (_("%s cannot be written to"), shown);
+  return NULL;
+}
+
+static gboolean
+check_run_folder (InstdiscNewTrainingDialog *self)
+{
+  g_autofree char *problem = run_folder_problem (
+      instdisc_new_training_dialog_get_run_dir (self));
+  gtk_label_set_text (self->run_error, problem ? problem : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->run_error), problem != NULL);
+  if (problem)
+    gtk_widget_add_css_class (GTK_WIDGET (self->run_entry), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->run_entry), "error");
+  return problem == NULL;
+}
+
+/* ---- the data set ---- */
+
+/* what the data set label says; FALSE when a folder is still missing */
+static gboolean
+update_data_label (InstdiscNewTrainingDialog *self)
+{
+  gboolean needs_folder = data_kind (self) != DATA_FASHION_MNIST;
   gtk_widget_set_sensitive (GTK_WIDGET (self->data_button), needs_folder);
   if (!needs_folder)
     gtk_label_set_text (self->data_path_label,
@@ -90,20 +131,117 @@ update_sensitivity (InstdiscNewTrainingDialog *self)
     }
   else
     gtk_label_set_text (self->data_path_label, _("No folder chosen"));
-  /* K counts only for an objective that reads it */
-  gtk_widget_set_sensitive (GTK_WIDGET (self->nce_k_spin),
-                            objective_class_uses_setting (
-                                selected_objective (self), "nce_k"));
-  gtk_widget_set_sensitive (self->start_button,
-                            (!needs_folder || self->data_folder)
-                            && *gtk_editable_get_text (GTK_EDITABLE (self->run_entry)));
+  return !needs_folder || self->data_folder;
 }
 
+/* The training set's size, name and image side where they are fixed;
+ * 0, NULL and the image size field's value for a folder. */
 static void
-on_changed (InstdiscNewTrainingDialog *self)
+data_shape (InstdiscNewTrainingDialog *self, int *n_train, int *n_test,
+            const char **name, int *side)
 {
-  update_sensitivity (self);
+  switch (data_kind (self))
+    {
+    case DATA_FASHION_MNIST:
+      *n_train = FASHION_MNIST_TRAIN;
+      *n_test = FASHION_MNIST_TEST;
+      *name = "fashion-mnist/train";
+      *side = FASHION_MNIST_SIDE;
+      return;
+    case DATA_CIFAR:
+      *n_train = CIFAR_TRAIN;
+      *n_test = CIFAR_TEST;
+      *name = NULL;
+      *side = CIFAR_SIDE;
+      return;
+    default:
+      *n_train = *n_test = 0;
+      *name = NULL;
+      *side = instdisc_new_training_dialog_get_image_size (self);
+      return;
+    }
 }
+
+/* ---- how long it takes ---- */
+
+static void
+update_estimate (InstdiscNewTrainingDialog *self, gboolean valid)
+{
+  int n_train, n_test, side;
+  const char *name;
+  data_shape (self, &n_train, &n_test, &name, &side);
+  if (!valid)
+    {
+      gtk_label_set_text (self->estimate_label,
+                          _("How long the training takes is said once every "
+                            "setting is valid."));
+      return;
+    }
+  g_autofree char *text = NULL;
+  if (n_train > 0)
+    {
+      g_autofree char *length = training_estimate_describe (
+          training_estimate_seconds (&self->config, n_train, n_test, side, 0));
+      /* Translators: %s is "about 50 minutes" or the like */
+      text = g_strdup_printf (_("Training takes %s on two processor cores: "
+                                "an estimate, from the speeds measured on the "
+                                "project’s machine."), length);
+    }
+  else
+    {
+      /* a folder's size is known once it is loaded: per 10,000 images */
+      g_autofree char *length = training_estimate_describe (
+          training_estimate_seconds (&self->config, 10000, 0, side, 0));
+      /* Translators: %s is "about 50 minutes" or the like */
+      text = g_strdup_printf (_("Training takes %s for every 10,000 images "
+                                "of the folder on two processor cores: an "
+                                "estimate, from the speeds measured on the "
+                                "project’s machine."), length);
+    }
+  gtk_label_set_text (self->estimate_label, text);
+}
+
+/* ---- checking everything ---- */
+
+void
+instdisc_new_training_dialog_revalidate (InstdiscNewTrainingDialog *self)
+{
+  if (self->filling)
+    return;
+  TrainerConfig *c = &self->config;
+  trainer_config_init_default (c);
+  c->model = instdisc_new_training_dialog_selected_model (self);
+  c->objective = instdisc_new_training_dialog_selected_objective (self);
+  c->schedule = gtk_drop_down_get_selected (self->schedule_dropdown) == 1
+                    ? SCHEDULE_COSINE : SCHEDULE_STEP;
+  c->nce_z = gtk_drop_down_get_selected (self->nce_z_dropdown) == 1
+                 ? NCE_Z_EMA : NCE_Z_FIXED;
+  c->bank_init = gtk_drop_down_get_selected (self->bank_init_dropdown) == 1
+                     ? BANK_INIT_FEATURES : BANK_INIT_RANDOM;
+  int n_train, n_test, side;
+  const char *name;
+  data_shape (self, &n_train, &n_test, &name, &side);
+  gboolean fields = instdisc_new_training_dialog_check_fields (self, n_train,
+                                                               name);
+  gboolean data = update_data_label (self);
+  gboolean folder = check_run_folder (self);
+  /* NCE's normaliser, like its K, counts only for an objective that
+   * reads it */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->nce_z_dropdown),
+                            objective_class_uses_setting (c->objective,
+                                                          "nce_z"));
+  update_estimate (self, fields);
+  gtk_widget_set_sensitive (self->start_button, fields && data && folder);
+}
+
+gboolean
+instdisc_new_training_dialog_is_valid (InstdiscNewTrainingDialog *self)
+{
+  instdisc_new_training_dialog_revalidate (self);
+  return gtk_widget_get_sensitive (self->start_button);
+}
+
+/* ---- choosing folders ---- */
 
 typedef void (*FolderChosen) (InstdiscNewTrainingDialog *self, const char *path);
 
@@ -142,7 +280,7 @@ data_folder_chosen (InstdiscNewTrainingDialog *self, const char *path)
 {
   g_free (self->data_folder);
   self->data_folder = g_strdup (path);
-  update_sensitivity (self);
+  instdisc_new_training_dialog_revalidate (self);
 }
 
 static void
@@ -165,37 +303,61 @@ on_run_button_clicked (InstdiscNewTrainingDialog *self)
   choose_folder (self, _("Where to Keep the Run"), run_folder_chosen);
 }
 
+/* ---- the recipes ---- */
+
+static void
+fill_recipe (InstdiscNewTrainingDialog *self, TrainerRecipe recipe)
+{
+  TrainerConfig c;
+  trainer_config_init_recipe (&c, recipe);
+  /* the network and the objective stay as chosen above */
+  c.model = instdisc_new_training_dialog_selected_model (self);
+  c.objective = instdisc_new_training_dialog_selected_objective (self);
+  instdisc_new_training_dialog_fill (self, &c);
+}
+
+static void
+on_default_recipe (InstdiscNewTrainingDialog *self)
+{
+  fill_recipe (self, TRAINER_RECIPE_DEFAULT);
+}
+
+static void
+on_reference_recipe (InstdiscNewTrainingDialog *self)
+{
+  fill_recipe (self, TRAINER_RECIPE_REFERENCE);
+}
+
+/* ---- what the dialog gives ---- */
+
 void
 instdisc_new_training_dialog_get_config (InstdiscNewTrainingDialog *self,
                                          TrainerConfig *c)
 {
-  trainer_config_init_default (c);
-  c->model = selected_model (self);
-  c->objective = selected_objective (self);
-  c->nce_k = gtk_spin_button_get_value_as_int (self->nce_k_spin);
-  c->tau = gtk_spin_button_get_value (self->tau_spin);
-  c->bank_momentum = gtk_spin_button_get_value (self->bank_momentum_spin);
-  c->lr = gtk_spin_button_get_value (self->lr_spin);
-  c->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
-  c->batch_size = gtk_spin_button_get_value_as_int (self->batch_spin);
-  c->schedule = gtk_drop_down_get_selected (self->schedule_dropdown) == 1
-                    ? SCHEDULE_COSINE : SCHEDULE_STEP;
-  /* the reference drops at epochs 120 and 160 of 200: the same fractions
-   * of any length */
-  c->n_lr_drops = 0;
-  if (c->schedule == SCHEDULE_STEP && c->epochs >= 5)
-    {
-      c->lr_drops[c->n_lr_drops++] = c->epochs * 3 / 5;
-      c->lr_drops[c->n_lr_drops++] = c->epochs * 4 / 5;
-    }
+  instdisc_new_training_dialog_revalidate (self);
+  *c = self->config;
 }
 
 const char *
 instdisc_new_training_dialog_get_data_spec (InstdiscNewTrainingDialog *self)
 {
-  if (gtk_drop_down_get_selected (self->data_dropdown) == DATA_FASHION_MNIST)
+  if (data_kind (self) == DATA_FASHION_MNIST)
     return "fashion-mnist";
   return self->data_folder;
+}
+
+int
+instdisc_new_training_dialog_get_image_size (InstdiscNewTrainingDialog *self)
+{
+  gint64 size;
+  const char *text = gtk_editable_get_text (
+      GTK_EDITABLE (self->entries[FIELD_IMAGE_SIZE]));
+  if (data_kind (self) == DATA_FOLDER
+      && g_ascii_string_to_signed (text, 10, 1, G_MAXINT, &size, NULL))
+    return (int) size;
+  DatasetOptions defaults;
+  dataset_options_init_default (&defaults);
+  return defaults.image_size;
 }
 
 const char *
@@ -205,6 +367,25 @@ instdisc_new_training_dialog_get_run_dir (InstdiscNewTrainingDialog *self)
 }
 
 void
+instdisc_new_training_dialog_show_start_error (InstdiscNewTrainingDialog *self,
+                                               const char *message)
+{
+  if (message)
+    {
+      /* Translators: why the training could not start */
+      g_autofree char *text = g_strdup_printf (_("The training did not "
+                                                 "start: %s"), message);
+      gtk_label_set_text (self->start_error_label, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->start_error_label),
+                          message != NULL);
+  /* the message may be about the run folder, which may have changed */
+  instdisc_new_training_dialog_revalidate (self);
+}
+
+/* ---- what the settings remember ---- */
+
+void
 instdisc_new_training_dialog_save_settings (InstdiscNewTrainingDialog *self)
 {
   GSettings *s = self->settings;
@@ -212,23 +393,12 @@ instdisc_new_training_dialog_save_settings (InstdiscNewTrainingDialog *self)
   instdisc_new_training_dialog_get_config (self, &c);
   /* one change signal for the lot */
   g_settings_delay (s);
-  g_settings_set_enum (s, "training-data-kind",
-                       (int) gtk_drop_down_get_selected (self->data_dropdown));
+  g_settings_set_enum (s, "training-data-kind", (int) data_kind (self));
   g_settings_set_string (s, "training-data-folder",
                          self->data_folder ? self->data_folder : "");
   g_settings_set_string (s, "training-network", c.model->name);
   g_settings_set_string (s, "training-objective", c.objective->name);
-  g_settings_set_enum (s, "training-schedule",
-                       (int) gtk_drop_down_get_selected (self->schedule_dropdown));
-  g_settings_set_int (s, "training-nce-k", c.nce_k);
-  g_settings_set_double (s, "training-tau",
-                         gtk_spin_button_get_value (self->tau_spin));
-  g_settings_set_double (s, "training-bank-momentum",
-                         gtk_spin_button_get_value (self->bank_momentum_spin));
-  g_settings_set_double (s, "training-lr",
-                         gtk_spin_button_get_value (self->lr_spin));
-  g_settings_set_int (s, "training-epochs", c.epochs);
-  g_settings_set_int (s, "training-batch-size", c.batch_size);
+  instdisc_new_training_dialog_save_fields (self);
   /* the next run goes beside this one */
   g_autofree char *run_dir = g_canonicalize_filename (
       instdisc_new_training_dialog_get_run_dir (self), NULL);
@@ -237,11 +407,12 @@ instdisc_new_training_dialog_save_settings (InstdiscNewTrainingDialog *self)
   g_settings_apply (s);
 }
 
-/* The dialog opens with what the last training used. */
+/* The dialog opens with what the last training that started used. */
 static void
 load_settings (InstdiscNewTrainingDialog *self)
 {
   GSettings *s = self->settings;
+  self->filling = TRUE;
   gtk_drop_down_set_selected (self->data_dropdown,
                               g_settings_get_enum (s, "training-data-kind"));
   g_autofree char *folder = g_settings_get_string (s, "training-data-folder");
@@ -263,23 +434,13 @@ load_settings (InstdiscNewTrainingDialog *self)
                               objective_registry_index (objective
                                                             ? objective
                                                             : defaults.objective));
-  gtk_drop_down_set_selected (self->schedule_dropdown,
-                              g_settings_get_enum (s, "training-schedule"));
-  gtk_spin_button_set_value (self->nce_k_spin,
-                             g_settings_get_int (s, "training-nce-k"));
-  gtk_spin_button_set_value (self->tau_spin,
-                             g_settings_get_double (s, "training-tau"));
-  gtk_spin_button_set_value (self->bank_momentum_spin,
-                             g_settings_get_double (s, "training-bank-momentum"));
-  gtk_spin_button_set_value (self->lr_spin,
-                             g_settings_get_double (s, "training-lr"));
-  gtk_spin_button_set_value (self->epochs_spin,
-                             g_settings_get_int (s, "training-epochs"));
-  gtk_spin_button_set_value (self->batch_spin,
-                             g_settings_get_int (s, "training-batch-size"));
   g_autofree char *dir = instdisc_default_run_dir ();
   gtk_editable_set_text (GTK_EDITABLE (self->run_entry), dir);
+  self->filling = FALSE;
+  instdisc_new_training_dialog_load_fields (self);
 }
+
+/* ---- the object ---- */
 
 static void
 instdisc_new_training_dialog_finalize (GObject *object)
@@ -301,22 +462,24 @@ instdisc_new_training_dialog_class_init (InstdiscNewTrainingDialogClass *klass)
       widget_class, "/org/instdisc/Explorer/ui/instdisc-new-training-dialog.ui");
 #define BIND(name) \
   gtk_widget_class_bind_template_child (widget_class, InstdiscNewTrainingDialog, name)
+  BIND (start_error_label);
   BIND (data_dropdown);
   BIND (data_path_label);
   BIND (data_button);
   BIND (model_dropdown);
   BIND (objective_dropdown);
-  BIND (nce_k_spin);
-  BIND (tau_spin);
-  BIND (bank_momentum_spin);
-  BIND (lr_spin);
+  BIND (nce_z_dropdown);
+  BIND (bank_init_dropdown);
   BIND (schedule_dropdown);
-  BIND (epochs_spin);
-  BIND (batch_spin);
   BIND (run_entry);
   BIND (run_button);
+  BIND (estimate_label);
+  BIND (advanced_expander);
+  BIND (default_recipe_button);
+  BIND (reference_recipe_button);
   BIND (start_button);
 #undef BIND
+  instdisc_new_training_dialog_class_init_fields (widget_class);
 }
 
 /* The registries' entries for people, in the registries' order. */
@@ -347,22 +510,40 @@ instdisc_new_training_dialog_init (InstdiscNewTrainingDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   fill_registry_dropdowns (self);
+  instdisc_new_training_dialog_init_fields (self);
   /* the schema's defaults are trainer_config_init_default's (a test
    * holds them together) */
   self->settings = instdisc_settings_new ();
   load_settings (self);
 
-  g_signal_connect_swapped (self->data_dropdown, "notify::selected",
-                            G_CALLBACK (on_changed), self);
-  g_signal_connect_swapped (self->objective_dropdown, "notify::selected",
-                            G_CALLBACK (on_changed), self);
-  g_signal_connect_swapped (self->run_entry, "changed", G_CALLBACK (on_changed),
+  GtkDropDown *dropdowns[] = { self->data_dropdown, self->model_dropdown,
+                               self->objective_dropdown, self->nce_z_dropdown,
+                               self->bank_init_dropdown,
+                               self->schedule_dropdown };
+  /* named as the fields are, after what they set */
+  const char *names[] = { "data", "model", "objective", "nce_z", "bank_init",
+                          "schedule" };
+  for (gsize i = 0; i < G_N_ELEMENTS (dropdowns); i++)
+    {
+      gtk_widget_set_name (GTK_WIDGET (dropdowns[i]), names[i]);
+      g_signal_connect_swapped (dropdowns[i], "notify::selected",
+                                G_CALLBACK (instdisc_new_training_dialog_revalidate),
+                                self);
+    }
+  gtk_widget_set_name (GTK_WIDGET (self->estimate_label), "estimate");
+  gtk_widget_set_name (GTK_WIDGET (self->start_error_label), "start-error");
+  g_signal_connect_swapped (self->run_entry, "changed",
+                            G_CALLBACK (instdisc_new_training_dialog_revalidate),
                             self);
   g_signal_connect_swapped (self->data_button, "clicked",
                             G_CALLBACK (on_data_button_clicked), self);
   g_signal_connect_swapped (self->run_button, "clicked",
                             G_CALLBACK (on_run_button_clicked), self);
-  update_sensitivity (self);
+  g_signal_connect_swapped (self->default_recipe_button, "clicked",
+                            G_CALLBACK (on_default_recipe), self);
+  g_signal_connect_swapped (self->reference_recipe_button, "clicked",
+                            G_CALLBACK (on_reference_recipe), self);
+  instdisc_new_training_dialog_revalidate (self);
 }
 
 GtkWidget *

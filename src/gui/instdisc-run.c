@@ -555,10 +555,21 @@ InstdiscRun *
 instdisc_run_new_training (const char *run_dir, const char *data_spec,
                            const TrainerConfig *config, GError **error)
 {
+  DatasetOptions defaults;
+  dataset_options_init_default (&defaults);
+  return instdisc_run_new_training_sized (run_dir, data_spec,
+                                          defaults.image_size, config, error);
+}
+
+InstdiscRun *
+instdisc_run_new_training_sized (const char *run_dir, const char *data_spec,
+                                 int image_size, const TrainerConfig *config,
+                                 GError **error)
+{
   g_autoptr (InstdiscRun) self = g_object_new (INSTDISC_TYPE_RUN, NULL);
   self->dir = g_strdup (run_dir);
   self->data_spec = g_strdup (data_spec);
-  self->image_size = 32;
+  self->image_size = image_size;
   self->config = *config;
 
   g_autofree char *existing = run_dir_file (run_dir, RUN_CONFIG_FILE);
@@ -726,6 +737,25 @@ instdisc_run_start (InstdiscRun *self)
   g_mutex_unlock (&self->queue_lock);
   self->thread = g_thread_new ("instdisc-trainer", instdisc_run_trainer_thread, self);
   set_state (self, INSTDISC_RUN_RUNNING);
+}
+
+gboolean
+instdisc_run_set_epochs (InstdiscRun *self, int epochs, GError **error)
+{
+  g_return_val_if_fail (INSTDISC_IS_RUN (self), FALSE);
+  g_return_val_if_fail (self->thread == NULL, FALSE);
+  /* the folder is this process's to write from here on, as for a start */
+  if (!self->lock && !(self->lock = run_lock_acquire (self->dir, error)))
+    return FALSE;
+  if (!trainer_run_set_epochs (self->dir, NULL, &self->config, epochs, error))
+    return FALSE;
+  /* the stopped trainer keeps the old length: the next start builds
+   * another from the new config.ini and the checkpoint, which matches the
+   * last step (a run that stops or finishes saves it), as
+   * `instdisc train --resume` does */
+  g_clear_pointer (&self->trainer, trainer_free);
+  g_signal_emit (self, signals[STATE_CHANGED], 0);
+  return TRUE;
 }
 
 void
@@ -900,6 +930,16 @@ instdisc_run_get_iteration (InstdiscRun *self)
   if (!self->thread && self->trainer)
     iteration = trainer_get_iteration (self->trainer);
   return iteration;
+}
+
+gint64
+instdisc_run_get_steps_done (InstdiscRun *self)
+{
+  gint64 done = instdisc_run_get_iteration (self);
+  if (self->metrics->len)
+    done = MAX (done, g_array_index (self->metrics, MetricsRow,
+                                     self->metrics->len - 1).iteration);
+  return done;
 }
 
 gint64

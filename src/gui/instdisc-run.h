@@ -186,6 +186,27 @@ gboolean instdisc_run_export_recomputed_finish (InstdiscRun *self,
                                                 GAsyncResult *result,
                                                 GError **error);
 
+/* As instdisc_run_new_training, with an image folder's images resized to
+ * image_size pixels a side (`instdisc train --image-size`; the other
+ * data sets have their own size). */
+InstdiscRun *instdisc_run_new_training_sized (const char *run_dir,
+                                              const char *data_spec,
+                                              int image_size,
+                                              const TrainerConfig *config,
+                                              GError **error);
+/* While no trainer thread runs (stopped, finished, followed): gives the
+ * run epochs in all, written into config.ini as `instdisc train --resume
+ * --epochs N` does (trainer_run_set_epochs), so the next start trains on
+ * to the new end. Takes the folder's lock, as a start does: FALSE with
+ * the error when another process writes the run, or the rules refuse the
+ * number. */
+gboolean instdisc_run_set_epochs (InstdiscRun *self, int epochs,
+                                  GError **error);
+
+/* The steps the run has done: the trainer's count, or for a followed run
+ * the last step metrics.csv has. */
+gint64 instdisc_run_get_steps_done (InstdiscRun *self);
+
 /* Signals (all on the main thread):
  *   "metrics-added" (guint first_new_row): rows were appended to
  *                   instdisc_run_get_metrics

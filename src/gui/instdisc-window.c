@@ -1,6 +1,8 @@
 /* instdisc-window.c: the main window: its controls, the run it shows,
  * building or opening a run off the main loop, recent runs, its size and
- * its actions; Export Features is in instdisc-window-export.c. */
+ * its actions; Export Features is in instdisc-window-export.c, and asking
+ * before a running training is stopped, New Training's start and Train
+ * More Epochs in instdisc-window-training.c. */
 #define G_LOG_DOMAIN "instdisc-gui"
 
 #include "instdisc-window-private.h"
@@ -45,6 +47,11 @@ update_controls (InstdiscWindow *self)
   gboolean can_train = has_run && state != INSTDISC_RUN_STOPPING
                        && (state != INSTDISC_RUN_FOLLOWING
                            || instdisc_run_get_train (self->run));
+  /* a run that has trained all its epochs is given more, not started */
+  gboolean finished = instdisc_window_run_has_finished (self);
+  gboolean can_train_more = has_run && instdisc_run_get_train (self->run)
+                            && (state == INSTDISC_RUN_STOPPED
+                                || state == INSTDISC_RUN_FOLLOWING);
   const char *text = "";
   switch (state)
     {
@@ -63,6 +70,8 @@ update_controls (InstdiscWindow *self)
                                running ? _("Pause training (Ctrl+Space)")
                                : state == INSTDISC_RUN_PAUSED
                                    ? _("Resume training (Ctrl+Space)")
+                               : finished && can_train_more
+                                   ? _("Train more epochs (Ctrl+Space)")
                                : state == INSTDISC_RUN_FOLLOWING
                                    ? _("Continue training this run here "
                                        "(Ctrl+Space)")
@@ -71,6 +80,8 @@ update_controls (InstdiscWindow *self)
                                  can_train);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-training",
                                  running || state == INSTDISC_RUN_PAUSED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.train-more",
+                                 can_train_more);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-now",
                                  running || state == INSTDISC_RUN_PAUSED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-features",
@@ -105,8 +116,8 @@ release_when_stopped (InstdiscRun *run, GApplication *application)
 /* Stopping returns at once and the trainer thread writes the checkpoint
  * afterwards: the application must not quit before it has, even when this
  * window is gone by then. The run keeps itself alive until it stopped. */
-static void
-stop_and_hold (InstdiscWindow *self, InstdiscRun *run)
+void
+instdisc_window_stop_and_hold (InstdiscWindow *self, InstdiscRun *run)
 {
   GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
   gboolean was_stopping = instdisc_run_get_state (run) == INSTDISC_RUN_STOPPING;
@@ -149,7 +160,7 @@ instdisc_window_set_run (InstdiscWindow *self, InstdiscRun *run)
       g_clear_signal_handler (&self->state_handler, self->run);
       g_clear_signal_handler (&self->saved_handler, self->run);
       g_clear_signal_handler (&self->notice_handler, self->run);
-      stop_and_hold (self, self->run);
+      instdisc_window_stop_and_hold (self, self->run);
     }
   g_set_object (&self->run, run);
   /* the four views follow through their "run" bindings
@@ -221,9 +232,14 @@ typedef struct
 {
   char *run_dir;
   char *data_spec;
+  int image_size;
   TrainerConfig config;
   gboolean open;    /* open run_dir rather than start a new run */
   gboolean start;
+  /* who asked, told how it went; a failure is then theirs to show */
+  InstdiscWindowBuilt built;
+  gpointer built_data;
+  GDestroyNotify built_destroy;
 } BuildData;
 
 static void
@@ -231,6 +247,8 @@ build_data_free (BuildData *data)
 {
   g_free (data->run_dir);
   g_free (data->data_spec);
+  if (data->built_destroy)
+    data->built_destroy (data->built_data);
   g_free (data);
 }
 
@@ -242,9 +260,11 @@ build_thread (GTask *task, gpointer source, gpointer task_data,
   GError *error = NULL;
   InstdiscRun *run = data->open
                          ? instdisc_run_open (data->run_dir, &error)
-                         : instdisc_run_new_training (data->run_dir,
-                                                      data->data_spec,
-                                                      &data->config, &error);
+                         : instdisc_run_new_training_sized (data->run_dir,
+                                                            data->data_spec,
+                                                            data->image_size,
+                                                            &data->config,
+                                                            &error);
   if (run)
     g_task_return_pointer (task, run, g_object_unref);
   else
@@ -260,14 +280,21 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (InstdiscRun) run = g_task_propagate_pointer (G_TASK (result),
                                                           &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+    {
+      if (data->built)
+        data->built (self, NULL, error, data->built_data);
+      return;
+    }
   g_clear_object (&self->loading);
   gtk_spinner_stop (self->loading_spinner);
   if (!run)
     {
       gtk_stack_set_visible_child_name (self->main_stack,
                                         self->run ? "views" : "welcome");
-      instdisc_window_show_error (self, error->message);
+      if (data->built)
+        data->built (self, NULL, error, data->built_data);
+      else
+        instdisc_window_show_error (self, error->message);
       return;
     }
   instdisc_notice_bar_dismiss (self->notice_bar);
@@ -280,6 +307,8 @@ build_done (GObject *source, GAsyncResult *result, gpointer user_data)
   instdisc_window_set_run (self, run);
   if (data->start)
     instdisc_run_start (run);
+  if (data->built)
+    data->built (self, run, NULL, data->built_data);
 }
 
 static void
@@ -299,16 +328,60 @@ build_run (InstdiscWindow *self, BuildData *data, const char *what)
 }
 
 void
-instdisc_window_new_training (InstdiscWindow *self, const char *run_dir,
-                              const char *data_spec,
-                              const TrainerConfig *config, gboolean start)
+instdisc_window_build_training (InstdiscWindow *self, const char *run_dir,
+                                const char *data_spec, int image_size,
+                                const TrainerConfig *config, gboolean start,
+                                InstdiscWindowBuilt built, gpointer built_data,
+                                GDestroyNotify built_destroy)
 {
   BuildData *data = g_new0 (BuildData, 1);
   data->run_dir = g_strdup (run_dir);
   data->data_spec = g_strdup (data_spec);
+  data->image_size = image_size;
   data->config = *config;
   data->start = start;
+  data->built = built;
+  data->built_data = built_data;
+  data->built_destroy = built_destroy;
   build_run (self, data, _("Loading the images and building the network…"));
+}
+
+/* what a build waits for while the question is open */
+static void
+build_when_confirmed (InstdiscWindow *self, gpointer user_data)
+{
+  BuildData *data = user_data;
+  build_run (self, data, data->open ? _("Reading the run folder…")
+                                    : _("Loading the images and building "
+                                        "the network…"));
+}
+
+/* Asks first when the window's run trains: the build (and its data) goes
+ * with the answer. */
+static void
+build_after_asking (InstdiscWindow *self, BuildData *data)
+{
+  instdisc_window_confirm_stop (self, NULL,
+                                data->open ? INSTDISC_STOP_FOR_OPEN
+                                           : INSTDISC_STOP_FOR_NEW,
+                                build_when_confirmed, data,
+                                (GDestroyNotify) build_data_free);
+}
+
+void
+instdisc_window_new_training (InstdiscWindow *self, const char *run_dir,
+                              const char *data_spec,
+                              const TrainerConfig *config, gboolean start)
+{
+  DatasetOptions defaults;
+  dataset_options_init_default (&defaults);
+  BuildData *data = g_new0 (BuildData, 1);
+  data->run_dir = g_strdup (run_dir);
+  data->data_spec = g_strdup (data_spec);
+  data->image_size = defaults.image_size;
+  data->config = *config;
+  data->start = start;
+  build_after_asking (self, data);
 }
 
 void
@@ -326,7 +399,7 @@ instdisc_window_open_run (InstdiscWindow *self, const char *run_dir)
   BuildData *data = g_new0 (BuildData, 1);
   data->run_dir = g_strdup (run_dir);
   data->open = TRUE;
-  build_run (self, data, _("Reading the run folder…"));
+  build_after_asking (self, data);
 }
 
 /* ---- what the window remembers ---- */
@@ -473,8 +546,14 @@ toggle_training (GtkWidget *widget, const char *action, GVariant *param)
   InstdiscWindow *self = INSTDISC_WINDOW (widget);
   if (!self->run)
     return;
-  if (instdisc_run_get_state (self->run) == INSTDISC_RUN_RUNNING)
+  InstdiscRunState state = instdisc_run_get_state (self->run);
+  if (state == INSTDISC_RUN_RUNNING)
     instdisc_run_pause (self->run);
+  /* starting a run that has done all its epochs would end at once */
+  else if (instdisc_window_run_has_finished (self)
+           && (state == INSTDISC_RUN_STOPPED
+               || state == INSTDISC_RUN_FOLLOWING))
+    instdisc_window_present_train_more (self);
   else
     instdisc_run_start (self->run);
 }
@@ -524,18 +603,42 @@ show_view (GtkWidget *widget, const char *action, GVariant *param)
                                       g_variant_get_string (param, NULL));
 }
 
-/* Closing mid-epoch stops within one step and leaves a checkpoint: the
- * trainer thread saves before it ends, and the application stays until
- * it has. */
+static void
+close_when_confirmed (InstdiscWindow *self, gpointer data)
+{
+  self->close_confirmed = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+void
+instdisc_window_close_to_quit (InstdiscWindow *self)
+{
+  self->quitting = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+/* Closing mid-epoch asks first; then the run stops within one step and
+ * leaves a checkpoint: the trainer thread saves before it ends, and the
+ * application stays until it has. */
 static gboolean
 instdisc_window_close_request (GtkWindow *window)
 {
   InstdiscWindow *self = INSTDISC_WINDOW (window);
+  if (!self->close_confirmed && instdisc_window_is_training (self))
+    {
+      /* a Cancel also ends the quitting */
+      instdisc_window_confirm_stop (self, NULL,
+                                    self->quitting ? INSTDISC_STOP_FOR_QUIT
+                                                   : INSTDISC_STOP_FOR_CLOSE,
+                                    close_when_confirmed, NULL, NULL);
+      return TRUE;
+    }
+  self->quitting = FALSE;
   save_size (self);
   if (self->loading)
     g_cancellable_cancel (self->loading);
   if (self->run)
-    stop_and_hold (self, self->run);
+    instdisc_window_stop_and_hold (self, self->run);
   return GTK_WINDOW_CLASS (instdisc_window_parent_class)->close_request (window);
 }
 
@@ -548,10 +651,11 @@ instdisc_window_dispose (GObject *object)
       g_clear_signal_handler (&self->state_handler, self->run);
       g_clear_signal_handler (&self->saved_handler, self->run);
       g_clear_signal_handler (&self->notice_handler, self->run);
-      stop_and_hold (self, self->run);
+      instdisc_window_stop_and_hold (self, self->run);
     }
   g_clear_object (&self->run);
   g_clear_object (&self->loading);
+  instdisc_window_dispose_training (self);
   if (self->settings)
     g_signal_handlers_disconnect_by_data (self->settings, self);
   g_clear_object (&self->settings);
@@ -612,6 +716,8 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
                                    stop_training);
   gtk_widget_class_install_action (widget_class, "win.save-now", NULL,
                                    save_now);
+  gtk_widget_class_install_action (widget_class, "win.train-more", NULL,
+                                   instdisc_window_train_more_action);
   gtk_widget_class_install_action (widget_class, "win.train-default", NULL,
                                    train_default);
   gtk_widget_class_install_action (widget_class, "win.export-features", NULL,

@@ -45,3 +45,37 @@ find_all_by_type (GtkWidget *widget, GType type, GPtrArray *found)
        child = gtk_widget_get_next_sibling (child))
     find_all_by_type (child, type, found);
 }
+
+/* The first widget in widget's tree named name (gtk_widget_set_name), or
+ * NULL. */
+static G_GNUC_UNUSED GtkWidget *
+find_by_name (GtkWidget *widget, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_name (child, name);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The first button in widget's tree whose label is label, or NULL. */
+static G_GNUC_UNUSED GtkWidget *
+find_button (GtkWidget *widget, const char *label)
+{
+  if (GTK_IS_BUTTON (widget)
+      && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+      if (found)
+        return found;
+    }
+  return NULL;
+}

@@ -5,7 +5,9 @@
  *   /desktop/settings/recent-runs   newest first, once each, absolute,
  *                           no more than max-recent-runs
  *   /desktop/dialog/remembers   New Training opens with what the last
- *                           training used (saved when it starts)
+ *                           training used (saved when it starts), the
+ *                           Advanced settings among it; the recipes fill
+ *                           every setting but the network and objective
  *   /desktop/dialog/registries   its Network and Objective lists are the
  *                           model and objective registries; unknown
  *                           remembered names fall back to the defaults
@@ -161,6 +163,25 @@ test_recent_runs (void)
 
 /* ---- New Training ---- */
 
+/* a named widget of the dialog: its fields and dropdowns are named after
+ * the settings they set; Advanced's are in the tree while it is open */
+static GtkWidget *
+dialog_widget (GtkWidget *dialog, const char *name)
+{
+  gtk_expander_set_expanded (GTK_EXPANDER (find_by_type (dialog,
+                                                         GTK_TYPE_EXPANDER)),
+                             TRUE);
+  GtkWidget *found = find_by_name (dialog, name);
+  g_assert_nonnull (found);
+  return found;
+}
+
+static void
+dialog_type (GtkWidget *dialog, const char *field, const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (dialog_widget (dialog, field)), text);
+}
+
 static void
 test_dialog_remembers (void)
 {
@@ -169,31 +190,42 @@ test_dialog_remembers (void)
   InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
   iterate_a_little ();
-  /* what a person changes in the dialog, found by the widgets' types */
-  g_autoptr (GPtrArray) spins = g_ptr_array_new ();
-  find_all_by_type (dialog, GTK_TYPE_SPIN_BUTTON, spins);
-  g_autoptr (GPtrArray) drops = g_ptr_array_new ();
-  find_all_by_type (dialog, GTK_TYPE_DROP_DOWN, drops);
-  g_assert_cmpuint (spins->len, ==, 6);   /* K, tau, m, lr, epochs, batch */
-  g_assert_cmpuint (drops->len, ==, 4);   /* data, network, objective, schedule */
-  gtk_drop_down_set_selected (drops->pdata[2],              /* NCE */
+  /* what a person changes in the dialog, the Advanced settings among it */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dialog_widget (dialog,
+                                                            "objective")),
                               objective_registry_index (
                                   objective_registry_lookup ("nce")));
-  gtk_spin_button_set_value (spins->pdata[0], 1024);        /* K */
-  gtk_spin_button_set_value (spins->pdata[1], 0.07);        /* tau */
-  gtk_spin_button_set_value (spins->pdata[4], 7);           /* epochs */
-  gtk_spin_button_set_value (spins->pdata[5], 64);          /* batch */
-  gtk_drop_down_set_selected (drops->pdata[3], 1);          /* cosine */
+  dialog_type (dialog, "nce_k", "1024");
+  dialog_type (dialog, "tau", "0.07");
+  dialog_type (dialog, "epochs", "7");
+  dialog_type (dialog, "batch_size", "64");
+  dialog_type (dialog, "weight_decay", "0.001");
+  dialog_type (dialog, "warmup_epochs", "2");
+  dialog_type (dialog, "seed", "42");
+  dialog_type (dialog, "crop_scale_min", "0.3");
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dialog_widget (dialog, "nce_z")),
+                              1);                           /* ema */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dialog_widget (dialog,
+                                                            "bank_init")),
+                              0);                           /* random */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dialog_widget (dialog,
+                                                            "schedule")),
+                              0);                           /* step */
+  dialog_type (dialog, "lr_drops", "4, 6");
   g_autofree char *dir = g_build_filename (workdir, "elsewhere", "run-1",
                                            NULL);
-  GtkWidget *entry = find_by_type (dialog, GTK_TYPE_ENTRY);
-  gtk_editable_set_text (GTK_EDITABLE (entry), dir);
+  dialog_type (dialog, "run", dir);
+  g_assert_true (instdisc_new_training_dialog_is_valid (d));
   instdisc_new_training_dialog_save_settings (d);
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   g_assert_cmpint (g_settings_get_int (s, "training-nce-k"), ==, 1024);
   g_autofree char *objective = g_settings_get_string (s, "training-objective");
   g_assert_cmpstr (objective, ==, "nce");
+  /* as typed, not as the float the trainer takes */
+  g_assert_cmpfloat (g_settings_get_double (s, "training-tau"), ==, 0.07);
+  g_autofree char *drops = g_settings_get_string (s, "training-lr-drops");
+  g_assert_cmpstr (drops, ==, "4, 6");
 
   /* the next dialog starts from there, its run folder beside the last */
   dialog = instdisc_new_training_dialog_new (NULL);
@@ -205,12 +237,45 @@ test_dialog_remembers (void)
   g_assert_cmpfloat_with_epsilon (c.tau, 0.07, 1e-6);
   g_assert_cmpint (c.epochs, ==, 7);
   g_assert_cmpint (c.batch_size, ==, 64);
-  g_assert_cmpint (c.schedule, ==, SCHEDULE_COSINE);
+  g_assert_cmpfloat_with_epsilon (c.weight_decay, 0.001, 1e-9);
+  g_assert_cmpint (c.warmup_epochs, ==, 2);
+  g_assert_cmpuint (c.seed, ==, 42);
+  g_assert_cmpfloat_with_epsilon (c.crop_scale_min, 0.3, 1e-6);
+  g_assert_cmpint (c.nce_z, ==, NCE_Z_EMA);
+  g_assert_cmpint (c.bank_init, ==, BANK_INIT_RANDOM);
+  g_assert_cmpint (c.schedule, ==, SCHEDULE_STEP);
+  g_assert_cmpint (c.n_lr_drops, ==, 2);
+  g_assert_cmpint (c.lr_drops[0], ==, 4);
+  g_assert_cmpint (c.lr_drops[1], ==, 6);
   g_assert_true (c.model == model_registry_lookup ("small"));
   g_autofree char *parent = g_build_filename (workdir, "elsewhere", NULL);
   g_autofree char *new_dir = g_path_get_dirname (
       instdisc_new_training_dialog_get_run_dir (d));
   g_assert_cmpstr (new_dir, ==, parent);
+
+  /* the recipes fill every setting but the network and the objective */
+  dialog_widget (dialog, "seed");   /* Advanced open */
+  g_signal_emit_by_name (find_button (dialog, "Reference"), "clicked");
+  TrainerConfig reference;
+  trainer_config_init_reference (&reference);
+  instdisc_new_training_dialog_get_config (d, &c);
+  g_assert_true (c.objective == objective_registry_lookup ("nce"));
+  g_assert_cmpint (c.epochs, ==, reference.epochs);
+  g_assert_cmpint (c.schedule, ==, SCHEDULE_STEP);
+  g_assert_cmpint (c.n_lr_drops, ==, 2);
+  g_assert_cmpint (c.lr_drops[0], ==, 120);
+  g_assert_cmpint (c.lr_drops[1], ==, 160);
+  g_assert_cmpint (c.bank_init, ==, BANK_INIT_RANDOM);
+  g_assert_cmpuint (c.seed, ==, reference.seed);
+  g_assert_cmpfloat (c.weight_decay, ==, reference.weight_decay);
+  g_signal_emit_by_name (find_button (dialog, "Default"), "clicked");
+  TrainerConfig defaults;
+  trainer_config_init_default (&defaults);
+  instdisc_new_training_dialog_get_config (d, &c);
+  g_assert_cmpint (c.epochs, ==, defaults.epochs);
+  g_assert_cmpint (c.schedule, ==, SCHEDULE_COSINE);
+  g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
+  g_assert_cmpint (c.nce_k, ==, defaults.nce_k);
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
@@ -230,12 +295,10 @@ test_dialog_registries (void)
   InstdiscNewTrainingDialog *d = INSTDISC_NEW_TRAINING_DIALOG (dialog);
   gtk_window_present (GTK_WINDOW (dialog));
   iterate_a_little ();
-  g_autoptr (GPtrArray) drops = g_ptr_array_new ();
-  find_all_by_type (dialog, GTK_TYPE_DROP_DOWN, drops);
-  g_autoptr (GPtrArray) spins = g_ptr_array_new ();
-  find_all_by_type (dialog, GTK_TYPE_SPIN_BUTTON, spins);
-  GtkDropDown *network = drops->pdata[1], *objective = drops->pdata[2];
-  GtkWidget *k_spin = spins->pdata[0];
+  GtkDropDown *network = GTK_DROP_DOWN (dialog_widget (dialog, "model"));
+  GtkDropDown *objective = GTK_DROP_DOWN (dialog_widget (dialog,
+                                                         "objective"));
+  GtkWidget *k_entry = dialog_widget (dialog, "nce_k");
 
   TrainerConfig defaults, c;
   trainer_config_init_default (&defaults);
@@ -269,7 +332,7 @@ test_dialog_registries (void)
       iterate_a_little ();
       instdisc_new_training_dialog_get_config (d, &c);
       g_assert_true (c.objective == klass);
-      g_assert_cmpint (gtk_widget_get_sensitive (k_spin), ==,
+      g_assert_cmpint (gtk_widget_get_sensitive (k_entry), ==,
                        objective_class_uses_setting (klass, "nce_k"));
     }
 

@@ -43,7 +43,8 @@
  *                           metrics handler (reported, not asserted)
  *   /gui/window/welcome, /gui/window/train   the window: welcome page;
  *                           a run trained, paused, plotted, stopped
- *   /gui/window/close-holds-application   closing mid-epoch: the
+ *   /gui/window/close-holds-application   closing mid-epoch (and
+ *                           answering the question with Stop): the
  *                           application waits for the checkpoint
  *   /gui/window/export      the Export Features dialog's choices;
  *                           recomputed test-split features written
@@ -1594,6 +1595,26 @@ typedef struct
   gboolean closed_while_running;
 } AppClose;
 
+/* Closing a window that trains asks first (test-dialogs.c has the
+ * question's tests): the person answers Stop. */
+static gboolean
+answer_stop (gpointer data)
+{
+  AppClose *t = data;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWidget) window = g_list_model_get_item (toplevels, i);
+      if (GTK_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (window))
+        {
+          t->closed_at = instdisc_run_get_iteration (t->run);
+          gtk_dialog_response (GTK_DIALOG (window), GTK_RESPONSE_ACCEPT);
+          return G_SOURCE_REMOVE;
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 close_when_training (gpointer data)
 {
@@ -1604,7 +1625,7 @@ close_when_training (gpointer data)
   t->run = g_object_ref (run);
   t->closed_while_running = instdisc_run_get_state (run) == INSTDISC_RUN_RUNNING;
   gtk_window_close (GTK_WINDOW (t->window));
-  t->closed_at = instdisc_run_get_iteration (run);
+  g_timeout_add (10, answer_stop, t);
   return G_SOURCE_REMOVE;
 }
 
