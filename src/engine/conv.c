@@ -1,4 +1,5 @@
-/* conv.c: 2D convolution as im2col + one sgemm per chunk of images.
+/* conv.c: 2D convolution as im2col + one sgemm per chunk of images, or as
+ * Winograd's F(4x4, 3x3) (winograd.c) for the 3x3 stride-1 layers.
  *
  * Activations are channel-major (see tensor-layout.h), so for a chunk of nb
  * images starting at image n0 the columns are
@@ -10,10 +11,26 @@
 #include "conv.h"
 
 #include <cblas.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "threads.h"
+#include "winograd.h"
+
+/* Winograd's tiles are transformed a chunk at a time, each engine thread
+ * its own chunk: this many floats of transformed input and output tiles per
+ * thread (4 MiB, the im2col chunk's size), but at least WINOGRAD_MIN_TILES
+ * tiles, so that the 512-channel layers (36 x 1024 floats a tile) still
+ * multiply more than a handful of columns per sgemm. */
+#ifndef WINOGRAD_CHUNK_FLOATS
+#define WINOGRAD_CHUNK_FLOATS ((size_t) 1 << 20)
+#endif
+#ifndef WINOGRAD_MIN_TILES
+#define WINOGRAD_MIN_TILES 64
+#endif
 
 void
 conv2d_init (Conv2d *self, int in_channels, int out_channels, int kernel,
@@ -38,6 +55,91 @@ static int
 is_pointwise (const Conv2d *self)
 {
   return self->kernel == 1 && self->stride == 1 && self->padding == 0;
+}
+
+/* ---- which way ---- */
+
+static ConvAlgo algo = CONV_ALGO_AUTO;
+static pthread_once_t algo_once = PTHREAD_ONCE_INIT;
+static bool algo_set;
+
+static void
+read_algo_env (void)
+{
+  const char *env = getenv ("ENGINE_CONV");
+  if (algo_set || !env || !*env)
+    return;
+  if (strcmp (env, "im2col") == 0)
+    algo = CONV_ALGO_IM2COL;
+  else if (strcmp (env, "winograd") == 0)
+    algo = CONV_ALGO_WINOGRAD;
+  else if (strcmp (env, "auto") != 0)
+    /* a developer's switch for A/B runs: a typo must not pass as a result */
+    fprintf (stderr, "engine: ENGINE_CONV=%s is not auto, im2col or "
+             "winograd; using auto\n", env);
+}
+
+void
+conv2d_set_algo (ConvAlgo a)
+{
+  algo_set = true;
+  algo = a;
+}
+
+ConvAlgo
+conv2d_get_algo (void)
+{
+  pthread_once (&algo_once, read_algo_env);
+  return algo;
+}
+
+bool
+conv2d_winograd_shape (const Conv2d *self)
+{
+  return self->kernel == 3 && self->stride == 1 && self->padding == 1;
+}
+
+/* Where AUTO takes Winograd (docs/performance.md, "Winograd"): every layer
+ * of its shape with at least 8 input and 8 output channels. Below that
+ * (the stem, 1 or 3 image channels) each of the 36 products has a depth of
+ * 1 to 3 and the transforms cost more than the multiplications saved. */
+static bool
+winograd_pays (const Conv2d *self, bool weight)
+{
+  (void) weight;
+  return self->in_channels >= 8 && self->out_channels >= 8;
+}
+
+bool
+conv2d_uses_winograd (const Conv2d *self, const Workspace *ws, bool weight)
+{
+  if (!conv2d_winograd_shape (self))
+    return false;
+  const ConvAlgo a = conv2d_get_algo ();
+  if (a == CONV_ALGO_IM2COL || (a == CONV_ALGO_AUTO
+                                && !winograd_pays (self, weight)))
+    return false;
+  return winograd_chunk_tiles (ws->n_floats, self->in_channels,
+                               self->out_channels, engine_get_threads (), 1)
+         > 0;
+}
+
+size_t
+conv2d_winograd_workspace_floats (const Conv2d *self, int max_batch,
+                                  int threads)
+{
+  if (!conv2d_winograd_shape (self))
+    return 0;
+  const int C = self->in_channels, OC = self->out_channels;
+  const size_t total = winograd_tiles_per_image (self->in_h, self->in_w)
+                       * max_batch;
+  const size_t needed = (total + threads - 1) / threads;
+  size_t tiles = WINOGRAD_CHUNK_FLOATS / ((size_t) WINOGRAD_PLANES * (C + OC));
+  if (tiles < WINOGRAD_MIN_TILES)
+    tiles = WINOGRAD_MIN_TILES;
+  if (tiles > needed)
+    tiles = needed;
+  return winograd_workspace_floats (C, OC, tiles, threads);
 }
 
 size_t
@@ -335,6 +437,13 @@ conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
                 Workspace *ws)
 {
   self->saved_inp = inp;
+  if (conv2d_uses_winograd (self, ws, false))
+    {
+      winograd_conv3x3_forward (out, inp, self->weight, self->in_channels,
+                                self->out_channels, batch, self->in_h,
+                                self->in_w, ws->col, ws->n_floats);
+      return;
+    }
   ConvTask task = { .conv = self, .inp = inp, .out = out, .batch = batch,
                     .ws = ws, .used = threads_used (self, ws, batch) };
   engine_parallel (forward_task, &task);
@@ -428,9 +537,29 @@ conv2d_backward (Conv2d *self, float *dinp, const float *dout, int batch,
                  Workspace *ws)
 {
   ENGINE_CHECK (self->saved_inp != NULL);
+  const bool wino_data = dinp && conv2d_uses_winograd (self, ws, false);
+  const bool wino_weight = conv2d_uses_winograd (self, ws, true);
+  const int C = self->in_channels, OC = self->out_channels;
+  if (wino_data)
+    winograd_conv3x3_backward_data (dinp, dout, self->weight, C, OC, batch,
+                                    self->in_h, self->in_w, ws->col,
+                                    ws->n_floats);
+  if (wino_weight)
+    {
+      /* winograd_pays takes no layer for its weight gradient that it
+       * refuses for the input gradient, so im2col is not needed here */
+      ENGINE_CHECK (wino_data || !dinp);
+      winograd_conv3x3_backward_weight (self->grad_weight, dout,
+                                        self->saved_inp, C, OC, batch,
+                                        self->in_h, self->in_w, ws->col,
+                                        ws->n_floats);
+      return;
+    }
+  /* im2col for the weight gradient, and for the input gradient unless
+   * Winograd did it (the columns serve both) */
   ConvTask task = { .conv = self, .inp = self->saved_inp, .dout = dout,
-                    .dinp = dinp, .batch = batch, .ws = ws,
-                    .used = threads_used (self, ws, batch) };
+                    .dinp = wino_data ? NULL : dinp, .batch = batch,
+                    .ws = ws, .used = threads_used (self, ws, batch) };
   const size_t n_weights = (size_t) self->out_channels * self->in_channels
                            * self->kernel * self->kernel;
   if (task.used > 1)

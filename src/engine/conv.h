@@ -1,11 +1,19 @@
-/* conv.h: 2D convolution without bias, as torch.nn.Conv2d(bias=False). */
+/* conv.h: 2D convolution without bias, as torch.nn.Conv2d(bias=False).
+ *
+ * Two ways to compute it: im2col + sgemm for every shape, and Winograd's
+ * F(4x4, 3x3) (winograd.h) for 3x3 kernels with stride 1 and padding 1,
+ * which does 3-4x fewer multiplications at a cost of a few bits of float32
+ * accuracy. conv2d_set_algo picks between them; the seven-loop reference
+ * below is the oracle for both. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Scratch memory shared by every layer of a network (darknet's idea): im2col
  * columns in forward, the same floats reused for column gradients in
- * backward. Convolutions process the batch in chunks of images sized to fit. */
+ * backward, or Winograd's transformed filter and tiles. Convolutions process
+ * the batch in chunks of images (tiles) sized to fit. */
 typedef struct
 {
   float *col;
@@ -25,8 +33,42 @@ typedef struct
 void conv2d_init (Conv2d *self, int in_channels, int out_channels, int kernel,
                   int stride, int padding, int in_h, int in_w);
 
-/* floats of workspace this layer needs to process `images` images at once */
+/* floats of workspace this layer's im2col needs to process `images` images
+ * at once */
 size_t conv2d_workspace_floats (const Conv2d *self, int images);
+
+/* Whether the layer's shape is one Winograd does: 3x3, stride 1, padding 1
+ * (its output is then the size of its input). */
+bool conv2d_winograd_shape (const Conv2d *self);
+
+/* floats of workspace that let this layer run Winograd on threads engine
+ * threads with batches of up to max_batch images, in chunks of tiles sized
+ * for the cache (conv.c); 0 for a shape Winograd does not do. A network's
+ * workspace is the largest of these and of the im2col needs. */
+size_t conv2d_winograd_workspace_floats (const Conv2d *self, int max_batch,
+                                         int threads);
+
+/* Which way the layers of Winograd's shape are computed. */
+typedef enum
+{
+  CONV_ALGO_AUTO,       /* Winograd where it was measured faster, else im2col */
+  CONV_ALGO_IM2COL,     /* im2col + sgemm for every layer */
+  CONV_ALGO_WINOGRAD,   /* Winograd for every layer of its shape */
+} ConvAlgo;
+
+/* Process-wide; set it before computing, not while another thread runs a
+ * network. Until it is set, the environment variable ENGINE_CONV decides
+ * (auto, im2col or winograd; read once, at the first convolution), and
+ * without it AUTO. A layer whose workspace has no room for one Winograd tile
+ * per thread uses im2col whatever the setting. */
+void conv2d_set_algo (ConvAlgo algo);
+ConvAlgo conv2d_get_algo (void);
+
+/* Whether, under the current setting and with this workspace, the layer's
+ * forward and input gradient (weight = false) or its weight gradient
+ * (weight = true) run as Winograd. */
+bool conv2d_uses_winograd (const Conv2d *self, const Workspace *ws,
+                           bool weight);
 
 /* inp (C, B, H, W) -> out (OC, B, OH, OW) */
 void conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
@@ -38,7 +80,7 @@ void conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
 void conv2d_backward (Conv2d *self, float *dinp, const float *dout, int batch,
                       Workspace *ws);
 
-/* The plain seven-loop convolution that the fast one is tested against.
+/* The plain seven-loop convolution that the fast ones are tested against.
  * Same layouts and contract as above, no workspace. */
 void conv2d_reference_forward (const Conv2d *self, float *out, const float *inp,
                                int batch);

@@ -228,21 +228,25 @@ max_size (size_t a, size_t b)
   return a > b ? a : b;
 }
 
+/* Room for either way of computing the layer (conv.h), so that switching
+ * between im2col and Winograd never needs a new workspace. */
 static size_t
 conv_workspace (const Conv2d *conv, int max_batch)
 {
-  size_t per_image = conv2d_workspace_floats (conv, 1);
-  if (per_image == 0)
-    return 0;
   /* a chunk for every thread the engine runs when the network is built
    * (with more threads later, each gets a smaller chunk) */
   const size_t threads = engine_get_threads ();
+  size_t winograd = conv2d_winograd_workspace_floats (conv, max_batch,
+                                                      (int) threads);
+  size_t per_image = conv2d_workspace_floats (conv, 1);
+  if (per_image == 0)
+    return winograd;
   size_t images = COL_CHUNK_FLOATS / per_image;
   if (images < 1)
     images = 1;
   if (images * threads > (size_t) max_batch)
     images = (max_batch + threads - 1) / threads;
-  return per_image * images * threads;
+  return max_size (per_image * images * threads, winograd);
 }
 
 ResNet *

@@ -259,6 +259,7 @@ engine_timer_name (EngineTimer timer)
   static const char *const names[ENGINE_N_TIMERS] = {
     [ENGINE_TIMER_IM2COL] = "im2col/col2im",
     [ENGINE_TIMER_SGEMM] = "sgemm",
+    [ENGINE_TIMER_WINOGRAD] = "winograd",
     [ENGINE_TIMER_BATCHNORM] = "batchnorm",
     [ENGINE_TIMER_ELEMENTWISE] = "relu/add/copy",
   };

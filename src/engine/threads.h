@@ -63,6 +63,7 @@ typedef enum
 {
   ENGINE_TIMER_IM2COL,      /* im2col and col2im */
   ENGINE_TIMER_SGEMM,       /* every cblas_sgemm of the convolutions */
+  ENGINE_TIMER_WINOGRAD,    /* Winograd's tile and filter transforms */
   ENGINE_TIMER_BATCHNORM,   /* batch norm forward and backward */
   ENGINE_TIMER_ELEMENTWISE, /* ReLU, residual add, layout copies */
   ENGINE_N_TIMERS,

@@ -433,6 +433,28 @@ net_check_tensor (NetCheck *check, const char *name, NetLoss *loss, float *x,
   return bad;
 }
 
+/* PyTorch's initialisation, then BN weights and biases away from 1 and 0,
+ * so that their gradients and the paths through them are not special */
+static void
+init_for_gradient (ResNet *net, Rng *rng)
+{
+  resnet_init_parameters (net, rng);
+  for (int i = 0; i < net->n_state; i++)
+    {
+      StateEntry *e = &net->state[i];
+      if (!e->trainable || e->ndim != 1 || g_str_has_prefix (e->name, "linear."))
+        continue;
+      if (g_str_has_suffix (e->name, ".weight"))
+        fill_uniform_range (rng, e->data, e->numel, 0.6f, 1.5f);
+      else
+        fill_normal (rng, e->data, e->numel, 0.2f);
+    }
+}
+
+/* With the default setting (conv.h) the 8-channel 3x3 stride-1 layers of
+ * these networks run as Winograd and the rest as im2col. Winograd's extra
+ * rounding shows: identity-blocks has 4 bad entries of 208 with it, 1 with
+ * im2col alone (ENGINE_CONV=im2col), against the limit of 5%. */
 static void
 check_network_gradient (const ResNetConfig *cfg, int batch, guint64 seed)
 {
@@ -440,19 +462,7 @@ check_network_gradient (const ResNetConfig *cfg, int batch, guint64 seed)
   g_assert_nonnull (net);
   Rng rng;
   rng_seed (&rng, seed);
-  resnet_init_parameters (net, &rng);
-  /* BN weights and biases away from 1 and 0, so that their gradients and
-   * the paths through them are not special */
-  for (int i = 0; i < net->n_state; i++)
-    {
-      StateEntry *e = &net->state[i];
-      if (!e->trainable || e->ndim != 1 || g_str_has_prefix (e->name, "linear."))
-        continue;
-      if (g_str_has_suffix (e->name, ".weight"))
-        fill_uniform_range (&rng, e->data, e->numel, 0.6f, 1.5f);
-      else
-        fill_normal (&rng, e->data, e->numel, 0.2f);
-    }
+  init_for_gradient (net, &rng);
 
   const int D = cfg->low_dim;
   const size_t n_images = (size_t) batch * cfg->in_channels * cfg->image_h
@@ -527,6 +537,109 @@ test_resnet_gradient_b (void)
 {
   ResNetConfig cfg = tiny_config_b ();
   check_network_gradient (&cfg, 3, 72);
+}
+
+/* ---- Winograd everywhere ----
+ *
+ * The two networks above with Winograd for every 3x3 stride-1 layer, the
+ * stems and the 4-channel layers included. Central differences at
+ * NET_STEP cannot check this network directly: its forward rounds a few
+ * times more than im2col's (tests/engine/test-winograd.c), and on these
+ * tiny networks, whose batch norm divides by the spread of as few as 48
+ * values, that moves (L(x+h) - L(x-h)) / 2h by up to 1% (measured on
+ * bn1.bias, 0.2% with im2col) -- beyond NET_ATOL for a few entries. So its
+ * analytic gradient is held to im2col's, which the central differences
+ * above check: the two agree to 1e-5 of each tensor's norm or better (the
+ * rounding of either), and a real mistake (a dropped tile, a wrong
+ * transform) is off by 1e-2 or more. Tolerance 1e-4 of the norm. */
+#define WINOGRAD_GRAD_TOL 1e-4
+
+static void
+compare_with_im2col (const ResNetConfig *cfg, int batch, guint64 seed)
+{
+  ResNet *net = resnet_new (cfg, batch);
+  g_assert_nonnull (net);
+  Rng rng;
+  rng_seed (&rng, seed);
+  init_for_gradient (net, &rng);
+  const int D = cfg->low_dim;
+  const size_t n_images = (size_t) batch * cfg->in_channels * cfg->image_h
+                          * cfg->image_w;
+  float *images = g_new (float, n_images);
+  float *r = g_new (float, (size_t) batch * D);
+  fill_normal (&rng, images, n_images, 1.0f);
+  fill_normal (&rng, r, (size_t) batch * D, 1.0f);
+
+  float *grads[2], *d_images[2], *emb[2];
+  for (int way = 0; way < 2; way++)
+    {
+      conv2d_set_algo (way ? CONV_ALGO_WINOGRAD : CONV_ALGO_IM2COL);
+      const float *e = resnet_forward (net, images, batch, true);
+      emb[way] = g_memdup2 (e, sizeof (float) * batch * D);
+      d_images[way] = g_new (float, n_images);
+      fill_value (net->grads, net->n_params, NAN);
+      resnet_backward (net, r, batch, d_images[way]);
+      grads[way] = g_memdup2 (net->grads, sizeof (float) * net->n_params);
+    }
+  conv2d_set_algo (CONV_ALGO_AUTO);
+
+  double worst = 0.0;
+  const char *worst_name = "";
+  for (int i = -2; i < net->n_state; i++)
+    {
+      const float *a, *b;
+      size_t n;
+      const char *name;
+      if (i == -2)
+        a = emb[0], b = emb[1], n = (size_t) batch * D, name = "embedding";
+      else if (i == -1)
+        a = d_images[0], b = d_images[1], n = n_images, name = "d_images";
+      else
+        {
+          StateEntry *e = &net->state[i];
+          if (!e->trainable)
+            continue;
+          a = grads[0] + (e->grad - net->grads);
+          b = grads[1] + (e->grad - net->grads);
+          n = e->numel;
+          name = e->name;
+        }
+      double diff = 0.0, norm = 0.0;
+      for (size_t k = 0; k < n; k++)
+        {
+          diff += ((double) b[k] - a[k]) * ((double) b[k] - a[k]);
+          norm += (double) a[k] * a[k];
+        }
+      double rel = sqrt (diff / fmax (norm, 1e-300));
+      if (!(rel <= WINOGRAD_GRAD_TOL))
+        g_error ("%s: Winograd's differs from im2col's by %.3g of its norm",
+                 name, rel);
+      if (rel > worst)
+        {
+          worst = rel;
+          worst_name = name;
+        }
+    }
+  g_test_message ("Winograd everywhere vs im2col: largest difference %.3g of "
+                  "the norm, in %s", worst, worst_name);
+
+  for (int way = 0; way < 2; way++)
+    {
+      g_free (grads[way]);
+      g_free (d_images[way]);
+      g_free (emb[way]);
+    }
+  g_free (images);
+  g_free (r);
+  resnet_free (net);
+}
+
+static void
+test_resnet_gradient_winograd (void)
+{
+  ResNetConfig a = tiny_config_a (), b = tiny_config_b ();
+  compare_with_im2col (&a, 3, 71);
+  compare_with_im2col (&b, 3, 72);
 }
 
 /* ---- evaluation mode ---- */
@@ -623,6 +736,8 @@ main (int argc, char **argv)
                    test_resnet_gradient_a);
   g_test_add_func ("/engine/resnet/gradient/identity-blocks",
                    test_resnet_gradient_b);
+  g_test_add_func ("/engine/resnet/gradient/winograd",
+                   test_resnet_gradient_winograd);
   g_test_add_func ("/engine/resnet/eval", test_resnet_eval);
   return g_test_run ();
 }

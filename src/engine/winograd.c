@@ -1,0 +1,656 @@
+/* winograd.c: F(4x4, 3x3) convolutions (winograd.h), split across the
+ * engine's threads.
+ *
+ * The matrices, for the interpolation points 0, 1, -1, 1/2, -2 and
+ * infinity (the 1D algorithm multiplies a 3-tap filter polynomial by a
+ * 4-term one through their values at these six points; a row of A^T holds
+ * the points' powers, G evaluates the filter, B^T is the interpolation):
+ *
+ *         | 2 -3 -4  3  2  0 |        | 1/2      0     0 |
+ *         | 0 -2  1  5  2  0 |        | 1/6    1/6   1/6 |
+ *   B^T = | 0 -2  5 -1 -2  0 |    G = | 1/6   -1/6   1/6 |
+ *         | 0  2  1 -2 -1  0 |        | 16/15 8/15  4/15 |
+ *         | 0  1 -2 -1  2  0 |        | 1/30 -1/15  2/15 |
+ *         | 0  2 -3 -4  3  2 |        | 0        0   1/2 |
+ *
+ *         | 1  1  1  1    1  0 |
+ *   A^T = | 0  1 -1  1/2 -2  0 |
+ *         | 0  1  1  1/4  4  0 |
+ *         | 0  1 -1  1/8 -8  1 |
+ *
+ * The usual points 0, 1, -1, 2, -2 give smaller numbers but two to four
+ * times the float32 error at the ResNets' shapes (tests/engine/
+ * test-winograd.c measures it); of the sets tried (with +-1/2, +-2, +-3/2,
+ * +-2/3 in the last two places) this one measured best. The rows of B^T are
+ * scaled to small integers and G carries the factors.
+ *
+ * A 2D transform is the 1D one down the columns, then along the rows. Every
+ * transform works on eight tiles (or eight filters) at once, one per lane of
+ * an 8-float vector, so that it vectorises whatever the map size: a 4x4 map
+ * has one tile per image, and only consecutive tiles of the chunk share a
+ * layout. The patches are gathered lane by lane into a small buffer in L1
+ * (their rows are 6 floats, too short to vectorise on their own), and the
+ * 36 transformed values of eight tiles are stored as 36 runs of 8 floats,
+ * contiguous in the (36, C, tiles) layout that the products read.
+ *
+ * Tiles are numbered t = (n * tiles_y + ty) * tiles_x + tx over the batch.
+ * Thread ith takes a contiguous range of them and does its chunks alone
+ * (transform, 36 products, inverse transform) for the forward and the input
+ * gradient, never waiting on the other threads, as the im2col path does
+ * with images. The weight gradient is a sum over all tiles; it transforms a
+ * chunk with the tiles split across threads and then runs the 36 products
+ * split by plane, so that each plane of dU has one writer and there is no
+ * per-thread copy of it to add up.
+ */
+#include "winograd.h"
+
+#include <cblas.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "check.h"
+#include "threads.h"
+
+/* Compiled for AVX2 + FMA as well as for the baseline, picked at load time:
+ * the project builds for generic x86-64. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WINOGRAD_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#else
+#define WINOGRAD_CLONES
+#endif
+
+/* The vectors pass between always-inlined helpers only, never across a
+ * call, so the baseline's warning about their ABI does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#define LANES 8
+#define INLINE static inline __attribute__ ((always_inline))
+
+typedef float F8 __attribute__ ((vector_size (32)));
+
+INLINE F8
+load8 (const float *p)
+{
+  F8 v;
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
+INLINE void
+store8 (float *p, F8 v)
+{
+  memcpy (p, &v, sizeof v);
+}
+
+/* ---- the 1D transforms; x[k * s] is element k ---- */
+
+/* r = B^T d, in place (6 -> 6). With p = d1 - d3 and q = d2 - d4:
+ *   r0 = 2 (d0 - d2) - 3 p - 2 q     r3 = 2 p + q
+ *   r1 = 3 (d2 + d3) - 2 (p + q)     r4 = p - 2 q
+ *   r2 = 3 (d2 - d3) - 2 (p - q)     r5 = 2 (d5 - d3) + 2 p - 3 q */
+INLINE void
+bt_1d (F8 *x, int s)
+{
+  const F8 d0 = x[0], d1 = x[s], d2 = x[2 * s], d3 = x[3 * s], d4 = x[4 * s],
+           d5 = x[5 * s];
+  const F8 p = d1 - d3, q = d2 - d4;
+  x[0] = 2.0f * (d0 - d2) - 3.0f * p - 2.0f * q;
+  x[s] = 3.0f * (d2 + d3) - 2.0f * (p + q);
+  x[2 * s] = 3.0f * (d2 - d3) - 2.0f * (p - q);
+  x[3 * s] = 2.0f * p + q;
+  x[4 * s] = p - 2.0f * q;
+  x[5 * s] = 2.0f * (d5 - d3) + 2.0f * p - 3.0f * q;
+}
+
+/* u = G g (3 -> 6) */
+INLINE void
+g_1d (F8 *u, int us, const F8 *g, int gs)
+{
+  const F8 g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
+  const F8 s = g0 + g2;
+  u[0] = g0 * 0.5f;
+  u[us] = (s + g1) * (1.0f / 6);
+  u[2 * us] = (s - g1) * (1.0f / 6);
+  u[3 * us] = (16.0f * g0 + 8.0f * g1 + 4.0f * g2) * (1.0f / 15);
+  u[4 * us] = (g0 - 2.0f * g1 + 4.0f * g2) * (1.0f / 30);
+  u[5 * us] = g2 * 0.5f;
+}
+
+/* y = A^T m (6 -> 4) */
+INLINE void
+at_1d (F8 *y, int ys, const F8 *m, int ms)
+{
+  const F8 a = m[ms] + m[2 * ms], b = m[ms] - m[2 * ms];
+  const F8 m3 = m[3 * ms], m4 = m[4 * ms];
+  y[0] = m[0] + a + m3 + m4;
+  y[ys] = b + 0.5f * m3 - 2.0f * m4;
+  y[2 * ys] = a + 0.25f * m3 + 4.0f * m4;
+  y[3 * ys] = b + 0.125f * m3 - 8.0f * m4 + m[5 * ms];
+}
+
+/* z = A y (4 -> 6), the transpose of at_1d */
+INLINE void
+a_1d (F8 *z, int zs, const F8 *y, int ys)
+{
+  const F8 y0 = y[0], y1 = y[ys], y2 = y[2 * ys], y3 = y[3 * ys];
+  const F8 e = y0 + y2, o = y1 + y3;
+  z[0] = y0;
+  z[zs] = e + o;
+  z[2 * zs] = e - o;
+  z[3 * zs] = y0 + 0.5f * y1 + 0.25f * y2 + 0.125f * y3;
+  z[4 * zs] = y0 - 2.0f * y1 + 4.0f * y2 - 8.0f * y3;
+  z[5 * zs] = y3;
+}
+
+/* g = G^T u (6 -> 3), the transpose of g_1d */
+INLINE void
+gt_1d (F8 *g, int gs, const F8 *u, int us)
+{
+  const F8 u0 = u[0], u1 = u[us], u2 = u[2 * us], u3 = u[3 * us],
+           u4 = u[4 * us], u5 = u[5 * us];
+  const F8 p = (u1 + u2) * (1.0f / 6), q = (u1 - u2) * (1.0f / 6);
+  g[0] = 0.5f * u0 + p + (16.0f / 15) * u3 + (1.0f / 30) * u4;
+  g[gs] = q + (8.0f / 15) * u3 - (1.0f / 15) * u4;
+  g[2 * gs] = p + (4.0f / 15) * u3 + (2.0f / 15) * u4 + 0.5f * u5;
+}
+
+/* ---- tiles ---- */
+
+typedef struct
+{
+  int batch, H, W;
+  int tiles_y, tiles_x;
+  size_t per_image;
+} Geom;
+
+typedef struct
+{
+  int n, ty, tx;
+} TilePos;
+
+static Geom
+geom (int batch, int H, int W)
+{
+  Geom g = { batch, H, W, (H + 3) / 4, (W + 3) / 4, 0 };
+  g.per_image = (size_t) g.tiles_y * g.tiles_x;
+  return g;
+}
+
+INLINE TilePos
+tile_pos (const Geom *g, size_t t)
+{
+  size_t r = t % g->per_image;
+  TilePos p = { (int) (t / g->per_image), (int) (r / g->tiles_x),
+                (int) (r % g->tiles_x) };
+  return p;
+}
+
+INLINE void
+tile_next (const Geom *g, TilePos *p)
+{
+  if (++p->tx == g->tiles_x)
+    {
+      p->tx = 0;
+      if (++p->ty == g->tiles_y)
+        {
+          p->ty = 0;
+          p->n++;
+        }
+    }
+}
+
+size_t
+winograd_tiles_per_image (int h, int w)
+{
+  return (size_t) ((h + 3) / 4) * ((w + 3) / 4);
+}
+
+/* the transformed filter, rounded up so that the chunks start on 64 bytes */
+static size_t
+filter_floats (int C, int OC)
+{
+  return ((size_t) WINOGRAD_PLANES * C * OC + 15) & ~(size_t) 15;
+}
+
+size_t
+winograd_workspace_floats (int C, int OC, size_t tiles, int nth)
+{
+  return filter_floats (C, OC)
+         + (size_t) nth * WINOGRAD_PLANES * (C + OC) * tiles;
+}
+
+size_t
+winograd_chunk_tiles (size_t ws_floats, int C, int OC, int nth,
+                      size_t needed)
+{
+  size_t fixed = filter_floats (C, OC);
+  if (ws_floats <= fixed)
+    return 0;
+  size_t tiles = (ws_floats - fixed) / nth
+                 / ((size_t) WINOGRAD_PLANES * (C + OC));
+  return tiles < needed ? tiles : needed;
+}
+
+/* ---- the transforms of a chunk ---- */
+
+/* d[k][l] for k = i*rows + j: the rows x cols patch of plane (H, W) whose
+ * top-left corner is (y0, x0), zero outside the plane, into lane l */
+INLINE void
+gather_patch (float d[][LANES], int l, const float *plane, int H, int W,
+              int y0, int x0, int rows, int cols)
+{
+  if (y0 >= 0 && x0 >= 0 && y0 + rows <= H && x0 + cols <= W)
+    {
+      for (int i = 0; i < rows; i++)
+        {
+          const float *row = plane + (size_t) (y0 + i) * W + x0;
+          for (int j = 0; j < cols; j++)
+            d[i * cols + j][l] = row[j];
+        }
+      return;
+    }
+  for (int i = 0; i < rows; i++)
+    {
+      const int iy = y0 + i;
+      const float *row = plane + (size_t) iy * W;
+      for (int j = 0; j < cols; j++)
+        {
+          const int ix = x0 + j;
+          d[i * cols + j][l] = iy >= 0 && iy < H && ix >= 0 && ix < W
+                                   ? row[ix] : 0.0f;
+        }
+    }
+}
+
+/* n values of one lane-vector to dst, for a last group of fewer than 8 */
+INLINE void
+store_lanes (float *dst, F8 v, int n)
+{
+  if (n == LANES)
+    {
+      store8 (dst, v);
+      return;
+    }
+  float tmp[LANES];
+  store8 (tmp, v);
+  memcpy (dst, tmp, sizeof (float) * n);
+}
+
+INLINE F8
+load_lanes (const float *src, int n)
+{
+  if (n == LANES)
+    return load8 (src);
+  float tmp[LANES] = { 0 };
+  memcpy (tmp, src, sizeof (float) * n);
+  return load8 (tmp);
+}
+
+/* x (C, B, H, W), tiles [t0, t0+tb) -> V (36, C, ld), columns [0, tb):
+ * V[p][c][t - t0] = (B^T d B)[p] for the 6x6 patch d of tile t in channel c,
+ * which starts one row and one column before the tile's outputs. */
+WINOGRAD_CLONES static void
+input_transform (float *V, size_t ld, const float *x, int C, const Geom *g,
+                 size_t t0, int tb)
+{
+  const size_t plane = (size_t) g->H * g->W;
+  float d[WINOGRAD_PLANES][LANES] __attribute__ ((aligned (32)));
+  for (int c = 0; c < C; c++)
+    {
+      TilePos pos = tile_pos (g, t0);
+      for (int col = 0; col < tb; col += LANES)
+        {
+          const int lanes = tb - col < LANES ? tb - col : LANES;
+          for (int l = 0; l < lanes; l++, tile_next (g, &pos))
+            gather_patch (d, l, x + ((size_t) c * g->batch + pos.n) * plane,
+                          g->H, g->W, 4 * pos.ty - 1, 4 * pos.tx - 1, 6, 6);
+          for (int l = lanes; l < LANES; l++)
+            for (int k = 0; k < WINOGRAD_PLANES; k++)
+              d[k][l] = 0.0f;
+          F8 v[WINOGRAD_PLANES];
+          for (int k = 0; k < WINOGRAD_PLANES; k++)
+            v[k] = load8 (d[k]);
+          for (int j = 0; j < 6; j++)
+            bt_1d (v + j, 6);
+          for (int i = 0; i < 6; i++)
+            bt_1d (v + 6 * i, 1);
+          for (int k = 0; k < WINOGRAD_PLANES; k++)
+            store_lanes (V + ((size_t) k * C + c) * ld + col, v[k], lanes);
+        }
+    }
+}
+
+/* dy (OC, B, H, W), tiles [t0, t0+tb) -> Z (36, OC, ld), columns [0, tb):
+ * Z[p][o][t - t0] = (A e A^T)[p] for the 4x4 output tile e of tile t in
+ * channel o (zero where it sticks out of the map). */
+WINOGRAD_CLONES static void
+output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
+                       const Geom *g, size_t t0, int tb)
+{
+  const size_t plane = (size_t) g->H * g->W;
+  float d[16][LANES] __attribute__ ((aligned (32)));
+  for (int o = 0; o < OC; o++)
+    {
+      TilePos pos = tile_pos (g, t0);
+      for (int col = 0; col < tb; col += LANES)
+        {
+          const int lanes = tb - col < LANES ? tb - col : LANES;
+          for (int l = 0; l < lanes; l++, tile_next (g, &pos))
+            gather_patch (d, l, dy + ((size_t) o * g->batch + pos.n) * plane,
+                          g->H, g->W, 4 * pos.ty, 4 * pos.tx, 4, 4);
+          for (int l = lanes; l < LANES; l++)
+            for (int k = 0; k < 16; k++)
+              d[k][l] = 0.0f;
+          F8 e[16], t[24], z[WINOGRAD_PLANES];
+          for (int k = 0; k < 16; k++)
+            e[k] = load8 (d[k]);
+          for (int j = 0; j < 4; j++)
+            a_1d (t + j, 4, e + j, 4);          /* t (6x4) = A e */
+          for (int i = 0; i < 6; i++)
+            a_1d (z + 6 * i, 1, t + 4 * i, 1);  /* z (6x6) = t A^T */
+          for (int k = 0; k < WINOGRAD_PLANES; k++)
+            store_lanes (Z + ((size_t) k * OC + o) * ld + col, z[k], lanes);
+        }
+    }
+}
+
+/* M (36, O, ld), columns [0, tb) -> y (O, B, H, W), tiles [t0, t0+tb):
+ * the 4x4 outputs A^T m A of each tile, the part inside the map. */
+WINOGRAD_CLONES static void
+output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
+                  size_t t0, int tb)
+{
+  const size_t plane = (size_t) g->H * g->W;
+  float r[16][LANES] __attribute__ ((aligned (32)));
+  for (int o = 0; o < O; o++)
+    {
+      TilePos pos = tile_pos (g, t0);
+      for (int col = 0; col < tb; col += LANES)
+        {
+          const int lanes = tb - col < LANES ? tb - col : LANES;
+          F8 m[WINOGRAD_PLANES], t[24], out[16];
+          for (int k = 0; k < WINOGRAD_PLANES; k++)
+            m[k] = load_lanes (M + ((size_t) k * O + o) * ld + col, lanes);
+          for (int j = 0; j < 6; j++)
+            at_1d (t + j, 6, m + j, 6);           /* t (4x6) = A^T m */
+          for (int i = 0; i < 4; i++)
+            at_1d (out + 4 * i, 1, t + 6 * i, 1); /* out (4x4) = t A */
+          for (int k = 0; k < 16; k++)
+            store8 (r[k], out[k]);
+          for (int l = 0; l < lanes; l++, tile_next (g, &pos))
+            {
+              const int oy = 4 * pos.ty, ox = 4 * pos.tx;
+              const int rows = g->H - oy < 4 ? g->H - oy : 4;
+              const int cols = g->W - ox < 4 ? g->W - ox : 4;
+              float *dst = y + ((size_t) o * g->batch + pos.n) * plane
+                           + (size_t) oy * g->W + ox;
+              for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                  dst[(size_t) i * g->W + j] = r[i * 4 + j][l];
+            }
+        }
+    }
+}
+
+/* ---- filters ---- */
+
+/* Filter (o, i) of a convolution with n_out outputs and n_in inputs, tap
+ * k = 3 ky + kx, is w[o * so + i * si + k * sk]: the forward reads the
+ * weight (OC, C, 3, 3) as it is; the input gradient reads it with outputs
+ * and inputs swapped and the taps reversed (rotated by 180 degrees). */
+typedef struct
+{
+  const float *w;
+  ptrdiff_t so, si, sk;
+  int n_out, n_in;
+} FilterView;
+
+/* U (36, n_out, n_in), rows [o_lo, o_hi): U[p][o][i] = (G g G^T)[p] */
+WINOGRAD_CLONES static void
+filter_transform (float *U, const FilterView *f, int o_lo, int o_hi)
+{
+  float d[9][LANES] __attribute__ ((aligned (32)));
+  for (int o = o_lo; o < o_hi; o++)
+    for (int i0 = 0; i0 < f->n_in; i0 += LANES)
+      {
+        const int lanes = f->n_in - i0 < LANES ? f->n_in - i0 : LANES;
+        for (int l = 0; l < LANES; l++)
+          for (int k = 0; k < 9; k++)
+            d[k][l] = l < lanes ? f->w[o * f->so + (i0 + l) * f->si + k * f->sk]
+                                : 0.0f;
+        F8 gv[9], t[18], u[WINOGRAD_PLANES];
+        for (int k = 0; k < 9; k++)
+          gv[k] = load8 (d[k]);
+        for (int j = 0; j < 3; j++)
+          g_1d (t + j, 3, gv + j, 3);         /* t (6x3) = G g */
+        for (int i = 0; i < 6; i++)
+          g_1d (u + 6 * i, 1, t + 3 * i, 1);  /* u (6x6) = t G^T */
+        for (int k = 0; k < WINOGRAD_PLANES; k++)
+          store_lanes (U + ((size_t) k * f->n_out + o) * f->n_in + i0, u[k], lanes);
+      }
+}
+
+/* dU (36, OC, C), rows [o_lo, o_hi) -> grad_weight (OC, C, 3, 3):
+ * (G^T dU G) for each filter */
+WINOGRAD_CLONES static void
+filter_grad_transform (float *grad_weight, const float *dU, int OC, int C,
+                       int o_lo, int o_hi)
+{
+  float r[9][LANES] __attribute__ ((aligned (32)));
+  for (int o = o_lo; o < o_hi; o++)
+    for (int c0 = 0; c0 < C; c0 += LANES)
+      {
+        const int lanes = C - c0 < LANES ? C - c0 : LANES;
+        F8 u[WINOGRAD_PLANES], t[18], gv[9];
+        for (int k = 0; k < WINOGRAD_PLANES; k++)
+          u[k] = load_lanes (dU + ((size_t) k * OC + o) * C + c0, lanes);
+        for (int j = 0; j < 6; j++)
+          gt_1d (t + j, 6, u + j, 6);         /* t (3x6) = G^T u */
+        for (int i = 0; i < 3; i++)
+          gt_1d (gv + 3 * i, 1, t + 6 * i, 1); /* g (3x3) = t G */
+        for (int k = 0; k < 9; k++)
+          store8 (r[k], gv[k]);
+        for (int l = 0; l < lanes; l++)
+          for (int k = 0; k < 9; k++)
+            grad_weight[((size_t) o * C + c0 + l) * 9 + k] = r[k][l];
+      }
+}
+
+typedef struct
+{
+  float *U;
+  FilterView view;
+} FilterTask;
+
+static void
+filter_task (void *arg, int ith, int nth)
+{
+  FilterTask *task = arg;
+  size_t lo, hi;
+  engine_split (task->view.n_out, ith, nth, &lo, &hi);
+  filter_transform (task->U, &task->view, (int) lo, (int) hi);
+}
+
+/* ---- forward and input gradient: one pass, two filters ---- */
+
+/* y (Cout, B, H, W) = conv3x3 (x (Cin, B, H, W)) with the transformed
+ * filter U (36, Cout, Cin) */
+typedef struct
+{
+  float *y;
+  const float *x;
+  const float *U;
+  int Cin, Cout;
+  Geom g;
+  float *chunks;      /* per thread: V (36, Cin, ld), M (36, Cout, ld) */
+  size_t ld;
+} PassTask;
+
+static void
+pass_task (void *arg, int ith, int nth)
+{
+  const PassTask *task = arg;
+  const int Cin = task->Cin, Cout = task->Cout;
+  const size_t ld = task->ld;
+  size_t lo, hi;
+  engine_split (task->g.per_image * task->g.batch, ith, nth, &lo, &hi);
+  float *V = task->chunks + (size_t) ith * WINOGRAD_PLANES * (Cin + Cout) * ld;
+  float *M = V + (size_t) WINOGRAD_PLANES * Cin * ld;
+  for (size_t t0 = lo; t0 < hi; t0 += ld)
+    {
+      const int tb = (int) (hi - t0 < ld ? hi - t0 : ld);
+      double t = engine_timer_start ();
+      input_transform (V, ld, task->x, Cin, &task->g, t0, tb);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
+      t = engine_timer_start ();
+      for (int p = 0; p < WINOGRAD_PLANES; p++)
+        // M_p (Cout, tb) = U_p (Cout, Cin) x V_p (Cin, tb)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, tb, Cin,
+                     1.0f, task->U + (size_t) p * Cout * Cin, Cin,
+                     V + (size_t) p * Cin * ld, (int) ld, 0.0f,
+                     M + (size_t) p * Cout * ld, (int) ld);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+      t = engine_timer_start ();
+      output_transform (task->y, M, ld, Cout, &task->g, t0, tb);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
+    }
+}
+
+static void
+run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
+          int W, float *ws, size_t ws_floats)
+{
+  const int nth = engine_get_threads ();
+  const Geom g = geom (batch, H, W);
+  const size_t total = g.per_image * batch;
+  const size_t ld = winograd_chunk_tiles (ws_floats, view->n_in, view->n_out, nth,
+                                          (total + nth - 1) / nth);
+  ENGINE_CHECK (ld >= 1);
+
+  double t = engine_timer_start ();
+  FilterTask filter = { ws, *view };
+  engine_parallel (filter_task, &filter);
+  engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
+
+  PassTask task = { y, x, ws, view->n_in, view->n_out, g,
+                    ws + filter_floats (view->n_in, view->n_out), ld };
+  engine_parallel (pass_task, &task);
+}
+
+void
+winograd_conv3x3_forward (float *out, const float *inp, const float *weight,
+                          int C, int OC, int batch, int H, int W, float *ws,
+                          size_t ws_floats)
+{
+  FilterView view = { weight, (ptrdiff_t) C * 9, 9, 1, OC, C };
+  run_pass (out, inp, &view, batch, H, W, ws, ws_floats);
+}
+
+void
+winograd_conv3x3_backward_data (float *dinp, const float *dout,
+                                const float *weight, int C, int OC, int batch,
+                                int H, int W, float *ws, size_t ws_floats)
+{
+  /* filter (c, oc) tap k = w[oc][c][8 - k] */
+  FilterView view = { weight + 8, 9, (ptrdiff_t) C * 9, -1, C, OC };
+  run_pass (dinp, dout, &view, batch, H, W, ws, ws_floats);
+}
+
+/* ---- weight gradient ---- */
+
+typedef struct
+{
+  float *dU;            /* (36, OC, C) */
+  float *V, *Z;         /* (36, C, cap), (36, OC, cap) */
+  const float *inp, *dout;
+  int C, OC;
+  Geom g;
+  size_t cap;           /* tiles per chunk, all threads together */
+  size_t t0;            /* this chunk's first tile */
+  int tb;               /* and its tile count */
+} GradTask;
+
+/* the chunk's tiles split across threads, both sides transformed */
+static void
+grad_transform_task (void *arg, int ith, int nth)
+{
+  const GradTask *task = arg;
+  size_t lo, hi;
+  engine_split (task->tb, ith, nth, &lo, &hi);
+  if (hi == lo)
+    return;
+  input_transform (task->V + lo, task->cap, task->inp, task->C, &task->g,
+                   task->t0 + lo, (int) (hi - lo));
+  output_grad_transform (task->Z + lo, task->cap, task->dout, task->OC,
+                         &task->g, task->t0 + lo, (int) (hi - lo));
+}
+
+/* dU_p (OC, C) (+)= Z_p (OC, tb) x V_p^T (tb, C), the planes split across
+ * threads */
+static void
+grad_product_task (void *arg, int ith, int nth)
+{
+  const GradTask *task = arg;
+  const int C = task->C, OC = task->OC;
+  size_t lo, hi;
+  engine_split (WINOGRAD_PLANES, ith, nth, &lo, &hi);
+  for (size_t p = lo; p < hi; p++)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, task->tb,
+                 1.0f, task->Z + p * OC * task->cap, (int) task->cap,
+                 task->V + p * C * task->cap, (int) task->cap,
+                 task->t0 == 0 ? 0.0f : 1.0f, task->dU + p * OC * C, C);
+}
+
+typedef struct
+{
+  float *grad_weight;
+  const float *dU;
+  int C, OC;
+} FilterGradTask;
+
+static void
+filter_grad_task (void *arg, int ith, int nth)
+{
+  const FilterGradTask *task = arg;
+  size_t lo, hi;
+  engine_split (task->OC, ith, nth, &lo, &hi);
+  filter_grad_transform (task->grad_weight, task->dU, task->OC, task->C,
+                         (int) lo, (int) hi);
+}
+
+void
+winograd_conv3x3_backward_weight (float *grad_weight, const float *dout,
+                                  const float *inp, int C, int OC, int batch,
+                                  int H, int W, float *ws, size_t ws_floats)
+{
+  const int nth = engine_get_threads ();
+  const Geom g = geom (batch, H, W);
+  const size_t total = g.per_image * batch;
+  const size_t ld = winograd_chunk_tiles (ws_floats, C, OC, nth,
+                                          (total + nth - 1) / nth);
+  ENGINE_CHECK (ld >= 1);
+  GradTask task = { .dU = ws, .inp = inp, .dout = dout, .C = C, .OC = OC,
+                    .g = g, .cap = ld * nth };
+  task.V = ws + filter_floats (C, OC);
+  task.Z = task.V + (size_t) WINOGRAD_PLANES * C * task.cap;
+
+  for (task.t0 = 0; task.t0 < total; task.t0 += task.cap)
+    {
+      task.tb = (int) (total - task.t0 < task.cap ? total - task.t0
+                                                  : task.cap);
+      double t = engine_timer_start ();
+      engine_parallel (grad_transform_task, &task);
+      engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
+      t = engine_timer_start ();
+      engine_parallel (grad_product_task, &task);
+      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+    }
+
+  double t = engine_timer_start ();
+  FilterGradTask fg = { grad_weight, ws, C, OC };
+  engine_parallel (filter_grad_task, &fg);
+  engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
+}
