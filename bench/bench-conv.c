@@ -18,17 +18,19 @@
  *
  *   bench-conv [--model small|resnet18|both] [--batch N] [--threads N]
  *              [--rounds N] [--iters N] [--warmup N] [--cpu]
- *              [--coretype NAME|auto]
+ *              [--way both|im2col|winograd] [--coretype NAME|auto]
  *
  * --cpu times the process's CPU time instead of the wall clock: on a
  * machine shared with other work it leaves out the time spent waiting for
  * a core, so with --threads 1 it is the steadier yardstick of the work
  * each way does (with more threads it also counts their spinning).
+ * --way times one way only (for a profiler; no ratio is printed then).
  *
  * Like bench-engine it runs with OpenBLAS's Haswell kernels unless
  * OPENBLAS_CORETYPE is set or --coretype auto is given.
  */
 #include <cblas.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,7 @@ typedef struct
   const char *model;
   int batch, threads, rounds, iters, warmup;
   bool cpu;
+  int ways;         /* bit 0 im2col, bit 1 Winograd */
 } Options;
 
 static void
@@ -81,7 +84,8 @@ usage (void)
   fprintf (stderr,
            "usage: bench-conv [--model small|resnet18|both] [--batch N]\n"
            "                  [--threads N] [--rounds N] [--iters N]\n"
-           "                  [--warmup N] [--cpu] [--coretype NAME|auto]\n");
+           "                  [--warmup N] [--cpu] [--way both|im2col|winograd]\n"
+           "                  [--coretype NAME|auto]\n");
   exit (2);
 }
 
@@ -185,6 +189,11 @@ bench_layer (const Layer *layer, const Options *opt, double totals[2][N_PASSES])
     for (int k = 0; k < 2; k++)
       {
         int a = (k + r) % 2;
+        if (!(opt->ways & (1 << a)))
+          {
+            t[a][FWD][r] = t[a][WEIGHT][r] = t[a][DATA][r] = NAN;
+            continue;
+          }
         conv2d_set_algo (a ? CONV_ALGO_WINOGRAD : CONV_ALGO_IM2COL);
         if (a)
           winograd_ran = conv2d_uses_winograd (&b.conv, &b.ws, false);
@@ -229,7 +238,7 @@ int
 main (int argc, char **argv)
 {
   Options opt = { .model = "both", .batch = 128, .threads = 0, .rounds = 5,
-                  .iters = 3, .warmup = 1 };
+                  .iters = 3, .warmup = 1, .ways = 3 };
   const char *coretype = "Haswell";
   for (int i = 1; i < argc; i++)
     {
@@ -249,6 +258,13 @@ main (int argc, char **argv)
         opt.warmup = atoi (argv[++i]);
       else if (strcmp (a, "--cpu") == 0)
         opt.cpu = true;
+      else if (strcmp (a, "--way") == 0 && next)
+        {
+          const char *w = argv[++i];
+          opt.ways = strcmp (w, "both") == 0 ? 3
+                     : strcmp (w, "im2col") == 0 ? 1
+                     : strcmp (w, "winograd") == 0 ? 2 : 0;
+        }
       else if (strcmp (a, "--coretype") == 0 && next)
         coretype = argv[++i];
       else
@@ -257,7 +273,8 @@ main (int argc, char **argv)
   bool both = strcmp (opt.model, "both") == 0;
   if ((!both && strcmp (opt.model, "small") != 0
        && strcmp (opt.model, "resnet18") != 0)
-      || opt.batch < 1 || opt.rounds < 1 || opt.iters < 1 || opt.warmup < 0)
+      || opt.batch < 1 || opt.rounds < 1 || opt.iters < 1 || opt.warmup < 0
+      || opt.ways == 0)
     usage ();
 
   /* OpenBLAS reads its kernel choice when it loads (bench-engine.c) */

@@ -233,31 +233,73 @@ winograd_chunk_tiles (size_t ws_floats, int C, int OC, int nth,
 
 /* ---- the transforms of a chunk ---- */
 
-/* d[k][l] for k = i*rows + j: the rows x cols patch of plane (H, W) whose
- * top-left corner is (y0, x0), zero outside the plane, into lane l */
+typedef int I8 __attribute__ ((vector_size (32)));
+
+/* r[l] row l of an 8x8 block -> r[j] column j (lane l holding old row l's
+ * element j): three rounds of shuffles, as the unpack / shuffle / 128-bit
+ * permute sequence of AVX */
 INLINE void
-gather_patch (float d[][LANES], int l, const float *plane, int H, int W,
-              int y0, int x0, int rows, int cols)
+transpose8 (F8 r[8])
 {
-  if (y0 >= 0 && x0 >= 0 && y0 + rows <= H && x0 + cols <= W)
+  const I8 lo = { 0, 8, 1, 9, 4, 12, 5, 13 }, hi = { 2, 10, 3, 11, 6, 14, 7, 15 };
+  const I8 even = { 0, 1, 8, 9, 4, 5, 12, 13 }, odd = { 2, 3, 10, 11, 6, 7, 14, 15 };
+  const I8 low_halves = { 0, 1, 2, 3, 8, 9, 10, 11 };
+  const I8 high_halves = { 4, 5, 6, 7, 12, 13, 14, 15 };
+  F8 t[8], u[8];
+  for (int k = 0; k < 8; k += 2)
     {
-      for (int i = 0; i < rows; i++)
-        {
-          const float *row = plane + (size_t) (y0 + i) * W + x0;
-          for (int j = 0; j < cols; j++)
-            d[i * cols + j][l] = row[j];
-        }
-      return;
+      t[k] = __builtin_shuffle (r[k], r[k + 1], lo);
+      t[k + 1] = __builtin_shuffle (r[k], r[k + 1], hi);
     }
-  for (int i = 0; i < rows; i++)
+  for (int k = 0; k < 8; k += 4)
+    {
+      u[k] = __builtin_shuffle (t[k], t[k + 2], even);      /* columns 0, 4 */
+      u[k + 1] = __builtin_shuffle (t[k], t[k + 2], odd);   /* 1, 5 */
+      u[k + 2] = __builtin_shuffle (t[k + 1], t[k + 3], even); /* 2, 6 */
+      u[k + 3] = __builtin_shuffle (t[k + 1], t[k + 3], odd);  /* 3, 7 */
+    }
+  for (int k = 0; k < 4; k++)
+    {
+      r[k] = __builtin_shuffle (u[k], u[k + 4], low_halves);
+      r[k + 4] = __builtin_shuffle (u[k], u[k + 4], high_halves);
+    }
+}
+
+/* Row i of the rows_n x cols patch (cols <= 8) of an H x W plane whose
+ * top-left corner is (y0, x0) goes to rows[i] (8 floats, those past cols
+ * zero), zero outside the plane. [begin, end) is the whole tensor the plane
+ * lies in: a row is read as 8 floats at once, its columns outside the map
+ * then masked, whenever those 8 floats lie inside the tensor (always, but
+ * at its two ends). Reading only the floats needed would put a store of 16
+ * or 24 bytes before each 32-byte load, which the processor cannot forward
+ * and which measured slower than gathering float by float. */
+INLINE void
+load_patch (F8 *rows, const float *plane, const float *begin,
+            const float *end, int H, int W, int y0, int x0, int rows_n,
+            int cols)
+{
+  const F8 zero = { 0 };
+  const I8 index = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  const int j_lo = x0 < 0 ? -x0 : 0;
+  const int j_hi = W - x0 < cols ? W - x0 : cols;
+  const I8 keep = (index >= j_lo) & (index < j_hi);
+  for (int i = 0; i < rows_n; i++)
     {
       const int iy = y0 + i;
-      const float *row = plane + (size_t) iy * W;
-      for (int j = 0; j < cols; j++)
+      if (iy < 0 || iy >= H || j_lo >= j_hi)
         {
-          const int ix = x0 + j;
-          d[i * cols + j][l] = iy >= 0 && iy < H && ix >= 0 && ix < W
-                                   ? row[ix] : 0.0f;
+          rows[i] = zero;
+          continue;
+        }
+      const float *src = plane + (ptrdiff_t) iy * W + x0;
+      if (src >= begin && src + LANES <= end)
+        rows[i] = (F8) ((I8) load8 (src) & keep);
+      else
+        {
+          F8 v = zero;
+          for (int j = j_lo; j < j_hi; j++)
+            v[j] = src[j];
+          rows[i] = v;
         }
     }
 }
@@ -286,6 +328,42 @@ load_lanes (const float *src, int n)
   return load8 (tmp);
 }
 
+/* Gathers the patches of up to eight consecutive tiles (lanes), rows_n x
+ * cols each, starting `back` rows and columns before the tile's outputs, of
+ * channel ch of x (channels, B, H, W), as d[i * cols + j] = element (i, j)
+ * of every lane's patch. Lanes past `lanes` are zero. Advances pos. */
+INLINE void
+gather_tiles (F8 *d, const float *x, int channels, int ch, const Geom *g,
+              TilePos *pos, int lanes, int rows_n, int cols, int back)
+{
+  const size_t plane = (size_t) g->H * g->W;
+  const float *end = x + (size_t) channels * g->batch * plane;
+  const F8 zero = { 0 };
+  F8 p[WINOGRAD_IN_TILE][LANES];   /* p[i][l]: row i of lane l's patch */
+  for (int l = 0; l < LANES; l++)
+    {
+      if (l < lanes)
+        {
+          F8 rows[WINOGRAD_IN_TILE];
+          load_patch (rows, x + ((size_t) ch * g->batch + pos->n) * plane,
+                      x, end, g->H, g->W, 4 * pos->ty - back,
+                      4 * pos->tx - back, rows_n, cols);
+          for (int i = 0; i < rows_n; i++)
+            p[i][l] = rows[i];
+          tile_next (g, pos);
+        }
+      else
+        for (int i = 0; i < rows_n; i++)
+          p[i][l] = zero;
+    }
+  for (int i = 0; i < rows_n; i++)
+    {
+      transpose8 (p[i]);              /* p[i][j]: column j across lanes */
+      for (int j = 0; j < cols; j++)
+        d[i * cols + j] = p[i][j];
+    }
+}
+
 /* x (C, B, H, W), tiles [t0, t0+tb) -> V (36, C, ld), columns [0, tb):
  * V[p][c][t - t0] = (B^T d B)[p] for the 6x6 patch d of tile t in channel c,
  * which starts one row and one column before the tile's outputs. */
@@ -293,23 +371,14 @@ WINOGRAD_CLONES static void
 input_transform (float *V, size_t ld, const float *x, int C, const Geom *g,
                  size_t t0, int tb)
 {
-  const size_t plane = (size_t) g->H * g->W;
-  float d[WINOGRAD_PLANES][LANES] __attribute__ ((aligned (32)));
   for (int c = 0; c < C; c++)
     {
       TilePos pos = tile_pos (g, t0);
       for (int col = 0; col < tb; col += LANES)
         {
           const int lanes = tb - col < LANES ? tb - col : LANES;
-          for (int l = 0; l < lanes; l++, tile_next (g, &pos))
-            gather_patch (d, l, x + ((size_t) c * g->batch + pos.n) * plane,
-                          g->H, g->W, 4 * pos.ty - 1, 4 * pos.tx - 1, 6, 6);
-          for (int l = lanes; l < LANES; l++)
-            for (int k = 0; k < WINOGRAD_PLANES; k++)
-              d[k][l] = 0.0f;
           F8 v[WINOGRAD_PLANES];
-          for (int k = 0; k < WINOGRAD_PLANES; k++)
-            v[k] = load8 (d[k]);
+          gather_tiles (v, x, C, c, g, &pos, lanes, 6, 6, 1);
           for (int j = 0; j < 6; j++)
             bt_1d (v + j, 6);
           for (int i = 0; i < 6; i++)
@@ -327,23 +396,14 @@ WINOGRAD_CLONES static void
 output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
                        const Geom *g, size_t t0, int tb)
 {
-  const size_t plane = (size_t) g->H * g->W;
-  float d[16][LANES] __attribute__ ((aligned (32)));
   for (int o = 0; o < OC; o++)
     {
       TilePos pos = tile_pos (g, t0);
       for (int col = 0; col < tb; col += LANES)
         {
           const int lanes = tb - col < LANES ? tb - col : LANES;
-          for (int l = 0; l < lanes; l++, tile_next (g, &pos))
-            gather_patch (d, l, dy + ((size_t) o * g->batch + pos.n) * plane,
-                          g->H, g->W, 4 * pos.ty, 4 * pos.tx, 4, 4);
-          for (int l = lanes; l < LANES; l++)
-            for (int k = 0; k < 16; k++)
-              d[k][l] = 0.0f;
           F8 e[16], t[24], z[WINOGRAD_PLANES];
-          for (int k = 0; k < 16; k++)
-            e[k] = load8 (d[k]);
+          gather_tiles (e, dy, OC, o, g, &pos, lanes, 4, 4, 0);
           for (int j = 0; j < 4; j++)
             a_1d (t + j, 4, e + j, 4);          /* t (6x4) = A e */
           for (int i = 0; i < 6; i++)
@@ -361,7 +421,7 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
                   size_t t0, int tb)
 {
   const size_t plane = (size_t) g->H * g->W;
-  float r[16][LANES] __attribute__ ((aligned (32)));
+  const F8 zero = { 0 };
   for (int o = 0; o < O; o++)
     {
       TilePos pos = tile_pos (g, t0);
@@ -375,8 +435,16 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
             at_1d (t + j, 6, m + j, 6);           /* t (4x6) = A^T m */
           for (int i = 0; i < 4; i++)
             at_1d (out + 4 * i, 1, t + 6 * i, 1); /* out (4x4) = t A */
-          for (int k = 0; k < 16; k++)
-            store8 (r[k], out[k]);
+          /* row i of every lane's tile: r[i][l] (4 floats, then zeros) */
+          F8 r[4][LANES];
+          for (int i = 0; i < 4; i++)
+            {
+              for (int j = 0; j < 4; j++)
+                r[i][j] = out[4 * i + j];
+              for (int j = 4; j < LANES; j++)
+                r[i][j] = zero;
+              transpose8 (r[i]);
+            }
           for (int l = 0; l < lanes; l++, tile_next (g, &pos))
             {
               const int oy = 4 * pos.ty, ox = 4 * pos.tx;
@@ -385,8 +453,8 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
               float *dst = y + ((size_t) o * g->batch + pos.n) * plane
                            + (size_t) oy * g->W + ox;
               for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++)
-                  dst[(size_t) i * g->W + j] = r[i * 4 + j][l];
+                memcpy (dst + (size_t) i * g->W, &r[i][l],
+                        sizeof (float) * cols);
             }
         }
     }
