@@ -22,11 +22,14 @@
 
 /* Winograd's tiles are transformed a chunk at a time, each engine thread
  * its own chunk: this many floats of transformed input and output tiles per
- * thread (4 MiB, the im2col chunk's size), but at least WINOGRAD_MIN_TILES
- * tiles, so that the 512-channel layers (36 x 1024 floats a tile) still
- * multiply more than a handful of columns per sgemm. */
+ * thread (1 MiB, about the L2 cache of a core here, so that the products
+ * read the tiles back from it), but at least WINOGRAD_MIN_TILES tiles, so
+ * that the 256- and 512-channel layers (36 x 512 and 36 x 1024 floats a
+ * tile) still multiply more than a handful of columns per sgemm. 1 MiB beat
+ * 4 MiB by about 7% on average over the layer shapes of both ResNets, and
+ * 0.5 MiB was no better (docs/performance.md, "Winograd"). */
 #ifndef WINOGRAD_CHUNK_FLOATS
-#define WINOGRAD_CHUNK_FLOATS ((size_t) 1 << 20)
+#define WINOGRAD_CHUNK_FLOATS ((size_t) 1 << 18)
 #endif
 #ifndef WINOGRAD_MIN_TILES
 #define WINOGRAD_MIN_TILES 64
