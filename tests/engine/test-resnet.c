@@ -551,31 +551,69 @@ test_resnet_gradient_b (void)
  * analytic gradient is held to im2col's, which the central differences
  * above check: the two agree to 1e-5 of each tensor's norm or better (the
  * rounding of either), and a real mistake (a dropped tile, a wrong
- * transform) is off by 1e-2 or more. Tolerance 1e-4 of the norm. */
+ * transform) is off by 1e-2 or more. Tolerance 1e-4 of the norm.
+ *
+ * Unless a ReLU tie falls differently: a ReLU input within the two ways'
+ * rounding of zero (1e-6 of the layer's rms was seen) passes its gradient
+ * in one network and not in the other, and through these 4-channel batch
+ * norms that moves every gradient below it by about 1%. Of the about 40000
+ * ReLUs of a draw, that happens to one in maybe a third of the draws
+ * (which ones depends on the compiler's rounding: the sanitizer build hit
+ * one the optimised build did not). So the ReLU outputs of both forwards
+ * are compared first, and a draw with a tie is drawn again, up to
+ * TIE_REDRAWS times. */
 #define WINOGRAD_GRAD_TOL 1e-4
+#define TIE_REDRAWS 6
 
-static void
-compare_with_im2col (const ResNetConfig *cfg, int batch, guint64 seed)
+/* Whether each ReLU output of the last forward is positive: the stem's,
+ * then per block relu(bn1) and the block's output. */
+static GArray *
+relu_signs (const ResNet *net, int batch)
 {
-  ResNet *net = resnet_new (cfg, batch);
-  g_assert_nonnull (net);
-  Rng rng;
-  rng_seed (&rng, seed);
-  init_for_gradient (net, &rng);
+  GArray *signs = g_array_new (FALSE, FALSE, sizeof (guint8));
+  const ResNetConfig *cfg = &net->config;
+  size_t n = (size_t) cfg->widths[0] * batch * cfg->image_h * cfg->image_w;
+  for (size_t i = 0; i < n; i++)
+    {
+      guint8 positive = net->stem_out[i] > 0.0f;
+      g_array_append_val (signs, positive);
+    }
+  for (int b = 0; b < net->n_blocks; b++)
+    {
+      const BasicBlock *block = &net->blocks[b];
+      n = (size_t) block->out_channels * batch * block->out_h * block->out_w;
+      for (size_t i = 0; i < n; i++)
+        {
+          guint8 positive[2] = { block->hidden[i] > 0.0f,
+                                 block->out[i] > 0.0f };
+          g_array_append_vals (signs, positive, 2);
+        }
+    }
+  return signs;
+}
+
+/* One draw: returns FALSE when a ReLU tie fell differently (nothing is
+ * compared then), else compares every gradient and the embedding. */
+static gboolean
+compare_draw (ResNet *net, int batch, Rng *rng)
+{
+  const ResNetConfig *cfg = &net->config;
   const int D = cfg->low_dim;
   const size_t n_images = (size_t) batch * cfg->in_channels * cfg->image_h
                           * cfg->image_w;
   float *images = g_new (float, n_images);
   float *r = g_new (float, (size_t) batch * D);
-  fill_normal (&rng, images, n_images, 1.0f);
-  fill_normal (&rng, r, (size_t) batch * D, 1.0f);
+  fill_normal (rng, images, n_images, 1.0f);
+  fill_normal (rng, r, (size_t) batch * D, 1.0f);
 
   float *grads[2], *d_images[2], *emb[2];
+  GArray *signs[2];
   for (int way = 0; way < 2; way++)
     {
       conv2d_set_algo (way ? CONV_ALGO_WINOGRAD : CONV_ALGO_IM2COL);
       const float *e = resnet_forward (net, images, batch, true);
       emb[way] = g_memdup2 (e, sizeof (float) * batch * D);
+      signs[way] = relu_signs (net, batch);
       d_images[way] = g_new (float, n_images);
       fill_value (net->grads, net->n_params, NAN);
       resnet_backward (net, r, batch, d_images[way]);
@@ -583,9 +621,17 @@ compare_with_im2col (const ResNetConfig *cfg, int batch, guint64 seed)
     }
   conv2d_set_algo (CONV_ALGO_AUTO);
 
+  int ties = 0;
+  for (guint i = 0; i < signs[0]->len; i++)
+    ties += g_array_index (signs[0], guint8, i)
+            != g_array_index (signs[1], guint8, i);
+  if (ties > 0)
+    g_test_message ("%d of %u ReLUs fell differently (ties): drawing again",
+                    ties, signs[0]->len);
+
   double worst = 0.0;
   const char *worst_name = "";
-  for (int i = -2; i < net->n_state; i++)
+  for (int i = -2; i < net->n_state && ties == 0; i++)
     {
       const float *a, *b;
       size_t n;
@@ -620,17 +666,35 @@ compare_with_im2col (const ResNetConfig *cfg, int batch, guint64 seed)
           worst_name = name;
         }
     }
-  g_test_message ("Winograd everywhere vs im2col: largest difference %.3g of "
-                  "the norm, in %s", worst, worst_name);
+  if (ties == 0)
+    g_test_message ("Winograd everywhere vs im2col: largest difference %.3g "
+                    "of the norm, in %s", worst, worst_name);
 
   for (int way = 0; way < 2; way++)
     {
       g_free (grads[way]);
       g_free (d_images[way]);
       g_free (emb[way]);
+      g_array_unref (signs[way]);
     }
   g_free (images);
   g_free (r);
+  return ties == 0;
+}
+
+static void
+compare_with_im2col (const ResNetConfig *cfg, int batch, guint64 seed)
+{
+  ResNet *net = resnet_new (cfg, batch);
+  g_assert_nonnull (net);
+  Rng rng;
+  rng_seed (&rng, seed);
+  init_for_gradient (net, &rng);
+  int draw = 0;
+  while (!compare_draw (net, batch, &rng))
+    if (++draw == TIE_REDRAWS)
+      g_error ("a ReLU tie in each of %d draws: Winograd's rounding is far "
+               "larger than it should be", TIE_REDRAWS);
   resnet_free (net);
 }
 
