@@ -42,9 +42,6 @@
 #include "threads.h"
 #include "bench-util.h"
 
-/* the im2col chunk per thread that resnet.c uses (COL_CHUNK_FLOATS) */
-#define COL_CHUNK_FLOATS ((size_t) 1 << 20)
-
 typedef struct
 {
   const char *model;
@@ -141,17 +138,9 @@ bench_layer (const Layer *layer, const Options *opt, double totals[2][N_PASSES])
   const size_t n_inp = layer->c * B * HW, n_out = layer->oc * B * HW;
   const size_t n_w = (size_t) layer->oc * layer->c * 9;
 
-  /* the workspace a network would give this layer (resnet.c) */
-  const size_t per_image = conv2d_workspace_floats (&b.conv, 1);
-  size_t images = COL_CHUNK_FLOATS / per_image;
-  if (images < 1)
-    images = 1;
-  if (images * opt->threads > B)
-    images = (B + opt->threads - 1) / opt->threads;
-  const size_t im2col_ws = per_image * images * opt->threads;
-  const size_t wino_ws = conv2d_winograd_workspace_floats (&b.conv, (int) B,
-                                                           opt->threads);
-  b.ws.n_floats = im2col_ws > wino_ws ? im2col_ws : wino_ws;
+  /* the workspace a network gives this layer */
+  b.ws.n_floats = conv2d_network_workspace_floats (&b.conv, (int) B,
+                                                   opt->threads);
 
   b.conv.weight = malloc (sizeof (float) * n_w);
   b.conv.grad_weight = malloc (sizeof (float) * n_w);

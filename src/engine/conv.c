@@ -20,6 +20,17 @@
 #include "threads.h"
 #include "winograd.h"
 
+/* im2col columns are produced a chunk of images at a time, by each engine
+ * thread for its own images; at most this many floats per thread (4 MiB)
+ * keeps the chunks of both threads in the last-level cache while sgemm reads
+ * them (2 to 8 MiB measured alike within the noise; docs/performance.md).
+ * A network's workspace may be larger, for Winograd: im2col still takes
+ * chunks of this size. May be overridden at compile time for such
+ * measurements. */
+#ifndef COL_CHUNK_FLOATS
+#define COL_CHUNK_FLOATS ((size_t) 1 << 20)
+#endif
+
 /* Winograd's tiles are transformed a chunk at a time, each engine thread
  * its own chunk: this many floats of transformed input and output tiles per
  * thread (1 MiB, about the L2 cache of a core here, so that the products
@@ -125,6 +136,31 @@ conv2d_uses_winograd (const Conv2d *self, const Workspace *ws, bool weight)
   return winograd_chunk_tiles (ws->n_floats, self->in_channels,
                                self->out_channels, engine_get_threads (), 1)
          > 0;
+}
+
+/* images per im2col chunk: as many as COL_CHUNK_FLOATS hold, at least 1 */
+static size_t
+col_chunk_images (const Conv2d *self)
+{
+  size_t per_image = conv2d_workspace_floats (self, 1);
+  size_t images = per_image ? COL_CHUNK_FLOATS / per_image : 0;
+  return images > 0 ? images : 1;
+}
+
+size_t
+conv2d_network_workspace_floats (const Conv2d *self, int max_batch,
+                                 int threads)
+{
+  size_t winograd = conv2d_winograd_workspace_floats (self, max_batch,
+                                                      threads);
+  size_t per_image = conv2d_workspace_floats (self, 1);
+  if (per_image == 0)
+    return winograd;
+  size_t images = col_chunk_images (self);
+  if (images * threads > (size_t) max_batch)
+    images = (max_batch + threads - 1) / threads;
+  size_t im2col = per_image * images * threads;
+  return im2col > winograd ? im2col : winograd;
 }
 
 size_t
@@ -391,6 +427,8 @@ thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
   size_t slice = task->ws->n_floats / task->used;
   *col = task->ws->col + slice * ith;
   size_t fit = slice / per_image;
+  if (fit > col_chunk_images (task->conv))
+    fit = col_chunk_images (task->conv);
   *chunk = fit < (size_t) (*hi - *lo) ? (int) fit : *hi - *lo;
   if (*chunk < 1)
     *chunk = 1;

@@ -43,10 +43,17 @@ bool conv2d_winograd_shape (const Conv2d *self);
 
 /* floats of workspace that let this layer run Winograd on threads engine
  * threads with batches of up to max_batch images, in chunks of tiles sized
- * for the cache (conv.c); 0 for a shape Winograd does not do. A network's
- * workspace is the largest of these and of the im2col needs. */
+ * for the cache (conv.c); 0 for a shape Winograd does not do. */
 size_t conv2d_winograd_workspace_floats (const Conv2d *self, int max_batch,
                                          int threads);
+
+/* What a network gives the layer (a network's workspace is the largest over
+ * its layers): room for im2col's chunks of images on threads threads, and
+ * for Winograd where the shape allows, so that either way can run. im2col
+ * takes chunks of at most 4 MiB of columns per thread however large the
+ * workspace is. */
+size_t conv2d_network_workspace_floats (const Conv2d *self, int max_batch,
+                                        int threads);
 
 /* Which way the layers of Winograd's shape are computed. */
 typedef enum

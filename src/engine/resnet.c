@@ -9,15 +9,6 @@
 #include "check.h"
 #include "threads.h"
 
-/* im2col columns are produced a chunk of images at a time, by each engine
- * thread for its own images; this many floats per thread (4 MiB) keeps the
- * chunks of both threads in the last-level cache while sgemm reads them
- * (2 to 8 MiB measured alike within the noise; docs/performance.md). May be
- * overridden at compile time for such measurements. */
-#ifndef COL_CHUNK_FLOATS
-#define COL_CHUNK_FLOATS ((size_t) 1 << 20)
-#endif
-
 ResNetConfig
 resnet_config_resnet18 (int in_channels, int image_h, int image_w, int low_dim)
 {
@@ -228,25 +219,13 @@ max_size (size_t a, size_t b)
   return a > b ? a : b;
 }
 
-/* Room for either way of computing the layer (conv.h), so that switching
- * between im2col and Winograd never needs a new workspace. */
 static size_t
 conv_workspace (const Conv2d *conv, int max_batch)
 {
   /* a chunk for every thread the engine runs when the network is built
    * (with more threads later, each gets a smaller chunk) */
-  const size_t threads = engine_get_threads ();
-  size_t winograd = conv2d_winograd_workspace_floats (conv, max_batch,
-                                                      (int) threads);
-  size_t per_image = conv2d_workspace_floats (conv, 1);
-  if (per_image == 0)
-    return winograd;
-  size_t images = COL_CHUNK_FLOATS / per_image;
-  if (images < 1)
-    images = 1;
-  if (images * threads > (size_t) max_batch)
-    images = (max_batch + threads - 1) / threads;
-  return max_size (per_image * images * threads, winograd);
+  return conv2d_network_workspace_floats (conv, max_batch,
+                                          engine_get_threads ());
 }
 
 ResNet *
