@@ -267,16 +267,15 @@ transpose8 (F8 r[8])
 
 /* Row i of the rows_n x cols patch (cols <= 8) of an H x W plane whose
  * top-left corner is (y0, x0) goes to rows[i] (8 floats, those past cols
- * zero), zero outside the plane. [begin, end) is the whole tensor the plane
- * lies in: a row is read as 8 floats at once, its columns outside the map
- * then masked, whenever those 8 floats lie inside the tensor (always, but
- * at its two ends). Reading only the floats needed would put a store of 16
- * or 24 bytes before each 32-byte load, which the processor cannot forward
- * and which measured slower than gathering float by float. */
+ * zero), zero outside the plane. The plane starts `at` floats into a tensor
+ * x of n floats: a row is read as 8 floats at once, its columns outside the
+ * map then masked, whenever those 8 floats lie inside the tensor (always,
+ * but at its two ends). Reading only the floats needed would put a store
+ * of 16 or 24 bytes before each 32-byte load, which the processor cannot
+ * forward and which measured slower than gathering float by float. */
 INLINE void
-load_patch (F8 *rows, const float *plane, const float *begin,
-            const float *end, int H, int W, int y0, int x0, int rows_n,
-            int cols)
+load_patch (F8 *rows, const float *x, size_t n, size_t at, int H, int W,
+            int y0, int x0, int rows_n, int cols)
 {
   const F8 zero = { 0 };
   const I8 index = { 0, 1, 2, 3, 4, 5, 6, 7 };
@@ -291,14 +290,15 @@ load_patch (F8 *rows, const float *plane, const float *begin,
           rows[i] = zero;
           continue;
         }
-      const float *src = plane + (ptrdiff_t) iy * W + x0;
-      if (src >= begin && src + LANES <= end)
-        rows[i] = (F8) ((I8) load8 (src) & keep);
+      /* the row's first float inside the map, and where the 8 would start */
+      const size_t first = at + (size_t) iy * W + (x0 + j_lo);
+      if (first >= (size_t) j_lo && first - j_lo + LANES <= n)
+        rows[i] = (F8) ((I8) load8 (x + first - j_lo) & keep);
       else
         {
           F8 v = zero;
           for (int j = j_lo; j < j_hi; j++)
-            v[j] = src[j];
+            v[j] = x[first + (j - j_lo)];
           rows[i] = v;
         }
     }
@@ -337,7 +337,7 @@ gather_tiles (F8 *d, const float *x, int channels, int ch, const Geom *g,
               TilePos *pos, int lanes, int rows_n, int cols, int back)
 {
   const size_t plane = (size_t) g->H * g->W;
-  const float *end = x + (size_t) channels * g->batch * plane;
+  const size_t n = (size_t) channels * g->batch * plane;
   const F8 zero = { 0 };
   F8 p[WINOGRAD_IN_TILE][LANES];   /* p[i][l]: row i of lane l's patch */
   for (int l = 0; l < LANES; l++)
@@ -345,9 +345,9 @@ gather_tiles (F8 *d, const float *x, int channels, int ch, const Geom *g,
       if (l < lanes)
         {
           F8 rows[WINOGRAD_IN_TILE];
-          load_patch (rows, x + ((size_t) ch * g->batch + pos->n) * plane,
-                      x, end, g->H, g->W, 4 * pos->ty - back,
-                      4 * pos->tx - back, rows_n, cols);
+          load_patch (rows, x, n, ((size_t) ch * g->batch + pos->n) * plane,
+                      g->H, g->W, 4 * pos->ty - back, 4 * pos->tx - back,
+                      rows_n, cols);
           for (int i = 0; i < rows_n; i++)
             p[i][l] = rows[i];
           tile_next (g, pos);
