@@ -5,7 +5,10 @@
  * rows, backward, SGD with momentum and weight decay) and one inference
  * forward at batch 256; a few warm-up iterations, then the median of the
  * timed ones. Reports images/s, GFLOP/s against the machine's peak, peak
- * resident memory, and with --profile where the step's time goes.
+ * resident memory, and with --profile where the step's time goes. GFLOP/s
+ * counts the direct convolution's FLOPs (resnet_forward_flops), also for
+ * the layers Winograd computes with fewer: an effective rate. ENGINE_CONV
+ * (conv.h) picks how the convolutions are computed, for A/B runs.
  *
  *   bench-engine [--model small|resnet18|both] [--threads N] [--iters N]
  *                [--warmup N] [--peak GFLOPS] [--profile] [--json]

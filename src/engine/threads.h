@@ -4,7 +4,8 @@
  * nth - 1 workers) splits every heavy kernel by (ith, nth), as ggml does,
  * and OpenBLAS runs single-threaded inside each of them. A convolution gives
  * each thread its own images: it builds their im2col columns and multiplies
- * them with a one-thread sgemm, with no barrier in between; batch norm splits
+ * them with a one-thread sgemm, with no barrier in between (Winograd's path,
+ * winograd.h, likewise gives each thread its own tiles); batch norm splits
  * by channel and ReLU by range. This parallelises the memory-bound loops too,
  * which with OpenBLAS's own threads ran on one core between sgemms, and it
  * avoids two thread pools spinning against each other on two cores
