@@ -26,21 +26,18 @@
  *
  * A 2D transform is the 1D one down the columns, then along the rows. Every
  * transform works on eight tiles (or eight filters) at once, one per lane of
- * an 8-float vector, so that it vectorises whatever the map size: a 4x4 map
- * has one tile per image, and only consecutive tiles of the chunk share a
- * layout. The patches are gathered lane by lane into a small buffer in L1
- * (their rows are 6 floats, too short to vectorise on their own), and the
- * 36 transformed values of eight tiles are stored as 36 runs of 8 floats,
- * contiguous in the (36, C, tiles) layout that the products read.
+ * an 8-float vector, so that it vectorises whatever the map size (a 4x4 map
+ * has one tile per image); the 36 transformed values of eight tiles are
+ * stored as 36 runs of 8 floats of the (36, C, tiles) layout the products
+ * read.
  *
  * Tiles are numbered t = (n * tiles_y + ty) * tiles_x + tx over the batch.
  * Thread ith takes a contiguous range of them and does its chunks alone
  * (transform, 36 products, inverse transform) for the forward and the input
  * gradient, never waiting on the other threads, as the im2col path does
- * with images. The weight gradient is a sum over all tiles; it transforms a
- * chunk with the tiles split across threads and then runs the 36 products
- * split by plane, so that each plane of dU has one writer and there is no
- * per-thread copy of it to add up.
+ * with images. The weight gradient is a sum over all tiles: each thread
+ * sums its own tiles into its own copy of it where the copies are small,
+ * otherwise the products are split by plane (see "weight gradient" below).
  */
 #include "winograd.h"
 
@@ -308,14 +305,10 @@ load_patch (F8 *rows, const float *x, size_t n, size_t at, int H, int W,
 INLINE void
 store_lanes (float *dst, F8 v, int n)
 {
-  if (n == LANES)
-    {
-      store8 (dst, v);
-      return;
-    }
   float tmp[LANES];
-  store8 (tmp, v);
-  memcpy (dst, tmp, sizeof (float) * n);
+  store8 (n == LANES ? dst : tmp, v);
+  if (n < LANES)
+    memcpy (dst, tmp, sizeof (float) * n);
 }
 
 INLINE F8
@@ -498,11 +491,13 @@ filter_transform (float *U, const FilterView *f, int o_lo, int o_hi)
       }
 }
 
-/* dU (36, OC, C), rows [o_lo, o_hi) -> grad_weight (OC, C, 3, 3):
- * (G^T dU G) for each filter */
+/* dU (36, OC, C) plus n_copies more of it at copies (one after the other,
+ * `stride` floats apart), rows [o_lo, o_hi) -> grad_weight (OC, C, 3, 3):
+ * G^T (sum of the copies) G for each filter */
 WINOGRAD_CLONES static void
-filter_grad_transform (float *grad_weight, const float *dU, int OC, int C,
-                       int o_lo, int o_hi)
+filter_grad_transform (float *grad_weight, const float *dU,
+                       const float *copies, int n_copies, size_t stride,
+                       int OC, int C, int o_lo, int o_hi)
 {
   float r[9][LANES] __attribute__ ((aligned (32)));
   for (int o = o_lo; o < o_hi; o++)
@@ -511,7 +506,12 @@ filter_grad_transform (float *grad_weight, const float *dU, int OC, int C,
         const int lanes = C - c0 < LANES ? C - c0 : LANES;
         F8 u[WINOGRAD_PLANES], t[18], gv[9];
         for (int k = 0; k < WINOGRAD_PLANES; k++)
-          u[k] = load_lanes (dU + ((size_t) k * OC + o) * C + c0, lanes);
+          {
+            const size_t at = ((size_t) k * OC + o) * C + c0;
+            u[k] = load_lanes (dU + at, lanes);
+            for (int j = 0; j < n_copies; j++)
+              u[k] += load_lanes (copies + j * stride + at, lanes);
+          }
         for (int j = 0; j < 6; j++)
           gt_1d (t + j, 6, u + j, 6);         /* t (3x6) = G^T u */
         for (int i = 0; i < 3; i++)
@@ -627,21 +627,87 @@ winograd_conv3x3_backward_data (float *dinp, const float *dout,
   run_pass (dinp, dout, &view, batch, H, W, ws, ws_floats);
 }
 
-/* ---- weight gradient ---- */
+/* ---- weight gradient ----
+ *
+ * dU (36, OC, C) is a sum over every tile of the batch, shared out in one
+ * of two ways. Where nth - 1 more copies of dU fit in the workspace beside
+ * chunks at least half as deep as the forward's (up to 128 channels), each
+ * thread sums its own tiles into its own copy, and the copies are added as
+ * G^T dU G is applied: one dispatch for the whole sum. Otherwise (256 and
+ * 512 channels: dU is 9 and 36 MiB) each chunk's transforms are split by
+ * tile and its 36 products by plane, so that every plane of dU has one
+ * writer: two dispatches per chunk, each a wait under load. */
+
+/* tiles per chunk per thread when every thread has its own dU, 0 when not
+ * even one fits */
+static size_t
+own_copy_chunk_tiles (size_t ws_floats, int C, int OC, int nth,
+                      size_t needed)
+{
+  const size_t copies = filter_floats (C, OC) * nth;
+  if (ws_floats <= copies)
+    return 0;
+  size_t tiles = (ws_floats - copies) / nth
+                 / ((size_t) WINOGRAD_PLANES * (C + OC));
+  return tiles < needed ? tiles : needed;
+}
 
 typedef struct
 {
-  float *dU;            /* (36, OC, C) */
-  float *V, *Z;         /* (36, C, cap), (36, OC, cap) */
+  float *dU;            /* (36, OC, C); thread ith > 0 writes copy ith */
+  float *V, *Z;         /* shared chunk (36, C, cap), (36, OC, cap), or
+                           per thread (36, C, ld), (36, OC, ld) */
   const float *inp, *dout;
   int C, OC;
   Geom g;
-  size_t cap;           /* tiles per chunk, all threads together */
-  size_t t0;            /* this chunk's first tile */
+  size_t ld;            /* tiles per chunk per thread */
+  size_t cap;           /* shared chunk: tiles for all threads together */
+  size_t t0;            /* shared chunk: its first tile */
   int tb;               /* and its tile count */
 } GradTask;
 
-/* the chunk's tiles split across threads, both sides transformed */
+/* dU_p (OC, C) (+)= Z_p (OC, tb) x V_p^T (tb, C), planes [p_lo, p_hi) */
+static void
+grad_products (float *dU, const float *Z, const float *V, size_t ld, int C,
+               int OC, int tb, float beta, size_t p_lo, size_t p_hi)
+{
+  for (size_t p = p_lo; p < p_hi; p++)
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, tb, 1.0f,
+                 Z + p * OC * ld, (int) ld, V + p * C * ld, (int) ld, beta,
+                 dU + p * OC * C, C);
+}
+
+/* this thread's own tiles into its own copy of dU */
+static void
+grad_own_tiles_task (void *arg, int ith, int nth)
+{
+  const GradTask *task = arg;
+  const int C = task->C, OC = task->OC;
+  const size_t ld = task->ld;
+  float *dU = task->dU + ith * filter_floats (C, OC);
+  float *V = task->V + (size_t) ith * WINOGRAD_PLANES * (C + OC) * ld;
+  float *Z = V + (size_t) WINOGRAD_PLANES * C * ld;
+  size_t lo, hi;
+  engine_split (task->g.per_image * task->g.batch, ith, nth, &lo, &hi);
+  if (hi == lo)
+    memset (dU, 0, sizeof (float) * WINOGRAD_PLANES * OC * C);
+  for (size_t t0 = lo; t0 < hi; t0 += ld)
+    {
+      const int tb = (int) (hi - t0 < ld ? hi - t0 : ld);
+      double t = engine_timer_start ();
+      input_transform (V, ld, task->inp, C, &task->g, t0, tb);
+      output_grad_transform (Z, ld, task->dout, OC, &task->g, t0, tb);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
+      t = engine_timer_start ();
+      grad_products (dU, Z, V, ld, C, OC, tb, t0 == lo ? 0.0f : 1.0f, 0,
+                     WINOGRAD_PLANES);
+      if (ith == 0)
+        engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+    }
+}
+
+/* the shared chunk's tiles split across threads, both sides transformed */
 static void
 grad_transform_task (void *arg, int ith, int nth)
 {
@@ -656,26 +722,22 @@ grad_transform_task (void *arg, int ith, int nth)
                          &task->g, task->t0 + lo, (int) (hi - lo));
 }
 
-/* dU_p (OC, C) (+)= Z_p (OC, tb) x V_p^T (tb, C), the planes split across
- * threads */
+/* the shared chunk's products, the planes split across threads */
 static void
 grad_product_task (void *arg, int ith, int nth)
 {
   const GradTask *task = arg;
-  const int C = task->C, OC = task->OC;
   size_t lo, hi;
   engine_split (WINOGRAD_PLANES, ith, nth, &lo, &hi);
-  for (size_t p = lo; p < hi; p++)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, task->tb,
-                 1.0f, task->Z + p * OC * task->cap, (int) task->cap,
-                 task->V + p * C * task->cap, (int) task->cap,
-                 task->t0 == 0 ? 0.0f : 1.0f, task->dU + p * OC * C, C);
+  grad_products (task->dU, task->Z, task->V, task->cap, task->C, task->OC,
+                 task->tb, task->t0 == 0 ? 0.0f : 1.0f, lo, hi);
 }
 
 typedef struct
 {
   float *grad_weight;
   const float *dU;
+  int n_copies;         /* copies of dU after the first */
   int C, OC;
 } FilterGradTask;
 
@@ -683,10 +745,12 @@ static void
 filter_grad_task (void *arg, int ith, int nth)
 {
   const FilterGradTask *task = arg;
+  const size_t stride = filter_floats (task->C, task->OC);
   size_t lo, hi;
   engine_split (task->OC, ith, nth, &lo, &hi);
-  filter_grad_transform (task->grad_weight, task->dU, task->OC, task->C,
-                         (int) lo, (int) hi);
+  filter_grad_transform (task->grad_weight, task->dU, task->dU + stride,
+                         task->n_copies, stride, task->OC, task->C, (int) lo,
+                         (int) hi);
 }
 
 void
@@ -697,28 +761,40 @@ winograd_conv3x3_backward_weight (float *grad_weight, const float *dout,
   const int nth = engine_get_threads ();
   const Geom g = geom (batch, H, W);
   const size_t total = g.per_image * batch;
-  const size_t ld = winograd_chunk_tiles (ws_floats, C, OC, nth,
-                                          (total + nth - 1) / nth);
+  const size_t needed = (total + nth - 1) / nth;
+  const size_t ld = winograd_chunk_tiles (ws_floats, C, OC, nth, needed);
+  const size_t own = own_copy_chunk_tiles (ws_floats, C, OC, nth, needed);
   ENGINE_CHECK (ld >= 1);
   GradTask task = { .dU = ws, .inp = inp, .dout = dout, .C = C, .OC = OC,
-                    .g = g, .cap = ld * nth };
-  task.V = ws + filter_floats (C, OC);
-  task.Z = task.V + (size_t) WINOGRAD_PLANES * C * task.cap;
+                    .g = g };
+  FilterGradTask fg = { grad_weight, ws, 0, C, OC };
 
-  for (task.t0 = 0; task.t0 < total; task.t0 += task.cap)
+  if (own >= 1 && 2 * own >= ld)
     {
-      task.tb = (int) (total - task.t0 < task.cap ? total - task.t0
-                                                  : task.cap);
-      double t = engine_timer_start ();
-      engine_parallel (grad_transform_task, &task);
-      engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
-      t = engine_timer_start ();
-      engine_parallel (grad_product_task, &task);
-      engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+      task.ld = own;
+      task.V = ws + filter_floats (C, OC) * nth;
+      engine_parallel (grad_own_tiles_task, &task);
+      fg.n_copies = nth - 1;
+    }
+  else
+    {
+      task.cap = ld * nth;
+      task.V = ws + filter_floats (C, OC);
+      task.Z = task.V + (size_t) WINOGRAD_PLANES * C * task.cap;
+      for (task.t0 = 0; task.t0 < total; task.t0 += task.cap)
+        {
+          task.tb = (int) (total - task.t0 < task.cap ? total - task.t0
+                                                      : task.cap);
+          double t = engine_timer_start ();
+          engine_parallel (grad_transform_task, &task);
+          engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
+          t = engine_timer_start ();
+          engine_parallel (grad_product_task, &task);
+          engine_timer_stop (ENGINE_TIMER_SGEMM, t);
+        }
     }
 
   double t = engine_timer_start ();
-  FilterGradTask fg = { grad_weight, ws, C, OC };
   engine_parallel (filter_grad_task, &fg);
   engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
 }
