@@ -594,7 +594,8 @@ run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
   const int nth = engine_get_threads ();
   const Geom g = geom (batch, H, W);
   const size_t total = g.per_image * batch;
-  const size_t ld = winograd_chunk_tiles (ws_floats, view->n_in, view->n_out, nth,
+  const size_t ld = winograd_chunk_tiles (ws_floats, view->n_in,
+                                          view->n_out, nth,
                                           (total + nth - 1) / nth);
   ENGINE_CHECK (ld >= 1);
 
