@@ -28,8 +28,9 @@
  *                        files found recursively inside them, as torchvision's
  *                        ImageFolder); a folder with no sub-folders is one
  *                        unlabelled set. Only files whose extension GdkPixbuf
- *                        knows (png, jpg, jpeg, bmp, gif, tiff, ...) are
- *                        images; other files are ignored. When the folder has
+ *                        knows (png, jpg, jpeg, bmp, gif, tiff, webp with
+ *                        its loader, ...: image-formats.h) are images;
+ *                        other files are ignored. When the folder has
  *                        a train/ sub-folder and a test/ (or val/) sub-folder,
  *                        those are the splits, with one class list (the sorted
  *                        union of both) so labels agree. Otherwise the split

@@ -13,40 +13,7 @@
 #include <sys/stat.h>
 
 #include "dataset-private.h"
-
-/* The lower-case file extensions of every format GdkPixbuf can load. */
-static GHashTable *
-image_extensions (void)
-{
-  static gsize once = 0;
-  static GHashTable *extensions;
-  if (g_once_init_enter (&once))
-    {
-      GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal,
-                                               g_free, NULL);
-      GSList *formats = gdk_pixbuf_get_formats ();
-      for (GSList *l = formats; l; l = l->next)
-        {
-          g_auto (GStrv) exts = gdk_pixbuf_format_get_extensions (l->data);
-          for (int i = 0; exts && exts[i]; i++)
-            g_hash_table_add (set, g_ascii_strdown (exts[i], -1));
-        }
-      g_slist_free (formats);
-      extensions = set;
-      g_once_init_leave (&once, 1);
-    }
-  return extensions;
-}
-
-static gboolean
-has_image_extension (const char *name)
-{
-  const char *dot = strrchr (name, '.');
-  if (!dot || !dot[1])
-    return FALSE;
-  g_autofree char *ext = g_ascii_strdown (dot + 1, -1);
-  return g_hash_table_contains (image_extensions (), ext);
-}
+#include "image-formats.h"
 
 static int
 compare_strings (gconstpointer a, gconstpointer b)
@@ -121,7 +88,7 @@ collect_images (const char *folder, GHashTable *visited, GPtrArray *out)
           if (visit (visited, path))
             collect_images (path, visited, out);
         }
-      else if (has_image_extension (names->pdata[i]))
+      else if (data_is_image_name (names->pdata[i]))
         g_ptr_array_add (out, g_steal_pointer (&path));
     }
 }
@@ -271,7 +238,7 @@ collect_split (const char *root, GPtrArray *classes, int holdout_every,
             {
               g_autofree char *path = g_build_filename (root, names->pdata[i],
                                                         NULL);
-              if (has_image_extension (names->pdata[i])
+              if (data_is_image_name (names->pdata[i])
                   && !g_file_test (path, G_FILE_TEST_IS_DIR))
                 g_ptr_array_add (files, g_steal_pointer (&path));
             }

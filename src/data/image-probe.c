@@ -12,6 +12,7 @@
 #define G_LOG_DOMAIN "instdisc-data"
 
 #include "dataset-private.h"
+#include "image-formats.h"
 
 #include <errno.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
@@ -136,6 +137,21 @@ webp_is_complete (const guint8 *head, gsize n_head, gint64 size)
   return n_head >= 12 && (gint64) read_le32 (head + 4) + 8 <= size;
 }
 
+/* RIFF....WEBP at the start, whatever the file is called */
+static gboolean
+looks_like_webp (const char *path)
+{
+  FILE *file = g_fopen (path, "rb");
+  if (!file)
+    return FALSE;
+  guint8 head[12];
+  gboolean yes = fread (head, 1, sizeof head, file) == sizeof head
+                 && memcmp (head, "RIFF", 4) == 0
+                 && memcmp (head + 8, "WEBP", 4) == 0;
+  fclose (file);
+  return yes;
+}
+
 gboolean
 data_image_probe (const char *path, gint64 max_pixels, int *width,
                   int *height, GError **error)
@@ -165,10 +181,28 @@ data_image_probe (const char *path, gint64 max_pixels, int *width,
   GdkPixbufFormat *format = gdk_pixbuf_get_file_info (path, &w, &h);
   if (!format || w <= 0 || h <= 0)
     {
-      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
-                   "%s: %s", path,
-                   _("not an image GdkPixbuf can read (unknown format or "
-                     "unreadable file)"));
+      if (!format && looks_like_webp (path)
+          && !data_image_format_available ("webp"))
+        g_set_error (error, INSTDISC_DATA_ERROR,
+                     INSTDISC_DATA_ERROR_UNREADABLE, "%s: %s", path,
+                     _("a WebP image, and GdkPixbuf has no WebP loader on "
+                       "this machine (Debian’s package: "
+                       "webp-pixbuf-loader)"));
+      else if (format)
+        g_set_error (error, INSTDISC_DATA_ERROR,
+                     INSTDISC_DATA_ERROR_UNREADABLE, "%s: %s", path,
+                     _("an image whose size GdkPixbuf cannot read (a "
+                       "damaged header?)"));
+      else
+        {
+          g_autofree char *known = data_image_formats_describe ();
+          /* Translators: the list is of image formats, "BMP, GIF, JPEG,
+           * PNG, ..." */
+          g_set_error (error, INSTDISC_DATA_ERROR,
+                       INSTDISC_DATA_ERROR_UNREADABLE,
+                       _("%s: not an image of a format GdkPixbuf reads here "
+                         "(%s), or an unreadable file"), path, known);
+        }
       return FALSE;
     }
   if ((gint64) w * h > max_pixels)
