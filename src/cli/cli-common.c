@@ -8,10 +8,12 @@
 #include <math.h>
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "evaluate.h"
 #include "file-list.h"
+#include "image-formats.h"
 #include "knn.h"
 #include "threads.h"
 
@@ -211,4 +213,49 @@ cli_print_evaluation (const Dataset *train, const Dataset *test,
       printf ("\n");
     }
   fflush (stdout);
+}
+
+static int
+compare_paths (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+GPtrArray *
+cli_expand_image_args (const char *const *args, int n, GError **error)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; i < n; i++)
+    {
+      if (!g_file_test (args[i], G_FILE_TEST_IS_DIR))
+        {
+          g_ptr_array_add (out, g_strdup (args[i]));
+          continue;
+        }
+      g_autoptr (GDir) dir = g_dir_open (args[i], 0, error);
+      if (!dir)
+        return NULL;
+      g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
+      const char *name;
+      while ((name = g_dir_read_name (dir)))
+        {
+          g_autofree char *path = g_build_filename (args[i], name, NULL);
+          if (name[0] != '.' && data_is_image_name (name)
+              && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+            g_ptr_array_add (found, g_steal_pointer (&path));
+        }
+      if (found->len == 0)
+        {
+          g_autofree char *shown = g_filename_display_name (args[i]);
+          g_autofree char *formats = data_image_formats_describe ();
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                       _("%s: a folder with no image files in it (formats "
+                         "read here: %s)"), shown, formats);
+          return NULL;
+        }
+      g_ptr_array_sort (found, compare_paths);
+      for (guint j = 0; j < found->len; j++)
+        g_ptr_array_add (out, g_steal_pointer (&found->pdata[j]));
+    }
+  return g_steal_pointer (&out);
 }

@@ -60,3 +60,10 @@ void cli_print_evaluation (const Dataset *train, const Dataset *test,
                            const EvaluateOptions *options,
                            const MetricsRow *row,
                            const LinearEvalResult *linear);
+
+/* The image files the command line's IMAGE arguments stand for: a file
+ * for itself, a folder for the image files directly in it (by extension,
+ * data_is_image_name; sorted by name). FALSE-like NULL with an error
+ * naming a folder without any. (transfer full: paths) */
+GPtrArray *cli_expand_image_args (const char *const *args, int n,
+                                  GError **error);

@@ -3,18 +3,69 @@
 
 #include <inttypes.h>
 #include <glib/gi18n.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "cli-common.h"
+#include "cli-output.h"
 #include "cli-run.h"
 #include "commands.h"
 #include "knn.h"
 #include "threads.h"
 
+/* --format tsv|json: the same numbers, as one object or one table row */
+static int
+print_machine_readable (const char *run_dir, const CliRun *run,
+                        const Dataset *test, const EvaluateOptions *options,
+                        CliFormat format)
+{
+  g_autoptr (GError) error = NULL;
+  MetricsRow row;
+  LinearEvalResult linear;
+  if (!evaluate_run_model (run->model, run->train, test, options, &row,
+                           &linear, &error))
+    return cli_fail (error);
+  g_autoptr (CliValue) table = cli_object_new ();
+  CliValue *rows = cli_add_array (table, "rows");
+  CliValue *o = cli_add_object (rows, NULL);
+  g_autofree char *shown = g_filename_display_name (run_dir);
+  cli_set_string (o, "run", shown);
+  cli_set_string (o, "model", run->config.model->name);
+  cli_set_int (o, "step", run->model->iteration);
+  cli_set_string (o, "test_set", test->name);
+  cli_set_int (o, "test_images", test->n);
+  cli_set_string (o, "training_set", run->train->name);
+  cli_set_int (o, "training_images", run->train->n);
+  cli_set_int (o, "k", options->k);
+  /* percentages, as metrics.csv holds them; null when not measured */
+  cli_set_double (o, "knn_top1", row.knn_top1);
+  cli_set_double (o, "knn_top5", row.knn_top5);
+  cli_set_double (o, "knn_1nn", row.knn_1nn);
+  cli_set_double (o, "knn_top1_recomputed", row.knn_top1_recomputed);
+  cli_set_double (o, "knn_top5_recomputed", row.knn_top5_recomputed);
+  cli_set_double (o, "linear_top1", row.linear_top1);
+  cli_set_double (o, "linear_top5", row.linear_top5);
+  cli_set_double (o, "linear_l2", options->linear ? linear.l2 : NAN);
+  if (format == CLI_FORMAT_JSON)
+    cli_print_json (o);
+  else
+    {
+      static const char *const columns[] = {
+        "run", "model", "step", "test_set", "test_images", "training_set",
+        "training_images", "k", "knn_top1", "knn_top5", "knn_1nn",
+        "knn_top1_recomputed", "knn_top5_recomputed", "linear_top1",
+        "linear_top5", "linear_l2", NULL,
+      };
+      cli_print_tsv_rows (rows, columns);
+    }
+  return 0;
+}
+
 int
 command_eval (int argc, char **argv)
 {
   g_autofree char *run_dir = NULL;
+  g_autofree char *format_name = NULL;
   EvaluateOptions options;
   evaluate_options_init (&options);
   int threads = 0;
@@ -35,6 +86,9 @@ command_eval (int argc, char **argv)
       N_("Neighbours that vote (200)"), N_("K") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
       N_("Threads (0: one per core)"), N_("N") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name,
+      N_("Output: text (the default), tsv (a header row and a row of "
+         "numbers) or json (one object)"), N_("FORMAT") },
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries, NULL,
@@ -54,6 +108,9 @@ command_eval (int argc, char **argv)
   if (!(options.linear_l2 >= 0.0 && options.linear_l2 < 1e6))
     return cli_fail_message (_("--l2 must be in [0, 1e6), not %g"),
                              options.linear_l2);
+  CliFormat format;
+  if (!cli_format_parse (format_name, &format))
+    return 1;
   if (!cli_set_threads (threads))
     return 1;
 
@@ -67,6 +124,8 @@ command_eval (int argc, char **argv)
     return cli_fail_message (_("%s: kNN accuracy needs labelled training "
                                "images and a non-empty test set"),
                              run->train->name);
+  if (format != CLI_FORMAT_TEXT)
+    return print_machine_readable (run_dir, run, test, &options, format);
   /* Translators: the second %s is the model's name ("small" or
    * "resnet18"); then the test set and its size, the training set and its
    * size */

@@ -14,15 +14,13 @@
 
 #include "checkpoint.h"
 #include "cli-common.h"
+#include "command-info-private.h"
 #include "commands.h"
 #include "model.h"
 #include "npy.h"
 #include "run-dir.h"
 #include "safetensors.h"
 
-/* rows of unit length within this are "unit-norm" (the memory bank and the
- * features are L2-normalised in float32) */
-#define UNIT_NORM_TOLERANCE 1e-3
 
 static char *
 format_bytes (guint64 bytes)
@@ -51,15 +49,9 @@ print_indented (const char *indent, const char *text)
 
 /* ---- float rows: norms ---- */
 
-typedef struct
-{
-  gsize n_rows, n_unit, n_nonfinite;
-  double min, max, mean;
-} NormStats;
-
 /* L2 norm of each of the n rows of dim values, accumulated in double */
-static NormStats
-row_norms (const float *x, gsize n, gsize dim)
+NormStats
+info_row_norms (const float *x, gsize n, gsize dim)
 {
   NormStats s = { .n_rows = n, .min = INFINITY, .max = -INFINITY };
   double sum = 0.0;
@@ -80,7 +72,7 @@ row_norms (const float *x, gsize n, gsize dim)
       s.min = MIN (s.min, norm);
       s.max = MAX (s.max, norm);
       sum += norm;
-      if (fabs (norm - 1.0) <= UNIT_NORM_TOLERANCE)
+      if (fabs (norm - 1.0) <= INFO_UNIT_NORM_TOLERANCE)
         s.n_unit++;
     }
   gsize n_finite = n - s.n_nonfinite;
@@ -98,10 +90,10 @@ print_norms (const char *indent, const NormStats *s)
     }
   g_print ("%s", indent);
   if (s->n_unit == s->n_rows)
-    g_print (_("rows: all unit-norm (within %g)"), UNIT_NORM_TOLERANCE);
+    g_print (_("rows: all unit-norm (within %g)"), INFO_UNIT_NORM_TOLERANCE);
   else
     g_print (_("rows: %zu of %zu unit-norm (within %g)"), s->n_unit, s->n_rows,
-             UNIT_NORM_TOLERANCE);
+             INFO_UNIT_NORM_TOLERANCE);
   if (s->n_nonfinite < s->n_rows)
     g_print (_("; norm min %.6f, max %.6f, mean %.6f"), s->min, s->max,
              s->mean);
@@ -138,7 +130,7 @@ describe_npy (const char *path, const char *indent, GError **error)
     {
       /* a 1-D float array is described as N rows of one value */
       gsize dim = a->ndim == 2 ? (gsize) a->shape[1] : 1;
-      NormStats s = row_norms (a->data, (gsize) a->shape[0], dim);
+      NormStats s = info_row_norms (a->data, (gsize) a->shape[0], dim);
       if (a->ndim == 2)
         print_norms (more, &s);
     }
@@ -165,12 +157,8 @@ describe_npy (const char *path, const char *indent, GError **error)
 
 /* ---- checkpoints ---- */
 
-static const SafetensorsTensor *
-lookup (const SafetensorsFile *file, const char *format, ...)
-  G_GNUC_PRINTF (2, 3);
-
-static const SafetensorsTensor *
-lookup (const SafetensorsFile *file, const char *format, ...)
+const SafetensorsTensor *
+info_lookup (const SafetensorsFile *file, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
@@ -180,8 +168,8 @@ lookup (const SafetensorsFile *file, const char *format, ...)
 }
 
 /* The network's names (io/checkpoint.h: the reference's state_dict). */
-static gboolean
-is_model_tensor (const char *name)
+gboolean
+info_is_model_tensor (const char *name)
 {
   return g_str_has_prefix (name, "conv1.") || g_str_has_prefix (name, "bn1.")
          || g_str_has_prefix (name, "layer") || g_str_has_prefix (name, "linear.");
@@ -198,48 +186,73 @@ is_bn_statistic (const char *name)
 /* The architecture, from tensor shapes alone: conv1.weight is
  * (w0, C, 3, 3), layerS.B.conv1.weight (wS, ., 3, 3) for each block B, and
  * linear.weight (low_dim, features). */
+gboolean
+info_model (const SafetensorsFile *file, InfoModel *m)
+{
+  memset (m, 0, sizeof *m);
+  const SafetensorsTensor *conv1 = info_lookup (file, "conv1.weight");
+  const SafetensorsTensor *linear = info_lookup (file, "linear.weight");
+  if (!conv1 || conv1->ndim != 4 || !linear || linear->ndim != 2)
+    return FALSE;
+  for (int s = 0; s < 4; s++)
+    {
+      const SafetensorsTensor *t;
+      while ((t = info_lookup (file, "layer%d.%d.conv1.weight", s + 1,
+                          m->blocks[s])) && t->ndim == 4)
+        {
+          m->widths[s] = (int) t->shape[0];
+          m->blocks[s]++;
+        }
+    }
+  m->channels = (int) conv1->shape[1];
+  m->low_dim = linear->shape[0];
+  m->linear_in = linear->shape[1];
+  /* a network of the model registry when one has these widths and blocks
+   * (the image size does not change them) */
+  for (guint i = 0; i < model_registry_size (); i++)
+    {
+      const ModelClass *model = model_registry_get (i);
+      ResNetConfig config = model->network_config (m->channels, 32, 32,
+                                                   (int) m->low_dim);
+      if (memcmp (config.widths, m->widths, sizeof m->widths) == 0
+          && memcmp (config.blocks_per_stage, m->blocks, sizeof m->blocks)
+               == 0)
+        {
+          m->model = model;
+          break;
+        }
+    }
+  for (guint i = 0; i < safetensors_file_get_n_tensors (file); i++)
+    {
+      const SafetensorsTensor *t = safetensors_file_get_tensor (file, i);
+      if (!info_is_model_tensor (t->name))
+        continue;
+      if (g_str_has_suffix (t->name, ".running_mean"))
+        m->n_bn++;
+      if (is_bn_statistic (t->name))
+        continue;
+      m->n_params += t->numel;
+      m->n_param_tensors++;
+    }
+  return TRUE;
+}
+
 static void
 describe_model (const SafetensorsFile *file, const char *indent)
 {
-  const SafetensorsTensor *conv1 = lookup (file, "conv1.weight");
-  const SafetensorsTensor *linear = lookup (file, "linear.weight");
-  if (!conv1 || conv1->ndim != 4 || !linear || linear->ndim != 2)
+  InfoModel m;
+  if (!info_model (file, &m))
     {
       g_print ("%s%s\n", indent,
                _("model: none recognised (no conv1.weight / linear.weight "
                  "of a ResNet)"));
       return;
     }
-  int widths[4] = { 0 }, blocks[4] = { 0 };
-  for (int s = 0; s < 4; s++)
-    {
-      const SafetensorsTensor *t;
-      while ((t = lookup (file, "layer%d.%d.conv1.weight", s + 1, blocks[s]))
-             && t->ndim == 4)
-        {
-          widths[s] = (int) t->shape[0];
-          blocks[s]++;
-        }
-    }
-  int channels = (int) conv1->shape[1];
-  /* a network of the model registry when one has these widths and blocks
-   * (the image size does not change them) */
-  g_autofree char *name = g_strdup ("ResNet");
-  for (guint m = 0; m < model_registry_size (); m++)
-    {
-      const ModelClass *model = model_registry_get (m);
-      ResNetConfig config = model->network_config (channels, 32, 32,
-                                                   (int) linear->shape[0]);
-      if (memcmp (config.widths, widths, sizeof widths) == 0
-          && memcmp (config.blocks_per_stage, blocks, sizeof blocks) == 0)
-        {
-          g_free (name);
-          /* the label, and the name --model and config.ini take */
-          name = g_strdup_printf ("%s (%s)", model_class_get_label (model),
-                                  model->name);
-          break;
-        }
-    }
+  /* the label, and the name --model and config.ini take */
+  g_autofree char *name
+    = m.model ? g_strdup_printf ("%s (%s)", model_class_get_label (m.model),
+                                 m.model->name)
+              : g_strdup ("ResNet");
   g_print ("%s", indent);
   /* Translators: the model's name, its widths and blocks per stage, the
    * input channels and the embedding dimension (low_dim) */
@@ -247,38 +260,25 @@ describe_model (const SafetensorsFile *file, const char *indent)
                      "%d input channel, low_dim %" PRId64,
                      "model: %s, widths %d/%d/%d/%d, blocks %d/%d/%d/%d, "
                      "%d input channels, low_dim %" PRId64,
-                     channels),
-           name, widths[0], widths[1], widths[2], widths[3], blocks[0],
-           blocks[1], blocks[2], blocks[3], channels, linear->shape[0]);
+                     m.channels),
+           name, m.widths[0], m.widths[1], m.widths[2], m.widths[3],
+           m.blocks[0], m.blocks[1], m.blocks[2], m.blocks[3], m.channels,
+           m.low_dim);
   g_print ("\n");
   /* the pooled map that feeds the linear layer tells the image size apart:
    * one cell is 32x32 (or 28x28) input, more cells a larger image */
-  if (widths[3] > 0 && linear->shape[1] != widths[3])
+  if (m.widths[3] > 0 && m.linear_in != m.widths[3])
     {
       g_print ("%s  ", indent);
       g_print (_("linear layer reads %" PRId64 " features (%"
                  PRId64 " pooled cells of %d channels)"),
-               linear->shape[1], linear->shape[1] / widths[3], widths[3]);
+               m.linear_in, m.linear_in / m.widths[3], m.widths[3]);
       g_print ("\n");
     }
-
-  gsize n_params = 0, n_param_tensors = 0, n_bn = 0;
-  for (guint i = 0; i < safetensors_file_get_n_tensors (file); i++)
-    {
-      const SafetensorsTensor *t = safetensors_file_get_tensor (file, i);
-      if (!is_model_tensor (t->name))
-        continue;
-      if (g_str_has_suffix (t->name, ".running_mean"))
-        n_bn++;
-      if (is_bn_statistic (t->name))
-        continue;
-      n_params += t->numel;
-      n_param_tensors++;
-    }
-  g_autofree char *size = format_bytes ((guint64) n_params * 4);
+  g_autofree char *size = format_bytes ((guint64) m.n_params * 4);
   g_print ("%s", indent);
   g_print (_("parameters: %zu in %zu tensors (%s), batch-norm statistics for "
-             "%zu layers"), n_params, n_param_tensors, size, n_bn);
+             "%zu layers"), m.n_params, m.n_param_tensors, size, m.n_bn);
   g_print ("\n");
 }
 
@@ -428,7 +428,7 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
   describe_metadata (file, run_config, more);
   describe_model (file, more);
 
-  const SafetensorsTensor *bank = lookup (file, "memory.bank");
+  const SafetensorsTensor *bank = info_lookup (file, "memory.bank");
   if (bank && bank->ndim == 2 && bank->dtype == DTYPE_F32)
     {
       g_print ("%s", more);
@@ -436,7 +436,7 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
                  " float32"), bank->shape[0], bank->shape[1]);
       g_print ("\n");
       g_autofree char *deeper = g_strconcat (more, "  ", NULL);
-      NormStats s = row_norms (bank->data, (gsize) bank->shape[0],
+      NormStats s = info_row_norms (bank->data, (gsize) bank->shape[0],
                                (gsize) bank->shape[1]);
       print_norms (deeper, &s);
     }
@@ -448,7 +448,7 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
   for (guint i = 0; i < n_tensors; i++)
     {
       const SafetensorsTensor *t = safetensors_file_get_tensor (file, i);
-      if (is_model_tensor (t->name) || t == bank
+      if (info_is_model_tensor (t->name) || t == bank
           || g_str_has_prefix (t->name, CHECKPOINT_OPTIMIZER_PREFIX))
         continue;
       g_autofree char *shape = format_shape (t->ndim, t->shape);
@@ -465,10 +465,10 @@ describe_checkpoint (const char *path, GKeyFile *run_config,
 
 /* the common numeric columns shown, in the file's order; the rows' extra
  * columns (the objective's) follow them */
-static const char *const metrics_columns[] = {
+const char *const info_metrics_columns[] = {
   "loss", "lr", "images_per_s", "knn_top1", "knn_top5", "knn_1nn",
   "knn_top1_recomputed", "knn_top5_recomputed", "linear_top1",
-  "linear_top5", "wall_s",
+  "linear_top5", "wall_s", NULL,
 };
 
 /* The last n rows, with only the columns that have a value in them: an
@@ -492,12 +492,12 @@ print_metrics (const GArray *rows, guint n, const char *indent)
     return;
   /* every column, by name, that has a value in the rows shown */
   g_autoptr (GPtrArray) used = g_ptr_array_new ();
-  for (guint c = 0; c < G_N_ELEMENTS (metrics_columns); c++)
+  for (guint c = 0; info_metrics_columns[c]; c++)
     for (guint i = first; i < rows->len; i++)
       if (!isnan (metrics_row_get (&g_array_index (rows, MetricsRow, i),
-                                   metrics_columns[c])))
+                                   info_metrics_columns[c])))
         {
-          g_ptr_array_add (used, (gpointer) metrics_columns[c]);
+          g_ptr_array_add (used, (gpointer) info_metrics_columns[c]);
           break;
         }
   for (guint i = first; i < rows->len; i++)
@@ -615,8 +615,8 @@ describe_run_dir (const char *dir, guint n_rows, GError **error)
 
 /* ---- the command ---- */
 
-static gboolean
-starts_with_npy_magic (const char *path)
+gboolean
+info_starts_with_npy_magic (const char *path)
 {
   FILE *f = g_fopen (path, "rb");
   if (!f)
@@ -635,7 +635,7 @@ describe (const char *path, guint n_rows, GError **error)
     return describe_run_dir (path, n_rows, error);
   /* by content, so a renamed file is still described; a missing or
    * unreadable file falls through to the safetensors reader's message */
-  if (g_str_has_suffix (path, ".npy") || starts_with_npy_magic (path))
+  if (g_str_has_suffix (path, ".npy") || info_starts_with_npy_magic (path))
     return describe_npy (path, "", error);
   return describe_checkpoint (path, NULL, "", error);
 }
@@ -644,10 +644,15 @@ int
 command_info (int argc, char **argv)
 {
   int n_rows = 5;
+  g_autofree char *format_name = NULL;
   GOptionEntry entries[] = {
     { "rows", 'n', 0, G_OPTION_ARG_INT, &n_rows,
       N_("Last rows of metrics.csv to show for a run folder (default 5)"),
       N_("N") },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_name,
+      N_("Output: text (the default), tsv (a row per fact: file, key, "
+         "value) or json (one object, its \"files\" one per FILE)"),
+      N_("FORMAT") },
     { NULL },
   };
   if (!cli_parse_options (&argc, &argv, entries,
@@ -666,12 +671,36 @@ command_info (int argc, char **argv)
   if (n_rows < 0)
     return cli_fail_message (_("--rows takes a count, not %d"), n_rows);
 
+  CliFormat format;
+  if (!cli_format_parse (format_name, &format))
+    return 1;
+
   int status = 0;
+  gboolean header_done = FALSE;
+  g_autoptr (CliValue) root = cli_object_new ();
+  CliValue *files = cli_add_array (root, "files");
   for (int i = 1; i < argc; i++)
     {
-      if (i > 1)
-        g_print ("\n");
-      if (!describe (argv[i], (guint) n_rows, &error))
+      gboolean ok;
+      if (format == CLI_FORMAT_TEXT)
+        {
+          if (i > 1)
+            g_print ("\n");
+          ok = describe (argv[i], (guint) n_rows, &error);
+        }
+      else
+        {
+          CliValue *file = cli_add_object (files, NULL);
+          ok = info_tree (argv[i], (guint) n_rows, file, &error);
+          /* a row per fact, each with the FILE it is of */
+          if (ok && format == CLI_FORMAT_TSV)
+            {
+              g_autofree char *shown = g_filename_display_name (argv[i]);
+              cli_print_tsv_flat (file, "file", shown, !header_done);
+              header_done = TRUE;
+            }
+        }
+      if (!ok)
         {
           /* go on with the other files; the status tells one failed */
           cli_fail (error);
@@ -679,5 +708,7 @@ command_info (int argc, char **argv)
           status = 1;
         }
     }
+  if (format == CLI_FORMAT_JSON)
+    cli_print_json (root);
   return status;
 }

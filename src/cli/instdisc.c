@@ -42,8 +42,9 @@ usage (FILE *out)
              "discrimination."), _("Commands:"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
-  fprintf (out, "\n%s\n",
-           _("`instdisc COMMAND --help` describes a command's options."));
+  fprintf (out, "\n%s\n%s\n",
+           _("`instdisc COMMAND --help` describes a command's options."),
+           _("`instdisc --version` prints the version."));
 }
 
 int
@@ -70,6 +71,12 @@ main (int argc, char **argv)
       || g_str_equal (argv[1], "help"))
     {
       usage (stdout);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      /* the name and the version alone, for scripts; untranslated */
+      printf ("instdisc %s\n", PACKAGE_VERSION);
       return 0;
     }
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)

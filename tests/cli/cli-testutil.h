@@ -1,14 +1,19 @@
 /* cli-testutil.h: running the `instdisc` binary as a person does, for the
  * tests of tests/cli: every command runs in `workdir`, and a failure must
- * exit non-zero with one "instdisc: ..." line naming the culprit. */
+ * exit non-zero with one "instdisc: ..." line naming the culprit. Also the
+ * toy run most commands are tried on (96 images of 28 x 28, 4 classes,
+ * trained 2 epochs into workdir/run) and image files to query. */
 #pragma once
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+
+#include "test-data.h"
 
 static const char *instdisc_path;
 static char *workdir;        /* the temporary folder every command runs in */
@@ -115,4 +120,72 @@ count_lines (const char *name)
   for (gsize i = 0; i < length; i++)
     lines += text[i] == '\n';
   return lines;
+}
+
+/* ---- the toy run the commands are tried on ---- */
+
+#define N_IMAGES 96
+#define N_CLASSES 4
+#define DIM 128
+
+G_GNUC_UNUSED static gboolean trained;     /* workdir/run holds a finished run */
+
+static inline int
+label_of (int i)
+{
+  return i % N_CLASSES;
+}
+
+/* The toy data set: workdir/toy, its train- and t10k- files (test-data.h). */
+static inline void
+write_idx_pair (void)
+{
+  G_STATIC_ASSERT (N_CLASSES == TEST_TOY_CLASSES);
+  g_free (test_write_toy_splits (workdir, "toy", N_IMAGES, N_IMAGES));
+}
+
+/* An RGB image (type: a GdkPixbuf saver, "png", "webp") larger than the
+ * training images, bright on the left (class 0's look), so query and
+ * embed go through grey conversion and resizing. */
+static inline void
+write_image (const char *name, const char *type, int width, int height)
+{
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                                 width, height);
+  guint8 *p = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint8 v = x < width / 2 ? 210 : 25;
+        p[y * stride + 3 * x] = v;
+        p[y * stride + 3 * x + 1] = v;
+        p[y * stride + 3 * x + 2] = (guint8) (v / 2);
+      }
+  g_autofree char *path = work_file (name);
+  g_autoptr (GError) error = NULL;
+  gdk_pixbuf_save (pixbuf, path, type, &error, NULL);
+  g_assert_no_error (error);
+}
+
+static inline void
+write_png (const char *name, int width, int height)
+{
+  write_image (name, "png", width, height);
+}
+
+static inline void
+ensure_trained (void)
+{
+  if (trained)
+    return;
+  Result r = run_instdisc ("train", "--data", "toy",
+                           "--run", "run", "--epochs", "2", "--batch-size",
+                           "16", "--threads", "1", NULL);
+  assert_success (&r);
+  /* piped: plain lines, no carriage returns of a bar */
+  g_assert_null (strchr (r.out, '\r'));
+  g_assert_nonnull (strstr (r.out, "done: 12 steps"));
+  result_clear (&r);
+  trained = TRUE;
 }

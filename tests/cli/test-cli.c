@@ -25,65 +25,6 @@
 #include "run-dir.h"
 #include "run-lock.h"
 
-#define N_IMAGES 96
-#define N_CLASSES 4
-#define DIM 128
-
-static gboolean trained;     /* workdir/run holds a finished run */
-
-static int
-label_of (int i)
-{
-  return i % N_CLASSES;
-}
-
-/* The toy data set: workdir/toy, its train- and t10k- files (test-data.h). */
-static void
-write_idx_pair (void)
-{
-  G_STATIC_ASSERT (N_CLASSES == TEST_TOY_CLASSES);
-  g_free (test_write_toy_splits (workdir, "toy", N_IMAGES, N_IMAGES));
-}
-
-/* An RGB PNG larger than the training images, bright on the left (class
- * 0's look), so query and embed go through grey conversion and resizing. */
-static void
-write_png (const char *name, int width, int height)
-{
-  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
-                                                 width, height);
-  guint8 *p = gdk_pixbuf_get_pixels (pixbuf);
-  int stride = gdk_pixbuf_get_rowstride (pixbuf);
-  for (int y = 0; y < height; y++)
-    for (int x = 0; x < width; x++)
-      {
-        guint8 v = x < width / 2 ? 210 : 25;
-        p[y * stride + 3 * x] = v;
-        p[y * stride + 3 * x + 1] = v;
-        p[y * stride + 3 * x + 2] = (guint8) (v / 2);
-      }
-  g_autofree char *path = work_file (name);
-  g_autoptr (GError) error = NULL;
-  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
-  g_assert_no_error (error);
-}
-
-static void
-ensure_trained (void)
-{
-  if (trained)
-    return;
-  Result r = run_instdisc ("train", "--data", "toy",
-                           "--run", "run", "--epochs", "2", "--batch-size",
-                           "16", "--threads", "1", NULL);
-  assert_success (&r);
-  /* piped: plain lines, no carriage returns of a bar */
-  g_assert_null (strchr (r.out, '\r'));
-  g_assert_nonnull (strstr (r.out, "done: 12 steps"));
-  result_clear (&r);
-  trained = TRUE;
-}
-
 static NpyArray *
 load_npy (const char *name)
 {
@@ -304,12 +245,17 @@ test_export (void)
   result_clear (&r);
 }
 
-/* One query's block: a heading, then ten lines "RANK INDEX NAME LABEL
+/* One query's block: a heading, the columns' names, then ten lines "RANK INDEX NAME LABEL
  * SIMILARITY", most similar first. */
 static void
 check_query_block (char **lines, int *at)
 {
   g_assert_nonnull (strstr (lines[*at], "q.png: the 10 nearest"));
+  g_assert_nonnull (strstr (lines[*at], "at step 12"));
+  (*at)++;
+  /* the columns' names */
+  g_assert_true (g_regex_match_simple ("^\\s*rank\\s+index\\s+image\\s+label"
+                                       "\\s+similarity$", lines[*at], 0, 0));
   (*at)++;
   double previous = INFINITY;
   for (int r = 1; r <= 10; r++, (*at)++)
