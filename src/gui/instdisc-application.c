@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "instdisc-file-chooser.h"
+#include "instdisc-help.h"
 #include "instdisc-new-training-dialog.h"
 #include "instdisc-preferences-window.h"
 #include "instdisc-settings.h"
@@ -89,9 +90,8 @@ show_preferences (GSimpleAction *action, GVariant *param, gpointer data)
 static void
 show_help (GSimpleAction *action, GVariant *param, gpointer data)
 {
-  /* the Mallard pages in help/C/, installed under the yelp id "instdisc" */
-  gtk_show_uri (GTK_WINDOW (active_window (data)), "help:instdisc",
-                GDK_CURRENT_TIME);
+  /* Yelp, or the HTML of the same pages in a browser */
+  instdisc_help_show (GTK_WINDOW (active_window (data)));
 }
 
 static void

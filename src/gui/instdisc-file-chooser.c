@@ -6,6 +6,8 @@
 
 #include <glib/gi18n.h>
 
+#include "image-formats.h"
+
 GtkFileChooserNative *
 instdisc_file_chooser_new (GtkWidget *parent, const char *title,
                            GtkFileChooserAction action,
@@ -23,7 +25,13 @@ instdisc_file_chooser_add_image_filter (GtkFileChooserNative *chooser)
 {
   g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
   gtk_file_filter_set_name (filter, _("Images"));
-  gtk_file_filter_add_pixbuf_formats (filter);
+  /* the data layer's list, which the decoder, the folder scan and the
+   * command line use too: by type, and by name for files whose type the
+   * system does not know (WebP on a system without its MIME entry) */
+  for (const char *const *m = data_image_mime_types (); *m; m++)
+    gtk_file_filter_add_mime_type (filter, *m);
+  for (const char *const *e = data_image_extensions (); *e; e++)
+    gtk_file_filter_add_suffix (filter, *e);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
 }
 

@@ -22,7 +22,8 @@ GtkFileChooserNative *instdisc_file_chooser_new (GtkWidget *parent,
                                                  GtkFileChooserAction action,
                                                  const char *accept_label);
 
-/* Offers only the image formats GdkPixbuf reads, under "Images". */
+/* Offers only the image formats GdkPixbuf reads (data_image_extensions
+ * and data_image_mime_types), under "Images". */
 void instdisc_file_chooser_add_image_filter (GtkFileChooserNative *chooser);
 
 /* path: the local path of the file accepted; NULL when the person
