@@ -25,12 +25,14 @@ instdisc_map_request_render (InstdiscMap *self)
 typedef struct
 {
   GWeakRef map;
-  guint points_serial;
+  guint points_serial, paint_serial;
   InstdiscMapView view;
   /* the points to draw, or what to build them from */
   InstdiscMapPoints *points;
   GBytes *layout, *labels;
   int n_classes;
+  float *palette;        /* with labels as slots into it, or NULL */
+  int n_slots;
   InstdiscMapImage *image;
   double ms;
 } RenderJob;
@@ -42,6 +44,7 @@ render_job_free (RenderJob *job)
   g_clear_pointer (&job->points, instdisc_map_points_unref);
   g_clear_pointer (&job->layout, g_bytes_unref);
   g_clear_pointer (&job->labels, g_bytes_unref);
+  g_free (job->palette);
   g_clear_pointer (&job->image, instdisc_map_image_free);
   g_free (job);
 }
@@ -52,7 +55,12 @@ render_thread (GTask *task, gpointer source, gpointer task_data,
 {
   RenderJob *job = task_data;
   gint64 start = g_get_monotonic_time ();
-  if (!job->points)
+  if (!job->points && job->palette)
+    job->points = instdisc_map_points_new_with_palette (job->layout,
+                                                        job->labels,
+                                                        job->palette,
+                                                        job->n_slots);
+  else if (!job->points)
     job->points = instdisc_map_points_new (job->layout, job->labels,
                                            job->n_classes);
   job->image = instdisc_map_render (job->points, &job->view);
@@ -72,6 +80,7 @@ render_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_clear_pointer (&self->shown_points, instdisc_map_points_unref);
       self->shown_points = g_steal_pointer (&job->points);
+      self->shown_paint_serial = job->paint_serial;
       InstdiscMapImage *image = g_steal_pointer (&job->image);
       self->shown_view = image->view;
       self->shown_dot_radius = image->dot_radius;
@@ -89,6 +98,9 @@ render_done (GObject *source, GAsyncResult *result, gpointer user_data)
                                               GDK_MEMORY_DEFAULT, bytes,
                                               image->width * 4);
       gtk_widget_queue_draw (GTK_WIDGET (self));
+      /* what is under the pointer now (a zoom moved the points) */
+      if (self->pointer_inside)
+        instdisc_map_hover (self, self->pointer_x, self->pointer_y);
     }
   if (self->render_wanted)
     start_render (self);
@@ -105,13 +117,25 @@ start_render (InstdiscMap *self)
   RenderJob *job = g_new0 (RenderJob, 1);
   g_weak_ref_init (&job->map, self);
   job->points_serial = self->points_serial;
+  job->paint_serial = self->paint_serial;
   job->view = view;
   job->view.width += 2 * OVERSCAN;
   job->view.height += 2 * OVERSCAN;
-  /* a new view of the layout shown reuses its index */
-  if (self->shown_points && instdisc_map_points_get_layout_bytes (self->shown_points)
-      == self->layout)
+  /* a new view of the layout shown, in the same colours, reuses its
+   * index */
+  if (self->shown_points
+      && instdisc_map_points_get_layout_bytes (self->shown_points)
+           == self->layout
+      && self->shown_paint_serial == self->paint_serial)
     job->points = instdisc_map_points_ref (self->shown_points);
+  else if (self->paint_slots)
+    {
+      job->layout = g_bytes_ref (self->layout);
+      job->labels = g_bytes_ref (self->paint_slots);
+      job->palette = g_memdup2 (self->paint_palette,
+                                4 * sizeof (float) * self->n_paint_slots);
+      job->n_slots = self->n_paint_slots;
+    }
   else
     {
       job->layout = g_bytes_ref (self->layout);

@@ -97,9 +97,18 @@ instdisc_map_hover (InstdiscMap *self, double x, double y)
 }
 
 static void
+on_enter (GtkEventControllerMotion *motion, double x, double y,
+          InstdiscMap *self)
+{
+  instdisc_map_set_pointer_inside (self, TRUE);
+  instdisc_map_hover (self, x, y);
+}
+
+static void
 on_motion (GtkEventControllerMotion *motion, double x, double y,
            InstdiscMap *self)
 {
+  self->pointer_inside = TRUE;
   instdisc_map_hover (self, x, y);
 }
 
@@ -109,6 +118,8 @@ on_leave (GtkEventControllerMotion *motion, InstdiscMap *self)
   self->hovered = -1;
   gtk_popover_popdown (GTK_POPOVER (self->popover));
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* the layout held while the pointer was here shows now */
+  instdisc_map_set_pointer_inside (self, FALSE);
 }
 
 /* ---- panning and zooming ---- */
@@ -188,6 +199,8 @@ on_click_released (GtkGestureClick *click, int n_press, double x, double y,
     }
   if (self->dragged)
     return;
+  /* what the ring shows under the pointer is what is selected: picked
+   * among the points drawn, where they were drawn */
   int i = instdisc_map_pick (self, x, y);
   instdisc_map_emit_point_selected (self, i);
 }
@@ -221,6 +234,7 @@ instdisc_map_init_input (InstdiscMap *self)
   gtk_widget_set_parent (self->popover, GTK_WIDGET (self));
 
   GtkEventController *motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "enter", G_CALLBACK (on_enter), self);
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), motion);

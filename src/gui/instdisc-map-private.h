@@ -21,9 +21,22 @@ struct _InstdiscMap
   GtkWidget parent_instance;
 
   /* owned */
-  GBytes *layout;            /* (n, 2) float: the newest */
+  GBytes *layout;            /* (n, 2) float: the newest shown */
+  GBytes *held_layout;       /* a newer one, held while the pointer is on
+                                the map (what is hovered stays put) */
   GBytes *labels;            /* (n) int, or NULL */
   int n, n_classes;
+  /* colours: by label unless a colouring is set (slots into palette);
+   * a highlight (search) fades every point not in it */
+  GBytes *color_slots;       /* (n) int, or NULL: by label */
+  float *color_palette;      /* (n_color_slots, 4) */
+  int n_color_slots;
+  guint8 *highlight;         /* (n) 1 for a point found, or NULL: none */
+  GBytes *paint_slots;       /* what the renderer gets: NULL = labels */
+  float *paint_palette;
+  int n_paint_slots;
+  guint paint_serial;        /* a new colouring or highlight */
+  guint shown_paint_serial;  /* of the image shown */
   guint points_serial;       /* renders of an older set of points are
                                 dropped */
   InstdiscMapPoints *shown_points;   /* of the image shown: picking and
@@ -50,6 +63,7 @@ struct _InstdiscMap
   gboolean dragged;          /* the press being handled moved: not a click */
   double drag_cx, drag_cy;
   double pointer_x, pointer_y;
+  gboolean pointer_inside;
   int hovered, selected;
 };
 
@@ -57,6 +71,11 @@ struct _InstdiscMap
 
 /* emits "point-selected" */
 void instdisc_map_emit_point_selected (InstdiscMap *self, int index);
+/* the pointer entered (TRUE) or left the map: layouts are held while it
+ * is on it, and the newest one shows when it leaves */
+void instdisc_map_set_pointer_inside (InstdiscMap *self, gboolean inside);
+/* the colours the renderer gets, from the colouring and the highlight */
+void instdisc_map_update_paint (InstdiscMap *self);
 
 /* ---- instdisc-map-render.c ---- */
 

@@ -72,8 +72,12 @@ struct _InstdiscMapPoints
   gatomicrefcount ref;
   GBytes *layout_bytes, *labels_bytes;
   const float *layout;       /* (n, 2) */
-  const int *labels;         /* (n) or NULL */
+  const int *labels;         /* (n) or NULL: the class of each, or with a
+                                palette its slot in [0, n_slots) */
   int n, n_classes;
+  float *palette;            /* (n_slots, 4): red, green, blue and how much
+                                a dot of the slot covers (1: fully) */
+  int n_slots;
 
   /* a uniform grid of square cells of side `cell` from (x0, y0), gw x gh;
    * the points (with finite coordinates) sorted by cell, row by row */
@@ -166,13 +170,18 @@ points_build_index (InstdiscMapPoints *self)
       self->sorted[2 * at + 1] = self->layout[2 * i + 1];
       self->sorted_index[at] = i;
       int label = self->labels ? self->labels[i] : -1;
-      self->sorted_slot[at] = label >= 0 && label < self->n_classes
-                                ? label : self->n_classes;
+      if (self->n_classes < 0)
+        /* a palette's slot; anything else takes the last one */
+        self->sorted_slot[at] = label >= 0 && label < self->n_slots
+                                  ? label : self->n_slots - 1;
+      else
+        self->sorted_slot[at] = label >= 0 && label < self->n_classes
+                                  ? label : self->n_classes;
     }
 }
 
-InstdiscMapPoints *
-instdisc_map_points_new (GBytes *layout, GBytes *labels, int n_classes)
+static InstdiscMapPoints *
+points_new (GBytes *layout, GBytes *labels)
 {
   g_return_val_if_fail (layout != NULL, NULL);
   InstdiscMapPoints *self = g_new0 (InstdiscMapPoints, 1);
@@ -187,7 +196,35 @@ instdisc_map_points_new (GBytes *layout, GBytes *labels, int n_classes)
       self->labels_bytes = g_bytes_ref (labels);
       self->labels = g_bytes_get_data (labels, NULL);
     }
+  return self;
+}
+
+InstdiscMapPoints *
+instdisc_map_points_new (GBytes *layout, GBytes *labels, int n_classes)
+{
+  InstdiscMapPoints *self = points_new (layout, labels);
   self->n_classes = MAX (n_classes, 0);
+  self->n_slots = self->n_classes + 1;
+  self->palette = g_new (float, 4 * (size_t) self->n_slots);
+  for (int c = 0; c < self->n_slots; c++)
+    {
+      class_rgb (c < self->n_classes ? c : -1, self->n_classes,
+                 self->palette + 4 * c);
+      self->palette[4 * c + 3] = 1.0f;
+    }
+  points_build_index (self);
+  return self;
+}
+
+InstdiscMapPoints *
+instdisc_map_points_new_with_palette (GBytes *layout, GBytes *slots,
+                                      const float *palette, int n_slots)
+{
+  g_return_val_if_fail (palette != NULL && n_slots > 0, NULL);
+  InstdiscMapPoints *self = points_new (layout, slots);
+  self->n_classes = -1;   /* slots, not classes */
+  self->n_slots = n_slots;
+  self->palette = g_memdup2 (palette, 4 * sizeof (float) * (size_t) n_slots);
   points_build_index (self);
   return self;
 }
@@ -210,6 +247,7 @@ instdisc_map_points_unref (InstdiscMapPoints *self)
   g_free (self->sorted);
   g_free (self->sorted_index);
   g_free (self->sorted_slot);
+  g_free (self->palette);
   g_free (self);
 }
 
@@ -381,10 +419,7 @@ instdisc_map_render (const InstdiscMapPoints *points,
   float coverage[MAX_SPRITE * MAX_SPRITE];
   int size = sprite_make (coverage, radius * scale), half = size / 2;
 
-  int n_slots = p->n_classes + 1;
-  g_autofree float *rgb = g_new (float, 3 * (size_t) n_slots);
-  for (int c = 0; c < n_slots; c++)
-    class_rgb (c < p->n_classes ? c : -1, p->n_classes, rgb + 3 * c);
+  const float *rgb = p->palette;
 
   /* per pixel: coverage-weighted red, green, blue and the coverage */
   g_autofree float *acc = g_new0 (float, 4 * (size_t) bw * bh);
@@ -400,7 +435,9 @@ instdisc_map_render (const InstdiscMapPoints *points,
           continue;
         int x = (int) floor (px), y = (int) floor (py);
         n_visible += x >= 0 && x < bw && y >= 0 && y < bh;
-        const float *c = rgb + 3 * p->sorted_slot[a];
+        const float *c = rgb + 4 * p->sorted_slot[a];
+        if (c[3] <= 0.0f)
+          continue;
         int y0 = MAX (0, y - half), y1 = MIN (bh - 1, y + half);
         int x0 = MAX (0, x - half), x1 = MIN (bw - 1, x + half);
         for (int yy = y0; yy <= y1; yy++)
@@ -410,7 +447,7 @@ instdisc_map_render (const InstdiscMapPoints *points,
                                 + (half - x);
             for (int xx = x0; xx <= x1; xx++)
               {
-                float cov = srow[xx];
+                float cov = srow[xx] * c[3];
                 float *q = row + 4 * xx;
                 q[0] += cov * c[0];
                 q[1] += cov * c[1];

@@ -6,11 +6,15 @@
 #include "instdisc-map-private.h"
 
 #include <math.h>
+#include <string.h>
 
 G_DEFINE_FINAL_TYPE (InstdiscMap, instdisc_map, GTK_TYPE_WIDGET)
 
 enum { SIGNAL_POINT_SELECTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+enum { PROP_0, PROP_HOLDING, N_PROPS };
+static GParamSpec *properties[N_PROPS];
 
 void
 instdisc_map_emit_point_selected (InstdiscMap *self, int index)
@@ -75,6 +79,12 @@ instdisc_map_set_points (InstdiscMap *self, const float *layout,
   g_clear_pointer (&self->labels, g_bytes_unref);
   g_clear_pointer (&self->shown_points, instdisc_map_points_unref);
   g_clear_object (&self->texture);
+  gboolean was_holding = self->held_layout != NULL;
+  g_clear_pointer (&self->held_layout, g_bytes_unref);
+  /* colourings and highlights are of the old points */
+  g_clear_pointer (&self->color_slots, g_bytes_unref);
+  g_clear_pointer (&self->color_palette, g_free);
+  g_clear_pointer (&self->highlight, g_free);
   self->points_serial++;
   self->n = MAX (n, 0);
   self->n_classes = n_classes;
@@ -87,8 +97,11 @@ instdisc_map_set_points (InstdiscMap *self, const float *layout,
   self->selected = self->hovered = -1;
   self->n_neighbours = 0;
   gtk_popover_popdown (GTK_POPOVER (self->popover));
+  instdisc_map_update_paint (self);
   instdisc_map_fit (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  if (was_holding)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOLDING]);
 }
 
 void
@@ -97,11 +110,167 @@ instdisc_map_set_layout (InstdiscMap *self, const float *layout)
   g_return_if_fail (INSTDISC_IS_MAP (self));
   if (self->n == 0)
     return;
+  GBytes *bytes = g_bytes_new (layout, (gsize) self->n * 2 * sizeof (float));
+  if (self->pointer_inside && self->texture)
+    {
+      /* held until the pointer leaves: the point under it stays there,
+       * so a click takes the point that is hovered */
+      gboolean was_holding = self->held_layout != NULL;
+      g_clear_pointer (&self->held_layout, g_bytes_unref);
+      self->held_layout = bytes;
+      if (!was_holding)
+        g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOLDING]);
+      return;
+    }
   g_bytes_unref (self->layout);
-  self->layout = g_bytes_new (layout, (gsize) self->n * 2 * sizeof (float));
+  self->layout = bytes;
   if (!self->user_moved)
     instdisc_map_fit (self);
   instdisc_map_request_render (self);
+}
+
+void
+instdisc_map_set_pointer_inside (InstdiscMap *self, gboolean inside)
+{
+  self->pointer_inside = inside;
+  if (inside || !self->held_layout)
+    return;
+  g_bytes_unref (self->layout);
+  self->layout = g_steal_pointer (&self->held_layout);
+  if (!self->user_moved)
+    instdisc_map_fit (self);
+  instdisc_map_request_render (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOLDING]);
+}
+
+gboolean
+instdisc_map_is_holding (InstdiscMap *self)
+{
+  g_return_val_if_fail (INSTDISC_IS_MAP (self), FALSE);
+  return self->held_layout != NULL;
+}
+
+/* ---- colours ---- */
+
+/* a highlight fades what it does not hold: toward grey, and a tenth of a
+ * dot's cover, so the points found stand out wherever they are */
+#define FADED_WEIGHT 0.12f
+
+void
+instdisc_map_update_paint (InstdiscMap *self)
+{
+  g_clear_pointer (&self->paint_slots, g_bytes_unref);
+  g_clear_pointer (&self->paint_palette, g_free);
+  self->n_paint_slots = 0;
+  self->paint_serial++;
+  if (self->n == 0 || (!self->color_slots && !self->highlight))
+    return;   /* by label, as the point set colours itself */
+  /* the base: the colouring, or the classes' colours */
+  int n_base;
+  g_autofree float *base = NULL;
+  g_autofree int *slots = g_new (int, self->n);
+  if (self->color_slots)
+    {
+      n_base = self->n_color_slots;
+      base = g_memdup2 (self->color_palette, 4 * sizeof (float) * n_base);
+      memcpy (slots, g_bytes_get_data (self->color_slots, NULL),
+              sizeof (int) * self->n);
+    }
+  else
+    {
+      n_base = self->n_classes + 1;
+      base = g_new (float, 4 * n_base);
+      for (int c = 0; c < n_base; c++)
+        {
+          GdkRGBA rgba;
+          instdisc_map_class_color (c < self->n_classes ? c : -1,
+                                    self->n_classes, &rgba);
+          base[4 * c] = rgba.red;
+          base[4 * c + 1] = rgba.green;
+          base[4 * c + 2] = rgba.blue;
+          base[4 * c + 3] = 1.0f;
+        }
+      const int *labels = self->labels ? g_bytes_get_data (self->labels, NULL)
+                                       : NULL;
+      for (int i = 0; i < self->n; i++)
+        {
+          int label = labels ? labels[i] : -1;
+          slots[i] = label >= 0 && label < self->n_classes ? label
+                                                           : self->n_classes;
+        }
+    }
+  int n_slots = self->highlight ? 2 * n_base : n_base;
+  float *palette = g_new (float, 4 * n_slots);
+  memcpy (palette, base, 4 * sizeof (float) * n_base);
+  if (self->highlight)
+    {
+      for (int c = 0; c < n_base; c++)
+        {
+          float *f = palette + 4 * (n_base + c);
+          for (int k = 0; k < 3; k++)
+            f[k] = 0.35f * base[4 * c + k] + 0.65f * 0.6f;
+          f[3] = FADED_WEIGHT * base[4 * c + 3];
+        }
+      for (int i = 0; i < self->n; i++)
+        if (!self->highlight[i] && slots[i] >= 0 && slots[i] < n_base)
+          slots[i] += n_base;
+    }
+  self->paint_slots = g_bytes_new_take (g_steal_pointer (&slots),
+                                        sizeof (int) * self->n);
+  self->paint_palette = palette;
+  self->n_paint_slots = n_slots;
+}
+
+void
+instdisc_map_set_coloring (InstdiscMap *self, const int *slots,
+                           const float *palette, int n_slots)
+{
+  g_return_if_fail (INSTDISC_IS_MAP (self));
+  g_clear_pointer (&self->color_slots, g_bytes_unref);
+  g_clear_pointer (&self->color_palette, g_free);
+  self->n_color_slots = 0;
+  if (slots && palette && n_slots > 0 && self->n > 0)
+    {
+      self->color_slots = g_bytes_new (slots, sizeof (int) * self->n);
+      self->color_palette = g_memdup2 (palette,
+                                       4 * sizeof (float) * n_slots);
+      self->n_color_slots = n_slots;
+    }
+  instdisc_map_update_paint (self);
+  instdisc_map_request_render (self);
+}
+
+void
+instdisc_map_set_highlight (InstdiscMap *self, const int *indices, int n)
+{
+  g_return_if_fail (INSTDISC_IS_MAP (self));
+  g_clear_pointer (&self->highlight, g_free);
+  if (indices && self->n > 0)
+    {
+      self->highlight = g_new0 (guint8, self->n);
+      for (int j = 0; j < n; j++)
+        if (indices[j] >= 0 && indices[j] < self->n)
+          self->highlight[indices[j]] = 1;
+    }
+  instdisc_map_update_paint (self);
+  instdisc_map_request_render (self);
+}
+
+void
+instdisc_map_get_point_color (InstdiscMap *self, int i, GdkRGBA *color)
+{
+  g_return_if_fail (i >= 0 && i < self->n);
+  if (self->paint_slots)
+    {
+      const int *slots = g_bytes_get_data (self->paint_slots, NULL);
+      int slot = CLAMP (slots[i], 0, self->n_paint_slots - 1);
+      const float *c = self->paint_palette + 4 * slot;
+      *color = (GdkRGBA) { c[0], c[1], c[2], c[3] };
+      return;
+    }
+  const int *labels = self->labels ? g_bytes_get_data (self->labels, NULL)
+                                   : NULL;
+  instdisc_map_class_color (labels ? labels[i] : -1, self->n_classes, color);
 }
 
 int
@@ -233,10 +402,26 @@ instdisc_map_finalize (GObject *object)
 {
   InstdiscMap *self = INSTDISC_MAP (object);
   g_clear_pointer (&self->layout, g_bytes_unref);
+  g_clear_pointer (&self->held_layout, g_bytes_unref);
   g_clear_pointer (&self->labels, g_bytes_unref);
+  g_clear_pointer (&self->color_slots, g_bytes_unref);
+  g_clear_pointer (&self->paint_slots, g_bytes_unref);
   g_clear_object (&self->cancellable);
   g_free (self->neighbours);
+  g_free (self->color_palette);
+  g_free (self->paint_palette);
+  g_free (self->highlight);
   G_OBJECT_CLASS (instdisc_map_parent_class)->finalize (object);
+}
+
+static void
+instdisc_map_get_property (GObject *object, guint id, GValue *value,
+                           GParamSpec *pspec)
+{
+  if (id == PROP_HOLDING)
+    g_value_set_boolean (value, INSTDISC_MAP (object)->held_layout != NULL);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
 }
 
 static void
@@ -249,6 +434,14 @@ instdisc_map_class_init (InstdiscMapClass *klass)
   widget_class->snapshot = instdisc_map_snapshot;
   widget_class->size_allocate = instdisc_map_size_allocate;
   gtk_widget_class_set_css_name (widget_class, "scattermap");
+
+  object_class->get_property = instdisc_map_get_property;
+  /* TRUE while a newer layout waits for the pointer to leave the map */
+  properties[PROP_HOLDING] =
+    g_param_spec_boolean ("holding", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY
+                          | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_POINT_SELECTED]
     = g_signal_new ("point-selected", G_TYPE_FROM_CLASS (klass),

@@ -42,6 +42,14 @@ typedef struct _InstdiscMapPoints InstdiscMapPoints;
  * worker. */
 InstdiscMapPoints *instdisc_map_points_new (GBytes *layout, GBytes *labels,
                                             int n_classes);
+/* The same with colours of a palette instead of classes' colours: slots
+ * holds n ints, each point's entry of palette (n_slots entries of red,
+ * green, blue in [0, 1] and a weight: how much one dot covers, 1 fully, 0
+ * not drawn); a slot outside [0, n_slots) takes the last entry. */
+InstdiscMapPoints *instdisc_map_points_new_with_palette (GBytes *layout,
+                                                         GBytes *slots,
+                                                         const float *palette,
+                                                         int n_slots);
 InstdiscMapPoints *instdisc_map_points_ref (InstdiscMapPoints *self);
 void instdisc_map_points_unref (InstdiscMapPoints *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (InstdiscMapPoints, instdisc_map_points_unref)
@@ -118,6 +126,25 @@ gboolean instdisc_map_is_rendering (InstdiscMap *self);
 guint instdisc_map_get_n_renders (InstdiscMap *self);
 gboolean instdisc_map_get_shown_view (InstdiscMap *self,
                                       InstdiscMapView *view);
+
+/* While the pointer is on the map a new layout (instdisc_map_set_layout)
+ * is held, not shown: the point under the pointer stays where it is, so
+ * what is hovered is what a click selects. The newest layout shows when
+ * the pointer leaves. Property "holding": a layout waits. */
+gboolean instdisc_map_is_holding (InstdiscMap *self);
+
+/* Colours the points by slots (n ints, each an entry of palette: n_slots
+ * of red, green, blue in [0, 1] and a weight, see
+ * instdisc_map_points_new_with_palette); slots NULL: by label again. A
+ * new set of points goes back to labels. */
+void instdisc_map_set_coloring (InstdiscMap *self, const int *slots,
+                                const float *palette, int n_slots);
+/* Highlights the points of indices (n of them, 0 for none found): every
+ * other point fades. indices NULL: no highlight. */
+void instdisc_map_set_highlight (InstdiscMap *self, const int *indices,
+                                 int n);
+/* the colour point i is drawn in now (its weight as alpha) */
+void instdisc_map_get_point_color (InstdiscMap *self, int i, GdkRGBA *color);
 
 /* Where hovering finds images and names (referenced; NULL: none). */
 void instdisc_map_set_dataset (InstdiscMap *self, const Dataset *data);

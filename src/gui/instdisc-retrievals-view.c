@@ -91,7 +91,7 @@ make_row (InstdiscRetrievalsView *self, int q)
   if (r->labelled)
     line1 = g_strdup_printf (_("%d of %d"), r->n_same[q], r->k);
   else
-    line1 = g_strdup_printf ("%.3f", r->score[q]);
+    line1 = g_strdup_printf ("%.4f", r->score[q]);
   g_autofree char *name = instdisc_class_name (self->queries, label);
   GtkWidget *card = instdisc_thumb_card_new (texture, THUMB,
                                              INSTDISC_THUMB_QUERY, line1,

@@ -232,7 +232,7 @@ instdisc_neighbour_row_new (GtkWidget *query_card, const Dataset *train,
         = instdisc_texture_new_from_dataset (train, nb, size, &error);
       int label = train->labels ? train->labels[nb] : -1;
       g_autofree char *name = instdisc_class_name (train, label);
-      g_autofree char *sim = g_strdup_printf ("%.3f", similarities[j]);
+      g_autofree char *sim = g_strdup_printf ("%.4f", similarities[j]);
       InstdiscThumbMark mark = INSTDISC_THUMB_PLAIN;
       if (query_label >= 0 && label >= 0)
         mark = label == query_label ? INSTDISC_THUMB_SAME_CLASS
