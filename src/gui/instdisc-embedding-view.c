@@ -14,7 +14,7 @@
  */
 #define G_LOG_DOMAIN "instdisc-gui"
 
-#include "instdisc-embedding-view.h"
+#include "instdisc-embedding-view-private.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -29,53 +29,6 @@
 
 #define SNAPSHOT_INTERVAL_S 3
 #define TSNE_POST_EVERY 10    /* iterations between posted layouts */
-#define N_NEIGHBOURS 10
-
-typedef InstdiscProjection Projection;
-#define PROJECTION_PCA INSTDISC_PROJECTION_PCA
-#define PROJECTION_TSNE INSTDISC_PROJECTION_TSNE
-
-struct _InstdiscEmbeddingView
-{
-  GtkWidget parent_instance;
-
-  /* template widgets */
-  GtkToggleButton *pca_button;
-  GtkToggleButton *tsne_button;
-  GtkButton *tsne_run_button;
-  GtkButton *tsne_stop_button;
-  GtkLabel *status_label;
-  GtkSpinner *spinner;
-  InstdiscMap *map;
-  GtkWidget *placeholder;
-  GtkWidget *legend_frame;
-  GtkBox *legend_box;
-  GtkRevealer *neighbours_revealer;
-  GtkBox *neighbours_box;
-
-  /* owned */
-  GSettings *settings;
-  InstdiscRun *run;
-  InstdiscSnapshot *snapshot;       /* the newest */
-  InstdiscSnapshot *shown;          /* the one the map shows points of */
-  InstdiscSnapshot *pca_waiting;    /* arrived while a PCA ran */
-  float *pca_layout;                /* (n, 2) of `shown`'s size */
-  float *tsne_layout;
-  gint64 tsne_iteration_of_bank;
-  GCancellable *cancellable;        /* PCA tasks; cancelled on dispose */
-  GCancellable *tsne_cancellable;
-  gulong snapshot_handler;
-  gulong state_handler;
-  guint timer;
-
-  Projection projection;
-  gboolean pca_running;
-  guint tsne_generation;
-  gboolean tsne_running;
-  int tsne_shown_iteration, tsne_total_iterations;
-  int shown_n;
-  float pca_variance[2];
-};
 
 G_DEFINE_FINAL_TYPE (InstdiscEmbeddingView, instdisc_embedding_view,
                      GTK_TYPE_WIDGET)
@@ -94,8 +47,8 @@ static void start_pca (InstdiscEmbeddingView *self,
 
 /* ---- status ---- */
 
-static void
-update_status (InstdiscEmbeddingView *self)
+void
+instdisc_embedding_view_update_status (InstdiscEmbeddingView *self)
 {
   g_autofree char *text = NULL;
   if (!self->shown)
@@ -124,7 +77,8 @@ update_status (InstdiscEmbeddingView *self)
     text = g_strdup (_("t-SNE has not been computed"));
   gtk_label_set_text (self->status_label, text);
 
-  gboolean busy = self->pca_running || self->tsne_running;
+  gboolean busy = self->pca_running || self->tsne_running
+                  || self->color_running;
   gtk_spinner_set_spinning (self->spinner, busy);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
   gtk_widget_set_visible (GTK_WIDGET (self->tsne_stop_button),
@@ -132,37 +86,6 @@ update_status (InstdiscEmbeddingView *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->tsne_run_button),
                             self->snapshot != NULL && !self->tsne_running);
   gtk_widget_set_visible (self->placeholder, self->shown == NULL);
-}
-
-/* ---- the legend ---- */
-
-static void
-rebuild_legend (InstdiscEmbeddingView *self, const Dataset *train)
-{
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->legend_box))))
-    gtk_box_remove (self->legend_box, child);
-  gboolean labelled = train && train->n_classes > 0 && train->labels;
-  /* more than 20 colours cannot be told apart in a legend */
-  gtk_widget_set_visible (self->legend_frame,
-                          labelled && train->n_classes <= 20);
-  if (!labelled || train->n_classes > 20)
-    return;
-  for (int c = 0; c < train->n_classes; c++)
-    {
-      GdkRGBA color;
-      instdisc_map_class_color (c, train->n_classes, &color);
-      g_autofree char *name = instdisc_class_name (train, c);
-      g_autofree char *escaped = g_markup_escape_text (name, -1);
-      g_autofree char *markup
-        = g_strdup_printf ("<span foreground=\"#%02x%02x%02x\">●</span>  %s",
-                           (int) (color.red * 255), (int) (color.green * 255),
-                           (int) (color.blue * 255), escaped);
-      GtkWidget *label = gtk_label_new (NULL);
-      gtk_label_set_markup (GTK_LABEL (label), markup);
-      gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
-      gtk_box_append (self->legend_box, label);
-    }
 }
 
 /* ---- showing layouts ---- */
@@ -175,11 +98,17 @@ show_layout (InstdiscEmbeddingView *self, InstdiscSnapshot *snapshot,
     {
       gboolean same_points = self->shown && self->shown->n == snapshot->n
                              && self->shown->train == snapshot->train;
+      /* the one shown before, of the same points, is what "moved"
+       * compares the new one with */
+      g_clear_pointer (&self->previous, instdisc_snapshot_unref);
+      if (same_points && self->shown->iteration != snapshot->iteration)
+        self->previous = g_steal_pointer (&self->shown);
       g_clear_pointer (&self->shown, instdisc_snapshot_unref);
       self->shown = instdisc_snapshot_ref (snapshot);
       if (same_points)
         {
           instdisc_map_set_layout (self->map, layout);
+          instdisc_embedding_view_tools_shown_changed (self, FALSE);
           return;
         }
       const Dataset *train = snapshot->train;
@@ -191,8 +120,8 @@ show_layout (InstdiscEmbeddingView *self, InstdiscSnapshot *snapshot,
       instdisc_map_set_dataset (self->map,
                                 train && train->n == snapshot->n ? train
                                                                  : NULL);
-      rebuild_legend (self, labelled ? train : NULL);
       gtk_revealer_set_reveal_child (self->neighbours_revealer, FALSE);
+      instdisc_embedding_view_tools_shown_changed (self, TRUE);
       return;
     }
   instdisc_map_set_layout (self->map, layout);
@@ -269,7 +198,7 @@ pca_done (GObject *source, GAsyncResult *result, gpointer user_data)
       start_pca (self, next);
       instdisc_snapshot_unref (next);
     }
-  update_status (self);
+  instdisc_embedding_view_update_status (self);
 }
 
 static void
@@ -289,7 +218,7 @@ start_pca (InstdiscEmbeddingView *self, InstdiscSnapshot *snapshot)
   g_task_set_source_tag (task, start_pca);
   g_task_set_task_data (task, job, (GDestroyNotify) pca_job_free);
   g_task_run_in_thread (task, pca_thread);
-  update_status (self);
+  instdisc_embedding_view_update_status (self);
 }
 
 /* ---- t-SNE ---- */
@@ -355,7 +284,7 @@ tsne_post_apply (gpointer data)
       self->tsne_running = FALSE;
       g_clear_object (&self->tsne_cancellable);
     }
-  update_status (self);
+  instdisc_embedding_view_update_status (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -458,65 +387,14 @@ instdisc_embedding_view_start_tsne (InstdiscEmbeddingView *self)
   g_thread_unref (g_thread_new ("instdisc-tsne", tsne_thread, job));
   /* show it as it converges (the toggle sees it running: no second start) */
   gtk_toggle_button_set_active (self->tsne_button, TRUE);
-  update_status (self);
+  instdisc_embedding_view_update_status (self);
 }
 
 gboolean
 instdisc_embedding_view_is_busy (InstdiscEmbeddingView *self)
 {
-  return self->pca_running || self->tsne_running || self->pca_waiting;
-}
-
-/* ---- neighbours of a clicked point ---- */
-
-static void
-on_point_selected (InstdiscEmbeddingView *self, int index)
-{
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child (
-            GTK_WIDGET (self->neighbours_box))))
-    gtk_box_remove (self->neighbours_box, child);
-  InstdiscSnapshot *s = self->shown;
-  if (index < 0 || !s || index >= s->n)
-    {
-      instdisc_map_set_selection (self->map, -1, NULL, 0);
-      gtk_revealer_set_reveal_child (self->neighbours_revealer, FALSE);
-      return;
-    }
-  /* one query against the bank: milliseconds even for a million rows */
-  int k = MIN (N_NEIGHBOURS + 1, s->n);
-  int nb[N_NEIGHBOURS + 1];
-  float sim[N_NEIGHBOURS + 1];
-  knn_search (sim, nb, s->bank + (size_t) index * s->dim, 1, s->bank, s->n,
-              s->dim, k);
-  int found[N_NEIGHBOURS];
-  float found_sim[N_NEIGHBOURS];
-  int n_found = 0;
-  for (int j = 0; j < k && n_found < N_NEIGHBOURS; j++)
-    if (nb[j] != index)
-      {
-        found[n_found] = nb[j];
-        found_sim[n_found++] = sim[j];
-      }
-  instdisc_map_set_selection (self->map, index, found, n_found);
-
-  const Dataset *train = s->train;
-  if (!train || train->n != s->n)
-    return;
-  int label = train->labels ? train->labels[index] : -1;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GdkTexture) texture
-    = instdisc_texture_new_from_dataset (train, index, 84, &error);
-  g_autofree char *name = instdisc_class_name (train, label);
-  GtkWidget *card = instdisc_thumb_card_new (texture, 84,
-                                             INSTDISC_THUMB_QUERY,
-                                             _("Selected"), name);
-  g_autofree char *item = dataset_get_item_name (train, index);
-  gtk_widget_set_tooltip_text (card, item);
-  GtkWidget *row = instdisc_neighbour_row_new (card, train, found, found_sim,
-                                               n_found, label, 84);
-  gtk_box_append (self->neighbours_box, row);
-  gtk_revealer_set_reveal_child (self->neighbours_revealer, TRUE);
+  return self->pca_running || self->tsne_running || self->pca_waiting
+         || self->color_running;
 }
 
 /* ---- the run ---- */
@@ -571,10 +449,11 @@ instdisc_embedding_view_set_run (InstdiscEmbeddingView *self, InstdiscRun *run)
   g_clear_pointer (&self->pca_layout, g_free);
   g_clear_pointer (&self->snapshot, instdisc_snapshot_unref);
   g_clear_pointer (&self->shown, instdisc_snapshot_unref);
+  g_clear_pointer (&self->previous, instdisc_snapshot_unref);
   g_clear_pointer (&self->pca_waiting, instdisc_snapshot_unref);
   instdisc_map_set_points (self->map, NULL, NULL, 0, 0);
   instdisc_map_set_dataset (self->map, NULL);
-  rebuild_legend (self, NULL);
+  instdisc_embedding_view_rebuild_legend (self);
   /* a run opens in the preferred projection (t-SNE waits for the bank) */
   instdisc_embedding_view_set_projection (
       self, g_settings_get_enum (self->settings, "preferred-projection"));
@@ -585,7 +464,7 @@ instdisc_embedding_view_set_run (InstdiscEmbeddingView *self, InstdiscRun *run)
                             G_CALLBACK (on_snapshot_ready), self);
       instdisc_run_request_snapshot (run);
     }
-  update_status (self);
+  instdisc_embedding_view_update_status (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
 }
 
@@ -640,7 +519,7 @@ on_projection_toggled (GtkToggleButton *button, InstdiscEmbeddingView *self)
   else if (self->pca_layout && self->snapshot)
     show_layout (self, self->shown ? self->shown : self->snapshot,
                  self->pca_layout);
-  update_status (self);
+  instdisc_embedding_view_update_status (self);
 }
 
 static void
@@ -671,6 +550,7 @@ instdisc_embedding_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   if (self->tsne_cancellable)
     g_cancellable_cancel (self->tsne_cancellable);
+  instdisc_embedding_view_tools_dispose (self);
   g_clear_handle_id (&self->timer, g_source_remove);
   if (self->run)
     {
@@ -680,6 +560,7 @@ instdisc_embedding_view_dispose (GObject *object)
   g_clear_object (&self->run);
   g_clear_pointer (&self->snapshot, instdisc_snapshot_unref);
   g_clear_pointer (&self->shown, instdisc_snapshot_unref);
+  g_clear_pointer (&self->previous, instdisc_snapshot_unref);
   g_clear_pointer (&self->pca_waiting, instdisc_snapshot_unref);
   g_clear_object (&self->tsne_cancellable);
   g_clear_object (&self->cancellable);
@@ -760,6 +641,10 @@ instdisc_embedding_view_class_init (InstdiscEmbeddingViewClass *klass)
   BIND (legend_box);
   BIND (neighbours_revealer);
   BIND (neighbours_box);
+  BIND (search_entry);
+  BIND (search_label);
+  BIND (color_dropdown);
+  BIND (holding_label);
 #undef BIND
   gtk_widget_class_bind_template_callback (widget_class,
                                            on_projection_toggled);
@@ -767,13 +652,22 @@ instdisc_embedding_view_class_init (InstdiscEmbeddingViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class,
                                            on_tsne_stop_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_fit_clicked);
-  gtk_widget_class_bind_template_callback (widget_class, on_point_selected);
+  gtk_widget_class_bind_template_callback_full (
+      widget_class, "on_point_selected",
+      G_CALLBACK (instdisc_embedding_view_on_point_selected));
+  gtk_widget_class_bind_template_callback_full (
+      widget_class, "on_search_changed",
+      G_CALLBACK (instdisc_embedding_view_on_search_changed));
+  gtk_widget_class_bind_template_callback_full (
+      widget_class, "on_color_changed",
+      G_CALLBACK (instdisc_embedding_view_on_color_changed));
 }
 
 static void
 instdisc_embedding_view_init (InstdiscEmbeddingView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  instdisc_embedding_view_tools_init (self);
   self->settings = instdisc_settings_new ();
   g_signal_connect (self->settings, "changed",
                     G_CALLBACK (on_settings_changed), self);
@@ -781,7 +675,7 @@ instdisc_embedding_view_init (InstdiscEmbeddingView *self)
       self, g_settings_get_enum (self->settings, "preferred-projection"));
   self->cancellable = g_cancellable_new ();
   self->timer = g_timeout_add_seconds (SNAPSHOT_INTERVAL_S, on_timer, self);
-  update_status (self);
+  instdisc_embedding_view_update_status (self);
 }
 
 GtkWidget *

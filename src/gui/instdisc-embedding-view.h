@@ -31,6 +31,11 @@ void instdisc_embedding_view_show_snapshot (InstdiscEmbeddingView *self,
 void instdisc_embedding_view_start_tsne (InstdiscEmbeddingView *self);
 gboolean instdisc_embedding_view_is_busy (InstdiscEmbeddingView *self);
 
+/* Selects bank row index as a click on it would (its neighbours in the
+ * bar below) and centres the map on it: the query view's "Show on Map". */
+void instdisc_embedding_view_show_point (InstdiscEmbeddingView *self,
+                                         int index);
+
 /* The projection shown (or, for t-SNE, being computed). Setting it acts
  * as the PCA / t-SNE toggles do; a run opens in the preferred-projection
  * setting's, and a change of that setting applies at once. */

@@ -134,6 +134,19 @@ view_moved (InstdiscMap *self)
 }
 
 void
+instdisc_map_center_on_point (InstdiscMap *self, int i)
+{
+  g_return_if_fail (INSTDISC_IS_MAP (self));
+  const float *layout = shown_layout (self);
+  if (!layout || i < 0 || i >= self->n || !isfinite (layout[2 * i])
+      || !isfinite (layout[2 * i + 1]))
+    return;
+  self->cx = layout[2 * i];
+  self->cy = layout[2 * i + 1];
+  view_moved (self);
+}
+
+void
 instdisc_map_pan (InstdiscMap *self, double dx, double dy)
 {
   g_return_if_fail (INSTDISC_IS_MAP (self));

@@ -161,6 +161,8 @@ int instdisc_map_pick (InstdiscMap *self, double x, double y);
 /* Point i's place in widget coordinates, where the image shown has it. */
 void instdisc_map_point_position (InstdiscMap *self, int i, double *x,
                                   double *y);
+/* Moves the view so that point i is at the centre (the zoom stays). */
+void instdisc_map_center_on_point (InstdiscMap *self, int i);
 /* Simulates hovering at (x, y) (as a pointer motion would), for tests. */
 void instdisc_map_hover (InstdiscMap *self, double x, double y);
 
