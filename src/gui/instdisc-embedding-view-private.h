@@ -82,6 +82,7 @@ struct _InstdiscEmbeddingView
   InstdiscEmbeddingColor color;
   char *color_status;               /* what the colouring found, or NULL */
   float moved_max;                  /* the legend's top of "moved" */
+  int pending_point;                /* to show once the map has points */
 };
 
 /* ---- instdisc-embedding-view.c ---- */

@@ -486,6 +486,12 @@ instdisc_embedding_view_tools_shown_changed (InstdiscEmbeddingView *self,
    * layout keeps them, but the bank (hence the colouring) changed */
   if (new_points)
     update_search (self);
+  if (new_points && self->pending_point >= 0)
+    {
+      int i = self->pending_point;
+      self->pending_point = -1;
+      instdisc_embedding_view_show_point (self, i);
+    }
   if (new_points || self->color != INSTDISC_EMBEDDING_COLOR_CLASS)
     update_color (self);
 }
@@ -503,6 +509,7 @@ void
 instdisc_embedding_view_tools_init (InstdiscEmbeddingView *self)
 {
   self->tools_cancellable = g_cancellable_new ();
+  self->pending_point = -1;
   g_signal_connect (self->map, "notify::holding", G_CALLBACK (on_holding),
                     self);
 }
@@ -573,7 +580,13 @@ void
 instdisc_embedding_view_show_point (InstdiscEmbeddingView *self, int index)
 {
   g_return_if_fail (INSTDISC_IS_EMBEDDING_VIEW (self));
-  if (!self->shown || index < 0 || index >= self->shown->n)
+  if (!self->shown)
+    {
+      /* the map has no points yet: when they come */
+      self->pending_point = index;
+      return;
+    }
+  if (index < 0 || index >= self->shown->n)
     return;
   instdisc_embedding_view_on_point_selected (self, index);
   instdisc_map_center_on_point (self->map, index);

@@ -451,6 +451,7 @@ instdisc_embedding_view_set_run (InstdiscEmbeddingView *self, InstdiscRun *run)
   g_clear_pointer (&self->shown, instdisc_snapshot_unref);
   g_clear_pointer (&self->previous, instdisc_snapshot_unref);
   g_clear_pointer (&self->pca_waiting, instdisc_snapshot_unref);
+  self->pending_point = -1;
   instdisc_map_set_points (self->map, NULL, NULL, 0, 0);
   instdisc_map_set_dataset (self->map, NULL);
   instdisc_embedding_view_rebuild_legend (self);

@@ -9,7 +9,7 @@
  */
 #define G_LOG_DOMAIN "instdisc-gui"
 
-#include "instdisc-query-view.h"
+#include "instdisc-query-view-private.h"
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -21,34 +21,6 @@
 #include "instdisc-thumb.h"
 #include "knn.h"
 
-#define N_NEIGHBOURS 10
-#define THUMB 84
-
-struct _InstdiscQueryView
-{
-  GtkWidget parent_instance;
-
-  /* template widgets */
-  GtkLabel *status_label;
-  GtkSpinner *spinner;
-  GtkStack *stack;
-  GtkBox *rows_box;
-  GtkWidget *clear_button;
-  GtkWidget *random_button;
-
-  /* owned */
-  InstdiscRun *run;
-  InstdiscSnapshot *snapshot;
-  GCancellable *cancellable;
-  GtkDropTarget *drop_target;
-  GPtrArray *waiting;          /* Query waiting for a snapshot */
-  GtkFileChooserNative *chooser;
-  char *last_error;
-  gulong snapshot_handler;
-
-  int n_pending;
-  int n_rows;
-};
 
 G_DEFINE_FINAL_TYPE (InstdiscQueryView, instdisc_query_view, GTK_TYPE_WIDGET)
 
@@ -61,21 +33,6 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-typedef struct
-{
-  InstdiscQueryView *self;     /* referenced */
-  char *title;                 /* the file's name or the test image's */
-  char *path;                  /* a file to decode, or NULL */
-  gboolean remove_path;        /* a temporary file of a pasted image */
-  GBytes *pixels;              /* (C, H, W) at the training size */
-  int label;                   /* test images: their label, else -1 */
-  GBytes *feature;             /* (D) */
-  InstdiscSnapshot *snapshot;
-  int neighbours[N_NEIGHBOURS];
-  float similarities[N_NEIGHBOURS];
-  int n_found;
-} Query;
-
 static void
 query_free (Query *q)
 {
@@ -83,6 +40,7 @@ query_free (Query *q)
     g_unlink (q->path);
   g_clear_object (&q->self);
   g_free (q->title);
+  g_free (q->full_name);
   g_free (q->path);
   g_clear_pointer (&q->pixels, g_bytes_unref);
   g_clear_pointer (&q->feature, g_bytes_unref);
@@ -90,14 +48,18 @@ query_free (Query *q)
   g_free (q);
 }
 
-static void
-update_status (InstdiscQueryView *self, const char *message)
+void
+instdisc_query_view_update_status (InstdiscQueryView *self,
+                                   const char *message)
 {
   gtk_spinner_set_spinning (self->spinner, self->n_pending > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), self->n_pending > 0);
   gtk_widget_set_sensitive (self->clear_button, self->n_rows > 0);
   const Dataset *test = self->run ? instdisc_run_get_test (self->run) : NULL;
   gtk_widget_set_sensitive (self->random_button, test && test->n > 0);
+  /* the whole of a long message on hover: the line cuts it in the middle,
+   * so that the file's name and the reason both show */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), message);
   if (message)
     gtk_label_set_text (self->status_label, message);
   else if (self->n_pending > 0)
@@ -120,37 +82,11 @@ query_fail (Query *q, const GError *error)
       self->last_error = g_strdup_printf (_("Could not query “%s”: %s"),
                                           q->title, error->message);
       g_warning ("%s", self->last_error);
-      update_status (self, self->last_error);
+      instdisc_query_view_update_status (self, self->last_error);
     }
   else
-    update_status (self, NULL);
+    instdisc_query_view_update_status (self, NULL);
   query_free (q);
-}
-
-/* ---- the row ---- */
-
-static void
-add_row (InstdiscQueryView *self, Query *q)
-{
-  const Dataset *train = q->snapshot->train;
-  const guint8 *pixels = g_bytes_get_data (q->pixels, NULL);
-  int scale = MAX (1, THUMB / MAX (train->width, train->height));
-  g_autoptr (GdkTexture) texture
-    = instdisc_texture_new_from_pixels (pixels, train->channels,
-                                        train->height, train->width, scale);
-  const Dataset *test = instdisc_run_get_test (self->run);
-  g_autofree char *class_name
-    = instdisc_class_name (test && test->class_names ? test : train, q->label);
-  GtkWidget *card = instdisc_thumb_card_new (texture, THUMB,
-                                             INSTDISC_THUMB_QUERY, q->title,
-                                             class_name);
-  gtk_widget_set_tooltip_text (card, q->title);
-  GtkWidget *row = instdisc_neighbour_row_new (card, train, q->neighbours,
-                                               q->similarities, q->n_found,
-                                               q->label, THUMB);
-  gtk_box_prepend (self->rows_box, row);
-  self->n_rows++;
-  gtk_stack_set_visible_child_name (self->stack, "rows");
 }
 
 /* ---- search ---- */
@@ -175,6 +111,7 @@ search_thread (GTask *task, gpointer source, gpointer task_data,
   knn_search (q->similarities, q->neighbours, feature, 1, s->bank, s->n,
               s->dim, k);
   q->n_found = k;
+  q->novelty = novelty_score (q->similarities, k);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -190,8 +127,8 @@ search_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   InstdiscQueryView *self = q->self;
   self->n_pending--;
-  add_row (self, q);
-  update_status (self, NULL);
+  instdisc_query_view_add_row (self, q);
+  instdisc_query_view_update_status (self, NULL);
   query_free (q);
 }
 
@@ -200,6 +137,7 @@ query_search (Query *q)
 {
   InstdiscQueryView *self = q->self;
   q->snapshot = instdisc_snapshot_ref (self->snapshot);
+  instdisc_query_view_calibrate (self, self->snapshot);
   g_autoptr (GTask) task = g_task_new (NULL, self->cancellable, search_done,
                                        q);
   g_task_set_source_tag (task, query_search);
@@ -290,11 +228,12 @@ query_begin (InstdiscQueryView *self)
 {
   if (!self->run || !instdisc_run_get_train (self->run))
     {
-      update_status (self, _("Open or start a run to query its images"));
+      instdisc_query_view_update_status (
+          self, _("Open or start a run to query its images"));
       return FALSE;
     }
   self->n_pending++;
-  update_status (self, NULL);
+  instdisc_query_view_update_status (self, NULL);
   return TRUE;
 }
 
@@ -313,6 +252,8 @@ query_path (InstdiscQueryView *self, const char *path, const char *title,
   q->path = g_strdup (path);
   q->remove_path = remove_after;
   q->title = g_strdup (title);
+  q->full_name = remove_after ? g_strdup (title)
+                              : g_filename_display_name (path);
   q->label = -1;
   g_autoptr (GTask) task = g_task_new (NULL, self->cancellable, decode_done,
                                        q);
@@ -332,10 +273,43 @@ instdisc_query_view_query_file (InstdiscQueryView *self, GFile *file)
       g_autofree char *uri = g_file_get_uri (file);
       g_autofree char *message
         = g_strdup_printf (_("“%s” is not a local file"), uri);
-      update_status (self, message);
+      instdisc_query_view_update_status (self, message);
       return;
     }
   query_path (self, path, title, FALSE);
+}
+
+/* image i of set (the test or the training set) as a query */
+static void
+query_dataset_image (InstdiscQueryView *self, const Dataset *set, int i,
+                     const char *title)
+{
+  const Dataset *train = instdisc_run_get_train (self->run);
+  gsize bytes = (gsize) set->channels * set->height * set->width;
+  g_autofree guint8 *pixels = g_malloc (bytes);
+  g_autoptr (GError) error = NULL;
+  if (set->channels != train->channels || set->height != train->height
+      || set->width != train->width)
+    {
+      instdisc_query_view_update_status (self, _("The test images differ in "
+                                                 "size from the training "
+                                                 "images"));
+      return;
+    }
+  if (!dataset_get_image (set, i, pixels, &error))
+    {
+      instdisc_query_view_update_status (self, error->message);
+      return;
+    }
+  if (!query_begin (self))
+    return;
+  Query *q = g_new0 (Query, 1);
+  q->self = g_object_ref (self);
+  q->title = g_strdup (title);
+  q->full_name = dataset_get_item_name (set, i);
+  q->pixels = g_bytes_new_take (g_steal_pointer (&pixels), bytes);
+  q->label = set->labels ? set->labels[i] : -1;
+  query_embed (q);
 }
 
 void
@@ -347,36 +321,27 @@ instdisc_query_view_query_test_image (InstdiscQueryView *self, int i)
                                    : NULL;
   if (!test || test->n == 0 || !train)
     {
-      update_status (self, _("This run has no test images"));
+      instdisc_query_view_update_status (self,
+                                         _("This run has no test images"));
       return;
     }
   if (i < 0 || i >= test->n)
     i = g_random_int_range (0, test->n);
-  gsize bytes = (gsize) test->channels * test->height * test->width;
-  g_autofree guint8 *pixels = g_malloc (bytes);
-  g_autoptr (GError) error = NULL;
-  if (test->channels != train->channels || test->height != train->height
-      || test->width != train->width)
-    {
-      update_status (self, _("The test images differ in size from the "
-                             "training images"));
-      return;
-    }
-  if (!dataset_get_image (test, i, pixels, &error))
-    {
-      update_status (self, error->message);
-      return;
-    }
-  if (!query_begin (self))
+  /* a short title under the thumbnail; the full name is its tooltip */
+  g_autofree char *title = g_strdup_printf (_("Test %d"), i);
+  query_dataset_image (self, test, i, title);
+}
+
+void
+instdisc_query_view_query_training_image (InstdiscQueryView *self, int i)
+{
+  g_return_if_fail (INSTDISC_IS_QUERY_VIEW (self));
+  const Dataset *train = self->run ? instdisc_run_get_train (self->run)
+                                   : NULL;
+  if (!train || i < 0 || i >= train->n)
     return;
-  Query *q = g_new0 (Query, 1);
-  q->self = g_object_ref (self);
-  /* a short title under the thumbnail; the full name in its tooltip
-   * would need the row to keep it, and "Test 123" finds it too */
-  q->title = g_strdup_printf (_("Test %d"), i);
-  q->pixels = g_bytes_new_take (g_steal_pointer (&pixels), bytes);
-  q->label = test->labels ? test->labels[i] : -1;
-  query_embed (q);
+  g_autofree char *title = g_strdup_printf (_("Training %d"), i);
+  query_dataset_image (self, train, i, title);
 }
 
 /* ---- drop, paste, open ---- */
@@ -407,14 +372,15 @@ paste_texture (InstdiscQueryView *self, GdkTexture *texture)
   int fd = g_file_open_tmp ("instdisc-paste-XXXXXX.png", &path, &error);
   if (fd < 0)
     {
-      update_status (self, error->message);
+      instdisc_query_view_update_status (self, error->message);
       return;
     }
   close (fd);
   if (!gdk_texture_save_to_png (texture, path))
     {
       g_unlink (path);
-      update_status (self, _("Could not read the pasted image"));
+      instdisc_query_view_update_status (
+          self, _("Could not read the pasted image"));
       return;
     }
   query_path (self, path, _("Pasted image"), TRUE);
@@ -430,7 +396,8 @@ on_clipboard_texture (GObject *source, GAsyncResult *result, gpointer data)
                                          &error);
   if (!texture)
     {
-      update_status (self, _("The clipboard holds no image"));
+      instdisc_query_view_update_status (self,
+                                         _("The clipboard holds no image"));
       return;
     }
   paste_texture (self, texture);
@@ -514,7 +481,7 @@ on_clear_clicked (InstdiscQueryView *self)
     gtk_box_remove (self->rows_box, child);
   self->n_rows = 0;
   gtk_stack_set_visible_child_name (self->stack, "empty");
-  update_status (self, NULL);
+  instdisc_query_view_update_status (self, NULL);
 }
 
 /* ---- public ---- */
@@ -533,12 +500,17 @@ instdisc_query_view_set_run (InstdiscQueryView *self, InstdiscRun *run)
   self->cancellable = g_cancellable_new ();
   g_ptr_array_set_size (self->waiting, 0);
   g_clear_pointer (&self->snapshot, instdisc_snapshot_unref);
+  if (self->calibration_cancellable)
+    g_cancellable_cancel (self->calibration_cancellable);
+  g_clear_object (&self->calibration_cancellable);
+  g_clear_pointer (&self->calibrating, instdisc_snapshot_unref);
+  g_clear_pointer (&self->calibration, novelty_calibration_free);
   g_set_object (&self->run, run);
   if (run)
     self->snapshot_handler = g_signal_connect (run, "snapshot-ready",
                                                G_CALLBACK (on_snapshot_ready),
                                                self);
-  update_status (self, NULL);
+  instdisc_query_view_update_status (self, NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUN]);
 }
 
@@ -595,6 +567,7 @@ instdisc_query_view_dispose (GObject *object)
   g_clear_pointer (&self->snapshot, instdisc_snapshot_unref);
   g_clear_pointer (&self->waiting, g_ptr_array_unref);
   g_clear_object (&self->chooser);
+  instdisc_query_view_row_dispose (self);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), INSTDISC_TYPE_QUERY_VIEW);
   /* the template's unnamed root box is not cleared by the call above */
@@ -661,6 +634,8 @@ instdisc_query_view_class_init (InstdiscQueryViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, InstdiscQueryView,
                                         rows_box);
   gtk_widget_class_bind_template_child (widget_class, InstdiscQueryView,
+                                        rows_scroller);
+  gtk_widget_class_bind_template_child (widget_class, InstdiscQueryView,
                                         clear_button);
   gtk_widget_class_bind_template_child (widget_class, InstdiscQueryView,
                                         random_button);
@@ -668,6 +643,7 @@ instdisc_query_view_class_init (InstdiscQueryViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_paste_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_random_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_clear_clicked);
+  instdisc_query_view_row_class_init (widget_class);
 }
 
 static void
@@ -675,6 +651,9 @@ instdisc_query_view_init (InstdiscQueryView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  /* a clicked neighbour's menu (instdisc-query-view-row.c) */
+  self->neighbour_menu = gtk_popover_menu_new_from_model (NULL);
+  gtk_widget_set_parent (self->neighbour_menu, GTK_WIDGET (self));
   self->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) query_free);
   /* the whole view takes drops, not only the empty page */
   self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST,
@@ -682,5 +661,5 @@ instdisc_query_view_init (InstdiscQueryView *self)
   g_signal_connect (self->drop_target, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self),
                              GTK_EVENT_CONTROLLER (self->drop_target));
-  update_status (self, NULL);
+  instdisc_query_view_update_status (self, NULL);
 }

@@ -24,6 +24,10 @@ void instdisc_query_view_set_run (InstdiscQueryView *self, InstdiscRun *run);
 void instdisc_query_view_query_file (InstdiscQueryView *self, GFile *file);
 /* Queries test image i (-1: one at random). */
 void instdisc_query_view_query_test_image (InstdiscQueryView *self, int i);
+/* Queries training image i (a neighbour's "Query with This Image"; the
+ * action query.query-training-image (i) does the same). */
+void instdisc_query_view_query_training_image (InstdiscQueryView *self,
+                                               int i);
 
 /* For tests: the drop target, the rows (newest first), queries in flight. */
 GtkDropTarget *instdisc_query_view_get_drop_target (InstdiscQueryView *self);
@@ -32,6 +36,12 @@ int instdisc_query_view_get_n_rows (InstdiscQueryView *self);
 GtkWidget *instdisc_query_view_get_row_neighbours (InstdiscQueryView *self,
                                                    int i);
 int instdisc_query_view_get_n_pending (InstdiscQueryView *self);
+/* how typical row i's query is: novelty_rank against the calibration of
+ * its snapshot, NAN until that calibration is done */
+double instdisc_query_view_get_row_novelty (InstdiscQueryView *self, int i);
+/* the caption under row i (its step, its 10th similarity, the hint) */
+const char *instdisc_query_view_get_row_caption (InstdiscQueryView *self,
+                                                 int i);
 /* the message of the last failed query, or NULL */
 const char *instdisc_query_view_get_last_error (InstdiscQueryView *self);
 

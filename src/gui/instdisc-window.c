@@ -603,6 +603,19 @@ show_view (GtkWidget *widget, const char *action, GVariant *param)
                                       g_variant_get_string (param, NULL));
 }
 
+/* the query view's "Show on Map": the embedding view, that bank row
+ * selected and centred */
+static void
+show_point (GtkWidget *widget, const char *action, GVariant *param)
+{
+  InstdiscWindow *self = INSTDISC_WINDOW (widget);
+  if (!self->run)
+    return;
+  gtk_stack_set_visible_child_name (self->view_stack, "embedding");
+  instdisc_embedding_view_show_point (self->embedding_view,
+                                      g_variant_get_int32 (param));
+}
+
 static void
 close_when_confirmed (InstdiscWindow *self, gpointer data)
 {
@@ -726,6 +739,8 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
                                    dismiss_error);
   gtk_widget_class_install_action (widget_class, "win.show-view", "s",
                                    show_view);
+  gtk_widget_class_install_action (widget_class, "win.show-point", "i",
+                                   show_point);
   /* the accelerators, Alt+1 to Alt+4 for the views included, are all the
    * application's (instdisc-application.c), so the Keyboard Shortcuts
    * window finds them by action */

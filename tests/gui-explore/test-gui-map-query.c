@@ -6,11 +6,27 @@
  *  - /gui-explore/query/webp: a WebP file dropped on the query view gets
  *    a row of ten neighbours;
  *  - /gui-explore/help/html: help opens as HTML from the build tree and
- *    without Yelp, and the build tree's HTML is there to open. */
+ *    without Yelp, and the build tree's HTML is there to open;
+ *  - /gui-explore/map/hold: with the pointer on the map a new layout is
+ *    held (the point hovered stays under the pointer and is what a click
+ *    picks), and shows when the pointer leaves;
+ *  - /gui-explore/map/highlight: a highlight fades the other points and a
+ *    colouring paints its slots, in the image drawn;
+ *  - /gui-explore/embedding/find-color: searching an index selects that
+ *    point, a part of names finds every point whose name has it; the
+ *    "wrong neighbour" colouring paints every point agree or disagree;
+ *    show_point selects and centres;
+ *  - /gui-explore/query/row: a row is stamped with its step and judged
+ *    against the calibration once it arrives; a neighbour's "Query with
+ *    This Image" queries that training image, whose full name is the
+ *    card's tooltip; the newest row scrolls into view. */
 #include "explore-testutil.h"
 
 #include <stdlib.h>
 
+#include <math.h>
+
+#include "gui/gui-testutil.h"
 #include "image-formats.h"
 #include "instdisc-file-chooser.h"
 #include "instdisc-help.h"
@@ -98,6 +114,319 @@ test_query_webp (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+
+/* ---- the map ---- */
+
+static gboolean
+map_idle (gpointer data)
+{
+  return !instdisc_map_is_rendering (data);
+}
+
+static GtkEventController *
+motion_controller (GtkWidget *widget)
+{
+  g_autoptr (GListModel) list = gtk_widget_observe_controllers (widget);
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr (GtkEventController) c = g_list_model_get_item (list, i);
+      if (GTK_IS_EVENT_CONTROLLER_MOTION (c))
+        return c;
+    }
+  return NULL;
+}
+
+enum { GRID = 20, N_GRID = GRID * GRID };
+
+static void
+grid_layout (float *layout, double shift)
+{
+  for (int i = 0; i < N_GRID; i++)
+    {
+      layout[2 * i] = (float) (i % GRID + shift);
+      layout[2 * i + 1] = (float) (i / GRID);
+    }
+}
+
+static void
+test_map_hold (void)
+{
+  float layout[2 * N_GRID], moved[2 * N_GRID];
+  int labels[N_GRID];
+  for (int i = 0; i < N_GRID; i++)
+    labels[i] = i % 3;
+  grid_layout (layout, 0.0);
+  grid_layout (moved, 3.0);   /* every point three columns to the right */
+  GtkWidget *widget = instdisc_map_new ();
+  InstdiscMap *map = INSTDISC_MAP (widget);
+  GtkWidget *window = show_in_window (widget, 500, 500);
+  instdisc_map_set_points (map, layout, labels, N_GRID, 3);
+  g_assert_true (wait_until (map_idle, map, 30));
+  InstdiscMapView before;
+  g_assert_true (instdisc_map_get_shown_view (map, &before));
+  g_assert_cmpfloat (fabs (before.cx - (GRID - 1) / 2.0), <, 1e-6);
+
+  /* the pointer comes onto point 210 and stays */
+  int target = 210;
+  double x, y;
+  instdisc_map_point_position (map, target, &x, &y);
+  GtkEventController *motion = motion_controller (widget);
+  g_assert_nonnull (motion);
+  g_signal_emit_by_name (motion, "enter", x, y);
+  g_assert_cmpint (instdisc_map_get_hovered (map), ==, target);
+
+  /* a new layout while it is there: held */
+  instdisc_map_set_layout (map, moved);
+  g_assert_true (instdisc_map_is_holding (map));
+  g_assert_cmpfloat (instdisc_map_get_layout (map)[2 * target], ==,
+                     layout[2 * target]);
+  g_assert_true (wait_until (map_idle, map, 30));
+  double hx, hy;
+  instdisc_map_point_position (map, target, &hx, &hy);
+  g_assert_cmpfloat (fabs (hx - x) + fabs (hy - y), <, 0.5);
+  g_assert_cmpint (instdisc_map_pick (map, x, y), ==, target);
+  g_assert_cmpint (instdisc_map_get_hovered (map), ==, target);
+
+  /* gone: the newest layout shows */
+  g_signal_emit_by_name (motion, "leave");
+  g_assert_false (instdisc_map_is_holding (map));
+  g_assert_cmpfloat (instdisc_map_get_layout (map)[2 * target], ==,
+                     moved[2 * target]);
+  g_assert_true (wait_until (map_idle, map, 30));
+  /* the view followed it (nobody moved it): its centre three columns on */
+  InstdiscMapView shown;
+  g_assert_true (instdisc_map_get_shown_view (map, &shown));
+  g_assert_cmpfloat (fabs (shown.cx - (GRID - 1) / 2.0 - 3.0), <, 1e-6);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* the texture's pixel at widget (x, y), as 0..255 RGBA */
+static void
+pixel_at (GdkTexture *texture, double x, double y, guint8 rgba[4])
+{
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  g_autofree guint8 *px = g_malloc ((gsize) w * h * 4);
+  gdk_texture_download (texture, px, w * 4);
+  const guint8 *p = px + ((gsize) (int) y * w + (int) x) * 4;
+  /* cairo's ARGB32 little-endian: B, G, R, A */
+  rgba[0] = p[2];
+  rgba[1] = p[1];
+  rgba[2] = p[0];
+  rgba[3] = p[3];
+}
+
+static void
+test_map_highlight (void)
+{
+  float layout[2 * N_GRID];
+  int labels[N_GRID];
+  for (int i = 0; i < N_GRID; i++)
+    labels[i] = 0;
+  grid_layout (layout, 0.0);
+  GtkWidget *widget = instdisc_map_new ();
+  InstdiscMap *map = INSTDISC_MAP (widget);
+  GtkWidget *window = show_in_window (widget, 500, 500);
+  instdisc_map_set_points (map, layout, labels, N_GRID, 1);
+  g_assert_true (wait_until (map_idle, map, 30));
+  double fx, fy, ox, oy;
+  instdisc_map_point_position (map, 21, &fx, &fy);
+  instdisc_map_point_position (map, 250, &ox, &oy);
+
+  /* point 21 found: it keeps its colour, 250 fades */
+  const int found[1] = { 21 };
+  instdisc_map_set_highlight (map, found, 1);
+  g_assert_true (wait_until (map_idle, map, 30));
+  g_autoptr (GdkTexture) shot = render_widget (widget);
+  guint8 kept[4], faded[4];
+  pixel_at (shot, fx, fy, kept);
+  pixel_at (shot, ox, oy, faded);
+  GdkRGBA c0, c250;
+  instdisc_map_get_point_color (map, 21, &c0);
+  instdisc_map_get_point_color (map, 250, &c250);
+  g_assert_cmpfloat (c0.alpha, ==, 1.0);
+  g_assert_cmpfloat (c250.alpha, <, 0.5);
+  /* against the window's light background: the found dot is darker and
+   * more saturated than the faded one */
+  int sat_kept = MAX (kept[0], MAX (kept[1], kept[2]))
+                 - MIN (kept[0], MIN (kept[1], kept[2]));
+  int sat_faded = MAX (faded[0], MAX (faded[1], faded[2]))
+                  - MIN (faded[0], MIN (faded[1], faded[2]));
+  g_assert_cmpint (sat_kept, >, sat_faded + 30);
+
+  /* a colouring: slot 1 pure red for point 250 */
+  int slots[N_GRID] = { 0 };
+  slots[250] = 1;
+  const float palette[2][4] = { { 0, 0, 1, 1 }, { 1, 0, 0, 1 } };
+  instdisc_map_set_highlight (map, NULL, 0);
+  instdisc_map_set_coloring (map, slots, &palette[0][0], 2);
+  g_assert_true (wait_until (map_idle, map, 30));
+  g_autoptr (GdkTexture) colored = render_widget (widget);
+  guint8 red[4], blue[4];
+  pixel_at (colored, ox, oy, red);
+  pixel_at (colored, fx, fy, blue);
+  g_assert_cmpint (red[0], >, red[2] + 80);
+  g_assert_cmpint (blue[2], >, blue[0] + 80);
+  /* new points: by label again */
+  instdisc_map_set_points (map, layout, labels, N_GRID, 1);
+  GdkRGBA after, want;
+  instdisc_map_get_point_color (map, 250, &after);
+  instdisc_map_class_color (0, 1, &want);
+  g_assert_true (gdk_rgba_equal (&after, &want));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- the embedding view ---- */
+
+static gboolean
+label_says (gpointer data)
+{
+  GtkLabel *label = data;
+  const char *want = g_object_get_data (G_OBJECT (label), "want");
+  return strstr (gtk_label_get_text (label), want) != NULL;
+}
+
+static void
+wait_label (GtkLabel *label, const char *want)
+{
+  g_object_set_data_full (G_OBJECT (label), "want", g_strdup (want), g_free);
+  if (!wait_until (label_says, label, 60))
+    g_error ("the label says “%s”, not “%s”", gtk_label_get_text (label),
+             want);
+}
+
+static void
+test_embedding_find_color (void)
+{
+  ensure_run ();
+  GtkWidget *view = instdisc_embedding_view_new ();
+  GtkWidget *window = show_in_window (view, 1000, 700);
+  instdisc_embedding_view_set_run (INSTDISC_EMBEDDING_VIEW (view), run);
+  InstdiscMap *map = INSTDISC_MAP (find_map (view));
+  g_assert_true (wait_until (map_has_points, map, 60));
+  GtkWidget *entry = find_by_type (view, GTK_TYPE_SEARCH_ENTRY);
+  g_assert_nonnull (entry);
+  /* the label right after the entry */
+  GtkLabel *found = GTK_LABEL (gtk_widget_get_next_sibling (entry));
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), "7");
+  wait_label (found, "1 point found");
+  g_assert_cmpint (instdisc_map_get_selected (map), ==, 7);
+
+  /* "[1" is in the names of rows 1 and 10 to 19 */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "[1");
+  wait_label (found, "11 points found");
+  GdkRGBA c;
+  instdisc_map_get_point_color (map, 15, &c);
+  g_assert_cmpfloat (c.alpha, ==, 1.0);
+  instdisc_map_get_point_color (map, 25, &c);
+  g_assert_cmpfloat (c.alpha, <, 0.5);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "no such image");
+  wait_label (found, "Nothing found");
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  wait_label (found, "");
+
+  /* wrong neighbour: every point agrees or disagrees, in the two colours */
+  GtkDropDown *color = GTK_DROP_DOWN (find_by_type (view, GTK_TYPE_DROP_DOWN));
+  gtk_drop_down_set_selected (color, 1);
+  g_assert_true (wait_until (embedding_idle, view, 120));
+  spin (0.2);
+  int agree = 0, disagree = 0;
+  for (int i = 0; i < instdisc_map_get_n_points (map); i++)
+    {
+      instdisc_map_get_point_color (map, i, &c);
+      if (c.red > 0.8 && c.green < 0.2)
+        disagree++;
+      else if (c.blue > c.red)
+        agree++;
+    }
+  g_test_message ("wrong neighbour: %d agree, %d disagree", agree, disagree);
+  g_assert_cmpint (agree + disagree, ==, N_IMAGES);
+  /* moved needs two snapshots of a training run: said, and by class */
+  gtk_drop_down_set_selected (color, 2);
+  g_assert_true (wait_until (embedding_idle, view, 60));
+  gtk_drop_down_set_selected (color, 0);
+
+  /* shown from elsewhere (the query view's Show on Map): selected and
+   * centred */
+  instdisc_embedding_view_show_point (INSTDISC_EMBEDDING_VIEW (view), 40);
+  g_assert_cmpint (instdisc_map_get_selected (map), ==, 40);
+  double x, y;
+  instdisc_map_point_position (map, 40, &x, &y);
+  g_assert_cmpfloat (fabs (x - gtk_widget_get_width (GTK_WIDGET (map)) / 2.0),
+                     <, 1.0);
+  g_assert_cmpfloat (fabs (y - gtk_widget_get_height (GTK_WIDGET (map)) / 2.0),
+                     <, 1.0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- the query view's rows ---- */
+
+static gboolean
+row_calibrated (gpointer data)
+{
+  return !isnan (instdisc_query_view_get_row_novelty (data, 0));
+}
+
+static void
+test_query_row (void)
+{
+  ensure_run ();
+  GtkWidget *widget = instdisc_query_view_new ();
+  InstdiscQueryView *view = INSTDISC_QUERY_VIEW (widget);
+  GtkWidget *window = show_in_window (widget, 1100, 450);
+  instdisc_query_view_set_run (view, run);
+  instdisc_query_view_query_test_image (view, 5);
+  g_assert_true (wait_until (query_settled, view, 120));
+  g_assert_cmpint (instdisc_query_view_get_n_rows (view), ==, 1);
+  const char *caption = instdisc_query_view_get_row_caption (view, 0);
+  g_assert_true (g_str_has_prefix (caption, "Step 0 · 10th nearest 0."));
+  /* judged once the calibration of that snapshot arrives */
+  g_assert_true (wait_until (row_calibrated, view, 120));
+  double rank = instdisc_query_view_get_row_novelty (view, 0);
+  g_assert_cmpfloat (rank, >=, 0.0);
+  g_assert_cmpfloat (rank, <=, 1.0);
+  caption = instdisc_query_view_get_row_caption (view, 0);
+  g_assert_nonnull (strstr (caption, "test images"));
+
+  /* a neighbour's "Query with This Image", as its menu activates it */
+  GtkWidget *cards = instdisc_query_view_get_row_neighbours (view, 0);
+  int first = GPOINTER_TO_INT (g_object_get_data (
+      G_OBJECT (gtk_widget_get_first_child (cards)), "index"));
+  g_assert_true (gtk_widget_activate_action (widget,
+                                             "query.query-training-image",
+                                             "i", first));
+  g_assert_true (wait_until (query_settled, view, 120));
+  g_assert_cmpint (instdisc_query_view_get_n_rows (view), ==, 2);
+  /* the new row's query card: its full name on hover */
+  cards = instdisc_query_view_get_row_neighbours (view, 0);
+  GtkWidget *card = gtk_widget_get_first_child (gtk_widget_get_parent (cards));
+  g_autofree char *want = dataset_get_item_name (instdisc_run_get_train (run),
+                                                 first);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (card), ==, want);
+  /* a calibrated snapshot judges the next rows at once */
+  g_assert_true (row_calibrated (view));
+
+  /* more rows than fit, scrolled down: the next one scrolls into view */
+  for (int i = 0; i < 4; i++)
+    instdisc_query_view_query_test_image (view, 10 + i);
+  g_assert_true (wait_until (query_settled, view, 120));
+  spin (0.3);
+  GtkScrolledWindow *scroller
+    = GTK_SCROLLED_WINDOW (find_by_type (widget, GTK_TYPE_SCROLLED_WINDOW));
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (scroller);
+  g_assert_cmpfloat (gtk_adjustment_get_upper (adj), >,
+                     gtk_adjustment_get_page_size (adj));
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), >, 0.0);
+  instdisc_query_view_query_test_image (view, 20);
+  g_assert_true (wait_until (query_settled, view, 120));
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 0.0);
+  spin (0.3);
+  g_autoptr (GdkTexture) shot = render_widget (widget);
+  save_png (shot, "instdisc-query-rows.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* ---- help ---- */
 
 static void
@@ -131,6 +460,11 @@ main (int argc, char **argv)
   g_test_add_func ("/gui-explore/formats/filter", test_filter);
   g_test_add_func ("/gui-explore/query/webp", test_query_webp);
   g_test_add_func ("/gui-explore/help/html", test_help_html);
+  g_test_add_func ("/gui-explore/map/hold", test_map_hold);
+  g_test_add_func ("/gui-explore/map/highlight", test_map_highlight);
+  g_test_add_func ("/gui-explore/embedding/find-color",
+                   test_embedding_find_color);
+  g_test_add_func ("/gui-explore/query/row", test_query_row);
   int status = g_test_run ();
   if (run)
     instdisc_run_stop (run);
