@@ -187,9 +187,9 @@ instdisc_query_view_add_row (InstdiscQueryView *self, Query *q)
       caption,
       _("The similarity of the 10th nearest training image, against the "
         "same for images like the training set's, searched in the same "
-        "bank: a query lower than 99% of them is unlike the training "
-        "images (a wallpaper for a network of clothes), whatever its "
-        "nearest similarity says"));
+        "bank: a query lower than 99 in 100 of them is unlike the "
+        "training images (a wallpaper for a network of clothes), whatever "
+        "its nearest similarity says"));
   gtk_box_append (GTK_BOX (box), caption);
   RowInfo *info = g_new0 (RowInfo, 1);
   info->iteration = q->snapshot->iteration;
