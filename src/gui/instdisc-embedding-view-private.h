@@ -79,7 +79,8 @@ struct _InstdiscEmbeddingView
   GCancellable *tools_cancellable;  /* searches and colourings */
   guint search_generation, color_generation;
   gboolean color_running;
-  InstdiscEmbeddingColor color;
+  InstdiscEmbeddingColor color;     /* asked for */
+  InstdiscEmbeddingColor shown_color;  /* on the map now */
   char *color_status;               /* what the colouring found, or NULL */
   float moved_max;                  /* the legend's top of "moved" */
   int pending_point;                /* to show once the map has points */

@@ -74,7 +74,11 @@ instdisc_embedding_view_rebuild_legend (InstdiscEmbeddingView *self)
   const Dataset *train = shown_train (self);
   gboolean labelled = train && train->n_classes > 0 && train->labels;
   gboolean any = FALSE;
-  switch (self->color)
+  /* the map keeps its colours until the new ones are computed: so does
+   * the legend, below the status of the computation */
+  InstdiscEmbeddingColor shown = self->color_running ? self->shown_color
+                                                     : self->color;
+  switch (shown)
     {
     case INSTDISC_EMBEDDING_COLOR_CLASS:
       /* more than 20 colours cannot be told apart in a legend */
@@ -283,6 +287,7 @@ color_done (GObject *source, GAsyncResult *result, gpointer user_data)
   const float *palette = job->color == INSTDISC_EMBEDDING_COLOR_MOVED
                            ? &moved_palette[0][0] : &wrong_palette[0][0];
   instdisc_map_set_coloring (self->map, job->slots, palette, job->n_slots);
+  self->shown_color = job->color;
   self->moved_max = job->moved_max;
   g_free (self->color_status);
   self->color_status = g_steal_pointer (&job->status);
@@ -313,6 +318,7 @@ update_color (InstdiscEmbeddingView *self)
   if (!s || self->color == INSTDISC_EMBEDDING_COLOR_CLASS || cannot)
     {
       instdisc_map_set_coloring (self->map, NULL, NULL, 0);
+      self->shown_color = INSTDISC_EMBEDDING_COLOR_CLASS;
       self->color_status = g_strdup (cannot);
       instdisc_embedding_view_rebuild_legend (self);
       return;
@@ -321,10 +327,14 @@ update_color (InstdiscEmbeddingView *self)
       self->color == INSTDISC_EMBEDDING_COLOR_MOVED
         ? _("Measuring how far each row moved…")
         : _("Finding each point’s 10 nearest neighbours…"));
-  instdisc_embedding_view_rebuild_legend (self);
   if (self->color_running)
-    return;   /* color_done starts the newest */
+    {
+      /* color_done starts the newest */
+      instdisc_embedding_view_rebuild_legend (self);
+      return;
+    }
   self->color_running = TRUE;
+  instdisc_embedding_view_rebuild_legend (self);
   instdisc_embedding_view_update_status (self);
   ColorJob *job = g_new0 (ColorJob, 1);
   job->snapshot = instdisc_snapshot_ref (s);
@@ -485,7 +495,11 @@ instdisc_embedding_view_tools_shown_changed (InstdiscEmbeddingView *self,
   /* new points lose the map's highlight and colouring: made again; a new
    * layout keeps them, but the bank (hence the colouring) changed */
   if (new_points)
-    update_search (self);
+    {
+      /* the map dropped its colouring with the old points */
+      self->shown_color = INSTDISC_EMBEDDING_COLOR_CLASS;
+      update_search (self);
+    }
   if (new_points && self->pending_point >= 0)
     {
       int i = self->pending_point;
