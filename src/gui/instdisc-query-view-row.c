@@ -49,17 +49,22 @@ update_caption (RowInfo *info, const NoveltyCalibration *calibration)
                      ? _("training images") : _("test images");
   if (isnan (info->rank))
     text = g_strdup (base);
-  else if (info->rank < 0.01)
-    {
-      /* Translators: the last %s is "test images" or "training images" */
-      text = g_strdup_printf (_("%s · unlike the training images: lower than "
-                                "for %.1f%% of %s"),
-                              base, 100.0 * (1.0 - info->rank), of);
-      unusual = TRUE;
-    }
   else if (info->rank < 0.05)
-    text = g_strdup_printf (_("%s · less typical than %.0f%% of %s"), base,
-                            100.0 * (1.0 - info->rank), of);
+    {
+      /* how many of the calibration's images score higher: a count, as
+       * "100%" of a few hundred would claim too much */
+      int n = calibration->n;
+      int above = (int) lround ((1.0 - info->rank) * n);
+      if (info->rank < 0.01)
+        /* Translators: the last %s is "test images" or "training images" */
+        text = g_strdup_printf (_("%s · unlike the training images: lower "
+                                  "than for %d of %d %s"),
+                                base, above, n, of);
+      else
+        text = g_strdup_printf (_("%s · less typical: lower than for %d of "
+                                  "%d %s"), base, above, n, of);
+      unusual = info->rank < 0.01;
+    }
   else
     text = g_strdup_printf (_("%s · typical (above %.0f%% of %s)"), base,
                             100.0 * info->rank, of);
