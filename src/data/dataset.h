@@ -107,6 +107,17 @@ typedef enum
 
 #define DATASET_MAX_IMAGE_SIZE 512
 
+/* The sizes of the data sets whose sizes are fixed, for the rules that
+ * need them (the batch size, NCE's K) and the estimates before anything
+ * is loaded (the New Training dialog's, the welcome page's): Debian's dataset-fashion-mnist, and CIFAR-10 and -100 in
+ * the binary format. An image folder's are known once it is loaded. */
+#define FASHION_MNIST_TRAIN 60000
+#define FASHION_MNIST_TEST 10000
+#define FASHION_MNIST_SIDE 28
+#define CIFAR_TRAIN 50000
+#define CIFAR_TEST 10000
+#define CIFAR_SIDE 32
+
 typedef struct
 {
   int image_size;         /* folders: H = W after resizing, default 32,

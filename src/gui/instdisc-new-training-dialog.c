@@ -18,16 +18,6 @@
 G_DEFINE_FINAL_TYPE (InstdiscNewTrainingDialog, instdisc_new_training_dialog,
                      GTK_TYPE_DIALOG)
 
-/* The sizes of the data sets whose sizes are fixed, for the rules that
- * need them (the batch size, NCE's K) and the estimate before anything
- * is loaded: Debian's dataset-fashion-mnist, and CIFAR-10 and -100 in
- * the binary format. An image folder's are known once it is loaded. */
-#define FASHION_MNIST_TRAIN 60000
-#define FASHION_MNIST_TEST 10000
-#define FASHION_MNIST_SIDE 28
-#define CIFAR_TRAIN 50000
-#define CIFAR_TEST 10000
-#define CIFAR_SIDE 32
 
 /* A new run folder under parent, named after the date and time as
  * `instdisc train` names one, so an existing run is never overwritten. */

@@ -43,6 +43,7 @@ struct _InstdiscWindow
   InstdiscRetrievalsView *retrievals_view;
   GMenu *recent_section;    /* the primary menu's Recent Runs */
   GtkWidget *welcome_recent_box;
+  GtkLabel *welcome_length_label;
   GtkListBox *welcome_recent_list;
 
   /* owned */

@@ -12,6 +12,7 @@
 
 #include "instdisc-new-training-dialog.h"
 #include "instdisc-settings.h"
+#include "training-estimate.h"
 
 G_DEFINE_FINAL_TYPE (InstdiscWindow, instdisc_window,
                      GTK_TYPE_APPLICATION_WINDOW)
@@ -393,6 +394,32 @@ instdisc_window_train_default (InstdiscWindow *self)
   instdisc_window_new_training (self, dir, "fashion-mnist", &config, TRUE);
 }
 
+/* What the one-click training is and how long it takes, said before it
+ * starts: the estimate of the default recipe on Fashion-MNIST, the same
+ * the New Training dialog gives for it. */
+static void
+describe_default_training (InstdiscWindow *self)
+{
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  g_autofree char *length = training_estimate_describe (
+      training_estimate_seconds (&config, FASHION_MNIST_TRAIN,
+                                 FASHION_MNIST_TEST, FASHION_MNIST_SIDE, 0));
+  g_autofree char *text = g_strdup_printf (
+      /* Translators: the first %d is the number of epochs, %s "about 50
+       * minutes" or the like */
+      g_dngettext (GETTEXT_PACKAGE,
+                   "The small ResNet on 60,000 clothing images, %d epoch: "
+                   "%s on two processor cores (an estimate; a busy machine "
+                   "takes longer)",
+                   "The small ResNet on 60,000 clothing images, %d epochs: "
+                   "%s on two processor cores (an estimate; a busy machine "
+                   "takes longer)",
+                   config.epochs),
+      config.epochs, length);
+  gtk_label_set_text (self->welcome_length_label, text);
+}
+
 void
 instdisc_window_open_run (InstdiscWindow *self, const char *run_dir)
 {
@@ -720,6 +747,7 @@ instdisc_window_class_init (InstdiscWindowClass *klass)
   BIND (retrievals_view);
   BIND (recent_section);
   BIND (welcome_recent_box);
+  BIND (welcome_length_label);
   BIND (welcome_recent_list);
 #undef BIND
 
@@ -755,6 +783,7 @@ instdisc_window_init (InstdiscWindow *self)
                     self);
   restore_size (self);
   update_recent_menu (self);
+  describe_default_training (self);
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
   update_controls (self);
 }

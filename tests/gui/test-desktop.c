@@ -16,6 +16,10 @@
  *   /desktop/window/recent-run   opening a run puts it in the settings,
  *                           the primary menu's Recent Runs and the welcome
  *                           page
+ *   /desktop/window/welcome-length   the welcome page says what the
+ *                           one-click training is and how long it takes:
+ *                           the default recipe's epochs and the estimate
+ *                           of it on Fashion-MNIST, in under three hours
  *   /desktop/window/stale-run   a run that stopped an hour ago shows
  *                           the time it took and no time left
  *   /desktop/window/evaluate-linear   the linear evaluation is off by
@@ -50,6 +54,7 @@
 #include "instdisc-retrievals-view.h"
 #include "instdisc-settings.h"
 #include "instdisc-window.h"
+#include "training-estimate.h"
 
 #include "test-data.h"
 #include "gui-testutil.h"
@@ -472,6 +477,29 @@ row_shows (GtkWidget *row, const char *text)
     if (strstr (gtk_label_get_text (labels->pdata[i]), text))
       return TRUE;
   return FALSE;
+}
+
+static void
+test_window_welcome_length (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  double seconds = training_estimate_seconds (&config, FASHION_MNIST_TRAIN,
+                                              FASHION_MNIST_TEST,
+                                              FASHION_MNIST_SIDE, 0);
+  /* a newcomer's first run is meant to end within a sitting */
+  g_assert_cmpfloat (seconds, >, 10 * 60);
+  g_assert_cmpfloat (seconds, <, 3 * 3600);
+  g_autofree char *length = training_estimate_describe (seconds);
+  g_autofree char *epochs = g_strdup_printf ("%d epochs", config.epochs);
+  g_assert_true (row_shows (GTK_WIDGET (window), length));
+  g_assert_true (row_shows (GTK_WIDGET (window), epochs));
+  /* the page no longer guesses a range of its own */
+  g_assert_false (row_shows (GTK_WIDGET (window), "45 minutes to 2 hours"));
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 static void
@@ -1011,6 +1039,8 @@ main (int argc, char **argv)
   g_test_add_func ("/desktop/dialog/registries", test_dialog_registries);
   g_test_add_func ("/desktop/window/size", test_window_size);
   g_test_add_func ("/desktop/window/recent-run", test_window_recent_run);
+  g_test_add_func ("/desktop/window/welcome-length",
+                   test_window_welcome_length);
   g_test_add_func ("/desktop/window/stale-run", test_window_stale_run);
   g_test_add_func ("/desktop/window/evaluate-linear", test_evaluate_linear);
   g_test_add_func ("/desktop/preferences/bound", test_preferences_bound);
