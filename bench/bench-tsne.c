@@ -199,7 +199,7 @@ main (int argc, char **argv)
 
   double w0 = bench_now (), c0 = bench_cpu_now ();
   g_autoptr (TSne) tsne = tsne_new (bank, n, dim, NULL, FALSE, &options,
-                                    NULL);
+                                    NULL, NULL, NULL);
   double w_aff = bench_now () - w0, c_aff = bench_cpu_now () - c0;
   printf ("affinities (kNN search + calibration): %.2f s wall, %.2f s CPU\n",
           w_aff, c_aff);

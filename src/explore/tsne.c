@@ -13,8 +13,9 @@
 #include "threads.h"
 
 #define LANDMARKS 2048
-/* queries per knn_search call, so cancellation is noticed within seconds */
-#define KNN_CHUNK 4096
+/* queries per knn_search call, so cancellation is noticed and progress
+ * said within seconds (a twenty-ninth of 60,000 points) */
+#define KNN_CHUNK 2048
 
 void
 tsne_options_init_default (TSneOptions *options)
@@ -89,6 +90,7 @@ compare_entries (const void *a, const void *b)
 
 static gboolean
 compute_affinities (TSne *self, const float *x, double perplexity,
+                    TSneProgressFunc progress, gpointer progress_data,
                     GCancellable *cancellable)
 {
   int m = self->m;
@@ -96,6 +98,8 @@ compute_affinities (TSne *self, const float *x, double perplexity,
   if (k < 1)
     {
       self->row_start = g_new0 (int, m + 1);
+      if (progress)
+        progress (m, m, progress_data);
       return TRUE;
     }
   perplexity = MIN (perplexity, (double) k);
@@ -110,6 +114,8 @@ compute_affinities (TSne *self, const float *x, double perplexity,
       int q = MIN (KNN_CHUNK, m - start);
       knn_search (sims + (size_t) start * kk, idx + (size_t) start * kk,
                   x + (size_t) start * self->dim, q, x, m, self->dim, kk);
+      if (progress)
+        progress (start + q, m, progress_data);
     }
 
   /* both directions of every (i, j) pair, summed below when both exist */
@@ -473,6 +479,7 @@ tsne_free (TSne *self)
 TSne *
 tsne_new (const float *data, int n, int dim, const float *init,
           gboolean warm_start, const TSneOptions *options,
+          TSneProgressFunc progress, gpointer progress_data,
           GCancellable *cancellable)
 {
   ENGINE_CHECK (n >= 1 && dim >= 1);
@@ -504,7 +511,8 @@ tsne_new (const float *data, int n, int dim, const float *init,
         return NULL;
       x = sample_rows;
     }
-  if (!compute_affinities (self, x, options->perplexity, cancellable))
+  if (!compute_affinities (self, x, options->perplexity, progress,
+                           progress_data, cancellable))
     return NULL;
 
   int m = self->m;

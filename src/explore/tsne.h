@@ -64,14 +64,22 @@ void tsne_options_init_default (TSneOptions *options);
 
 typedef struct _TSne TSne;
 
+/* How far tsne_new's neighbour search is: rows_done of rows_total rows
+ * (the rows laid out) have their neighbours. Called on tsne_new's thread
+ * after each block of rows, and once with rows_done == rows_total. */
+typedef void (*TSneProgressFunc) (int rows_done, int rows_total,
+                                  gpointer user_data);
+
 /* data (N, D) unit rows. init (N, 2) may be NULL (a small random layout),
  * else with warm_start FALSE it is taken as a shape only (rescaled to a
  * small spread, e.g. a PCA layout), and with warm_start TRUE as the
  * starting layout itself. Computes the affinities (the kNN search is the
- * slow part: N^2 D multiply-adds), so call it from a worker. Returns NULL
- * only when cancelled. */
+ * slow part: N^2 D multiply-adds, a minute or two at 60,000 points), so
+ * call it from a worker; progress (may be NULL) hears how far that search
+ * is. Returns NULL only when cancelled. */
 TSne *tsne_new (const float *data, int n, int dim, const float *init,
                 gboolean warm_start, const TSneOptions *options,
+                TSneProgressFunc progress, gpointer progress_data,
                 GCancellable *cancellable);
 void tsne_free (TSne *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TSne, tsne_free)

@@ -72,6 +72,9 @@ struct _InstdiscEmbeddingView
   guint tsne_generation;
   gboolean tsne_running;
   int tsne_shown_iteration, tsne_total_iterations;
+  /* the running t-SNE's neighbour search: rows done of total (0: none
+   * heard yet) */
+  int tsne_neighbours_done, tsne_neighbours_total;
   int shown_n;
   float pca_variance[2];
 

@@ -63,6 +63,13 @@ instdisc_embedding_view_update_status (InstdiscEmbeddingView *self)
                             self->shown->n, (long long) self->shown->iteration,
                             100.0 * self->pca_variance[0],
                             100.0 * self->pca_variance[1]);
+  else if (self->tsne_running && self->tsne_shown_iteration == 0
+           && self->tsne_neighbours_total > 0)
+    /* the rows laid out: every point, or the sample of a large bank */
+    text = g_strdup_printf (_("t-SNE of %'d points: finding each point's "
+                              "neighbours, %'d of %'d done…"),
+                            self->shown->n, self->tsne_neighbours_done,
+                            self->tsne_neighbours_total);
   else if (self->tsne_running && self->tsne_shown_iteration == 0)
     text = g_strdup_printf (_("t-SNE of %'d points: finding each point's "
                               "neighbours…"), self->shown->n);
@@ -240,6 +247,8 @@ typedef struct
   InstdiscSnapshot *snapshot;
   float *layout;
   int iteration, n_iterations;
+  /* the neighbour search before the first layout: rows done of total */
+  int neighbours_done, neighbours_total;
   gboolean done;
 } TsnePost;
 
@@ -269,6 +278,11 @@ tsne_post_apply (gpointer data)
   g_autoptr (InstdiscEmbeddingView) self = g_weak_ref_get (&post->view);
   if (!self || post->generation != self->tsne_generation)
     return G_SOURCE_REMOVE;   /* stale: a newer t-SNE or none at all */
+  if (post->neighbours_total > 0)
+    {
+      self->tsne_neighbours_done = post->neighbours_done;
+      self->tsne_neighbours_total = post->neighbours_total;
+    }
   if (post->layout)
     {
       g_free (self->tsne_layout);
@@ -311,6 +325,23 @@ tsne_post (TsneJob *job, const float *layout_or_null, int iteration,
                    (GDestroyNotify) tsne_post_free);
 }
 
+/* the neighbour search's progress, from tsne_new on the worker: posted
+ * as it comes, each block of rows takes seconds */
+static void
+tsne_neighbours_found (int rows_done, int rows_total, gpointer data)
+{
+  TsneJob *job = data;
+  TsnePost *post = g_new0 (TsnePost, 1);
+  g_autoptr (GObject) view = g_weak_ref_get (&job->view);
+  g_weak_ref_init (&post->view, view);
+  post->generation = job->generation;
+  post->snapshot = instdisc_snapshot_ref (job->snapshot);
+  post->neighbours_done = rows_done;
+  post->neighbours_total = rows_total;
+  g_idle_add_full (G_PRIORITY_DEFAULT, tsne_post_apply, post,
+                   (GDestroyNotify) tsne_post_free);
+}
+
 static gpointer
 tsne_thread (gpointer data)
 {
@@ -321,7 +352,9 @@ tsne_thread (gpointer data)
   if (job->warm)
     options.n_iterations = 400;
   g_autoptr (TSne) tsne = tsne_new (s->bank, s->n, s->dim, job->init,
-                                    job->warm, &options, job->cancellable);
+                                    job->warm, &options,
+                                    tsne_neighbours_found, job,
+                                    job->cancellable);
   g_autofree float *layout = g_new (float, (size_t) s->n * 2);
   gint64 last_post = 0;
   while (tsne && !g_cancellable_is_cancelled (job->cancellable))
@@ -360,6 +393,7 @@ instdisc_embedding_view_start_tsne (InstdiscEmbeddingView *self)
   self->tsne_generation++;
   self->tsne_running = TRUE;
   self->tsne_shown_iteration = 0;
+  self->tsne_neighbours_done = self->tsne_neighbours_total = 0;
 
   TsneJob *job = g_new0 (TsneJob, 1);
   g_weak_ref_init (&job->view, self);

@@ -1,6 +1,7 @@
 /* test-tsne.c: Barnes-Hut t-SNE separates well-separated clusters, a warm
  * start keeps points near where they were, a subsample still places every
- * row, and the layout does not depend on the engine's threads. */
+ * row, the neighbour search says how far it is, and the layout does not
+ * depend on the engine's threads. */
 #include <math.h>
 #include <string.h>
 
@@ -99,7 +100,8 @@ test_tsne_clusters_and_warm_start (void)
   tsne_options_init_default (&options);
   engine_set_threads (2);
 
-  g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL);
+  g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL, NULL,
+                                    NULL);
   g_assert_nonnull (tsne);
   double kl_start = tsne_get_kl (tsne);
   /* in steps, as the explorer's worker runs it */
@@ -137,7 +139,8 @@ test_tsne_clusters_and_warm_start (void)
         x2[i * D + k] /= (float) sqrt (norm);
     }
   options.n_iterations = 300;
-  g_autoptr (TSne) warm = tsne_new (x2, N, D, y, TRUE, &options, NULL);
+  g_autoptr (TSne) warm = tsne_new (x2, N, D, y, TRUE, &options, NULL, NULL,
+                                    NULL);
   while (tsne_step (warm, 100) > 0)
     ;
   g_autofree float *y2 = g_new (float, 2 * N);
@@ -159,7 +162,8 @@ test_tsne_clusters_and_warm_start (void)
    * passing only because every layout looks alike */
   options.n_iterations = 1000;
   options.seed = 1234;
-  g_autoptr (TSne) cold = tsne_new (x2, N, D, NULL, FALSE, &options, NULL);
+  g_autoptr (TSne) cold = tsne_new (x2, N, D, NULL, FALSE, &options, NULL,
+                                    NULL, NULL);
   while (tsne_step (cold, 200) > 0)
     ;
   g_autofree float *y3 = g_new (float, 2 * N);
@@ -185,7 +189,8 @@ test_tsne_subsample (void)
   options.max_points = 800;
   options.n_iterations = 600;
   engine_set_threads (2);
-  g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL);
+  g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL, NULL,
+                                    NULL);
   g_assert_cmpint (tsne_get_n_sampled (tsne), ==, 800);
   while (tsne_step (tsne, 100) > 0)
     ;
@@ -197,6 +202,46 @@ test_tsne_subsample (void)
   g_assert_cmpfloat (agreement, >, 0.95);
 }
 
+typedef struct
+{
+  int calls;
+  int last_done, total;
+  gboolean increasing;
+} Progress;
+
+static void
+record_progress (int rows_done, int rows_total, gpointer data)
+{
+  Progress *p = data;
+  if (p->calls > 0 && (rows_done <= p->last_done || rows_total != p->total))
+    p->increasing = FALSE;
+  p->calls++;
+  p->last_done = rows_done;
+  p->total = rows_total;
+}
+
+/* The neighbour search reports block by block, rows done rising to the
+ * rows laid out (the sample's, not all of them), and ends at the total. */
+static void
+test_tsne_progress (void)
+{
+  enum { N = 5000, SAMPLED = 4500 };
+  static int labels[N];
+  g_autofree float *x = make_blobs (N, 0.25, 9, labels);
+  TSneOptions options;
+  tsne_options_init_default (&options);
+  options.max_points = SAMPLED;
+  Progress p = { .increasing = TRUE };
+  g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options,
+                                    record_progress, &p, NULL);
+  g_assert_nonnull (tsne);
+  g_test_message ("%d progress calls", p.calls);
+  g_assert_cmpint (p.calls, >=, 2);
+  g_assert_true (p.increasing);
+  g_assert_cmpint (p.total, ==, SAMPLED);
+  g_assert_cmpint (p.last_done, ==, SAMPLED);
+}
+
 static void
 test_tsne_cancel (void)
 {
@@ -205,7 +250,7 @@ test_tsne_cancel (void)
   g_autofree float *x = make_blobs (N, 0.25, 3, labels);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_cancellable_cancel (cancellable);
-  TSne *tsne = tsne_new (x, N, D, NULL, FALSE, NULL, cancellable);
+  TSne *tsne = tsne_new (x, N, D, NULL, FALSE, NULL, NULL, NULL, cancellable);
   g_assert_null (tsne);
 }
 
@@ -222,7 +267,8 @@ test_tsne_duplicates (void)
   TSneOptions options;
   tsne_options_init_default (&options);
   options.n_iterations = 300;
-  g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL);
+  g_autoptr (TSne) tsne = tsne_new (x, N, D, NULL, FALSE, &options, NULL, NULL,
+                                    NULL);
   while (tsne_step (tsne, 100) > 0)
     ;
   float y[2 * N];
@@ -249,7 +295,7 @@ tsne_run (TSneRun *run)
   tsne_options_init_default (&options);
   options.n_iterations = THREADED_ITERATIONS;
   g_autoptr (TSne) tsne = tsne_new (run->x, THREADED_N, D, NULL, FALSE,
-                                    &options, NULL);
+                                    &options, NULL, NULL, NULL);
   while (tsne_step (tsne, 20) > 0)
     ;
   tsne_get_layout (tsne, run->layout);
@@ -316,6 +362,7 @@ main (int argc, char **argv)
   g_test_add_func ("/explore/tsne/clusters-warm-start",
                    test_tsne_clusters_and_warm_start);
   g_test_add_func ("/explore/tsne/subsample", test_tsne_subsample);
+  g_test_add_func ("/explore/tsne/progress", test_tsne_progress);
   g_test_add_func ("/explore/tsne/cancel", test_tsne_cancel);
   g_test_add_func ("/explore/tsne/duplicates", test_tsne_duplicates);
   g_test_add_func ("/explore/tsne/thread-count", test_tsne_thread_count);

@@ -724,10 +724,20 @@ tsne_done (gpointer data)
   return FALSE;
 }
 
+/* every text a label took that tells of the neighbour search's progress */
+static void
+record_neighbour_status (GtkLabel *label, GParamSpec *pspec, GPtrArray *seen)
+{
+  const char *text = gtk_label_get_text (label);
+  if (strstr (text, "neighbours, ") && strstr (text, " done"))
+    g_ptr_array_add (seen, g_strdup (text));
+}
+
 /* A run opens in the preferred projection and stays there (a t-SNE asked
- * for ahead of the bank used to fall back to PCA when the bank came), and
- * t-SNE's layouts arrive while the spinner turns (at idle priority they
- * were starved by the redraws of a slow renderer). */
+ * for ahead of the bank used to fall back to PCA when the bank came),
+ * the status line counts the rows whose neighbours are found before the
+ * first layout, and t-SNE's layouts arrive while the spinner turns (at
+ * idle priority they were starved by the redraws of a slow renderer). */
 static void
 test_embedding_preferred_tsne (void)
 {
@@ -743,8 +753,26 @@ test_embedding_preferred_tsne (void)
                               "embedding");
   g_assert_cmpint (instdisc_embedding_view_get_projection (view), ==,
                    INSTDISC_PROJECTION_TSNE);
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  find_all_by_type (GTK_WIDGET (view), GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    g_signal_connect (labels->pdata[i], "notify::label",
+                      G_CALLBACK (record_neighbour_status), seen);
   /* the bank's snapshot, its PCA, then t-SNE from it */
   iterate_until (tsne_done, view, 120);
+  for (guint i = 0; i < labels->len; i++)
+    g_signal_handlers_disconnect_by_func (labels->pdata[i],
+                                          record_neighbour_status, seen);
+  /* "t-SNE of N points: finding each point's neighbours, N of N done…" */
+  g_assert_cmpuint (seen->len, >=, 1);
+  const char *last = seen->pdata[seen->len - 1];
+  int points = 0, done = 0, total = 0;
+  g_assert_cmpint (sscanf (last, "t-SNE of %d points: finding each point's "
+                                 "neighbours, %d of %d done", &points, &done,
+                           &total), ==, 3);
+  g_assert_cmpint (total, ==, points);
+  g_assert_cmpint (done, ==, total);
   g_assert_cmpint (instdisc_embedding_view_get_projection (view), ==,
                    INSTDISC_PROJECTION_TSNE);
   GtkWidget *tsne_button = NULL;
