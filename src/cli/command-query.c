@@ -1,5 +1,8 @@
 /* command-query.c: `instdisc query`, the training images nearest to image
- * files. */
+ * files, and how typical of the training images each file is (novelty.h):
+ * the similarity of its 10th nearest bank row read against the same
+ * statistic of up to 256 test images embedded as queries are, as the
+ * explorer's query rows read it. */
 #define G_LOG_DOMAIN "instdisc"
 
 #include <glib/gi18n.h>
@@ -11,7 +14,96 @@
 #include "commands.h"
 #include "image-formats.h"
 #include "knn.h"
+#include "novelty.h"
 #include "threads.h"
+
+/* The calibration the queries are read against: up to
+ * NOVELTY_CALIBRATION_IMAGES test images, or, when the run has no test
+ * split of the training images' shape, training images each leaving its
+ * own bank row out; embedded by the checkpoint's network as the queries
+ * are. NULL when no image could be read: the queries are then listed
+ * without a judgement. */
+static NoveltyCalibration *
+calibrate_typicality (CliRun *run)
+{
+  const Dataset *train = run->train;
+  g_autoptr (Dataset) test = run_folder_open_data (run->folder, "test", NULL);
+  gboolean from_test = test && test->n > 0
+                       && test->channels == train->channels
+                       && test->height == train->height
+                       && test->width == train->width;
+  const Dataset *set = from_test ? test : train;
+  int rows[NOVELTY_CALIBRATION_IMAGES];
+  int n = novelty_calibration_rows (set->n, rows);
+  g_autoptr (Dataset) images = dataset_new_in_memory (
+      "calibration", n, set->channels, set->height, set->width);
+  const gsize image_bytes = (gsize) set->channels * set->height * set->width;
+  int kept = 0;
+  for (int j = 0; j < n; j++)
+    /* a file that cannot be read is left out */
+    if (dataset_get_image (set, rows[j], images->pixels + image_bytes * kept,
+                           NULL))
+      rows[kept++] = rows[j];
+  if (kept == 0)
+    return NULL;
+  images->n = kept;
+  const int D = run->config.low_dim;
+  g_autofree float *features = g_new (float, (gsize) kept * D);
+  if (!run_model_embed (run->model, images, features, NULL))
+    return NULL;
+  return novelty_calibrate (features, kept, from_test ? NULL : rows,
+                            run->model->bank->vectors, train->n, D,
+                            run->model->iteration);
+}
+
+/* The judgement of a query whose 10th nearest similarity is score, for
+ * the text output: "typical: above 63% of 256 test images". (transfer
+ * full) */
+static char *
+describe_typicality (const NoveltyCalibration *calibration, double score,
+                     double rank)
+{
+  const char *of = calibration && !calibration->from_test
+                     ? _("training images") : _("test images");
+  int n = calibration ? calibration->n : 0;
+  switch (novelty_judge (rank))
+    {
+    case NOVELTY_UNLIKE:
+      /* Translators: the 10th nearest similarity, then "lower than for 255
+       * of 256 test images" */
+      return g_strdup_printf (_("10th nearest %.4f: unlike the training "
+                                "images, lower than for %d of %d %s"), score,
+                              novelty_count_above (calibration, rank), n, of);
+    case NOVELTY_LESS_TYPICAL:
+      return g_strdup_printf (_("10th nearest %.4f: less typical, lower than "
+                                "for %d of %d %s"), score,
+                              novelty_count_above (calibration, rank), n, of);
+    case NOVELTY_TYPICAL:
+      return g_strdup_printf (_("10th nearest %.4f: typical, above %.0f%% of "
+                                "%d %s"), score, 100.0 * rank, n, of);
+    case NOVELTY_UNKNOWN:
+    default:
+      return g_strdup_printf (_("10th nearest %.4f: not judged (no test or "
+                                "training image could be read)"), score);
+    }
+}
+
+static const char *
+judgement_name (NoveltyJudgement judgement)
+{
+  switch (judgement)
+    {
+    case NOVELTY_UNLIKE:
+      return "unlike";
+    case NOVELTY_LESS_TYPICAL:
+      return "less-typical";
+    case NOVELTY_TYPICAL:
+      return "typical";
+    case NOVELTY_UNKNOWN:
+    default:
+      return NULL;
+    }
+}
 
 int
 command_query (int argc, char **argv)
@@ -72,10 +164,13 @@ command_query (int argc, char **argv)
 
   const Dataset *train = run->train;
   k = MIN (k, train->n);
-  g_autofree float *similarities = g_new (float, (gsize) n * k);
-  g_autofree int *indices = g_new (int, (gsize) n * k);
+  /* at least the 10 the judgement reads, however few are listed */
+  const int searched = MIN (MAX (k, NOVELTY_K), train->n);
+  g_autofree float *similarities = g_new (float, (gsize) n * searched);
+  g_autofree int *indices = g_new (int, (gsize) n * searched);
   knn_search (similarities, indices, features, n,
-              run->model->bank->vectors, train->n, D, k);
+              run->model->bank->vectors, train->n, D, searched);
+  g_autoptr (NoveltyCalibration) calibration = calibrate_typicality (run);
 
   /* what was found, as a tree for tsv and json */
   g_autoptr (CliValue) root = cli_object_new ();
@@ -93,6 +188,19 @@ command_query (int argc, char **argv)
       g_autofree char *shown = g_filename_display_name (paths[q]);
       CliValue *query = cli_add_object (queries, NULL);
       cli_set_string (query, "image", shown);
+      double score = novelty_score (similarities + (gsize) q * searched,
+                                    searched);
+      double rank = novelty_rank (calibration, score);
+      const char *judgement = judgement_name (novelty_judge (rank));
+      CliValue *typicality = cli_add_object (query, "typicality");
+      cli_set_double (typicality, "tenth_nearest_similarity", score);
+      cli_set_double (typicality, "rank", rank);
+      cli_set_string (typicality, "judgement", judgement);
+      cli_set_string (typicality, "calibration",
+                      !calibration ? NULL
+                      : calibration->from_test ? "test" : "training");
+      cli_set_int (typicality, "calibration_images",
+                   calibration ? calibration->n : 0);
       CliValue *neighbours = cli_add_array (query, "neighbours");
       if (format == CLI_FORMAT_TEXT)
         {
@@ -110,7 +218,7 @@ command_query (int argc, char **argv)
         }
       for (int r = 0; r < k; r++)
         {
-          int i = indices[(gsize) q * k + r];
+          int i = indices[(gsize) q * searched + r];
           if (i < 0)
             break;   /* fewer rows could be ranked than asked for */
           int label = train->labels[i];
@@ -119,7 +227,7 @@ command_query (int argc, char **argv)
               = label < 0 ? NULL
                 : train->class_names ? g_strdup (train->class_names[label])
                 : g_strdup_printf ("%d", label);
-          float similarity = similarities[(gsize) q * k + r];
+          float similarity = similarities[(gsize) q * searched + r];
           if (format == CLI_FORMAT_TEXT)
             printf ("%4d  %7d  %s  %s  %.4f\n", r + 1, i, name,
                     class_name ? class_name : "-", similarity);
@@ -137,7 +245,19 @@ command_query (int argc, char **argv)
                 cli_set_string (row, "label", NULL);
               cli_set_string (row, "class", class_name);
               cli_set_double (row, "similarity", similarity);
+              if (pass)
+                {
+                  cli_set_double (row, "tenth_nearest_similarity", score);
+                  cli_set_double (row, "typicality_rank", rank);
+                  cli_set_string (row, "typicality", judgement);
+                }
             }
+        }
+      if (format == CLI_FORMAT_TEXT)
+        {
+          g_autofree char *said = describe_typicality (calibration, score,
+                                                       rank);
+          printf ("%s\n", said);
         }
     }
   if (format == CLI_FORMAT_JSON)
@@ -146,7 +266,7 @@ command_query (int argc, char **argv)
     {
       static const char *const columns[] = {
         "query", "rank", "index", "image", "label", "class", "similarity",
-        NULL,
+        "tenth_nearest_similarity", "typicality_rank", "typicality", NULL,
       };
       cli_print_tsv_rows (cli_get (table, "rows"), columns);
     }

@@ -79,3 +79,30 @@ novelty_rank (const NoveltyCalibration *self, double score)
     }
   return (below + 0.5 * equal) / self->n;
 }
+
+int
+novelty_calibration_rows (int n_set, int *rows)
+{
+  int n = MIN (NOVELTY_CALIBRATION_IMAGES, MAX (n_set, 0));
+  for (int j = 0; j < n; j++)
+    rows[j] = (int) ((gint64) j * n_set / n);
+  return n;
+}
+
+NoveltyJudgement
+novelty_judge (double rank)
+{
+  if (isnan (rank))
+    return NOVELTY_UNKNOWN;
+  if (rank < 0.01)
+    return NOVELTY_UNLIKE;
+  if (rank < 0.05)
+    return NOVELTY_LESS_TYPICAL;
+  return NOVELTY_TYPICAL;
+}
+
+int
+novelty_count_above (const NoveltyCalibration *self, double rank)
+{
+  return (int) lround ((1.0 - rank) * self->n);
+}

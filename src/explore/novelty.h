@@ -56,4 +56,27 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NoveltyCalibration, novelty_calibration_free)
  * count half); NAN for a NAN score or an empty calibration. */
 double novelty_rank (const NoveltyCalibration *self, double score);
 
+/* The images a calibration embeds: at most this many of the set */
+#define NOVELTY_CALIBRATION_IMAGES 256
+
+/* Fills rows (NOVELTY_CALIBRATION_IMAGES) with the rows of a set of
+ * n_set images a calibration takes, spread evenly over it, the same for
+ * every snapshot; returns how many. */
+int novelty_calibration_rows (int n_set, int *rows);
+
+typedef enum
+{
+  NOVELTY_UNKNOWN,       /* no calibration, or no score */
+  NOVELTY_TYPICAL,       /* at or above 5% of the calibration */
+  NOVELTY_LESS_TYPICAL,  /* below 5% */
+  NOVELTY_UNLIKE,        /* below 1%: unlike the training images */
+} NoveltyJudgement;
+
+/* What a rank (novelty_rank) says, by the thresholds above. */
+NoveltyJudgement novelty_judge (double rank);
+
+/* How many of the calibration's images score above a query of that rank:
+ * a count, as "100%" of a few hundred would claim too much. */
+int novelty_count_above (const NoveltyCalibration *self, double rank);
+
 G_END_DECLS

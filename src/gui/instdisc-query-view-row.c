@@ -6,10 +6,10 @@
  * and Query with This Image.
  *
  * The calibration of novelty is made once per snapshot a query is searched
- * in, off the main loop: up to CALIBRATION_IMAGES images of the test set
- * (or of the training set, each leaving its own bank row out, when there
- * is none) read on a worker, embedded by the run as queries are, and
- * ranked against the snapshot's bank on a worker. Rows wait for it: their
+ * in, off the main loop: up to NOVELTY_CALIBRATION_IMAGES images of the
+ * test set (or of the training set, each leaving its own bank row out,
+ * when there is none) read on a worker, embedded by the run as queries
+ * are, and ranked against the snapshot's bank on a worker. Rows wait for it: their
  * caption gets its judgement when it arrives. */
 #define G_LOG_DOMAIN "instdisc-gui"
 
@@ -20,8 +20,6 @@
 #include <string.h>
 
 #include "instdisc-thumb.h"
-
-#define CALIBRATION_IMAGES 256
 
 /* ---- the caption ---- */
 
@@ -47,27 +45,32 @@ update_caption (RowInfo *info, const NoveltyCalibration *calibration)
   gboolean unusual = FALSE;
   const char *of = calibration && !calibration->from_test
                      ? _("training images") : _("test images");
-  if (isnan (info->rank))
-    text = g_strdup (base);
-  else if (info->rank < 0.05)
+  NoveltyJudgement judgement = novelty_judge (info->rank);
+  int n = calibration ? calibration->n : 0;
+  int above = judgement == NOVELTY_UNKNOWN
+                ? 0 : novelty_count_above (calibration, info->rank);
+  switch (judgement)
     {
-      /* how many of the calibration's images score higher: a count, as
-       * "100%" of a few hundred would claim too much */
-      int n = calibration->n;
-      int above = (int) lround ((1.0 - info->rank) * n);
-      if (info->rank < 0.01)
-        /* Translators: the last %s is "test images" or "training images" */
-        text = g_strdup_printf (_("%s · unlike the training images: lower "
-                                  "than for %d of %d %s"),
-                                base, above, n, of);
-      else
-        text = g_strdup_printf (_("%s · less typical: lower than for %d of "
-                                  "%d %s"), base, above, n, of);
-      unusual = info->rank < 0.01;
+    case NOVELTY_UNLIKE:
+      /* Translators: the last %s is "test images" or "training images" */
+      text = g_strdup_printf (_("%s · unlike the training images: lower "
+                                "than for %d of %d %s"),
+                              base, above, n, of);
+      unusual = TRUE;
+      break;
+    case NOVELTY_LESS_TYPICAL:
+      text = g_strdup_printf (_("%s · less typical: lower than for %d of "
+                                "%d %s"), base, above, n, of);
+      break;
+    case NOVELTY_TYPICAL:
+      text = g_strdup_printf (_("%s · typical (above %.0f%% of %s)"), base,
+                              100.0 * info->rank, of);
+      break;
+    case NOVELTY_UNKNOWN:
+    default:
+      text = g_strdup (base);
+      break;
     }
-  else
-    text = g_strdup_printf (_("%s · typical (above %.0f%% of %s)"), base,
-                            100.0 * info->rank, of);
   gtk_label_set_text (info->caption, text);
   if (unusual)
     {
@@ -382,11 +385,8 @@ instdisc_query_view_calibrate (InstdiscQueryView *self,
   c->set = set;
   c->set_ref = dataset_ref (set);
   c->from_test = from_test;
-  /* spread evenly over the set, the same images for every snapshot */
-  c->n = MIN (CALIBRATION_IMAGES, set->n);
-  c->rows = g_new (int, c->n);
-  for (int j = 0; j < c->n; j++)
-    c->rows[j] = (int) ((gint64) j * set->n / c->n);
+  c->rows = g_new (int, NOVELTY_CALIBRATION_IMAGES);
+  c->n = novelty_calibration_rows (set->n, c->rows);
   self->calibrating = instdisc_snapshot_ref (snapshot);
   g_autoptr (GTask) task = g_task_new (NULL, self->calibration_cancellable,
                                        read_done, c);

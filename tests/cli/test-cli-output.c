@@ -88,7 +88,9 @@ test_query_formats (void)
   ensure_trained ();
   write_image ("w.webp", "webp", 40, 36);
   const char *const columns[] = { "query", "rank", "index", "image", "label",
-                                  "class", "similarity", NULL };
+                                  "class", "similarity",
+                                  "tenth_nearest_similarity",
+                                  "typicality_rank", "typicality", NULL };
   Result r = run_instdisc ("query", "--run", "run", "--k", "3", "--format",
                            "tsv", "w.webp", NULL);
   assert_success (&r);
@@ -102,6 +104,17 @@ test_query_formats (void)
       double s = g_ascii_strtod (fields[6], NULL);
       g_assert_cmpfloat (s, <=, 1.0001);
       g_assert_cmpfloat (s, >=, -1.0001);
+      /* the query's typicality on each of its rows: the 10th similarity
+       * (below the 3 listed), its rank among the 96 test images', and
+       * the judgement that rank gives */
+      double tenth = g_ascii_strtod (fields[7], NULL);
+      g_assert_cmpfloat (tenth, <=, s);
+      double rank = g_ascii_strtod (fields[8], NULL);
+      g_assert_cmpfloat (rank, >=, 0.0);
+      g_assert_cmpfloat (rank, <=, 1.0);
+      g_assert_cmpstr (fields[9], ==, rank < 0.01   ? "unlike"
+                                      : rank < 0.05 ? "less-typical"
+                                                    : "typical");
     }
   result_clear (&r);
 
@@ -112,6 +125,9 @@ test_query_formats (void)
   g_assert_nonnull (strstr (r.out, "\"step\": 12"));
   g_assert_nonnull (strstr (r.out, "\"image\": \"w.webp\""));
   g_assert_nonnull (strstr (r.out, "\"similarity\": "));
+  g_assert_nonnull (strstr (r.out, "\"calibration\": \"test\""));
+  g_assert_nonnull (strstr (r.out, "\"calibration_images\": 96"));
+  g_assert_nonnull (strstr (r.out, "\"judgement\": \""));
   result_clear (&r);
 
   /* a folder stands for its image files, in name order; other files in

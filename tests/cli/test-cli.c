@@ -245,8 +245,10 @@ test_export (void)
   result_clear (&r);
 }
 
-/* One query's block: a heading, the columns' names, then ten lines "RANK INDEX NAME LABEL
- * SIMILARITY", most similar first. */
+/* One query's block: a heading, the columns' names, ten lines "RANK INDEX
+ * NAME LABEL SIMILARITY", most similar first, then how typical of the
+ * training images the query is: the 10th similarity read against the 96
+ * test images of the toy set. */
 static void
 check_query_block (char **lines, int *at)
 {
@@ -278,6 +280,17 @@ check_query_block (char **lines, int *at)
       g_assert_cmpfloat (similarity, >=, -1.0001);
       previous = similarity;
     }
+  g_autoptr (GMatchInfo) match = NULL;
+  g_autoptr (GRegex) judgement = g_regex_new (
+      "^10th nearest (-?[0-9.]+): (typical, above [0-9]+% of|less typical, "
+      "lower than for [0-9]+ of|unlike the training images, lower than for "
+      "[0-9]+ of) 96 test images$", 0, 0, NULL);
+  g_assert_true (g_regex_match (judgement, lines[*at], 0, &match));
+  g_autofree char *tenth = g_match_info_fetch (match, 1);
+  /* the 10th similarity listed, as printed */
+  g_autofree char *listed = g_strdup_printf ("%.4f", previous);
+  g_assert_cmpstr (tenth, ==, listed);
+  (*at)++;
 }
 
 static void
