@@ -92,22 +92,29 @@ instdisc_snapshot_unref (InstdiscSnapshot *self)
   g_free (self);
 }
 
+InstdiscSnapshot *
+instdisc_snapshot_new (gint64 iteration, int n, int dim, const float *bank,
+                       const Dataset *train)
+{
+  SnapshotPrivate *priv = g_new0 (SnapshotPrivate, 1);
+  g_atomic_ref_count_init (&priv->refs);
+  InstdiscSnapshot *snapshot = &priv->public;
+  snapshot->iteration = iteration;
+  snapshot->n = n;
+  snapshot->dim = dim;
+  snapshot->bank = g_memdup2 (bank, sizeof (float) * (gsize) n * dim);
+  snapshot->train = train ? dataset_ref (train) : NULL;
+  return snapshot;
+}
+
 /* Called with queue_lock held. The snapshot references the training set
  * it points into, so it may outlive the run. */
 static InstdiscSnapshot *
 snapshot_new_locked (InstdiscRun *self, const MemoryBank *bank,
                      gint64 iteration)
 {
-  SnapshotPrivate *priv = g_new0 (SnapshotPrivate, 1);
-  g_atomic_ref_count_init (&priv->refs);
-  InstdiscSnapshot *snapshot = &priv->public;
-  snapshot->iteration = iteration;
-  snapshot->n = bank->n;
-  snapshot->dim = bank->dim;
-  snapshot->bank = g_memdup2 (bank->vectors,
-                              sizeof (float) * (gsize) bank->n * bank->dim);
-  snapshot->train = self->train ? dataset_ref (self->train) : NULL;
-  return snapshot;
+  return instdisc_snapshot_new (iteration, bank->n, bank->dim, bank->vectors,
+                                self->train);
 }
 
 /* ---- the main-thread side of the progress queue ---- */

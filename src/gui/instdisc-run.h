@@ -34,6 +34,11 @@ typedef struct
                                   training set, referenced by the snapshot */
 } InstdiscSnapshot;
 
+/* A snapshot of a copy of bank (n, dim) at iteration; train (may be NULL)
+ * is referenced. The run makes them; tests make their own. */
+InstdiscSnapshot *instdisc_snapshot_new (gint64 iteration, int n, int dim,
+                                         const float *bank,
+                                         const Dataset *train);
 InstdiscSnapshot *instdisc_snapshot_ref (InstdiscSnapshot *self);
 void instdisc_snapshot_unref (InstdiscSnapshot *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (InstdiscSnapshot, instdisc_snapshot_unref)

@@ -16,6 +16,11 @@
  *    point, a part of names finds every point whose name has it; the
  *    "wrong neighbour" colouring paints every point agree or disagree;
  *    show_point selects and centres;
+ *  - /gui-explore/embedding/moved: between two snapshots of the same
+ *    points, the rows the second did not change are in the "not updated"
+ *    colour, each moved row in another, the least and the farthest moved
+ *    apart; the legend says both steps and how many rows stayed; with one
+ *    snapshot it says moves need two;
  *  - /gui-explore/query/row: a row is stamped with its step and judged
  *    against the calibration once it arrives; a neighbour's "Query with
  *    This Image" queries that training image, whose full name is the
@@ -359,6 +364,97 @@ test_embedding_find_color (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* whether a label of the view has text in it */
+static gboolean
+view_says (GtkWidget *view, const char *text)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  find_all_by_type (view, GTK_TYPE_LABEL, labels);
+  for (guint i = 0; i < labels->len; i++)
+    if (strstr (gtk_label_get_text (labels->pdata[i]), text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+same_rgb (const GdkRGBA *a, const GdkRGBA *b)
+{
+  return fabs (a->red - b->red) < 1e-3 && fabs (a->green - b->green) < 1e-3
+         && fabs (a->blue - b->blue) < 1e-3;
+}
+
+static void
+test_embedding_moved (void)
+{
+  ensure_run ();
+  const Dataset *train = instdisc_run_get_train (run);
+  enum { DIM = 8 };
+  const int n = train->n, still = n / 4;
+  /* before: seeded unit rows; after: the first quarter the same bytes,
+   * the others turned towards another axis by more the later the row */
+  g_autofree float *before = g_new (float, (gsize) n * DIM);
+  g_autofree float *after = g_new (float, (gsize) n * DIM);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  for (int i = 0; i < n; i++)
+    {
+      float *b = before + (gsize) i * DIM, *a = after + (gsize) i * DIM;
+      double norm = 0.0;
+      for (int k = 0; k < DIM; k++)
+        {
+          b[k] = (float) g_rand_double_range (rand, -1.0, 1.0);
+          norm += b[k] * b[k];
+        }
+      for (int k = 0; k < DIM; k++)
+        b[k] /= (float) sqrt (norm);
+      memcpy (a, b, sizeof (float) * DIM);
+      if (i < still)
+        continue;
+      a[i % DIM] += 0.05f + 0.5f * (i - still) / (n - still);
+      norm = 0.0;
+      for (int k = 0; k < DIM; k++)
+        norm += a[k] * a[k];
+      for (int k = 0; k < DIM; k++)
+        a[k] /= (float) sqrt (norm);
+    }
+  GtkWidget *view = instdisc_embedding_view_new ();
+  GtkWidget *window = show_in_window (view, 1000, 700);
+  InstdiscMap *map = INSTDISC_MAP (find_map (view));
+  g_autoptr (InstdiscSnapshot) first
+    = instdisc_snapshot_new (100, n, DIM, before, train);
+  instdisc_embedding_view_show_snapshot (INSTDISC_EMBEDDING_VIEW (view),
+                                         first);
+  g_assert_true (wait_until (map_has_points, map, 60));
+  g_assert_true (wait_until (embedding_idle, view, 60));
+  GtkDropDown *color = GTK_DROP_DOWN (find_by_type (view, GTK_TYPE_DROP_DOWN));
+  gtk_drop_down_set_selected (color, 2);
+  g_assert_true (wait_until (embedding_idle, view, 60));
+  g_assert_true (view_says (view, "Moves show from the second snapshot"));
+
+  g_autoptr (InstdiscSnapshot) second
+    = instdisc_snapshot_new (200, n, DIM, after, train);
+  instdisc_embedding_view_show_snapshot (INSTDISC_EMBEDDING_VIEW (view),
+                                         second);
+  spin (0.2);
+  g_assert_true (wait_until (embedding_idle, view, 60));
+  spin (0.2);
+  g_autofree char *said = g_strdup_printf (
+      "%d (%.1f%%) were not updated", still, 100.0 * still / n);
+  g_assert_true (view_says (view, "From step 100 to 200"));
+  g_assert_true (view_says (view, said));
+  GdkRGBA not_updated, c;
+  instdisc_map_get_point_color (map, 0, &not_updated);
+  for (int i = 0; i < n; i++)
+    {
+      instdisc_map_get_point_color (map, i, &c);
+      g_assert_cmpint (same_rgb (&c, &not_updated), ==, i < still);
+    }
+  GdkRGBA least, most;
+  instdisc_map_get_point_color (map, still, &least);
+  instdisc_map_get_point_color (map, n - 1, &most);
+  g_assert_false (same_rgb (&least, &most));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* ---- the query view's rows ---- */
 
 static gboolean
@@ -464,6 +560,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui-explore/map/highlight", test_map_highlight);
   g_test_add_func ("/gui-explore/embedding/find-color",
                    test_embedding_find_color);
+  g_test_add_func ("/gui-explore/embedding/moved", test_embedding_moved);
   g_test_add_func ("/gui-explore/query/row", test_query_row);
   int status = g_test_run ();
   if (run)
