@@ -42,7 +42,7 @@ load_checkpoint_thread (GTask *task, gpointer source, gpointer task_data,
   InstdiscRun *self = source;
   g_autofree char *path = run_dir_file (self->dir, RUN_CHECKPOINT_FILE);
   GError *error = NULL;
-  g_mutex_lock (&self->infer_lock);
+  instdisc_run_lock_infer_for_writing (self);
   gboolean loaded = run_model_load (self->infer, path, &error);
   if (loaded)
     self->infer_loaded = TRUE;

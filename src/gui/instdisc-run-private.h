@@ -72,6 +72,12 @@ struct _InstdiscRun
 
   /* a copy of the network for queries, refreshed by the trainer thread */
   GMutex infer_lock;
+  /* under infer_lock: how many embeddings have lent infer to waiting ones
+   * between two of their batches (instdisc-run-tasks.c); while any has,
+   * infer is not replaced, so each set is embedded by one network, and
+   * infer_cond is signalled when the last takes it back */
+  int infer_lent;
+  GCond infer_cond;
   RunModel *infer;
   gboolean infer_loaded;        /* infer holds trained weights */
 
@@ -117,6 +123,12 @@ void instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank,
 void instdisc_run_emit_metrics_added (InstdiscRun *self, guint first);
 /* the training data and, when there is one, the test split */
 gboolean instdisc_run_open_data (InstdiscRun *self, GError **error);
+
+/* ---- instdisc-run-tasks.c ---- */
+
+/* Takes infer_lock to replace infer: waits while an embedding has lent it
+ * (infer_lent), so no set is embedded by two networks. */
+void instdisc_run_lock_infer_for_writing (InstdiscRun *self);
 
 /* ---- instdisc-run-thread.c ---- */
 

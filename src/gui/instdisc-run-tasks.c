@@ -21,18 +21,17 @@ embed_data_free (EmbedData *data)
   g_free (data);
 }
 
-/* Embeds images with the inference copy, held for the whole set so that
- * every row comes from one network; the engine too (one caller at a time),
- * so training waits for the embedding rather than racing it. Fails when
- * cancelled and, with need_loaded, before a trained network is loaded. */
-/* How far an embedding is, for a caller on the main loop: progress is
- * called there, with the images done and the total. */
+/* What an embedding does between its batches: lets waiting embeddings
+ * go first, tells a caller on the main loop how far it is (progress,
+ * called there with the images done and the total; may be NULL), and
+ * stops when cancelled. */
 typedef struct
 {
   InstdiscRunProgressFunc progress;
   gpointer progress_data;
   GMainContext *context;          /* the caller's */
   GCancellable *cancellable;
+  InstdiscRun *run;               /* set by embed_locked */
 } EmbedHook;
 
 typedef struct
@@ -50,12 +49,47 @@ deliver_progress (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* between the batches of run_model_embed: report, and stop when the
- * caller cancelled (within a batch, not at the end of the pass) */
+void
+instdisc_run_lock_infer_for_writing (InstdiscRun *self)
+{
+  g_mutex_lock (&self->infer_lock);
+  while (self->infer_lent > 0)
+    g_cond_wait (&self->infer_cond, &self->infer_lock);
+}
+
+/* Called holding infer_lock and the engine lock, between two batches of
+ * a set: when other embeddings wait (a query behind the Retrievals view's
+ * whole test set), both locks go to them and come back once every one
+ * that waited has had its turn. infer is lent, not given: no refresh of
+ * the network replaces it meanwhile (infer_lent), so this set's rows all
+ * come from one network, and a query's from that same one. */
+static void
+let_waiting_embeddings_go (InstdiscRun *self)
+{
+  if (g_atomic_int_get (&self->embed_waiting) == 0)
+    return;
+  self->infer_lent++;
+  g_mutex_unlock (&instdisc_run_engine_lock);
+  g_mutex_unlock (&self->infer_lock);
+  /* a waiter leaves the count once it holds both locks; GMutex is not
+   * fair, so without this the lender would take them back at once */
+  while (g_atomic_int_get (&self->embed_waiting) > 0)
+    g_usleep (200);
+  g_mutex_lock (&self->infer_lock);
+  g_mutex_lock (&instdisc_run_engine_lock);
+  if (--self->infer_lent == 0)
+    g_cond_broadcast (&self->infer_cond);
+}
+
+/* between the batches of run_model_embed: let waiting embeddings go,
+ * report, and stop when the caller cancelled (within a batch, not at the
+ * end of the pass) */
 static gboolean
 embed_between_batches (gpointer data, int done, int total)
 {
   EmbedHook *hook = data;
+  if (done > 0)
+    let_waiting_embeddings_go (hook->run);
   if (hook->progress)
     {
       ProgressCall *call = g_new (ProgressCall, 1);
@@ -67,11 +101,21 @@ embed_between_batches (gpointer data, int done, int total)
   return g_cancellable_is_cancelled (hook->cancellable);
 }
 
+/* Embeds images with the inference copy, held for the whole set so that
+ * every row comes from one network (lent, not replaced, to embeddings
+ * that wait meanwhile); the engine too (one caller at a time), so
+ * training waits for the embedding rather than racing it. Fails when
+ * cancelled and, with need_loaded, before a trained network is loaded.
+ * hook may be NULL. */
 static gboolean
 embed_locked (InstdiscRun *self, const Dataset *images, float *features,
               gboolean need_loaded, EmbedHook *hook,
               GCancellable *cancellable, GError **error)
 {
+  EmbedHook own = { .cancellable = cancellable };
+  if (!hook)
+    hook = &own;
+  hook->run = self;
   g_atomic_int_inc (&self->embed_waiting);
   g_mutex_lock (&self->infer_lock);
   g_mutex_lock (&instdisc_run_engine_lock);
@@ -87,14 +131,14 @@ embed_locked (InstdiscRun *self, const Dataset *images, float *features,
     }
   else
     {
-      if (hook)
-        {
-          self->infer->between_batches = embed_between_batches;
-          self->infer->between_batches_data = hook;
-        }
+      /* an embedding that lent infer to this one gets its hook back */
+      gboolean (*lender) (gpointer, int, int) = self->infer->between_batches;
+      gpointer lender_data = self->infer->between_batches_data;
+      self->infer->between_batches = embed_between_batches;
+      self->infer->between_batches_data = hook;
       ok = run_model_embed (self->infer, images, features, error);
-      self->infer->between_batches = NULL;
-      self->infer->between_batches_data = NULL;
+      self->infer->between_batches = lender;
+      self->infer->between_batches_data = lender_data;
     }
   g_mutex_unlock (&instdisc_run_engine_lock);
   g_mutex_unlock (&self->infer_lock);

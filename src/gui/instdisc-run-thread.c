@@ -15,9 +15,15 @@ static void
 refresh_infer (InstdiscRun *self, gboolean wait)
 {
   if (wait)
-    g_mutex_lock (&self->infer_lock);
+    instdisc_run_lock_infer_for_writing (self);
   else if (!g_mutex_trylock (&self->infer_lock))
     return;
+  else if (self->infer_lent > 0)
+    {
+      /* an embedding is halfway through a set: the next refresh */
+      g_mutex_unlock (&self->infer_lock);
+      return;
+    }
   run_model_copy_network (self->infer, trainer_get_network (self->trainer));
   self->infer_loaded = TRUE;
   g_mutex_unlock (&self->infer_lock);

@@ -412,6 +412,7 @@ instdisc_run_finalize (GObject *object)
   g_free (self->dir);
   g_free (self->data_spec);
   g_mutex_clear (&self->infer_lock);
+  g_cond_clear (&self->infer_cond);
   g_mutex_clear (&self->control_lock);
   g_mutex_clear (&self->queue_lock);
   g_cond_clear (&self->control_cond);
@@ -524,6 +525,7 @@ static void
 instdisc_run_init (InstdiscRun *self)
 {
   g_mutex_init (&self->infer_lock);
+  g_cond_init (&self->infer_cond);
   g_mutex_init (&self->control_lock);
   g_mutex_init (&self->queue_lock);
   g_cond_init (&self->control_cond);

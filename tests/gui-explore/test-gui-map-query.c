@@ -21,6 +21,10 @@
  *    colour, each moved row in another, the least and the farthest moved
  *    apart; the legend says both steps and how many rows stayed; with one
  *    snapshot it says moves need two;
+ *  - /gui-explore/query/ahead-of-set: a query asked for while a set of
+ *    thousands of images is being embedded is embedded first, between two
+ *    of the set's batches, by the same network (its features match the
+ *    set's row of the same image);
  *  - /gui-explore/query/row: a row is stamped with its step and judged
  *    against the calibration once it arrives; a neighbour's "Query with
  *    This Image" queries that training image, whose full name is the
@@ -455,6 +459,80 @@ test_embedding_moved (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ---- a query ahead of a whole set ---- */
+
+typedef struct
+{
+  int finished;               /* how many of the two have */
+  int query_place, set_place; /* 1: finished first */
+  GBytes *query_features, *set_features;
+} Race;
+
+static void
+set_embedded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Race *race = data;
+  g_autoptr (GError) error = NULL;
+  race->set_features = instdisc_run_embed_finish (INSTDISC_RUN (source),
+                                                  result, &error);
+  g_assert_no_error (error);
+  race->set_place = ++race->finished;
+}
+
+static void
+query_embedded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Race *race = data;
+  g_autoptr (GError) error = NULL;
+  race->query_features = instdisc_run_embed_finish (INSTDISC_RUN (source),
+                                                    result, &error);
+  g_assert_no_error (error);
+  race->query_place = ++race->finished;
+}
+
+static gboolean
+both_finished (gpointer data)
+{
+  return ((Race *) data)->finished == 2;
+}
+
+static void
+test_query_ahead_of_set (void)
+{
+  ensure_run ();
+  const Dataset *train = instdisc_run_get_train (run);
+  enum { N_SET = 3000, QUERY_ROW = 3 };
+  gsize image_bytes = (gsize) train->channels * train->height * train->width;
+  guint8 *set = g_malloc (image_bytes * N_SET);
+  for (int i = 0; i < N_SET; i++)
+    g_assert_true (dataset_get_image (train, i % train->n,
+                                      set + image_bytes * i, NULL));
+  g_autoptr (GBytes) set_pixels = g_bytes_new_take (set, image_bytes * N_SET);
+  g_autoptr (GBytes) query_pixels = g_bytes_new (
+      set + image_bytes * QUERY_ROW, image_bytes);
+  Race race = { 0 };
+  instdisc_run_embed_async (run, set_pixels, N_SET, NULL, set_embedded,
+                            &race);
+  /* the set's worker takes the network and its first batches */
+  spin (0.3);
+  g_assert_cmpint (race.finished, ==, 0);
+  instdisc_run_embed_async (run, query_pixels, 1, NULL, query_embedded,
+                            &race);
+  g_assert_true (wait_until (both_finished, &race, 300));
+  g_assert_cmpint (race.query_place, ==, 1);
+  g_assert_cmpint (race.set_place, ==, 2);
+  /* one network for both: the query's row is the set's of that image */
+  gsize size;
+  const float *query = g_bytes_get_data (race.query_features, &size);
+  const float *rows = g_bytes_get_data (race.set_features, NULL);
+  int dim = (int) (size / sizeof (float));
+  for (int d = 0; d < dim; d++)
+    g_assert_cmpfloat_with_epsilon (query[d], rows[QUERY_ROW * dim + d],
+                                    1e-4);
+  g_bytes_unref (race.query_features);
+  g_bytes_unref (race.set_features);
+}
+
 /* ---- the query view's rows ---- */
 
 static gboolean
@@ -561,6 +639,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui-explore/embedding/find-color",
                    test_embedding_find_color);
   g_test_add_func ("/gui-explore/embedding/moved", test_embedding_moved);
+  g_test_add_func ("/gui-explore/query/ahead-of-set",
+                   test_query_ahead_of_set);
   g_test_add_func ("/gui-explore/query/row", test_query_row);
   int status = g_test_run ();
   if (run)
