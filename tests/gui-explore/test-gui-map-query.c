@@ -12,6 +12,9 @@
  *    picks), and shows when the pointer leaves;
  *  - /gui-explore/map/highlight: a highlight fades the other points and a
  *    colouring paints its slots, in the image drawn;
+ *  - /gui-explore/map/behind-dialog: with a modal dialog over its window,
+ *    the map keeps drawing: its points, and a colouring given meanwhile,
+ *    are in the image it draws;
  *  - /gui-explore/embedding/find-color: searching an index selects that
  *    point, a part of names finds every point whose name has it; the
  *    "wrong neighbour" colouring paints every point agree or disagree;
@@ -281,6 +284,47 @@ test_map_highlight (void)
   instdisc_map_get_point_color (map, 250, &after);
   instdisc_map_class_color (0, 1, &want);
   g_assert_true (gdk_rgba_equal (&after, &want));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_map_behind_dialog (void)
+{
+  float layout[2 * N_GRID];
+  int labels[N_GRID] = { 0 };
+  grid_layout (layout, 0.0);
+  GtkWidget *widget = instdisc_map_new ();
+  InstdiscMap *map = INSTDISC_MAP (widget);
+  GtkWidget *window = show_in_window (widget, 500, 500);
+  /* the dialog first, then the points: a map that begins behind it */
+  GtkWidget *dialog = gtk_window_new ();
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (window));
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  gtk_window_set_default_size (GTK_WINDOW (dialog), 200, 120);
+  gtk_window_present (GTK_WINDOW (dialog));
+  spin (0.3);
+  instdisc_map_set_points (map, layout, labels, N_GRID, 1);
+  g_assert_true (wait_until (map_idle, map, 30));
+  g_assert_true (gtk_widget_get_mapped (widget));
+  double x, y;
+  instdisc_map_point_position (map, 21, &x, &y);
+  g_autoptr (GdkTexture) shot = render_widget (widget);
+  guint8 px[4];
+  pixel_at (shot, x, y, px);
+  /* a class colour, not the light background */
+  int saturation = MAX (px[0], MAX (px[1], px[2]))
+                   - MIN (px[0], MIN (px[1], px[2]));
+  g_assert_cmpint (saturation, >, 60);
+  /* and what changes meanwhile is drawn too */
+  int slots[N_GRID] = { 0 };
+  slots[21] = 1;
+  const float palette[2][4] = { { 0, 0, 1, 1 }, { 1, 0, 0, 1 } };
+  instdisc_map_set_coloring (map, slots, &palette[0][0], 2);
+  g_assert_true (wait_until (map_idle, map, 30));
+  g_autoptr (GdkTexture) colored = render_widget (widget);
+  pixel_at (colored, x, y, px);
+  g_assert_cmpint (px[0], >, px[2] + 80);
+  gtk_window_destroy (GTK_WINDOW (dialog));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -636,6 +680,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui-explore/help/html", test_help_html);
   g_test_add_func ("/gui-explore/map/hold", test_map_hold);
   g_test_add_func ("/gui-explore/map/highlight", test_map_highlight);
+  g_test_add_func ("/gui-explore/map/behind-dialog", test_map_behind_dialog);
   g_test_add_func ("/gui-explore/embedding/find-color",
                    test_embedding_find_color);
   g_test_add_func ("/gui-explore/embedding/moved", test_embedding_moved);
