@@ -138,7 +138,16 @@ read_idx (const char *path, int ndim, guint32 *dims, GError **error)
                        dims[d]);
           return NULL;
         }
-      expected *= dims[d];
+      /* three dimensions of up to 2^31 can multiply past 2^64: wrapped, a
+       * promise of 2^64 bytes would read as 0 and pass for a file that
+       * holds only its header */
+      if (!g_uint64_checked_mul (&expected, expected, dims[d]))
+        {
+          g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT,
+                       _("%s: the IDX header's dimensions promise more than "
+                         "2^64 bytes"), path);
+          return NULL;
+        }
     }
   /* the promise against what the file can hold, before allocating */
   const guint64 on_disk = (guint64) file_size - MIN ((guint64) file_size,

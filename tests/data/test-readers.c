@@ -119,9 +119,10 @@ test_idx_truncated (void)
 
 /* Reads that stay bounded: a header's promise is checked against the
  * file's size before memory is taken (a 2^30-image header on a small
- * file, plain and gzipped, and a sparse file of 6 GB apparent size whose
- * header promises as much); only regular files are read (a FIFO would
- * block, /dev/zero never end). */
+ * file, plain and gzipped, a header whose dimensions multiply past 2^64,
+ * and a sparse file of 6 GB apparent size whose header promises as
+ * much); only regular files are read (a FIFO would block, /dev/zero never
+ * end). */
 static void
 test_idx_bounded (void)
 {
@@ -142,6 +143,19 @@ test_idx_bounded (void)
       assert_error_names (error, small[i]);
       assert_error_names (error, "841813590016");   /* 2^30 x 28 x 28 */
     }
+
+  /* dimensions whose product wraps past 2^64 to 0 (2^22 x 2^21 x 2^21):
+   * a promise of no data, which a header-only file would seem to keep */
+  guint32 wrap[3] = { 1u << 22, 1u << 21, 1u << 21 };
+  g_autoptr (GByteArray) w = idx_bytes (3, wrap, NULL, 0);
+  g_autofree char *wp = fixture_write (dir, "wrap-idx3", w->data, w->len);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (Dataset) d = dataset_load_idx (wp, NULL, &error);
+    g_assert_null (d);
+    g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_CORRUPT);
+    assert_error_names (error, "wrap-idx3");
+  }
 
   /* 6 GB apparent, 4 KB on disk, a byte short of its promise: refused
    * from its size alone */
