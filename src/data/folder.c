@@ -123,7 +123,8 @@ folder_decode_image (const char *path, int channels, int size,
                      GError **error)
 {
   int w = 0, h = 0;
-  if (!data_image_probe (path, data_max_image_pixels (), &w, &h, error))
+  const gint64 max_pixels = data_max_image_pixels ();
+  if (!data_image_probe (path, max_pixels, &w, &h, error))
     return FALSE;
 
   /* the size to decode at: shorter side = size (centre crop), or exactly
@@ -132,8 +133,23 @@ folder_decode_image (const char *path, int channels, int size,
   if (resize == DATASET_RESIZE_CENTER_CROP)
     {
       double scale = (double) size / MIN (w, h);
-      tw = MAX (size, (int) lround (w * scale));
-      th = MAX (size, (int) lround (h * scale));
+      double sw = MAX (size, round (w * scale));
+      double sh = MAX (size, round (h * scale));
+      /* the whole image is scaled before the crop: a long thin one is
+       * scaled up to far more pixels than it declares (1,000,000 x 1 at
+       * 32 is 32,000,000 x 32, 3 GB), so the same limit holds here */
+      if (sw * sh > (double) max_pixels || sw > G_MAXINT || sh > G_MAXINT)
+        {
+          g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                       _("%s: an image of %d x %d pixels, scaled to %d on its "
+                         "shorter side, takes %.0f megapixels, more than the "
+                         "limit of %.0f megapixels (INSTDISC_MAX_IMAGE_PIXELS "
+                         "sets another)"),
+                       path, w, h, size, sw * sh / 1e6, max_pixels / 1e6);
+          return FALSE;
+        }
+      tw = (int) sw;
+      th = (int) sh;
     }
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GdkPixbuf) pixbuf

@@ -6,9 +6,10 @@
  * missing part blank or grey. So before a decode the header's size is
  * checked against a pixel limit, and the file's structure is checked for
  * its end: PNG's chunks are walked (lengths only, by seeking) to IEND;
- * JPEG must end with its EOI marker; GIF with its trailer byte; BMP and
- * WebP must be as long as their headers say. Other formats GdkPixbuf reads
- * (TIFF, ICO, ...) get the size check only. */
+ * JPEG must end with its EOI marker; GIF with its trailer byte, and each
+ * of its frames must be within the limit too; BMP and WebP must be as long
+ * as their headers say. Other formats GdkPixbuf reads (TIFF, ICO, ...) get
+ * the size check only. */
 #define G_LOG_DOMAIN "instdisc-data"
 
 #include "dataset-private.h"
@@ -104,6 +105,65 @@ gif_is_complete (FILE *file, gint64 size)
 {
   guint8 last;
   return read_tail (file, size, &last, 1) == 1 && last == 0x3B;
+}
+
+/* GIF: each frame's own size. A frame may be larger than the screen the
+ * header declares (and GdkPixbuf reports), and GdkPixbuf takes a frame's
+ * pixels with g_new before it finds the data missing: a 30-byte file
+ * with a 65535 x 65535 frame asks for 4 GB, and ends the process when
+ * that is refused. So the blocks are walked as GdkPixbuf's loader walks
+ * them, from the colour table to the trailer: an extension (0x21, a
+ * label) or a frame (0x2C, its descriptor, colour table and code size),
+ * each followed by sub-blocks of a length byte and that many bytes; any
+ * other byte is skipped, as the loader skips it. FALSE with the first
+ * frame over max_pixels in *width, *height. A stream cut short is left to
+ * gif_is_complete. */
+static gboolean
+gif_frames_fit (FILE *file, const guint8 *head, gsize n_head,
+                gint64 max_pixels, int *width, int *height)
+{
+  if (n_head < 13)
+    return TRUE;
+  gint64 at = 13;
+  if (head[10] & 0x80)
+    at += 3 << ((head[10] & 7) + 1);   /* the global colour table */
+  if (fseeko (file, at, SEEK_SET) != 0)
+    return TRUE;
+  int c;
+  while ((c = getc (file)) != EOF && c != 0x3B)
+    {
+      if (c == 0x21)
+        {
+          if (getc (file) == EOF)   /* the extension's label */
+            return TRUE;
+        }
+      else if (c == 0x2C)
+        {
+          guint8 d[9];   /* left, top, width, height, flags */
+          if (fread (d, 1, sizeof d, file) != sizeof d)
+            return TRUE;
+          int w = d[4] | d[5] << 8, h = d[6] | d[7] << 8;
+          if ((gint64) w * h > max_pixels)
+            {
+              *width = w;
+              *height = h;
+              return FALSE;
+            }
+          if ((d[8] & 0x80)
+              && fseeko (file, 3 << ((d[8] & 7) + 1), SEEK_CUR) != 0)
+            return TRUE;
+          if (getc (file) == EOF)   /* the LZW code size */
+            return TRUE;
+        }
+      else
+        continue;
+      /* sub-blocks, to the zero length that ends them */
+      int length;
+      while ((length = getc (file)) > 0)
+        if (fseeko (file, length, SEEK_CUR) != 0)
+          return TRUE;
+    }
+  return TRUE;
 }
 
 /* BMP: the file header's size field; uncompressed bitmaps also need
@@ -233,7 +293,21 @@ data_image_probe (const char *path, gint64 max_pixels, int *width,
     complete = jpeg_is_complete (file, size);
   else if (n_head >= 6 && (memcmp (head, "GIF87a", 6) == 0
                            || memcmp (head, "GIF89a", 6) == 0))
-    complete = gif_is_complete (file, size);
+    {
+      int fw = 0, fh = 0;
+      if (!gif_frames_fit (file, head, n_head, max_pixels, &fw, &fh))
+        {
+          fclose (file);
+          g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                       _("%s: a frame of the image declares %d x %d pixels "
+                         "(%.0f megapixels), more than the limit of %.0f "
+                         "megapixels (INSTDISC_MAX_IMAGE_PIXELS sets "
+                         "another)"),
+                       path, fw, fh, (double) fw * fh / 1e6, max_pixels / 1e6);
+          return FALSE;
+        }
+      complete = gif_is_complete (file, size);
+    }
   else if (n_head >= 2 && head[0] == 'B' && head[1] == 'M')
     complete = bmp_is_complete (head, n_head, size);
   else if (n_head >= 12 && memcmp (head, "RIFF", 4) == 0

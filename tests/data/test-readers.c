@@ -784,6 +784,63 @@ test_folder_bomb_and_truncated (void)
   fixture_rmtree (dir);
 }
 
+/* GIF: a 2 x 2 screen whose one frame declares w x h pixels, with a few
+ * bytes of data and the trailer */
+static char *
+write_gif_big_frame (const char *dir, const char *name, int w, int h)
+{
+  const guint8 gif[] = {
+    'G', 'I', 'F', '8', '9', 'a', 2, 0, 2, 0, 0x80, 0, 0,
+    0, 0, 0, 255, 255, 255,                       /* two colours */
+    0x2C, 0, 0, 0, 0, w & 0xFF, w >> 8, h & 0xFF, h >> 8, 0,
+    2, 2, 0x44, 0x01, 0,                          /* code size, data */
+    0x3B,
+  };
+  return fixture_write (dir, name, gif, sizeof gif);
+}
+
+/* The pixel limit holds for what is decoded, not only for what a header
+ * declares: a GIF frame larger than its screen is refused before
+ * GdkPixbuf takes the frame's memory, and a long thin image is refused
+ * when centre-cropping would first scale it past the limit (stretching it
+ * to the square does not, and is decoded). */
+static void
+test_folder_decode_bounds (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  g_autofree char *gif = write_gif_big_frame (dir, "frame.gif", 20000, 20000);
+  g_autofree char *small = write_gif_big_frame (dir, "small.gif", 2, 2);
+  guint8 img[3 * 32 * 32];
+  g_autoptr (GError) error = NULL;
+  g_assert_false (dataset_decode_file (gif, 3, 32, DATASET_RESIZE_CENTER_CROP,
+                                       img, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID);
+  assert_error_names (error, "frame.gif");
+  assert_error_names (error, "20000 x 20000");
+  g_clear_error (&error);
+  g_assert_true (dataset_decode_file (small, 3, 32, DATASET_RESIZE_CENTER_CROP,
+                                      img, &error));
+  g_assert_no_error (error);
+
+  /* 4000 x 1 declares 4000 pixels; its shorter side scaled to 32 it is
+   * 128000 x 32, 4.1 megapixels, over a limit of 1 */
+  g_autofree char *thin = fixture_save_solid (dir, "thin.png", 4000, 1, 10,
+                                              20, 30, "png");
+  g_setenv ("INSTDISC_MAX_IMAGE_PIXELS", "1000000", TRUE);
+  g_assert_false (dataset_decode_file (thin, 3, 32, DATASET_RESIZE_CENTER_CROP,
+                                       img, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID);
+  assert_error_names (error, "thin.png");
+  assert_error_names (error, "4000 x 1");
+  g_clear_error (&error);
+  g_assert_true (dataset_decode_file (thin, 3, 32, DATASET_RESIZE_STRETCH,
+                                      img, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (img[0], ==, 10);
+  g_unsetenv ("INSTDISC_MAX_IMAGE_PIXELS");
+  fixture_rmtree (dir);
+}
+
 static void
 test_folder_empty (void)
 {
@@ -856,6 +913,7 @@ main (int argc, char **argv)
   g_test_add_func ("/data/folder/bad-files", test_folder_bad_files);
   g_test_add_func ("/data/folder/bomb-and-truncated",
                    test_folder_bomb_and_truncated);
+  g_test_add_func ("/data/folder/decode-bounds", test_folder_decode_bounds);
   g_test_add_func ("/data/folder/empty", test_folder_empty);
   g_test_add_func ("/data/folder/split-dirs", test_folder_split_dirs);
   return g_test_run ();
