@@ -385,10 +385,51 @@ def make_metrics():
           "kind,a,b,c,d,e,f,g,h,,wall_s\nstep,1,2,3,4,5,6,7,8,9,10\n")
 
 
+# ---- files.txt: as a run on an image folder writes it (the target's data
+# folder holds cat/001.png, cat/002.png, dog/001.png and dog/notes.png) ----
+
+def make_filelist():
+    t = "1716041234.503917021"
+    write("filelist", "as-written.txt",
+          "instdisc-files 1\n"
+          "channels\ttrain\t3\nchannels\ttest\t3\n"
+          "class\tcat\nclass\tdog\n"
+          f"train\tok\t0\t11\t{t}\tcat/001.png\n"
+          f"train\tok\t1\t2290\t{t}\tdog/001.png\n"
+          f"train\tskipped\t-1\t10\t{t}\tdog/notes.png\n"
+          f"test\tok\t0\t11\t{t}\tcat/002.png\n"
+          "end\t4\n")
+    write("filelist", "grey-unlabelled.txt",
+          "instdisc-files 1\n"
+          "channels\ttrain\t1\n"
+          "stats\ttrain\t0.443130165\t0.293774873\n"
+          f"train\tok\t-1\t11\t{t}\tcat/001.png\n"
+          f"train\tunreadable\t-1\t11\t{t}\tcat/002.png\n"
+          f"train\tok\t-1\t5\t{t}\tgone.png\n"
+          "end\t3\n")
+    write("filelist", "escapes.txt",
+          "instdisc-files 1\n"
+          "channels\ttrain\t3\n"
+          "class\tcaf\xc3\xa9 %25\n"
+          f"train\tok\t0\t11\t-5.000000000\tcaf\xc3\xa9 %25/a%09b.png\n"
+          "end\t1\n")
+    write("filelist", "cut-short.txt",
+          "instdisc-files 1\n"
+          "channels\ttrain\t3\n"
+          f"train\tok\t-1\t11\t{t}\tcat/001.png\n")
+    write("filelist", "bad-size.txt",
+          "instdisc-files 1\n"
+          "channels\ttrain\t3\n"
+          f"train\tok\t-1\televen\t{t}\tcat/001.png\n"
+          "end\t1\n")
+    write("filelist", "other-version.txt", "instdisc-files 2\nend\t0\n")
+
+
 def main():
     makers = {"idx": make_idx, "cifar": make_cifar, "image": make_image,
               "safetensors": make_safetensors, "npy": make_npy,
-              "config": make_config, "metrics": make_metrics}
+              "config": make_config, "metrics": make_metrics,
+              "filelist": make_filelist}
     for target, make in makers.items():
         folder = os.path.join(ROOT, target)
         shutil.rmtree(folder, ignore_errors=True)

@@ -234,31 +234,34 @@ typedef int I8 __attribute__ ((vector_size (32)));
 
 /* r[l] row l of an 8x8 block -> r[j] column j (lane l holding old row l's
  * element j): three rounds of shuffles, as the unpack / shuffle / 128-bit
- * permute sequence of AVX */
+ * permute sequence of AVX. __builtin_shufflevector (constant lanes) is
+ * both GCC's (12 and later) and clang's, which the fuzz build uses. */
 INLINE void
 transpose8 (F8 r[8])
 {
-  const I8 lo = { 0, 8, 1, 9, 4, 12, 5, 13 }, hi = { 2, 10, 3, 11, 6, 14, 7, 15 };
-  const I8 even = { 0, 1, 8, 9, 4, 5, 12, 13 }, odd = { 2, 3, 10, 11, 6, 7, 14, 15 };
-  const I8 low_halves = { 0, 1, 2, 3, 8, 9, 10, 11 };
-  const I8 high_halves = { 4, 5, 6, 7, 12, 13, 14, 15 };
   F8 t[8], u[8];
   for (int k = 0; k < 8; k += 2)
     {
-      t[k] = __builtin_shuffle (r[k], r[k + 1], lo);
-      t[k + 1] = __builtin_shuffle (r[k], r[k + 1], hi);
+      t[k] = __builtin_shufflevector (r[k], r[k + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[k + 1] = __builtin_shufflevector (r[k], r[k + 1],
+                                          2, 10, 3, 11, 6, 14, 7, 15);
     }
   for (int k = 0; k < 8; k += 4)
     {
-      u[k] = __builtin_shuffle (t[k], t[k + 2], even);      /* columns 0, 4 */
-      u[k + 1] = __builtin_shuffle (t[k], t[k + 2], odd);   /* 1, 5 */
-      u[k + 2] = __builtin_shuffle (t[k + 1], t[k + 3], even); /* 2, 6 */
-      u[k + 3] = __builtin_shuffle (t[k + 1], t[k + 3], odd);  /* 3, 7 */
+      /* columns 0, 4; 1, 5; 2, 6; 3, 7 */
+      u[k] = __builtin_shufflevector (t[k], t[k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[k + 1] = __builtin_shufflevector (t[k], t[k + 2],
+                                          2, 3, 10, 11, 6, 7, 14, 15);
+      u[k + 2] = __builtin_shufflevector (t[k + 1], t[k + 3],
+                                          0, 1, 8, 9, 4, 5, 12, 13);
+      u[k + 3] = __builtin_shufflevector (t[k + 1], t[k + 3],
+                                          2, 3, 10, 11, 6, 7, 14, 15);
     }
   for (int k = 0; k < 4; k++)
     {
-      r[k] = __builtin_shuffle (u[k], u[k + 4], low_halves);
-      r[k + 4] = __builtin_shuffle (u[k], u[k + 4], high_halves);
+      r[k] = __builtin_shufflevector (u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+      r[k + 4] = __builtin_shufflevector (u[k], u[k + 4],
+                                          4, 5, 6, 7, 12, 13, 14, 15);
     }
 }
 
