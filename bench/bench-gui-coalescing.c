@@ -134,17 +134,6 @@ run_round (const char *workdir, const char *data, int index, int steps,
   g_main_loop_unref (round.loop);
 }
 
-static void
-print_loadavg (const char *when)
-{
-  g_autofree char *text = NULL;
-  if (g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    {
-      g_strchomp (text);
-      printf ("load average %s: %s\n", when, text);
-    }
-}
-
 int
 main (int argc, char **argv)
 {
@@ -183,7 +172,7 @@ main (int argc, char **argv)
   printf ("%d images %dx%d, batch %d, %d steps per round, %d rounds each, "
           "slow handler %d ms per emission\n", N_IMAGES, SIDE, SIDE,
           batch_size, steps, rounds, sleep_ms);
-  print_loadavg ("before");
+  bench_print_loadavg ("before");
 
   double thread_rate, wall_rate;
   guint signals, rows;
@@ -226,7 +215,7 @@ main (int argc, char **argv)
             }
         }
     }
-  print_loadavg ("after");
+  bench_print_loadavg ("after");
   double ft = bench_median (free_thread, rounds),
          st = bench_median (slow_thread, rounds);
   double fw = bench_median (free_wall, rounds),

@@ -111,17 +111,6 @@ run_explorer (const char *dir, const char *data, int steps)
 }
 
 static void
-print_loadavg (const char *when)
-{
-  g_autofree char *text = NULL;
-  if (g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    {
-      g_strchomp (text);
-      printf ("load average %s: %s\n", when, text);
-    }
-}
-
-static void
 print_summary (const char *name, const char *unit, double *rates,
                int rounds)
 {
@@ -178,7 +167,7 @@ main (int argc, char **argv)
           "steps per round, rate from step %d on; %d rounds "
           "each, %d threads\n", data, config.batch_size, steps, WARM_STEPS,
           rounds, threads);
-  print_loadavg ("before");
+  bench_print_loadavg ("before");
 
   g_autofree double *cli = g_new (double, rounds);
   g_autofree double *explorer = g_new (double, rounds);
@@ -200,12 +189,13 @@ main (int argc, char **argv)
                 gui ? "explorer" : "cli", rate);
         fflush (stdout);
       }
-  print_loadavg ("after");
-  print_summary ("cli", " images/s", cli, rounds);
-  print_summary ("explorer", " images/s", explorer, rounds);
+  bench_print_loadavg ("after");
+  /* each round's ratio before the medians sort the rates */
   double ratios[rounds];
   for (int r = 0; r < rounds; r++)
     ratios[r] = explorer[r] / cli[r];
+  print_summary ("cli", " images/s", cli, rounds);
+  print_summary ("explorer", " images/s", explorer, rounds);
   print_summary ("ratio", "", ratios, rounds);
   printf ("explorer / cli, medians: %.3f\n",
           bench_median (explorer, rounds) / bench_median (cli, rounds));

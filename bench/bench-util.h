@@ -1,11 +1,13 @@
 /* bench-util.h: what the benchmarks share: clocks, the median, the peak
- * resident memory and random unit rows. Header only (static inline), so
+ * resident memory, the load average and random unit rows. Header only (static inline), so
  * that each benchmark stays one source file in bench/meson.build. */
 #pragma once
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -52,6 +54,23 @@ bench_peak_memory_mib (void)
   struct rusage usage;
   getrusage (RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0;   /* Linux reports KiB */
+}
+
+/* Prints "load average WHEN: " and /proc/loadavg's line: a figure is
+ * only as quiet as the machine it was measured on. */
+static inline void
+bench_print_loadavg (const char *when)
+{
+  char line[128] = "";
+  FILE *f = fopen ("/proc/loadavg", "r");
+  if (!f)
+    return;
+  if (fgets (line, sizeof line, f))
+    {
+      line[strcspn (line, "\n")] = '\0';
+      printf ("load average %s: %s\n", when, line);
+    }
+  fclose (f);
 }
 
 /* rows x dim standard normal draws from rng, each row scaled to unit

@@ -14,6 +14,11 @@
 
 G_BEGIN_DECLS
 
+/* libFuzzer's entry points, which each target defines: the first once
+ * before any input, the second for each input. */
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
 /* Call from LLVMFuzzerInitialize: makes the folder and sets up GLib for
  * a run of millions of inputs (see fuzz-common.c). */
 void fuzz_setup (void);

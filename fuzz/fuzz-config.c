@@ -9,9 +9,6 @@
 #include "fuzz-common.h"
 #include "run-folder.h"
 
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
 static char *run;
 
 int

@@ -20,9 +20,6 @@
 #include "dataset.h"
 #include "fuzz-common.h"
 
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
 enum { SIZE = 32 };
 
 /* GdkPixbuf's loaders warn about what they meet in a broken file (and

@@ -6,9 +6,6 @@
 #include "fuzz-common.h"
 #include "run-dir.h"
 
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
 static char *run;
 
 int

@@ -302,21 +302,21 @@ tsne_post_apply (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-tsne_post (TsneJob *job, const float *layout_or_null, int iteration,
-           int n_iterations, gboolean done)
+/* A post of job's, for the main loop: fill it in, then send it. */
+static TsnePost *
+tsne_post_new (TsneJob *job)
 {
   TsnePost *post = g_new0 (TsnePost, 1);
   g_autoptr (GObject) view = g_weak_ref_get (&job->view);
   g_weak_ref_init (&post->view, view);
   post->generation = job->generation;
   post->snapshot = instdisc_snapshot_ref (job->snapshot);
-  post->iteration = iteration;
-  post->n_iterations = n_iterations;
-  post->done = done;
-  if (layout_or_null)
-    post->layout = g_memdup2 (layout_or_null,
-                              (size_t) job->snapshot->n * 2 * sizeof (float));
+  return post;
+}
+
+static void
+tsne_post_send (TsnePost *post)
+{
   /* Not at idle priority: while the spinner turns, a renderer slower than
    * the frame rate (llvmpipe on a busy machine) keeps the frame clock's
    * redraws always ready, and they starved idle posts for minutes. The
@@ -325,21 +325,29 @@ tsne_post (TsneJob *job, const float *layout_or_null, int iteration,
                    (GDestroyNotify) tsne_post_free);
 }
 
+static void
+tsne_post (TsneJob *job, const float *layout_or_null, int iteration,
+           int n_iterations, gboolean done)
+{
+  TsnePost *post = tsne_post_new (job);
+  post->iteration = iteration;
+  post->n_iterations = n_iterations;
+  post->done = done;
+  if (layout_or_null)
+    post->layout = g_memdup2 (layout_or_null,
+                              (size_t) job->snapshot->n * 2 * sizeof (float));
+  tsne_post_send (post);
+}
+
 /* the neighbour search's progress, from tsne_new on the worker: posted
  * as it comes, each block of rows takes seconds */
 static void
 tsne_neighbours_found (int rows_done, int rows_total, gpointer data)
 {
-  TsneJob *job = data;
-  TsnePost *post = g_new0 (TsnePost, 1);
-  g_autoptr (GObject) view = g_weak_ref_get (&job->view);
-  g_weak_ref_init (&post->view, view);
-  post->generation = job->generation;
-  post->snapshot = instdisc_snapshot_ref (job->snapshot);
+  TsnePost *post = tsne_post_new (data);
   post->neighbours_done = rows_done;
   post->neighbours_total = rows_total;
-  g_idle_add_full (G_PRIORITY_DEFAULT, tsne_post_apply, post,
-                   (GDestroyNotify) tsne_post_free);
+  tsne_post_send (post);
 }
 
 static gpointer

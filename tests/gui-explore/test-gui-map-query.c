@@ -505,39 +505,29 @@ test_embedding_moved (void)
 
 /* ---- a query ahead of a whole set ---- */
 
+/* one of two embeddings racing: when it finished, and what it gave */
 typedef struct
 {
-  int finished;               /* how many of the two have */
-  int query_place, set_place; /* 1: finished first */
-  GBytes *query_features, *set_features;
-} Race;
+  int *finished;              /* how many of the two have (shared) */
+  int place;                  /* 1: finished first */
+  GBytes *features;
+} Lane;
 
 static void
-set_embedded (GObject *source, GAsyncResult *result, gpointer data)
+lane_embedded (GObject *source, GAsyncResult *result, gpointer data)
 {
-  Race *race = data;
+  Lane *lane = data;
   g_autoptr (GError) error = NULL;
-  race->set_features = instdisc_run_embed_finish (INSTDISC_RUN (source),
-                                                  result, &error);
+  lane->features = instdisc_run_embed_finish (INSTDISC_RUN (source), result,
+                                              &error);
   g_assert_no_error (error);
-  race->set_place = ++race->finished;
-}
-
-static void
-query_embedded (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Race *race = data;
-  g_autoptr (GError) error = NULL;
-  race->query_features = instdisc_run_embed_finish (INSTDISC_RUN (source),
-                                                    result, &error);
-  g_assert_no_error (error);
-  race->query_place = ++race->finished;
+  lane->place = ++*lane->finished;
 }
 
 static gboolean
 both_finished (gpointer data)
 {
-  return ((Race *) data)->finished == 2;
+  return *(int *) data == 2;
 }
 
 static void
@@ -554,27 +544,28 @@ test_query_ahead_of_set (void)
   g_autoptr (GBytes) set_pixels = g_bytes_new_take (set, image_bytes * N_SET);
   g_autoptr (GBytes) query_pixels = g_bytes_new (
       set + image_bytes * QUERY_ROW, image_bytes);
-  Race race = { 0 };
-  instdisc_run_embed_async (run, set_pixels, N_SET, NULL, set_embedded,
-                            &race);
+  int finished = 0;
+  Lane set_lane = { &finished }, query_lane = { &finished };
+  instdisc_run_embed_async (run, set_pixels, N_SET, NULL, lane_embedded,
+                            &set_lane);
   /* the set's worker takes the network and its first batches */
   spin (0.3);
-  g_assert_cmpint (race.finished, ==, 0);
-  instdisc_run_embed_async (run, query_pixels, 1, NULL, query_embedded,
-                            &race);
-  g_assert_true (wait_until (both_finished, &race, 300));
-  g_assert_cmpint (race.query_place, ==, 1);
-  g_assert_cmpint (race.set_place, ==, 2);
+  g_assert_cmpint (finished, ==, 0);
+  instdisc_run_embed_async (run, query_pixels, 1, NULL, lane_embedded,
+                            &query_lane);
+  g_assert_true (wait_until (both_finished, &finished, 300));
+  g_assert_cmpint (query_lane.place, ==, 1);
+  g_assert_cmpint (set_lane.place, ==, 2);
   /* one network for both: the query's row is the set's of that image */
   gsize size;
-  const float *query = g_bytes_get_data (race.query_features, &size);
-  const float *rows = g_bytes_get_data (race.set_features, NULL);
+  const float *query = g_bytes_get_data (query_lane.features, &size);
+  const float *rows = g_bytes_get_data (set_lane.features, NULL);
   int dim = (int) (size / sizeof (float));
   for (int d = 0; d < dim; d++)
     g_assert_cmpfloat_with_epsilon (query[d], rows[QUERY_ROW * dim + d],
                                     1e-4);
-  g_bytes_unref (race.query_features);
-  g_bytes_unref (race.set_features);
+  g_bytes_unref (query_lane.features);
+  g_bytes_unref (set_lane.features);
 }
 
 /* ---- the query view's rows ---- */
