@@ -1,6 +1,6 @@
 /* explore-testutil.h: what the tests of the exploring views share: the
- * main loop driven until a condition holds, a widget shown in a window and
- * drawn by that window's renderer into a texture (docs/design.md,
+ * main loop driven until a condition holds, a widget shown in a window
+ * (drawn into a texture by gui-testutil.h's render_widget; docs/design.md,
  * "Testing"), and a real run trained on a tiny generated IDX set (96
  * images of 28 x 28, 4 classes, workdir/toy). Each program sets workdir. */
 #pragma once
@@ -14,6 +14,8 @@
 #include "instdisc-map.h"
 #include "instdisc-query-view.h"
 #include "instdisc-run.h"
+
+#include "gui/gui-testutil.h"
 
 G_GNUC_UNUSED static char *workdir;
 
@@ -73,28 +75,6 @@ show_in_window (GtkWidget *child, int width, int height)
   g_assert_true (wait_until (is_drawn, child, 10));
   spin (0.2);
   return window;
-}
-
-/* the widget drawn by its window's own renderer, GL or cairo
- * (docs/design.md, "Testing") */
-G_GNUC_UNUSED static GdkTexture *
-render_widget (GtkWidget *widget)
-{
-  /* a frame first: the paintable shows what the widget last drew */
-  spin (0.1);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GskRenderer *renderer
-    = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  GdkTexture *texture
-    = gsk_renderer_render_texture (renderer, node,
-                                   &GRAPHENE_RECT_INIT (0, 0, w, h));
-  gsk_render_node_unref (node);
-  return texture;
 }
 
 G_GNUC_UNUSED static void

@@ -1,5 +1,6 @@
 /* gui-testutil.h: what the explorer's widget tests share: running the main
- * loop until something happens, and finding widgets in a tree. */
+ * loop until something happens, finding widgets in a tree, and the image
+ * a widget draws. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -78,4 +79,28 @@ find_button (GtkWidget *widget, const char *label)
         return found;
     }
   return NULL;
+}
+
+/* What widget draws, rendered by its window's own renderer, GL or cairo,
+ * after a frame: the paintable shows what the widget last drew.
+ * (transfer full) */
+static G_GNUC_UNUSED GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC / 10;
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  GskRenderer *renderer
+    = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  GdkTexture *texture
+    = gsk_renderer_render_texture (renderer, node,
+                                   &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gsk_render_node_unref (node);
+  return texture;
 }
