@@ -130,16 +130,10 @@ embed_locked (InstdiscRun *self, const Dataset *images, float *features,
       ok = FALSE;
     }
   else
-    {
-      /* an embedding that lent infer to this one gets its hook back */
-      gboolean (*lender) (gpointer, int, int) = self->infer->between_batches;
-      gpointer lender_data = self->infer->between_batches_data;
-      self->infer->between_batches = embed_between_batches;
-      self->infer->between_batches_data = hook;
-      ok = run_model_embed (self->infer, images, features, error);
-      self->infer->between_batches = lender;
-      self->infer->between_batches_data = lender_data;
-    }
+    /* the hook is this call's alone: infer is shared by every embedding
+     * and, while lent, used by several at once */
+    ok = run_model_embed_with_hook (self->infer, images, features,
+                                    embed_between_batches, hook, error);
   g_mutex_unlock (&instdisc_run_engine_lock);
   g_mutex_unlock (&self->infer_lock);
   return ok;

@@ -97,6 +97,16 @@ gboolean
 run_model_embed (const RunModel *self, const Dataset *data, float *features,
                  GError **error)
 {
+  return run_model_embed_with_hook (self, data, features,
+                                    self->between_batches,
+                                    self->between_batches_data, error);
+}
+
+gboolean
+run_model_embed_with_hook (const RunModel *self, const Dataset *data,
+                           float *features, RunModelBatchHook between_batches,
+                           gpointer hook_data, GError **error)
+{
   const Dataset *train = self->data;
   if (data->channels != train->channels || data->height != train->height
       || data->width != train->width)
@@ -124,9 +134,7 @@ run_model_embed (const RunModel *self, const Dataset *data, float *features,
   gboolean ok = TRUE;
   for (int start = 0; ok && start < data->n; start += B)
     {
-      if (self->between_batches
-          && self->between_batches (self->between_batches_data, start,
-                                    data->n))
+      if (between_batches && between_batches (hook_data, start, data->n))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                        _("embedding %s: stopped at image %d of %d"),

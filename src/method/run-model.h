@@ -65,4 +65,13 @@ void run_model_copy_network (RunModel *self, const ResNet *net);
 gboolean run_model_embed (const RunModel *self, const Dataset *data,
                           float *features, GError **error);
 
+/* The same, asking between_batches (may be NULL) instead of the model's
+ * own: for callers that share one model between threads, whose hooks
+ * must not pass through the shared struct. */
+typedef gboolean (*RunModelBatchHook) (gpointer data, int done, int total);
+gboolean run_model_embed_with_hook (const RunModel *self,
+                                    const Dataset *data, float *features,
+                                    RunModelBatchHook between_batches,
+                                    gpointer hook_data, GError **error);
+
 G_END_DECLS
