@@ -36,6 +36,24 @@ G_BEGIN_DECLS
 #define NCE_Z_ESTIMATE_COLUMN "nce_z_estimate"
 #define NCE_P_POSITIVE_COLUMN "p_positive"
 
+/* A pass over images (the bank's filling before the first step, an
+ * evaluation), as first seen: its rate so far says how long the rest
+ * takes. */
+typedef struct
+{
+  gint64 since_us;      /* 0: no pass seen yet */
+  int since_done, last_done, total;
+  int phase;            /* an InstdiscRunPhase */
+} InstdiscPassClock;
+
+/* Seconds the pass at done of total images still takes at its rate since
+ * the clock first saw it, at now_us (monotonic); NAN in its first 3
+ * seconds or before an image is done. Another phase, another total or
+ * fewer images done than last time is a new pass: the clock starts
+ * again. */
+double instdisc_pass_clock_left (InstdiscPassClock *clock, int phase,
+                                 int done, int total, gint64 now_us);
+
 struct _InstdiscTrainingView
 {
   GtkWidget parent_instance;
@@ -63,6 +81,7 @@ struct _InstdiscTrainingView
   /* owned */
   GSettings *settings;
   InstdiscRun *run;
+  InstdiscPassClock pass_clock;
   gulong metrics_handler;
   gulong phase_handler;
   gulong progress_handler;

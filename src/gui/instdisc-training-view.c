@@ -277,6 +277,24 @@ on_metrics_added (InstdiscRun *run, guint first, InstdiscTrainingView *self)
         }
 }
 
+double
+instdisc_pass_clock_left (InstdiscPassClock *clock, int phase, int done,
+                          int total, gint64 now_us)
+{
+  if (clock->since_us == 0 || phase != clock->phase || total != clock->total
+      || done < clock->last_done)
+    {
+      *clock = (InstdiscPassClock) { now_us, done, done, total, phase };
+      return NAN;
+    }
+  clock->last_done = done;
+  double seconds = (now_us - clock->since_us) / 1e6;
+  int images = done - clock->since_done;
+  if (seconds < 3.0 || images <= 0)
+    return NAN;
+  return (total - done) * seconds / images;
+}
+
 /* What the run does when there is no step to show: the passes before the
  * first step take a minute or two on Fashion-MNIST, an evaluation seconds
  * to a minute, and a person should see that something is under way and
@@ -320,6 +338,17 @@ show_phase (InstdiscTrainingView *self)
                                           done, total);
       g_free (text);
       text = with_count;
+      double seconds = instdisc_pass_clock_left (&self->pass_clock, phase,
+                                                 done, total,
+                                                 g_get_monotonic_time ());
+      if (!isnan (seconds))
+        {
+          g_autofree char *left = format_duration (seconds);
+          /* Translators: the pass's images, then "1:05 left" */
+          char *with_left = g_strdup_printf (_("%s, %s left"), text, left);
+          g_free (text);
+          text = with_left;
+        }
     }
   if (phase != INSTDISC_RUN_PHASE_EVALUATING)
     {

@@ -14,6 +14,9 @@
  *                           checkpoint (one training loop)
  *   /gui/training-view/nce   the NCE panel of an NCE run, filled by column
  *                           name from an old metrics.csv; none for softmax
+ *   /gui/training-view/pass-time-left   the time a pass before the
+ *                           first step (or an evaluation's) still takes,
+ *                           from its rate since it was first seen
  *   /gui/training-view/knn-axis   the kNN axis spans the epochs done and
  *                           the next, never more than planned; 1-NN and
  *                           the untrained network's level are plotted
@@ -50,6 +53,7 @@
 #include "instdisc-run.h"
 #include "instdisc-settings.h"
 #include "instdisc-training-view.h"
+#include "instdisc-training-view-private.h"
 #include "instdisc-window.h"
 #include "trainer-run.h"
 
@@ -622,6 +626,38 @@ open_curves_folder (const char *name, int planned, int epochs,
 /* The kNN axis fits the epochs done, with the next one ahead, and stops
  * at the run's planned epochs; the 1-NN is a series of its own and the
  * untrained network and raw pixels are levels across the plot. */
+/* The time left of a pass before the first step: unknown for 3 seconds,
+ * then the rest at the rate since the pass was first seen; a new phase,
+ * a new total or a count that went back starts over. */
+static void
+test_training_view_pass_time_left (void)
+{
+  const gint64 s = G_USEC_PER_SEC;
+  const int preparing = INSTDISC_RUN_PHASE_PREPARING;
+  InstdiscPassClock clock = { 0 };
+  g_assert_true (isnan (instdisc_pass_clock_left (&clock, preparing, 1000,
+                                                  60000, 100 * s)));
+  g_assert_true (isnan (instdisc_pass_clock_left (&clock, preparing, 5000,
+                                                  60000, 102 * s)));
+  /* 11,000 images in 4 s: the other 48,000 in about 17.5 s */
+  g_assert_cmpfloat_with_epsilon (
+      instdisc_pass_clock_left (&clock, preparing, 12000, 60000, 104 * s),
+      48000.0 * 4.0 / 11000.0, 1e-9);
+  /* the evaluation's pass after it: a new clock */
+  const int evaluating = INSTDISC_RUN_PHASE_EVALUATING;
+  g_assert_true (isnan (instdisc_pass_clock_left (&clock, evaluating, 0,
+                                                  10000, 200 * s)));
+  g_assert_cmpfloat_with_epsilon (
+      instdisc_pass_clock_left (&clock, evaluating, 2500, 10000, 205 * s),
+      7500.0 * 5.0 / 2500.0, 1e-9);
+  /* its next pass (the test images after the training images) */
+  g_assert_true (isnan (instdisc_pass_clock_left (&clock, evaluating, 100,
+                                                  10000, 206 * s)));
+  /* nothing done in the first seconds: no guess */
+  g_assert_true (isnan (instdisc_pass_clock_left (&clock, evaluating, 100,
+                                                  10000, 210 * s)));
+}
+
 static void
 test_training_view_knn_axis (void)
 {
@@ -1455,6 +1491,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
   g_test_add_func ("/gui/training-view/nce", test_training_view_nce);
   g_test_add_func ("/gui/notice-bar", test_notice_bar);
+  g_test_add_func ("/gui/training-view/pass-time-left",
+                   test_training_view_pass_time_left);
   g_test_add_func ("/gui/training-view/knn-axis",
                    test_training_view_knn_axis);
   g_test_add_func ("/gui/training-view/loss-tools",
