@@ -1,5 +1,5 @@
-/* layers.c: ReLU, residual addition, average pooling, flatten, linear, L2
- * normalisation. Shapes as in layers.h. */
+/* layers.c: ReLU, residual addition, average and max pooling, flatten,
+ * linear, L2 normalisation. Shapes as in layers.h. */
 #include "layers.h"
 
 #include <cblas.h>
@@ -166,6 +166,183 @@ avgpool_backward (float *dinp, const float *dout, int planes, int h, int w,
             for (int kx = 0; kx < k; kx++)
               dinp[((size_t) p * h + oy * k + ky) * w + ox * k + kx] = g;
         }
+}
+
+/* ---- global average pooling ---- */
+
+/* The pooling layers split their planes (channel x image) across the
+ * engine's threads: every plane is read and written by one thread only. */
+typedef struct
+{
+  float *out;
+  int32_t *argmax;
+  const float *inp;
+  const int32_t *argmax_in;
+  int planes, h, w, out_h, out_w, kernel, stride, padding;
+  size_t hw;          /* global average pooling: values per plane */
+} PoolTask;
+
+static void
+run_pool (EngineTask kernel, PoolTask *task, size_t values)
+{
+  const double t = engine_timer_start ();
+  if (values < PARALLEL_MIN)
+    kernel (task, 0, 1);
+  else
+    engine_parallel (kernel, task);
+  engine_timer_stop (ENGINE_TIMER_ELEMENTWISE, t);
+}
+
+static void
+global_avgpool_forward_task (void *arg, int ith, int nth)
+{
+  const PoolTask *task = arg;
+  const size_t hw = task->hw;
+  size_t lo, hi;
+  engine_split (task->planes, ith, nth, &lo, &hi);
+  for (size_t p = lo; p < hi; p++)
+    {
+      /* summed in float in order and divided once, as PyTorch's CPU
+       * kernel does */
+      const float *x = task->inp + p * hw;
+      float sum = 0.0f;
+      for (size_t i = 0; i < hw; i++)
+        sum += x[i];
+      task->out[p] = sum / (float) hw;
+    }
+}
+
+void
+global_avgpool_forward (float *out, const float *inp, int planes, int hw)
+{
+  ENGINE_CHECK (planes > 0 && hw > 0);
+  PoolTask task = { .out = out, .inp = inp, .planes = planes, .hw = hw };
+  run_pool (global_avgpool_forward_task, &task, (size_t) planes * hw);
+}
+
+static void
+global_avgpool_backward_task (void *arg, int ith, int nth)
+{
+  const PoolTask *task = arg;
+  const size_t hw = task->hw;
+  size_t lo, hi;
+  engine_split (task->planes, ith, nth, &lo, &hi);
+  for (size_t p = lo; p < hi; p++)
+    {
+      const float g = task->inp[p] / (float) hw;
+      float *dx = task->out + p * hw;
+      for (size_t i = 0; i < hw; i++)
+        dx[i] = g;
+    }
+}
+
+void
+global_avgpool_backward (float *dinp, const float *dout, int planes, int hw)
+{
+  ENGINE_CHECK (planes > 0 && hw > 0);
+  PoolTask task = { .out = dinp, .inp = dout, .planes = planes, .hw = hw };
+  run_pool (global_avgpool_backward_task, &task, (size_t) planes * hw);
+}
+
+/* ---- max pooling ---- */
+
+int
+maxpool2d_out_size (int size, int kernel, int stride, int padding)
+{
+  return (size + 2 * padding - kernel) / stride + 1;
+}
+
+static void
+maxpool2d_forward_task (void *arg, int ith, int nth)
+{
+  const PoolTask *task = arg;
+  const int h = task->h, w = task->w, oh = task->out_h, ow = task->out_w;
+  const int k = task->kernel, s = task->stride, pad = task->padding;
+  size_t lo, hi;
+  engine_split (task->planes, ith, nth, &lo, &hi);
+  for (size_t p = lo; p < hi; p++)
+    {
+      const float *x = task->inp + p * h * w;
+      float *y = task->out + p * oh * ow;
+      int32_t *taken = task->argmax + p * oh * ow;
+      for (int oy = 0; oy < oh; oy++)
+        {
+          /* the window's rows and columns inside the image */
+          const int y0 = oy * s - pad;
+          const int ya = y0 > 0 ? y0 : 0;
+          const int yb = y0 + k < h ? y0 + k : h;
+          for (int ox = 0; ox < ow; ox++)
+            {
+              const int x0 = ox * s - pad;
+              const int xa = x0 > 0 ? x0 : 0;
+              const int xb = x0 + k < w ? x0 + k : w;
+              /* PyTorch's rule (layers.h): start from -inf at the first
+               * element inside the image; only a strictly larger value or a
+               * NaN takes over */
+              float best = -INFINITY;
+              int32_t where = ya * w + xa;
+              for (int iy = ya; iy < yb; iy++)
+                for (int ix = xa; ix < xb; ix++)
+                  {
+                    const float v = x[iy * w + ix];
+                    if (v > best || isnan (v))
+                      {
+                        best = v;
+                        where = iy * w + ix;
+                      }
+                  }
+              y[oy * ow + ox] = best;
+              taken[oy * ow + ox] = where;
+            }
+        }
+    }
+}
+
+void
+maxpool2d_forward (float *out, int32_t *argmax, const float *inp, int planes,
+                   int h, int w, int kernel, int stride, int padding)
+{
+  ENGINE_CHECK (planes > 0 && kernel > 0 && stride > 0);
+  ENGINE_CHECK (padding >= 0 && 2 * padding <= kernel);
+  const int oh = maxpool2d_out_size (h, kernel, stride, padding);
+  const int ow = maxpool2d_out_size (w, kernel, stride, padding);
+  ENGINE_CHECK (oh > 0 && ow > 0);
+  PoolTask task = { .out = out, .argmax = argmax, .inp = inp,
+                    .planes = planes, .h = h, .w = w, .out_h = oh,
+                    .out_w = ow, .kernel = kernel, .stride = stride,
+                    .padding = padding };
+  run_pool (maxpool2d_forward_task, &task, (size_t) planes * oh * ow * kernel
+                                               * kernel);
+}
+
+static void
+maxpool2d_backward_task (void *arg, int ith, int nth)
+{
+  const PoolTask *task = arg;
+  const size_t in_plane = (size_t) task->h * task->w;
+  const size_t out_plane = (size_t) task->out_h * task->out_w;
+  size_t lo, hi;
+  engine_split (task->planes, ith, nth, &lo, &hi);
+  for (size_t p = lo; p < hi; p++)
+    {
+      float *dx = task->out + p * in_plane;
+      const float *dy = task->inp + p * out_plane;
+      const int32_t *from = task->argmax_in + p * out_plane;
+      memset (dx, 0, sizeof (float) * in_plane);
+      for (size_t o = 0; o < out_plane; o++)
+        dx[from[o]] += dy[o];
+    }
+}
+
+void
+maxpool2d_backward (float *dinp, const float *dout, const int32_t *argmax,
+                    int planes, int h, int w, int out_h, int out_w)
+{
+  ENGINE_CHECK (planes > 0 && out_h > 0 && out_w > 0);
+  PoolTask task = { .out = dinp, .inp = dout, .argmax_in = argmax,
+                    .planes = planes, .h = h, .w = w, .out_h = out_h,
+                    .out_w = out_w };
+  run_pool (maxpool2d_backward_task, &task, (size_t) planes * h * w);
 }
 
 void

@@ -1,9 +1,10 @@
-/* layers.h: the small layers: ReLU, residual addition, average pooling,
- * flatten, linear and L2 normalisation. Each is a free function pair
+/* layers.h: the small layers: ReLU, residual addition, average and max
+ * pooling, flatten, linear and L2 normalisation. Each is a free function pair
  * <op>_forward / <op>_backward, outputs first, then inputs, then sizes. */
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- ReLU, elementwise over n values ---- */
 /* out may equal inp */
@@ -21,6 +22,35 @@ void avgpool_forward (float *out, const float *inp, int planes, int h, int w,
 /* dout (C, B, H/k, W/k) -> dinp (C, B, H, W) */
 void avgpool_backward (float *dinp, const float *dout, int planes, int h,
                        int w, int k);
+
+/* ---- global average pooling (nn.AdaptiveAvgPool2d(1)): each plane's mean ---- */
+/* inp (C, B, H, W) -> out (C, B), planes = C*B, hw = H*W */
+void global_avgpool_forward (float *out, const float *inp, int planes, int hw);
+/* dout (C, B) -> dinp (C, B, H, W): every position gets dout / hw */
+void global_avgpool_backward (float *dinp, const float *dout, int planes,
+                              int hw);
+
+/* ---- max pooling, as nn.MaxPool2d (kernel, stride, padding) ----
+ *
+ * Floor mode: out = (in + 2 padding - kernel) / stride + 1 per side.
+ * Padding is never chosen (PyTorch pads with -inf), so every window needs
+ * an element of the image: padding <= kernel / 2, as PyTorch requires.
+ *
+ * Ties follow PyTorch's CPU kernel: the window is read in row-major order
+ * and an element replaces the running maximum only when strictly larger,
+ * so the first of equal maxima wins and takes the whole gradient; a NaN
+ * always replaces it (the last NaN of a window wins), and a window of
+ * nothing but -inf keeps its first element. */
+int maxpool2d_out_size (int size, int kernel, int stride, int padding);
+/* inp (C, B, H, W) -> out (C, B, OH, OW) and argmax (C, B, OH, OW): for
+ * each output, the index y * W + x inside its plane of the input it took */
+void maxpool2d_forward (float *out, int32_t *argmax, const float *inp,
+                        int planes, int h, int w, int kernel, int stride,
+                        int padding);
+/* dout (C, B, OH, OW) -> dinp (C, B, H, W) (written): each output's
+ * gradient goes to the input it took; overlapping windows add up */
+void maxpool2d_backward (float *dinp, const float *dout, const int32_t *argmax,
+                         int planes, int h, int w, int out_h, int out_w);
 
 /* ---- flatten: channel-major (C, B, h, w) <-> PyTorch's view (B, C*h*w) ---- */
 void flatten_forward (float *out, const float *inp, int channels, int batch,

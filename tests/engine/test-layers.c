@@ -1,6 +1,7 @@
-/* test-layers.c: ReLU, residual add + ReLU, average pooling, flatten, linear
- * and L2 normalisation: each backward against central differences of
- * L = sum (out * R) with a random R, accumulated in double. */
+/* test-layers.c: ReLU, residual add + ReLU, average, global average and max
+ * pooling, flatten, linear and L2 normalisation: each backward against
+ * central differences of L = sum (out * R) with a random R, accumulated in
+ * double; max pooling's tie rule against what PyTorch does. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -198,6 +199,252 @@ test_avgpool_gradient (void)
       g_free (c.inp);
       g_free (c.out);
       g_free (c.r);
+    }
+}
+
+/* ---- global average pooling ---- */
+
+typedef struct
+{
+  float *inp, *out, *r;
+  int planes, hw;
+} GlobalPoolCtx;
+
+static double
+global_pool_loss (void *data)
+{
+  GlobalPoolCtx *c = data;
+  global_avgpool_forward (c->out, c->inp, c->planes, c->hw);
+  return dot_double (c->out, c->r, c->planes);
+}
+
+/* Linear, so exact up to rounding; the forward against plane means in
+ * double, from 1x1 (the mean is the value) to 7x7 (ResNet's last map at
+ * 224) and a non-square 3x5, with enough planes to split over threads. */
+static void
+test_global_avgpool (void)
+{
+  Rng rng;
+  rng_seed (&rng, 38);
+  const int shapes[][2] = { { 5, 1 }, { 6, 4 }, { 3, 15 }, { 400, 49 } };
+  for (size_t s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      GlobalPoolCtx c = { .planes = shapes[s][0], .hw = shapes[s][1] };
+      const size_t n_in = (size_t) c.planes * c.hw;
+      c.inp = g_new (float, n_in);
+      c.out = g_new (float, c.planes);
+      c.r = g_new (float, c.planes);
+      float *expected = g_new (float, c.planes);
+      float *dinp = g_new (float, n_in);
+      fill_normal (&rng, c.inp, n_in, 1.0f);
+      fill_normal (&rng, c.r, c.planes, 1.0f);
+      for (int p = 0; p < c.planes; p++)
+        {
+          double sum = 0.0;
+          for (int i = 0; i < c.hw; i++)
+            sum += c.inp[(size_t) p * c.hw + i];
+          expected[p] = (float) (sum / c.hw);
+        }
+      fill_value (c.out, c.planes, NAN);
+      global_avgpool_forward (c.out, c.inp, c.planes, c.hw);
+      g_autofree char *nf = g_strdup_printf ("global avgpool forward %dx%d",
+                                             c.planes, c.hw);
+      assert_all_close (nf, c.out, expected, c.planes, 1e-6, 1e-5);
+
+      fill_value (dinp, n_in, NAN);
+      global_avgpool_backward (dinp, c.r, c.planes, c.hw);
+      g_autofree char *nb = g_strdup_printf ("global avgpool d input %dx%d",
+                                             c.planes, c.hw);
+      check_gradient (nb, global_pool_loss, &c, c.inp, dinp, n_in, 300, STEP,
+                      1e-3, 1e-3, &rng);
+      g_free (expected);
+      g_free (dinp);
+      g_free (c.inp);
+      g_free (c.out);
+      g_free (c.r);
+    }
+}
+
+/* ---- max pooling ---- */
+
+typedef struct
+{
+  float *inp, *out, *r;
+  int32_t *argmax;
+  int planes, h, w, k, s, p, oh, ow;
+} MaxPoolCtx;
+
+static double
+maxpool_loss (void *data)
+{
+  MaxPoolCtx *c = data;
+  maxpool2d_forward (c->out, c->argmax, c->inp, c->planes, c->h, c->w, c->k,
+                     c->s, c->p);
+  return dot_double (c->out, c->r, (size_t) c->planes * c->oh * c->ow);
+}
+
+/* Away from ties: each plane holds a shuffled ladder of values 0.01 apart,
+ * so a +-1e-3 step never changes which element of a window is largest, and
+ * the central difference is exactly the sum of R over the windows an
+ * element wins (or 0). Negative values too, so that padding must never win
+ * (PyTorch pads with -inf, not 0). Shapes: the ResNet stem's 3/2/1 on even
+ * and odd sides, windows that do not overlap (2/2/0), overlap more (3/1/1),
+ * a non-square map, and one large enough to be split over threads. The
+ * forward is compared with a search written here. */
+static void
+test_maxpool_gradient (void)
+{
+  Rng rng;
+  rng_seed (&rng, 39);
+  const int shapes[][6] = {
+    /* planes, h, w, kernel, stride, padding */
+    { 3, 8, 8, 3, 2, 1 },
+    { 2, 7, 9, 3, 2, 1 },
+    { 2, 6, 6, 2, 2, 0 },
+    { 1, 5, 4, 3, 1, 1 },
+    { 2, 9, 7, 5, 3, 2 },
+    { 24, 33, 30, 3, 2, 1 },
+  };
+  for (size_t t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      MaxPoolCtx c = { .planes = shapes[t][0], .h = shapes[t][1],
+                       .w = shapes[t][2], .k = shapes[t][3],
+                       .s = shapes[t][4], .p = shapes[t][5] };
+      c.oh = maxpool2d_out_size (c.h, c.k, c.s, c.p);
+      c.ow = maxpool2d_out_size (c.w, c.k, c.s, c.p);
+      g_assert_cmpint (c.oh, ==, (c.h + 2 * c.p - c.k) / c.s + 1);
+      const int hw = c.h * c.w;
+      const size_t n_in = (size_t) c.planes * hw;
+      const size_t n_out = (size_t) c.planes * c.oh * c.ow;
+      c.inp = g_new (float, n_in);
+      c.out = g_new (float, n_out);
+      c.r = g_new (float, n_out);
+      c.argmax = g_new (int32_t, n_out);
+      float *expected = g_new (float, n_out);
+      float *dinp = g_new (float, n_in);
+      for (int p = 0; p < c.planes; p++)
+        {
+          float *x = c.inp + (size_t) p * hw;
+          for (int i = 0; i < hw; i++)
+            x[i] = 0.01f * (float) (i - hw / 2);
+          for (int i = hw - 1; i > 0; i--)
+            {
+              int j = (int) rng_below (&rng, i + 1);
+              float v = x[i];
+              x[i] = x[j];
+              x[j] = v;
+            }
+        }
+      fill_normal (&rng, c.r, n_out, 1.0f);
+
+      for (int p = 0; p < c.planes; p++)
+        for (int oy = 0; oy < c.oh; oy++)
+          for (int ox = 0; ox < c.ow; ox++)
+            {
+              float best = -INFINITY;
+              for (int y = oy * c.s - c.p; y < oy * c.s - c.p + c.k; y++)
+                for (int x = ox * c.s - c.p; x < ox * c.s - c.p + c.k; x++)
+                  if (y >= 0 && y < c.h && x >= 0 && x < c.w)
+                    best = fmaxf (best, c.inp[(size_t) p * hw + y * c.w + x]);
+              expected[((size_t) p * c.oh + oy) * c.ow + ox] = best;
+            }
+      fill_value (c.out, n_out, NAN);
+      maxpool2d_forward (c.out, c.argmax, c.inp, c.planes, c.h, c.w, c.k,
+                         c.s, c.p);
+      g_autofree char *nf
+          = g_strdup_printf ("maxpool forward %dx%dx%d k%d s%d p%d", c.planes,
+                             c.h, c.w, c.k, c.s, c.p);
+      assert_all_close (nf, c.out, expected, n_out, 0.0, 0.0);
+      /* the index points at the value taken */
+      for (size_t o = 0; o < n_out; o++)
+        {
+          g_assert_cmpint (c.argmax[o], >=, 0);
+          g_assert_cmpint (c.argmax[o], <, hw);
+          g_assert_cmpfloat (c.inp[o / (c.oh * c.ow) * hw + c.argmax[o]], ==,
+                             c.out[o]);
+        }
+
+      fill_value (dinp, n_in, NAN);
+      maxpool2d_backward (dinp, c.r, c.argmax, c.planes, c.h, c.w, c.oh, c.ow);
+      g_autofree char *nb
+          = g_strdup_printf ("maxpool d input %dx%dx%d k%d s%d p%d", c.planes,
+                             c.h, c.w, c.k, c.s, c.p);
+      check_gradient (nb, maxpool_loss, &c, c.inp, dinp, n_in, 400, STEP,
+                      1e-3, 1e-3, &rng);
+
+      g_free (expected);
+      g_free (dinp);
+      g_free (c.argmax);
+      g_free (c.inp);
+      g_free (c.out);
+      g_free (c.r);
+    }
+}
+
+/* Exact ties, against PyTorch 1.13's CPU max_pool2d (kernel 3, stride 2,
+ * padding 1; the indices of return_indices=True and x.grad after
+ * y.sum().backward(), run by hand): the first of equal maxima in row-major
+ * order takes the gradient, a NaN takes over from anything (the last NaN of
+ * a window wins), a window of -inf keeps its first element inside the
+ * image, and an element that wins two windows gets both gradients. A "last
+ * maximum" or "padding first" rule fails here. */
+static void
+test_maxpool_ties (void)
+{
+  const float nan = NAN, inf = INFINITY;
+  const struct
+  {
+    const char *what;
+    int h, w;
+    float inp[16];
+    int32_t argmax[4];
+    float grad[16];
+  } cases[] = {
+    { "equal maxima", 3, 3,
+      { 1, 2, 2,
+        0, 2, 1,
+        2, 0, 0 },
+      { 1, 1, 4, 4 },
+      { 0, 2, 0,
+        0, 2, 0,
+        0, 0, 0 } },
+    { "all zero (after a ReLU)", 4, 4,
+      { 0 },
+      { 0, 1, 4, 5 },
+      { 1, 1, 0, 0,
+        1, 1, 0, 0,
+        0, 0, 0, 0,
+        0, 0, 0, 0 } },
+    { "NaN", 3, 3,
+      { 1, nan, 2,
+        nan, 2, 1,
+        2, 0, 0 },
+      { 3, 1, 3, 4 },
+      { 0, 1, 0,
+        2, 1, 0,
+        0, 0, 0 } },
+    { "all -inf", 3, 3,
+      { -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf },
+      { 0, 1, 3, 4 },
+      { 1, 1, 0,
+        1, 1, 0,
+        0, 0, 0 } },
+  };
+  for (size_t t = 0; t < G_N_ELEMENTS (cases); t++)
+    {
+      const int h = cases[t].h, w = cases[t].w;
+      g_assert_cmpint (maxpool2d_out_size (h, 3, 2, 1), ==, 2);
+      float out[4], ones[4] = { 1, 1, 1, 1 }, dinp[16];
+      int32_t argmax[4];
+      maxpool2d_forward (out, argmax, cases[t].inp, 1, h, w, 3, 2, 1);
+      maxpool2d_backward (dinp, ones, argmax, 1, h, w, 2, 2);
+      for (int o = 0; o < 4; o++)
+        if (argmax[o] != cases[t].argmax[o])
+          g_error ("%s: output %d took element %d, PyTorch takes %d",
+                   cases[t].what, o, argmax[o], cases[t].argmax[o]);
+      g_autofree char *what = g_strdup_printf ("maxpool ties: %s",
+                                               cases[t].what);
+      assert_all_close (what, dinp, cases[t].grad, (size_t) h * w, 0.0, 0.0);
     }
 }
 
@@ -420,6 +667,9 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/layers/relu", test_relu_gradient);
   g_test_add_func ("/engine/layers/add-relu", test_add_relu_gradient);
   g_test_add_func ("/engine/layers/avgpool", test_avgpool_gradient);
+  g_test_add_func ("/engine/layers/global-avgpool", test_global_avgpool);
+  g_test_add_func ("/engine/layers/maxpool/gradient", test_maxpool_gradient);
+  g_test_add_func ("/engine/layers/maxpool/ties", test_maxpool_ties);
   g_test_add_func ("/engine/layers/flatten", test_flatten_gradient);
   g_test_add_func ("/engine/layers/linear", test_linear_gradient);
   g_test_add_func ("/engine/layers/l2norm", test_l2norm_gradient);
