@@ -244,7 +244,7 @@ main (int argc, char **argv)
   for (int s = 0; s < 4; s++)
     for (int i = 0; i < config.blocks_per_stage[s]; i++, b++)
       {
-        BasicBlock *block = &net->blocks[b];
+        ResidualBlock *block = &net->blocks[b];
         char name[48];
         if (conv2d_winograd_shape (&block->conv1))
           {

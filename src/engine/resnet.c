@@ -1,5 +1,6 @@
-/* resnet.c: building, initialising, and running the reference CIFAR ResNet.
- * Activations are channel-major (tensor-layout.h). */
+/* resnet.c: building, initialising, and running the reference's ResNets,
+ * CIFAR and ImageNet (resnet.h). Activations are channel-major
+ * (tensor-layout.h). */
 #include "resnet.h"
 
 #include <math.h>
@@ -30,12 +31,66 @@ resnet_config_small (int in_channels, int image_h, int image_w, int low_dim)
   return config;
 }
 
-/* spatial size after a 3x3 convolution with padding 1 and this stride */
+ResNetConfig
+resnet_config_resnet18_imagenet (int in_channels, int image_h, int image_w,
+                                 int low_dim)
+{
+  ResNetConfig config = resnet_config_resnet18 (in_channels, image_h, image_w,
+                                                low_dim);
+  config.stem = RESNET_STEM_IMAGENET;
+  return config;
+}
+
+ResNetConfig
+resnet_config_resnet50_imagenet (int in_channels, int image_h, int image_w,
+                                 int low_dim)
+{
+  ResNetConfig config = {
+    .in_channels = in_channels, .image_h = image_h, .image_w = image_w,
+    .widths = { 64, 128, 256, 512 }, .blocks_per_stage = { 3, 4, 6, 3 },
+    .low_dim = low_dim, .stem = RESNET_STEM_IMAGENET,
+    .block = RESNET_BLOCK_BOTTLENECK,
+  };
+  return config;
+}
+
+int
+resnet_block_out_channels (const ResNetConfig *config, int width)
+{
+  return config->block == RESNET_BLOCK_BOTTLENECK ? 4 * width : width;
+}
+
+/* The ImageNet stem's geometry, the same for every ResNet */
+enum
+{
+  STEM_KERNEL = 7, STEM_STRIDE = 2, STEM_PADDING = 3,
+  STEM_POOL_KERNEL = 3, STEM_POOL_STRIDE = 2, STEM_POOL_PADDING = 1,
+};
+
+/* spatial size after a 3x3 convolution with padding 1 and this stride (and
+ * after a 1x1 with padding 0: the same) */
 static int
 conv3x3_out (int size, int stride)
 {
   return (size + 2 - 3) / stride + 1;
 }
+
+/* spatial size after the stem: the map layer1 sees */
+static int
+layer1_input_size (const ResNetConfig *config, int size)
+{
+  if (config->stem == RESNET_STEM_CIFAR)
+    return size;
+  size = (size + 2 * STEM_PADDING - STEM_KERNEL) / STEM_STRIDE + 1;
+  return maxpool2d_out_size (size, STEM_POOL_KERNEL, STEM_POOL_STRIDE,
+                             STEM_POOL_PADDING);
+}
+
+/* The smallest ImageNet image: layer4 must start from at least 2x2, so
+ * that its stride-2 convolutions still have something to halve (at 16x16
+ * it would start from 1x1, a map of padding around one pixel). 28x28
+ * (Fashion-MNIST) leaves 1x1 for the pool, 224x224 7x7. */
+#define IMAGENET_MIN_LAYER4_IN 2
 
 bool
 resnet_config_validate (const ResNetConfig *config, char *why, size_t why_len)
@@ -52,13 +107,50 @@ resnet_config_validate (const ResNetConfig *config, char *why, size_t why_len)
                 config->low_dim);
       return false;
     }
+  if ((config->stem != RESNET_STEM_CIFAR
+       && config->stem != RESNET_STEM_IMAGENET)
+      || (config->block != RESNET_BLOCK_BASIC
+          && config->block != RESNET_BLOCK_BOTTLENECK))
+    {
+      snprintf (why, why_len, "unknown stem (%d) or block kind (%d)",
+                (int) config->stem, (int) config->block);
+      return false;
+    }
   for (int s = 0; s < 4; s++)
-    if (config->widths[s] < 1 || config->blocks_per_stage[s] < 1)
+    if (config->widths[s] < 1 || config->blocks_per_stage[s] < 1
+        || config->widths[s] > 4096)
       {
-        snprintf (why, why_len, "stage %d needs a positive width and block count",
-                  s + 1);
+        snprintf (why, why_len, "stage %d needs a positive width (at most "
+                  "4096) and block count", s + 1);
         return false;
       }
+  if (config->image_h > 4096 || config->image_w > 4096)
+    {
+      snprintf (why, why_len, "images of %dx%d are too large (4096x4096 at "
+                "most)", config->image_w, config->image_h);
+      return false;
+    }
+  if (config->stem == RESNET_STEM_IMAGENET)
+    {
+      int h = layer1_input_size (config, config->image_h);
+      int w = layer1_input_size (config, config->image_w);
+      for (int s = 1; s < 3; s++)
+        {
+          h = conv3x3_out (h, 2);
+          w = conv3x3_out (w, 2);
+        }
+      if (config->image_h < 1 || config->image_w < 1
+          || h < IMAGENET_MIN_LAYER4_IN || w < IMAGENET_MIN_LAYER4_IN)
+        {
+          snprintf (why, why_len,
+                    "images of %dx%d are too small for an ImageNet ResNet: "
+                    "its 32x downsampling needs at least 17x17 (layer4 must "
+                    "start from 2x2 or more; 224x224 is its natural size)",
+                    config->image_w, config->image_h);
+          return false;
+        }
+      return true;
+    }
   int h = config->image_h, w = config->image_w;
   for (int s = 1; s < 4; s++)
     {
@@ -150,67 +242,109 @@ add_batchnorm (StateBuilder *b, const char *prefix, BatchNorm2d *bn)
 
 /* ---- construction ---- */
 
+/* A block of stage width `width` (resnet.h): basic, conv1 3x3 with the
+ * stride then conv2 3x3; bottleneck, conv1 1x1, conv2 3x3 with the stride,
+ * conv3 1x1 to 4 x width. */
 static bool
-block_init (BasicBlock *block, int in_channels, int out_channels, int stride,
-            int in_h, int in_w)
+block_init (ResidualBlock *block, ResNetBlockKind kind, int in_channels,
+            int width, int stride, int in_h, int in_w)
 {
   memset (block, 0, sizeof *block);
+  block->kind = kind;
   block->in_channels = in_channels;
-  block->out_channels = out_channels;
+  block->mid_channels = width;
   block->in_h = in_h;
   block->in_w = in_w;
-  conv2d_init (&block->conv1, in_channels, out_channels, 3, stride, 1, in_h,
-               in_w);
-  block->out_h = block->conv1.out_h;
-  block->out_w = block->conv1.out_w;
-  conv2d_init (&block->conv2, out_channels, out_channels, 3, 1, 1,
-               block->out_h, block->out_w);
-  int spatial = block->out_h * block->out_w;
-  bool ok = batchnorm2d_init (&block->bn1, out_channels, spatial)
-            && batchnorm2d_init (&block->bn2, out_channels, spatial);
-  block->has_shortcut = stride != 1 || in_channels != out_channels;
+  bool ok;
+  if (kind == RESNET_BLOCK_BOTTLENECK)
+    {
+      block->out_channels = 4 * width;
+      conv2d_init (&block->conv1, in_channels, width, 1, 1, 0, in_h, in_w);
+      conv2d_init (&block->conv2, width, width, 3, stride, 1, in_h, in_w);
+      block->out_h = block->conv2.out_h;
+      block->out_w = block->conv2.out_w;
+      conv2d_init (&block->conv3, width, block->out_channels, 1, 1, 0,
+                   block->out_h, block->out_w);
+      int out_spatial = block->out_h * block->out_w;
+      ok = batchnorm2d_init (&block->bn1, width, in_h * in_w)
+           && batchnorm2d_init (&block->bn2, width, out_spatial)
+           && batchnorm2d_init (&block->bn3, block->out_channels, out_spatial);
+    }
+  else
+    {
+      block->out_channels = width;
+      conv2d_init (&block->conv1, in_channels, width, 3, stride, 1, in_h,
+                   in_w);
+      block->out_h = block->conv1.out_h;
+      block->out_w = block->conv1.out_w;
+      conv2d_init (&block->conv2, width, width, 3, 1, 1, block->out_h,
+                   block->out_w);
+      int out_spatial = block->out_h * block->out_w;
+      ok = batchnorm2d_init (&block->bn1, width, out_spatial)
+           && batchnorm2d_init (&block->bn2, width, out_spatial);
+    }
+  block->has_shortcut = stride != 1 || in_channels != block->out_channels;
   if (block->has_shortcut)
     {
-      conv2d_init (&block->shortcut_conv, in_channels, out_channels, 1, stride,
-                   0, in_h, in_w);
-      ok = ok && batchnorm2d_init (&block->shortcut_bn, out_channels, spatial);
+      conv2d_init (&block->shortcut_conv, in_channels, block->out_channels, 1,
+                   stride, 0, in_h, in_w);
+      ok = ok && batchnorm2d_init (&block->shortcut_bn, block->out_channels,
+                                   block->out_h * block->out_w);
     }
   return ok;
 }
 
-static bool
-block_alloc_activations (BasicBlock *block, int max_batch)
+/* floats of one convolution's output for this many images */
+static size_t
+conv_out_floats (const Conv2d *conv, int images)
 {
+  return (size_t) conv->out_channels * images * conv->out_h * conv->out_w;
+}
+
+static bool
+block_alloc_activations (ResidualBlock *block, int max_batch)
+{
+  struct
+  {
+    float **buffer;
+    const Conv2d *shape;   /* the buffer has this convolution's output shape */
+    bool needed;
+  } buffers[] = {
+    { &block->conv1_out, &block->conv1, true },
+    { &block->hidden, &block->conv1, true },
+    { &block->conv2_out, &block->conv2, true },
+    { &block->hidden2, &block->conv2, block->kind == RESNET_BLOCK_BOTTLENECK },
+    { &block->conv3_out, &block->conv3, block->kind == RESNET_BLOCK_BOTTLENECK },
+    { &block->shortcut_conv_out, &block->shortcut_conv, block->has_shortcut },
+    { &block->shortcut_out, &block->shortcut_conv, block->has_shortcut },
+  };
+  for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
+    if (buffers[i].needed
+        && !(*buffers[i].buffer
+             = engine_alloc (sizeof (float)
+                             * conv_out_floats (buffers[i].shape, max_batch))))
+      return false;
+  /* the block's output shape, whatever the kind */
   size_t n = (size_t) block->out_channels * max_batch * block->out_h
              * block->out_w;
-  float **buffers[] = { &block->conv1_out, &block->hidden, &block->conv2_out,
-                        &block->bn2_out, &block->out };
-  for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
-    if (!(*buffers[i] = engine_alloc (sizeof (float) * n)))
-      return false;
-  if (block->has_shortcut)
-    {
-      block->shortcut_conv_out = engine_alloc (sizeof (float) * n);
-      block->shortcut_out = engine_alloc (sizeof (float) * n);
-      if (!block->shortcut_conv_out || !block->shortcut_out)
-        return false;
-    }
-  return true;
+  block->branch_out = engine_alloc (sizeof (float) * n);
+  block->out = engine_alloc (sizeof (float) * n);
+  return block->branch_out && block->out;
 }
 
 static void
-block_clear (BasicBlock *block)
+block_clear (ResidualBlock *block)
 {
   batchnorm2d_clear (&block->bn1);
   batchnorm2d_clear (&block->bn2);
+  batchnorm2d_clear (&block->bn3);
   batchnorm2d_clear (&block->shortcut_bn);
-  engine_free (block->conv1_out);
-  engine_free (block->hidden);
-  engine_free (block->conv2_out);
-  engine_free (block->bn2_out);
-  engine_free (block->out);
-  engine_free (block->shortcut_conv_out);
-  engine_free (block->shortcut_out);
+  float *buffers[] = { block->conv1_out, block->hidden, block->conv2_out,
+                       block->hidden2, block->conv3_out, block->branch_out,
+                       block->shortcut_conv_out, block->shortcut_out,
+                       block->out };
+  for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
+    engine_free (buffers[i]);
 }
 
 static size_t
@@ -238,85 +372,125 @@ resnet_new (const ResNetConfig *config, int max_batch)
   ResNet *net = engine_alloc (sizeof *net);
   if (!net)
     return NULL;
+  const bool imagenet = config->stem == RESNET_STEM_IMAGENET;
   net->config = *config;
   net->max_batch = max_batch;
-  net->pool_kernel = 4;
+  net->pool_kernel = imagenet ? 0 : 4;
 
   int n_blocks = 0;
   for (int s = 0; s < 4; s++)
     n_blocks += config->blocks_per_stage[s];
   net->n_blocks = n_blocks;
-  net->blocks = engine_alloc (sizeof (BasicBlock) * n_blocks);
-  /* stem conv + BN (6) and linear (2); per block up to three convs with a
-   * BN each, 6 entries apiece, when the block has a shortcut */
-  int capacity = 8 + 18 * n_blocks;
+  net->blocks = engine_alloc (sizeof (ResidualBlock) * n_blocks);
+  /* stem conv + BN (6) and linear (2); per block up to four convs with a
+   * BN each, 6 entries apiece (a bottleneck with a shortcut) */
+  int capacity = 8 + 24 * n_blocks;
   net->state = engine_alloc (sizeof (StateEntry) * capacity);
   StateBuilder builder = { net, engine_alloc (sizeof (ParamSlot) * capacity),
                            capacity };
   if (!net->blocks || !net->state || !builder.slots)
     goto oom;
 
-  /* layers, registered in the order of the reference's state_dict */
+  /* layers, registered in the order of the original's state_dict */
   const int H = config->image_h, W = config->image_w;
-  conv2d_init (&net->conv1, config->in_channels, config->widths[0], 3, 1, 1, H,
-               W);
-  if (!batchnorm2d_init (&net->bn1, config->widths[0], H * W))
+  if (imagenet)
+    conv2d_init (&net->conv1, config->in_channels, config->widths[0],
+                 STEM_KERNEL, STEM_STRIDE, STEM_PADDING, H, W);
+  else
+    conv2d_init (&net->conv1, config->in_channels, config->widths[0], 3, 1, 1,
+                 H, W);
+  const int stem_h = net->conv1.out_h, stem_w = net->conv1.out_w;
+  if (!batchnorm2d_init (&net->bn1, config->widths[0], stem_h * stem_w))
     goto oom;
   add_conv (&builder, "conv1.", &net->conv1);
   add_batchnorm (&builder, "bn1.", &net->bn1);
 
-  int channels = config->widths[0], h = H, w = W, b = 0;
-  size_t largest = (size_t) config->in_channels * H * W;
+  int channels = config->widths[0], h = stem_h, w = stem_w, b = 0;
+  if (imagenet)
+    {
+      h = net->stem_pool_h = maxpool2d_out_size (stem_h, STEM_POOL_KERNEL,
+                                                 STEM_POOL_STRIDE,
+                                                 STEM_POOL_PADDING);
+      w = net->stem_pool_w = maxpool2d_out_size (stem_w, STEM_POOL_KERNEL,
+                                                 STEM_POOL_STRIDE,
+                                                 STEM_POOL_PADDING);
+    }
+  /* the largest activation of one image, which backward's scratch holds */
+  size_t largest = max_size ((size_t) config->in_channels * H * W,
+                             (size_t) config->widths[0] * stem_h * stem_w);
   size_t workspace = conv_workspace (&net->conv1, max_batch);
+  const char *shortcut_name = imagenet ? "downsample" : "shortcut";
   for (int s = 0; s < 4; s++)
     for (int i = 0; i < config->blocks_per_stage[s]; i++, b++)
       {
-        BasicBlock *block = &net->blocks[b];
+        ResidualBlock *block = &net->blocks[b];
         int stride = (s > 0 && i == 0) ? 2 : 1;
-        if (!block_init (block, channels, config->widths[s], stride, h, w))
+        if (!block_init (block, config->block, channels, config->widths[s],
+                         stride, h, w))
           goto oom;
-        char prefix[48];
-        snprintf (prefix, sizeof prefix, "layer%d.%d.", s + 1, i);
+        struct
+        {
+          const char *name;
+          Conv2d *conv;
+          BatchNorm2d *bn;
+        } layers[] = {
+          { "1", &block->conv1, &block->bn1 },
+          { "2", &block->conv2, &block->bn2 },
+          { "3", &block->conv3, &block->bn3 },
+        };
+        const int n_layers = block->kind == RESNET_BLOCK_BOTTLENECK ? 3 : 2;
         char name[64];
-        snprintf (name, sizeof name, "%sconv1.", prefix);
-        add_conv (&builder, name, &block->conv1);
-        snprintf (name, sizeof name, "%sbn1.", prefix);
-        add_batchnorm (&builder, name, &block->bn1);
-        snprintf (name, sizeof name, "%sconv2.", prefix);
-        add_conv (&builder, name, &block->conv2);
-        snprintf (name, sizeof name, "%sbn2.", prefix);
-        add_batchnorm (&builder, name, &block->bn2);
+        for (int l = 0; l < n_layers; l++)
+          {
+            snprintf (name, sizeof name, "layer%d.%d.conv%s.", s + 1, i,
+                      layers[l].name);
+            add_conv (&builder, name, layers[l].conv);
+            snprintf (name, sizeof name, "layer%d.%d.bn%s.", s + 1, i,
+                      layers[l].name);
+            add_batchnorm (&builder, name, layers[l].bn);
+            workspace = max_size (workspace, conv_workspace (layers[l].conv,
+                                                             max_batch));
+            largest = max_size (largest, conv_out_floats (layers[l].conv, 1));
+          }
         if (block->has_shortcut)
           {
-            snprintf (name, sizeof name, "%sshortcut.0.", prefix);
+            snprintf (name, sizeof name, "layer%d.%d.%s.0.", s + 1, i,
+                      shortcut_name);
             add_conv (&builder, name, &block->shortcut_conv);
-            snprintf (name, sizeof name, "%sshortcut.1.", prefix);
+            snprintf (name, sizeof name, "layer%d.%d.%s.1.", s + 1, i,
+                      shortcut_name);
             add_batchnorm (&builder, name, &block->shortcut_bn);
             workspace = max_size (workspace,
                                   conv_workspace (&block->shortcut_conv,
                                                   max_batch));
           }
-        workspace = max_size (workspace, conv_workspace (&block->conv1, max_batch));
-        workspace = max_size (workspace, conv_workspace (&block->conv2, max_batch));
         channels = block->out_channels;
         h = block->out_h;
         w = block->out_w;
         largest = max_size (largest, (size_t) channels * h * w);
       }
-  largest = max_size (largest, (size_t) config->widths[0] * H * W);
 
-  int ph = h / net->pool_kernel, pw = w / net->pool_kernel;
-  net->feature_hw = ph * pw;
-  net->features = channels * ph * pw;
+  if (imagenet)
+    {
+      net->feature_hw = 1;
+      net->features = channels;
+    }
+  else
+    {
+      int ph = h / net->pool_kernel, pw = w / net->pool_kernel;
+      net->feature_hw = ph * pw;
+      net->features = channels * ph * pw;
+    }
   largest = max_size (largest, (size_t) net->features);
   largest = max_size (largest, (size_t) config->low_dim);
   linear_init (&net->linear, net->features, config->low_dim);
   {
+    const char *head = imagenet ? "fc." : "linear.";
     int64_t wshape[2] = { config->low_dim, net->features };
     int64_t bshape[1] = { config->low_dim };
-    add_param (&builder, "linear.", "weight", 2, wshape, &net->linear.weight,
+    add_param (&builder, head, "weight", 2, wshape, &net->linear.weight,
                &net->linear.grad_weight);
-    add_param (&builder, "linear.", "bias", 1, bshape, &net->linear.bias,
+    add_param (&builder, head, "bias", 1, bshape, &net->linear.bias,
                &net->linear.grad_bias);
   }
 
@@ -343,7 +517,7 @@ resnet_new (const ResNetConfig *config, int max_batch)
 
   /* activations for max_batch images */
   size_t B = max_batch;
-  size_t stem = (size_t) config->widths[0] * B * H * W;
+  size_t stem = conv_out_floats (&net->conv1, max_batch);
   net->input = engine_alloc (sizeof (float) * config->in_channels * B * H * W);
   net->stem_conv_out = engine_alloc (sizeof (float) * stem);
   net->stem_out = engine_alloc (sizeof (float) * stem);
@@ -355,6 +529,15 @@ resnet_new (const ResNetConfig *config, int max_batch)
   if (!net->input || !net->stem_conv_out || !net->stem_out || !net->pooled
       || !net->flat || !net->linear_out || !net->embedding || !net->norms)
     goto oom;
+  if (imagenet)
+    {
+      size_t pooled = (size_t) config->widths[0] * B * net->stem_pool_h
+                      * net->stem_pool_w;
+      net->stem_pool_out = engine_alloc (sizeof (float) * pooled);
+      net->stem_pool_argmax = engine_alloc (sizeof (int32_t) * pooled);
+      if (!net->stem_pool_out || !net->stem_pool_argmax)
+        goto oom;
+    }
   for (int i = 0; i < n_blocks; i++)
     if (!block_alloc_activations (&net->blocks[i], max_batch))
       goto oom;
@@ -389,6 +572,8 @@ resnet_free (ResNet *self)
   engine_free (self->input);
   engine_free (self->stem_conv_out);
   engine_free (self->stem_out);
+  engine_free (self->stem_pool_out);
+  engine_free (self->stem_pool_argmax);
   engine_free (self->pooled);
   engine_free (self->flat);
   engine_free (self->linear_out);
@@ -462,10 +647,13 @@ fill_uniform (float *x, size_t n, float bound, Rng *rng)
 void
 resnet_init_parameters (ResNet *self, Rng *rng)
 {
+  const bool imagenet = self->config.stem == RESNET_STEM_IMAGENET;
   for (int i = 0; i < self->n_state; i++)
     {
       StateEntry *e = &self->state[i];
       const char *leaf = strrchr (e->name, '.') + 1;
+      const bool head = e->data == self->linear.weight
+                        || e->data == self->linear.bias;
       if (e->dtype == DTYPE_I64)
         *(int64_t *) e->data = 0;
       else if (strcmp (leaf, "running_mean") == 0)
@@ -473,17 +661,24 @@ resnet_init_parameters (ResNet *self, Rng *rng)
       else if (strcmp (leaf, "running_var") == 0)
         for (size_t j = 0; j < e->numel; j++)
           ((float *) e->data)[j] = 1.0f;
-      else if (e->ndim == 1 && strncmp (e->name, "linear.", 7) != 0)
+      else if (e->ndim == 1 && !head)
         {
           /* batch norm: weight 1, bias 0 */
           float value = strcmp (leaf, "weight") == 0 ? 1.0f : 0.0f;
           for (size_t j = 0; j < e->numel; j++)
             ((float *) e->data)[j] = value;
         }
+      else if (imagenet && e->ndim == 4)
+        {
+          /* kaiming_normal, mode fan_out: std sqrt(2 / (OC * K * K)) */
+          float std = sqrtf (2.0f / (float) (e->numel / (size_t) e->shape[1]));
+          for (size_t j = 0; j < e->numel; j++)
+            ((float *) e->data)[j] = std * rng_normal (rng);
+        }
       else
         {
-          /* conv / linear weight (fan_in = numel / out), and linear.bias,
-           * whose bound uses the weight's fan_in */
+          /* conv / linear weight (fan_in = numel / out), and the linear
+           * bias, whose bound uses the weight's fan_in */
           size_t fan_in = e->ndim > 1 ? e->numel / (size_t) e->shape[0]
                                       : (size_t) self->features;
           fill_uniform (e->data, e->numel, 1.0f / sqrtf ((float) fan_in), rng);
@@ -494,8 +689,8 @@ resnet_init_parameters (ResNet *self, Rng *rng)
 /* ---- forward ---- */
 
 static void
-block_forward (BasicBlock *block, const float *inp, int batch, bool training,
-               Workspace *ws)
+block_forward (ResidualBlock *block, const float *inp, int batch,
+               bool training, Workspace *ws)
 {
   size_t n = (size_t) block->out_channels * batch * block->out_h * block->out_w;
   block->inp = inp;
@@ -504,8 +699,18 @@ block_forward (BasicBlock *block, const float *inp, int batch, bool training,
   batchnorm2d_forward_relu (&block->bn1, block->hidden, block->conv1_out,
                             batch, training);
   conv2d_forward (&block->conv2, block->conv2_out, block->hidden, batch, ws);
-  batchnorm2d_forward (&block->bn2, block->bn2_out, block->conv2_out, batch,
-                       training);
+  if (block->kind == RESNET_BLOCK_BOTTLENECK)
+    {
+      batchnorm2d_forward_relu (&block->bn2, block->hidden2, block->conv2_out,
+                                batch, training);
+      conv2d_forward (&block->conv3, block->conv3_out, block->hidden2, batch,
+                      ws);
+      batchnorm2d_forward (&block->bn3, block->branch_out, block->conv3_out,
+                           batch, training);
+    }
+  else
+    batchnorm2d_forward (&block->bn2, block->branch_out, block->conv2_out,
+                         batch, training);
   const float *shortcut = inp;
   if (block->has_shortcut)
     {
@@ -515,7 +720,7 @@ block_forward (BasicBlock *block, const float *inp, int batch, bool training,
                            block->shortcut_conv_out, batch, training);
       shortcut = block->shortcut_out;
     }
-  add_relu_forward (block->out, block->bn2_out, shortcut, n);
+  add_relu_forward (block->out, block->branch_out, shortcut, n);
 }
 
 const float *
@@ -523,9 +728,11 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
 {
   const ResNetConfig *cfg = &self->config;
   const int C = cfg->in_channels, HW = cfg->image_h * cfg->image_w;
+  const ResidualBlock *last = &self->blocks[self->n_blocks - 1];
   ENGINE_CHECK (batch >= 1 && batch <= self->max_batch);
-  /* BN's unbiased variance needs two values per channel */
-  ENGINE_CHECK (!training || batch >= 2 || HW > 16);
+  /* BN's unbiased variance needs two values per channel, and the last
+   * stage's maps are the smallest */
+  ENGINE_CHECK (!training || batch >= 2 || last->out_h * last->out_w >= 2);
 
   /* images (B, C, H, W) -> input (C, B, H, W) */
   for (int n = 0; n < batch; n++)
@@ -539,15 +746,26 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
                             batch, training);
 
   const float *x = self->stem_out;
+  if (cfg->stem == RESNET_STEM_IMAGENET)
+    {
+      maxpool2d_forward (self->stem_pool_out, self->stem_pool_argmax, x,
+                         cfg->widths[0] * batch, self->conv1.out_h,
+                         self->conv1.out_w, STEM_POOL_KERNEL,
+                         STEM_POOL_STRIDE, STEM_POOL_PADDING);
+      x = self->stem_pool_out;
+    }
   for (int i = 0; i < self->n_blocks; i++)
     {
       block_forward (&self->blocks[i], x, batch, training, &self->workspace);
       x = self->blocks[i].out;
     }
 
-  const BasicBlock *last = &self->blocks[self->n_blocks - 1];
-  avgpool_forward (self->pooled, x, last->out_channels * batch, last->out_h,
-                   last->out_w, self->pool_kernel);
+  if (self->pool_kernel == 0)
+    global_avgpool_forward (self->pooled, x, last->out_channels * batch,
+                            last->out_h * last->out_w);
+  else
+    avgpool_forward (self->pooled, x, last->out_channels * batch, last->out_h,
+                     last->out_w, self->pool_kernel);
   flatten_forward (self->flat, self->pooled, last->out_channels, batch,
                    self->feature_hw);
   linear_forward (&self->linear, self->linear_out, self->flat, batch);
@@ -588,7 +806,7 @@ add_in_place (float *acc, const float *x, size_t n)
 /* dout (Cout, B, oh, ow) is consumed (overwritten); temp_a and temp_b are
  * scratch; dinp (Cin, B, ih, iw) receives the input gradient. */
 static void
-block_backward (BasicBlock *block, float *dinp, float *dout, float *temp_a,
+block_backward (ResidualBlock *block, float *dinp, float *dout, float *temp_a,
                 float *temp_b, int batch, Workspace *ws)
 {
   size_t n_out = (size_t) block->out_channels * batch * block->out_h
@@ -596,12 +814,21 @@ block_backward (BasicBlock *block, float *dinp, float *dout, float *temp_a,
   size_t n_in = (size_t) block->in_channels * batch * block->in_h * block->in_w;
   float *g = dout;
 
-  relu_backward (g, dout, block->out, n_out);           /* d(bn2_out + shortcut) */
-  batchnorm2d_backward (&block->bn2, temp_a, g, batch); /* d conv2_out */
-  conv2d_backward (&block->conv2, temp_b, temp_a, batch, ws); /* d hidden */
+  relu_backward (g, dout, block->out, n_out);   /* d(branch_out + shortcut) */
+  if (block->kind == RESNET_BLOCK_BOTTLENECK)
+    {
+      batchnorm2d_backward (&block->bn3, temp_a, g, batch); /* d conv3_out */
+      conv2d_backward (&block->conv3, temp_b, temp_a, batch, ws); /* d hidden2 */
+      /* through relu then bn2: d conv2_out */
+      batchnorm2d_backward_relu (&block->bn2, temp_b, temp_b, block->hidden2,
+                                 batch);
+    }
+  else
+    batchnorm2d_backward (&block->bn2, temp_b, g, batch); /* d conv2_out */
+  conv2d_backward (&block->conv2, temp_a, temp_b, batch, ws); /* d hidden */
   /* through relu then bn1, fused: d conv1_out */
-  batchnorm2d_backward_relu (&block->bn1, temp_b, temp_b, block->hidden, batch);
-  conv2d_backward (&block->conv1, dinp, temp_b, batch, ws);
+  batchnorm2d_backward_relu (&block->bn1, temp_a, temp_a, block->hidden, batch);
+  conv2d_backward (&block->conv1, dinp, temp_a, batch, ws);
 
   if (block->has_shortcut)
     {
@@ -618,7 +845,7 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
                  float *d_images)
 {
   const ResNetConfig *cfg = &self->config;
-  const BasicBlock *last = &self->blocks[self->n_blocks - 1];
+  const ResidualBlock *last = &self->blocks[self->n_blocks - 1];
   float *s0 = self->scratch[0], *s1 = self->scratch[1];
   ENGINE_CHECK (batch >= 1 && batch <= self->max_batch);
 
@@ -626,8 +853,12 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
                    cfg->low_dim);                        /* d linear_out (B, D) */
   linear_backward (&self->linear, s1, s0, batch);        /* d flat (B, F) */
   flatten_backward (s0, s1, last->out_channels, batch, self->feature_hw);
-  avgpool_backward (s1, s0, last->out_channels * batch, last->out_h,
-                    last->out_w, self->pool_kernel);     /* d last block out */
+  if (self->pool_kernel == 0)
+    global_avgpool_backward (s1, s0, last->out_channels * batch,
+                             last->out_h * last->out_w);
+  else
+    avgpool_backward (s1, s0, last->out_channels * batch, last->out_h,
+                      last->out_w, self->pool_kernel);   /* d last block out */
 
   float *dout = s1, *dinp = s0;
   for (int i = self->n_blocks - 1; i >= 0; i--)
@@ -639,6 +870,17 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
       dinp = t;
     }
 
+  if (cfg->stem == RESNET_STEM_IMAGENET)
+    {
+      /* d stem_out: each pooled gradient to the input it took */
+      maxpool2d_backward (dinp, dout, self->stem_pool_argmax,
+                          cfg->widths[0] * batch, self->conv1.out_h,
+                          self->conv1.out_w, self->stem_pool_h,
+                          self->stem_pool_w);
+      float *t = dout;
+      dout = dinp;
+      dinp = t;
+    }
   batchnorm2d_backward_relu (&self->bn1, dout, dout, self->stem_out, batch);
   conv2d_backward (&self->conv1, d_images ? dinp : NULL, dout, batch,
                    &self->workspace);
@@ -666,8 +908,10 @@ resnet_forward_flops (const ResNet *self)
   double flops = conv_flops (&self->conv1);
   for (int i = 0; i < self->n_blocks; i++)
     {
-      const BasicBlock *block = &self->blocks[i];
+      const ResidualBlock *block = &self->blocks[i];
       flops += conv_flops (&block->conv1) + conv_flops (&block->conv2);
+      if (block->kind == RESNET_BLOCK_BOTTLENECK)
+        flops += conv_flops (&block->conv3);
       if (block->has_shortcut)
         flops += conv_flops (&block->shortcut_conv);
     }

@@ -580,7 +580,7 @@ relu_signs (const ResNet *net, int batch)
     }
   for (int b = 0; b < net->n_blocks; b++)
     {
-      const BasicBlock *block = &net->blocks[b];
+      const ResidualBlock *block = &net->blocks[b];
       n = (size_t) block->out_channels * batch * block->out_h * block->out_w;
       for (size_t i = 0; i < n; i++)
         {

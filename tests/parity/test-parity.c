@@ -421,7 +421,7 @@ relu_output (ResNet *net, int l, int *channels, int *hw)
       *hw = net->config.image_h * net->config.image_w;
       return net->stem_out;
     }
-  BasicBlock *block = &net->blocks[(l - 1) / 2];
+  ResidualBlock *block = &net->blocks[(l - 1) / 2];
   *channels = block->out_channels;
   *hw = block->out_h * block->out_w;
   return (l - 1) % 2 == 0 ? block->hidden : block->out;
@@ -551,7 +551,7 @@ test_parity_step (gconstpointer data)
   n_winograd += conv2d_uses_winograd (&net->conv1, &net->workspace, false);
   for (int b = 0; b < net->n_blocks; b++)
     {
-      const BasicBlock *block = &net->blocks[b];
+      const ResidualBlock *block = &net->blocks[b];
       n_winograd += conv2d_uses_winograd (&block->conv1, &net->workspace, false)
                     + conv2d_uses_winograd (&block->conv2, &net->workspace,
                                             false);
