@@ -1,9 +1,12 @@
 """reference.py: what the Python tools share, defined once.
 
 The reference CIFAR ResNet (models/resnet_cifar.py of lemniscate.pytorch,
-restated) and a NumPy reader and writer of safetensors files (the package is
-not installed). The scripts in this folder import it with their own folder on
-sys.path:
+restated), the ImageNet ResNets (its models/resnet.py: torchvision's ResNet
+with the classifier to low_dim, restated because Debian 12's torchvision
+package is not installed here; module names and order as torchvision's, so
+their state_dict keys are the same), and a NumPy reader and writer of
+safetensors files (the package is not installed). The scripts in this
+folder import it with their own folder on sys.path:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from reference import ResNet
@@ -14,6 +17,7 @@ import os
 import struct
 
 import numpy as np
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -112,6 +116,125 @@ class ResNet(nn.Module):
         if self.l2norm is not None:
             return self.l2norm(out)
         return F.normalize(out, dim=1)
+
+
+# ---- the ImageNet ResNets (models/resnet.py = torchvision.models.resnet) ----
+
+# stem_pool_inputs (make-parity-fixture.py): while non-empty, the stem's max
+# pool appends its input to the last list in MAXPOOL_LOG.
+MAXPOOL_LOG = []
+
+
+def conv3x3(in_planes, out_planes, stride=1):
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride,
+                     padding=1, bias=False)
+
+
+def conv1x1(in_planes, out_planes, stride=1):
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride,
+                     bias=False)
+
+
+class ImageNetBasicBlock(nn.Module):
+    """torchvision's BasicBlock: the CIFAR one, its shortcut called
+    downsample."""
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return relu(out + identity)
+
+
+class Bottleneck(nn.Module):
+    """torchvision's Bottleneck ("ResNet v1.5": the stride on the 3x3)."""
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None):
+        super().__init__()
+        self.conv1 = conv1x1(inplanes, planes)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, planes * self.expansion)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = relu(self.bn1(self.conv1(x)))
+        out = relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return relu(out + identity)
+
+
+class ImageNetResNet(nn.Module):
+    """torchvision.models.ResNet(block, layers, num_classes=low_dim) followed
+    by the reference's L2 normalisation (its models/resnet.py), for any
+    input channels. Weights are left at PyTorch's module defaults: the
+    parity script sets every one itself."""
+
+    def __init__(self, block, layers, in_channels=3, low_dim=128,
+                 reference_normalize=True):
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2,
+                               padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, low_dim)
+        self.l2norm = Normalize(2) if reference_normalize else None
+
+    def _make_layer(self, block, planes, blocks, stride=1):
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                conv1x1(self.inplanes, planes * block.expansion, stride),
+                nn.BatchNorm2d(planes * block.expansion))
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = relu(self.bn1(self.conv1(x)))
+        if MAXPOOL_LOG:
+            MAXPOOL_LOG[-1].append(x.detach().clone())
+        x = self.maxpool(x)
+        x = self.layer1(x)
+        x = self.layer2(x)
+        x = self.layer3(x)
+        x = self.layer4(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        x = self.fc(x)
+        if self.l2norm is not None:
+            return self.l2norm(x)
+        return F.normalize(x, dim=1)
+
+
+def resnet18_imagenet(in_channels=3, low_dim=128):
+    return ImageNetResNet(ImageNetBasicBlock, [2, 2, 2, 2], in_channels,
+                          low_dim)
+
+
+def resnet50_imagenet(in_channels=3, low_dim=128):
+    return ImageNetResNet(Bottleneck, [3, 4, 6, 3], in_channels, low_dim)
 
 
 # ---- safetensors, read and written by hand ----

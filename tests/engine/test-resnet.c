@@ -1,7 +1,7 @@
-/* test-resnet.c: the network as a whole: state_dict names and shapes in the
- * reference's order, the parameter count, PyTorch's initialisation, a
- * central-difference check of resnet_backward on tiny networks, and the
- * evaluation-mode forward. */
+/* test-resnet.c: the network as a whole, CIFAR and ImageNet: state_dict
+ * names and shapes in the original's order, the parameter counts, each
+ * original's initialisation, a central-difference check of resnet_backward
+ * on tiny networks, and the evaluation-mode forward. */
 #include <glib.h>
 #include <math.h>
 #include <stdbool.h>
@@ -64,33 +64,70 @@ expect_bn (ExpectedState *s, const char *prefix, int channels)
   expect (s, prefix, "num_batches_tracked", 0, 0, 0, 0, 0, false, true);
 }
 
-/* The architecture in the order PyTorch registers modules: conv1, bn1,
- * layer1..4 (each BasicBlock: conv1, bn1, conv2, bn2, then shortcut.0 (1x1
- * conv) and shortcut.1 (BN) when stride != 1 or the width changes), linear.
- * The final spatial size comes from 3x3/pad-1 convolutions halving with
- * stride 2, then avg_pool2d(4). */
+/* The architecture in the order PyTorch registers modules.
+ *
+ * CIFAR (models/resnet_cifar.py): conv1 3x3, bn1, layer1..4 (each
+ * BasicBlock: conv1, bn1, conv2, bn2, then shortcut.0 (1x1 conv) and
+ * shortcut.1 (BN) when stride != 1 or the width changes), linear. The final
+ * spatial size comes from 3x3/pad-1 convolutions halving with stride 2,
+ * then avg_pool2d(4).
+ *
+ * ImageNet (torchvision.models.resnet): conv1 7x7 stride 2 padding 3, bn1
+ * (then relu and maxpool 3/2/1, without parameters), layer1..4 of
+ * BasicBlocks as above or Bottlenecks (conv1 1x1 -> w, bn1, conv2 3x3 w -> w
+ * with the stride, bn2, conv3 1x1 w -> 4w, bn3), the shortcut named
+ * downsample.0 / downsample.1 and present when stride != 1 or in != out
+ * (so in every layer1.0 of a bottleneck net: 64 -> 256), avgpool to 1x1,
+ * fc. */
 static ExpectedState
 expected_state (const ResNetConfig *cfg)
 {
   ExpectedState s = { g_array_new (FALSE, TRUE, sizeof (ExpectedEntry)), 0 };
+  const bool imagenet = cfg->stem == RESNET_STEM_IMAGENET;
+  const bool bottleneck = cfg->block == RESNET_BLOCK_BOTTLENECK;
+  const char *shortcut = imagenet ? "downsample" : "shortcut";
   int in = cfg->widths[0], h = cfg->image_h, w = cfg->image_w;
-  expect_conv (&s, "conv1.", cfg->in_channels, cfg->widths[0], 3);
+  expect_conv (&s, "conv1.", cfg->in_channels, cfg->widths[0],
+               imagenet ? 7 : 3);
   expect_bn (&s, "bn1.", cfg->widths[0]);
+  if (imagenet)
+    {
+      h = ((h + 6 - 7) / 2 + 1 + 2 - 3) / 2 + 1;   /* conv1, then maxpool */
+      w = ((w + 6 - 7) / 2 + 1 + 2 - 3) / 2 + 1;
+    }
   for (int stage = 0; stage < 4; stage++)
     for (int b = 0; b < cfg->blocks_per_stage[stage]; b++)
       {
-        int out = cfg->widths[stage];
+        int width = cfg->widths[stage];
+        int out = bottleneck ? 4 * width : width;
         int stride = stage > 0 && b == 0 ? 2 : 1;
         char p[64];
 #define PREFIX(leaf) (g_snprintf (p, sizeof p, "layer%d.%d." leaf, stage + 1, b), p)
-        expect_conv (&s, PREFIX ("conv1."), in, out, 3);
-        expect_bn (&s, PREFIX ("bn1."), out);
-        expect_conv (&s, PREFIX ("conv2."), out, out, 3);
-        expect_bn (&s, PREFIX ("bn2."), out);
+        if (bottleneck)
+          {
+            expect_conv (&s, PREFIX ("conv1."), in, width, 1);
+            expect_bn (&s, PREFIX ("bn1."), width);
+            expect_conv (&s, PREFIX ("conv2."), width, width, 3);
+            expect_bn (&s, PREFIX ("bn2."), width);
+            expect_conv (&s, PREFIX ("conv3."), width, out, 1);
+            expect_bn (&s, PREFIX ("bn3."), out);
+          }
+        else
+          {
+            expect_conv (&s, PREFIX ("conv1."), in, out, 3);
+            expect_bn (&s, PREFIX ("bn1."), out);
+            expect_conv (&s, PREFIX ("conv2."), out, out, 3);
+            expect_bn (&s, PREFIX ("bn2."), out);
+          }
         if (stride != 1 || in != out)
           {
-            expect_conv (&s, PREFIX ("shortcut.0."), in, out, 1);
-            expect_bn (&s, PREFIX ("shortcut.1."), out);
+            char leaf[32];
+            g_snprintf (leaf, sizeof leaf, "%s.0.", shortcut);
+            g_snprintf (p, sizeof p, "layer%d.%d.%s", stage + 1, b, leaf);
+            expect_conv (&s, p, in, out, 1);
+            g_snprintf (leaf, sizeof leaf, "%s.1.", shortcut);
+            g_snprintf (p, sizeof p, "layer%d.%d.%s", stage + 1, b, leaf);
+            expect_bn (&s, p, out);
           }
 #undef PREFIX
         if (stride == 2)
@@ -100,10 +137,10 @@ expected_state (const ResNetConfig *cfg)
           }
         in = out;
       }
-  int features = in * (h / 4) * (w / 4);
-  expect (&s, "linear.", "weight", 2, cfg->low_dim, features, 0, 0, true,
-          false);
-  expect (&s, "linear.", "bias", 1, cfg->low_dim, 0, 0, 0, true, false);
+  int features = imagenet ? in : in * (h / 4) * (w / 4);
+  const char *head = imagenet ? "fc." : "linear.";
+  expect (&s, head, "weight", 2, cfg->low_dim, features, 0, 0, true, false);
+  expect (&s, head, "bias", 1, cfg->low_dim, 0, 0, 0, true, false);
   return s;
 }
 
@@ -142,7 +179,18 @@ check_state_dict (const ResNetConfig *cfg, const char *what)
     }
   g_assert_cmpuint (offset, ==, net->n_params);
   g_assert_cmpuint (net->n_params, ==, s.n_params);
-  g_assert_null (resnet_find_state (net, "layer1.0.shortcut.0.weight"));
+  /* layer1.0 of a basic net keeps its width: no shortcut; and the other
+   * original's names never occur */
+  if (cfg->block == RESNET_BLOCK_BASIC)
+    {
+      g_assert_null (resnet_find_state (net, "layer1.0.shortcut.0.weight"));
+      g_assert_null (resnet_find_state (net, "layer1.0.downsample.0.weight"));
+    }
+  const bool imagenet = cfg->stem == RESNET_STEM_IMAGENET;
+  g_assert_null (resnet_find_state (net, imagenet ? "linear.weight"
+                                                  : "fc.weight"));
+  g_assert_null (resnet_find_state (net, imagenet ? "layer2.0.shortcut.0.weight"
+                                                  : "layer2.0.downsample.0.weight"));
   g_array_unref (s.entries);
   resnet_free (net);
 }
@@ -172,6 +220,38 @@ tiny_config_b (void)
   return cfg;
 }
 
+/* ImageNet stems on small non-square images: 36 x 30 -> 18 x 15 (conv1)
+ * -> 9 x 8 (maxpool) -> 9 x 8, 5 x 4, 3 x 2, 2 x 1; and a bottleneck net at
+ * 40 x 34 (-> 2 x 2 in layer4), its layer1 opening with a width-only
+ * downsample (2 -> 8 channels). Smaller images work, but leave layer4's
+ * batch norms 3 values per channel, whose normalisation is so sensitive
+ * that a +-1e-4 step of one pixel crosses max-pool and ReLU kinks all the
+ * time: at 24 x 18 the central differences of d_images stray from one step
+ * size to the next on 5-17% of the pixels (the analytic gradient agreed
+ * with them to 0.6-3% of the norm), at 40 x 34 on 0-1%. */
+static ResNetConfig
+tiny_imagenet_basic (void)
+{
+  ResNetConfig cfg = {
+    .in_channels = 2, .image_h = 36, .image_w = 30,
+    .widths = { 4, 8, 8, 8 }, .blocks_per_stage = { 1, 1, 1, 1 },
+    .low_dim = 8, .stem = RESNET_STEM_IMAGENET,
+  };
+  return cfg;
+}
+
+static ResNetConfig
+tiny_imagenet_bottleneck (void)
+{
+  ResNetConfig cfg = {
+    .in_channels = 3, .image_h = 40, .image_w = 34,
+    .widths = { 2, 4, 4, 4 }, .blocks_per_stage = { 2, 1, 1, 1 },
+    .low_dim = 8, .stem = RESNET_STEM_IMAGENET,
+    .block = RESNET_BLOCK_BOTTLENECK,
+  };
+  return cfg;
+}
+
 static void
 test_resnet_state_dict (void)
 {
@@ -182,6 +262,13 @@ test_resnet_state_dict (void)
   ResNetConfig a = tiny_config_a (), b = tiny_config_b ();
   check_state_dict (&a, "tiny a");
   check_state_dict (&b, "tiny b");
+  ResNetConfig r18i = resnet_config_resnet18_imagenet (3, 224, 224, 128);
+  check_state_dict (&r18i, "resnet18-imagenet");
+  ResNetConfig r50i = resnet_config_resnet50_imagenet (1, 64, 48, 128);
+  check_state_dict (&r50i, "resnet50-imagenet");
+  ResNetConfig ib = tiny_imagenet_basic (), ibn = tiny_imagenet_bottleneck ();
+  check_state_dict (&ib, "tiny imagenet basic");
+  check_state_dict (&ibn, "tiny imagenet bottleneck");
 
   /* Spot checks against the reference's names, written out by hand */
   ResNet *net = resnet_new (&r18, 1);
@@ -200,6 +287,26 @@ test_resnet_state_dict (void)
   for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
     if (names[i])
       g_assert_cmpstr (net->state[i].name, ==, names[i]);
+  resnet_free (net);
+
+  /* torchvision's resnet50 state_dict, spot checks written out by hand:
+   * 320 entries; layer1.0 has a downsample (64 -> 256 channels) */
+  net = resnet_new (&r50i, 1);
+  const char *names50[] = {
+    [0] = "conv1.weight", [3] = "bn1.running_mean",
+    [5] = "bn1.num_batches_tracked", [6] = "layer1.0.conv1.weight",
+    [18] = "layer1.0.conv3.weight", [19] = "layer1.0.bn3.weight",
+    [24] = "layer1.0.downsample.0.weight",
+    [26] = "layer1.0.downsample.1.bias", [30] = "layer1.1.conv1.weight",
+    [300] = "layer4.2.conv1.weight", [312] = "layer4.2.conv3.weight", [318] = "fc.weight",
+    [319] = "fc.bias",
+  };
+  g_assert_cmpint (net->n_state, ==, 320);
+  for (size_t i = 0; i < G_N_ELEMENTS (names50); i++)
+    if (names50[i])
+      g_assert_cmpstr (net->state[i].name, ==, names50[i]);
+  g_assert_cmpint (resnet_find_state (net, "conv1.weight")->shape[2], ==, 7);
+  g_assert_cmpint (resnet_find_state (net, "fc.weight")->shape[1], ==, 2048);
   resnet_free (net);
 }
 
@@ -234,6 +341,49 @@ test_resnet_parameter_count (void)
         if (net->state[e].trainable)
           sum += net->state[e].numel;
       g_assert_cmpuint (sum, ==, cases[i].count);
+      resnet_free (net);
+    }
+}
+
+/* The ImageNet nets against torchvision's published parameter counts
+ * (its model documentation): resnet18 11,689,512 and resnet50 25,557,032
+ * with 1000 classes, 3 input channels. The count does not depend on the
+ * image size (the global pool), and low_dim 128 replaces fc's
+ * 512 x 1000 + 1000 (2048 x 1000 + 1000) by 512 x 128 + 128
+ * (2048 x 128 + 128); grey images take 2 x 64 x 49 fewer in conv1. */
+static void
+test_resnet_parameter_count_imagenet (void)
+{
+  const struct
+  {
+    ResNetConfig (*config) (int, int, int, int);
+    int channels, size, low_dim;
+    size_t count;
+  } cases[] = {
+    { resnet_config_resnet18_imagenet, 3, 224, 1000, 11689512 },
+    { resnet_config_resnet18_imagenet, 3, 64, 1000, 11689512 },
+    { resnet_config_resnet18_imagenet, 3, 224, 128,
+      11689512 - 513000 + 65664 },
+    { resnet_config_resnet18_imagenet, 1, 32, 128,
+      11689512 - 513000 + 65664 - 2 * 64 * 49 },
+    { resnet_config_resnet50_imagenet, 3, 224, 1000, 25557032 },
+    { resnet_config_resnet50_imagenet, 3, 224, 128,
+      25557032 - 2049000 + 262272 },
+  };
+  g_assert_cmpuint (cases[2].count, ==, 11242176);
+  g_assert_cmpuint (cases[5].count, ==, 23770304);
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      ResNetConfig cfg = cases[i].config (cases[i].channels, cases[i].size,
+                                          cases[i].size, cases[i].low_dim);
+      ResNet *net = resnet_new (&cfg, 1);
+      g_assert_nonnull (net);
+      g_test_message ("%s, %d x %d x %d, low_dim %d: %zu parameters",
+                      cfg.block == RESNET_BLOCK_BOTTLENECK ? "resnet50"
+                                                           : "resnet18",
+                      cases[i].channels, cases[i].size, cases[i].size,
+                      cases[i].low_dim, net->n_params);
+      g_assert_cmpuint (net->n_params, ==, cases[i].count);
       resnet_free (net);
     }
 }
@@ -340,6 +490,73 @@ test_resnet_init (void)
   g_assert_true (memcmp (first, net->params, sizeof (float) * net->n_params)
                  == 0);
   g_free (first);
+  resnet_free (net);
+}
+
+/* torchvision's initialisation of the ImageNet nets: conv weights
+ * N(0, 2 / fan_out) with fan_out = out_channels x k x k (kaiming_normal,
+ * mode fan_out, relu), fc PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in));
+ * BN as before. The sample std of n normal draws has a relative standard
+ * error of about 1 / sqrt(2n); 5 of those plus 1% are allowed, and the mean
+ * must be within 5 standard errors. The CIFAR net's uniform draws (std
+ * 1/sqrt(3 fan_in)) would miss by a factor of sqrt(6 fan_in / fan_out):
+ * 2.4 at layer1's convolutions. */
+static void
+test_resnet_init_imagenet (void)
+{
+  ResNetConfig cfg = resnet_config_resnet18_imagenet (3, 32, 32, 128);
+  ResNet *net = resnet_new (&cfg, 1);
+  g_assert_nonnull (net);
+  fill_value (net->params, net->n_params, 7.0f);
+  Rng rng;
+  rng_seed (&rng, 62);
+  resnet_init_parameters (net, &rng);
+  int convs = 0;
+  for (int i = 0; i < net->n_state; i++)
+    {
+      StateEntry *e = &net->state[i];
+      if (!e->trainable)
+        continue;
+      const float *x = e->data;
+      const double n = (double) e->numel;
+      double sum = 0.0, sum_sq = 0.0, max_abs = 0.0;
+      for (size_t j = 0; j < e->numel; j++)
+        {
+          sum += x[j];
+          sum_sq += (double) x[j] * x[j];
+          max_abs = fmax (max_abs, fabs (x[j]));
+        }
+      const double mean = sum / n, std = sqrt (sum_sq / n - mean * mean);
+      if (e->ndim == 4)
+        {
+          const double fan_out = (double) (e->shape[0] * e->shape[2]
+                                           * e->shape[3]);
+          const double want = sqrt (2.0 / fan_out);
+          g_test_message ("%s: std %.4g (expected %.4g), mean %.3g", e->name,
+                          std, want, mean);
+          if (fabs (std / want - 1.0) > 0.01 + 5.0 / sqrt (2.0 * n))
+            g_error ("%s: std %g, expected %g", e->name, std, want);
+          if (fabs (mean) > 5.0 * want / sqrt (n))
+            g_error ("%s: mean %g is not near 0", e->name, mean);
+          convs++;
+        }
+      else if (g_str_has_prefix (e->name, "fc."))
+        {
+          const double bound = 1.0 / sqrt ((double) net->features);
+          if (max_abs > bound * (1.0 + 1e-6) || max_abs < 0.9 * bound)
+            g_error ("%s: max |w| %g, bound %g", e->name, max_abs, bound);
+        }
+      else
+        {
+          /* BN */
+          float value = g_str_has_suffix (e->name, ".weight") ? 1.0f : 0.0f;
+          for (size_t j = 0; j < e->numel; j++)
+            if (x[j] != value)
+              g_error ("%s[%zu] = %g, expected %g", e->name, j, x[j], value);
+        }
+    }
+  /* the stem, 16 in the blocks and 3 downsamples */
+  g_assert_cmpint (convs, ==, 20);
   resnet_free (net);
 }
 
@@ -539,6 +756,24 @@ test_resnet_gradient_b (void)
   check_network_gradient (&cfg, 3, 72);
 }
 
+/* The ImageNet stem and blocks: the 7x7 stride-2 convolution, the max
+ * pool (whose switch between two near-equal inputs, like a ReLU's kink,
+ * is what the retries at other steps absorb), bottlenecks with their
+ * width-only and strided downsamples, the global pool and fc. */
+static void
+test_resnet_gradient_imagenet_basic (void)
+{
+  ResNetConfig cfg = tiny_imagenet_basic ();
+  check_network_gradient (&cfg, 3, 73);
+}
+
+static void
+test_resnet_gradient_imagenet_bottleneck (void)
+{
+  ResNetConfig cfg = tiny_imagenet_bottleneck ();
+  check_network_gradient (&cfg, 3, 74);
+}
+
 /* ---- Winograd everywhere ----
  *
  * The two networks above with Winograd for every 3x3 stride-1 layer, the
@@ -716,9 +951,10 @@ test_resnet_gradient_winograd (void)
  * ~0.1). The same comparison in training mode must fail, showing that the
  * check can tell. */
 static void
-test_resnet_eval (void)
+test_resnet_eval (gconstpointer data)
 {
-  ResNetConfig cfg = tiny_config_a ();
+  ResNetConfig (*make_config) (void) = (ResNetConfig (*) (void)) data;
+  ResNetConfig cfg = make_config ();
   const int B = 4, D = cfg.low_dim;
   ResNet *net = resnet_new (&cfg, B);
   g_assert_nonnull (net);
@@ -795,13 +1031,24 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/resnet/state-dict", test_resnet_state_dict);
   g_test_add_func ("/engine/resnet/parameter-count",
                    test_resnet_parameter_count);
+  g_test_add_func ("/engine/resnet/parameter-count-imagenet",
+                   test_resnet_parameter_count_imagenet);
   g_test_add_func ("/engine/resnet/init", test_resnet_init);
+  g_test_add_func ("/engine/resnet/init-imagenet", test_resnet_init_imagenet);
   g_test_add_func ("/engine/resnet/gradient/one-block-stages",
                    test_resnet_gradient_a);
   g_test_add_func ("/engine/resnet/gradient/identity-blocks",
                    test_resnet_gradient_b);
+  g_test_add_func ("/engine/resnet/gradient/imagenet-basic",
+                   test_resnet_gradient_imagenet_basic);
+  g_test_add_func ("/engine/resnet/gradient/imagenet-bottleneck",
+                   test_resnet_gradient_imagenet_bottleneck);
   g_test_add_func ("/engine/resnet/gradient/winograd",
                    test_resnet_gradient_winograd);
-  g_test_add_func ("/engine/resnet/eval", test_resnet_eval);
+  g_test_add_data_func ("/engine/resnet/eval", (gconstpointer) tiny_config_a,
+                        test_resnet_eval);
+  g_test_add_data_func ("/engine/resnet/eval-imagenet",
+                        (gconstpointer) tiny_imagenet_bottleneck,
+                        test_resnet_eval);
   return g_test_run ();
 }
