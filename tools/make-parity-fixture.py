@@ -1,20 +1,23 @@
 #!/usr/bin/python3
-"""make-parity-fixture.py: what PyTorch computes for two SGD steps of the
-reference CIFAR ResNet under the exact non-parametric softmax, written as
+"""make-parity-fixture.py: what PyTorch computes for SGD steps of the
+reference's ResNets under the exact non-parametric softmax, written as
 safetensors fixtures that tests/parity/test-parity.c checks the C engine
-against.
+against: two steps of the CIFAR ResNets on 4 images, one step of the
+ImageNet ResNet-18 and ResNet-50 on 2 images of 3 x 64 x 64.
 
-The architecture is models/resnet_cifar.py of the reference code
-(lemniscate.pytorch), restated in tools/reference.py. Weights are not stored:
+The architectures are models/resnet_cifar.py and models/resnet.py
+(torchvision's ResNet) of the reference code (lemniscate.pytorch), restated
+in tools/reference.py. Weights are not stored:
 both this script and the C test generate them from an integer hash that numpy
 and C compute bit for bit (see hash_uniform), so a fixture stays small even
 for ResNet-18.
 
 Run from anywhere with Debian's python3-torch:
     /usr/bin/python3 tools/make-parity-fixture.py
-It rewrites tests/fixtures/parity-resnet18.safetensors and
-tests/fixtures/parity-small.safetensors; rerunning gives the same bytes
-(one thread, no oneDNN, a fixed sampling seed, a sorted JSON header).
+It rewrites tests/fixtures/parity-MODEL.safetensors for MODEL in resnet18,
+small, resnet18-imagenet and resnet50-imagenet (or those named as
+arguments); rerunning gives the same bytes (one thread, no oneDNN, a fixed
+sampling seed, a sorted JSON header).
 """
 
 import copy
@@ -26,13 +29,14 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import RELU_LOG, ResNet, write_safetensors  # noqa: E402
+from reference import (MAXPOOL_LOG, RELU_LOG, ResNet,  # noqa: E402
+                       resnet18_imagenet, resnet50_imagenet,
+                       write_safetensors)
 
-BATCH = 4
 LOW_DIM = 128
 N_BANK = 16
 TAU = 0.1
-TARGETS = [3, 7, 0, 12]
+TARGETS = [3, 7, 0, 12]     # the first `batch` of them
 LR, MOMENTUM, WEIGHT_DECAY = 0.03, 0.9, 5e-4
 
 # Tensors up to this many elements are stored whole; larger ones as a sample
@@ -54,12 +58,27 @@ TRIES = 400
 MARGIN = 6.0
 MIN_MARGIN = 1e-7
 TIE_RECORD = 4
+POOL_RECORD = 8
 
 GOLDEN = 0x9E3779B9
 
+# The CIFAR fixtures: 4 images, two steps, tensors above 4096 elements
+# sampled. The ImageNet ones keep under half a megabyte with 2 images, one
+# step and every tensor above 256 elements sampled at 64 places (ResNet-50
+# has 26,560 batch-norm channels, each with four parameter values and two
+# statistics to record); their BN running statistics are sampled too.
+CIFAR = dict(kind="cifar", batch=4, steps=2, full_limit=FULL_LIMIT,
+             sample=SAMPLE)
+IMAGENET = dict(kind="imagenet", batch=2, steps=1, full_limit=256, sample=64,
+                in_channels=3, image=64)
 MODELS = {
-    "resnet18": dict(widths=(64, 128, 256, 512), in_channels=3, image=32),
-    "small": dict(widths=(16, 32, 64, 128), in_channels=1, image=28),
+    "resnet18": dict(CIFAR, widths=(64, 128, 256, 512), in_channels=3,
+                     image=32),
+    "small": dict(CIFAR, widths=(16, 32, 64, 128), in_channels=1, image=28),
+    "resnet18-imagenet": dict(IMAGENET, build=resnet18_imagenet,
+                              features=512),
+    "resnet50-imagenet": dict(IMAGENET, build=resnet50_imagenet,
+                              features=2048),
 }
 
 
@@ -99,7 +118,7 @@ def init_value(name, shape, t, fan_in_linear):
         fan_in = n // shape[0]
         scale = np.float32(1.0) / np.sqrt(np.float32(fan_in))
         v = u * scale
-    elif name == "linear.bias":
+    elif name in ("linear.bias", "fc.bias"):
         scale = np.float32(1.0) / np.sqrt(np.float32(fan_in_linear))
         v = u * scale
     elif leaf == "weight":
@@ -112,15 +131,16 @@ def init_value(name, shape, t, fan_in_linear):
         b = np.float32(1.5) + np.float32(0.5) * np.abs(u)
         v = np.where(u < 0, -b, b)
     return v.astype(np.float32).reshape(shape)
-    return v.astype(np.float32).reshape(shape)
 
 
 class Recorder:
     """Collects the fixture's tensors; large ones as a fixed sample."""
 
-    def __init__(self):
+    def __init__(self, full_limit=FULL_LIMIT, sample=SAMPLE):
         self.tensors = []
         self.samples = {}    # parameter name -> sorted int64 indices
+        self.full_limit = full_limit
+        self.sample = sample
 
     def add(self, name, arr):
         self.tensors.append((name, np.ascontiguousarray(arr)))
@@ -128,7 +148,7 @@ class Recorder:
     def sample_index(self, pname, numel, t):
         if pname not in self.samples:
             rs = np.random.RandomState(12345 + t)
-            idx = np.sort(rs.choice(numel, SAMPLE, replace=False))
+            idx = np.sort(rs.choice(numel, self.sample, replace=False))
             self.samples[pname] = idx.astype(np.int64)
             self.add(f"sample.{pname}", self.samples[pname])
         return self.samples[pname]
@@ -138,7 +158,7 @@ class Recorder:
         else `name` holds the values at the sample indices and `name.stats`
         [sum, l2 norm] of stats_of (default: value) over the whole tensor."""
         flat = value.reshape(-1)
-        if flat.size <= FULL_LIMIT:
+        if flat.size <= self.full_limit:
             self.add(name, value.astype(np.float32))
             return
         idx = self.sample_index(pname, flat.size, t)
@@ -150,14 +170,46 @@ class Recorder:
 
 def relu_inputs(model, x):
     """Runs a training-mode forward and returns every ReLU's input in call
-    order (stem, then per block: after bn1, after the residual sum)."""
-    log = []
+    order (stem, then per block: after bn1, (after bn2 in a bottleneck,)
+    after the residual sum), and the ImageNet stem's max-pool input (None
+    for the CIFAR net)."""
+    log, pool = [], []
     RELU_LOG.append(log)
+    MAXPOOL_LOG.append(pool)
     try:
         out = model(x)
     finally:
         RELU_LOG.pop()
-    return out, log
+        MAXPOOL_LOG.pop()
+    return out, log, (pool[0] if pool else None)
+
+
+def pool_margins(a, b, margin):
+    """The stem's max pool (3/2/1) on float32 input a and its float64 twin b
+    (N, C, H, W): whether every window whose maximum is positive has its
+    largest input clear of the second largest by margin x rms(b).
+
+    Two window inputs within float32 rounding of each other may be ordered
+    either way by another implementation, and the whole gradient of that
+    output then goes to another input: the max pool's version of a ReLU
+    tie. Windows whose maximum is 0 (every input cut by the ReLU before it)
+    do not matter: whichever zero takes the gradient, that ReLU drops it.
+    Returns (ok, the POOL_RECORD closest windows: NCHW output indices,
+    PyTorch's choice as y * W + x in the plane, gap / rms)."""
+    rms = torch.sqrt((b * b).mean()).item()
+    padded = F.pad(b, (1, 1, 1, 1), value=-np.inf)
+    windows = padded.unfold(2, 3, 2).unfold(3, 3, 2)
+    windows = windows.reshape(*windows.shape[:4], 9)
+    top = torch.topk(windows, 2, dim=-1).values
+    gap = ((top[..., 0] - top[..., 1]) / rms).reshape(-1).numpy()
+    gap[top[..., 0].reshape(-1).numpy() <= 0] = np.inf
+    _, taken = F.max_pool2d(a, 3, 2, 1, return_indices=True)
+    _, taken64 = F.max_pool2d(b, 3, 2, 1, return_indices=True)
+    ok = gap.min() >= margin and torch.equal(taken, taken64)
+    order = np.argsort(gap, kind="stable")[:POOL_RECORD]
+    return (ok, order.astype(np.int64),
+            taken.reshape(-1).numpy()[order].astype(np.int64),
+            gap[order].astype(np.float32))
 
 
 def relu_margins(model32, x32):
@@ -171,12 +223,13 @@ def relu_margins(model32, x32):
     PyTorch's float32 and the float64 values at that ReLU (both float32
     implementations err about alike, and errors beyond 6 standard deviations
     do not occur among ~10^6 values). Returns (ok, per ReLU the TIE_RECORD
-    inputs nearest zero: NCHW indices, value / rms)."""
+    inputs nearest zero: NCHW indices, value / rms, and for an ImageNet net
+    pool_margins' record of the stem's max pool, else None)."""
     # copies, because a training-mode forward moves the BN running statistics
     model64 = copy.deepcopy(model32).double()
     with torch.no_grad():
-        _, log32 = relu_inputs(copy.deepcopy(model32), x32)
-        _, log64 = relu_inputs(model64, x32.double())
+        _, log32, pool32 = relu_inputs(copy.deepcopy(model32), x32)
+        _, log64, pool64 = relu_inputs(model64, x32.double())
     ok = True
     near_index, near_value = [], []
     for a, b in zip(log32, log64):
@@ -191,17 +244,29 @@ def relu_margins(model32, x32):
         order = np.argsort(rel, kind="stable")[:TIE_RECORD]
         near_index.append(order.astype(np.int64))
         near_value.append((b[order] / rms).astype(np.float32))
-    return ok, np.stack(near_index), np.stack(near_value)
+    pool = None
+    if pool32 is not None:
+        rms = torch.sqrt((pool64 * pool64).mean()).item()
+        err = torch.sqrt(((pool32.double() - pool64) ** 2).mean()).item() / rms
+        pool_ok, *pool = pool_margins(pool32, pool64,
+                                      max(MARGIN * err, MIN_MARGIN))
+        ok = ok and pool_ok
+    return ok, np.stack(near_index), np.stack(near_value), pool
 
 
 def new_model(spec):
     torch.manual_seed(0)
-    model = ResNet(spec["widths"], spec["in_channels"], LOW_DIM,
-                   reference_normalize=True)
+    if spec["kind"] == "imagenet":
+        model = spec["build"](spec["in_channels"], LOW_DIM)
+        fan_in_linear = spec["features"]
+    else:
+        model = ResNet(spec["widths"], spec["in_channels"], LOW_DIM,
+                       reference_normalize=True)
+        fan_in_linear = spec["widths"][3]
     init = {}
     with torch.no_grad():
         for t, (name, p) in enumerate(model.named_parameters()):
-            v = init_value(name, tuple(p.shape), t, spec["widths"][3])
+            v = init_value(name, tuple(p.shape), t, fan_in_linear)
             p.copy_(torch.from_numpy(v))
             init[name] = v
         for name, buf in model.named_buffers():
@@ -219,60 +284,67 @@ def new_model(spec):
 def make_fixture(model_name, out_dir):
     spec = MODELS[model_name]
     C, H = spec["in_channels"], spec["image"]
+    batch, steps = spec["batch"], spec["steps"]
+    imagenet = spec["kind"] == "imagenet"
     bank64 = hash_uniform(STREAM_BANK, N_BANK * LOW_DIM).astype(np.float64)
     bank64 = bank64.reshape(N_BANK, LOW_DIM)
     bank64 /= np.sqrt((bank64 * bank64).sum(1, keepdims=True))
     bank = bank64.astype(np.float32)
-    targets = np.array(TARGETS, dtype=np.int64)
+    targets = np.array(TARGETS[:batch], dtype=np.int64)
     V = torch.from_numpy(bank)
     y = torch.from_numpy(targets)
 
-    # The first image stream whose two forwards keep every ReLU input clear
-    # of zero (relu_margins). Deterministic: the same stream every run.
+    # The first image stream whose forwards keep every ReLU input clear of
+    # zero and every max-pool window's winner clear of its runner-up
+    # (relu_margins). Deterministic: the same stream every run.
     print(f"{model_name}: searching image streams from {FIRST_INPUT_STREAM} "
           f"(ResNet-18 takes minutes)", flush=True)
     for stream in range(FIRST_INPUT_STREAM, FIRST_INPUT_STREAM + TRIES):
         model, init = new_model(spec)
         params = list(model.named_parameters())
-        images = hash_uniform(stream, BATCH * C * H * H).reshape(BATCH, C, H, H)
+        images = hash_uniform(stream, batch * C * H * H).reshape(batch, C, H,
+                                                                 H)
         x = torch.from_numpy(images)
-        ok, near_index1, near_value1 = relu_margins(model, x)
-        if not ok:
-            continue
         opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM,
                               weight_decay=WEIGHT_DECAY)
-        rec = Recorder()
-        rec.add("input", images)
-        rec.add("bank", bank)
-        rec.add("targets", targets)
-        rec.add("ties.step1.index", near_index1)
-        rec.add("ties.step1.value", near_value1)
-        loss1 = train_step(model, params, init, opt, x, V, y, rec, 1)
-        ok, near_index2, near_value2 = relu_margins(model, x)
-        if not ok:
-            continue
-        rec.add("ties.step2.index", near_index2)
-        rec.add("ties.step2.value", near_value2)
-        loss2 = train_step(model, params, init, opt, x, V, y, rec, 2)
-        break
+        rec = Recorder(spec["full_limit"], spec["sample"])
+        losses = []
+        for k in range(1, steps + 1):
+            ok, near_index, near_value, pool = relu_margins(model, x)
+            if not ok:
+                break
+            if k == 1:
+                rec.add("input", images)
+                rec.add("bank", bank)
+                rec.add("targets", targets)
+            rec.add(f"ties.step{k}.index", near_index)
+            rec.add(f"ties.step{k}.value", near_value)
+            if pool is not None:
+                rec.add(f"pool.step{k}.index", pool[0])
+                rec.add(f"pool.step{k}.taken", pool[1])
+                rec.add(f"pool.step{k}.gap", pool[2])
+            losses.append(train_step(model, params, init, opt, x, V, y, rec,
+                                     k, imagenet))
+        if len(losses) == steps:
+            break
     else:
         raise SystemExit(f"{model_name}: no image stream in {TRIES} tries "
                          f"keeps the ReLU margins")
 
     metadata = {
         "model": model_name,
-        "widths": ",".join(map(str, spec["widths"])),
+        "widths": ",".join(map(str, spec.get("widths", (64, 128, 256, 512)))),
         "in_channels": C,
         "image_size": H,
         "low_dim": LOW_DIM,
-        "batch": BATCH,
+        "batch": batch,
         "n_bank": N_BANK,
         "tau": TAU,
         "lr": LR,
         "momentum": MOMENTUM,
         "weight_decay": WEIGHT_DECAY,
-        "full_limit": FULL_LIMIT,
-        "sample": SAMPLE,
+        "full_limit": spec["full_limit"],
+        "sample": spec["sample"],
         "hash": "u = ((lowbias32(i + t*0x9E3779B9) >> 8) * 2^-24) * 2 - 1",
         "input_stream": stream,
         "bank_stream": STREAM_BANK,
@@ -280,13 +352,17 @@ def make_fixture(model_name, out_dir):
         "torch": torch.__version__.split("+")[0],
         "generator": "tools/make-parity-fixture.py",
     }
+    if imagenet:
+        # keys the CIFAR fixtures never had, so that theirs stay the same
+        metadata["steps"] = steps
+        metadata["pool_margin"] = "as relu_margin, on the max pool's gaps"
     path = os.path.join(out_dir, f"parity-{model_name}.safetensors")
     size = write_safetensors(path, rec.tensors, metadata)
     print(f"{path}: image stream {stream}, {len(rec.tensors)} tensors, "
-          f"{size} bytes, loss {loss1:.7f} -> {loss2:.7f}")
+          f"{size} bytes, loss " + " -> ".join(f"{v:.7f}" for v in losses))
 
 
-def train_step(model, params, init, opt, x, V, y, rec, k):
+def train_step(model, params, init, opt, x, V, y, rec, k, imagenet=False):
     """One step of the reference's training loop, recorded as step k."""
     opt.zero_grad()
     emb = model(x)
@@ -309,10 +385,20 @@ def train_step(model, params, init, opt, x, V, y, rec, k):
         # the weight itself is dominated by its known initial value
         rec.add_checked(f"step{k}.{name}", name, t, w,
                         stats_of=w.astype(np.float64) - init[name])
-    for name, buf in model.named_buffers():
+    for j, (name, buf) in enumerate(model.named_buffers()):
+        value = buf.numpy().copy()
+        if imagenet and value.ndim == 1:
+            # sampled as parameters are, a BN layer's mean and variance at
+            # the same places ("sample.MODULE.running"); the stats of the
+            # change from the initial 0 and 1
+            module, leaf = name.rsplit(".", 1)
+            start = 1.0 if leaf == "running_var" else 0.0
+            rec.add_checked(f"step{k}.{name}", f"{module}.running", 10000 + j,
+                            value, stats_of=value.astype(np.float64) - start)
+            continue
         # a scalar buffer is stored with shape (1), as readers of rank-0
         # tensors vary
-        rec.add(f"step{k}.{name}", buf.numpy().copy().reshape(-1))
+        rec.add(f"step{k}.{name}", value.reshape(-1))
     return loss.item()
 
 
