@@ -619,7 +619,8 @@ typedef struct
  * returns the number of bad entries. */
 static int
 net_check_tensor (NetCheck *check, const char *name, NetLoss *loss, float *x,
-                  const float *analytic, size_t n, int samples, Rng *rng)
+                  const float *analytic, size_t n, int samples, float step,
+                  Rng *rng)
 {
   int m = n < (size_t) samples ? (int) n : samples;
   float num[64], ana[64];
@@ -628,13 +629,13 @@ net_check_tensor (NetCheck *check, const char *name, NetLoss *loss, float *x,
   for (int k = 0; k < m; k++)
     {
       size_t i = (size_t) m == n ? (size_t) k : (size_t) rng_below (rng, n);
-      num[k] = (float) central_difference (net_loss, loss, x, i, NET_STEP);
+      num[k] = (float) central_difference (net_loss, loss, x, i, step);
       ana[k] = analytic[i];
       if (net_agrees (ana[k], num[k])
           || net_agrees (ana[k], central_difference (net_loss, loss, x, i,
-                                                      NET_STEP * 3.0f))
+                                                      step * 3.0f))
           || net_agrees (ana[k], central_difference (net_loss, loss, x, i,
-                                                      NET_STEP / 3.0f)))
+                                                      step / 3.0f)))
         continue;
       g_test_message ("%s[%zu]: %g analytic, %g numeric at every step",
                       name, i, ana[k], num[k]);
@@ -673,7 +674,8 @@ init_for_gradient (ResNet *net, Rng *rng)
  * rounding shows: identity-blocks has 4 bad entries of 208 with it, 1 with
  * im2col alone (ENGINE_CONV=im2col), against the limit of 5%. */
 static void
-check_network_gradient (const ResNetConfig *cfg, int batch, guint64 seed)
+check_network_gradient (const ResNetConfig *cfg, int batch, guint64 seed,
+                        float image_step)
 {
   ResNet *net = resnet_new (cfg, batch);
   g_assert_nonnull (net);
@@ -707,11 +709,11 @@ check_network_gradient (const ResNetConfig *cfg, int batch, guint64 seed)
         continue;
       const float *ana = grads + (e->grad - net->grads);
       net_check_tensor (&check, e->name, &loss, e->data, ana, e->numel,
-                        NET_SAMPLES, &rng);
+                        NET_SAMPLES, NET_STEP, &rng);
       tensors++;
     }
   net_check_tensor (&check, "d_images", &loss, images, d_images, n_images,
-                    8, &rng);
+                    8, image_step, &rng);
 
   double diff_sq = 0.0, num_sq = 0.0;
   const float *num = (const float *) check.num->data;
@@ -746,32 +748,45 @@ static void
 test_resnet_gradient_a (void)
 {
   ResNetConfig cfg = tiny_config_a ();
-  check_network_gradient (&cfg, 3, 71);
+  check_network_gradient (&cfg, 3, 71, NET_STEP);
 }
 
 static void
 test_resnet_gradient_b (void)
 {
   ResNetConfig cfg = tiny_config_b ();
-  check_network_gradient (&cfg, 3, 72);
+  check_network_gradient (&cfg, 3, 72, NET_STEP);
 }
 
 /* The ImageNet stem and blocks: the 7x7 stride-2 convolution, the max
  * pool (whose switch between two near-equal inputs, like a ReLU's kink,
  * is what the retries at other steps absorb), bottlenecks with their
- * width-only and strided downsamples, the global pool and fc. */
+ * width-only and strided downsamples, the global pool and fc.
+ *
+ * The image gradient is checked with steps of 1e-3 (and 3e-3, 3.3e-4)
+ * rather than NET_STEP: behind a stride-2 stem and a max pool, one pixel
+ * reaches few units and its entries are about 0.01, so the float32 rounding
+ * of L over 2h (a few 1e-3 at h = 1e-4) rivals NET_ATOL. Measured over
+ * seeds 100-129 with the rules above: at 1e-4, 8 and 4 of 20 draws failed
+ * (basic, bottleneck), nearly all on d_images; at 1e-3, 3 and 1 of 30, on
+ * stem parameters, about as often as the CIFAR checks do (2 and 7 of 30,
+ * 2 and 5 with 1e-3). A bigger stem BN bias (a stem ReLU mostly on) did
+ * not help. The exact check of these nets is the PyTorch parity test;
+ * this one needs nothing but the engine. */
+#define NET_IMAGE_STEP 1e-3f
+
 static void
 test_resnet_gradient_imagenet_basic (void)
 {
   ResNetConfig cfg = tiny_imagenet_basic ();
-  check_network_gradient (&cfg, 3, 73);
+  check_network_gradient (&cfg, 3, 73, NET_IMAGE_STEP);
 }
 
 static void
 test_resnet_gradient_imagenet_bottleneck (void)
 {
   ResNetConfig cfg = tiny_imagenet_bottleneck ();
-  check_network_gradient (&cfg, 3, 74);
+  check_network_gradient (&cfg, 3, 74, NET_IMAGE_STEP);
 }
 
 /* ---- Winograd everywhere ----
