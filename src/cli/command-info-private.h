@@ -29,13 +29,16 @@ NormStats info_row_norms (const float *x, gsize n, gsize dim);
 typedef struct
 {
   const ModelClass *model;   /* of the registry, or NULL: another ResNet */
+  ResNetStem stem;           /* IMAGENET when conv1 is 7x7 (head "fc") */
+  ResNetBlockKind block;     /* BOTTLENECK when layer1.0 has a conv3 */
   int widths[4], blocks[4];
   int channels;
   gint64 low_dim, linear_in;
   gsize n_params, n_param_tensors, n_bn;
 } InfoModel;
 
-/* FALSE when the file holds no ResNet (no conv1.weight / linear.weight) */
+/* FALSE when the file holds no ResNet (no conv1.weight and linear.weight
+ * or fc.weight) */
 gboolean info_model (const SafetensorsFile *file, InfoModel *model);
 gboolean info_is_model_tensor (const char *name);
 const SafetensorsTensor *info_lookup (const SafetensorsFile *file,

@@ -167,12 +167,14 @@ info_lookup (const SafetensorsFile *file, const char *format, ...)
   return safetensors_file_lookup (file, name);
 }
 
-/* The network's names (io/checkpoint.h: the reference's state_dict). */
+/* The network's names (io/checkpoint.h: the reference's state_dict; "fc."
+ * is the ImageNet nets' head, as torchvision names it). */
 gboolean
 info_is_model_tensor (const char *name)
 {
   return g_str_has_prefix (name, "conv1.") || g_str_has_prefix (name, "bn1.")
-         || g_str_has_prefix (name, "layer") || g_str_has_prefix (name, "linear.");
+         || g_str_has_prefix (name, "layer") || g_str_has_prefix (name, "linear.")
+         || g_str_has_prefix (name, "fc.");
 }
 
 static gboolean
@@ -184,16 +186,23 @@ is_bn_statistic (const char *name)
 }
 
 /* The architecture, from tensor shapes alone: conv1.weight is
- * (w0, C, 3, 3), layerS.B.conv1.weight (wS, ., 3, 3) for each block B, and
- * linear.weight (low_dim, features). */
+ * (w0, C, 3, 3) (CIFAR) or (64, C, 7, 7) (ImageNet), layerS.B.conv1.weight
+ * (wS, ., k, k) for each block B (a bottleneck's inner width; it has a
+ * layerS.B.conv3), and linear.weight (CIFAR) or fc.weight (ImageNet)
+ * (low_dim, features). */
 gboolean
 info_model (const SafetensorsFile *file, InfoModel *m)
 {
   memset (m, 0, sizeof *m);
   const SafetensorsTensor *conv1 = info_lookup (file, "conv1.weight");
   const SafetensorsTensor *linear = info_lookup (file, "linear.weight");
+  if (!linear)
+    linear = info_lookup (file, "fc.weight");
   if (!conv1 || conv1->ndim != 4 || !linear || linear->ndim != 2)
     return FALSE;
+  m->stem = conv1->shape[2] == 7 ? RESNET_STEM_IMAGENET : RESNET_STEM_CIFAR;
+  m->block = info_lookup (file, "layer1.0.conv3.weight")
+                 ? RESNET_BLOCK_BOTTLENECK : RESNET_BLOCK_BASIC;
   for (int s = 0; s < 4; s++)
     {
       const SafetensorsTensor *t;
@@ -216,7 +225,8 @@ info_model (const SafetensorsFile *file, InfoModel *m)
                                                    (int) m->low_dim);
       if (memcmp (config.widths, m->widths, sizeof m->widths) == 0
           && memcmp (config.blocks_per_stage, m->blocks, sizeof m->blocks)
-               == 0)
+               == 0
+          && config.stem == m->stem && config.block == m->block)
         {
           m->model = model;
           break;
@@ -266,8 +276,10 @@ describe_model (const SafetensorsFile *file, const char *indent)
            m.low_dim);
   g_print ("\n");
   /* the pooled map that feeds the linear layer tells the image size apart:
-   * one cell is 32x32 (or 28x28) input, more cells a larger image */
-  if (m.widths[3] > 0 && m.linear_in != m.widths[3])
+   * one cell is 32x32 (or 28x28) input, more cells a larger image (the
+   * ImageNet nets pool to one cell whatever the size) */
+  if (m.stem == RESNET_STEM_CIFAR && m.widths[3] > 0
+      && m.linear_in != m.widths[3])
     {
       g_print ("%s  ", indent);
       g_print (_("linear layer reads %" PRId64 " features (%"

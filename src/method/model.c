@@ -20,6 +20,21 @@ static const ModelClass registry[] = {
     .summary = N_("widths 64–512"),
     .network_config = resnet_config_resnet18,
   },
+  /* The paper's ImageNet networks (torchvision's ResNets, engine/resnet.h):
+   * made for 224 x 224 photographs, they take images from 17 x 17 up
+   * (Fashion-MNIST's 28 x 28 leaves a 1 x 1 map for the pool) */
+  {
+    .name = "resnet18-imagenet",
+    .label = N_("ResNet-18 (ImageNet)"),
+    .summary = N_("torchvision’s, 7×7 stem and max pool, for 224×224 photos"),
+    .network_config = resnet_config_resnet18_imagenet,
+  },
+  {
+    .name = "resnet50-imagenet",
+    .label = N_("ResNet-50 (ImageNet)"),
+    .summary = N_("torchvision’s, bottleneck blocks, for 224×224 photos"),
+    .network_config = resnet_config_resnet50_imagenet,
+  },
 };
 
 guint

@@ -17,7 +17,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *name;      /* lower case, [a-z0-9_] */
+  const char *name;      /* lower case, [a-z0-9_-], starting with a letter */
   const char *label;     /* for people, N_(): model_class_get_label */
   const char *summary;   /* one line for --help, N_(), without the name */
   /* the network for images of in_channels x height x width and
@@ -34,7 +34,7 @@ const ModelClass *model_registry_get (guint i);
 const ModelClass *model_registry_lookup (const char *name);
 /* klass's place in the registry. */
 guint model_registry_index (const ModelClass *klass);
-/* Every name, "small, resnet18", for messages (free it). */
+/* Every name, "small, resnet18, ...", for messages (free it). */
 char *model_registry_names (void);
 
 /* The label, translated. */

@@ -42,6 +42,21 @@ is_plain_name (const char *name)
   return TRUE;
 }
 
+/* a model's name may also hold hyphens ("resnet18-imagenet", as
+ * "fashion-mnist" names a data set); an objective's may not, as its name
+ * may prefix metrics columns */
+static gboolean
+is_model_name (const char *name)
+{
+  if (!name || !g_ascii_islower (*name))
+    return FALSE;
+  for (const char *c = name; *c; c++)
+    if (!g_ascii_islower (*c) && !g_ascii_isdigit (*c) && *c != '_'
+        && *c != '-')
+      return FALSE;
+  return TRUE;
+}
+
 static guint
 strv_len (const char *const *strv)
 {
@@ -117,7 +132,7 @@ test_models (void)
     {
       const ModelClass *klass = model_registry_get (i);
       g_test_message ("model %s: %s", klass->name, klass->label);
-      g_assert_true (is_plain_name (klass->name));
+      g_assert_true (is_model_name (klass->name));
       g_assert_true (model_registry_lookup (klass->name) == klass);
       g_assert_cmpuint (model_registry_index (klass), ==, i);
       for (guint j = 0; j < i; j++)
@@ -139,6 +154,30 @@ test_models (void)
     }
   g_assert_null (model_registry_lookup ("resnet50"));
   g_assert_null (model_registry_lookup (NULL));
+
+  /* the ImageNet networks: torchvision's layout, and a clear refusal of
+   * images too small for their 32x downsampling */
+  const struct { const char *name; ResNetBlockKind block; } imagenet[] = {
+    { "resnet18-imagenet", RESNET_BLOCK_BASIC },
+    { "resnet50-imagenet", RESNET_BLOCK_BOTTLENECK },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (imagenet); i++)
+    {
+      const ModelClass *klass = model_registry_lookup (imagenet[i].name);
+      g_assert_nonnull (klass);
+      ResNetConfig net = klass->network_config (3, 224, 224, 128);
+      g_assert_cmpint (net.stem, ==, RESNET_STEM_IMAGENET);
+      g_assert_cmpint (net.block, ==, imagenet[i].block);
+      char why[256] = "";
+      g_assert_true (resnet_config_validate (&net, why, sizeof why));
+      net = klass->network_config (1, 17, 17, 128);
+      g_assert_true (resnet_config_validate (&net, why, sizeof why));
+      net = klass->network_config (1, 16, 17, 128);
+      g_assert_false (resnet_config_validate (&net, why, sizeof why));
+      g_test_message ("%s at 17x16: %s", klass->name, why);
+      g_assert_nonnull (strstr (why, "17x16"));
+      g_assert_nonnull (strstr (why, "at least 17x17"));
+    }
 }
 
 /* ---- each objective alone ---- */
