@@ -10,7 +10,11 @@
  * the layers Winograd computes with fewer: an effective rate. ENGINE_CONV
  * (conv.h) picks how the convolutions are computed, for A/B runs.
  *
- *   bench-engine [--model small|resnet18|both] [--threads N] [--iters N]
+ * The ImageNet ResNets (--model resnet18-imagenet, resnet50-imagenet, or
+ * imagenet for both) run at 224x224x3 with batch 32 for both passes.
+ *
+ *   bench-engine [--model small|resnet18|both|resnet18-imagenet|
+ *                 resnet50-imagenet|imagenet|all] [--threads N] [--iters N]
  *                [--warmup N] [--peak GFLOPS] [--profile] [--json]
  *                [--coretype NAME|auto]
  *
@@ -38,8 +42,9 @@
 #include "threads.h"
 #include "bench-util.h"
 
-#define TRAIN_BATCH 128
-#define INFER_BATCH 256
+/* the CIFAR nets at 28x28 train at batch 128 and infer at 256; the
+ * ImageNet nets at 224x224x3 at batch 32 both (main sets these per model) */
+static int train_batch = 128, infer_batch = 256;
 #define BANK_ROWS 4096
 #define TAU 0.1f
 
@@ -55,6 +60,7 @@ typedef struct
 typedef struct
 {
   const char *name;
+  int train_batch, infer_batch;
   double train_seconds, infer_seconds;        /* medians per step */
   double train_cpu_seconds, infer_cpu_seconds; /* CPU time of all threads */
   double train_images_per_s, infer_images_per_s;
@@ -69,7 +75,8 @@ static void
 usage (void)
 {
   fprintf (stderr,
-           "usage: bench-engine [--model small|resnet18|both] [--threads N]\n"
+           "usage: bench-engine [--model small|resnet18|both|resnet18-imagenet|\n"
+           "                    resnet50-imagenet|imagenet|all] [--threads N]\n"
            "                    [--iters N] [--warmup N] [--peak GFLOPS]\n"
            "                    [--profile] [--json] [--coretype NAME|auto]\n"
            "  --peak is the machine's peak in GFLOP/s (default 2 x 113)\n"
@@ -113,16 +120,16 @@ static void
 train_step (ResNet *net, StepState *st, double *loss_sgd_seconds)
 {
   const int D = net->config.low_dim;
-  const float *embedding = resnet_forward (net, st->images, TRAIN_BATCH, true);
+  const float *embedding = resnet_forward (net, st->images, train_batch, true);
   double t = engine_now ();
-  float loss = nce_loss (st, embedding, TRAIN_BATCH, D);
+  float loss = nce_loss (st, embedding, train_batch, D);
   double loss_time = engine_now () - t;
   if (!isfinite (loss))
     {
       fprintf (stderr, "bench-engine: the loss is not finite\n");
       exit (1);
     }
-  resnet_backward (net, st->d_embedding, TRAIN_BATCH, NULL);
+  resnet_backward (net, st->d_embedding, train_batch, NULL);
   t = engine_now ();
   sgd_step (&st->sgd, net->params, net->grads);
   *loss_sgd_seconds = loss_time + engine_now () - t;
@@ -134,7 +141,9 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
 {
   memset (res, 0, sizeof *res);
   res->name = name;
-  ResNet *net = resnet_new (config, INFER_BATCH);
+  res->train_batch = train_batch;
+  res->infer_batch = infer_batch;
+  ResNet *net = resnet_new (config, infer_batch);
   if (!net)
     {
       fprintf (stderr, "bench-engine: out of memory building %s\n", name);
@@ -148,18 +157,18 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
   const size_t image_floats = (size_t) config->in_channels * config->image_h
                               * config->image_w;
   StepState st = { 0 };
-  st.images = malloc (sizeof (float) * image_floats * INFER_BATCH);
+  st.images = malloc (sizeof (float) * image_floats * infer_batch);
   st.bank = malloc (sizeof (float) * BANK_ROWS * D);
-  st.logits = malloc (sizeof (float) * TRAIN_BATCH * BANK_ROWS);
-  st.d_embedding = malloc (sizeof (float) * TRAIN_BATCH * D);
-  st.targets = malloc (sizeof (int) * TRAIN_BATCH);
+  st.logits = malloc (sizeof (float) * train_batch * BANK_ROWS);
+  st.d_embedding = malloc (sizeof (float) * train_batch * D);
+  st.targets = malloc (sizeof (int) * train_batch);
   if (!st.images || !st.bank || !st.logits || !st.d_embedding || !st.targets
       || !sgd_init (&st.sgd, net->n_params, 0.03f, 0.9f, 5e-4f))
     {
       fprintf (stderr, "bench-engine: out of memory\n");
       exit (1);
     }
-  for (size_t i = 0; i < image_floats * INFER_BATCH; i++)
+  for (size_t i = 0; i < image_floats * infer_batch; i++)
     st.images[i] = rng_normal (&rng);
   for (int r = 0; r < BANK_ROWS; r++)
     {
@@ -173,7 +182,7 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
       for (int d = 0; d < D; d++)
         row[d] /= (float) sqrt (sum_sq);
     }
-  for (int b = 0; b < TRAIN_BATCH; b++)
+  for (int b = 0; b < train_batch; b++)
     st.targets[b] = (int) rng_below (&rng, BANK_ROWS);
 
   double *times = malloc (sizeof (double) * opt->iters);
@@ -195,11 +204,11 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
 
   /* inference */
   for (int i = 0; i < opt->warmup; i++)
-    resnet_forward (net, st.images, INFER_BATCH, false);
+    resnet_forward (net, st.images, infer_batch, false);
   for (int i = 0; i < opt->iters; i++)
     {
       double t = engine_now (), cpu = bench_cpu_now ();
-      resnet_forward (net, st.images, INFER_BATCH, false);
+      resnet_forward (net, st.images, infer_batch, false);
       times[i] = engine_now () - t;
       cpu_times[i] = bench_cpu_now () - cpu;
     }
@@ -228,8 +237,8 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
     }
 
   res->forward_gflop_per_image = resnet_forward_flops (net) * 1e-9;
-  res->train_images_per_s = TRAIN_BATCH / res->train_seconds;
-  res->infer_images_per_s = INFER_BATCH / res->infer_seconds;
+  res->train_images_per_s = train_batch / res->train_seconds;
+  res->infer_images_per_s = infer_batch / res->infer_seconds;
   /* a training step costs about three forwards: forward, input gradient,
    * weight gradient */
   res->train_gflops = 3.0 * res->forward_gflop_per_image
@@ -254,18 +263,18 @@ print_table (const Result *res, int n, const Options *opt, int threads)
           "GFLOP/s, median of %d after %d warm-up\n", threads,
           openblas_get_corename (), opt->peak_gflops, opt->iters,
           opt->warmup);
-  printf ("%-9s %-5s %5s %9s %9s %8s %6s %9s\n", "model", "mode", "batch",
+  printf ("%-17s %-5s %5s %9s %9s %8s %6s %9s\n", "model", "mode", "batch",
           "ms/step", "img/s", "GFLOP/s", "%peak", "cpu ms");
   for (int i = 0; i < n; i++)
     {
       const Result *r = &res[i];
-      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
-              "train", TRAIN_BATCH, 1e3 * r->train_seconds,
+      printf ("%-17s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
+              "train", r->train_batch, 1e3 * r->train_seconds,
               r->train_images_per_s, r->train_gflops,
               100.0 * r->train_gflops / opt->peak_gflops,
               1e3 * r->train_cpu_seconds);
-      printf ("%-9s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
-              "infer", INFER_BATCH, 1e3 * r->infer_seconds,
+      printf ("%-17s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
+              "infer", r->infer_batch, 1e3 * r->infer_seconds,
               r->infer_images_per_s, r->infer_gflops,
               100.0 * r->infer_gflops / opt->peak_gflops,
               1e3 * r->infer_cpu_seconds);
@@ -309,9 +318,9 @@ print_json (const Result *res, int n, const Options *opt, int threads)
               "\"infer_batch\": %d, \"infer_ms\": %.3f, "
               "\"infer_images_per_s\": %.2f, \"infer_gflops\": %.2f, "
               "\"infer_cpu_ms\": %.3f",
-              i ? "," : "", r->name, r->forward_gflop_per_image, TRAIN_BATCH,
+              i ? "," : "", r->name, r->forward_gflop_per_image, r->train_batch,
               1e3 * r->train_seconds, r->train_images_per_s, r->train_gflops,
-              1e3 * r->train_cpu_seconds, INFER_BATCH, 1e3 * r->infer_seconds,
+              1e3 * r->train_cpu_seconds, r->infer_batch, 1e3 * r->infer_seconds,
               r->infer_images_per_s, r->infer_gflops,
               1e3 * r->infer_cpu_seconds);
       if (opt->profile)
@@ -359,9 +368,14 @@ main (int argc, char **argv)
       else
         usage ();
     }
-  bool small = strcmp (opt.model, "small") == 0 || strcmp (opt.model, "both") == 0;
-  bool r18 = strcmp (opt.model, "resnet18") == 0 || strcmp (opt.model, "both") == 0;
-  if ((!small && !r18) || opt.iters < 1 || opt.warmup < 0
+  const bool all = strcmp (opt.model, "all") == 0;
+  const bool cifar = all || strcmp (opt.model, "both") == 0;
+  const bool imagenet = all || strcmp (opt.model, "imagenet") == 0;
+  bool small = cifar || strcmp (opt.model, "small") == 0;
+  bool r18 = cifar || strcmp (opt.model, "resnet18") == 0;
+  bool r18i = imagenet || strcmp (opt.model, "resnet18-imagenet") == 0;
+  bool r50i = imagenet || strcmp (opt.model, "resnet50-imagenet") == 0;
+  if ((!small && !r18 && !r18i && !r50i) || opt.iters < 1 || opt.warmup < 0
       || opt.peak_gflops <= 0.0)
     usage ();
 
@@ -375,7 +389,7 @@ main (int argc, char **argv)
     }
 
   int threads = engine_set_threads (opt.threads);
-  Result res[2];
+  Result res[4];
   int n = 0;
   if (r18)
     {
@@ -386,6 +400,18 @@ main (int argc, char **argv)
     {
       ResNetConfig c = resnet_config_small (1, 28, 28, 128);
       bench_model ("small", &c, &opt, &res[n++]);
+    }
+  /* torchvision's ImageNet nets at their own size, 224x224 colour */
+  train_batch = infer_batch = 32;
+  if (r18i)
+    {
+      ResNetConfig c = resnet_config_resnet18_imagenet (3, 224, 224, 128);
+      bench_model ("resnet18-imagenet", &c, &opt, &res[n++]);
+    }
+  if (r50i)
+    {
+      ResNetConfig c = resnet_config_resnet50_imagenet (3, 224, 224, 128);
+      bench_model ("resnet50-imagenet", &c, &opt, &res[n++]);
     }
   if (opt.json)
     print_json (res, n, &opt, threads);
