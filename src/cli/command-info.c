@@ -254,8 +254,8 @@ describe_model (const SafetensorsFile *file, const char *indent)
   if (!info_model (file, &m))
     {
       g_print ("%s%s\n", indent,
-               _("model: none recognised (no conv1.weight / linear.weight "
-                 "of a ResNet)"));
+               _("model: none recognised (no conv1.weight and "
+                 "linear.weight or fc.weight of a ResNet)"));
       return;
     }
   /* the label, and the name --model and config.ini take */

@@ -1,8 +1,9 @@
 /* test-cli-output.c: what `instdisc` prints for scripts: --version, the
  * tsv and json of query, eval and info (each JSON checked by Python's own
  * parser, python3 -m json.tool), and image files of every format GdkPixbuf
- * reads here, WebP included, as query images and as a folder of them.
- * Trains the toy set of cli-testutil.h once. The path of the binary is the
+ * reads here, WebP included, as query images and as a folder of them;
+ * info on an ImageNet ResNet's checkpoint. Trains the toy set of
+ * cli-testutil.h once. The path of the binary is the
  * first argument after the GTest ones. */
 #define G_LOG_DOMAIN "instdisc"
 
@@ -216,6 +217,27 @@ test_info_formats (void)
   result_clear (&r);
 }
 
+/* A checkpoint of the ImageNet ResNet-18 (one step on the toy set's
+ * 28 x 28 grey images): info names the network as the registry does and
+ * counts torchvision's parameters for one input channel and 128
+ * dimensions (11,242,176 for RGB, less the stem's 2 x 64 x 7 x 7). */
+static void
+test_info_imagenet (void)
+{
+  Result r = run_instdisc ("train", "--data", "toy", "--run", "imagenet",
+                           "--model", "resnet18-imagenet", "--bank-init",
+                           "random", "--no-eval", "--steps", "1",
+                           "--batch-size", "16", "--threads", "1", NULL);
+  assert_success (&r);
+  result_clear (&r);
+  r = run_instdisc ("info", "imagenet/checkpoint.safetensors", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "ResNet-18 (ImageNet) (resnet18-imagenet)"));
+  g_assert_nonnull (strstr (r.out, "parameters: 11235904 in"));
+  g_assert_null (strstr (r.out, "none recognised"));
+  result_clear (&r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -237,6 +259,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/query-formats", test_query_formats);
   g_test_add_func ("/cli/eval-formats", test_eval_formats);
   g_test_add_func ("/cli/info-formats", test_info_formats);
+  g_test_add_func ("/cli/info-imagenet", test_info_imagenet);
   int status = g_test_run ();
   test_remove_tree (workdir);
   g_free (workdir);
