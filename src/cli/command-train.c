@@ -325,7 +325,8 @@ options_to_config (const TrainOptions *o, TrainerConfig *c, GError **error)
   if (o->recipe && !trainer_recipe_from_string (o->recipe, &recipe))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("unknown --recipe “%s” (one of default, reference)"),
+                   _("unknown --recipe “%s” (one of default, reference, "
+                     "imagenet)"),
                    o->recipe);
       return FALSE;
     }
@@ -500,7 +501,7 @@ command_train (int argc, char **argv)
     .epochs = UNSET_INT,
     .warmup = UNSET_INT,
     .log_every = 20,
-    .image_size = 32,
+    .image_size = UNSET_INT,
     .tau = UNSET_DOUBLE,
     .bank_momentum = UNSET_DOUBLE,
     .lr = UNSET_DOUBLE,
@@ -523,8 +524,10 @@ command_train (int argc, char **argv)
          "config.ini"), NULL },
     { "recipe", 0, 0, G_OPTION_ARG_STRING, &o.recipe,
       N_("Starting point for every setting below: default (the recipe "
-         "tuned for small images, docs/learning.md) or reference (the "
-         "reference code's CIFAR recipe, number for number)"), N_("NAME") },
+         "tuned for small images, docs/learning.md), reference (the "
+         "reference code's CIFAR recipe, number for number) or imagenet "
+         "(its ImageNet recipe: ResNet-18 with the ImageNet stem, NCE, "
+         "224-pixel crops of the full pictures)"), N_("NAME") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &o.model, model_description,
       N_("NAME") },
     { "objective", 0, 0, G_OPTION_ARG_STRING, &o.objective,
@@ -573,7 +576,9 @@ command_train (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, N_("Random seed (1)"),
       N_("N") },
     { "image-size", 0, 0, G_OPTION_ARG_INT, &o.image_size,
-      N_("Image folders: side of the square training images (32)"),
+      N_("Image folders: side of the square training images (32; the "
+         "imagenet recipe: 224). From 64 up the random crops are taken "
+         "from the full pictures (docs/data.md)"),
       N_("PIXELS") },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o.threads,
       N_("Threads (0: one per core)"), N_("N") },
@@ -640,6 +645,12 @@ command_train (int argc, char **argv)
     {
       if (!options_to_config (&o, &config, &error))
         return cli_fail (error);
+      /* the image size belongs to the data, not the trainer: the recipe
+       * gives it unless --image-size does */
+      if (o.image_size == UNSET_INT)
+        o.image_size = o.recipe && g_str_equal (o.recipe, "imagenet")
+                           ? TRAINER_IMAGENET_IMAGE_SIZE
+                           : 32;
       g_autofree char *existing = run_dir_file (run, RUN_CONFIG_FILE);
       if (g_file_test (existing, G_FILE_TEST_EXISTS))
         return cli_fail_message (_("%s already holds a run: use --resume to "

@@ -114,6 +114,20 @@ void augment_train (const AugmentOptions *options, const guint8 *image,
                     int channels, int height, int width, guint64 seed,
                     gint64 epoch, gint64 position, float *out);
 
+/* The training transform of a full-resolution folder set (dataset.h,
+ * DATASET_DECODE_FULL): decodes the file at path at its own size (after
+ * data_image_probe's checks and pixel limit), draws the sample's choices
+ * from the stream of (seed, epoch, position) as augment_train does, for
+ * the picture's width and height, and applies them: the random crop of the
+ * photograph resized to size x size (PIL's bilinear, as augment_resize),
+ * then grey, jitter, flip and normalisation. channels is 1 (PIL's luma) or
+ * 3. FALSE with an error naming the file when it cannot be read. */
+gboolean augment_train_full_resolution (float *out,
+                                        const AugmentOptions *options,
+                                        const char *path, int channels,
+                                        guint64 seed, gint64 epoch,
+                                        gint64 position, GError **error);
+
 /* The test transform: image (C, H, W) -> out (C, size, size). */
 void augment_test (const AugmentOptions *options, const guint8 *image,
                    int channels, int height, int width, float *out);

@@ -173,6 +173,29 @@ is_cifar_folder (const char *folder)
 }
 
 gboolean
+dataset_options_full_resolution (const DatasetOptions *options)
+{
+  switch (options->decode)
+    {
+    case DATASET_DECODE_FULL:
+      return TRUE;
+    case DATASET_DECODE_SQUARE:
+      return FALSE;
+    case DATASET_DECODE_AUTO:
+    default:
+      return options->image_size >= DATASET_FULL_RESOLUTION_MIN_SIZE;
+    }
+}
+
+int
+dataset_test_view_side (int size)
+{
+  /* Python's int (size * 256 / 224) truncates; so does integer division
+   * of positive numbers, without a float's rounding in between */
+  return (int) ((gint64) size * 256 / 224);
+}
+
+gboolean
 dataset_check_image_size (int size, GError **error)
 {
   /* a size past this would ask the network for gigabytes an image */

@@ -103,7 +103,34 @@ typedef enum
 {
   DATASET_RESIZE_CENTER_CROP,  /* shorter side to size, then centre crop */
   DATASET_RESIZE_STRETCH,      /* whole image to size x size */
+  DATASET_RESIZE_TEST_VIEW,    /* shorter side to dataset_test_view_side
+                                  (size), then centre crop size: torchvision's
+                                  Resize (256) + CenterCrop (224) at any size;
+                                  the view of a full-resolution set */
 } DatasetResize;
+
+/* How a folder's images are read for training.
+ *   SQUARE: every read is the image shrunk to a centre square of
+ *     image_size (DatasetResize); the random crop is taken from that
+ *     square. Cheap, and right for thumbnails-sized sets (32, 28).
+ *   FULL: the set is its file list only; training decodes each file when
+ *     its batch needs it and takes the random crop from the picture at its
+ *     own resolution, as torchvision does for ImageNet
+ *     (augment_train_full_resolution). Every other read
+ *     (dataset_get_image: evaluation, embeddings, the explorer) is the test
+ *     view, DATASET_RESIZE_TEST_VIEW.
+ *   AUTO: FULL from DATASET_FULL_RESOLUTION_MIN_SIZE pixels up, else
+ *     SQUARE. The choice follows from image_size alone, so every later
+ *     open of a run (resume, eval, the explorer) makes the same one
+ *     without a setting of its own. */
+typedef enum
+{
+  DATASET_DECODE_AUTO = 0,
+  DATASET_DECODE_SQUARE,
+  DATASET_DECODE_FULL,
+} DatasetDecode;
+
+#define DATASET_FULL_RESOLUTION_MIN_SIZE 64
 
 #define DATASET_MAX_IMAGE_SIZE 512
 
@@ -129,6 +156,7 @@ typedef struct
   gboolean verify_images; /* folders: decode every image at load, default FALSE */
   gboolean cifar100_coarse; /* CIFAR-100: the 20 coarse labels, default the
                                100 fine ones */
+  DatasetDecode decode;   /* folders: default DATASET_DECODE_AUTO */
 } DatasetOptions;
 
 /* Whether row i of a set can be read. Only folder sets have rows that are
@@ -162,6 +190,10 @@ typedef struct
   char **class_names;  /* n_classes strings + NULL, or NULL */
   char **paths;        /* (N) + NULL: each image's file, folders only */
   DatasetResize resize;
+  gboolean full_resolution;  /* folders read with DATASET_DECODE_FULL:
+                                training crops come from the files at
+                                their own size; resize is then
+                                DATASET_RESIZE_TEST_VIEW */
   char **skipped;      /* NULL-terminated "FILE: reason" for each file a
                           folder load left out, or NULL */
   char **skipped_paths;  /* the same files' paths, or NULL */
@@ -187,6 +219,15 @@ void dataset_options_init_default (DatasetOptions *options);
  * message giving the bounds, 8 to DATASET_MAX_IMAGE_SIZE pixels,
  * otherwise. dataset_open checks it first, whatever the data set. */
 gboolean dataset_check_image_size (int size, GError **error);
+
+/* Whether a folder read with these options is a full-resolution set
+ * (DatasetDecode). */
+gboolean dataset_options_full_resolution (const DatasetOptions *options);
+
+/* The shorter side the test view resizes to before its centre crop of
+ * size: int (size * 256 / 224) as torchvision's recipe writes it
+ * (224 -> 256, 96 -> 109, 128 -> 146). */
+int dataset_test_view_side (int size);
 
 /* A data set is reference-counted: whoever keeps one (a run, a view, a
  * snapshot of the bank) holds a reference, and the last unref frees it.

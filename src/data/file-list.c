@@ -267,7 +267,10 @@ dataset_file_list_open (const char *path, const char *root, const char *split,
       data->channel_std[0] = list->std[s];
     }
   data->height = data->width = options->image_size;
-  data->resize = options->resize;
+  /* the same choice a scan makes, from the options alone (dataset.h) */
+  data->full_resolution = dataset_options_full_resolution (options);
+  data->resize = data->full_resolution ? DATASET_RESIZE_TEST_VIEW
+                                       : options->resize;
   data->labels = (gint32 *) g_array_free (g_steal_pointer (&labels), FALSE);
   data->stamps = (DatasetFileStamp *) g_array_free (g_steal_pointer (&stamps),
                                                     FALSE);

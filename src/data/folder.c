@@ -2,7 +2,9 @@
  *
  * The layout, the split and the resizing are described in dataset.h. Only
  * the list of files is held in memory; a million-image folder costs its
- * paths, not its pixels. */
+ * paths, not its pixels. A full-resolution set (DATASET_DECODE_FULL) is
+ * the same list: its training crops are decoded by augment-file.c, its
+ * other reads here as the test view. */
 #define G_LOG_DOMAIN "instdisc-data"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
@@ -127,14 +129,27 @@ folder_decode_image (const char *path, int channels, int size,
   if (!data_image_probe (path, max_pixels, &w, &h, error))
     return FALSE;
 
-  /* the size to decode at: shorter side = size (centre crop), or exactly
-   * size x size (stretch); decoding straight to it lets JPEG skip work */
+  /* the size to decode at: shorter side = size (centre crop) or
+   * dataset_test_view_side (size) (test view), or exactly size x size
+   * (stretch); decoding straight to it lets JPEG skip work */
   int tw = size, th = size;
-  if (resize == DATASET_RESIZE_CENTER_CROP)
+  if (resize == DATASET_RESIZE_CENTER_CROP || resize == DATASET_RESIZE_TEST_VIEW)
     {
-      double scale = (double) size / MIN (w, h);
-      double sw = MAX (size, round (w * scale));
-      double sh = MAX (size, round (h * scale));
+      double sw, sh;
+      if (resize == DATASET_RESIZE_CENTER_CROP)
+        {
+          double scale = (double) size / MIN (w, h);
+          sw = MAX (size, round (w * scale));
+          sh = MAX (size, round (h * scale));
+        }
+      else
+        {
+          /* torchvision's Resize (short): the longer side is
+           * int (short * long / shorter), truncated */
+          const gint64 side = dataset_test_view_side (size);
+          sw = w <= h ? side : (double) (side * w / h);
+          sh = w <= h ? (double) (side * h / w) : side;
+        }
       /* the whole image is scaled before the crop: a long thin one is
        * scaled up to far more pixels than it declares (1,000,000 x 1 at
        * 32 is 32,000,000 x 32, 3 GB), so the same limit holds here */
@@ -145,7 +160,8 @@ folder_decode_image (const char *path, int channels, int size,
                          "shorter side, takes %.0f megapixels, more than the "
                          "limit of %.0f megapixels (INSTDISC_MAX_IMAGE_PIXELS "
                          "sets another)"),
-                       path, w, h, size, sw * sh / 1e6, max_pixels / 1e6);
+                       path, w, h, (int) MIN (sw, sh), sw * sh / 1e6,
+                       max_pixels / 1e6);
           return FALSE;
         }
       tw = (int) sw;
@@ -395,6 +411,9 @@ dataset_load_folder (const char *path, const char *split,
    * grey-or-colour decision; each file's size and time are taken before
    * it is read, so a file that changes during the load differs from them */
   const int size = options->image_size;
+  const gboolean full_resolution = dataset_options_full_resolution (options);
+  const DatasetResize resize = full_resolution ? DATASET_RESIZE_TEST_VIEW
+                                               : options->resize;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (gint32));
   g_autoptr (GArray) stamps = g_array_new (FALSE, FALSE,
@@ -414,8 +433,8 @@ dataset_load_folder (const char *path, const char *split,
       if (options->verify_images || (options->channels == 0 && all_grey))
         {
           gboolean grey = FALSE;
-          ok = folder_decode_image (cand->path, 3, size, options->resize, NULL,
-                                    &grey, &why);
+          ok = folder_decode_image (cand->path, 3, size, resize, NULL, &grey,
+                                    &why);
           all_grey = all_grey && (!ok || grey);
         }
       else
@@ -459,7 +478,8 @@ dataset_load_folder (const char *path, const char *split,
                    : all_grey        ? 1
                                      : 3;
   data->height = data->width = size;
-  data->resize = options->resize;
+  data->resize = resize;
+  data->full_resolution = full_resolution;
   data->labels = (gint32 *) g_array_free (g_steal_pointer (&labels), FALSE);
   data->stamps = (DatasetFileStamp *) g_array_free (g_steal_pointer (&stamps),
                                                     FALSE);

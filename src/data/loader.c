@@ -173,12 +173,27 @@ make_batch (Loader *self, Producer *p, LoaderBatchInfo *info, float *images,
       const int i = self->options.train ? p->order[position % p->n_order]
                                         : (int) position;
       indices[b] = i;
+      float *out = images + (gsize) b * self->image_floats;
+      if (self->options.train && d->full_resolution)
+        {
+          /* the crop comes from the file at its own size; a marked row
+           * fails through dataset_get_image, which says why */
+          if (!dataset_row_is_ok (d, i)
+                  ? !dataset_get_image (d, i, p->pixels, error)
+                  : !augment_train_full_resolution (
+                        out, &self->augment, d->paths[i], d->channels,
+                        self->options.seed, info->epoch, position, error))
+            {
+              info->unreadable = i;
+              return FALSE;
+            }
+          continue;
+        }
       if (!dataset_get_image (d, i, p->pixels, error))
         {
           info->unreadable = i;
           return FALSE;
         }
-      float *out = images + (gsize) b * self->image_floats;
       if (self->options.train)
         augment_train (&self->augment, p->pixels, d->channels, d->height,
                        d->width, self->options.seed, info->epoch, position,

@@ -57,10 +57,26 @@ trainer_config_init_default (TrainerConfig *config)
 }
 
 void
+trainer_config_init_imagenet (TrainerConfig *config)
+{
+  trainer_config_init_reference (config);
+  config->model = model_registry_lookup ("resnet18-imagenet");
+  config->objective = objective_registry_lookup ("nce");
+  config->nce_k = 4096;
+  config->tau = 0.07f;
+  /* its main.py keeps the PyTorch ImageNet example's weight decay; the
+   * CIFAR script's is 5e-4 */
+  config->weight_decay = 1e-4f;
+  config->batch_size = 256;
+}
+
+void
 trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe)
 {
   if (recipe == TRAINER_RECIPE_REFERENCE)
     trainer_config_init_reference (config);
+  else if (recipe == TRAINER_RECIPE_IMAGENET)
+    trainer_config_init_imagenet (config);
   else
     trainer_config_init_default (config);
 }
@@ -72,6 +88,8 @@ trainer_recipe_from_string (const char *name, int *recipe)
     *recipe = TRAINER_RECIPE_DEFAULT;
   else if (g_str_equal (name, "reference"))
     *recipe = TRAINER_RECIPE_REFERENCE;
+  else if (g_str_equal (name, "imagenet"))
+    *recipe = TRAINER_RECIPE_IMAGENET;
   else
     return FALSE;
   return TRUE;

@@ -86,7 +86,12 @@ typedef enum
 {
   TRAINER_RECIPE_DEFAULT,    /* instdisc's own, tuned on Fashion-MNIST */
   TRAINER_RECIPE_REFERENCE,  /* the reference code's CIFAR recipe */
+  TRAINER_RECIPE_IMAGENET,   /* the reference code's ImageNet recipe */
 } TrainerRecipe;
+
+/* The image side the ImageNet recipe trains at (the data's, not the
+ * trainer's setting: instdisc train's --image-size starts from it). */
+#define TRAINER_IMAGENET_IMAGE_SIZE 224
 
 /* The reference's CIFAR recipe with the exact softmax at tau 0.1: small
  * ResNet, D 128, the bank started from noise, m 0.5, SGD lr 0.03 momentum
@@ -97,6 +102,15 @@ void trainer_config_init_reference (TrainerConfig *config);
  * untrained network's features and a cosine schedule over 15 epochs
  * (docs/learning.md says how it was chosen). */
 void trainer_config_init_default (TrainerConfig *config);
+/* The reference's ImageNet recipe (its main.py's defaults and
+ * lemniscate's README): ResNet-18 with the ImageNet stem, NCE with K 4096
+ * at tau 0.07, the bank started from noise, m 0.5, SGD lr 0.03 momentum
+ * 0.9 weight decay 1e-4, drops x0.1 at epochs 120 and 160, batch 256, 200
+ * epochs, crop scale 0.2-1, jitter 0.4. Its augmentation (grey before
+ * jitter, flip, ImageNet mean and std) is the folder preset
+ * (augment_options_init_imagenet); its 224-pixel crops from the full
+ * pictures follow from TRAINER_IMAGENET_IMAGE_SIZE (DATASET_DECODE_AUTO). */
+void trainer_config_init_imagenet (TrainerConfig *config);
 void trainer_config_init_recipe (TrainerConfig *config, TrainerRecipe recipe);
 /* "default" or "reference"; FALSE for another name */
 gboolean trainer_recipe_from_string (const char *name, int *recipe);

@@ -283,6 +283,39 @@ test_legacy (void)
   g_assert_true (g_file_test (list, G_FILE_TEST_EXISTS));
 }
 
+/* --recipe imagenet through the command line on a folder of photographs
+ * larger than its crops: ResNet-18 with the ImageNet stem, NCE at tau
+ * 0.07, the images at 224 taken from the full pictures; options given
+ * beside the recipe override it. */
+static void
+test_imagenet_recipe (void)
+{
+  g_autofree char *photos = work_file ("photos");
+  g_assert_cmpint (g_mkdir_with_parents (photos, 0755), ==, 0);
+  for (int i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("photos/p%d.%s", i,
+                                               i % 2 ? "jpeg" : "png");
+      write_image (name, i % 2 ? "jpeg" : "png", 320 + 16 * i, 240);
+    }
+  Result r = run_instdisc ("train", "--recipe", "imagenet", "--data",
+                           "photos", "--run", "imagenet-run", "--steps", "1",
+                           "--batch-size", "4", "--nce-k", "2", "--no-eval",
+                           "--threads", "2", NULL);
+  assert_success (&r);
+  assert_says (r.out, "resnet18-imagenet");
+  assert_says (r.out, "done: 1 steps");
+  result_clear (&r);
+  g_autofree char *config = read_work_file ("imagenet-run/config.ini");
+  assert_says (config, "model=resnet18-imagenet");
+  assert_says (config, "objective=nce");
+  assert_says (config, "tau=0.07");
+  assert_says (config, "nce_k=2");
+  assert_says (config, "batch_size=4");
+  assert_says (config, "lr_drops=120;160;");
+  assert_says (config, "image_size=224");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -310,6 +343,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/folder/changed", test_changed);
   g_test_add_func ("/cli/folder/corrupt-list", test_corrupt_list);
   g_test_add_func ("/cli/folder/legacy", test_legacy);
+  g_test_add_func ("/cli/folder/imagenet-recipe", test_imagenet_recipe);
   int status = g_test_run ();
   test_remove_tree (workdir);
   g_free (workdir);
