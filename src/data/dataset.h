@@ -45,6 +45,10 @@
  * Folder images: each is resized so that its shorter side is image_size and
  * centre-cropped to image_size x image_size (as torchvision's Resize +
  * CenterCrop; DATASET_RESIZE_STRETCH squashes the whole image instead).
+ * From DATASET_FULL_RESOLUTION_MIN_SIZE up a folder is a full-resolution
+ * set (DatasetDecode below): reads are the test view, shorter side to
+ * size * 256 / 224 then the centre crop, and training crops are taken from
+ * the files at their own size (augment_train_full_resolution).
  * Alpha is dropped, as PIL's convert ("RGB") does. With channels = 0 the set
  * is grey (C = 1) when every image is grey (R = G = B everywhere), else RGB;
  * finding that out decodes images at load until the first colour one.
