@@ -120,13 +120,21 @@ void augment_train (const AugmentOptions *options, const guint8 *image,
  * from the stream of (seed, epoch, position) as augment_train does, for
  * the picture's width and height, and applies them: the random crop of the
  * photograph resized to size x size (PIL's bilinear, as augment_resize),
- * then grey, jitter, flip and normalisation. channels is 1 (PIL's luma) or
- * 3. FALSE with an error naming the file when it cannot be read. */
+ * then grey, jitter, flip and normalisation. A JPEG whose crop is much
+ * larger than the output is decoded at a reduced scale first
+ * (augment_jpeg_scale_divisor; then it is not torchvision's byte for
+ * byte). channels is 1 (PIL's luma) or 3. FALSE with an error naming the
+ * file when it cannot be read. */
 gboolean augment_train_full_resolution (float *out,
                                         const AugmentOptions *options,
                                         const char *path, int channels,
                                         guint64 seed, gint64 epoch,
                                         gint64 position, GError **error);
+
+/* How much smaller augment_train_full_resolution decodes a JPEG whose
+ * crop is crop_w x crop_h for an output of size: 1, 2, 4 or 8, the
+ * largest that leaves the crop at least 2 * size on both sides. */
+int augment_jpeg_scale_divisor (int crop_w, int crop_h, int size);
 
 /* The test transform: image (C, H, W) -> out (C, size, size). */
 void augment_test (const AugmentOptions *options, const guint8 *image,

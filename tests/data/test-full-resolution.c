@@ -4,6 +4,7 @@
  * 256/224 of the size, training crops come from the picture at its own size
  * and are deterministic per (seed, epoch, position), and unreadable files
  * are skipped or reported, not fatal. Every image is written here. */
+#include <math.h>
 #include <string.h>
 
 #include "data-fixtures.h"
@@ -260,6 +261,84 @@ test_training_crops (void)
   fixture_rmtree (dir);
 }
 
+/* The decoded picture at path as (3, H, W) planes. */
+static guint8 *
+decode_planes (const char *path, int *width, int *height)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  const int w = gdk_pixbuf_get_width (pixbuf);
+  const int h = gdk_pixbuf_get_height (pixbuf);
+  const int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  const int n_ch = gdk_pixbuf_get_n_channels (pixbuf);
+  const guint8 *src = gdk_pixbuf_read_pixels (pixbuf);
+  guint8 *planes = g_malloc ((gsize) 3 * w * h);
+  for (int c = 0; c < 3; c++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        planes[(gsize) c * w * h + (gsize) y * w + x]
+            = src[(gsize) y * stride + (gsize) x * n_ch + c];
+  *width = w;
+  *height = h;
+  return planes;
+}
+
+/* A JPEG whose crop is far larger than the output is decoded at a reduced
+ * scale: the divisor leaves the crop at least twice the output, and the
+ * result stays close to the crop of the full decode (not equal: the
+ * scaled IDCT and the smaller resize round differently). */
+static void
+test_jpeg_reduced_scale (void)
+{
+  g_assert_cmpint (augment_jpeg_scale_divisor (400, 300, 64), ==, 2);
+  g_assert_cmpint (augment_jpeg_scale_divisor (255, 255, 64), ==, 1);
+  g_assert_cmpint (augment_jpeg_scale_divisor (2000, 1500, 224), ==, 2);
+  g_assert_cmpint (augment_jpeg_scale_divisor (4000, 3000, 224), ==, 4);
+  g_assert_cmpint (augment_jpeg_scale_divisor (8000, 8000, 64), ==, 8);
+
+  g_autofree char *dir = write_photo_folder ();
+  g_autoptr (Dataset) data = open_photos (dir, SIZE, DATASET_DECODE_FULL);
+  g_assert_true (g_str_has_suffix (data->paths[1], "photo1.jpg"));
+  AugmentOptions options;
+  augment_for (&options, data);
+  options.brightness = options.contrast = options.saturation = options.hue
+      = 0;
+  options.grayscale_p = 0;
+  int w, h;
+  g_autofree guint8 *planes = decode_planes (data->paths[1], &w, &h);
+  const gsize floats = 3 * SIZE * SIZE;
+  g_autofree float *reduced = g_new (float, floats);
+  g_autofree float *full = g_new (float, floats);
+  int n_reduced = 0;
+  for (int position = 0; position < 8; position++)
+    {
+      Rng rng;
+      rng_seed (&rng, augment_sample_seed (5, 0, position));
+      AugmentParams params;
+      augment_sample (&options, 3, h, w, &rng, &params);
+      const gboolean is_reduced
+          = augment_jpeg_scale_divisor (params.crop_w, params.crop_h, SIZE)
+            > 1;
+      n_reduced += is_reduced;
+      g_autoptr (GError) error = NULL;
+      g_assert_true (augment_train_full_resolution (
+          reduced, &options, data->paths[1], 3, 5, 0, position, &error));
+      g_assert_no_error (error);
+      augment_train (&options, planes, 3, h, w, 5, 0, position, full);
+      double mean_difference = 0;
+      for (gsize k = 0; k < floats; k++)
+        mean_difference += fabs (reduced[k] - full[k]) / floats;
+      /* normalised units: 0.1 is about 6 levels of 255 */
+      g_assert_cmpfloat (mean_difference, <, 0.1);
+      /* a reduced decode is really another decode; a full one is exact */
+      g_assert_cmpint (memcmp (reduced, full, floats * sizeof (float)) != 0,
+                       ==, is_reduced);
+    }
+  g_assert_cmpint (n_reduced, >, 0);
+  fixture_rmtree (dir);
+}
+
 /* (d): a file broken after the load fails its batch with the file's name
  * and row, as a square set's does, instead of ending the process. */
 static void
@@ -309,6 +388,8 @@ main (int argc, char **argv)
   g_test_add_func ("/data/full-resolution/test-view", test_test_view);
   g_test_add_func ("/data/full-resolution/training-crops",
                    test_training_crops);
+  g_test_add_func ("/data/full-resolution/jpeg-reduced-scale",
+                   test_jpeg_reduced_scale);
   g_test_add_func ("/data/full-resolution/broken-after-load",
                    test_broken_after_load);
   return g_test_run ();
