@@ -103,14 +103,24 @@ augment_train_full_resolution (float *out, const AugmentOptions *options,
   AugmentParams params;
   augment_sample (options, channels, height, width, &rng, &params);
 
-  const int divisor
-      = is_jpeg (path) ? augment_jpeg_scale_divisor (params.crop_w,
-                                                     params.crop_h,
-                                                     options->size)
-                       : 1;
+  int divisor = is_jpeg (path) ? augment_jpeg_scale_divisor (params.crop_w,
+                                                              params.crop_h,
+                                                              options->size)
+                                : 1;
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GdkPixbuf) pixbuf
       = decode_at_divisor (path, width, height, divisor, &local_error);
+  if (pixbuf && divisor > 1
+      && (gdk_pixbuf_get_width (pixbuf) != (width + divisor - 1) / divisor
+          || gdk_pixbuf_get_height (pixbuf)
+                 != (height + divisor - 1) / divisor))
+    {
+      /* a loader that scaled otherwise than libjpeg's rule: the whole
+       * picture then, rather than a crop of another size or a row lost */
+      g_clear_object (&pixbuf);
+      divisor = 1;
+      pixbuf = decode_at_divisor (path, width, height, divisor, &local_error);
+    }
   if (!pixbuf)
     {
       g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_UNREADABLE,
