@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli-testutil.h"
 #include "test-data.h"
@@ -316,6 +317,95 @@ test_imagenet_recipe (void)
   assert_says (config, "image_size=224");
 }
 
+/* Real pictures nobody here made, as a user's photo folder: GNOME's
+ * wallpapers (4096 x 4096 WebP, and two of 256 x 256) in two class
+ * folders, dark and light, trained with ResNet-18 at 224 from the full
+ * pictures, then Debian's PNG artwork (1920 x 1080, 1689 x 1800) and a
+ * wallpaper asked as queries: every query gets its ten neighbours in
+ * order and a typicality judgement. Debian's gnome-backgrounds and desktop-base
+ * (tools/install-deps) hold them; without them the test fails saying so. */
+#define WALLPAPERS "/usr/share/backgrounds/gnome"
+#define DEBIAN_PNG_1 "/usr/share/desktop-base/softwaves-theme/grub/grub-16x9.png"
+#define DEBIAN_PNG_2 "/usr/share/plymouth/themes/emerald/logo+emerald.png"
+
+static void
+test_wallpapers (void)
+{
+  g_autoptr (GDir) dir = g_dir_open (WALLPAPERS, 0, NULL);
+  if (!dir || !g_file_test (DEBIAN_PNG_1, G_FILE_TEST_EXISTS)
+      || !g_file_test (DEBIAN_PNG_2, G_FILE_TEST_EXISTS))
+    {
+      g_test_fail_printf ("the test pictures are missing: install Debian's "
+                          "gnome-backgrounds and desktop-base "
+                          "(tools/install-deps)");
+      return;
+    }
+  g_autofree char *dark = work_file ("walls/dark");
+  g_autofree char *light = work_file ("walls/light");
+  g_assert_cmpint (g_mkdir_with_parents (dark, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (light, 0755), ==, 0);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name (dir));)
+    {
+      if (!g_str_has_suffix (name, ".webp"))
+        continue;
+      g_autofree char *target = g_build_filename (WALLPAPERS, name, NULL);
+      g_autofree char *link = g_build_filename (
+        g_str_has_suffix (name, "-d.webp") ? dark : light, name, NULL);
+      g_assert_cmpint (symlink (target, link), ==, 0);
+      n++;
+    }
+  g_assert_cmpint (n, >=, 8);
+
+  Result r = run_instdisc ("train", "--recipe", "imagenet", "--data", "walls",
+                           "--run", "walls-run", "--steps", "2",
+                           "--batch-size", "4", "--nce-k", "4", "--no-eval",
+                           "--threads", "2", NULL);
+  assert_success (&r);
+  assert_says (r.out, "resnet18-imagenet");
+  assert_says (r.out, "done: 2 steps");
+  g_assert_null (strstr (r.err, "could not be read"));
+  result_clear (&r);
+  g_autofree char *config = read_work_file ("walls-run/config.ini");
+  assert_says (config, "image_size=224");
+
+  /* queries: a 4K wallpaper, and the two PNGs at their odd sizes; each
+   * gets its ten nearest training pictures and a typicality judgement */
+  g_autofree char *wallpaper = g_build_filename (WALLPAPERS, "adwaita-l.webp",
+                                                 NULL);
+  r = run_instdisc ("query", "--run", "walls-run", "--threads", "2",
+                    "--format", "tsv", wallpaper, DEBIAN_PNG_1, DEBIAN_PNG_2,
+                    NULL);
+  assert_success (&r);
+  g_auto (GStrv) lines = g_strsplit (r.out, "\n", -1);
+  int neighbour_lines[3] = { 0 };
+  const char *queries[3] = { "adwaita-l.webp", "grub-16x9.png",
+                             "logo+emerald.png" };
+  for (int i = 1; lines[i]; i++)
+    for (int q = 0; q < 3; q++)
+      if (strstr (lines[i], queries[q]))
+        neighbour_lines[q]++;
+  for (int q = 0; q < 3; q++)
+    g_assert_cmpint (neighbour_lines[q], ==, MIN (10, n));
+  /* each line: query, rank, index, image, label, class, similarity,
+   * tenth_nearest_similarity, typicality_rank, typicality; ranks in
+   * order, similarities falling, a typicality word */
+  double previous = 2.0;
+  for (int i = 1; lines[i] && lines[i][0]; i++)
+    {
+      g_auto (GStrv) cols = g_strsplit (lines[i], "\t", -1);
+      g_assert_cmpuint (g_strv_length (cols), ==, 10);
+      double similarity = g_ascii_strtod (cols[6], NULL);
+      if (!strcmp (cols[1], "1"))
+        previous = 2.0;
+      g_assert_cmpfloat (similarity, <=, previous);
+      g_assert_cmpfloat (similarity, >=, -1.0);
+      previous = similarity;
+      g_assert_cmpuint (strlen (cols[9]), >, 0);
+    }
+  result_clear (&r);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -344,6 +434,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/folder/corrupt-list", test_corrupt_list);
   g_test_add_func ("/cli/folder/legacy", test_legacy);
   g_test_add_func ("/cli/folder/imagenet-recipe", test_imagenet_recipe);
+  g_test_add_func ("/cli/folder/wallpapers", test_wallpapers);
   int status = g_test_run ();
   test_remove_tree (workdir);
   g_free (workdir);
