@@ -100,6 +100,37 @@ cli_report_data (const Dataset *data)
 }
 
 void
+cli_dataset_progress (const char *path, const char *split, int done,
+                      int total, gpointer data)
+{
+  if (total < DATASET_PROGRESS_EVERY)
+    return;
+  if (!isatty (STDOUT_FILENO))
+    {
+      if (done == 0)
+        {
+          /* Translators: before the files of a large image folder are
+           * checked (a minute or more per 100,000 files); the split is
+           * "train" or "test" */
+          printf (_("checking the %'d image files of %s (%s)…"), total, path,
+                  split);
+          printf ("\n");
+          fflush (stdout);
+        }
+      return;
+    }
+  printf ("\r\033[K");
+  if (done < total)
+    {
+      /* Translators: redrawn in place while a large image folder's files
+       * are checked */
+      printf (_("checking the image files of %s (%s): %'d of %'d"), path,
+              split, done, total);
+    }
+  fflush (stdout);
+}
+
+void
 cli_progress_init (CliProgress *self, int every)
 {
   self->tty = isatty (STDOUT_FILENO);

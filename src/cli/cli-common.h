@@ -34,6 +34,13 @@ void cli_report_skipped (const Dataset *data);
  * (dataset_file_list_describe). Nothing when all is as listed. */
 void cli_report_data (const Dataset *data);
 
+/* DatasetOptions.progress for a folder's load: on a terminal, "checking
+ * the image files of DIR (train): N of M" redrawn in place and cleared at
+ * the end; piped, one line before a load of DATASET_PROGRESS_EVERY files
+ * or more. data is unused. */
+void cli_dataset_progress (const char *path, const char *split, int done,
+                           int total, gpointer data);
+
 /* A progress bar with rate and ETA redrawn in place on a terminal; plain
  * lines every `every` steps when the output is piped. */
 typedef struct

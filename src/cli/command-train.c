@@ -665,6 +665,7 @@ command_train (int argc, char **argv)
   DatasetOptions data_options;
   dataset_options_init_default (&data_options);
   data_options.image_size = o.image_size;
+  data_options.progress = cli_dataset_progress;
   /* a resumed run reads its images as it listed them (files.txt), a new
    * one scans */
   g_autoptr (Dataset) train

@@ -149,6 +149,12 @@ typedef enum
 #define CIFAR_TEST 10000
 #define CIFAR_SIDE 32
 
+/* How far a folder's load has come: done of total image files checked
+ * (their headers probed, or decoded when the load must). A load of a
+ * million files takes minutes; this lets a program say so. */
+typedef void (*DatasetProgressFunc) (const char *path, const char *split,
+                                     int done, int total, gpointer data);
+
 typedef struct
 {
   int image_size;         /* folders: H = W after resizing, default 32,
@@ -161,7 +167,13 @@ typedef struct
   gboolean cifar100_coarse; /* CIFAR-100: the 20 coarse labels, default the
                                100 fine ones */
   DatasetDecode decode;   /* folders: default DATASET_DECODE_AUTO */
+  DatasetProgressFunc progress;  /* folders: called from the loading thread
+                                    every DATASET_PROGRESS_EVERY files and
+                                    once at the end; default NULL */
+  gpointer progress_data;
 } DatasetOptions;
+
+#define DATASET_PROGRESS_EVERY 4096
 
 /* Whether row i of a set can be read. Only folder sets have rows that are
  * not DATASET_ROW_OK. */

@@ -425,6 +425,9 @@ dataset_load_folder (const char *path, const char *split,
   const gint64 max_pixels = data_max_image_pixels ();
   for (guint i = 0; i < cands->len; i++)
     {
+      if (options->progress && i % DATASET_PROGRESS_EVERY == 0)
+        options->progress (path, split, i, cands->len,
+                           options->progress_data);
       Candidate *cand = &g_array_index (cands, Candidate, i);
       g_autoptr (GError) why = NULL;
       DatasetFileStamp stamp = { 0 };
@@ -450,6 +453,9 @@ dataset_load_folder (const char *path, const char *split,
       g_array_append_val (labels, label);
       g_array_append_val (stamps, stamp);
     }
+  if (options->progress)
+    options->progress (path, split, cands->len, cands->len,
+                       options->progress_data);
 
   if (paths->len == 0)
     {

@@ -121,8 +121,11 @@ void instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank,
                                  gint64 iteration);
 /* main thread: "metrics-added" for the rows from first on */
 void instdisc_run_emit_metrics_added (InstdiscRun *self, guint first);
-/* the training data and, when there is one, the test split */
-gboolean instdisc_run_open_data (InstdiscRun *self, GError **error);
+/* the training data and, when there is one, the test split; progress
+ * (may be NULL) hears how far a folder's load has come */
+gboolean instdisc_run_open_data (InstdiscRun *self,
+                                 DatasetProgressFunc progress,
+                                 gpointer progress_data, GError **error);
 
 /* ---- instdisc-run-tasks.c ---- */
 

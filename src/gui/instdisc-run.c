@@ -544,11 +544,14 @@ instdisc_run_init (InstdiscRun *self)
  * evaluation; one IDX or CIFAR file has none (dataset.h), and its run is
  * not evaluated, as on the command line. */
 gboolean
-instdisc_run_open_data (InstdiscRun *self, GError **error)
+instdisc_run_open_data (InstdiscRun *self, DatasetProgressFunc progress,
+                        gpointer progress_data, GError **error)
 {
   DatasetOptions options;
   dataset_options_init_default (&options);
   options.image_size = self->image_size;
+  options.progress = progress;
+  options.progress_data = progress_data;
   self->train = dataset_open (self->data_spec, "train", &options, error);
   if (!self->train)
     return FALSE;
@@ -575,6 +578,20 @@ instdisc_run_new_training_sized (const char *run_dir, const char *data_spec,
                                  int image_size, const TrainerConfig *config,
                                  GError **error)
 {
+  return instdisc_run_new_training_with_progress (run_dir, data_spec,
+                                                  image_size, config, NULL,
+                                                  NULL, error);
+}
+
+InstdiscRun *
+instdisc_run_new_training_with_progress (const char *run_dir,
+                                         const char *data_spec,
+                                         int image_size,
+                                         const TrainerConfig *config,
+                                         DatasetProgressFunc progress,
+                                         gpointer progress_data,
+                                         GError **error)
+{
   g_autoptr (InstdiscRun) self = g_object_new (INSTDISC_TYPE_RUN, NULL);
   self->dir = g_strdup (run_dir);
   self->data_spec = g_strdup (data_spec);
@@ -590,7 +607,7 @@ instdisc_run_new_training_sized (const char *run_dir, const char *data_spec,
                      "choose another folder"), shown);
       return NULL;
     }
-  if (!instdisc_run_open_data (self, error))
+  if (!instdisc_run_open_data (self, progress, progress_data, error))
     return NULL;
   self->trainer = trainer_new (&self->config, self->train, error);
   if (!self->trainer)

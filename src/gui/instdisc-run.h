@@ -199,6 +199,13 @@ InstdiscRun *instdisc_run_new_training_sized (const char *run_dir,
                                               int image_size,
                                               const TrainerConfig *config,
                                               GError **error);
+/* As instdisc_run_new_training_sized; progress (may be NULL) is told,
+ * from the calling thread, how far the check of an image folder's files
+ * has come: a folder of a million photographs takes minutes. */
+InstdiscRun *instdisc_run_new_training_with_progress (
+  const char *run_dir, const char *data_spec, int image_size,
+  const TrainerConfig *config, DatasetProgressFunc progress,
+  gpointer progress_data, GError **error);
 /* While no trainer thread runs (stopped, finished, followed): gives the
  * run epochs in all, written into config.ini as `instdisc train --resume
  * --epochs N` does (trainer_run_set_epochs), so the next start trains on

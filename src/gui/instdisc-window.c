@@ -253,19 +253,69 @@ build_data_free (BuildData *data)
   g_free (data);
 }
 
+/* The loading page's line while a folder's files are checked, carried
+ * from the build thread to the main loop; shown only while the build that
+ * sent it is still the window's current one. */
+typedef struct
+{
+  InstdiscWindow *window;
+  GCancellable *loading;
+  char *text;
+} LoadProgress;
+
+static void
+load_progress_free (gpointer p)
+{
+  LoadProgress *progress = p;
+  g_object_unref (progress->window);
+  g_object_unref (progress->loading);
+  g_free (progress->text);
+  g_free (progress);
+}
+
+static gboolean
+show_load_progress (gpointer p)
+{
+  LoadProgress *progress = p;
+  InstdiscWindow *self = progress->window;
+  if (self->loading == progress->loading
+      && !g_cancellable_is_cancelled (progress->loading))
+    gtk_label_set_text (self->loading_label, progress->text);
+  return G_SOURCE_REMOVE;
+}
+
+/* DatasetProgressFunc, on the build thread */
+static void
+on_load_progress (const char *path, const char *split, int done, int total,
+                  gpointer user_data)
+{
+  GTask *task = user_data;
+  if (total < DATASET_PROGRESS_EVERY)
+    return;
+  LoadProgress *progress = g_new0 (LoadProgress, 1);
+  progress->window = g_object_ref (g_task_get_source_object (task));
+  progress->loading = g_object_ref (g_task_get_cancellable (task));
+  g_autofree char *shown = g_filename_display_basename (path);
+  /* Translators: the loading page while a large image folder's files are
+   * checked; the split is "train" or "test" */
+  progress->text = g_strdup_printf (_("Checking the image files of %s "
+                                      "(%s): %'d of %'d…"), shown, split,
+                                    done, total);
+  g_idle_add_full (G_PRIORITY_DEFAULT, show_load_progress, progress,
+                   load_progress_free);
+}
+
 static void
 build_thread (GTask *task, gpointer source, gpointer task_data,
               GCancellable *cancellable)
 {
   BuildData *data = task_data;
   GError *error = NULL;
-  InstdiscRun *run = data->open
-                         ? instdisc_run_open (data->run_dir, &error)
-                         : instdisc_run_new_training_sized (data->run_dir,
-                                                            data->data_spec,
-                                                            data->image_size,
-                                                            &data->config,
-                                                            &error);
+  InstdiscRun *run
+    = data->open ? instdisc_run_open (data->run_dir, &error)
+                 : instdisc_run_new_training_with_progress (
+                     data->run_dir, data->data_spec, data->image_size,
+                     &data->config, on_load_progress, task, &error);
   if (run)
     g_task_return_pointer (task, run, g_object_unref);
   else

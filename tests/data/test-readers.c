@@ -868,6 +868,69 @@ test_folder_empty (void)
   fixture_rmtree (dir);
 }
 
+/* what a folder load tells its progress callback */
+typedef struct
+{
+  int calls, last_done, total;
+  gboolean in_order;
+  char *split;
+} ProgressSeen;
+
+static void
+record_progress (const char *path, const char *split, int done, int total,
+                 gpointer data)
+{
+  ProgressSeen *seen = data;
+  if (seen->calls > 0 && (done < seen->last_done || total != seen->total))
+    seen->in_order = FALSE;
+  seen->calls++;
+  seen->last_done = done;
+  seen->total = total;
+  g_free (seen->split);
+  seen->split = g_strdup (split);
+}
+
+/* A load counts its files for the callback: from 0 of N every
+ * DATASET_PROGRESS_EVERY files, in order, to N of N, the files of the
+ * split it loads only (a broken file counts as checked: it was) */
+static void
+test_folder_progress (void)
+{
+  g_autofree char *dir = fixture_tmpdir ();
+  g_autofree char *first = fixture_save_solid (dir, "a/0.png", 4, 4, 1, 2, 3,
+                                               "png");
+  const int n = DATASET_PROGRESS_EVERY + 100;
+  g_autofree char *b = g_build_filename (dir, "b", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (b, 0755), ==, 0);
+  for (int i = 1; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s/%c/%d.png", dir,
+                                               i % 2 ? 'b' : 'a', i);
+      g_assert_cmpint (link (first, name), ==, 0);
+    }
+  g_free (fixture_write (dir, "b/broken.png", "text", 4));
+
+  DatasetOptions options;
+  dataset_options_init_default (&options);
+  options.holdout_every = 0;   /* every file in the training split */
+  ProgressSeen seen = { .in_order = TRUE };
+  options.progress = record_progress;
+  options.progress_data = &seen;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) data = dataset_open (dir, "train", &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (data->n, ==, n);
+  g_assert_cmpint (data->n_skipped, ==, 1);
+  g_assert_true (seen.in_order);
+  g_assert_cmpint (seen.total, ==, n + 1);
+  g_assert_cmpint (seen.last_done, ==, n + 1);
+  /* 0, EVERY, and the end */
+  g_assert_cmpint (seen.calls, ==, 3);
+  g_assert_cmpstr (seen.split, ==, "train");
+  g_free (seen.split);
+  fixture_rmtree (dir);
+}
+
 static void
 test_folder_split_dirs (void)
 {
@@ -915,6 +978,7 @@ main (int argc, char **argv)
                    test_folder_bomb_and_truncated);
   g_test_add_func ("/data/folder/decode-bounds", test_folder_decode_bounds);
   g_test_add_func ("/data/folder/empty", test_folder_empty);
+  g_test_add_func ("/data/folder/progress", test_folder_progress);
   g_test_add_func ("/data/folder/split-dirs", test_folder_split_dirs);
   return g_test_run ();
 }

@@ -20,6 +20,8 @@
  *                           one-click training is and how long it takes:
  *                           the default recipe's epochs and the estimate
  *                           of it on Fashion-MNIST, in under three hours
+ *   /desktop/window/load-progress   a large folder's load counts its files
+ *                           on the loading page
  *   /desktop/window/stale-run   a run that stopped an hour ago shows
  *                           the time it took and no time left
  *   /desktop/window/evaluate-linear   the linear evaluation is off by
@@ -45,6 +47,7 @@
 #include <gtk/gtk.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include "instdisc-application.h"
@@ -499,6 +502,42 @@ test_window_welcome_length (void)
   g_assert_true (row_shows (GTK_WIDGET (window), epochs));
   /* the page no longer guesses a range of its own */
   g_assert_false (row_shows (GTK_WIDGET (window), "45 minutes to 2 hours"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A folder of thousands of images loads with the loading page counting
+ * its files ("Checking the image files of big (train): 4,096 of 8,398…"),
+ * sent from the build thread: the page is not a bare spinner while a
+ * large folder is checked. The label keeps its last text after the run
+ * is built, which is what the test reads. */
+static void
+test_window_load_progress (void)
+{
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_autofree char *big = test_write_image_folder (workdir, "big", 2, 1, 16,
+                                                  TRUE, 5);
+  const int per_class = DATASET_PROGRESS_EVERY + 100;
+  for (int c = 0; c < 2; c++)
+    {
+      g_autofree char *first = g_strdup_printf ("%s/c%d/img00.png", big, c);
+      for (int i = 1; i < per_class; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s/c%d/copy%05d.png", big,
+                                                   c, i);
+          g_assert_cmpint (link (first, name), ==, 0);
+        }
+    }
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  config.batch_size = 16;
+  config.epochs = 1;
+  g_autofree char *dir = g_build_filename (workdir, "big-run", NULL);
+  instdisc_window_new_training (window, dir, big, &config, FALSE);
+  iterate_until (window_shows_views, window, 120);
+  g_assert_true (row_shows (GTK_WIDGET (window),
+                            "Checking the image files of big (train): "));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -1070,6 +1109,8 @@ main (int argc, char **argv)
   g_test_add_func ("/desktop/window/welcome-length",
                    test_window_welcome_length);
   g_test_add_func ("/desktop/window/stale-run", test_window_stale_run);
+  g_test_add_func ("/desktop/window/load-progress",
+                   test_window_load_progress);
   g_test_add_func ("/desktop/window/evaluate-linear", test_evaluate_linear);
   g_test_add_func ("/desktop/preferences/bound", test_preferences_bound);
   g_test_add_func ("/desktop/embedding/preferred-tsne",
