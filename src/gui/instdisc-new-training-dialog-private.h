@@ -63,6 +63,7 @@ struct _InstdiscNewTrainingDialog
   GtkExpander *advanced_expander;
   GtkButton *default_recipe_button;
   GtkButton *reference_recipe_button;
+  GtkButton *imagenet_recipe_button;
   GtkWidget *start_button;
   GtkEntry *entries[N_FIELDS];
 

@@ -318,6 +318,27 @@ on_reference_recipe (InstdiscNewTrainingDialog *self)
   fill_recipe (self, TRAINER_RECIPE_REFERENCE);
 }
 
+/* The ImageNet recipe is a network and an objective too: ResNet-18 with
+ * the ImageNet stem (ResNet-50 stays when it is chosen) and NCE, as
+ * `instdisc train --recipe imagenet` takes them, and a folder's images at
+ * the recipe's 224 pixels. */
+static void
+on_imagenet_recipe (InstdiscNewTrainingDialog *self)
+{
+  TrainerConfig c;
+  trainer_config_init_recipe (&c, TRAINER_RECIPE_IMAGENET);
+  const ModelClass *chosen = instdisc_new_training_dialog_selected_model (self);
+  if (g_str_has_suffix (chosen->name, "-imagenet"))
+    c.model = chosen;
+  gtk_drop_down_set_selected (self->model_dropdown,
+                              model_registry_index (c.model));
+  gtk_drop_down_set_selected (self->objective_dropdown,
+                              objective_registry_index (c.objective));
+  instdisc_new_training_dialog_fill (self, &c);
+  g_autofree char *size = g_strdup_printf ("%d", TRAINER_IMAGENET_IMAGE_SIZE);
+  gtk_editable_set_text (GTK_EDITABLE (self->entries[FIELD_IMAGE_SIZE]), size);
+}
+
 /* ---- what the dialog gives ---- */
 
 void
@@ -467,6 +488,7 @@ instdisc_new_training_dialog_class_init (InstdiscNewTrainingDialogClass *klass)
   BIND (advanced_expander);
   BIND (default_recipe_button);
   BIND (reference_recipe_button);
+  BIND (imagenet_recipe_button);
   BIND (start_button);
 #undef BIND
   instdisc_new_training_dialog_class_init_fields (widget_class);
@@ -533,6 +555,8 @@ instdisc_new_training_dialog_init (InstdiscNewTrainingDialog *self)
                             G_CALLBACK (on_default_recipe), self);
   g_signal_connect_swapped (self->reference_recipe_button, "clicked",
                             G_CALLBACK (on_reference_recipe), self);
+  g_signal_connect_swapped (self->imagenet_recipe_button, "clicked",
+                            G_CALLBACK (on_imagenet_recipe), self);
   instdisc_new_training_dialog_revalidate (self);
 }
 

@@ -7,7 +7,8 @@
  *   /desktop/dialog/remembers   New Training opens with what the last
  *                           training used (saved when it starts), the
  *                           Advanced settings among it; the recipes fill
- *                           every setting but the network and objective
+ *                           every setting but the network and objective,
+ *                           but ImageNet's, which sets them and 224 pixels
  *   /desktop/dialog/registries   its Network and Objective lists are the
  *                           model and objective registries; unknown
  *                           remembered names fall back to the defaults
@@ -284,6 +285,21 @@ test_dialog_remembers (void)
   g_assert_cmpint (c.schedule, ==, SCHEDULE_COSINE);
   g_assert_cmpint (c.bank_init, ==, BANK_INIT_FEATURES);
   g_assert_cmpint (c.nce_k, ==, defaults.nce_k);
+
+  /* the ImageNet recipe is a network and objective too, and 224 pixels */
+  g_signal_emit_by_name (find_button (dialog, "ImageNet"), "clicked");
+  TrainerConfig imagenet;
+  trainer_config_init_recipe (&imagenet, TRAINER_RECIPE_IMAGENET);
+  instdisc_new_training_dialog_get_config (d, &c);
+  g_assert_true (c.model == model_registry_lookup ("resnet18-imagenet"));
+  g_assert_true (c.objective == objective_registry_lookup ("nce"));
+  g_assert_cmpint (c.nce_k, ==, 4096);
+  g_assert_cmpfloat (c.tau, ==, imagenet.tau);
+  g_assert_cmpint (c.batch_size, ==, 256);
+  g_assert_cmpfloat (c.weight_decay, ==, imagenet.weight_decay);
+  g_assert_cmpint (c.epochs, ==, imagenet.epochs);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (
+                     dialog_widget (dialog, "image_size"))), ==, "224");
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
