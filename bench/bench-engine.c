@@ -79,9 +79,11 @@ usage (void)
            "                    resnet50-imagenet|imagenet|all] [--threads N]\n"
            "                    [--iters N] [--warmup N] [--peak GFLOPS]\n"
            "                    [--profile] [--json] [--coretype NAME|auto]\n"
+           "                    [--imagenet-batch N]\n"
            "  --peak is the machine's peak in GFLOP/s (default 2 x 113)\n"
            "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n"
-           "  --coretype sets OPENBLAS_CORETYPE (default Haswell) and re-runs\n");
+           "  --coretype sets OPENBLAS_CORETYPE (default Haswell) and re-runs\n"
+           "  --imagenet-batch is the ImageNet nets' batch, both passes (32)\n");
   exit (2);
 }
 
@@ -343,6 +345,7 @@ main (int argc, char **argv)
   Options opt = { .model = "both", .threads = 0, .iters = 5, .warmup = 2,
                   .peak_gflops = 2 * 113.0 };
   const char *coretype = "Haswell";
+  int imagenet_batch = 32;
   const char *env = getenv ("ENGINE_PROFILE");
   opt.profile = env && *env && strcmp (env, "0") != 0;
   for (int i = 1; i < argc; i++)
@@ -365,6 +368,8 @@ main (int argc, char **argv)
         coretype = argv[++i];
       else if (strcmp (a, "--json") == 0)
         opt.json = true;
+      else if (strcmp (a, "--imagenet-batch") == 0 && next)
+        imagenet_batch = atoi (argv[++i]);
       else
         usage ();
     }
@@ -376,7 +381,7 @@ main (int argc, char **argv)
   bool r18i = imagenet || strcmp (opt.model, "resnet18-imagenet") == 0;
   bool r50i = imagenet || strcmp (opt.model, "resnet50-imagenet") == 0;
   if ((!small && !r18 && !r18i && !r50i) || opt.iters < 1 || opt.warmup < 0
-      || opt.peak_gflops <= 0.0)
+      || opt.peak_gflops <= 0.0 || imagenet_batch < 1)
     usage ();
 
   /* OpenBLAS read its kernel choice at load time: to change it, run again
@@ -402,7 +407,7 @@ main (int argc, char **argv)
       bench_model ("small", &c, &opt, &res[n++]);
     }
   /* torchvision's ImageNet nets at their own size, 224x224 colour */
-  train_batch = infer_batch = 32;
+  train_batch = infer_batch = imagenet_batch;
   if (r18i)
     {
       ResNetConfig c = resnet_config_resnet18_imagenet (3, 224, 224, 128);
