@@ -575,13 +575,10 @@ instdisc_embedding_view_on_point_selected (InstdiscEmbeddingView *self,
   if (!train || train->n != s->n)
     return;
   int label = train->labels ? train->labels[index] : -1;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GdkTexture) texture
-    = instdisc_texture_new_from_dataset (train, index, 84, &error);
   g_autofree char *name = instdisc_class_name (train, label);
-  GtkWidget *card = instdisc_thumb_card_new (texture, 84,
-                                             INSTDISC_THUMB_QUERY,
-                                             _("Selected"), name);
+  GtkWidget *card = instdisc_thumb_card_new_for_image (train, index, 84,
+                                                       INSTDISC_THUMB_QUERY,
+                                                       _("Selected"), name);
   g_autofree char *item = dataset_get_item_name (train, index);
   gtk_widget_set_tooltip_text (card, item);
   GtkWidget *row = instdisc_neighbour_row_new (card, train, found, found_sim,

@@ -54,17 +54,14 @@ update_popover (InstdiscMap *self)
       return;
     }
   int i = self->hovered;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GdkTexture) texture
-    = instdisc_texture_new_from_dataset (self->data, i, 112, &error);
-  instdisc_thumb_set_texture (INSTDISC_THUMB (self->popover_thumb), texture);
+  /* a photograph is decoded off the main loop and shown when it comes */
+  instdisc_thumb_set_image (INSTDISC_THUMB (self->popover_thumb), self->data,
+                            i);
   const int *labels = self->labels ? g_bytes_get_data (self->labels, NULL)
                                    : NULL;
   int label = labels ? labels[i] : -1;
   g_autofree char *text = NULL;
-  if (error)
-    text = g_strdup (error->message);
-  else if (label >= 0 && self->data->class_names
+  if (label >= 0 && self->data->class_names
            && label < self->data->n_classes)
     text = g_strdup (self->data->class_names[label]);
   else if (label >= 0)

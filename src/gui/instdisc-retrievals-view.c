@@ -84,18 +84,16 @@ make_row (InstdiscRetrievalsView *self, int q)
 {
   const Retrievals *r = self->retrievals;
   int label = self->queries->labels ? self->queries->labels[q] : -1;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GdkTexture) texture
-    = instdisc_texture_new_from_dataset (self->queries, q, THUMB, &error);
   g_autofree char *line1 = NULL;
   if (r->labelled)
     line1 = g_strdup_printf (_("%d of %d"), r->n_same[q], r->k);
   else
     line1 = g_strdup_printf ("%.4f", r->score[q]);
   g_autofree char *name = instdisc_class_name (self->queries, label);
-  GtkWidget *card = instdisc_thumb_card_new (texture, THUMB,
-                                             INSTDISC_THUMB_QUERY, line1,
-                                             error ? error->message : name);
+  GtkWidget *card = instdisc_thumb_card_new_for_image (self->queries, q,
+                                                       THUMB,
+                                                       INSTDISC_THUMB_QUERY,
+                                                       line1, name);
   g_autofree char *item = dataset_get_item_name (self->queries, q);
   gtk_widget_set_tooltip_text (card, item);
   GtkWidget *row = instdisc_neighbour_row_new (

@@ -55,7 +55,150 @@ struct _InstdiscThumb
 
   int size;
   InstdiscThumbMark mark;
+  /* which set_image request the thumb waits for: a decode that comes back
+   * for an older one is cached but not shown */
+  guint request;
+  gboolean loading;
 };
+
+/* ---- decoded images of on-disk sets: two workers and a cache ---- */
+
+/* (data, i, size): which picture at which size. The cache's entry holds a
+ * reference to data, so the pointer cannot be reused while it is a key. */
+typedef struct
+{
+  const Dataset *data;
+  int i, size;
+} ThumbKey;
+
+typedef struct
+{
+  ThumbKey key;
+  GdkTexture *texture;   /* or NULL with */
+  char *error;
+  GList *link;           /* in lru, newest first */
+} ThumbEntry;
+
+typedef struct
+{
+  ThumbKey key;          /* key.data referenced */
+  GWeakRef thumb;
+  guint request;
+  GdkTexture *texture;
+  char *error;
+} ThumbJob;
+
+static GHashTable *thumb_cache;   /* ThumbKey * -> ThumbEntry *, main thread */
+static GQueue thumb_lru = G_QUEUE_INIT;
+static GThreadPool *thumb_pool;
+
+static guint
+thumb_key_hash (gconstpointer p)
+{
+  const ThumbKey *k = p;
+  return g_direct_hash (k->data) ^ (guint) (k->i * 2654435761u)
+         ^ (guint) k->size;
+}
+
+static gboolean
+thumb_key_equal (gconstpointer a, gconstpointer b)
+{
+  const ThumbKey *x = a, *y = b;
+  return x->data == y->data && x->i == y->i && x->size == y->size;
+}
+
+static void
+thumb_entry_free (gpointer p)
+{
+  ThumbEntry *entry = p;
+  dataset_unref ((Dataset *) entry->key.data);
+  g_clear_object (&entry->texture);
+  g_free (entry->error);
+  g_free (entry);
+}
+
+static ThumbEntry *
+thumb_cache_lookup (const ThumbKey *key)
+{
+  if (!thumb_cache)
+    return NULL;
+  ThumbEntry *entry = g_hash_table_lookup (thumb_cache, key);
+  if (entry)
+    {
+      /* the most recently used goes to the front */
+      g_queue_unlink (&thumb_lru, entry->link);
+      g_queue_push_head_link (&thumb_lru, entry->link);
+    }
+  return entry;
+}
+
+static void
+thumb_cache_insert (const ThumbKey *key, GdkTexture *texture,
+                    const char *error)
+{
+  if (!thumb_cache)
+    thumb_cache = g_hash_table_new_full (thumb_key_hash, thumb_key_equal,
+                                         NULL, thumb_entry_free);
+  if (g_hash_table_contains (thumb_cache, key))
+    return;
+  ThumbEntry *entry = g_new0 (ThumbEntry, 1);
+  entry->key = *key;
+  dataset_ref (key->data);
+  entry->texture = texture ? g_object_ref (texture) : NULL;
+  entry->error = g_strdup (error);
+  g_queue_push_head (&thumb_lru, entry);
+  entry->link = thumb_lru.head;
+  g_hash_table_insert (thumb_cache, &entry->key, entry);
+  while (thumb_lru.length > INSTDISC_THUMB_CACHE_SIZE)
+    {
+      ThumbEntry *oldest = g_queue_pop_tail (&thumb_lru);
+      g_hash_table_remove (thumb_cache, &oldest->key);
+    }
+}
+
+static void
+thumb_job_free (ThumbJob *job)
+{
+  dataset_unref ((Dataset *) job->key.data);
+  g_weak_ref_clear (&job->thumb);
+  g_clear_object (&job->texture);
+  g_free (job->error);
+  g_free (job);
+}
+
+static void
+thumb_show_entry (InstdiscThumb *self, GdkTexture *texture, const char *error)
+{
+  self->loading = FALSE;
+  instdisc_thumb_set_texture (self, texture);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), error);
+}
+
+/* main thread: a decode is back */
+static gboolean
+thumb_job_deliver (gpointer p)
+{
+  ThumbJob *job = p;
+  thumb_cache_insert (&job->key, job->texture, job->error);
+  g_autoptr (InstdiscThumb) thumb = g_weak_ref_get (&job->thumb);
+  if (thumb && thumb->request == job->request)
+    thumb_show_entry (thumb, job->texture, job->error);
+  thumb_job_free (job);
+  return G_SOURCE_REMOVE;
+}
+
+/* a worker thread */
+static void
+thumb_job_run (gpointer p, gpointer unused)
+{
+  ThumbJob *job = p;
+  g_autoptr (GError) error = NULL;
+  job->texture = instdisc_texture_new_from_dataset (job->key.data, job->key.i,
+                                                    job->key.size, &error);
+  if (!job->texture)
+    job->error = g_strdup (error->message);
+  g_idle_add (thumb_job_deliver, job);
+}
 
 G_DEFINE_FINAL_TYPE (InstdiscThumb, instdisc_thumb, GTK_TYPE_WIDGET)
 
@@ -160,6 +303,53 @@ instdisc_thumb_set_texture (InstdiscThumb *self, GdkTexture *texture)
     gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+GdkTexture *
+instdisc_thumb_get_texture (InstdiscThumb *self)
+{
+  return self->texture;
+}
+
+gboolean
+instdisc_thumb_is_loading (InstdiscThumb *self)
+{
+  return self->loading;
+}
+
+void
+instdisc_thumb_set_image (InstdiscThumb *self, const Dataset *data, int i)
+{
+  g_return_if_fail (INSTDISC_IS_THUMB (self));
+  self->request++;
+  if (data->pixels)
+    {
+      /* in memory: a copy and a scale, at once */
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GdkTexture) texture
+        = instdisc_texture_new_from_dataset (data, i, self->size, &error);
+      thumb_show_entry (self, texture, error ? error->message : NULL);
+      return;
+    }
+  ThumbKey key = { data, i, self->size };
+  ThumbEntry *entry = thumb_cache_lookup (&key);
+  if (entry)
+    {
+      thumb_show_entry (self, entry->texture, entry->error);
+      return;
+    }
+  thumb_show_entry (self, NULL, NULL);
+  self->loading = TRUE;
+  if (!thumb_pool)
+    /* two: the neighbours arrive a few at a time without taking the
+     * cores from a training beside them */
+    thumb_pool = g_thread_pool_new (thumb_job_run, NULL, 2, FALSE, NULL);
+  ThumbJob *job = g_new0 (ThumbJob, 1);
+  job->key = key;
+  dataset_ref (data);
+  g_weak_ref_init (&job->thumb, self);
+  job->request = self->request;
+  g_thread_pool_push (thumb_pool, job, NULL);
+}
+
 void
 instdisc_thumb_set_mark (InstdiscThumb *self, InstdiscThumbMark mark)
 {
@@ -202,6 +392,17 @@ instdisc_thumb_card_new (GdkTexture *texture, int size, InstdiscThumbMark mark,
   return box;
 }
 
+GtkWidget *
+instdisc_thumb_card_new_for_image (const Dataset *data, int i, int size,
+                                   InstdiscThumbMark mark, const char *line1,
+                                   const char *line2)
+{
+  GtkWidget *card = instdisc_thumb_card_new (NULL, size, mark, line1, line2);
+  instdisc_thumb_set_image (g_object_get_data (G_OBJECT (card), "thumb"),
+                            data, i);
+  return card;
+}
+
 char *
 instdisc_class_name (const Dataset *data, int label)
 {
@@ -227,9 +428,6 @@ instdisc_neighbour_row_new (GtkWidget *query_card, const Dataset *train,
       int nb = neighbours[j];
       if (nb < 0 || nb >= train->n)
         continue;
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GdkTexture) texture
-        = instdisc_texture_new_from_dataset (train, nb, size, &error);
       int label = train->labels ? train->labels[nb] : -1;
       g_autofree char *name = instdisc_class_name (train, label);
       g_autofree char *sim = g_strdup_printf ("%.4f", similarities[j]);
@@ -237,9 +435,8 @@ instdisc_neighbour_row_new (GtkWidget *query_card, const Dataset *train,
       if (query_label >= 0 && label >= 0)
         mark = label == query_label ? INSTDISC_THUMB_SAME_CLASS
                                     : INSTDISC_THUMB_OTHER_CLASS;
-      GtkWidget *card = instdisc_thumb_card_new (texture, size, mark, sim,
-                                                 error ? error->message
-                                                       : name);
+      GtkWidget *card = instdisc_thumb_card_new_for_image (train, nb, size,
+                                                           mark, sim, name);
       g_autofree char *item = dataset_get_item_name (train, nb);
       gtk_widget_set_tooltip_text (card, item);
       g_object_set_data (G_OBJECT (card), "index", GINT_TO_POINTER (nb));

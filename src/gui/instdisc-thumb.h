@@ -37,6 +37,21 @@ typedef enum
 
 GtkWidget *instdisc_thumb_new (GdkTexture *texture, int size);
 void instdisc_thumb_set_texture (InstdiscThumb *self, GdkTexture *texture);
+GdkTexture *instdisc_thumb_get_texture (InstdiscThumb *self);
+/* Shows image i of data at the thumb's size, without blocking the main
+ * loop: an image held in memory (Fashion-MNIST, CIFAR) is shown at once;
+ * one read from its file (a folder's photograph: a 4096 x 4096 WebP takes
+ * half a second to decode) is decoded by one of two worker threads and
+ * shown when it arrives, the thumb empty until then. The last
+ * INSTDISC_THUMB_CACHE_SIZE decoded images are kept, so a neighbour seen
+ * a moment ago comes back at once, and no view ever decodes a whole set.
+ * A file that cannot be read leaves the thumb empty, the reason as its
+ * tooltip. */
+void instdisc_thumb_set_image (InstdiscThumb *self, const Dataset *data,
+                               int i);
+#define INSTDISC_THUMB_CACHE_SIZE 512
+/* TRUE while set_image's decode is under way */
+gboolean instdisc_thumb_is_loading (InstdiscThumb *self);
 void instdisc_thumb_set_mark (InstdiscThumb *self, InstdiscThumbMark mark);
 InstdiscThumbMark instdisc_thumb_get_mark (InstdiscThumb *self);
 
@@ -46,6 +61,12 @@ InstdiscThumbMark instdisc_thumb_get_mark (InstdiscThumb *self);
 GtkWidget *instdisc_thumb_card_new (GdkTexture *texture, int size,
                                     InstdiscThumbMark mark, const char *line1,
                                     const char *line2);
+/* The same card for image i of data, shown as instdisc_thumb_set_image
+ * shows it. */
+GtkWidget *instdisc_thumb_card_new_for_image (const Dataset *data, int i,
+                                              int size, InstdiscThumbMark mark,
+                                              const char *line1,
+                                              const char *line2);
 
 /* A row as in the paper's Figure 5: the query card, then its k neighbours
  * (rows of train) each with its similarity and class. When query_label >= 0

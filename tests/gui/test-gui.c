@@ -1,4 +1,7 @@
 /* test-gui.c: the explorer's widgets and its run thread, under Xvfb.
+ *   /gui/thumb/off-main-loop   a folder's picture is decoded by a worker
+ *                           and cached; the last one asked for is shown;
+ *                           a broken file's reason is the tooltip
  *   /gui/run/train-pause-stop   a run on a tiny IDX set: steps arrive,
  *                           pause within one step, a snapshot, a valid
  *                           checkpoint after stop
@@ -52,6 +55,7 @@
 #include "instdisc-retrievals-view.h"
 #include "instdisc-run.h"
 #include "instdisc-settings.h"
+#include "instdisc-thumb.h"
 #include "instdisc-training-view.h"
 #include "instdisc-training-view-private.h"
 #include "instdisc-window.h"
@@ -1475,6 +1479,77 @@ test_dialog (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+static gboolean
+thumb_loaded (gpointer data)
+{
+  return !instdisc_thumb_is_loading (data);
+}
+
+/* A folder's picture is decoded off the main loop: the thumb is empty and
+ * loading at first, shows the picture once the worker is done, and a
+ * second thumb of the same picture shows it at once from the cache. A file
+ * that breaks leaves the thumb empty with the reason as its tooltip; an
+ * in-memory set's image is shown at once. */
+static void
+test_thumb_off_main_loop (void)
+{
+  g_autofree char *spec = test_write_image_folder (workdir, "thumbs", 2, 3,
+                                                   40, TRUE, 3);
+  DatasetOptions options;
+  dataset_options_init_default (&options);
+  options.holdout_every = 0;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Dataset) data = dataset_open (spec, "train", &options, &error);
+  g_assert_no_error (error);
+  g_assert_null (data->pixels);
+
+  GtkWidget *first = g_object_ref_sink (instdisc_thumb_new (NULL, 84));
+  instdisc_thumb_set_image (INSTDISC_THUMB (first), data, 1);
+  g_assert_true (instdisc_thumb_is_loading (INSTDISC_THUMB (first)));
+  g_assert_null (instdisc_thumb_get_texture (INSTDISC_THUMB (first)));
+  iterate_until (thumb_loaded, first, 30);
+  GdkTexture *texture = instdisc_thumb_get_texture (INSTDISC_THUMB (first));
+  g_assert_nonnull (texture);
+  /* 32-pixel images at the largest whole multiple within 84 */
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, 64);
+
+  GtkWidget *second = g_object_ref_sink (instdisc_thumb_new (NULL, 84));
+  instdisc_thumb_set_image (INSTDISC_THUMB (second), data, 1);
+  g_assert_false (instdisc_thumb_is_loading (INSTDISC_THUMB (second)));
+  g_assert_true (instdisc_thumb_get_texture (INSTDISC_THUMB (second))
+                 == texture);
+
+  /* a thumb asked for another picture before the first came back shows
+   * the last one asked for */
+  instdisc_thumb_set_image (INSTDISC_THUMB (second), data, 2);
+  instdisc_thumb_set_image (INSTDISC_THUMB (second), data, 3);
+  iterate_until (thumb_loaded, second, 30);
+  GdkTexture *third = instdisc_thumb_get_texture (INSTDISC_THUMB (second));
+  g_assert_nonnull (third);
+  g_assert_true (third != texture);
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (instdisc_thumb_get_texture (INSTDISC_THUMB (second))
+                 == third);
+
+  /* broken after the load */
+  g_assert_true (g_file_set_contents (data->paths[4], "not a PNG", -1, NULL));
+  instdisc_thumb_set_image (INSTDISC_THUMB (first), data, 4);
+  iterate_until (thumb_loaded, first, 30);
+  g_assert_null (instdisc_thumb_get_texture (INSTDISC_THUMB (first)));
+  const char *why = gtk_widget_get_tooltip_text (first);
+  g_assert_nonnull (why);
+  g_assert_nonnull (strstr (why, data->paths[4]));
+
+  /* in memory: at once */
+  g_autoptr (Dataset) memory = dataset_new_in_memory ("m", 2, 1, 28, 28);
+  instdisc_thumb_set_image (INSTDISC_THUMB (first), memory, 0);
+  g_assert_false (instdisc_thumb_is_loading (INSTDISC_THUMB (first)));
+  g_assert_nonnull (instdisc_thumb_get_texture (INSTDISC_THUMB (first)));
+  g_object_unref (first);
+  g_object_unref (second);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1485,6 +1560,7 @@ main (int argc, char **argv)
   g_test_message ("files in %s", workdir);
 
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
+  g_test_add_func ("/gui/thumb/off-main-loop", test_thumb_off_main_loop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
   g_test_add_func ("/gui/run/epoch-linear", test_run_epoch_linear);
   g_test_add_func ("/gui/run/same-as-cli", test_run_same_as_cli);
