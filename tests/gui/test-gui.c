@@ -1,4 +1,6 @@
 /* test-gui.c: the explorer's widgets and its run thread, under Xvfb.
+ *   /gui/run/photos         a photo folder at 224 with the ImageNet recipe:
+ *                           ResNet-18 (ImageNet stem) trains its steps
  *   /gui/thumb/off-main-loop   a folder's picture is decoded by a worker
  *                           and cached; the last one asked for is shown;
  *                           a broken file's reason is the tooltip
@@ -1550,6 +1552,47 @@ test_thumb_off_main_loop (void)
   g_object_unref (second);
 }
 
+/* A photo folder at 224 pixels through the explorer's run, as New
+ * Training's ImageNet button sets it up: ResNet-18 with the ImageNet stem,
+ * NCE, crops from the full pictures (300 x 300 here, larger than the
+ * crops); the steps run and the checkpoint is the ImageNet net's. */
+static void
+test_run_photos (void)
+{
+  g_autofree char *data = test_write_image_folder (workdir, "photos", 2, 5,
+                                                   300, TRUE, 9);
+  g_autofree char *dir = new_run_dir ("run-photos");
+  TrainerConfig config;
+  trainer_config_init_recipe (&config, TRAINER_RECIPE_IMAGENET);
+  config.batch_size = 4;
+  config.nce_k = 2;
+  config.epochs = 1;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (InstdiscRun) run = instdisc_run_new_training_sized (
+      dir, data, TRAINER_IMAGENET_IMAGE_SIZE, &config, &error);
+  g_assert_no_error (error);
+  Watch w = { .run = run };
+  g_signal_connect (run, "metrics-added", G_CALLBACK (on_metrics), &w);
+  instdisc_run_start (run);
+  iterate_until (is_stopped, &w, 300);
+  g_assert_null (instdisc_run_get_error (run));
+  GArray *rows = instdisc_run_get_metrics (run);
+  guint steps = 0;
+  for (guint i = 0; i < rows->len; i++)
+    steps += g_str_equal (g_array_index (rows, MetricsRow, i).kind, "step");
+  /* 10 training images (the hold-out takes every 10th of a class: none of
+   * 5), batch 4 */
+  g_assert_cmpuint (steps, ==, 2);
+  g_autofree char *checkpoint = g_build_filename (dir, "checkpoint.safetensors",
+                                                  NULL);
+  g_assert_true (g_file_test (checkpoint, G_FILE_TEST_EXISTS));
+  g_autofree char *ini = g_build_filename (dir, "config.ini", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (ini, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "model=resnet18-imagenet"));
+  g_assert_nonnull (strstr (text, "image_size=224"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1562,6 +1605,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/run/train-pause-stop", test_run_train_pause_stop);
   g_test_add_func ("/gui/thumb/off-main-loop", test_thumb_off_main_loop);
   g_test_add_func ("/gui/run/epoch", test_run_epoch);
+  g_test_add_func ("/gui/run/photos", test_run_photos);
   g_test_add_func ("/gui/run/epoch-linear", test_run_epoch_linear);
   g_test_add_func ("/gui/run/same-as-cli", test_run_same_as_cli);
   g_test_add_func ("/gui/run/follow-grows", test_run_follow_grows);
