@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli-common.h"
+#include "json-write.h"
 
 typedef enum
 {
@@ -164,27 +165,6 @@ append_number (GString *out, const CliValue *v)
 }
 
 static void
-append_json_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const guchar *p = (const guchar *) s; *p; p++)
-    switch (*p)
-      {
-      case '"': g_string_append (out, "\\\""); break;
-      case '\\': g_string_append (out, "\\\\"); break;
-      case '\n': g_string_append (out, "\\n"); break;
-      case '\r': g_string_append (out, "\\r"); break;
-      case '\t': g_string_append (out, "\\t"); break;
-      default:
-        if (*p < 0x20)
-          g_string_append_printf (out, "\\u%04x", *p);
-        else
-          g_string_append_c (out, (char) *p);
-      }
-  g_string_append_c (out, '"');
-}
-
-static void
 append_tsv_field (GString *out, const CliValue *v)
 {
   if (!v)
@@ -234,7 +214,7 @@ append_json (GString *out, const CliValue *v, int depth)
       append_number (out, v);
       return;
     case VALUE_STRING:
-      append_json_string (out, v->string);
+      json_append_string (out, v->string);
       return;
     case VALUE_OBJECT:
     case VALUE_ARRAY:
@@ -254,7 +234,7 @@ append_json (GString *out, const CliValue *v, int depth)
       g_string_append_printf (out, "%*s", 2 * (depth + 1), "");
       if (object)
         {
-          append_json_string (out, c->key);
+          json_append_string (out, c->key);
           g_string_append (out, ": ");
         }
       append_json (out, c, depth + 1);

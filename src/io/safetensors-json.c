@@ -1,9 +1,11 @@
 /* safetensors-json.c: the parser of a safetensors header: JSON without a
  * JSON library, for the subset a header uses. The header is untrusted
- * input: every read is bounds-checked against its end. */
+ * input: every read is bounds-checked against its end. Also the one
+ * string quoting of what instdisc writes as JSON (json-write.h). */
 #define G_LOG_DOMAIN "instdisc-io"
 
 #include "safetensors-private.h"
+#include "json-write.h"
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
@@ -394,4 +396,27 @@ safetensors_json_parse (const char *path, const char *text, gsize len,
       return NULL;
     }
   return g_steal_pointer (&root);
+}
+
+/* ---- writing ---- */
+
+void
+json_append_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const unsigned char *c = (const unsigned char *) s; *c; c++)
+    switch (*c)
+      {
+      case '"': g_string_append (out, "\\\""); break;
+      case '\\': g_string_append (out, "\\\\"); break;
+      case '\n': g_string_append (out, "\\n"); break;
+      case '\r': g_string_append (out, "\\r"); break;
+      case '\t': g_string_append (out, "\\t"); break;
+      default:
+        if (*c < 0x20)
+          g_string_append_printf (out, "\\u%04x", *c);
+        else
+          g_string_append_c (out, (char) *c);
+      }
+  g_string_append_c (out, '"');
 }

@@ -6,6 +6,7 @@
 #include "safetensors-private.h"
 
 #include "atomic-file.h"
+#include "json-write.h"
 
 #include <inttypes.h>
 #include <glib/gi18n-lib.h>
@@ -13,29 +14,6 @@
 #include <string.h>
 
 /* ---- writing ---- */
-
-static void
-json_append_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (const unsigned char *c = (const unsigned char *) s; *c; c++)
-    {
-      switch (*c)
-        {
-        case '"': g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:
-          if (*c < 0x20)
-            g_string_append_printf (out, "\\u%04x", *c);
-          else
-            g_string_append_c (out, (char) *c);
-        }
-    }
-  g_string_append_c (out, '"');
-}
 
 /* Writes a tensor's data little-endian; on a big-endian host through a
  * bounce buffer so the caller's data is not touched. */
