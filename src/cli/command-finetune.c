@@ -13,6 +13,9 @@
 #include "finetune.h"
 #include "threads.h"
 
+/* the engine knows nothing of GLib; its network is freed here */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ResNet, resnet_free)
+
 /* "10%" or "0.1" -> 0.1 */
 static gboolean
 parse_fraction (const char *text, double *fraction)
@@ -124,11 +127,20 @@ command_finetune (int argc, char **argv)
   if (!test)
     return cli_fail (error);
   options.tau = run->config.tau;
-  ResNet *learned = run->model->net;
-  if (options.batch_size > learned->max_batch)
+  if (options.batch_size > run->config.batch_size)
     return cli_fail_message (_("--batch-size %d is larger than the run's "
                                "batch (%d)"), options.batch_size,
-                             learned->max_batch);
+                             run->config.batch_size);
+  /* the run model's network embeds a few large images at a time; the
+   * fine-tuning trains at its own batch */
+  ResNet *learned = run->model->net;
+  g_autoptr (ResNet) own = NULL;
+  if (options.batch_size > learned->max_batch)
+    {
+      own = learned = run_model_new_network (run->model, options.batch_size);
+      if (!learned)
+        return cli_fail_message (_("not enough memory for a second network"));
+    }
   const AugmentOptions *augment = &run->model->augment;
 
   FinetuneResult tuned, scratch = { 0 };

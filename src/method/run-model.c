@@ -12,6 +12,36 @@
 #include "checkpoint.h"
 #include "rng.h"
 
+int
+run_model_inference_batch (const TrainerConfig *config, const Dataset *data)
+{
+  /* the network's activations are allocated for its whole batch, and grow
+   * with the image's area: at 28 to 32 pixels the run's batch costs a few
+   * hundred MB, at 224 a ResNet-18 takes about 40 MB an image, so a run
+   * of batch 256 would hold 10 GB to embed one query. Inference gains
+   * nothing from a large batch: as many images as 256 of 32 x 32 pixels */
+  const int batch = MAX (config->batch_size, 1);
+  const double area = (double) MAX (data->height, 1) * MAX (data->width, 1);
+  const int fits = (int) MAX (1.0, floor (256.0 * 32 * 32 / area));
+  return MIN (batch, fits);
+}
+
+ResNet *
+run_model_new_network (const RunModel *self, int max_batch)
+{
+  ResNet *net = resnet_new (&self->net->config, max_batch);
+  if (!net)
+    return NULL;
+  for (int i = 0; i < net->n_state; i++)
+    {
+      gsize bytes = net->state[i].numel
+                    * (net->state[i].dtype == DTYPE_F32 ? sizeof (float)
+                                                        : sizeof (gint64));
+      memcpy (net->state[i].data, self->net->state[i].data, bytes);
+    }
+  return net;
+}
+
 RunModel *
 run_model_new (const TrainerConfig *config, const Dataset *data,
                GError **error)
@@ -27,7 +57,8 @@ run_model_new (const TrainerConfig *config, const Dataset *data,
   g_autoptr (RunModel) self = g_new0 (RunModel, 1);
   self->config = *config;
   self->data = data;
-  self->net = resnet_new (&net_config, MAX (config->batch_size, 1));
+  self->net = resnet_new (&net_config, run_model_inference_batch (config,
+                                                                data));
   /* the bank's start is overwritten by run_model_load */
   Rng rng;
   rng_seed (&rng, config->seed);
@@ -118,7 +149,7 @@ run_model_embed_with_hook (const RunModel *self, const Dataset *data,
                    train->channels, train->height, train->width);
       return FALSE;
     }
-  const int B = MAX (self->config.batch_size, 1);
+  const int B = self->net->max_batch;
   const int D = self->config.low_dim;
   const gsize image_bytes = (gsize) data->channels * data->height
                             * data->width;

@@ -38,7 +38,8 @@ struct _RunModel
 };
 
 /* A model of config's network for data's images, weights not yet loaded
- * (run_model_load). data is borrowed and must outlive it. */
+ * (run_model_load). data is borrowed and must outlive it. Its network
+ * takes batches of run_model_inference_batch images. */
 RunModel *run_model_new (const TrainerConfig *config, const Dataset *data,
                          GError **error);
 void run_model_free (RunModel *self);
@@ -53,6 +54,19 @@ gboolean run_model_load (RunModel *self, const char *path, GError **error);
 /* Copies every parameter and buffer (batch norm's running statistics) of
  * net, which has self's architecture, into self's network. */
 void run_model_copy_network (RunModel *self, const ResNet *net);
+
+/* How many images a run model's network embeds at once: the run's batch,
+ * but no more than hold as many pixels as 256 images of 32 x 32 (a
+ * network's activations are allocated for its whole batch: at 224
+ * pixels, 5 images). */
+int run_model_inference_batch (const TrainerConfig *config,
+                               const Dataset *data);
+
+/* A new network of self's architecture for batches of up to max_batch,
+ * with self's parameters and buffers: for what trains on from a run
+ * (`instdisc finetune`) at a larger batch than inference needs. NULL when
+ * memory runs out. */
+ResNet *run_model_new_network (const RunModel *self, int max_batch);
 
 /* data's images [0, n) embedded with the test transform in evaluation
  * mode: features (n, D), unit rows. data must have the training images'

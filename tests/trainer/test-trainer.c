@@ -876,6 +876,52 @@ test_run_model_load (void)
   g_rmdir (dir);
 }
 
+/* A run model embeds large images a few at a time (its network's
+ * activations are allocated for its whole batch), with the same features
+ * as the trainer's network at the run's batch; a network made from it at
+ * a larger batch (for fine-tuning) has its parameters and buffers. */
+static void
+test_run_model_batch (void)
+{
+  TrainerConfig c = small_config ("softmax");
+  c.batch_size = 64;
+  g_autoptr (Dataset) small = test_generated_dataset (8, 3);
+  g_assert_cmpint (run_model_inference_batch (&c, small), ==, 64);
+  g_autoptr (Dataset) large = dataset_new_in_memory ("large", 70, 1, 96, 96);
+  for (gsize i = 0; i < (gsize) 70 * 96 * 96; i++)
+    large->pixels[i] = (guint8) (i * 2654435761u >> 24);
+  /* 256 images of 32 x 32 are 28 of 96 x 96 */
+  g_assert_cmpint (run_model_inference_batch (&c, large), ==, 28);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Trainer) trainer = trainer_new (&c, large, &error);
+  g_assert_no_error (error);
+  g_autoptr (RunModel) model = run_model_new (&c, large, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (model->net->max_batch, ==, 28);
+  RunModel *lent = trainer_get_model (trainer);
+  run_model_copy_network (model, lent->net);
+  g_autofree float *a = g_new (float, (gsize) 70 * c.low_dim);
+  g_autofree float *b = g_new (float, (gsize) 70 * c.low_dim);
+  g_assert_true (run_model_embed (model, large, a, &error));
+  g_assert_true (trainer_embed (trainer, large, b, &error));
+  for (int i = 0; i < 70 * c.low_dim; i++)
+    g_assert_cmpfloat_with_epsilon (a[i], b[i], 1e-5);
+
+  ResNet *wide = run_model_new_network (model, 64);
+  g_assert_nonnull (wide);
+  g_assert_cmpint (wide->max_batch, ==, 64);
+  g_assert_cmpint (wide->n_state, ==, model->net->n_state);
+  for (int i = 0; i < wide->n_state; i++)
+    g_assert_cmpmem (wide->state[i].data,
+                     wide->state[i].numel
+                       * (wide->state[i].dtype == DTYPE_F32 ? 4 : 8),
+                     model->net->state[i].data,
+                     model->net->state[i].numel
+                       * (model->net->state[i].dtype == DTYPE_F32 ? 4 : 8));
+  resnet_free (wide);
+}
+
 /* Writes src's tensors and metadata to dst with element `at` of tensor
  * `name` replaced by `value`, as a damaged file would hold it. */
 static void
@@ -1084,6 +1130,7 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/resume/old-nce", test_resume_old_nce);
   g_test_add_func ("/method/trainer/nce-checkpoint-z", test_nce_checkpoint_z);
   g_test_add_func ("/method/trainer/run-model-load", test_run_model_load);
+  g_test_add_func ("/method/trainer/run-model-batch", test_run_model_batch);
   g_test_add_func ("/method/trainer/non-finite-step-again",
                    test_non_finite_step_again);
   g_test_add_func ("/method/trainer/non-finite-never-saved",
