@@ -74,7 +74,7 @@ typedef struct
 typedef struct
 {
   ThumbKey key;
-  GdkTexture *texture;   /* or NULL with */
+  GdkTexture *texture;   /* or NULL, and error says why */
   char *error;
   GList *link;           /* in lru, newest first */
 } ThumbEntry;
