@@ -9,6 +9,11 @@
  * Sums are in double: M is up to 10^5 and float sums lose digits there
  * (float partial sums over runs of 256 values, so that the loops vectorise).
  * Channels are independent: the engine's threads split them.
+ *
+ * With G groups (batchnorm.h) the same is done for each group's M / G
+ * values of a channel, which in the channel-major layout (C, B, H, W) are
+ * one contiguous run: images g B/G .. (g + 1) B/G - 1. The weight's and
+ * bias's gradients are sums over the whole batch, so the groups' add up.
  */
 #include "batchnorm.h"
 
@@ -26,6 +31,7 @@ batchnorm2d_init (BatchNorm2d *self, int channels, int spatial)
   self->spatial = spatial;
   self->eps = 1e-5f;
   self->momentum = 0.1f;
+  self->groups = 1;
   self->running_mean = engine_alloc (sizeof (float) * channels);
   self->running_var = engine_alloc (sizeof (float) * channels);
   self->saved_mean = engine_alloc (sizeof (float) * channels);
@@ -50,6 +56,29 @@ batchnorm2d_clear (BatchNorm2d *self)
   engine_free (self->saved_invstd);
   self->running_mean = self->running_var = NULL;
   self->saved_mean = self->saved_invstd = NULL;
+}
+
+bool
+batchnorm2d_set_groups (BatchNorm2d *self, int groups)
+{
+  ENGINE_CHECK (groups >= 1);
+  if (groups == self->groups)
+    return true;
+  float *mean = engine_alloc (sizeof (float) * self->channels * groups);
+  float *invstd = engine_alloc (sizeof (float) * self->channels * groups);
+  if (!mean || !invstd)
+    {
+      engine_free (mean);
+      engine_free (invstd);
+      return false;
+    }
+  engine_free (self->saved_mean);
+  engine_free (self->saved_invstd);
+  self->saved_mean = mean;
+  self->saved_invstd = invstd;
+  self->groups = groups;
+  self->saved_inp = NULL;   /* the saved statistics no longer match it */
+  return true;
 }
 
 /* Sum of x[0..n) in double, from float partial sums over runs of at most
@@ -114,6 +143,47 @@ typedef struct
   const float *relu_out;/* backward: mask dy by relu_out > 0 first, or NULL */
 } BatchNormTask;
 
+/* y[0..n) = x * scale + shift, then a ReLU when asked: the affine map
+ * folded once per channel (and group). In blocks of 8, loads before stores:
+ * vectorises even in place (evaluation mode allows out == inp). */
+static void
+affine_run (float *y, const float *x, size_t n, float scale, float shift,
+            bool relu)
+{
+  size_t i = 0;
+  if (relu)
+    {
+      /* the ReLU while the values are in registers: saves a pass */
+      for (; i + 8 <= n; i += 8)
+        {
+          float v[8];
+          for (int k = 0; k < 8; k++)
+            {
+              float z = x[i + k] * scale + shift;
+              v[k] = z > 0.0f ? z : 0.0f;
+            }
+          for (int k = 0; k < 8; k++)
+            y[i + k] = v[k];
+        }
+      for (; i < n; i++)
+        {
+          float z = x[i] * scale + shift;
+          y[i] = z > 0.0f ? z : 0.0f;
+        }
+      return;
+    }
+  for (; i + 8 <= n; i += 8)
+    {
+      float v[8];
+      for (int k = 0; k < 8; k++)
+        v[k] = x[i + k] * scale + shift;
+      for (int k = 0; k < 8; k++)
+        y[i + k] = v[k];
+    }
+  for (; i < n; i++)
+    y[i] = x[i] * scale + shift;
+}
+
 /* Channels are independent, so threads take ranges of channels. */
 static void
 forward_task (void *arg, int ith, int nth)
@@ -121,71 +191,47 @@ forward_task (void *arg, int ith, int nth)
   const BatchNormTask *task = arg;
   BatchNorm2d *self = task->bn;
   const size_t M = task->M;
+  const int G = task->training ? self->groups : 1;
+  const size_t Mg = M / G;   /* one group's values of a channel */
   size_t c_lo, c_hi;
   engine_split (self->channels, ith, nth, &c_lo, &c_hi);
 
   for (size_t c = c_lo; c < c_hi; c++)
     {
-      const float *x = task->inp + c * M;
-      float *y = task->out + c * M;
-      float mean, invstd;
-      if (task->training)
+      if (!task->training)
         {
-          double mean_d = sum_floats (x, M) / M;
-          double sum_sq = sum_squared_deviations (x, M, (float) mean_d);
-          double var = sum_sq / M;
-          mean = (float) mean_d;
-          invstd = (float) (1.0 / sqrt (var + self->eps));
-          self->saved_mean[c] = mean;
-          self->saved_invstd[c] = invstd;
-          double unbiased = M > 1 ? sum_sq / (M - 1) : var;
-          self->running_mean[c] = (1.0f - self->momentum) * self->running_mean[c]
-                                  + self->momentum * mean;
-          self->running_var[c] = (1.0f - self->momentum) * self->running_var[c]
-                                 + self->momentum * (float) unbiased;
-        }
-      else
-        {
-          mean = self->running_mean[c];
-          invstd = 1.0f / sqrtf (self->running_var[c] + self->eps);
-        }
-      /* y = x * scale + shift, the affine map folded once per channel */
-      float scale = self->weight[c] * invstd;
-      float shift = self->bias[c] - mean * scale;
-      /* in blocks of 8, loads before stores: vectorises even in place
-       * (evaluation mode allows out == inp) */
-      size_t i = 0;
-      if (task->relu)
-        {
-          /* the ReLU while the values are in registers: saves a pass */
-          for (; i + 8 <= M; i += 8)
-            {
-              float v[8];
-              for (int k = 0; k < 8; k++)
-                {
-                  float z = x[i + k] * scale + shift;
-                  v[k] = z > 0.0f ? z : 0.0f;
-                }
-              for (int k = 0; k < 8; k++)
-                y[i + k] = v[k];
-            }
-          for (; i < M; i++)
-            {
-              float z = x[i] * scale + shift;
-              y[i] = z > 0.0f ? z : 0.0f;
-            }
+          const float mean = self->running_mean[c];
+          const float invstd = 1.0f / sqrtf (self->running_var[c] + self->eps);
+          const float scale = self->weight[c] * invstd;
+          affine_run (task->out + c * M, task->inp + c * M, M, scale,
+                      self->bias[c] - mean * scale, task->relu);
           continue;
         }
-      for (; i + 8 <= M; i += 8)
+      /* the groups' statistics, summed for the running statistics */
+      double mean_sum = 0.0, unbiased_sum = 0.0;
+      for (int g = 0; g < G; g++)
         {
-          float v[8];
-          for (int k = 0; k < 8; k++)
-            v[k] = x[i + k] * scale + shift;
-          for (int k = 0; k < 8; k++)
-            y[i + k] = v[k];
+          const float *x = task->inp + c * M + g * Mg;
+          double mean_d = sum_floats (x, Mg) / Mg;
+          double sum_sq = sum_squared_deviations (x, Mg, (float) mean_d);
+          double var = sum_sq / Mg;
+          const float mean = (float) mean_d;
+          const float invstd = (float) (1.0 / sqrt (var + self->eps));
+          self->saved_mean[c * G + g] = mean;
+          self->saved_invstd[c * G + g] = invstd;
+          mean_sum += mean;
+          unbiased_sum += Mg > 1 ? sum_sq / (Mg - 1) : var;
+          const float scale = self->weight[c] * invstd;
+          affine_run (task->out + c * M + g * Mg, x, Mg, scale,
+                      self->bias[c] - mean * scale, task->relu);
         }
-      for (; i < M; i++)
-        y[i] = x[i] * scale + shift;
+      /* one group: exactly PyTorch's update; G: by the groups' mean */
+      const float batch_mean = (float) (mean_sum / G);
+      const float batch_unbiased = (float) (unbiased_sum / G);
+      self->running_mean[c] = (1.0f - self->momentum) * self->running_mean[c]
+                              + self->momentum * batch_mean;
+      self->running_var[c] = (1.0f - self->momentum) * self->running_var[c]
+                             + self->momentum * batch_unbiased;
     }
 }
 
@@ -195,6 +241,7 @@ batchnorm2d_forward (BatchNorm2d *self, float *out, const float *inp,
 {
   const double t = engine_timer_start ();
   ENGINE_CHECK (!training || out != inp);
+  ENGINE_CHECK (!training || batch % self->groups == 0);
   self->saved_inp = inp;
   BatchNormTask task = { self, out, inp, (size_t) batch * self->spatial,
                          training, false, NULL };
@@ -210,6 +257,7 @@ batchnorm2d_forward_relu (BatchNorm2d *self, float *out, const float *inp,
 {
   const double t = engine_timer_start ();
   ENGINE_CHECK (!training || out != inp);
+  ENGINE_CHECK (!training || batch % self->groups == 0);
   self->saved_inp = inp;
   BatchNormTask task = { self, out, inp, (size_t) batch * self->spatial,
                          training, true, NULL };
@@ -230,76 +278,95 @@ masked_grad (const float *dy, const float *mask, size_t i)
   return y > 0.0f ? g : 0.0f;
 }
 
+/* One group's run of a channel: dx[0..n) from dy (masked by mask > 0
+ * first when mask is not NULL), with the group's mean and invstd; adds the
+ * run's sum dy and sum dy * xhat to the weight's and bias's sums. */
+static void
+backward_run (float *dx, const float *dy, const float *mask, const float *x,
+              size_t n, float mean, float invstd, float weight,
+              double *sum_dy_total, double *sum_dy_xhat_total)
+{
+  /* sum dy and sum dy * xhat, as float runs of 256 added in double */
+  double sum_dy = 0.0, sum_dy_xhat = 0.0;
+  for (size_t start = 0; start < n; start += 256)
+    {
+      size_t end = start + 256 < n ? start + 256 : n;
+      float acc_dy[8] = { 0 }, acc_dyx[8] = { 0 };
+      size_t i = start;
+      for (; i + 8 <= end; i += 8)
+        for (int k = 0; k < 8; k++)
+          {
+            float g = masked_grad (dy, mask, i + k);
+            acc_dy[k] += g;
+            acc_dyx[k] += g * ((x[i + k] - mean) * invstd);
+          }
+      float run_dy = 0.0f, run_dyx = 0.0f;
+      for (; i < end; i++)
+        {
+          float g = masked_grad (dy, mask, i);
+          run_dy += g;
+          run_dyx += g * ((x[i] - mean) * invstd);
+        }
+      for (int k = 0; k < 8; k++)
+        {
+          run_dy += acc_dy[k];
+          run_dyx += acc_dyx[k];
+        }
+      sum_dy += run_dy;
+      sum_dy_xhat += run_dyx;
+    }
+  *sum_dy_total += sum_dy;
+  *sum_dy_xhat_total += sum_dy_xhat;
+  /* with dxhat = w * dy: dx = w * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) */
+  const float k = weight * invstd;
+  const float mean_dy = (float) (sum_dy / n);
+  const float mean_dy_xhat = (float) (sum_dy_xhat / n);
+  /* in blocks of 8, loads before stores: vectorises even when dx == dy */
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    {
+      float v[8];
+      for (int j = 0; j < 8; j++)
+        {
+          float xhat = (x[i + j] - mean) * invstd;
+          v[j] = k * (masked_grad (dy, mask, i + j) - mean_dy - xhat * mean_dy_xhat);
+        }
+      for (int j = 0; j < 8; j++)
+        dx[i + j] = v[j];
+    }
+  for (; i < n; i++)
+    {
+      float xhat = (x[i] - mean) * invstd;
+      dx[i] = k * (masked_grad (dy, mask, i) - mean_dy - xhat * mean_dy_xhat);
+    }
+}
+
 static void
 backward_task (void *arg, int ith, int nth)
 {
   const BatchNormTask *task = arg;
   BatchNorm2d *self = task->bn;
   const size_t M = task->M;
+  const int G = self->groups;
+  const size_t Mg = M / G;
   size_t c_lo, c_hi;
   engine_split (self->channels, ith, nth, &c_lo, &c_hi);
 
   for (size_t c = c_lo; c < c_hi; c++)
     {
-      const float *x = self->saved_inp + c * M;
-      const float *dy = task->inp + c * M;
-      const float *mask = task->relu_out ? task->relu_out + c * M : NULL;
-      float *dx = task->out + c * M;
       /* with a ReLU after the batch norm, its gradient dy is first masked */
-      const float mean = self->saved_mean[c], invstd = self->saved_invstd[c];
-      /* sum dy and sum dy * xhat, as float runs of 256 added in double */
       double sum_dy = 0.0, sum_dy_xhat = 0.0;
-      for (size_t start = 0; start < M; start += 256)
+      for (int g = 0; g < G; g++)
         {
-          size_t end = start + 256 < M ? start + 256 : M;
-          float acc_dy[8] = { 0 }, acc_dyx[8] = { 0 };
-          size_t i = start;
-          for (; i + 8 <= end; i += 8)
-            for (int k = 0; k < 8; k++)
-              {
-                float g = masked_grad (dy, mask, i + k);
-                acc_dy[k] += g;
-                acc_dyx[k] += g * ((x[i + k] - mean) * invstd);
-              }
-          float run_dy = 0.0f, run_dyx = 0.0f;
-          for (; i < end; i++)
-            {
-              float g = masked_grad (dy, mask, i);
-              run_dy += g;
-              run_dyx += g * ((x[i] - mean) * invstd);
-            }
-          for (int k = 0; k < 8; k++)
-            {
-              run_dy += acc_dy[k];
-              run_dyx += acc_dyx[k];
-            }
-          sum_dy += run_dy;
-          sum_dy_xhat += run_dyx;
+          const size_t at = c * M + g * Mg;
+          backward_run (task->out + at, task->inp + at,
+                        task->relu_out ? task->relu_out + at : NULL,
+                        self->saved_inp + at, Mg, self->saved_mean[c * G + g],
+                        self->saved_invstd[c * G + g], self->weight[c],
+                        &sum_dy, &sum_dy_xhat);
         }
       self->grad_bias[c] = (float) sum_dy;
       self->grad_weight[c] = (float) sum_dy_xhat;
-      /* with dxhat = w * dy: dx = w * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)) */
-      const float k = self->weight[c] * invstd;
-      const float mean_dy = (float) (sum_dy / M);
-      const float mean_dy_xhat = (float) (sum_dy_xhat / M);
-      /* in blocks of 8, loads before stores: vectorises even when dx == dy */
-      size_t i = 0;
-      for (; i + 8 <= M; i += 8)
-        {
-          float v[8];
-          for (int j = 0; j < 8; j++)
-            {
-              float xhat = (x[i + j] - mean) * invstd;
-              v[j] = k * (masked_grad (dy, mask, i + j) - mean_dy - xhat * mean_dy_xhat);
-            }
-          for (int j = 0; j < 8; j++)
-            dx[i + j] = v[j];
-        }
-      for (; i < M; i++)
-        {
-          float xhat = (x[i] - mean) * invstd;
-          dx[i] = k * (masked_grad (dy, mask, i) - mean_dy - xhat * mean_dy_xhat);
-        }
     }
 }
 

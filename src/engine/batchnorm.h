@@ -1,4 +1,12 @@
-/* batchnorm.h: torch.nn.BatchNorm2d with PyTorch's exact conventions. */
+/* batchnorm.h: torch.nn.BatchNorm2d with PyTorch's exact conventions.
+ *
+ * Groups ("ghost" batch norm, Hoffer, Hubara and Soudry 2017): with G > 1
+ * groups, a training forward normalises each group of B / G consecutive
+ * images with that group's own statistics, as G processes that each hold
+ * one group compute them (data-parallel training without synchronised
+ * batch norm, docs/distributed.md); the running statistics move by the mean
+ * of the groups' statistics, as the mean of those G processes' running
+ * statistics does. One group (the default) is plain batch norm. */
 #pragma once
 
 #include <stdbool.h>
@@ -15,8 +23,9 @@ typedef struct
   float *running_mean;      /* (C) */
   float *running_var;       /* (C), updated with the unbiased batch variance */
   int64_t num_batches_tracked;
-  float *saved_mean;        /* (C) of the last training forward */
-  float *saved_invstd;      /* (C) 1 / sqrt(biased var + eps) */
+  int groups;               /* G: statistics per B / G images, 1 */
+  float *saved_mean;        /* (C, G) of the last training forward */
+  float *saved_invstd;      /* (C, G) 1 / sqrt(biased var + eps) */
   const float *saved_inp;   /* (C, B, H, W) */
 } BatchNorm2d;
 
@@ -25,6 +34,11 @@ typedef struct
  * out-of-memory. */
 bool batchnorm2d_init (BatchNorm2d *self, int channels, int spatial);
 void batchnorm2d_clear (BatchNorm2d *self);
+
+/* Statistics per group of B / groups images from the next training forward
+ * on (above); the batch must then be a multiple of groups. Returns false on
+ * out-of-memory, leaving the groups as they were. */
+bool batchnorm2d_set_groups (BatchNorm2d *self, int groups);
 
 /* inp (C, B, H, W) -> out (C, B, H, W). Training mode normalises with the
  * batch's biased variance and updates the running statistics; evaluation mode

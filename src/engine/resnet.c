@@ -686,6 +686,23 @@ resnet_init_parameters (ResNet *self, Rng *rng)
     }
 }
 
+bool
+resnet_set_batch_norm_groups (ResNet *self, int groups)
+{
+  bool ok = batchnorm2d_set_groups (&self->bn1, groups);
+  for (int i = 0; i < self->n_blocks; i++)
+    {
+      ResidualBlock *block = &self->blocks[i];
+      ok = batchnorm2d_set_groups (&block->bn1, groups) && ok;
+      ok = batchnorm2d_set_groups (&block->bn2, groups) && ok;
+      if (block->kind == RESNET_BLOCK_BOTTLENECK)
+        ok = batchnorm2d_set_groups (&block->bn3, groups) && ok;
+      if (block->has_shortcut)
+        ok = batchnorm2d_set_groups (&block->shortcut_bn, groups) && ok;
+    }
+  return ok;
+}
+
 /* ---- forward ---- */
 
 static void
@@ -841,6 +858,23 @@ block_backward (ResidualBlock *block, float *dinp, float *dout, float *temp_a,
 }
 
 void
+resnet_set_gradient_hook (ResNet *self, ResNetGradientHook hook, void *data)
+{
+  self->gradient_hook = hook;
+  self->gradient_hook_data = data;
+}
+
+/* tells the hook that the gradients of the parameters from `first` (a
+ * parameter's place in the flat block) to the block's end are final */
+static void
+gradient_done (ResNet *self, const float *first)
+{
+  if (self->gradient_hook)
+    self->gradient_hook (self->gradient_hook_data,
+                         (size_t) (first - self->params));
+}
+
+void
 resnet_backward (ResNet *self, const float *d_embedding, int batch,
                  float *d_images)
 {
@@ -860,11 +894,15 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
     avgpool_backward (s1, s0, last->out_channels * batch, last->out_h,
                       last->out_w, self->pool_kernel);   /* d last block out */
 
+  gradient_done (self, self->linear.weight);
+
   float *dout = s1, *dinp = s0;
   for (int i = self->n_blocks - 1; i >= 0; i--)
     {
       block_backward (&self->blocks[i], dinp, dout, self->scratch[2],
                       self->scratch[3], batch, &self->workspace);
+      /* a block's parameters are contiguous, its first conv's weight first */
+      gradient_done (self, self->blocks[i].conv1.weight);
       float *t = dout;
       dout = dinp;
       dinp = t;
@@ -884,6 +922,7 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
   batchnorm2d_backward_relu (&self->bn1, dout, dout, self->stem_out, batch);
   conv2d_backward (&self->conv1, d_images ? dinp : NULL, dout, batch,
                    &self->workspace);
+  gradient_done (self, self->params);
   if (d_images)
     {
       /* (C, B, H, W) -> (B, C, H, W) */

@@ -104,6 +104,10 @@ typedef struct
   const float *inp;
 } ResidualBlock;
 
+/* resnet_set_gradient_hook: grads[first, n_params) hold their final
+ * values */
+typedef void (*ResNetGradientHook) (void *data, size_t first);
+
 typedef struct
 {
   ResNetConfig config;
@@ -144,6 +148,10 @@ typedef struct
   float *scratch[4];
   size_t scratch_floats;
   Workspace workspace;
+
+  /* resnet_set_gradient_hook's */
+  ResNetGradientHook gradient_hook;
+  void *gradient_hook_data;
 } ResNet;
 
 /* Builds the network for batches of up to max_batch images; parameters are
@@ -173,6 +181,25 @@ const float *resnet_forward (ResNet *self, const float *images, int batch,
  * (B, C, H, W). */
 void resnet_backward (ResNet *self, const float *d_embedding, int batch,
                       float *d_images);
+
+/* Called by resnet_backward each time a tail of the gradient block,
+ * grads[first, n_params), has its final values: after the head, after each
+ * residual block from the last one back, and last with first = 0. The
+ * parameters lie in state_dict order, so backward finishes them from the
+ * end of the block towards its start. A caller that sends the gradient
+ * elsewhere (data-parallel training sums it over processes,
+ * docs/distributed.md) starts on the finished part while the rest is
+ * computed. Called on the thread that called resnet_backward, between
+ * kernels. NULL: none. */
+void resnet_set_gradient_hook (ResNet *self, ResNetGradientHook hook,
+                               void *data);
+
+/* Every batch norm's statistics per group of B / groups images in training
+ * mode (batchnorm.h: what `groups` processes that each hold one group
+ * compute); training batches must then be multiples of groups. 1 is plain
+ * batch norm. Returns false on out-of-memory (the groups are then mixed:
+ * set them again). */
+bool resnet_set_batch_norm_groups (ResNet *self, int groups);
 
 /* The buffers a training forward changes (BN running statistics and
  * num_batches_tracked), as one block of resnet_buffers_size bytes: a step

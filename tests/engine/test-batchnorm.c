@@ -268,6 +268,94 @@ test_batchnorm_gradient (void)
     }
 }
 
+/* (C, B, S) -> the (C, B / 2, S) half of images [h B / 2, (h + 1) B / 2) */
+static float *
+half_of (const float *x, int channels, int batch, int spatial, int h)
+{
+  const size_t run = (size_t) batch / 2 * spatial;
+  float *half = g_new (float, channels * run);
+  for (int c = 0; c < channels; c++)
+    memcpy (half + c * run, x + (size_t) c * batch * spatial + h * run,
+            sizeof (float) * run);
+  return half;
+}
+
+/* Two groups are two batch norms, one per half of the batch, as two
+ * processes of data-parallel training each run one (docs/distributed.md):
+ * the same outputs and input gradients, the weight's and bias's gradients
+ * summed, the running statistics the mean of the two's. The halves run the
+ * same sums over the same values, so outputs agree to the last bits; the
+ * gradient sums are added in double on one side and in float on the other
+ * (1e-6). */
+static void
+test_batchnorm_groups (void)
+{
+  Rng rng;
+  rng_seed (&rng, 23);
+  BnFixture f;
+  fixture_init (&f, 3, 6, 5, &rng);
+  const int C = f.channels, B = f.batch, S = f.spatial;
+  float *dout = g_new (float, f.n);
+  float *dinp = g_new (float, f.n);
+  fill_normal (&rng, dout, f.n, 1.0f);
+  g_assert_true (batchnorm2d_set_groups (&f.bn, 2));
+  batchnorm2d_forward (&f.bn, f.out, f.inp, B, true);
+  batchnorm2d_backward (&f.bn, dinp, dout, B);
+
+  float running_mean[8] = { 0 }, running_var[8] = { 0 };
+  float grad_weight[8] = { 0 }, grad_bias[8] = { 0 };
+  for (int h = 0; h < 2; h++)
+    {
+      BnFixture half;
+      Rng unused;
+      rng_seed (&unused, 1);
+      fixture_init (&half, C, B / 2, S, &unused);
+      memcpy (half.weight, f.weight, sizeof (float) * C);
+      memcpy (half.bias, f.bias, sizeof (float) * C);
+      g_autofree float *inp = half_of (f.inp, C, B, S, h);
+      g_autofree float *d = half_of (dout, C, B, S, h);
+      g_autofree float *want_out = half_of (f.out, C, B, S, h);
+      g_autofree float *want_dinp = half_of (dinp, C, B, S, h);
+      batchnorm2d_forward (&half.bn, half.out, inp, B / 2, true);
+      batchnorm2d_backward (&half.bn, d, d, B / 2);
+      assert_all_close ("a half's output", half.out, want_out, half.n, 1e-6,
+                        1e-6);
+      assert_all_close ("a half's input gradient", d, want_dinp, half.n,
+                        1e-6, 1e-6);
+      for (int c = 0; c < C; c++)
+        {
+          running_mean[c] += half.bn.running_mean[c] / 2;
+          running_var[c] += half.bn.running_var[c] / 2;
+          grad_weight[c] += half.grad_weight[c];
+          grad_bias[c] += half.grad_bias[c];
+        }
+      fixture_clear (&half);
+    }
+  assert_all_close ("running mean", f.bn.running_mean, running_mean, C, 1e-6,
+                    1e-6);
+  assert_all_close ("running variance", f.bn.running_var, running_var, C,
+                    1e-6, 1e-6);
+  assert_all_close ("weight gradient", f.grad_weight, grad_weight, C, 1e-5,
+                    1e-6);
+  assert_all_close ("bias gradient", f.grad_bias, grad_bias, C, 1e-5, 1e-6);
+  g_assert_cmpint (f.bn.num_batches_tracked, ==, 1);
+
+  /* back to one group: plain batch norm again */
+  g_assert_true (batchnorm2d_set_groups (&f.bn, 1));
+  BnFixture plain;
+  Rng again;
+  rng_seed (&again, 23);
+  fixture_init (&plain, C, B, S, &again);
+  batchnorm2d_forward (&f.bn, f.out, f.inp, B, true);
+  batchnorm2d_forward (&plain.bn, plain.out, plain.inp, B, true);
+  g_assert_cmpmem (f.out, sizeof (float) * f.n, plain.out,
+                   sizeof (float) * plain.n);
+  fixture_clear (&plain);
+  g_free (dout);
+  g_free (dinp);
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -275,5 +363,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/batchnorm/init", test_batchnorm_init);
   g_test_add_func ("/engine/batchnorm/semantics", test_batchnorm_semantics);
   g_test_add_func ("/engine/batchnorm/gradient", test_batchnorm_gradient);
+  g_test_add_func ("/engine/batchnorm/groups", test_batchnorm_groups);
   return g_test_run ();
 }

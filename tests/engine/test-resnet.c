@@ -1039,6 +1039,132 @@ test_resnet_eval (gconstpointer data)
   resnet_free (net);
 }
 
+/* ---- what data-parallel training relies on ---- */
+
+typedef struct
+{
+  const ResNet *net;
+  GArray *firsts;     /* each call's first */
+  float *seen;        /* (n_params) grads[first..] as each call saw them */
+} HookLog;
+
+static void
+record_hook (void *data, size_t first)
+{
+  HookLog *log = data;
+  g_array_append_val (log->firsts, first);
+  memcpy (log->seen + first, log->net->grads + first,
+          sizeof (float) * (log->net->n_params - first));
+}
+
+/* The gradient hook (resnet_set_gradient_hook): its tails grow from the
+ * head's to the whole block, and each already holds the values backward
+ * ends with, so what a caller sends of it early is final. */
+static void
+test_resnet_gradient_hook (void)
+{
+  ResNetConfig cfg = tiny_imagenet_bottleneck ();
+  const int B = 4;
+  ResNet *net = resnet_new (&cfg, B);
+  g_assert_nonnull (net);
+  Rng rng;
+  rng_seed (&rng, 75);
+  resnet_init_parameters (net, &rng);
+  const size_t n_images = (size_t) B * cfg.in_channels * cfg.image_h
+                          * cfg.image_w;
+  g_autofree float *images = g_new (float, n_images);
+  g_autofree float *r = g_new (float, (size_t) B * cfg.low_dim);
+  fill_normal (&rng, images, n_images, 1.0f);
+  fill_normal (&rng, r, (size_t) B * cfg.low_dim, 1.0f);
+  HookLog log = { net, g_array_new (FALSE, FALSE, sizeof (size_t)),
+                  g_new (float, net->n_params) };
+  resnet_set_gradient_hook (net, record_hook, &log);
+  resnet_forward (net, images, B, true);
+  resnet_backward (net, r, B, NULL);
+  /* the head, each block, the stem */
+  g_assert_cmpuint (log.firsts->len, ==, 2 + net->n_blocks);
+  g_assert_cmpuint (g_array_index (log.firsts, size_t, 0), ==,
+                    (size_t) (net->linear.weight - net->params));
+  for (guint i = 1; i < log.firsts->len; i++)
+    g_assert_cmpuint (g_array_index (log.firsts, size_t, i), <,
+                      g_array_index (log.firsts, size_t, i - 1));
+  g_assert_cmpuint (g_array_index (log.firsts, size_t, log.firsts->len - 1),
+                    ==, 0);
+  /* every value was final when its tail was reported */
+  g_assert_cmpmem (log.seen, sizeof (float) * net->n_params, net->grads,
+                   sizeof (float) * net->n_params);
+  g_array_unref (log.firsts);
+  g_free (log.seen);
+  resnet_free (net);
+}
+
+/* Batch norm in two groups (resnet_set_batch_norm_groups) is the network
+ * run on each half of the batch alone: the same embeddings, the parameter
+ * gradients summed, the running statistics averaged. So one process with
+ * G groups computes what G processes that each hold a share compute. */
+static void
+test_resnet_batch_norm_groups (void)
+{
+  ResNetConfig cfg = tiny_config_a ();
+  const int B = 6, D = cfg.low_dim;
+  const size_t image = (size_t) cfg.in_channels * cfg.image_h * cfg.image_w;
+  ResNet *whole = resnet_new (&cfg, B);
+  ResNet *half = resnet_new (&cfg, B / 2);
+  Rng rng;
+  rng_seed (&rng, 76);
+  resnet_init_parameters (whole, &rng);
+  rng_seed (&rng, 76);
+  resnet_init_parameters (half, &rng);
+  g_autofree float *images = g_new (float, image * B);
+  g_autofree float *r = g_new (float, (size_t) B * D);
+  fill_normal (&rng, images, image * B, 1.0f);
+  fill_normal (&rng, r, (size_t) B * D, 1.0f);
+
+  g_assert_true (resnet_set_batch_norm_groups (whole, 2));
+  g_autofree float *embedding
+      = g_memdup2 (resnet_forward (whole, images, B, true),
+                   sizeof (float) * B * D);
+  resnet_backward (whole, r, B, NULL);
+
+  g_autofree float *grads = g_new0 (float, half->n_params);
+  g_autofree void *start = g_malloc (resnet_buffers_size (half));
+  resnet_save_buffers (half, start);
+  /* the halves' running statistics, each entry's mean */
+  g_autoptr (GPtrArray) running = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; i < half->n_state; i++)
+    g_ptr_array_add (running, g_new0 (float, half->state[i].numel));
+  for (int h = 0; h < 2; h++)
+    {
+      resnet_restore_buffers (half, start);
+      const float *e = resnet_forward (half, images + h * (B / 2) * image,
+                                       B / 2, true);
+      assert_all_close ("a half's embeddings", e, embedding + h * (B / 2) * D,
+                        (size_t) (B / 2) * D, 1e-6, 1e-5);
+      resnet_backward (half, r + h * (B / 2) * D, B / 2, NULL);
+      for (size_t i = 0; i < half->n_params; i++)
+        grads[i] += half->grads[i];
+      for (int i = 0; i < half->n_state; i++)
+        if (half->state[i].dtype == DTYPE_F32 && !half->state[i].trainable)
+          for (size_t j = 0; j < half->state[i].numel; j++)
+            ((float *) running->pdata[i])[j]
+                += ((const float *) half->state[i].data)[j] / 2;
+    }
+  assert_all_close ("summed gradients", whole->grads, grads, half->n_params,
+                    1e-5, 1e-4);
+  int compared = 0;
+  for (int i = 0; i < whole->n_state; i++)
+    if (whole->state[i].dtype == DTYPE_F32 && !whole->state[i].trainable)
+      {
+        assert_all_close (whole->state[i].name, whole->state[i].data,
+                          running->pdata[i], whole->state[i].numel, 1e-6,
+                          1e-5);
+        compared++;
+      }
+  g_assert_cmpint (compared, >, 0);
+  resnet_free (whole);
+  resnet_free (half);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1060,6 +1186,9 @@ main (int argc, char **argv)
                    test_resnet_gradient_imagenet_bottleneck);
   g_test_add_func ("/engine/resnet/gradient/winograd",
                    test_resnet_gradient_winograd);
+  g_test_add_func ("/engine/resnet/gradient-hook", test_resnet_gradient_hook);
+  g_test_add_func ("/engine/resnet/batch-norm-groups",
+                   test_resnet_batch_norm_groups);
   g_test_add_data_func ("/engine/resnet/eval", (gconstpointer) tiny_config_a,
                         test_resnet_eval);
   g_test_add_data_func ("/engine/resnet/eval-imagenet",
