@@ -121,7 +121,9 @@ batch_info (const Loader *self, gint64 t)
     .unreadable = -1,
   };
   const int B = self->options.batch_size;
-  info.n = MIN (B, self->data->n - info.step * B);
+  info.n = self->options.slice_size > 0
+               ? self->options.slice_size
+               : MIN (B, self->data->n - info.step * B);
   return info;
 }
 
@@ -167,7 +169,8 @@ make_batch (Loader *self, Producer *p, LoaderBatchInfo *info, float *images,
     {
       if (check_stop && should_stop (self))
         return TRUE;
-      const gint64 position = (gint64) info->step * B + b;
+      const gint64 position = (gint64) info->step * B
+                              + self->options.slice_first + b;
       /* with rows left out the epoch's last positions start the order
        * again: every step keeps a full batch of readable images */
       const int i = self->options.train ? p->order[position % p->n_order]
@@ -253,6 +256,17 @@ loader_new (const Dataset *data, const AugmentOptions *augment,
                    _("%s: a batch of %d does not fit its %d images"),
                    data->name,
                    B, data->n);
+      return NULL;
+    }
+  if (options->slice_size < 0 || options->slice_first < 0
+      || (options->slice_size > 0
+          && (!options->drop_last
+              || options->slice_first + options->slice_size > B)))
+    {
+      g_set_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID,
+                   _("%s: cannot take images %d to %d of each batch of %d"),
+                   data->name, options->slice_first,
+                   options->slice_first + options->slice_size - 1, B);
       return NULL;
     }
   if (data->channels < 1 || data->channels > 3 || augment->size < 1

@@ -39,6 +39,12 @@ typedef struct
   gboolean train;       /* TRUE: shuffled, augment_train; FALSE: data set
                            order, augment_test (evaluation, feature export) */
   gboolean drop_last;   /* drop each epoch's last partial batch */
+  /* One share of each batch (data-parallel training: a process's share,
+   * method/distributed.h): only positions s*B + slice_first ..
+   * s*B + slice_first + slice_size - 1 of step s, so a batch holds
+   * slice_size images, each the very image (and augmentation) it has in
+   * the whole batch. slice_size 0: the whole batch. Needs drop_last. */
+  int slice_first, slice_size;
 } LoaderOptions;
 
 /* B 128, 2 workers, 4 batches ahead, seed 1, train, drop_last. */
@@ -48,7 +54,8 @@ typedef struct
 {
   int epoch;   /* 0-based */
   int step;    /* 0-based within the epoch */
-  int n;       /* images in this batch: B, fewer only in a last partial one */
+  int n;       /* images in this batch: B (or the slice's), fewer only in
+                * a last partial one */
   int unreadable;  /* a batch that failed: the row that could not be read;
                       else -1 */
 } LoaderBatchInfo;

@@ -181,6 +181,63 @@ test_resume (void)
   run_clear (&inline_resumed);
 }
 
+/* A rank's share of each batch (LoaderOptions.slice_*, data-parallel
+ * training): the shares of two and of four, from any start, are the whole
+ * batch's images and indices cut in pieces, each with its augmentation. */
+static void
+test_slices (void)
+{
+  g_autoptr (Dataset) d = make_memory_set ();
+  const int n_batches = 9;
+  Run whole = collect (d, 2, 3, 0, 1, n_batches);
+  const gsize per = C * S * S;
+  for (int parts = 2; parts <= 4; parts += 2)
+    for (int part = 0; part < parts; part++)
+      {
+        const int share = B / parts;
+        AugmentOptions aug;
+        augment_for (&aug);
+        LoaderOptions lo;
+        loader_options_init_default (&lo);
+        lo.batch_size = B;
+        lo.n_workers = part % 2;   /* inline and with a worker */
+        lo.seed = 5;
+        lo.slice_first = part * share;
+        lo.slice_size = share;
+        g_autoptr (GError) error = NULL;
+        g_autoptr (Loader) loader = loader_new (d, &aug, &lo, 0, 1, &error);
+        g_assert_no_error (error);
+        float images[B * C * S * S];
+        int indices[B];
+        for (int k = 0; k < n_batches; k++)
+          {
+            LoaderBatchInfo info;
+            g_assert_true (loader_next (loader, images, indices, &info,
+                                        &error));
+            g_assert_cmpint (info.n, ==, share);
+            const int at = k * B + part * share;
+            g_assert_cmpmem (indices, share * sizeof (int),
+                             &g_array_index (whole.indices, int, at),
+                             share * sizeof (int));
+            g_assert_cmpmem (images, share * per * sizeof (float),
+                             &g_array_index (whole.images, float, at * per),
+                             share * per * sizeof (float));
+          }
+      }
+  /* a slice past the batch's end is refused */
+  AugmentOptions aug;
+  augment_for (&aug);
+  LoaderOptions lo;
+  loader_options_init_default (&lo);
+  lo.batch_size = B;
+  lo.slice_first = B - 1;
+  lo.slice_size = 2;
+  g_autoptr (GError) error = NULL;
+  g_assert_null (loader_new (d, &aug, &lo, 0, 0, &error));
+  g_assert_error (error, INSTDISC_DATA_ERROR, INSTDISC_DATA_ERROR_INVALID);
+  run_clear (&whole);
+}
+
 static void
 test_eval_mode (void)
 {
@@ -425,6 +482,7 @@ main (int argc, char **argv)
   g_test_add_func ("/data/loader/order", test_order);
   g_test_add_func ("/data/loader/workers", test_workers);
   g_test_add_func ("/data/loader/resume", test_resume);
+  g_test_add_func ("/data/loader/slices", test_slices);
   g_test_add_func ("/data/loader/eval-mode", test_eval_mode);
   g_test_add_func ("/data/loader/bad-options", test_bad_options);
   g_test_add_func ("/data/loader/shutdown", test_shutdown);

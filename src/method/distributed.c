@@ -1,0 +1,292 @@
+/* distributed.c: the single process, and what distributed.h builds on an
+ * implementation's operations: timing, agreements, gradient buckets. */
+#define G_LOG_DOMAIN "instdisc-method"
+
+#include "distributed.h"
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "threads.h"
+
+/* ---- the single process: rank 0 of 1 ---- */
+
+static void
+single_nothing (Distributed *self)
+{
+}
+
+static void
+single_sum_floats (Distributed *self, float *values, size_t n)
+{
+}
+
+static void
+single_sum_doubles (Distributed *self, double *values, size_t n)
+{
+}
+
+static void
+single_max_bytes (Distributed *self, guint8 *values, size_t n)
+{
+}
+
+static void
+single_gather (Distributed *self, const void *mine, void *all,
+               const size_t *counts, size_t unit)
+{
+  if (all != mine)
+    memmove (all, mine, counts[0] * unit);
+}
+
+static void
+single_broadcast (Distributed *self, void *data, size_t bytes, int root)
+{
+}
+
+static void
+single_start_sum (Distributed *self, float *values, size_t n)
+{
+}
+
+static void
+single_abort (Distributed *self, const char *message)
+{
+  fprintf (stderr, "instdisc: %s\n", message);
+  exit (1);
+}
+
+static const DistributedClass single_class = {
+  .name = "single",
+  .sum_floats = single_sum_floats,
+  .sum_doubles = single_sum_doubles,
+  .max_bytes = single_max_bytes,
+  .gather = single_gather,
+  .broadcast = single_broadcast,
+  .barrier = single_nothing,
+  .start_sum = single_start_sum,
+  .progress = single_nothing,
+  .finish_sums = single_nothing,
+  .abort = single_abort,
+  .free = single_nothing,
+};
+
+Distributed *
+distributed_single (void)
+{
+  static Distributed single = {
+    .klass = &single_class,
+    .rank = 0,
+    .size = 1,
+    .bucket_floats = DISTRIBUTED_BUCKET_FLOATS,
+  };
+  return &single;
+}
+
+void
+distributed_free (Distributed *self)
+{
+  if (self)
+    self->klass->free (self);
+}
+
+void
+distributed_share (size_t n, int rank, int size, size_t *first,
+                   size_t *count)
+{
+  size_t lo, hi;
+  engine_split (n, rank, size, &lo, &hi);
+  *first = lo;
+  *count = hi - lo;
+}
+
+/* ---- timing ---- */
+
+/* Starts timing an operation: with profiling on, the wait for the slowest
+ * rank first, apart. Returns the operation's start. */
+static double
+time_start (Distributed *self)
+{
+  if (self->profiling)
+    {
+      double before = engine_now ();
+      self->klass->barrier (self);
+      self->seconds[DISTRIBUTED_TIME_WAITING] += engine_now () - before;
+    }
+  return engine_now ();
+}
+
+static void
+time_stop (Distributed *self, DistributedTime what, double start)
+{
+  self->seconds[what] += engine_now () - start;
+}
+
+void
+distributed_reset_times (Distributed *self)
+{
+  memset (self->seconds, 0, sizeof self->seconds);
+}
+
+/* ---- the operations ---- */
+
+void
+distributed_sum_floats (Distributed *self, float *values, size_t n)
+{
+  if (distributed_is_single (self))
+    return;
+  double start = time_start (self);
+  self->klass->sum_floats (self, values, n);
+  time_stop (self, DISTRIBUTED_TIME_OTHER, start);
+}
+
+void
+distributed_sum_doubles (Distributed *self, double *values, size_t n)
+{
+  if (distributed_is_single (self))
+    return;
+  double start = time_start (self);
+  self->klass->sum_doubles (self, values, n);
+  time_stop (self, DISTRIBUTED_TIME_OTHER, start);
+}
+
+void
+distributed_max_bytes (Distributed *self, guint8 *values, size_t n)
+{
+  if (distributed_is_single (self))
+    return;
+  double start = time_start (self);
+  self->klass->max_bytes (self, values, n);
+  time_stop (self, DISTRIBUTED_TIME_OTHER, start);
+}
+
+void
+distributed_gather (Distributed *self, const void *mine, void *all,
+                    const size_t *counts, size_t unit, DistributedTime what)
+{
+  if (distributed_is_single (self))
+    {
+      single_gather (self, mine, all, counts, unit);
+      return;
+    }
+  double start = time_start (self);
+  self->klass->gather (self, mine, all, counts, unit);
+  time_stop (self, what, start);
+}
+
+void
+distributed_broadcast (Distributed *self, void *data, size_t bytes, int root)
+{
+  if (distributed_is_single (self))
+    return;
+  double start = time_start (self);
+  self->klass->broadcast (self, data, bytes, root);
+  time_stop (self, DISTRIBUTED_TIME_OTHER, start);
+}
+
+void
+distributed_abort (Distributed *self, const char *message)
+{
+  self->klass->abort (self, message);
+  abort ();   /* an implementation's abort does not return */
+}
+
+/* ---- agreeing on failures ---- */
+
+/* What the lowest failing rank tells the others: its error's domain, code
+ * and message, cut to fit. */
+typedef struct
+{
+  gint32 code;
+  char domain[120];
+  char message[1024];
+} SharedError;
+
+gboolean
+distributed_agree (Distributed *self, gboolean ok, GError **error)
+{
+  if (distributed_is_single (self))
+    return ok;
+  double start = time_start (self);
+  /* who failed: one byte per rank, summed by taking the maximum */
+  g_autofree guint8 *failed = g_new0 (guint8, self->size);
+  failed[self->rank] = !ok;
+  self->klass->max_bytes (self, failed, self->size);
+  int first = -1;
+  for (int r = 0; r < self->size && first < 0; r++)
+    if (failed[r])
+      first = r;
+  if (first < 0)
+    {
+      time_stop (self, DISTRIBUTED_TIME_OTHER, start);
+      return TRUE;
+    }
+  SharedError shared = { 0 };
+  if (self->rank == first)
+    {
+      const GError *mine = error ? *error : NULL;
+      shared.code = mine ? mine->code : G_IO_ERROR_FAILED;
+      g_strlcpy (shared.domain,
+                 g_quark_to_string (mine ? mine->domain : G_IO_ERROR),
+                 sizeof shared.domain);
+      g_strlcpy (shared.message,
+                 mine ? mine->message : _("failed without saying why"),
+                 sizeof shared.message);
+    }
+  self->klass->broadcast (self, &shared, sizeof shared, first);
+  time_stop (self, DISTRIBUTED_TIME_OTHER, start);
+  if (error)
+    {
+      g_clear_error (error);
+      /* Translators: %d is a process's rank in an MPI job, %s what went
+       * wrong there */
+      g_set_error (error, g_quark_from_string (shared.domain), shared.code,
+                   _("rank %d: %s"), first, shared.message);
+    }
+  return FALSE;
+}
+
+/* ---- the gradient in buckets ---- */
+
+void
+distributed_gradient_begin (Distributed *self, float *grads, size_t n)
+{
+  self->grads = grads;
+  self->started_from = n;
+}
+
+void
+distributed_gradient_hook (void *data, size_t first)
+{
+  Distributed *self = data;
+  if (distributed_is_single (self) || self->bucket_floats == 0)
+    return;
+  double start = engine_now ();
+  /* the tail since the last bucket makes a bucket once it is large
+   * enough; until then the started ones are given a chance to move */
+  if (self->started_from - first >= self->bucket_floats)
+    {
+      self->klass->start_sum (self, self->grads + first,
+                              self->started_from - first);
+      self->started_from = first;
+    }
+  else
+    self->klass->progress (self);
+  time_stop (self, DISTRIBUTED_TIME_GRADIENT, start);
+}
+
+void
+distributed_gradient_end (Distributed *self)
+{
+  if (distributed_is_single (self))
+    return;
+  double start = time_start (self);
+  if (self->started_from > 0)
+    self->klass->start_sum (self, self->grads, self->started_from);
+  self->started_from = 0;
+  self->klass->finish_sums (self);
+  time_stop (self, DISTRIBUTED_TIME_GRADIENT, start);
+}
