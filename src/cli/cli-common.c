@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +34,25 @@ cli_fail_message (const char *format, ...)
   va_end (args);
   g_printerr ("instdisc: %s\n", message);
   return 1;
+}
+
+static void
+print_nothing (const char *text)
+{
+}
+
+void
+cli_silence (void)
+{
+  fflush (stdout);
+  int null = open ("/dev/null", O_WRONLY);
+  if (null >= 0)
+    {
+      dup2 (null, STDOUT_FILENO);
+      close (null);
+    }
+  g_set_print_handler (print_nothing);
+  g_set_printerr_handler (print_nothing);
 }
 
 gboolean

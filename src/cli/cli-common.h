@@ -13,6 +13,12 @@
 int cli_fail (const GError *error);
 int cli_fail_message (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
+/* From now on nothing this process prints reaches the terminal (its
+ * standard output goes to /dev/null, g_print and g_printerr print
+ * nothing): the ranks other than 0 of an MPI job, where rank 0 alone
+ * speaks. What the engine or GLib print on a crash still shows. */
+void cli_silence (void);
+
 /* Parses a command's options: entries, the usage line's parameter_string
  * (NULL for a command that takes no arguments: one left over is refused)
  * and the --help summary. On failure, reports it as cli_fail does and

@@ -20,6 +20,9 @@
 #include "trainer.h"
 #include "trainer-run.h"
 #include "training-loop.h"
+#ifdef INSTDISC_HAVE_MPI
+#include "distributed-mpi.h"
+#endif
 
 /* set by SIGINT / SIGTERM: finish the step, save, stop */
 static volatile sig_atomic_t stop_requested;
@@ -492,6 +495,35 @@ setting_given_to_resume (const TrainOptions *o)
   return NULL;
 }
 
+/* The ranks this process trains with: an MPI job's when mpirun started it
+ * with more than one, else one process. */
+static Distributed *
+start_ranks (int *argc, char ***argv, GError **error)
+{
+  if (distributed_launched_size () <= 1)
+    return distributed_single ();
+#ifdef INSTDISC_HAVE_MPI
+  return distributed_mpi_start (argc, argv);
+#else
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               _("this instdisc was built without MPI (the meson option "
+                 "mpi), so it cannot train on %d ranks; run it without "
+                 "mpirun"), distributed_launched_size ());
+  return NULL;
+#endif
+}
+
+/* --threads for this process: as given, or with 0 (one per core) the
+ * machine's cores shared by the ranks that run on it */
+static int
+ranks_threads (int threads)
+{
+  int local = distributed_launched_local_size ();
+  if (threads != 0 || local <= 1)
+    return threads;
+  return MAX ((int) g_get_num_processors () / local, 1);
+}
+
 int
 command_train (int argc, char **argv)
 {
@@ -594,6 +626,9 @@ command_train (int argc, char **argv)
          "(as instdisc eval --linear)"), NULL },
     { NULL },
   };
+  /* under mpirun, rank 0 alone speaks (docs/distributed.md) */
+  if (distributed_launched_rank () > 0)
+    cli_silence ();
   if (!cli_parse_options (&argc, &argv, entries, NULL,
       _("Learns D-dimensional unit embeddings of the training images by\n"
         "non-parametric instance discrimination: a memory bank of one\n"
@@ -609,8 +644,6 @@ command_train (int argc, char **argv)
   trainer_config_init_default (&config);
   g_autofree char *run = o.run ? g_strdup (o.run) : default_run_dir ();
   g_autofree char *checkpoint = run_dir_file (run, RUN_CHECKPOINT_FILE);
-  g_autoptr (GKeyFile) keyfile = NULL;
-  g_autoptr (RunLock) lock = NULL;   /* held while this process writes */
   if (o.resume)
     {
       if (!o.run)
@@ -623,13 +656,35 @@ command_train (int argc, char **argv)
                                    "evaluation and output options may be "
                                    "given)"),
                                  given);
+    }
+  else if (!options_to_config (&o, &config, &error))
+    return cli_fail (error);
+  if (o.steps < 0)
+    return cli_fail_message (_("--steps must be at least 1 (0 or none: "
+                               "every epoch), not %" PRId64), o.steps);
+
+  /* Under mpirun every rank runs this command with the same options
+   * (docs/distributed.md); rank 0 alone writes the run folder and prints.
+   * From here on a failure that a rank may meet alone is agreed on
+   * (distributed_agree), so every rank stops at the same point with the
+   * same message and no rank is left waiting. */
+  g_autoptr (Distributed) dist = start_ranks (&argc, &argv, &error);
+  if (!dist)
+    return cli_fail (error);
+  const gboolean writer = dist->rank == 0;
+  if (!cli_set_threads (ranks_threads (o.threads)))
+    return 1;
+
+  g_autoptr (GKeyFile) keyfile = NULL;
+  g_autoptr (RunLock) lock = NULL;   /* held while this process writes */
+  if (o.resume)
+    {
       keyfile = trainer_run_load_config (run, &config, &error);
-      if (!keyfile)
-        return cli_fail (error);
       /* before anything is read for the resume: another writer may be
        * about to change it */
-      lock = run_lock_acquire (run, &error);
-      if (!lock)
+      if (keyfile && writer)
+        lock = run_lock_acquire (run, &error);
+      if (!distributed_agree (dist, keyfile && (!writer || lock), &error))
         return cli_fail (error);
       g_free (o.data);
       o.data = g_key_file_get_string (keyfile, "data", "spec", NULL);
@@ -643,8 +698,6 @@ command_train (int argc, char **argv)
     }
   else
     {
-      if (!options_to_config (&o, &config, &error))
-        return cli_fail (error);
       /* the image size belongs to the data, not the trainer: the recipe
        * gives it unless --image-size does */
       if (o.image_size == UNSET_INT)
@@ -652,15 +705,14 @@ command_train (int argc, char **argv)
                            ? TRAINER_IMAGENET_IMAGE_SIZE
                            : 32;
       g_autofree char *existing = run_dir_file (run, RUN_CONFIG_FILE);
-      if (g_file_test (existing, G_FILE_TEST_EXISTS))
-        return cli_fail_message (_("%s already holds a run: use --resume to "
-                                   "continue it, or another --run"), run);
+      gboolean taken = writer && g_file_test (existing, G_FILE_TEST_EXISTS);
+      if (taken)
+        g_set_error (&error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                     _("%s already holds a run: use --resume to continue "
+                       "it, or another --run"), run);
+      if (!distributed_agree (dist, !taken, &error))
+        return cli_fail (error);
     }
-  if (!cli_set_threads (o.threads))
-    return 1;
-  if (o.steps < 0)
-    return cli_fail_message (_("--steps must be at least 1 (0 or none: "
-                               "every epoch), not %" PRId64), o.steps);
 
   DatasetOptions data_options;
   dataset_options_init_default (&data_options);
@@ -672,7 +724,7 @@ command_train (int argc, char **argv)
       = o.resume ? run_folder_open_dataset (run, o.data, "train",
                                             &data_options, &error)
                  : dataset_open (o.data, "train", &data_options, &error);
-  if (!train)
+  if (!distributed_agree (dist, train != NULL, &error))
     return cli_fail (error);
   cli_report_skipped (train);
   cli_report_data (train);
@@ -683,15 +735,16 @@ command_train (int argc, char **argv)
                                                  &data_options, &error)
                       : dataset_open (o.data, "test", &data_options, &error);
       /* no test split (one file): train without evaluations, and say so */
-      if (!test && g_error_matches (error, INSTDISC_DATA_ERROR,
-                                    INSTDISC_DATA_ERROR_NOT_FOUND))
+      gboolean no_split = !test && g_error_matches (error, INSTDISC_DATA_ERROR,
+                                                    INSTDISC_DATA_ERROR_NOT_FOUND);
+      if (!distributed_agree (dist, test || no_split, &error))
+        return cli_fail (error);
+      if (no_split)
         {
           g_print (_("no evaluation: %s"), error->message);
           g_print ("\n");
           g_clear_error (&error);
         }
-      else if (!test)
-        return cli_fail (error);
       else
         {
           cli_report_skipped (test);
@@ -706,41 +759,88 @@ command_train (int argc, char **argv)
         }
     }
 
-  g_autoptr (Trainer) trainer = trainer_new (&config, train, &error);
-  if (!trainer)
+  g_autoptr (Trainer) trainer = trainer_new_distributed (&config, train, dist,
+                                                         &error);
+  if (!distributed_agree (dist, trainer != NULL, &error))
     return cli_fail (error);
 
   double wall_offset = 0.0;
   if (o.resume)
     {
-      if (!trainer_run_resume (trainer, run, &wall_offset, &error))
+      /* rank 0 resumes the folder (its metrics.csv cut back to the
+       * checkpoint); the others read the checkpoint alone */
+      gboolean resumed
+          = writer ? trainer_run_resume (trainer, run, &wall_offset, &error)
+                   : !g_file_test (checkpoint, G_FILE_TEST_EXISTS)
+                         || trainer_load_checkpoint (trainer, checkpoint,
+                                                     &error);
+      if (!distributed_agree (dist, resumed, &error))
         return cli_fail (error);
       const char *note = trainer_get_load_note (trainer);
       if (note)
         g_printerr (_("instdisc: note: %s\n"), note);
       /* more epochs are the run's from now on: a later --resume, eval
        * and the explorer read them from config.ini */
-      if (o.epochs != UNSET_INT
-          && !trainer_run_set_epochs (run, keyfile, &config, o.epochs,
-                                      &error))
+      if (o.epochs != UNSET_INT)
+        {
+          gboolean longer = writer
+                                ? trainer_run_set_epochs (run, keyfile,
+                                                          &config, o.epochs,
+                                                          &error)
+                                : (config.epochs = o.epochs, TRUE);
+          if (!distributed_agree (dist, longer, &error))
+            return cli_fail (error);
+        }
+      /* the ranks it trains on from now on */
+      const int before = trainer_run_get_ranks (keyfile);
+      if (before != dist->size)
+        g_printerr (g_dngettext (GETTEXT_PACKAGE,
+                                 "instdisc: note: %s trained on %d rank "
+                                 "until now and continues on %d; batch "
+                                 "norm's statistics are each rank's "
+                                 "share's, so they now come from %d images "
+                                 "instead of %d\n",
+                                 "instdisc: note: %s trained on %d ranks "
+                                 "until now and continues on %d; batch "
+                                 "norm's statistics are each rank's "
+                                 "share's, so they now come from %d images "
+                                 "instead of %d\n", before),
+                    run, before, dist->size,
+                    config.batch_size / dist->size,
+                    config.batch_size / before);
+      gboolean recorded = !writer || !trainer_run_set_ranks (keyfile,
+                                                             dist->size)
+                          || run_dir_save_config (run, keyfile, &error);
+      if (!distributed_agree (dist, recorded, &error))
         return cli_fail (error);
     }
   else
     {
       keyfile = trainer_run_keyfile_new (&config, o.data, train,
                                          o.image_size);
-      if (!run_dir_ensure (run, &error)
-          || !(lock = run_lock_acquire (run, &error)))
-        return cli_fail (error);
-      /* again, now that no other writer can start one */
-      g_autofree char *existing = run_dir_file (run, RUN_CONFIG_FILE);
-      if (g_file_test (existing, G_FILE_TEST_EXISTS))
-        return cli_fail_message (_("%s already holds a run: use --resume to "
-                                   "continue it, or another --run"), run);
-      if (!run_dir_save_config (run, keyfile, &error))
+      trainer_run_set_ranks (keyfile, dist->size);
+      gboolean made = TRUE;
+      if (writer)
+        {
+          made = run_dir_ensure (run, &error)
+                 && (lock = run_lock_acquire (run, &error)) != NULL;
+          /* again, now that no other writer can start one */
+          g_autofree char *existing = run_dir_file (run, RUN_CONFIG_FILE);
+          if (made && g_file_test (existing, G_FILE_TEST_EXISTS))
+            {
+              g_set_error (&error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                           _("%s already holds a run: use --resume to "
+                             "continue it, or another --run"), run);
+              made = FALSE;
+            }
+          made = made && run_dir_save_config (run, keyfile, &error);
+        }
+      if (!distributed_agree (dist, made, &error))
         return cli_fail (error);
     }
-  if (!pin_data (run, o.data, &data_options, train, test, o.resume, &error))
+  gboolean pinned = !writer || pin_data (run, o.data, &data_options, train,
+                                         test, o.resume, &error);
+  if (!distributed_agree (dist, pinned, &error))
     return cli_fail (error);
 
   TrainingLoopOptions loop_options;
@@ -781,6 +881,16 @@ command_train (int argc, char **argv)
            schedule_kind_to_string (config.schedule), config.batch_size,
            first + 1, total, engine_get_threads (), run);
   g_print ("\n");
+  if (dist->size > 1)
+    {
+      /* Translators: the batch is split over the processes of an MPI job
+       * (ranks); %d are counts */
+      g_print (_("on %d ranks: %d images of each batch per rank, %d threads "
+                 "each"),
+               dist->size, config.batch_size / dist->size,
+               engine_get_threads ());
+      g_print ("\n");
+    }
 
   struct sigaction action = { .sa_handler = on_stop_signal };
   sigaction (SIGINT, &action, NULL);

@@ -37,15 +37,6 @@ typedef struct
   GArray *pending;         /* MPI_Request: the sums start_sum started */
 } MpiDistributed;
 
-gboolean
-distributed_mpi_launched (void)
-{
-  /* Open MPI's mpirun sets the first; PMIx and PMI launchers (srun,
-   * Hydra) the others */
-  return g_getenv ("OMPI_COMM_WORLD_SIZE") || g_getenv ("PMIX_RANK")
-         || g_getenv ("PMI_RANK");
-}
-
 static void
 mpi_abort (Distributed *parent, const char *message)
 {
@@ -144,9 +135,14 @@ mpi_gather (Distributed *parent, const void *mine, void *all,
   MPI_Datatype row;
   MPI_Type_contiguous ((int) unit, MPI_BYTE, &row);
   MPI_Type_commit (&row);
+  /* mine already in its place in all: MPI wants that said */
+  const gboolean in_place = (const char *) mine
+                            == (char *) all
+                                   + (size_t) displacements[parent->rank]
+                                         * unit;
   MPI_Request request;
-  MPI_Iallgatherv (mine, units[parent->rank], row, all, units, displacements,
-                   row, self->comm, &request);
+  MPI_Iallgatherv (in_place ? MPI_IN_PLACE : mine, units[parent->rank], row,
+                   all, units, displacements, row, self->comm, &request);
   wait_all (self, &request, 1, _("gathering rows from the other ranks"));
   MPI_Type_free (&row);
 }

@@ -10,11 +10,6 @@
 
 G_BEGIN_DECLS
 
-/* TRUE when this process was started by mpirun (or another MPI launcher):
- * its environment names a rank. A process started alone never starts MPI
- * and trains as it always did. */
-gboolean distributed_mpi_launched (void);
-
 /* MPI_Init, and this process's rank in the job. A collective that gets no
  * answer for `timeout` seconds (INSTDISC_MPI_TIMEOUT, default 1800: longer
  * than any pass one rank makes while the others wait) ends the job with a

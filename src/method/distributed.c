@@ -12,6 +12,49 @@
 
 #include "threads.h"
 
+/* ---- what the launcher says ---- */
+
+/* the first of the variables that is set, as a number; fallback if none */
+static int
+environment_number (const char *const *names, int fallback)
+{
+  for (int i = 0; names[i]; i++)
+    {
+      const char *value = g_getenv (names[i]);
+      gint64 number;
+      if (value && g_ascii_string_to_signed (value, 10, 0, G_MAXINT, &number,
+                                             NULL))
+        return (int) number;
+    }
+  return fallback;
+}
+
+/* Open MPI's mpirun sets OMPI_COMM_WORLD_*; PMI launchers (Slurm's srun,
+ * MPICH's Hydra) PMI_*; PMIx ones PMIX_RANK */
+int
+distributed_launched_rank (void)
+{
+  static const char *const names[] = { "OMPI_COMM_WORLD_RANK", "PMI_RANK",
+                                       "PMIX_RANK", NULL };
+  return environment_number (names, -1);
+}
+
+int
+distributed_launched_size (void)
+{
+  static const char *const names[] = { "OMPI_COMM_WORLD_SIZE", "PMI_SIZE",
+                                       NULL };
+  return environment_number (names, distributed_launched_rank () >= 0);
+}
+
+int
+distributed_launched_local_size (void)
+{
+  static const char *const names[] = { "OMPI_COMM_WORLD_LOCAL_SIZE",
+                                       "MPI_LOCALNRANKS", NULL };
+  return environment_number (names, 0);
+}
+
 /* ---- the single process: rank 0 of 1 ---- */
 
 static void

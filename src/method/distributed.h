@@ -60,7 +60,8 @@ struct _DistributedClass
   /* values (n) <- their maximum over the ranks */
   void (*max_bytes) (Distributed *self, guint8 *values, size_t n);
   /* all <- every rank's counts[r] units of unit bytes, in rank order;
-   * mine holds this rank's counts[rank] units */
+   * mine holds this rank's counts[rank] units, and may be its own place
+   * in all */
   void (*gather) (Distributed *self, const void *mine, void *all,
                   const size_t *counts, size_t unit);
   /* data (bytes) <- root's */
@@ -101,11 +102,20 @@ struct _Distributed
  * DistributedDataParallel's first bucket. */
 #define DISTRIBUTED_BUCKET_FLOATS ((size_t) 1 << 18)
 
+/* What an MPI launcher (mpirun) told this process in its environment,
+ * before MPI starts: its rank (-1: not launched so), the job's number of
+ * ranks and how many of them run on this machine (0: not said). A
+ * process started alone trains as one process and never starts MPI. */
+int distributed_launched_rank (void);
+int distributed_launched_size (void);
+int distributed_launched_local_size (void);
+
 /* The single process: rank 0 of 1. Shared and never freed. */
 Distributed *distributed_single (void);
 /* Ends the implementation (MPI_Finalize for MPI); nothing for the single
  * process. Collective. */
 void distributed_free (Distributed *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Distributed, distributed_free)
 
 static inline gboolean
 distributed_is_single (const Distributed *self)

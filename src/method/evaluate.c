@@ -21,26 +21,37 @@ typedef struct
   gint32 *own_labels;
 } Embedded;
 
+/* rows [first, first + count) of data, whose features (count, D) are
+ * given */
 static void
-embedded_init (Embedded *out, const Dataset *data, const float *features,
-               int dim)
+embedded_init_rows (Embedded *out, const Dataset *data, int first, int count,
+                    const float *features, int dim)
 {
-  *out = (Embedded) { data->n, features, data->labels, NULL, NULL };
-  int n_ok = data->n - dataset_count_unavailable (data);
-  if (n_ok == data->n)
+  *out = (Embedded) { count, features, data->labels + first, NULL, NULL };
+  int n_ok = 0;
+  for (int i = first; i < first + count; i++)
+    n_ok += dataset_row_is_ok (data, i);
+  if (n_ok == count)
     return;
   out->own_features = g_new (float, (gsize) MAX (n_ok, 1) * dim);
   out->own_labels = g_new (gint32, MAX (n_ok, 1));
   int j = 0;
-  for (int i = 0; i < data->n && j < n_ok; i++)
-    if (dataset_row_is_ok (data, i))
+  for (int i = 0; i < count && j < n_ok; i++)
+    if (dataset_row_is_ok (data, first + i))
       {
         memcpy (out->own_features + (gsize) j * dim,
                 features + (gsize) i * dim, sizeof (float) * dim);
-        out->own_labels[j++] = data->labels[i];
+        out->own_labels[j++] = data->labels[first + i];
       }
   *out = (Embedded) { j, out->own_features, out->own_labels,
                       out->own_features, out->own_labels };
+}
+
+static void
+embedded_init (Embedded *out, const Dataset *data, const float *features,
+               int dim)
+{
+  embedded_init_rows (out, data, 0, data->n, features, dim);
 }
 
 static void
@@ -52,20 +63,33 @@ embedded_clear (Embedded *self)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Embedded, embedded_clear)
 
 /* knn_classify of the queries against base (n_base rows of train: rows
- * that are NaN do not vote), as percentages of the queries */
+ * that are NaN do not vote): counts[] = { queries, top-1 right, top-5
+ * right, 1-NN right } */
 static void
-knn_percentages (const Embedded *queries, const float *base,
-                 const Dataset *train, int dim, int k, float sigma,
-                 double *top1, double *top5, double *nn1)
+knn_counts (const Embedded *queries, const float *base, const Dataset *train,
+            int dim, int k, float sigma, double counts[4])
 {
   KnnAccuracy accuracy;
   knn_classify (NULL, &accuracy, queries->features, queries->labels,
                 queries->n, base, train->labels, train->n, dim,
                 MAX (train->n_classes, 1), k, sigma);
-  *top1 = 100.0 * accuracy.top1;
-  *top5 = 100.0 * accuracy.top5;
+  counts[0] = queries->n;
+  counts[1] = accuracy.top1_correct;
+  counts[2] = accuracy.top5_correct;
+  counts[3] = accuracy.nn1_correct;
+}
+
+/* The ranks' counts summed (each scored its share of the queries), as
+ * percentages of all the queries: knn_classify's fractions, times 100. */
+static void
+knn_percentages (Distributed *dist, double counts[4], double *top1,
+                 double *top5, double *nn1)
+{
+  distributed_sum_doubles (dist, counts, 4);
+  *top1 = 100.0 * (counts[1] / counts[0]);
+  *top5 = 100.0 * (counts[2] / counts[0]);
   if (nn1)
-    *nn1 = 100.0 * accuracy.nn1;
+    *nn1 = 100.0 * (counts[3] / counts[0]);
 }
 
 static float *
@@ -98,10 +122,19 @@ trainer_evaluate (Trainer *trainer, const Dataset *train, const Dataset *test,
                   const EvaluateOptions *options, MetricsRow *row,
                   LinearEvalResult *linear, GError **error)
 {
+  /* evaluation mode reads the running statistics: every rank's */
+  trainer_sync_replicas (trainer);
   return evaluate_run_model (trainer_get_model (trainer), train, test,
                              options, row, linear, error);
 }
 
+/* Split over a training run's ranks (run-model.h, dist): every rank embeds
+ * its share of each set and gets all of it (run_model_embed_shared), then
+ * scores its share of the test images against the whole bank, which it
+ * holds, and the ranks' counts are summed. The bank is replicated, so
+ * this costs four counts per measure; splitting the bank instead would
+ * send every query's 200 best of each rank to be merged. The linear
+ * classifier is rank 0's alone (its row is the one written). */
 gboolean
 evaluate_run_model (const RunModel *model, const Dataset *train,
                     const Dataset *test, const EvaluateOptions *options,
@@ -110,14 +143,21 @@ evaluate_run_model (const RunModel *model, const Dataset *train,
   metrics_row_init (row, "eval");
   if (!evaluate_can_score (train, test))
     return TRUE;   /* nothing to measure without labels */
+  Distributed *dist = model->dist ? model->dist : distributed_single ();
   const TrainerConfig *config = &model->config;
   const int D = config->low_dim;
   g_autofree float *test_features = try_features (test->n, D, TRUE, error);
-  if (!test_features || !run_model_embed (model, test, test_features, error))
+  if (!distributed_agree (dist, test_features != NULL, error)
+      || !run_model_embed_shared (model, test, test_features, error))
     return FALSE;
+  size_t first, count;
+  distributed_share (test->n, dist->rank, dist->size, &first, &count);
   g_auto (Embedded) queries = { 0 };
-  embedded_init (&queries, test, test_features, D);
-  if (queries.n == 0)
+  embedded_init_rows (&queries, test, (int) first, (int) count,
+                      test_features + first * D, D);
+  double scored = queries.n;
+  distributed_sum_doubles (dist, &scored, 1);
+  if (scored == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    _("%s: none of its images can be read"), test->name);
@@ -126,36 +166,58 @@ evaluate_run_model (const RunModel *model, const Dataset *train,
   /* sigma = tau, as the reference's test.py; the bank keeps a row for an
    * image that cannot be read now, learned while it could */
   const MemoryBank *bank = model->bank;
-  knn_percentages (&queries, bank->vectors, train, D, options->k,
-                   config->tau, &row->knn_top1, &row->knn_top5,
+  double counts[4];
+  knn_counts (&queries, bank->vectors, train, D, options->k, config->tau,
+              counts);
+  knn_percentages (dist, counts, &row->knn_top1, &row->knn_top5,
                    &row->knn_1nn);
   if (!options->recompute && !options->linear)
     return TRUE;
   g_autofree float *train_features = try_features (train->n, D, FALSE, error);
-  if (!train_features
-      || !run_model_embed (model, train, train_features, error))
+  if (!distributed_agree (dist, train_features != NULL, error)
+      || !run_model_embed_shared (model, train, train_features, error))
     return FALSE;
   if (options->recompute)
-    knn_percentages (&queries, train_features, train, D, options->k,
-                     config->tau, &row->knn_top1_recomputed,
-                     &row->knn_top5_recomputed, NULL);
+    {
+      knn_counts (&queries, train_features, train, D, options->k,
+                  config->tau, counts);
+      knn_percentages (dist, counts, &row->knn_top1_recomputed,
+                       &row->knn_top5_recomputed, NULL);
+    }
   if (options->linear)
     {
-      LinearEvalResult result;
-      g_auto (Embedded) examples = { 0 };
-      embedded_init (&examples, train, train_features, D);
-      if (!linear_eval (&result, examples.features, examples.labels,
-                        examples.n, queries.features, queries.labels,
-                        queries.n, D, train->n_classes, options->linear_l2,
-                        error))
+      gboolean trained = TRUE;
+      if (dist->rank == 0)
+        {
+          LinearEvalResult result;
+          g_auto (Embedded) examples = { 0 };
+          g_auto (Embedded) all_queries = { 0 };
+          embedded_init (&examples, train, train_features, D);
+          embedded_init (&all_queries, test, test_features, D);
+          trained = linear_eval (&result, examples.features, examples.labels,
+                                 examples.n, all_queries.features,
+                                 all_queries.labels, all_queries.n, D,
+                                 train->n_classes, options->linear_l2,
+                                 error);
+          if (trained)
+            {
+              row->linear_top1 = 100.0 * result.top1;
+              row->linear_top5 = 100.0 * result.top5;
+              if (linear)
+                *linear = result;
+            }
+        }
+      if (!distributed_agree (dist, trained, error))
         return FALSE;
-      row->linear_top1 = 100.0 * result.top1;
-      row->linear_top5 = 100.0 * result.top5;
-      if (linear)
-        *linear = result;
     }
   return TRUE;
 }
+
+static gboolean raw_pixels_shared (KnnAccuracy *accuracy,
+                                   const Dataset *train, const Dataset *test,
+                                   const AugmentOptions *augment, int k,
+                                   float sigma, gsize max_bytes,
+                                   Distributed *dist, GError **error);
 
 gboolean
 trainer_evaluate_start (Trainer *trainer, const Dataset *train,
@@ -187,9 +249,9 @@ trainer_evaluate_start (Trainer *trainer, const Dataset *train,
 
   KnnAccuracy raw;
   g_autoptr (GError) too_large = NULL;
-  if (evaluate_raw_pixels (&raw, train, test, trainer_get_augment (trainer),
-                           k, config->tau, EVALUATE_PIXELS_MAX_BYTES,
-                           &too_large))
+  if (raw_pixels_shared (&raw, train, test, trainer_get_augment (trainer), k,
+                         config->tau, EVALUATE_PIXELS_MAX_BYTES,
+                         trainer_get_distributed (trainer), &too_large))
     {
       pixels->knn_top1 = 100.0 * raw.top1;
       pixels->knn_top5 = 100.0 * raw.top5;
@@ -244,10 +306,13 @@ evaluate_pixel_vectors (const Dataset *data, const AugmentOptions *augment,
   return vectors;
 }
 
-gboolean
-evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
-                     const Dataset *test, const AugmentOptions *augment,
-                     int k, float sigma, gsize max_bytes, GError **error)
+/* evaluate_raw_pixels with the test images' scoring split over dist's
+ * ranks (each builds every pixel vector: cheap beside the search) */
+static gboolean
+raw_pixels_shared (KnnAccuracy *accuracy, const Dataset *train,
+                   const Dataset *test, const AugmentOptions *augment, int k,
+                   float sigma, gsize max_bytes, Distributed *dist,
+                   GError **error)
 {
   if (!evaluate_can_score (train, test))
     {
@@ -267,16 +332,40 @@ evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
     }
   g_autofree float *train_pixels = evaluate_pixel_vectors (train, augment,
                                                            error);
-  if (!train_pixels)
+  g_autofree float *test_pixels = train_pixels
+                                      ? evaluate_pixel_vectors (test, augment,
+                                                                error)
+                                      : NULL;
+  if (!distributed_agree (dist, test_pixels != NULL, error))
     return FALSE;
-  g_autofree float *test_pixels = evaluate_pixel_vectors (test, augment,
-                                                          error);
-  if (!test_pixels)
-    return FALSE;
+  size_t first, count;
+  distributed_share (test->n, dist->rank, dist->size, &first, &count);
   g_auto (Embedded) queries = { 0 };
-  embedded_init (&queries, test, test_pixels, (int) dim);
-  knn_classify (NULL, accuracy, queries.features, queries.labels, queries.n,
-                train_pixels, train->labels, train->n, (int) dim,
-                MAX (train->n_classes, 1), k, sigma);
+  embedded_init_rows (&queries, test, (int) first, (int) count,
+                      test_pixels + first * dim, (int) dim);
+  double counts[4];
+  knn_counts (&queries, train_pixels, train, (int) dim, k, sigma, counts);
+  distributed_sum_doubles (dist, counts, 4);
+  *accuracy = (KnnAccuracy) {
+    .n_queries = (int) counts[0],
+    .top1_correct = (int) counts[1],
+    .top5_correct = (int) counts[2],
+    .nn1_correct = (int) counts[3],
+  };
+  if (counts[0] > 0)
+    {
+      accuracy->top1 = counts[1] / counts[0];
+      accuracy->top5 = counts[2] / counts[0];
+      accuracy->nn1 = counts[3] / counts[0];
+    }
   return TRUE;
+}
+
+gboolean
+evaluate_raw_pixels (KnnAccuracy *accuracy, const Dataset *train,
+                     const Dataset *test, const AugmentOptions *augment,
+                     int k, float sigma, gsize max_bytes, GError **error)
+{
+  return raw_pixels_shared (accuracy, train, test, augment, k, sigma,
+                            max_bytes, distributed_single (), error);
 }

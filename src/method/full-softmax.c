@@ -71,6 +71,7 @@ typedef struct
   FullSoftmax *self;
   const int *indices;
   int batch;
+  int mean_over;     /* the loss is a mean over this many rows */
   const MemoryBank *bank;
 } StepTask;
 
@@ -94,7 +95,7 @@ softmax_rows (void *arg, int ith, int nth)
       // loss_b = log sum_j exp (z_j - max) - (z_target - max)
       self->row_loss[b] = log (sum) - (z_target - max);
       z[target] = (float) ((double) z[target] - sum);
-      self->row_scale[b] = (float) (1.0 / (sum * self->tau * t->batch));
+      self->row_scale[b] = (float) (1.0 / (sum * self->tau * t->mean_over));
     }
 }
 
@@ -135,7 +136,8 @@ full_softmax_forward_backward (FullSoftmax *self, float *d_features,
       self->n_parts = nth;
       self->parts_dim = D;
     }
-  StepTask task = { self, indices, batch, bank };
+  const int mean_over = self->total > 0 ? self->total : batch;
+  StepTask task = { self, indices, batch, mean_over, bank };
 
   // logits (B, N) = f (B, D) x V^T (D, N) / tau
   engine_sgemm (CblasNoTrans, CblasTrans, batch, N, D, 1.0f / self->tau,
@@ -155,5 +157,5 @@ full_softmax_forward_backward (FullSoftmax *self, float *d_features,
   double total = 0.0;
   for (int b = 0; b < batch; b++)
     total += self->row_loss[b];
-  return (float) (total / batch);
+  return (float) (total / mean_over);
 }

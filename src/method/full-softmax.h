@@ -22,6 +22,9 @@ typedef struct
   float *row_scale;   /* (B) 1 / (sum tau B) */
   float *parts;       /* (n_parts, B, D) the threads' gradient products */
   int n_parts, parts_dim;
+  /* data-parallel training: the rows of the whole batch a call's rows are
+   * a share of, whose mean the loss and gradient are; 0: the call's */
+  int total;
 } FullSoftmax;
 
 /* NULL when the (max_batch x N) logits do not fit in memory */
@@ -29,6 +32,8 @@ FullSoftmax *full_softmax_new (int max_batch, int n, float tau);
 void full_softmax_free (FullSoftmax *self);
 
 /* features (B, D), indices (B) -> returns the loss; d_features (B, D).
+ * With total set, the loss is the rows' sum over total and the gradient
+ * is scaled by 1 / total: the call's part of the whole batch's. 
  * Runs on the engine's threads; the result depends on their number only,
  * never on their timing. */
 float full_softmax_forward_backward (FullSoftmax *self, float *d_features,

@@ -238,7 +238,10 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
     }
 
   const float c = (float) K / (float) N, eps = (float) NCE_EPS;
-  const float inv_b = 1.0f / batch;
+  /* means are over the whole batch, of which these rows may be a share */
+  const int mean_over = self->total_batch > 0 ? self->total_batch : batch;
+  const gboolean shared = !distributed_is_single (self->dist);
+  const float inv_b = 1.0f / mean_over;
   RowJob job = { .self = self, .features = features, .vectors = bank->vectors,
                  .dim = D, .batch = batch, .d_features = d_features,
                  .c = c, .eps = eps, .scale = inv_b / self->tau };
@@ -259,7 +262,9 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
   double sum_e = 0.0;
   for (size_t i = 0; i < entries; i++)
     sum_e += exp_s[i];
-  const double z_batch = sum_e / entries * N;
+  if (shared)
+    distributed_sum_doubles (self->dist, &sum_e, 1);
+  const double z_batch = sum_e / ((size_t) mean_over * kp1) * N;
   if (self->z_fixed < 0.0)
     self->z_fixed = z_batch;
   if (self->z_estimate < 0.0)
@@ -293,7 +298,14 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
         }
       loss -= row_loss;
     }
-  loss /= batch;
+  if (shared)
+    {
+      double sums[2] = { loss, sum_h0 };
+      distributed_sum_doubles (self->dist, sums, 2);
+      loss = sums[0];
+      sum_h0 = sums[1];
+    }
+  loss /= mean_over;
 
   if (info)
     {
@@ -302,7 +314,7 @@ nce_forward_backward_with_noise (Nce *self, float *d_features,
       info->z_fixed = self->z_fixed;
       info->z_estimate = self->z_estimate;
       info->z_batch = z_batch;
-      info->positive_prob = (float) (sum_h0 / batch);
+      info->positive_prob = (float) (sum_h0 / mean_over);
     }
   if (!d_features || fused)
     return (float) loss;
@@ -333,7 +345,12 @@ nce_forward_backward (Nce *self, float *d_features, const float *features,
   ENGINE_CHECK (batch > 0 && batch <= self->max_batch);
   const int kp1 = self->k + 1;
   /* uniform noise Pn = 1/N (the reference's alias sampler over equal
-   * weights is the same distribution); column 0 is set to the positive */
+   * weights is the same distribution); column 0 is set to the positive.
+   * A share of a batch first draws what the rows before it would:
+   * rng_below's rejections make a draw's count unknown in advance. */
+  for (int b = 0; b < self->first_row; b++)
+    for (int k = 1; k < kp1; k++)
+      rng_below (rng, self->n);
   for (int b = 0; b < batch; b++)
     for (int k = 1; k < kp1; k++)
       self->noise[(size_t) b * kp1 + k] = (int) rng_below (rng, self->n);

@@ -27,6 +27,7 @@
 
 #include <glib.h>
 
+#include "distributed.h"
 #include "memory-bank.h"
 #include "rng.h"
 
@@ -49,6 +50,16 @@ typedef struct
   double z_momentum;   /* z_estimate <- mom z_estimate + (1 - mom) z_batch */
   double z_fixed;      /* < 0 until the first batch (or nce_set_z) */
   double z_estimate;   /* < 0 until the first batch (or nce_set_z) */
+
+  /* Data-parallel training (distributed.h): each call's rows are rows
+   * first_row .. of a batch of total_batch rows split over dist's ranks.
+   * The gradient is then the rows' part of the whole batch's (means over
+   * total_batch), Z's estimate and the loss are sums over every rank's
+   * rows, and nce_forward_backward draws (and drops) the noise of the rows
+   * before first_row, so every row gets the noise it gets in one process.
+   * total_batch 0 (the default): a call's rows are the whole batch. */
+  Distributed *dist;
+  int first_row, total_batch;
 
   /* the last batch, kept for inspection and the backward pass */
   int *noise;          /* (B, K+1) bank rows, column 0 = the positive */

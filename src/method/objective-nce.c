@@ -82,6 +82,15 @@ nce_objective_free (Objective *objective)
   g_free (self);
 }
 
+static void
+nce_set_share (Objective *objective, const ObjectiveShare *share)
+{
+  NceObjective *self = (NceObjective *) objective;
+  self->nce->dist = share->dist;
+  self->nce->first_row = share->first;
+  self->nce->total_batch = share->total;
+}
+
 static float
 nce_step (Objective *objective, float *d_features, const float *features,
           const int *indices, int batch, const MemoryBank *bank, Rng *rng,
@@ -177,6 +186,7 @@ const ObjectiveClass objective_nce = {
   .describe = nce_describe,
   .create = nce_create,
   .free = nce_objective_free,
+  .set_share = nce_set_share,
   .forward_backward = nce_step,
   .save_state = nce_save_state,
   .check_state = nce_check_state,

@@ -40,14 +40,28 @@ softmax_free (Objective *objective)
   g_free (self);
 }
 
+static void
+softmax_set_share (Objective *objective, const ObjectiveShare *share)
+{
+  SoftmaxObjective *self = (SoftmaxObjective *) objective;
+  self->softmax->total = share->total;
+}
+
 static float
 softmax_step (Objective *objective, float *d_features, const float *features,
               const int *indices, int batch, const MemoryBank *bank, Rng *rng,
               double *metrics)
 {
   SoftmaxObjective *self = (SoftmaxObjective *) objective;
-  return full_softmax_forward_backward (self->softmax, d_features, features,
-                                        indices, batch, bank);
+  float loss = full_softmax_forward_backward (self->softmax, d_features,
+                                              features, indices, batch, bank);
+  if (distributed_is_single (objective->share.dist))
+    return loss;
+  /* each row's loss needs only its own row and the bank: the ranks' parts
+   * add up to the whole batch's */
+  double sum = loss;
+  distributed_sum_doubles (objective->share.dist, &sum, 1);
+  return (float) sum;
 }
 
 const ObjectiveClass objective_softmax = {
@@ -57,5 +71,6 @@ const ObjectiveClass objective_softmax = {
   .describe = softmax_describe,
   .create = softmax_create,
   .free = softmax_free,
+  .set_share = softmax_set_share,
   .forward_backward = softmax_step,
 };

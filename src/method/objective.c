@@ -104,6 +104,17 @@ objective_new (const ObjectiveClass *klass, const TrainerConfig *config,
   return self;
 }
 
+gboolean
+objective_set_share (Objective *self, Distributed *dist, int first,
+                     int total)
+{
+  if (!self->klass->set_share)
+    return distributed_is_single (dist);
+  self->share = (ObjectiveShare) { dist, first, total };
+  self->klass->set_share (self, &self->share);
+  return TRUE;
+}
+
 void
 objective_free (Objective *self)
 {

@@ -23,11 +23,18 @@
  *     check_state and load_state, before the next step.
  * Settings of one objective (nce_k, nce_z) are TrainerConfig fields, so
  * config.ini keeps one flat [training] group; the objective reads its own
- * and checks them in check(). */
+ * and checks them in check().
+ *
+ * Data-parallel training (distributed.h) gives each rank's instance its
+ * share of every batch (set_share): the rows it is called with are a
+ * piece of a batch split over the ranks, and it computes that piece's
+ * part of the whole batch's loss and gradient, summing over the ranks what
+ * the whole batch needs (NCE's Z, the loss and the metrics). */
 #pragma once
 
 #include <glib.h>
 
+#include "distributed.h"
 #include "memory-bank.h"
 #include "rng.h"
 #include "run-dir.h"
@@ -44,11 +51,22 @@ typedef struct _Objective Objective;
 /* The most metrics.csv columns an objective may add to a step's row. */
 #define OBJECTIVE_MAX_METRICS METRICS_MAX_EXTRA
 
+/* Where an instance's rows sit in each step's batch: all of it in one
+ * process; a rank's share with data-parallel training. */
+typedef struct
+{
+  Distributed *dist;   /* the ranks the batch is split over */
+  int first;           /* the first row's place in the batch */
+  int total;           /* the batch's rows over every rank: B */
+} ObjectiveShare;
+
 /* Every instance begins with this; an implementation's own struct embeds
  * it first. */
 struct _Objective
 {
   const ObjectiveClass *klass;
+  ObjectiveShare share;   /* objective_set_share; total 0: each call's rows
+                           * are the whole batch */
 };
 
 struct _ObjectiveClass
@@ -85,6 +103,16 @@ struct _ObjectiveClass
    * memory. */
   Objective *(*create) (const TrainerConfig *config, int max_batch, int n);
   void (*free) (Objective *self);
+
+  /* Data-parallel training (objective.h, ObjectiveShare): from now on
+   * each call's rows are rows share->first .. first + batch - 1 of a batch
+   * of share->total. The call then gives those rows' part of the whole
+   * batch's gradient (its means over total) and, on every rank, the whole
+   * batch's loss and metrics (summed through share->dist); a draw for
+   * every row before first is made and dropped, so each row gets what it
+   * would in one process. NULL: the objective cannot be split, and a run
+   * on several ranks refuses it. */
+  void (*set_share) (Objective *self, const ObjectiveShare *share);
 
   /* features (B, D) unit rows and indices (B) their bank rows -> the
    * loss, and d_features (B, D) = d loss / d features. rng is this step's
@@ -126,6 +154,10 @@ Objective *objective_new (const ObjectiveClass *klass,
                           const TrainerConfig *config, int max_batch, int n);
 void objective_free (Objective *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Objective, objective_free)
+/* set_share; FALSE when the class has none and the batch is split over
+ * more than one rank */
+gboolean objective_set_share (Objective *self, Distributed *dist, int first,
+                              int total);
 /* forward_backward; metrics (OBJECTIVE_MAX_METRICS values) NAN past the
  * class's columns */
 float objective_forward_backward (Objective *self, float *d_features,

@@ -138,6 +138,47 @@ run_model_embed_with_hook (const RunModel *self, const Dataset *data,
                            float *features, RunModelBatchHook between_batches,
                            gpointer hook_data, GError **error)
 {
+  return run_model_embed_rows (self, data, 0, data->n, features,
+                               between_batches, hook_data, error);
+}
+
+gboolean
+run_model_embed_shared (const RunModel *self, const Dataset *data,
+                        float *features, GError **error)
+{
+  Distributed *dist = self->dist;
+  if (distributed_is_single (dist))
+    return run_model_embed (self, data, features, error);
+  const int D = self->config.low_dim;
+  g_autofree size_t *counts = g_new (size_t, dist->size);
+  size_t first, count;
+  for (int r = 0; r < dist->size; r++)
+    distributed_share (data->n, r, dist->size, &first, &counts[r]);
+  distributed_share (data->n, dist->rank, dist->size, &first, &count);
+  float *mine = features + first * D;
+  gboolean embedded = run_model_embed_rows (self, data, (int) first,
+                                            (int) count, mine,
+                                            self->between_batches,
+                                            self->between_batches_data,
+                                            error);
+  if (!distributed_agree (dist, embedded, error))
+    return FALSE;
+  distributed_gather (dist, mine, features, counts, sizeof (float) * D,
+                      DISTRIBUTED_TIME_OTHER);
+  /* a row another rank could not read is NaN here too: marked on every
+   * rank, so that all leave out the same images */
+  for (int i = 0; i < data->n; i++)
+    if (isnan (features[(gsize) i * D]) && dataset_row_is_ok (data, i))
+      dataset_mark_unreadable (data, i);
+  return TRUE;
+}
+
+gboolean
+run_model_embed_rows (const RunModel *self, const Dataset *data, int first,
+                      int n_rows, float *features,
+                      RunModelBatchHook between_batches, gpointer hook_data,
+                      GError **error)
+{
   const Dataset *train = self->data;
   if (data->channels != train->channels || data->height != train->height
       || data->width != train->width)
@@ -163,20 +204,23 @@ run_model_embed_with_hook (const RunModel *self, const Dataset *data,
     }
   g_autofree gboolean *gap = g_new (gboolean, B);
   gboolean ok = TRUE;
-  for (int start = 0; ok && start < data->n; start += B)
+  g_return_val_if_fail (first >= 0 && n_rows >= 0
+                        && first + n_rows <= data->n, FALSE);
+  /* start counts from the first row asked for; features from 0 */
+  for (int start = 0; ok && start < n_rows; start += B)
     {
-      if (between_batches && between_batches (hook_data, start, data->n))
+      if (between_batches && between_batches (hook_data, start, n_rows))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                        _("embedding %s: stopped at image %d of %d"),
-                       data->name, start, data->n);
+                       data->name, start, n_rows);
           ok = FALSE;
           break;
         }
-      int count = MIN (B, data->n - start);
+      int count = MIN (B, n_rows - start);
       for (int b = 0; ok && b < count; b++)
         {
-          const int i = start + b;
+          const int i = first + start + b;
           g_autoptr (GError) why = NULL;
           gap[b] = !dataset_row_is_ok (data, i);
           if (!gap[b] && !dataset_get_image (data, i, pixels, &why))

@@ -14,6 +14,7 @@
 
 #include "augment.h"
 #include "dataset.h"
+#include "distributed.h"
 #include "memory-bank.h"
 #include "resnet.h"
 #include "trainer.h"
@@ -29,6 +30,9 @@ struct _RunModel
   AugmentOptions augment;      /* whose test transform embeds */
   MemoryBank *bank;            /* (N, D) unit rows */
   gint64 iteration;            /* the steps the weights and bank have had */
+  /* the ranks a training run is split over (distributed.h), which its
+   * evaluations split their work over too; NULL: one process */
+  Distributed *dist;
   /* private */
   gboolean borrowed;           /* net and bank are a trainer's */
   /* asked between the batches of run_model_embed with the images done
@@ -87,5 +91,19 @@ gboolean run_model_embed_with_hook (const RunModel *self,
                                     const Dataset *data, float *features,
                                     RunModelBatchHook between_batches,
                                     gpointer hook_data, GError **error);
+/* The same for data's rows [first, first + count) only: features
+ * (count, D). The hook sees the images done of count. */
+gboolean run_model_embed_rows (const RunModel *self, const Dataset *data,
+                               int first, int count, float *features,
+                               RunModelBatchHook between_batches,
+                               gpointer hook_data, GError **error);
+
+/* run_model_embed with the work split over the model's ranks
+ * (self->dist; collective): each embeds its share of data's rows and
+ * every rank gets all of features (n, D), and the same rows of data
+ * marked unreadable. Errors are every rank's (distributed_agree). One
+ * process: run_model_embed. */
+gboolean run_model_embed_shared (const RunModel *self, const Dataset *data,
+                                 float *features, GError **error);
 
 G_END_DECLS

@@ -86,6 +86,25 @@ trainer_run_set_epochs (const char *run_dir, GKeyFile *keyfile,
   return TRUE;
 }
 
+int
+trainer_run_get_ranks (GKeyFile *keyfile)
+{
+  g_autoptr (GError) absent = NULL;
+  int ranks = g_key_file_get_integer (keyfile, TRAINER_RUN_DISTRIBUTED_GROUP,
+                                      "ranks", &absent);
+  return absent || ranks < 1 ? 1 : ranks;
+}
+
+gboolean
+trainer_run_set_ranks (GKeyFile *keyfile, int ranks)
+{
+  if (ranks == trainer_run_get_ranks (keyfile))
+    return FALSE;
+  g_key_file_set_integer (keyfile, TRAINER_RUN_DISTRIBUTED_GROUP, "ranks",
+                          ranks);
+  return TRUE;
+}
+
 const char *const *
 trainer_run_metrics_columns (const TrainerConfig *config)
 {

@@ -33,6 +33,15 @@ gboolean trainer_run_pin_data (const char *run_dir, const Dataset *train,
 GKeyFile *trainer_run_load_config (const char *run_dir, TrainerConfig *config,
                                    GError **error);
 
+/* config.ini's [distributed] ranks: the number of ranks (processes of an
+ * MPI job, docs/distributed.md) the run last trained on; 1 when the key
+ * is absent, as for every run trained in one process. */
+#define TRAINER_RUN_DISTRIBUTED_GROUP "distributed"
+int trainer_run_get_ranks (GKeyFile *keyfile);
+/* Sets it; FALSE when it already said so (nothing to save). A run that
+ * never had more than one rank keeps no key. */
+gboolean trainer_run_set_ranks (GKeyFile *keyfile, int ranks);
+
 /* A run's new length, as `instdisc train --resume --epochs N` and the
  * explorer's Train More Epochs give it: config's epochs become epochs and
  * config.ini's [training] group is rewritten from config (atomically; the

@@ -16,60 +16,9 @@
 #include "checkpoint.h"
 #include "loader.h"
 #include "run-model.h"
+#include "trainer-private.h"
 
 #define GROUP TRAINER_CONFIG_GROUP
-
-/* what trainer.state holds, in order (I64) */
-enum
-{
-  STATE_ITERATION,
-  STATE_SEED,
-  STATE_N_IMAGES,
-  STATE_LENGTH,
-};
-
-/* streams of derived randomness (the loader derives the shuffle and the
- * augmentation from the same seed in its own way); the objective's is the
- * stream NCE's noise has always come from, so runs resume the same */
-enum
-{
-  STREAM_INIT = 1,
-  STREAM_OBJECTIVE = 4,
-  STREAM_BANK_ROW = 5,   /* a bank row with no image to start from */
-};
-
-struct _Trainer
-{
-  TrainerConfig config;
-  const Dataset *data;
-  ResNet *net;
-  Sgd sgd;
-  MemoryBank *bank;
-  Objective *objective;     /* an instance of config.objective */
-  AugmentOptions augment;   /* the train and test transforms */
-  Loader *loader;           /* started at the first step after a (re)start */
-  int n_workers;
-
-  gint64 iteration;         /* steps done */
-  gboolean bank_from_features;  /* BANK_INIT_FEATURES done */
-  RunModel model;           /* net and bank lent as a RunModel */
-
-  float *images;            /* (B, C, H, W) preprocessed batch */
-  int *indices;             /* (B) */
-  float *d_embedding;       /* (B, D) */
-  void *buffers_before;     /* the network's BN buffers before this step */
-  char *load_note;          /* settings the loaded checkpoint differs in */
-};
-
-/* ---- derived randomness ---- */
-
-/* A generator for one (stream, a, b): the seed and counters hashed, so any
- * stream can be recreated from the counters alone. */
-static void
-derive_rng (Rng *rng, guint64 seed, guint64 stream, guint64 a, guint64 b)
-{
-  rng_seed (rng, augment_hash (seed, stream, (gint64) a, (gint64) b));
-}
 
 /* ---- construction ---- */
 
@@ -98,30 +47,60 @@ trainer_augment_options (const TrainerConfig *config, const Dataset *data,
 Trainer *
 trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
 {
+  return trainer_new_distributed (config, data, distributed_single (), error);
+}
+
+Trainer *
+trainer_new_distributed (const TrainerConfig *config, const Dataset *data,
+                         Distributed *dist, GError **error)
+{
   /* the rules are trainer-check.c's */
   if (!trainer_config_check (config, data, error))
     return NULL;
+  const int B = config->batch_size, P = dist->size;
+  if (B % P != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("a batch of %d images cannot be split evenly over %d "
+                     "ranks: the batch size must be a multiple of %d"),
+                   B, P, P);
+      return NULL;
+    }
+  /* this rank's share of each batch: b images (distributed.h) */
+  const int b = B / P;
 
   g_autoptr (Trainer) self = g_new0 (Trainer, 1);
   self->config = *config;
   self->data = data;
+  self->dist = dist;
+  self->share_first = dist->rank * b;
+  self->share_size = b;
   Rng init;
   derive_rng (&init, config->seed, STREAM_INIT, 0, 0);
 
   ResNetConfig net_config = trainer_network_config (config, data);
-  const int B = config->batch_size;
-  self->net = resnet_new (&net_config, B);
-  self->bank = self->net ? memory_bank_new (data->n, config->low_dim,
+  const int D = config->low_dim;
+  self->net = resnet_new (&net_config, b);
+  self->bank = self->net ? memory_bank_new (data->n, D,
                                             config->bank_momentum, &init)
                          : NULL;
-  self->objective = objective_new (config->objective, config, B, data->n);
+  self->objective = objective_new (config->objective, config, b, data->n);
   gsize image_floats = (gsize) data->channels * data->height * data->width;
-  self->images = engine_alloc (sizeof (float) * image_floats * B);
-  self->d_embedding = engine_alloc (sizeof (float) * config->low_dim * B);
+  self->images = engine_alloc (sizeof (float) * image_floats * b);
+  self->d_embedding = engine_alloc (sizeof (float) * D * b);
   self->buffers_before = self->net ? g_try_malloc (resnet_buffers_size (self->net))
                                    : NULL;
+  gboolean shared_ok = TRUE;
+  if (P > 1)
+    {
+      self->batch_indices = g_try_new (int, B);
+      self->batch_features = engine_alloc (sizeof (float) * D * B);
+      self->packed = engine_alloc (sizeof (float) * (1 + D) * B);
+      shared_ok = self->batch_indices && self->batch_features && self->packed;
+    }
   if (!self->net || !self->bank || !self->objective
       || !self->images || !self->d_embedding || !self->buffers_before
+      || !shared_ok
       || !sgd_init (&self->sgd, self->net->n_params, config->lr,
                     config->momentum, config->weight_decay))
     {
@@ -130,6 +109,19 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
                    data->name,
                    B);
       return NULL;
+    }
+  if (P > 1)
+    {
+      if (!objective_set_share (self->objective, dist, self->share_first, B))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       _("the objective %s cannot be split over several "
+                         "ranks"), config->objective->name);
+          return NULL;
+        }
+      /* the gradient is summed over the ranks bucket by bucket while
+       * backward still runs */
+      resnet_set_gradient_hook (self->net, distributed_gradient_hook, dist);
     }
   resnet_init_parameters (self->net, &init);
 
@@ -140,11 +132,28 @@ trainer_new (const TrainerConfig *config, const Dataset *data, GError **error)
     .net = self->net,
     .augment = self->augment,
     .bank = self->bank,
+    .dist = dist,
     .borrowed = TRUE,
   };
+  /* the network holds b images: embeddings go in batches of that */
+  self->model.config.batch_size = b;
   self->n_workers = 1;
-  self->indices = g_new (int, B);
+  self->indices = g_new (int, b);
   return g_steal_pointer (&self);
+}
+
+gboolean
+trainer_set_batch_norm_groups (Trainer *self, int groups)
+{
+  g_return_val_if_fail (groups >= 1 && self->share_size % groups == 0,
+                        FALSE);
+  return resnet_set_batch_norm_groups (self->net, groups);
+}
+
+Distributed *
+trainer_get_distributed (Trainer *self)
+{
+  return self->dist;
 }
 
 void
@@ -162,6 +171,9 @@ trainer_free (Trainer *self)
   g_free (self->buffers_before);
   g_free (self->load_note);
   g_free (self->indices);
+  g_free (self->batch_indices);
+  engine_free (self->batch_features);
+  engine_free (self->packed);
   g_free (self);
 }
 
@@ -216,15 +228,16 @@ trainer_set_workers (Trainer *self, int n_workers)
   self->n_workers = MAX (n_workers, 0);
 }
 
-/* The next batch from the loader, started where the run stands when it is
- * not running yet (a new run, or one just restored from a checkpoint).
- * An image that cannot be read is marked in the data set (so it is not
- * read again, and the run's files.txt can say so) and the loader starts
- * again at this batch without it: the batches are then those a run
- * resumed here with the row already marked makes (loader.h). */
+/* One try at this rank's share of the step's batch from the loader,
+ * started where the run stands when it is not running yet (a new run, or
+ * one just restored from a checkpoint). FALSE with an error when an image
+ * could not be read (*unreadable: its row; the loader is dropped, as it
+ * has moved past the batch) or the loader could not start (-1). */
 static gboolean
-fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
+take_batch (Trainer *self, int epoch, int step_in_epoch, int *unreadable,
+            GError **error)
 {
+  *unreadable = -1;
   for (;;)
     {
       if (!self->loader)
@@ -234,27 +247,23 @@ fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
           options.batch_size = self->config.batch_size;
           options.n_workers = self->n_workers;
           options.seed = self->config.seed;
+          if (!distributed_is_single (self->dist))
+            {
+              /* the rank's slice of the same global batch */
+              options.slice_first = self->share_first;
+              options.slice_size = self->share_size;
+            }
           self->loader = loader_new (self->data, &self->augment, &options,
                                      epoch, step_in_epoch, error);
           if (!self->loader)
             return FALSE;
         }
       LoaderBatchInfo info;
-      g_autoptr (GError) read_error = NULL;
-      gboolean filled = loader_next (self->loader, self->images,
-                                     self->indices, &info, &read_error);
-      if (!filled)
+      if (!loader_next (self->loader, self->images, self->indices, &info,
+                        error))
         {
-          /* the loader has moved past the bad batch; restart it in step,
-           * without the row when it is a file that can be left out: marked
-           * now, or by an evaluation since this loader started (each turn
-           * leaves out one more row, so this ends) */
           g_clear_pointer (&self->loader, loader_free);
-          if (info.unreadable >= 0
-              && (dataset_mark_unreadable (self->data, info.unreadable)
-                  || !dataset_row_is_ok (self->data, info.unreadable)))
-            continue;
-          g_propagate_error (error, g_steal_pointer (&read_error));
+          *unreadable = info.unreadable;
           return FALSE;
         }
       if (info.epoch != epoch || info.step != step_in_epoch)
@@ -264,8 +273,50 @@ fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
           g_clear_pointer (&self->loader, loader_free);
           continue;
         }
-      ENGINE_CHECK (info.n == self->config.batch_size);
+      ENGINE_CHECK (info.n == self->share_size);
       return TRUE;
+    }
+}
+
+/* The step's batch (this rank's share of it). An image that cannot be read
+ * is marked in the data set (so it is not read again, and the run's
+ * files.txt can say so) and the loader starts again at this batch without
+ * it: the batches are then those a run resumed here with the row already
+ * marked makes (loader.h). On several ranks every rank marks every such
+ * row and starts again, so that all keep taking slices of one order. */
+static gboolean
+fill_batch (Trainer *self, int epoch, int step_in_epoch, GError **error)
+{
+  for (;;)
+    {
+      int unreadable;
+      g_autoptr (GError) read_error = NULL;
+      gboolean filled = take_batch (self, epoch, step_in_epoch, &unreadable,
+                                    &read_error);
+      if (!distributed_is_single (self->dist))
+        {
+          gboolean retry;
+          if (!trainer_share_batch_outcome (self, filled, unreadable, &retry,
+                                            &read_error))
+            {
+              g_propagate_error (error, g_steal_pointer (&read_error));
+              return FALSE;
+            }
+          if (retry)
+            continue;
+          return TRUE;
+        }
+      if (filled)
+        return TRUE;
+      /* without the row when it is a file that can be left out: marked
+       * now, or by an evaluation since this loader started (each turn
+       * leaves out one more row, so this ends) */
+      if (unreadable >= 0
+          && (dataset_mark_unreadable (self->data, unreadable)
+              || !dataset_row_is_ok (self->data, unreadable)))
+        continue;
+      g_propagate_error (error, g_steal_pointer (&read_error));
+      return FALSE;
     }
 }
 
@@ -305,7 +356,8 @@ trainer_prepare (Trainer *self, GError **error)
       /* the untrained network's features are a far better start than noise:
        * the first epoch then discriminates between real embeddings instead
        * of pulling every image towards a random target */
-      if (!trainer_embed (self, self->data, self->bank->vectors, error))
+      if (!run_model_embed_shared (trainer_get_model (self), self->data,
+                                   self->bank->vectors, error))
         return FALSE;
       fill_bank_gaps (self);
       self->bank_from_features = TRUE;
@@ -325,10 +377,13 @@ floats_finite (const float *values, size_t n)
 gboolean
 trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
 {
-  const int B = self->config.batch_size;
+  const int B = self->config.batch_size;   /* over every rank */
+  const int b = self->share_size;          /* this rank's share */
+  const int D = self->bank->dim;
   const int steps = trainer_steps_per_epoch (self);
   const int epoch = (int) (self->iteration / steps);
   const int step_in_epoch = (int) (self->iteration % steps);
+  const gboolean single = distributed_is_single (self->dist);
 
   if (!trainer_prepare (self, error))
     return FALSE;
@@ -339,15 +394,33 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
   /* the training forward moves the BN running statistics; a refused step
    * puts them back, so that it changes nothing at all */
   resnet_save_buffers (self->net, self->buffers_before);
-  const float *features = resnet_forward (self->net, self->images, B, TRUE);
+  const float *features = resnet_forward (self->net, self->images, b, TRUE);
   Rng draws;
   derive_rng (&draws, self->config.seed, STREAM_OBJECTIVE, self->iteration, 0);
+  /* the whole batch's loss on every rank (the objective sums its share's
+   * part over the ranks), this share's rows of the gradient */
   float loss = objective_forward_backward (self->objective, self->d_embedding,
-                                           features, self->indices, B,
+                                           features, self->indices, b,
                                            self->bank, &draws, info->metrics);
+  /* the proximal term is a mean over the whole batch too, and whether any
+   * rank's embeddings overflowed is known to every rank with it */
+  float proximal = 0.0f;
   if (self->config.proximal > 0.0f)
-    loss += memory_bank_proximal (self->bank, self->d_embedding, features,
-                                  self->indices, B, self->config.proximal);
+    proximal = memory_bank_proximal (self->bank, self->d_embedding, features,
+                                     self->indices, b,
+                                     single ? self->config.proximal
+                                            : self->config.proximal
+                                                  / self->dist->size);
+  gboolean features_finite = floats_finite (features, (size_t) b * D);
+  if (!single)
+    {
+      double sums[2] = { proximal, !features_finite };
+      distributed_sum_doubles (self->dist, sums, 2);
+      proximal = (float) sums[0];
+      features_finite = sums[1] == 0.0;
+    }
+  if (self->config.proximal > 0.0f)
+    loss += proximal;
   if (!isfinite (loss))
     {
       /* the batch is taken but the counter stays: fill_batch restarts
@@ -360,15 +433,19 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
                    loss, self->iteration + 1, epoch + 1);
       return FALSE;
     }
-  resnet_backward (self->net, self->d_embedding, B, NULL);
+  /* on several ranks the gradient comes out summed over them: their
+   * shares' parts of the whole batch's */
+  distributed_gradient_begin (self->dist, self->net->grads,
+                              self->net->n_params);
+  resnet_backward (self->net, self->d_embedding, b, NULL);
+  distributed_gradient_end (self->dist);
   /* a finite loss can still come with an overflowed gradient or feature;
    * applying either would put NaN into the weights or the bank, and every
    * later step and checkpoint would carry it */
   const char *bad = !floats_finite (self->net->grads, self->net->n_params)
                         ? _("the gradient")
-                    : !floats_finite (features, (size_t) B * self->bank->dim)
-                        ? _("the embeddings")
-                        : NULL;
+                    : !features_finite ? _("the embeddings")
+                                       : NULL;
   if (bad)
     {
       resnet_restore_buffers (self->net, self->buffers_before);
@@ -381,7 +458,10 @@ trainer_step (Trainer *self, TrainerStepInfo *info, GError **error)
     }
   self->sgd.lr = trainer_config_lr_at (&self->config, self->iteration, steps);
   sgd_step (&self->sgd, self->net->params, self->net->grads);
-  memory_bank_update (self->bank, self->indices, features, B);
+  if (single)
+    memory_bank_update (self->bank, self->indices, features, B);
+  else
+    trainer_share_bank_update (self, features);
 
   self->iteration++;
   info->iteration = self->iteration;
@@ -398,6 +478,8 @@ gboolean
 trainer_save_checkpoint (Trainer *self, const char *path,
                          GHashTable *extra_metadata, GError **error)
 {
+  /* what the file holds is every rank's state */
+  trainer_sync_replicas (self);
   gint64 state[STATE_LENGTH] = {
     [STATE_ITERATION] = self->iteration,
     [STATE_SEED] = (gint64) self->config.seed,
@@ -439,9 +521,13 @@ trainer_save_checkpoint (Trainer *self, const char *path,
   /* after the trainer's own: NCE's Z (trainer.nce_z) then comes where it
    * always did */
   objective_save_state (self->objective, extra, metadata);
-  return checkpoint_save (path, self->net, &self->sgd,
-                          (const SafetensorsTensor *) extra->data, extra->len,
-                          metadata, error);
+  /* on several ranks rank 0 writes the one checkpoint, the same file one
+   * process writes, and every rank learns whether it could */
+  gboolean saved = self->dist->rank != 0
+                   || checkpoint_save (path, self->net, &self->sgd,
+                                       (const SafetensorsTensor *) extra->data,
+                                       extra->len, metadata, error);
+  return distributed_agree (self->dist, saved, error);
 }
 
 gboolean

@@ -19,6 +19,7 @@
 
 #include "augment.h"
 #include "dataset.h"
+#include "distributed.h"
 #include "memory-bank.h"
 #include "model.h"
 #include "nce.h"
@@ -185,6 +186,35 @@ typedef struct _RunModel RunModel;   /* run-model.h */
 /* data is borrowed and must outlive the trainer. */
 Trainer *trainer_new (const TrainerConfig *config, const Dataset *data,
                       GError **error);
+/* The same as one rank of data-parallel training (distributed.h,
+ * docs/distributed.md): each step takes this rank's share of the global
+ * batch of config->batch_size (which must split evenly over the ranks) and
+ * works with the others in every step; the network, optimizer and bank
+ * stay identical on every rank. Everything that computes (trainer_step,
+ * trainer_prepare, trainer_evaluate, trainer_save_checkpoint) is then
+ * collective: every rank calls it, in the same order. Rank 0 alone writes
+ * the checkpoint. Batch norm's statistics are each rank's own share's, as
+ * PyTorch's DistributedDataParallel has them without SyncBatchNorm; the
+ * running statistics are averaged over the ranks before each checkpoint
+ * and evaluation. dist is borrowed. */
+Trainer *trainer_new_distributed (const TrainerConfig *config,
+                                  const Dataset *data, Distributed *dist,
+                                  GError **error);
+/* The ranks the batch is split over: distributed_single () for
+ * trainer_new's. */
+Distributed *trainer_get_distributed (Trainer *self);
+/* Before a checkpoint or an evaluation on several ranks (collective):
+ * batch norm's running statistics averaged over the ranks, and the
+ * replicas checked to be identical (repaired from rank 0's, with a
+ * warning, if they ever are not). Nothing in one process.
+ * trainer_save_checkpoint and trainer_evaluate call it. */
+void trainer_sync_replicas (Trainer *self);
+/* One process that computes what `groups` ranks compute: batch norm's
+ * statistics per group of B / groups images (resnet.h), each group the
+ * share a rank would hold. A run on P ranks and one process with P groups
+ * are the same arithmetic (tests/distributed holds them to it). FALSE when
+ * the batch does not split into groups or memory runs out. */
+gboolean trainer_set_batch_norm_groups (Trainer *self, int groups);
 void trainer_free (Trainer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Trainer, trainer_free)
 

@@ -32,18 +32,24 @@ struct _TrainingLoop
    * rows told of already (GINT_TO_POINTER (row + 1)) */
   int marked[2];
   GHashTable *told[2];
+  /* the ranks the trainer's batches are split over (distributed.h): rank
+   * 0 alone writes the folder, and every rank takes every decision */
+  Distributed *dist;
 };
 
 static gboolean stop_requested (TrainingLoop *self);
 
-/* the trainer's long passes (the bank's, evaluations) ask this */
+/* the trainer's long passes (the bank's, evaluations) ask this. On
+ * several ranks a pass is not stopped: each rank embeds its own share,
+ * between its own batches, where no rank can ask the others; a stop
+ * asked for then waits for the next step. */
 static gboolean
 loop_between_batches (gpointer data, int done, int total)
 {
   TrainingLoop *self = data;
   if (self->callbacks.pass_progress)
     self->callbacks.pass_progress (self, done, total, self->user_data);
-  return stop_requested (self);
+  return distributed_is_single (self->dist) && stop_requested (self);
 }
 
 void
@@ -76,6 +82,7 @@ training_loop_new (Trainer *trainer, const Dataset *train, const Dataset *test,
   if (callbacks)
     self->callbacks = *callbacks;
   self->user_data = user_data;
+  self->dist = trainer_get_distributed (trainer);
 
   const TrainerConfig *config = trainer_get_config (trainer);
   self->first = trainer_get_iteration (trainer);
@@ -126,11 +133,16 @@ enter_phase (TrainingLoop *self, TrainingPhase phase)
     self->callbacks.phase_changed (self, phase, self->user_data);
 }
 
+/* On several ranks a stop is every rank's when any rank asked for it (a
+ * signal may reach them at different moments), so all stop after the
+ * same step. */
 static gboolean
 stop_requested (TrainingLoop *self)
 {
-  return self->callbacks.should_stop
-         && self->callbacks.should_stop (self, self->user_data);
+  guint8 asked = self->callbacks.should_stop
+                 && self->callbacks.should_stop (self, self->user_data);
+  distributed_max_bytes (self->dist, &asked, 1);
+  return asked;
 }
 
 static void
@@ -154,9 +166,12 @@ write_row (TrainingLoop *self, const MetricsRow *row,
            GError **error)
 {
   const TrainerConfig *config = trainer_get_config (self->trainer);
-  if (!run_dir_append_metrics (self->run_dir,
-                               trainer_run_metrics_columns (config), row,
-                               error))
+  gboolean written = self->dist->rank != 0
+                     || run_dir_append_metrics (self->run_dir,
+                                                trainer_run_metrics_columns (
+                                                    config),
+                                                row, error);
+  if (!distributed_agree (self->dist, written, error))
     return FALSE;
   if (self->callbacks.row_written)
     self->callbacks.row_written (self, row, info, linear, self->user_data);
@@ -218,11 +233,17 @@ note_unreadable (TrainingLoop *self, GError **error)
   const char *list = self->train->file_list;
   if (!marked || !list)
     return TRUE;
-  /* the test split is written too when it comes from the same list */
+  /* the test split is written too when it comes from the same list; on
+   * several ranks every rank has the same rows marked (trainer.h), and
+   * rank 0 writes the list */
   const Dataset *test = self->test && self->test->file_list
                                 && g_str_equal (self->test->file_list, list)
                             ? self->test : NULL;
-  return dataset_file_list_record_unreadable (list, self->train, test, error);
+  gboolean written = self->dist->rank != 0
+                     || dataset_file_list_record_unreadable (list,
+                                                             self->train,
+                                                             test, error);
+  return distributed_agree (self->dist, written, error);
 }
 
 /* ---- before the clock starts ---- */
@@ -279,6 +300,16 @@ start_run (TrainingLoop *self, GError **error)
   const int epochs_done = (int) (self->first / steps_per_epoch);
   gboolean evaluated;
   gboolean have_points = read_earlier_rows (self, epochs_done, &evaluated);
+  /* rank 0's file decides what is done again, for every rank */
+  struct
+  {
+    gint32 have_points, evaluated;
+    TrainingReferencePoints points;
+  } known = { have_points, evaluated, self->points };
+  distributed_broadcast (self->dist, &known, sizeof known, 0);
+  have_points = known.have_points;
+  evaluated = known.evaluated;
+  self->points = known.points;
   if (self->first > 0)
     {
       if (!self->options.evaluate || !self->labelled || evaluated
