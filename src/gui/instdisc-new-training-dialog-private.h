@@ -60,6 +60,8 @@ struct _InstdiscNewTrainingDialog
   GtkEntry *run_entry;
   GtkButton *run_button;
   GtkLabel *estimate_label;
+  GtkLabel *command_label;
+  GtkButton *copy_command_button;
   GtkExpander *advanced_expander;
   GtkButton *default_recipe_button;
   GtkButton *reference_recipe_button;

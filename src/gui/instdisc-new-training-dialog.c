@@ -13,6 +13,7 @@
 #include "instdisc-file-chooser.h"
 #include "instdisc-settings.h"
 #include "run-dir.h"
+#include "trainer-run.h"
 #include "training-estimate.h"
 
 G_DEFINE_FINAL_TYPE (InstdiscNewTrainingDialog, instdisc_new_training_dialog,
@@ -191,6 +192,29 @@ update_estimate (InstdiscNewTrainingDialog *self, gboolean valid)
   gtk_label_set_text (self->estimate_label, text);
 }
 
+/* ---- the same from a terminal ---- */
+
+/* the settings as `mpirun -n 2 instdisc train ...` (trainer-run.h), two
+ * ranks when the batch splits evenly, else one process */
+static void
+update_command_line (InstdiscNewTrainingDialog *self)
+{
+  const char *spec = instdisc_new_training_dialog_get_data_spec (self);
+  const char *run = instdisc_new_training_dialog_get_run_dir (self);
+  const int ranks = self->config.batch_size % 2 == 0 ? 2 : 1;
+  g_autofree char *line = trainer_run_command_line (
+      &self->config, spec ? spec : _("DATA"), *run ? run : _("DIR"),
+      instdisc_new_training_dialog_get_image_size (self), ranks);
+  gtk_label_set_text (self->command_label, line);
+}
+
+static void
+on_copy_command (InstdiscNewTrainingDialog *self)
+{
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)),
+                          gtk_label_get_text (self->command_label));
+}
+
 /* ---- checking everything ---- */
 
 void
@@ -221,6 +245,7 @@ instdisc_new_training_dialog_revalidate (InstdiscNewTrainingDialog *self)
                             objective_class_uses_setting (c->objective,
                                                           "nce_z"));
   update_estimate (self, fields);
+  update_command_line (self);
   gtk_widget_set_sensitive (self->start_button, fields && data && folder);
 }
 
@@ -485,6 +510,8 @@ instdisc_new_training_dialog_class_init (InstdiscNewTrainingDialogClass *klass)
   BIND (run_entry);
   BIND (run_button);
   BIND (estimate_label);
+  BIND (command_label);
+  BIND (copy_command_button);
   BIND (advanced_expander);
   BIND (default_recipe_button);
   BIND (reference_recipe_button);
@@ -543,6 +570,9 @@ instdisc_new_training_dialog_init (InstdiscNewTrainingDialog *self)
                                 self);
     }
   gtk_widget_set_name (GTK_WIDGET (self->estimate_label), "estimate");
+  gtk_widget_set_name (GTK_WIDGET (self->command_label), "command-line");
+  g_signal_connect_swapped (self->copy_command_button, "clicked",
+                            G_CALLBACK (on_copy_command), self);
   gtk_widget_set_name (GTK_WIDGET (self->start_error_label), "start-error");
   g_signal_connect_swapped (self->run_entry, "changed",
                             G_CALLBACK (instdisc_new_training_dialog_revalidate),

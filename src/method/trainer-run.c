@@ -4,6 +4,7 @@
 #include "trainer-run.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "file-list.h"
 #include "npy.h"
@@ -84,6 +85,119 @@ trainer_run_set_epochs (const char *run_dir, GKeyFile *keyfile,
     return FALSE;
   *config = longer;
   return TRUE;
+}
+
+/* word as a POSIX shell reads it back: as it is when it holds nothing the
+ * shell treats specially, else in single quotes */
+static void
+append_shell_word (GString *line, const char *word)
+{
+  g_string_append_c (line, ' ');
+  gboolean plain = *word != '\0';
+  for (const char *c = word; *c && plain; c++)
+    plain = g_ascii_isalnum (*c) || strchr ("_-./,=:+%@", *c);
+  if (plain)
+    {
+      g_string_append (line, word);
+      return;
+    }
+  g_autofree char *quoted = g_shell_quote (word);
+  g_string_append (line, quoted);
+}
+
+/* a keyfile value as the command line takes it: a float setting written
+ * as the double nearest its float (0.029999999329447746) as 0.03, a list
+ * (120;160;) with commas */
+static char *
+option_value (const char *value)
+{
+  char *end;
+  double number = g_ascii_strtod (value, &end);
+  if (*value && *end == '\0' && strchr (value, '.'))
+    {
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+      return g_strdup (g_ascii_formatd (text, sizeof text, "%.7g", number));
+    }
+  g_autofree char *list = g_strdup (value);
+  if (g_str_has_suffix (list, ";"))
+    list[strlen (list) - 1] = '\0';
+  return g_strdelimit (g_steal_pointer (&list), ";", ',');
+}
+
+char *
+trainer_run_command_line (const TrainerConfig *config, const char *data_spec,
+                          const char *run_dir, int image_size, int ranks)
+{
+  /* config.ini's [training] keys and the options of `instdisc train`
+   * that set them; the crop scale's two keys are one option */
+  static const struct
+  {
+    const char *key, *option;
+  } options[] = {
+    { "model", "--model" },
+    { "objective", "--objective" },
+    { "nce_k", "--nce-k" },
+    { "nce_z", "--nce-z" },
+    { "tau", "--tau" },
+    { "bank_momentum", "--bank-momentum" },
+    { "bank_init", "--bank-init" },
+    { "lr", "--lr" },
+    { "momentum", "--momentum" },
+    { "weight_decay", "--weight-decay" },
+    { "schedule", "--schedule" },
+    { "lr_drops", "--lr-drops" },
+    { "warmup_epochs", "--warmup" },
+    { "batch_size", "--batch-size" },
+    { "epochs", "--epochs" },
+    { "seed", "--seed" },
+    { "jitter", "--jitter" },
+    { "proximal", "--proximal" },
+  };
+  TrainerConfig defaults;
+  trainer_config_init_default (&defaults);
+  g_autoptr (GKeyFile) want = g_key_file_new ();
+  g_autoptr (GKeyFile) usual = g_key_file_new ();
+  trainer_config_to_keyfile (config, want);
+  trainer_config_to_keyfile (&defaults, usual);
+
+  g_autoptr (GString) line = g_string_new (NULL);
+  if (ranks > 1)
+    g_string_append_printf (line, "mpirun -n %d ", ranks);
+  g_string_append (line, "instdisc train");
+  append_shell_word (line, "--data");
+  append_shell_word (line, data_spec);
+  append_shell_word (line, "--run");
+  append_shell_word (line, run_dir);
+  if (image_size != 32)
+    {
+      g_autofree char *side = g_strdup_printf ("%d", image_size);
+      append_shell_word (line, "--image-size");
+      append_shell_word (line, side);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
+    {
+      g_autofree char *value = g_key_file_get_value (want, TRAINER_CONFIG_GROUP,
+                                                     options[i].key, NULL);
+      g_autofree char *usual_value
+          = g_key_file_get_value (usual, TRAINER_CONFIG_GROUP, options[i].key,
+                                  NULL);
+      if (!value || g_strcmp0 (value, usual_value) == 0)
+        continue;
+      g_autofree char *shown = option_value (value);
+      append_shell_word (line, options[i].option);
+      append_shell_word (line, shown);
+    }
+  if (config->crop_scale_min != defaults.crop_scale_min
+      || config->crop_scale_max != defaults.crop_scale_max)
+    {
+      char min[G_ASCII_DTOSTR_BUF_SIZE], max[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_formatd (min, sizeof min, "%.7g", config->crop_scale_min);
+      g_ascii_formatd (max, sizeof max, "%.7g", config->crop_scale_max);
+      g_autofree char *both = g_strdup_printf ("%s,%s", min, max);
+      append_shell_word (line, "--crop-scale");
+      append_shell_word (line, both);
+    }
+  return g_string_free (g_steal_pointer (&line), FALSE);
 }
 
 int

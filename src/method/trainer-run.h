@@ -42,6 +42,17 @@ int trainer_run_get_ranks (GKeyFile *keyfile);
  * never had more than one rank keeps no key. */
 gboolean trainer_run_set_ranks (GKeyFile *keyfile, int ranks);
 
+/* The command line that trains config on data_spec into run_dir:
+ * `instdisc train --data SPEC --run DIR` and an option for each setting
+ * that differs from the default recipe (--image-size when it is not 32),
+ * each word quoted for a POSIX shell when it needs to be. With ranks > 1,
+ * the same under `mpirun -n RANKS` (docs/distributed.md); the batch size
+ * must then be a multiple of ranks. What the New Training dialog offers
+ * to copy. (transfer full) */
+char *trainer_run_command_line (const TrainerConfig *config,
+                                const char *data_spec, const char *run_dir,
+                                int image_size, int ranks);
+
 /* A run's new length, as `instdisc train --resume --epochs N` and the
  * explorer's Train More Epochs give it: config's epochs become epochs and
  * config.ini's [training] group is rewritten from config (atomically; the

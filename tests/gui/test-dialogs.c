@@ -6,7 +6,8 @@
  *                           gives the bounds and Start is insensitive, a
  *                           valid value clears it; tau 0 is an error, never
  *                           0.01; each Advanced setting likewise; the
- *                           estimate follows the epochs and the network
+ *                           estimate follows the epochs and the network,
+ *                           the command line to copy every setting
  *   /dialogs/new-training/run-folder   a folder that holds a run, or a
  *                           file, is an error under the run folder before
  *                           Start
@@ -287,6 +288,18 @@ test_typed_values (void)
   select_in (dialog, "model",
              model_registry_index (model_registry_lookup ("resnet18")));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (estimate)), !=, sixty);
+
+  /* the command line to copy follows the settings: two ranks under
+   * mpirun, and each changed setting as its option */
+  gtk_expander_set_expanded (
+      GTK_EXPANDER (find_by_name (dialog, "command-expander")), TRUE);
+  const char *command = gtk_label_get_text (
+      GTK_LABEL (find_by_name (dialog, "command-line")));
+  g_assert_true (g_str_has_prefix (command, "mpirun -n 2 instdisc train "
+                                            "--data fashion-mnist --run "));
+  g_assert_nonnull (strstr (command, " --model resnet18"));
+  g_assert_nonnull (strstr (command, " --objective nce"));
+  g_assert_nonnull (strstr (command, " --epochs 60"));
 
   /* an image folder's size: the data set's bounds and the network's */
   select_in (dialog, "data", 2);

@@ -1108,6 +1108,41 @@ test_non_finite_never_saved (void)
   g_rmdir (dir);
 }
 
+/* The command line the New Training dialog offers to copy: the default
+ * recipe needs no option; each setting changed is its option, with the
+ * value as typed; ranks put it under mpirun; odd paths are quoted; and
+ * config.ini's ranks key is absent in a one-process run. */
+static void
+test_command_line (void)
+{
+  TrainerConfig config;
+  trainer_config_init_default (&config);
+  g_autofree char *plain = trainer_run_command_line (&config, "fashion-mnist",
+                                                     "runs/a", 32, 1);
+  g_assert_cmpstr (plain, ==,
+                   "instdisc train --data fashion-mnist --run runs/a");
+  config.objective = objective_registry_lookup ("nce");
+  config.lr = 0.01f;
+  config.n_lr_drops = 1;
+  config.lr_drops[0] = 7;
+  config.crop_scale_min = 0.5f;
+  config.batch_size = 256;
+  g_autofree char *changed = trainer_run_command_line (
+      &config, "/home/me/My Photos", "runs/it's", 224, 4);
+  g_assert_cmpstr (changed, ==,
+                   "mpirun -n 4 instdisc train --data '/home/me/My Photos' "
+                   "--run 'runs/it'\\''s' --image-size 224 --objective nce "
+                   "--lr 0.01 --lr-drops 7 --batch-size 256 --crop-scale "
+                   "0.5,1");
+
+  g_autoptr (GKeyFile) keyfile = g_key_file_new ();
+  g_assert_cmpint (trainer_run_get_ranks (keyfile), ==, 1);
+  g_assert_false (trainer_run_set_ranks (keyfile, 1));
+  g_assert_false (g_key_file_has_group (keyfile, "distributed"));
+  g_assert_true (trainer_run_set_ranks (keyfile, 2));
+  g_assert_cmpint (trainer_run_get_ranks (keyfile), ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1131,6 +1166,7 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/nce-checkpoint-z", test_nce_checkpoint_z);
   g_test_add_func ("/method/trainer/run-model-load", test_run_model_load);
   g_test_add_func ("/method/trainer/run-model-batch", test_run_model_batch);
+  g_test_add_func ("/method/trainer/command-line", test_command_line);
   g_test_add_func ("/method/trainer/non-finite-step-again",
                    test_non_finite_step_again);
   g_test_add_func ("/method/trainer/non-finite-never-saved",
