@@ -884,9 +884,13 @@ command_train (int argc, char **argv)
   if (dist->size > 1)
     {
       /* Translators: the batch is split over the processes of an MPI job
-       * (ranks); %d are counts */
-      g_print (_("on %d ranks: %d images of each batch per rank, %d threads "
-                 "each"),
+       * (ranks); %d are counts, the last one of threads */
+      g_print (g_dngettext (GETTEXT_PACKAGE,
+                            "on %d ranks: %d images of each batch and %d "
+                            "thread per rank",
+                            "on %d ranks: %d images of each batch and %d "
+                            "threads per rank",
+                            engine_get_threads ()),
                dist->size, config.batch_size / dist->size,
                engine_get_threads ());
       g_print ("\n");
