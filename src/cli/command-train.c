@@ -513,6 +513,57 @@ start_ranks (int *argc, char ***argv, GError **error)
 #endif
 }
 
+/* What one rank's training set is, in 64 bits: its size and shape, and
+ * each row's name and label (FNV-1a). */
+static guint64
+data_fingerprint (const Dataset *data)
+{
+  guint64 hash = 0xcbf29ce484222325ull;
+  const int shape[4] = { data->n, data->channels, data->height, data->width };
+  const guint8 *bytes = (const guint8 *) shape;
+  for (gsize i = 0; i < sizeof shape; i++)
+    hash = (hash ^ bytes[i]) * 0x100000001b3ull;
+  for (int i = 0; i < data->n; i++)
+    {
+      g_autofree char *name = dataset_get_item_name (data, i);
+      for (const char *c = name; *c; c++)
+        hash = (hash ^ (guint8) *c) * 0x100000001b3ull;
+      hash = (hash ^ (guint64) (data->labels ? data->labels[i] + 1 : 0))
+             * 0x100000001b3ull;
+    }
+  return hash;
+}
+
+/* Every rank must train on the same rows: a machine whose data differs (a
+ * file missing, another folder at the path) would give its rank other
+ * images under the same indices. Compared with rank 0's, on every rank. */
+static gboolean
+same_data_everywhere (Distributed *dist, const Dataset *train,
+                      GError **error)
+{
+  if (distributed_is_single (dist))
+    return TRUE;
+  const gint64 mine[2] = { (gint64) data_fingerprint (train), train->n };
+  g_autofree gint64 *all = g_new (gint64, 2 * dist->size);
+  g_autofree size_t *ones = g_new (size_t, dist->size);
+  for (int r = 0; r < dist->size; r++)
+    ones[r] = 1;
+  distributed_gather (dist, mine, all, ones, sizeof mine,
+                      DISTRIBUTED_TIME_OTHER);
+  for (int r = 1; r < dist->size; r++)
+    if (all[2 * r] != all[0])
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                     _("rank %d has another training set than rank 0 "
+                       "(%" G_GINT64_FORMAT " images against %"
+                       G_GINT64_FORMAT "): every machine needs the same "
+                       "data at the same path"),
+                     r, all[2 * r + 1], all[1]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 /* --threads for this process: as given, or with 0 (one per core) the
  * machine's cores shared by the ranks that run on it */
 static int
@@ -724,7 +775,8 @@ command_train (int argc, char **argv)
       = o.resume ? run_folder_open_dataset (run, o.data, "train",
                                             &data_options, &error)
                  : dataset_open (o.data, "train", &data_options, &error);
-  if (!distributed_agree (dist, train != NULL, &error))
+  if (!distributed_agree (dist, train != NULL, &error)
+      || !same_data_everywhere (dist, train, &error))
     return cli_fail (error);
   cli_report_skipped (train);
   cli_report_data (train);

@@ -675,8 +675,10 @@ prepare_resume (InstdiscRun *self, GError **error)
                self->dir, trainer_run_metrics_columns (&self->config), 0,
                error))
     return FALSE;
-  /* a run made before files.txt existed lists its images from now on */
-  if (!trainer_run_pin_data (self->dir, self->train, self->test, error))
+  /* a run made before files.txt existed lists its images from now on; one
+   * an MPI job trained continues in this one process */
+  if (!trainer_run_pin_data (self->dir, self->train, self->test, error)
+      || !trainer_run_record_ranks (self->dir, 1, error))
     return FALSE;
   if (self->metrics_monitor)
     g_file_monitor_cancel (self->metrics_monitor);

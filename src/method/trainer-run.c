@@ -219,6 +219,16 @@ trainer_run_set_ranks (GKeyFile *keyfile, int ranks)
   return TRUE;
 }
 
+gboolean
+trainer_run_record_ranks (const char *run_dir, int ranks, GError **error)
+{
+  g_autoptr (GKeyFile) keyfile = run_dir_load_config (run_dir, error);
+  if (!keyfile)
+    return FALSE;
+  return !trainer_run_set_ranks (keyfile, ranks)
+         || run_dir_save_config (run_dir, keyfile, error);
+}
+
 const char *const *
 trainer_run_metrics_columns (const TrainerConfig *config)
 {

@@ -41,6 +41,11 @@ int trainer_run_get_ranks (GKeyFile *keyfile);
 /* Sets it; FALSE when it already said so (nothing to save). A run that
  * never had more than one rank keeps no key. */
 gboolean trainer_run_set_ranks (GKeyFile *keyfile, int ranks);
+/* The same in run_dir's config.ini, rewritten (atomically) only when it
+ * changes: what the explorer does when it continues a run that an MPI job
+ * trained. The caller holds the folder's lock. */
+gboolean trainer_run_record_ranks (const char *run_dir, int ranks,
+                                   GError **error);
 
 /* The command line that trains config on data_spec into run_dir:
  * `instdisc train --data SPEC --run DIR` and an option for each setting

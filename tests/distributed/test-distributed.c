@@ -69,12 +69,12 @@ enum
  * the signal: raw pixels score 99 %, the untrained network about 30 %, so
  * the kNN numbers compared below are not all 100 % or all 25 %. */
 static char *
-write_noisy_toy (const char *dir, const char *name)
+write_noisy_toy (const char *dir, const char *name, int n_train)
 {
   char *folder = g_build_filename (dir, name, NULL);
   g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
   const struct { const char *stem; int n; guint32 seed; } splits[] = {
-    { "train", N_TRAIN, 3 }, { "t10k", N_TEST, 4 },
+    { "train", n_train, 3 }, { "t10k", N_TEST, 4 },
   };
   const int side = TEST_TOY_SIDE;
   for (gsize s = 0; s < G_N_ELEMENTS (splits); s++)
@@ -766,34 +766,43 @@ test_uneven_batch (void)
   job_clear (&job);
 }
 
-/* Rank 1 alone cannot read its data (its own command line, mpirun's
- * "A : B" form, names a folder that is not there): every rank stops, and
- * rank 0 says which rank failed and why. */
+/* Rank 1's command line differs from rank 0's only in its data (mpirun's
+ * "A : B" form, as when a path means another folder on another machine):
+ * a folder that is not there, or one with other images. Every rank stops
+ * before anything is written, and rank 0 says which rank and why. */
 static void
 test_rank_error (void)
 {
   if (skip_without_mpi ())
     return;
-  const char *args0[] = { "train", "--data", toy, "--run", "rank-error",
-                          "--threads", "1", NULL };
-  g_autoptr (GPtrArray) argv = mpirun_argv (1, args0);
-  g_ptr_array_remove_index (argv, argv->len - 1);   /* the NULL */
-  const char *tail[] = { ":", "-n", "1", instdisc_path, "train", "--data",
-                         "no-such-folder", "--run", "rank-error",
-                         "--threads", "1" };
-  for (gsize i = 0; i < G_N_ELEMENTS (tail); i++)
-    g_ptr_array_add (argv, g_strdup (tail[i]));
-  g_ptr_array_add (argv, NULL);
-  Running running = job_start ((char **) argv->pdata);
-  Job job = job_wait (&running);
-  g_assert_cmpint (job.status, ==, 1);
-  g_assert_nonnull (strstr (job.err, "instdisc: rank 1: "));
-  g_assert_nonnull (strstr (job.err, "no-such-folder"));
-  /* nothing of the run was written before the ranks agreed */
-  g_autofree char *ini = g_build_filename (workdir, "rank-error",
-                                           "config.ini", NULL);
-  g_assert_false (g_file_test (ini, G_FILE_TEST_EXISTS));
-  job_clear (&job);
+  g_autofree char *fewer = write_noisy_toy (workdir, "fewer", N_TRAIN - 16);
+  const struct { const char *data, *says; } cases[] = {
+    { "no-such-folder", "instdisc: rank 1: no-such-folder" },
+    { fewer, "instdisc: rank 1 has another training set than rank 0 (304 "
+             "images against 320)" },
+  };
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      const char *args0[] = { "train", "--data", toy, "--run", "rank-error",
+                              "--threads", "1", NULL };
+      g_autoptr (GPtrArray) argv = mpirun_argv (1, args0);
+      g_ptr_array_remove_index (argv, argv->len - 1);   /* the NULL */
+      const char *tail[] = { ":", "-n", "1", instdisc_path, "train",
+                             "--data", cases[c].data, "--run", "rank-error",
+                             "--threads", "1" };
+      for (gsize i = 0; i < G_N_ELEMENTS (tail); i++)
+        g_ptr_array_add (argv, g_strdup (tail[i]));
+      g_ptr_array_add (argv, NULL);
+      Running running = job_start ((char **) argv->pdata);
+      Job job = job_wait (&running);
+      g_assert_cmpint (job.status, ==, 1);
+      g_assert_nonnull (strstr (job.err, cases[c].says));
+      /* nothing of the run was written before the ranks agreed */
+      g_autofree char *ini = g_build_filename (workdir, "rank-error",
+                                               "config.ini", NULL);
+      g_assert_false (g_file_test (ini, G_FILE_TEST_EXISTS));
+      job_clear (&job);
+    }
 }
 
 /* Rank 1 of a training is killed: mpirun ends the job, with an error, and
@@ -867,7 +876,7 @@ main (int argc, char **argv)
   instdisc_path = g_canonicalize_filename (argv[1], NULL);
   workdir = g_dir_make_tmp ("instdisc-distributed-XXXXXX", NULL);
   g_assert_nonnull (workdir);
-  toy = write_noisy_toy (workdir, "toy");
+  toy = write_noisy_toy (workdir, "toy", N_TRAIN);
 
   g_test_add_func ("/distributed/softmax", test_softmax);
   g_test_add_func ("/distributed/nce", test_nce);
