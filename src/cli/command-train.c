@@ -555,9 +555,8 @@ same_data_everywhere (Distributed *dist, const Dataset *train,
       {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                      _("rank %d has another training set than rank 0 "
-                       "(%" G_GINT64_FORMAT " images against %"
-                       G_GINT64_FORMAT "): every machine needs the same "
-                       "data at the same path"),
+                       "(%" PRId64 " images against %" PRId64 "): every "
+                       "machine needs the same data at the same path"),
                      r, all[2 * r + 1], all[1]);
         return FALSE;
       }
