@@ -135,8 +135,6 @@ trainer_new_distributed (const TrainerConfig *config, const Dataset *data,
     .dist = dist,
     .borrowed = TRUE,
   };
-  /* the network holds b images: embeddings go in batches of that */
-  self->model.config.batch_size = b;
   self->n_workers = 1;
   self->indices = g_new (int, b);
   return g_steal_pointer (&self);
