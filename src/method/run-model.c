@@ -26,19 +26,27 @@ run_model_inference_batch (const TrainerConfig *config, const Dataset *data)
   return MIN (batch, fits);
 }
 
+/* every parameter and buffer of src into dst, of the same architecture */
+static void
+copy_state (ResNet *dst, const ResNet *src)
+{
+  g_assert (dst->n_state == src->n_state);
+  for (int i = 0; i < src->n_state; i++)
+    {
+      gsize bytes = src->state[i].numel
+                    * (src->state[i].dtype == DTYPE_F32 ? sizeof (float)
+                                                        : sizeof (gint64));
+      memcpy (dst->state[i].data, src->state[i].data, bytes);
+    }
+}
+
 ResNet *
 run_model_new_network (const RunModel *self, int max_batch)
 {
   ResNet *net = resnet_new (&self->net->config, max_batch);
   if (!net)
     return NULL;
-  for (int i = 0; i < net->n_state; i++)
-    {
-      gsize bytes = net->state[i].numel
-                    * (net->state[i].dtype == DTYPE_F32 ? sizeof (float)
-                                                        : sizeof (gint64));
-      memcpy (net->state[i].data, self->net->state[i].data, bytes);
-    }
+  copy_state (net, self->net);
   return net;
 }
 
@@ -114,14 +122,7 @@ run_model_load (RunModel *self, const char *path, GError **error)
 void
 run_model_copy_network (RunModel *self, const ResNet *net)
 {
-  g_assert (self->net->n_state == net->n_state);
-  for (int i = 0; i < net->n_state; i++)
-    {
-      gsize bytes = net->state[i].numel
-                    * (net->state[i].dtype == DTYPE_F32 ? sizeof (float)
-                                                        : sizeof (gint64));
-      memcpy (self->net->state[i].data, net->state[i].data, bytes);
-    }
+  copy_state (self->net, net);
 }
 
 gboolean
