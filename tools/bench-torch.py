@@ -18,6 +18,7 @@ normalisation; without torchvision, the restatement in reference.py.
 """
 import argparse
 import json
+import resource
 import os
 import statistics
 import sys
@@ -122,6 +123,11 @@ def bench(name, iters, warmup, imagenet_batch):
             "infer_images_per_s": infer_batch / inference}
 
 
+def peak_rss_mib():
+    """the process's peak resident memory so far (Linux: ru_maxrss in kB)"""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="both", choices=list(CHOICES))
@@ -132,11 +138,15 @@ def main():
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # what the interpreter and torch's libraries hold before any network,
+    # so the networks' own memory can be told from it
+    start_rss_mib = peak_rss_mib()
     results = [bench(n, args.iters, args.warmup, args.imagenet_batch)
                for n in CHOICES[args.model]]
     if args.json:
         print(json.dumps({"threads": args.threads, "torch": torch.__version__,
-                          "models": results}))
+                          "models": results, "peak_rss_mib": peak_rss_mib(),
+                          "start_rss_mib": start_rss_mib}))
         return
     print(f"torch {torch.__version__}, {args.threads} thread(s), "
           f"median of {args.iters}")
@@ -145,6 +155,8 @@ def main():
         for mode in ("train", "infer"):
             print(f"{r['model']:17} {mode:5} {r[mode + '_batch']:5} "
                   f"{r[mode + '_ms']:9.1f} {r[mode + '_images_per_s']:9.1f}")
+    print(f"peak memory {peak_rss_mib():.0f} MiB ({start_rss_mib:.0f} MiB "
+          "before the first network)")
 
 
 if __name__ == "__main__":
