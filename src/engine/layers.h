@@ -12,7 +12,8 @@ void relu_forward (float *out, const float *inp, size_t n);
 /* dinp = dout where out > 0, else 0; dinp may equal dout */
 void relu_backward (float *dinp, const float *dout, const float *out, size_t n);
 
-/* ---- residual addition followed by ReLU: out = max(0, a + b) ---- */
+/* ---- residual addition followed by ReLU: out = max(0, a + b); out may
+ * equal a or b ---- */
 void add_relu_forward (float *out, const float *a, const float *b, size_t n);
 
 /* ---- average pooling, kernel k = stride k, no padding (F.avg_pool2d(x, k)) ---- */

@@ -316,7 +316,6 @@ block_alloc_activations (ResidualBlock *block, int max_batch)
     { &block->hidden2, &block->conv2, block->kind == RESNET_BLOCK_BOTTLENECK },
     { &block->conv3_out, &block->conv3, block->kind == RESNET_BLOCK_BOTTLENECK },
     { &block->shortcut_conv_out, &block->shortcut_conv, block->has_shortcut },
-    { &block->shortcut_out, &block->shortcut_conv, block->has_shortcut },
   };
   for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
     if (buffers[i].needed
@@ -327,9 +326,8 @@ block_alloc_activations (ResidualBlock *block, int max_batch)
   /* the block's output shape, whatever the kind */
   size_t n = (size_t) block->out_channels * max_batch * block->out_h
              * block->out_w;
-  block->branch_out = engine_alloc (sizeof (float) * n);
   block->out = engine_alloc (sizeof (float) * n);
-  return block->branch_out && block->out;
+  return block->out != NULL;
 }
 
 static void
@@ -340,9 +338,8 @@ block_clear (ResidualBlock *block)
   batchnorm2d_clear (&block->bn3);
   batchnorm2d_clear (&block->shortcut_bn);
   float *buffers[] = { block->conv1_out, block->hidden, block->conv2_out,
-                       block->hidden2, block->conv3_out, block->branch_out,
-                       block->shortcut_conv_out, block->shortcut_out,
-                       block->out };
+                       block->hidden2, block->conv3_out,
+                       block->shortcut_conv_out, block->out };
   for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
     engine_free (buffers[i]);
 }
@@ -705,9 +702,11 @@ resnet_set_batch_norm_groups (ResNet *self, int groups)
 
 /* ---- forward ---- */
 
+/* shortcut_scratch holds the shortcut's BN output until the sum (the
+ * block's output size) */
 static void
 block_forward (ResidualBlock *block, const float *inp, int batch,
-               bool training, Workspace *ws)
+               bool training, float *shortcut_scratch, Workspace *ws)
 {
   size_t n = (size_t) block->out_channels * batch * block->out_h * block->out_w;
   block->inp = inp;
@@ -722,22 +721,22 @@ block_forward (ResidualBlock *block, const float *inp, int batch,
                                 batch, training);
       conv2d_forward (&block->conv3, block->conv3_out, block->hidden2, batch,
                       ws);
-      batchnorm2d_forward (&block->bn3, block->branch_out, block->conv3_out,
+      batchnorm2d_forward (&block->bn3, block->out, block->conv3_out,
                            batch, training);
     }
   else
-    batchnorm2d_forward (&block->bn2, block->branch_out, block->conv2_out,
-                         batch, training);
+    batchnorm2d_forward (&block->bn2, block->out, block->conv2_out, batch,
+                         training);
   const float *shortcut = inp;
   if (block->has_shortcut)
     {
       conv2d_forward (&block->shortcut_conv, block->shortcut_conv_out, inp,
                       batch, ws);
-      batchnorm2d_forward (&block->shortcut_bn, block->shortcut_out,
+      batchnorm2d_forward (&block->shortcut_bn, shortcut_scratch,
                            block->shortcut_conv_out, batch, training);
-      shortcut = block->shortcut_out;
+      shortcut = shortcut_scratch;
     }
-  add_relu_forward (block->out, block->branch_out, shortcut, n);
+  add_relu_forward (block->out, block->out, shortcut, n);
 }
 
 const float *
@@ -773,7 +772,8 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
     }
   for (int i = 0; i < self->n_blocks; i++)
     {
-      block_forward (&self->blocks[i], x, batch, training, &self->workspace);
+      block_forward (&self->blocks[i], x, batch, training, self->scratch[0],
+                     &self->workspace);
       x = self->blocks[i].out;
     }
 
@@ -831,7 +831,7 @@ block_backward (ResidualBlock *block, float *dinp, float *dout, float *temp_a,
   size_t n_in = (size_t) block->in_channels * batch * block->in_h * block->in_w;
   float *g = dout;
 
-  relu_backward (g, dout, block->out, n_out);   /* d(branch_out + shortcut) */
+  relu_backward (g, dout, block->out, n_out);   /* d(last BN's output + shortcut) */
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
     {
       batchnorm2d_backward (&block->bn3, temp_a, g, batch); /* d conv3_out */

@@ -98,9 +98,12 @@ typedef struct
   float *conv2_out;
   float *hidden2;                /* bottleneck: relu(bn2(conv2_out)) */
   float *conv3_out;              /* bottleneck */
-  float *branch_out;             /* the last BN's output: bn2 or bn3 */
-  float *shortcut_conv_out, *shortcut_out;
-  float *out;                    /* relu(branch_out + shortcut) */
+  float *shortcut_conv_out;
+  /* relu(bn(last conv) + shortcut): the last BN writes here and the sum
+   * is taken in place. Neither that BN's output nor the shortcut's BN
+   * output is kept, since backward reads neither (the shortcut's goes
+   * through the network's scratch) */
+  float *out;
   const float *inp;
 } ResidualBlock;
 

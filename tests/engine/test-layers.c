@@ -88,6 +88,37 @@ add_relu_loss (void *data)
 /* The network back-propagates out = max(0, a + b) with relu_backward on out
  * and hands the result to both branches; that pair is what is checked.
  * a + b is kept at least 0.1 from 0 for the same reason as above. */
+/* The blocks sum in place, out = max(0, out + shortcut): on the engine's
+ * threads too (a length past the parallel threshold), that must give what
+ * a separate output does, to the bit. */
+static void
+test_add_relu_in_place (void)
+{
+  Rng rng;
+  rng_seed (&rng, 33);
+  const size_t n = 300007;
+  float *a = g_new (float, n), *b = g_new (float, n);
+  float *out = g_new (float, n), *in_place = g_new (float, n);
+  fill_normal (&rng, a, n, 1.0f);
+  fill_normal (&rng, b, n, 1.0f);
+  add_relu_forward (out, a, b, n);
+  memcpy (in_place, a, sizeof (float) * n);
+  add_relu_forward (in_place, in_place, b, n);
+  g_assert_cmpmem (in_place, sizeof (float) * n, out, sizeof (float) * n);
+  memcpy (in_place, b, sizeof (float) * n);
+  add_relu_forward (in_place, a, in_place, n);
+  g_assert_cmpmem (in_place, sizeof (float) * n, out, sizeof (float) * n);
+  size_t zeros = 0;
+  for (size_t i = 0; i < n; i++)
+    zeros += out[i] == 0.0f;
+  /* about half of the sums are negative: the ReLU was exercised */
+  g_assert_cmpuint (zeros, >, n / 3);
+  g_free (a);
+  g_free (b);
+  g_free (out);
+  g_free (in_place);
+}
+
 static void
 test_add_relu_gradient (void)
 {
@@ -666,6 +697,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/layers/relu", test_relu_gradient);
   g_test_add_func ("/engine/layers/add-relu", test_add_relu_gradient);
+  g_test_add_func ("/engine/layers/add-relu/in-place", test_add_relu_in_place);
   g_test_add_func ("/engine/layers/avgpool", test_avgpool_gradient);
   g_test_add_func ("/engine/layers/global-avgpool", test_global_avgpool);
   g_test_add_func ("/engine/layers/maxpool/gradient", test_maxpool_gradient);
