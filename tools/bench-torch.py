@@ -18,8 +18,8 @@ normalisation; without torchvision, the restatement in reference.py.
 """
 import argparse
 import json
-import resource
 import os
+import resource
 import statistics
 import sys
 import time

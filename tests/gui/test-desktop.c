@@ -126,6 +126,12 @@ test_training_defaults (void)
       1e-6);
   g_assert_cmpfloat_with_epsilon (g_settings_get_double (s, "training-lr"),
                                   c.lr, 1e-6);
+  g_assert_cmpfloat_with_epsilon (
+      g_settings_get_double (s, "training-crop-scale-min"), c.crop_scale_min,
+      1e-6);
+  g_assert_cmpfloat_with_epsilon (
+      g_settings_get_double (s, "training-crop-scale-max"), c.crop_scale_max,
+      1e-6);
   g_assert_cmpint (g_settings_get_int (s, "training-epochs"), ==, c.epochs);
   g_assert_cmpint (g_settings_get_int (s, "training-batch-size"), ==,
                    c.batch_size);

@@ -1125,7 +1125,7 @@ test_command_line (void)
   config.lr = 0.01f;
   config.n_lr_drops = 1;
   config.lr_drops[0] = 7;
-  config.crop_scale_min = 0.5f;
+  config.crop_scale_min = 0.3f;
   config.batch_size = 256;
   g_autofree char *changed = trainer_run_command_line (
       &config, "/home/me/My Photos", "runs/it's", 224, 4);
@@ -1133,7 +1133,7 @@ test_command_line (void)
                    "mpirun -n 4 instdisc train --data '/home/me/My Photos' "
                    "--run 'runs/it'\\''s' --image-size 224 --objective nce "
                    "--lr 0.01 --lr-drops 7 --batch-size 256 --crop-scale "
-                   "0.5,1");
+                   "0.3,1");
 
   g_autoptr (GKeyFile) keyfile = g_key_file_new ();
   g_assert_cmpint (trainer_run_get_ranks (keyfile), ==, 1);
