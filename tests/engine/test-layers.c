@@ -85,9 +85,6 @@ add_relu_loss (void *data)
   return dot_double (c->out, c->r, c->n);
 }
 
-/* The network back-propagates out = max(0, a + b) with relu_backward on out
- * and hands the result to both branches; that pair is what is checked.
- * a + b is kept at least 0.1 from 0 for the same reason as above. */
 /* The blocks sum in place, out = max(0, out + shortcut): on the engine's
  * threads too (a length past the parallel threshold), that must give what
  * a separate output does, to the bit. */
@@ -119,6 +116,9 @@ test_add_relu_in_place (void)
   g_free (in_place);
 }
 
+/* The network back-propagates out = max(0, a + b) with relu_backward on out
+ * and hands the result to both branches; that pair is what is checked.
+ * a + b is kept at least 0.1 from 0 for the same reason as above. */
 static void
 test_add_relu_gradient (void)
 {
