@@ -53,12 +53,16 @@ static const ModelCost costs[] = {
   { "small", 2.438e-3, 1.0 / 1345.5 },
   /* 1 / 41.9 - 0.040 / 128 */
   { "resnet18", 2.355e-2, 1.0 / 129.8 },
-  /* rough: one bench-engine step at 224 x 224 x 3, batch 32, on a busy
-   * machine (4.15 s to train, 1.62 s to embed; ResNet-50 11.87 s and
-   * 3.65 s), scaled to 28 x 28 by pixels (/ 64). The stride-2 stem and max
-   * pool make them cheaper than the CIFAR ResNet-18 at the same size. */
-  { "resnet18-imagenet", 4.15 / 32 / 64, 1.62 / 32 / 64 },
-  { "resnet50-imagenet", 11.87 / 32 / 64, 3.65 / 32 / 64 },
+  /* the engine alone at 224 x 224 x 3, batch 32, on the quiet machine
+   * (docs/performance.md, "The ImageNet ResNets at 224": 17.7 images/s to
+   * train and 49.7 to embed; ResNet-50 5.7 and 17.9), scaled to 28 x 28 by
+   * pixels (/ 64). Decoding photographs is not in it: a 1920 x 1080 JPEG
+   * costs a loader thread about 24 ms, which at these rates takes a few
+   * tenths of a core from the training (docs/data.md). The stride-2 stem
+   * and max pool make them cheaper than the CIFAR ResNet-18 at the same
+   * size. */
+  { "resnet18-imagenet", 1.0 / 17.7 / 64, 1.0 / 49.7 / 64 },
+  { "resnet50-imagenet", 1.0 / 5.7 / 64, 1.0 / 17.9 / 64 },
 };
 
 /* the objectives per training image: the exact softmax in proportion to
