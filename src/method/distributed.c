@@ -57,41 +57,12 @@ distributed_launched_local_size (void)
 
 /* ---- the single process: rank 0 of 1 ---- */
 
-static void
-single_nothing (Distributed *self)
-{
-}
+/* A job of one rank never reaches a collective: the operations below
+ * return first (distributed_is_single), so the single process's class has
+ * only what is called whatever the size. */
 
 static void
-single_sum_floats (Distributed *self, float *values, size_t n)
-{
-}
-
-static void
-single_sum_doubles (Distributed *self, double *values, size_t n)
-{
-}
-
-static void
-single_max_bytes (Distributed *self, guint8 *values, size_t n)
-{
-}
-
-static void
-single_gather (Distributed *self, const void *mine, void *all,
-               const size_t *counts, size_t unit)
-{
-  if (all != mine)
-    memmove (all, mine, counts[0] * unit);
-}
-
-static void
-single_broadcast (Distributed *self, void *data, size_t bytes, int root)
-{
-}
-
-static void
-single_start_sum (Distributed *self, float *values, size_t n)
+single_free (Distributed *self)
 {
 }
 
@@ -104,17 +75,8 @@ single_abort (Distributed *self, const char *message)
 
 static const DistributedClass single_class = {
   .name = "single",
-  .sum_floats = single_sum_floats,
-  .sum_doubles = single_sum_doubles,
-  .max_bytes = single_max_bytes,
-  .gather = single_gather,
-  .broadcast = single_broadcast,
-  .barrier = single_nothing,
-  .start_sum = single_start_sum,
-  .progress = single_nothing,
-  .finish_sums = single_nothing,
   .abort = single_abort,
-  .free = single_nothing,
+  .free = single_free,
 };
 
 Distributed *
@@ -212,7 +174,9 @@ distributed_gather (Distributed *self, const void *mine, void *all,
 {
   if (distributed_is_single (self))
     {
-      single_gather (self, mine, all, counts, unit);
+      /* one rank: all is its own share */
+      if (all != mine)
+        memmove (all, mine, counts[0] * unit);
       return;
     }
   double start = time_start (self);

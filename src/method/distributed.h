@@ -50,7 +50,8 @@ typedef enum
 } DistributedTime;
 
 /* The operations an implementation provides; distributed.c builds the
- * rest (agreements, timing, gradient buckets) on them. */
+ * rest (agreements, timing, gradient buckets) on them, and calls none of
+ * the collectives (sum_floats to finish_sums) in a job of one rank. */
 struct _DistributedClass
 {
   const char *name;
