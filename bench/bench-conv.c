@@ -26,8 +26,9 @@
  * each way does (with more threads it also counts their spinning).
  * --way times one way only (for a profiler; no ratio is printed then).
  *
- * Like bench-engine it runs with OpenBLAS's Haswell kernels unless
- * OPENBLAS_CORETYPE is set or --coretype auto is given.
+ * Like bench-engine it runs with the kernels the programs choose
+ * (blas-kernels.h) unless OPENBLAS_CORETYPE is set or --coretype NAME|auto
+ * is given.
  */
 #include <cblas.h>
 #include <math.h>
@@ -228,7 +229,7 @@ main (int argc, char **argv)
 {
   Options opt = { .model = "both", .batch = 128, .threads = 0, .rounds = 5,
                   .iters = 3, .warmup = 1, .ways = 3 };
-  const char *coretype = "Haswell";
+  const char *coretype = NULL;   /* the programs' own choice */
   for (int i = 1; i < argc; i++)
     {
       const char *a = argv[i];
@@ -266,13 +267,7 @@ main (int argc, char **argv)
       || opt.ways == 0)
     usage ();
 
-  /* OpenBLAS reads its kernel choice when it loads (bench-engine.c) */
-  if (!getenv ("OPENBLAS_CORETYPE") && strcmp (coretype, "auto") != 0)
-    {
-      setenv ("OPENBLAS_CORETYPE", coretype, 1);
-      execv ("/proc/self/exe", argv);
-      perror ("bench-conv: re-executing with OPENBLAS_CORETYPE");
-    }
+  bench_choose_kernels (argv, coretype);
 
   opt.threads = engine_set_threads (opt.threads);
   const double load_before = load_average ();

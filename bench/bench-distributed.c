@@ -127,6 +127,8 @@ print_sizes (void)
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run (blas-kernels.h); may run this again */
+  bench_choose_kernels (argv, NULL);
   Options o = parse (argc, argv);
   if (o.sizes)
     {

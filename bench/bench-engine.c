@@ -19,11 +19,11 @@
  *                [--coretype NAME|auto]
  *
  * OpenBLAS picks its kernels when the library loads, from the environment
- * variable OPENBLAS_CORETYPE or else from the CPU. On this Zen 4 its AVX2
- * "Haswell" kernels beat the ones it picks itself by 0-70% at the shapes of
- * these networks (docs/performance.md), so unless OPENBLAS_CORETYPE is
- * already set the program sets it to Haswell and executes itself again;
- * --coretype auto keeps OpenBLAS's own choice.
+ * variable OPENBLAS_CORETYPE or else from the CPU. By default the benchmark
+ * runs with the kernels the programs choose (blas-kernels.h: OpenBLAS's
+ * own, unless it fell back to ones below the processor's), so it times what
+ * they run; --coretype NAME runs OpenBLAS's NAME kernels (Haswell, SkylakeX,
+ * ...) and --coretype auto OpenBLAS's own choice, for A/B runs.
  */
 #include <cblas.h>
 #include <math.h>
@@ -82,7 +82,7 @@ usage (void)
            "                    [--imagenet-batch N]\n"
            "  --peak is the machine's peak in GFLOP/s (default 2 x 113)\n"
            "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n"
-           "  --coretype sets OPENBLAS_CORETYPE (default Haswell) and re-runs\n"
+           "  --coretype sets OPENBLAS_CORETYPE (default: the programs' choice)\n"
            "  --imagenet-batch is the ImageNet nets' batch, both passes (32)\n");
   exit (2);
 }
@@ -344,7 +344,7 @@ main (int argc, char **argv)
 {
   Options opt = { .model = "both", .threads = 0, .iters = 5, .warmup = 2,
                   .peak_gflops = 2 * 113.0 };
-  const char *coretype = "Haswell";
+  const char *coretype = NULL;   /* the programs' own choice */
   int imagenet_batch = 32;
   const char *env = getenv ("ENGINE_PROFILE");
   opt.profile = env && *env && strcmp (env, "0") != 0;
@@ -384,14 +384,7 @@ main (int argc, char **argv)
       || opt.peak_gflops <= 0.0 || imagenet_batch < 1)
     usage ();
 
-  /* OpenBLAS read its kernel choice at load time: to change it, run again
-   * with the variable set (once: the new process finds it set) */
-  if (!getenv ("OPENBLAS_CORETYPE") && strcmp (coretype, "auto") != 0)
-    {
-      setenv ("OPENBLAS_CORETYPE", coretype, 1);
-      execv ("/proc/self/exe", argv);
-      perror ("bench-engine: re-executing with OPENBLAS_CORETYPE");
-    }
+  bench_choose_kernels (argv, coretype);
 
   int threads = engine_set_threads (opt.threads);
   Result res[4];

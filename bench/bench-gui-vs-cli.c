@@ -127,6 +127,8 @@ print_summary (const char *name, const char *unit, double *rates,
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run (blas-kernels.h); may run this again */
+  bench_choose_kernels (argv, NULL);
   int rounds = 3, steps = 60, threads = 2;
   g_autofree char *data = NULL;
   GOptionEntry entries[] = {

@@ -100,6 +100,8 @@ bench_imagenet_classify (Rng *rng)
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run (blas-kernels.h); may run this again */
+  bench_choose_kernels (argv, NULL);
   int threads = 0, repeats = 3, singles = 51;
   gint64 seed = 1;
   char *data_dir = NULL, *only = NULL;

@@ -257,6 +257,8 @@ bench_widget (const float *layout, const int *labels, int n, int w, int h,
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run (blas-kernels.h); may run this again */
+  bench_choose_kernels (argv, NULL);
   int repeats = 7, only = 0;
   double seconds = 4.0;
   g_autofree char *size = NULL;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas-kernels.h"
 #include "knn.h"
 #include "run-folder.h"
 #include "run-model.h"
@@ -132,6 +133,8 @@ embed (const RunModel *model, const Dataset *set)
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run; may run this again */
+  blas_kernels_choose (argv);
   if (argc < 3)
     {
       fprintf (stderr, "usage: %s RUN_DIR [N_TEST] IMAGE...\n", argv[0]);

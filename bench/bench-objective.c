@@ -68,6 +68,8 @@ plain_softmax (float *logits, float *d_features, const float *features,
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run (blas-kernels.h); may run this again */
+  bench_choose_kernels (argv, NULL);
   int iters = 30, warmup = 3, threads = 0;
   gboolean json = FALSE;
   GOptionEntry entries[] = {

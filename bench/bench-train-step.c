@@ -181,6 +181,8 @@ step_or_die (Trainer *trainer)
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run (blas-kernels.h); may run this again */
+  bench_choose_kernels (argv, NULL);
   Options opt = { .model = "small", .objective = "softmax", .nce_k = 4096,
                   .steps = 20, .warmup = 3, .threads = 0, .batch = 128 };
   for (int i = 1; i < argc; i++)

@@ -121,6 +121,8 @@ nn_agreement (const float *y, const int *labels, int n)
 int
 main (int argc, char **argv)
 {
+  /* the kernels the programs run (blas-kernels.h); may run this again */
+  bench_choose_kernels (argv, NULL);
   int n = 60000, iterations = 1000, threads = 0;
   char *checkpoint = NULL, *layout_path = NULL;
   GOptionEntry entries[] = {

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "blas-kernels.h"
 #include "rng.h"
 
 /* Wall-clock seconds (CLOCK_MONOTONIC). */
@@ -89,4 +91,24 @@ bench_random_unit_rows (float *x, size_t rows, int dim, Rng *rng)
       for (int d = 0; d < dim; d++)
         x[r * dim + d] = (float) (x[r * dim + d] / sqrt (sum));
     }
+}
+
+/* OpenBLAS's kernels for a benchmark, read when the library loads (so a
+ * change means running again, once: the new process finds the variable
+ * set). coretype NULL: the programs' own choice (blas-kernels.h), so the
+ * benchmark times what they run; "auto": OpenBLAS's own choice; any other
+ * name: OPENBLAS_CORETYPE=name. A variable already set is kept. */
+static inline void
+bench_choose_kernels (char **argv, const char *coretype)
+{
+  if (!coretype)
+    {
+      blas_kernels_choose (argv);
+      return;
+    }
+  if (getenv ("OPENBLAS_CORETYPE") || strcmp (coretype, "auto") == 0)
+    return;
+  setenv ("OPENBLAS_CORETYPE", coretype, 1);
+  execv ("/proc/self/exe", argv);
+  perror ("re-running with OPENBLAS_CORETYPE");
 }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "blas-kernels.h"
 #include "cli-common.h"
 #include "commands.h"
 
@@ -50,6 +51,8 @@ usage (FILE *out)
 int
 main (int argc, char **argv)
 {
+  /* before anything else: it may run the program again (blas-kernels.h) */
+  blas_kernels_choose (argv);
   setlocale (LC_ALL, "");
   /* A write past the file-size limit (ulimit -f) then fails with EFBIG,
    * which the writers report by name and undo, instead of the signal

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blas-kernels.h"
 #include "instdisc-application.h"
 #include "instdisc-settings.h"
 
@@ -52,6 +53,8 @@ asks_for_help (int argc, char **argv)
 int
 main (int argc, char **argv)
 {
+  /* before anything else: it may run the program again (blas-kernels.h) */
+  blas_kernels_choose (argv);
   setlocale (LC_ALL, "");
   /* A write past the file-size limit (ulimit -f) then fails with EFBIG,
    * which the writers report by name and undo, instead of the signal

@@ -262,10 +262,12 @@ search_threads (const Search *s, int nth)
 }
 
 /* thread ith of nth: streaming splits the base rows, products split the
- * queries. Either way every score is computed by the same kernel with the
- * same operands whatever the split, and the selection keeps the k best
- * under a total order, so a path's result does not depend on nth (which
- * path runs may: knn.h). */
+ * queries in whole blocks of BLOCK_QUERIES. Either way every score is
+ * computed by the same kernel with the same operands whatever the split
+ * (an sgemm's vector kernels may round a row differently at another place
+ * in its block: OpenBLAS's AVX2 ones do, so the blocks stay where they are),
+ * and the selection keeps the k best under a total order, so a path's
+ * result does not depend on nth (which path runs may: knn.h). */
 static void
 search_task (void *arg, int ith, int nth)
 {
@@ -282,8 +284,11 @@ search_task (void *arg, int ith, int nth)
     }
   else
     {
-      engine_split ((size_t) s->n_queries, ith, active, &lo, &hi);
-      search_products (s, s->sets[0], (int) lo, (int) hi);
+      const size_t blocks = ((size_t) s->n_queries + BLOCK_QUERIES - 1)
+                            / BLOCK_QUERIES;
+      engine_split (blocks, ith, active, &lo, &hi);
+      search_products (s, s->sets[0], (int) (lo * BLOCK_QUERIES),
+                       (int) MIN (hi * BLOCK_QUERIES, (size_t) s->n_queries));
     }
 }
 

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blas-kernels.h"
 #include "cli-testutil.h"
 #include "model.h"
 #include "npy.h"
@@ -51,6 +52,34 @@ assert_unit_rows (const NpyArray *a)
 }
 
 /* ---- the tests ---- */
+
+/* The command line runs OpenBLAS's kernels for this processor's vectors,
+ * not the generic ones OpenBLAS falls back to for a processor it does not
+ * know (blas-kernels.h): OpenBLAS names the kernels it loads on stderr when
+ * OPENBLAS_VERBOSE is 2, once per start, so the last name is the one the
+ * command ran with. */
+static void
+test_blas_kernels (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("OPENBLAS_CORETYPE"));
+  g_unsetenv ("OPENBLAS_CORETYPE");
+  g_setenv ("OPENBLAS_VERBOSE", "2", TRUE);
+  Result r = run_instdisc ("--version", NULL);
+  g_unsetenv ("OPENBLAS_VERBOSE");
+  if (saved)
+    g_setenv ("OPENBLAS_CORETYPE", saved, TRUE);
+  assert_success (&r);
+  g_auto (GStrv) lines = g_strsplit (r.err, "\n", -1);
+  const char *last = NULL;
+  for (int i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "Core: "))
+      last = lines[i] + strlen ("Core: ");
+  g_assert_nonnull (last);
+  g_test_message ("instdisc ran with OpenBLAS's %s kernels", last);
+  g_assert_cmpint (blas_kernels_level (last), >=,
+                   blas_kernels_level (blas_kernels_preferred ()));
+  result_clear (&r);
+}
 
 static void
 test_help (void)
@@ -681,6 +710,7 @@ main (int argc, char **argv)
   write_idx_pair ();
 
   g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/blas-kernels", test_blas_kernels);
   g_test_add_func ("/cli/eval", test_eval);
   g_test_add_func ("/cli/eval-linear", test_eval_linear);
   g_test_add_func ("/cli/finetune", test_finetune);

@@ -20,7 +20,16 @@
  * loss and Z summed by rank, the bank's first pass embedded in shares.
  * The tolerances: losses within 1e-4 relative, bank rows within 1e-5,
  * weights within 1e-4 (relative, or absolute below 1); they measured
- * 1e-5 and below here (the test prints them). They can hold only where
+ * 1e-5 and below here (the test prints them). The momentum (the gradients
+ * summed) is held to thirty times the distance between two runs of one
+ * process that differ only in the number of engine threads (its floor,
+ * measured by the case): a convolution's weight gradient ahead of batch
+ * norm is a sum of terms that nearly cancel (batch norm makes the gradient
+ * of each channel's outputs sum to zero), so the order of its float sums
+ * moves it by far more than an ulp of its value: at the toy's first steps
+ * 5e-7 with OpenBLAS's SSE3 kernels, but 5e-4 (softmax) and 1e-2 (NCE)
+ * with its AVX-512 ones, while a rank's gradient lost or counted twice is
+ * off by tens of percent. They can hold only where
  * training does not amplify rounding, so those cases run at --lr 0 (all
  * but the weights still move: the bank, the gradients summed into the
  * momentum, the running statistics, the losses); test_training says why,
@@ -40,6 +49,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "blas-kernels.h"
 #include "dataset.h"
 #include "evaluate.h"
 #include "run-dir.h"
@@ -475,23 +485,51 @@ run_apart (const char *run, Trainer *reference)
   return apart;
 }
 
-/* The tolerances: bank rows within 1e-5, weights (and the rest of the
- * state) within 1e-4. */
+/* How far the momentum of one process moves with the order of its float
+ * sums: the reference's run (its batch-norm groups, steps at lr 0, no
+ * evaluations) with 1 engine thread against 2. */
+static double
+momentum_floor (gboolean nce, int groups, int steps)
+{
+  Reference one, two;
+  reference_init (&one, FALSE, nce, groups, 1);
+  reference_steps (&one, steps, FALSE);
+  reference_init (&two, FALSE, nce, groups, 2);
+  reference_steps (&two, steps, FALSE);
+  g_autofree char *a = g_build_filename (workdir, "floor-1.safetensors", NULL);
+  g_autofree char *b = g_build_filename (workdir, "floor-2.safetensors", NULL);
+  g_assert_true (trainer_save_checkpoint (one.trainer, a, NULL, NULL));
+  g_assert_true (trainer_save_checkpoint (two.trainer, b, NULL, NULL));
+  Apart floor = checkpoints_apart (b, a);
+  g_test_message ("one process, 2 engine threads against 1: momentum %.3g",
+                  floor.momentum);
+  reference_clear (&one);
+  reference_clear (&two);
+  engine_set_threads (1);
+  return floor.momentum;
+}
+
+/* The tolerances: bank rows within 1e-5, weights and running statistics
+ * within 1e-4, momentum within 1e-4 or thirty times its floor (why: at the
+ * top). */
 static void
-compare_checkpoint (const char *run, Trainer *reference)
+compare_checkpoint (const char *run, Trainer *reference, double floor)
 {
   Apart apart = run_apart (run, reference);
+  const double momentum_tolerance = MAX (1e-4, 30 * floor);
   if (!(apart.bank <= 1e-5 && apart.network <= 1e-4
-        && apart.momentum <= 1e-4))
+        && apart.momentum <= momentum_tolerance))
     g_error ("%s: the state differs from one process's beyond the "
-             "tolerances (bank 1e-5, the rest 1e-4)", run);
+             "tolerances (bank 1e-5, weights 1e-4, momentum %.3g)", run,
+             momentum_tolerance);
 }
 
 /* The run's step rows' losses against the reference's, steps first ..
- * first + n - 1 (1-based); and its eval rows against the reference's. */
+ * first + n - 1 (1-based), within loss_tolerance relative; and its eval
+ * rows against the reference's. */
 static void
 compare_metrics (const char *run, const Reference *ref, int first, int n,
-                 gboolean evals)
+                 gboolean evals, double loss_tolerance)
 {
   g_autofree char *dir = g_build_filename (workdir, run, NULL);
   g_autoptr (GError) error = NULL;
@@ -555,9 +593,9 @@ compare_metrics (const char *run, const Reference *ref, int first, int n,
   if (evals)
     g_assert_cmpuint (evaluations, ==, ref->evals->len);
   g_test_message ("%s: %d losses within %.3g relative", run, steps, worst);
-  if (!(worst <= 1e-4))
-    g_error ("%s: a loss differs by %.3g relative from the reference", run,
-             worst);
+  if (!(worst <= loss_tolerance))
+    g_error ("%s: a loss differs by %.3g relative from the reference "
+             "(tolerance %.3g)", run, worst, loss_tolerance);
 }
 
 /* the line of a JSON object printed one key a line that holds key */
@@ -613,8 +651,8 @@ test_softmax (void)
   reference_init (&ref, FALSE, FALSE, 2, 1);
   reference_start (&ref);
   reference_steps (&ref, 20, TRUE);
-  compare_metrics ("softmax", &ref, 1, 20, TRUE);
-  compare_checkpoint ("softmax", ref.trainer);
+  compare_metrics ("softmax", &ref, 1, 20, TRUE, 1e-4);
+  compare_checkpoint ("softmax", ref.trainer, momentum_floor (FALSE, 2, 20));
   reference_clear (&ref);
 
   /* The evaluation split over the ranks (each embeds a share of the sets
@@ -665,8 +703,8 @@ test_nce (void)
   Reference ref;
   reference_init (&ref, FALSE, TRUE, 2, 1);
   reference_steps (&ref, 20, FALSE);
-  compare_metrics ("nce", &ref, 1, 20, FALSE);
-  compare_checkpoint ("nce", ref.trainer);
+  compare_metrics ("nce", &ref, 1, 20, FALSE, 1e-4);
+  compare_checkpoint ("nce", ref.trainer, momentum_floor (TRUE, 2, 20));
   reference_clear (&ref);
 }
 
@@ -703,8 +741,9 @@ test_resume_across_ranks (void)
       g_assert_true (trainer_set_batch_norm_groups (ref.trainer,
                                                     order[o][1]));
       reference_steps (&ref, 10, FALSE);
-      compare_metrics (run, &ref, 1, 20, FALSE);
-      compare_checkpoint (run, ref.trainer);
+      compare_metrics (run, &ref, 1, 20, FALSE, 1e-4);
+      compare_checkpoint (run, ref.trainer,
+                          momentum_floor (FALSE, order[o][0], 20));
       reference_clear (&ref);
     }
 }
@@ -715,10 +754,11 @@ test_resume_across_ranks (void)
  * about tenfold a step (one process against itself with 2 engine threads
  * instead of 1, nothing else changed, is 4e-4 apart in the weights after
  * 20 steps, measured), so no tolerance near 1e-4 can hold between any two
- * summation orders. The losses still agree within 1e-4; the state is held
- * to thirty times the distance of those two one-process runs, measured
- * here (the ranks were 4 times it on this machine; chaos makes the ratio
- * vary from one processor's rounding to another's): the ranks are as far
+ * summation orders. The losses and the state are held to 1e-4 or thirty
+ * times the distance of those two one-process runs, measured
+ * here (the ranks were 0.4 to 4 times it on this machine with OpenBLAS's
+ * various kernels; chaos makes the ratio vary from one processor's
+ * rounding to another's): the ranks are as far
  * from one process as one process is from itself, not a wrong sum away. */
 static void
 test_training (void)
@@ -735,7 +775,18 @@ test_training (void)
   reference_steps (&one, 20, FALSE);
   reference_init (&two, TRUE, FALSE, 2, 2);
   reference_steps (&two, 20, FALSE);
-  compare_metrics ("training", &one, 1, 20, FALSE);
+  /* the losses' floor likewise: one process's against itself */
+  double loss_floor = 0.0;
+  for (guint i = 0; i < one.losses->len; i++)
+    {
+      const float a = g_array_index (one.losses, float, i);
+      const float b = g_array_index (two.losses, float, i);
+      loss_floor = MAX (loss_floor, fabs (a - b) / fabs (a));
+    }
+  g_test_message ("one process, 2 engine threads against 1: losses %.3g "
+                  "relative", loss_floor);
+  compare_metrics ("training", &one, 1, 20, FALSE,
+                   MAX (1e-4, 30 * loss_floor));
   Apart ranks = run_apart ("training", one.trainer);
   g_autofree char *a = g_build_filename (workdir, "one.safetensors", NULL);
   g_autofree char *b = g_build_filename (workdir, "two.safetensors", NULL);
@@ -876,6 +927,9 @@ test_killed_rank (void)
 int
 main (int argc, char **argv)
 {
+  /* the kernels the command line runs (blas-kernels.h), since these tests
+   * compare its results with this process's to a few ulps */
+  blas_kernels_choose (argv);
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (argc, ==, 2);
   instdisc_path = g_canonicalize_filename (argv[1], NULL);

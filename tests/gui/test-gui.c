@@ -49,6 +49,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "blas-kernels.h"
 #include "instdisc-embedding-view.h"
 #include "instdisc-new-training-dialog.h"
 #include "instdisc-notice-bar.h"
@@ -1596,6 +1597,9 @@ test_run_photos (void)
 int
 main (int argc, char **argv)
 {
+  /* the kernels the command line runs (blas-kernels.h), since these tests
+   * compare its results with this process's to a few ulps */
+  blas_kernels_choose (argv);
   gtk_test_init (&argc, &argv, NULL);
   g_autoptr (GError) error = NULL;
   workdir = g_dir_make_tmp ("instdisc-gui-XXXXXX", &error);

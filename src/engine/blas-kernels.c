@@ -1,0 +1,77 @@
+/* blas-kernels.c: OPENBLAS_CORETYPE for processors OpenBLAS does not know. */
+#include "blas-kernels.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <unistd.h>
+
+const char *
+blas_kernels_preferred (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init ();
+  /* libgcc's answers include the operating system's consent (XCR0), so a
+   * kernel that saves no AVX-512 state reports no AVX-512 */
+  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512cd")
+      && __builtin_cpu_supports ("avx512bw")
+      && __builtin_cpu_supports ("avx512dq")
+      && __builtin_cpu_supports ("avx512vl"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return "Haswell";
+#endif
+  return NULL;
+}
+
+int
+blas_kernels_level (const char *core)
+{
+  /* OpenBLAS's x86-64 cores by the widest vectors their single-precision
+   * kernels use (Zen's are Haswell's) */
+  static const struct { const char *name; int level; } cores[] = {
+    { "Haswell", 1 }, { "Zen", 1 },
+    { "SkylakeX", 2 }, { "Cooperlake", 2 }, { "SapphireRapids", 2 },
+  };
+  if (!core)
+    return 0;
+  for (size_t i = 0; i < sizeof cores / sizeof cores[0]; i++)
+    if (strcasecmp (core, cores[i].name) == 0)
+      return cores[i].level;
+  return 0;
+}
+
+const char *
+blas_kernels_current (void)
+{
+  return openblas_get_corename ();
+}
+
+const char *
+blas_kernels_replacement (const char *env_coretype, const char *current,
+                          const char *preferred)
+{
+  if (env_coretype)             /* the user's choice, or our own re-run */
+    return NULL;
+  if (!preferred
+      || blas_kernels_level (current) >= blas_kernels_level (preferred))
+    return NULL;
+  return preferred;
+}
+
+void
+blas_kernels_choose (char **argv)
+{
+  const char *core = blas_kernels_replacement (getenv ("OPENBLAS_CORETYPE"),
+                                               blas_kernels_current (),
+                                               blas_kernels_preferred ());
+  if (!core)
+    return;
+  if (setenv ("OPENBLAS_CORETYPE", core, 1) != 0)
+    return;
+  execv ("/proc/self/exe", argv);
+  /* no new run (no /proc, say): go on with the kernels loaded; the
+   * variable stays set, so the programs this one starts get the better
+   * kernels */
+}

@@ -1,0 +1,48 @@
+/* blas-kernels.h: making sure OpenBLAS uses this processor's vector units.
+ *
+ * OpenBLAS picks its kernels once, when the library loads: from the
+ * environment variable OPENBLAS_CORETYPE if it is set, else from the
+ * processor's identity in its own table. A processor that table does not
+ * know gets the generic SSE3 kernels ("Prescott"), whatever it supports.
+ * That happens on the AVX-512 Xeon (a KVM guest) this project is built and
+ * measured on, which OpenBLAS 0.3.21 does not recognise: there those
+ * kernels run the ResNets at 35-60 % of the speed of OpenBLAS's AVX-512
+ * ones (docs/performance.md, "OpenBLAS's kernels").
+ *
+ * A program calls blas_kernels_choose (argv) first thing in main: when
+ * OpenBLAS chose kernels with narrower vectors than the processor has (no
+ * AVX2 where it has AVX2 and FMA, or AVX2 where it has AVX-512, as OpenBLAS
+ * 0.3.21 does on AMD's Zen 4), it sets OPENBLAS_CORETYPE to the widest
+ * kernels the processor can run and executes itself again (the new process
+ * finds the variable set and goes on). A variable the user set is never
+ * changed.
+ */
+#pragma once
+
+/* The OpenBLAS core name of the best kernels this processor can run:
+ * "SkylakeX" with AVX-512 (F, CD, BW, DQ, VL), "Haswell" with AVX2 and FMA,
+ * NULL otherwise. */
+const char *blas_kernels_preferred (void);
+
+/* How wide the vectors of an OpenBLAS core's kernels are (core a name as
+ * openblas_get_corename () gives it, any case): 2 for AVX-512, 1 for AVX2,
+ * 0 for anything older or unknown. */
+int blas_kernels_level (const char *core);
+
+/* The core OpenBLAS runs (openblas_get_corename ()). */
+const char *blas_kernels_current (void);
+
+/* What blas_kernels_choose would do, without doing it: the core name to
+ * run again with, or NULL to go on as is. env_coretype is the value of
+ * OPENBLAS_CORETYPE (NULL when unset), current the core OpenBLAS runs,
+ * preferred blas_kernels_preferred ()'s answer. */
+const char *blas_kernels_replacement (const char *env_coretype,
+                                      const char *current,
+                                      const char *preferred);
+
+/* Runs the program again with OPENBLAS_CORETYPE set when OpenBLAS chose
+ * kernels narrower than the processor's (see above); returns only when it
+ * does not (nothing to change, or the new run could not start, in which
+ * case the program goes on with the kernels it has). argv is main's,
+ * NULL-terminated. */
+void blas_kernels_choose (char **argv);
