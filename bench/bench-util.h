@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "blas-kernels.h"
 #include "rng.h"
@@ -108,7 +107,6 @@ bench_choose_kernels (char **argv, const char *coretype)
     }
   if (getenv ("OPENBLAS_CORETYPE") || strcmp (coretype, "auto") == 0)
     return;
-  setenv ("OPENBLAS_CORETYPE", coretype, 1);
-  execv ("/proc/self/exe", argv);
+  blas_kernels_run_again_with (coretype, argv);
   perror ("re-running with OPENBLAS_CORETYPE");
 }

@@ -2,6 +2,7 @@
 #include "blas-kernels.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -61,17 +62,28 @@ blas_kernels_replacement (const char *env_coretype, const char *current,
 }
 
 void
+blas_kernels_run_again_with (const char *core, char **argv)
+{
+  if (setenv ("OPENBLAS_CORETYPE", core, 1) != 0)
+    return;
+  /* the program's file by its own name, not /proc/self/exe's, which would
+   * name the new process "exe" in ps and top */
+  char path[PATH_MAX];
+  ssize_t len = readlink ("/proc/self/exe", path, sizeof path - 1);
+  if (len <= 0)
+    return;
+  path[len] = '\0';
+  execv (path, argv);
+  /* no new run: go on with the kernels loaded; the variable stays set, so
+   * the programs this one starts get the better kernels */
+}
+
+void
 blas_kernels_choose (char **argv)
 {
   const char *core = blas_kernels_replacement (getenv ("OPENBLAS_CORETYPE"),
                                                blas_kernels_current (),
                                                blas_kernels_preferred ());
-  if (!core)
-    return;
-  if (setenv ("OPENBLAS_CORETYPE", core, 1) != 0)
-    return;
-  execv ("/proc/self/exe", argv);
-  /* no new run (no /proc, say): go on with the kernels loaded; the
-   * variable stays set, so the programs this one starts get the better
-   * kernels */
+  if (core)
+    blas_kernels_run_again_with (core, argv);
 }

@@ -6,7 +6,7 @@
  * know gets the generic SSE3 kernels ("Prescott"), whatever it supports.
  * That happens on the AVX-512 Xeon (a KVM guest) this project is built and
  * measured on, which OpenBLAS 0.3.21 does not recognise: there those
- * kernels run the ResNets at 35-60 % of the speed of OpenBLAS's AVX-512
+ * kernels run the ResNets at 35-64 % of the speed of OpenBLAS's AVX-512
  * ones (docs/performance.md, "OpenBLAS's kernels").
  *
  * A program calls blas_kernels_choose (argv) first thing in main: when
@@ -39,6 +39,11 @@ const char *blas_kernels_current (void);
 const char *blas_kernels_replacement (const char *env_coretype,
                                       const char *current,
                                       const char *preferred);
+
+/* Runs the program again (its file, argv main's, NULL-terminated) with
+ * OPENBLAS_CORETYPE set to core; returns only when it cannot, with the
+ * variable set. */
+void blas_kernels_run_again_with (const char *core, char **argv);
 
 /* Runs the program again with OPENBLAS_CORETYPE set when OpenBLAS chose
  * kernels narrower than the processor's (see above); returns only when it

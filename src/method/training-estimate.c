@@ -1,32 +1,22 @@
 /* training-estimate.c: how long a training will take, from the speeds
  * measured on the project's machine (docs/design.md, "This machine": two
- * cores of an AMD EPYC, Zen 4), with nothing else running, of the code
- * `instdisc train` and the explorer run:
+ * cores of an Intel Xeon with AVX-512), with nothing else running, of the
+ * code `instdisc train` and the explorer run, with the OpenBLAS kernels
+ * they choose (docs/performance.md, "OpenBLAS's kernels", 2026-12-06):
  *
  *   the whole training step, batch 128 on Fashion-MNIST, exact softmax
- *   (docs/benchmarks-training.md, quiet machine, `bench-train-step`):
- *   small ResNet 363.6 images/s, ResNet-18 41.9;
- *   the exact softmax over 60,000 rows with the bank's update, about 40 ms
- *   a batch of 128, and NCE with K 4096 about 38 ms
- *   (docs/benchmarks-method.md, quiet machine);
- *   embedding (inference, batch 256; docs/performance.md, quiet machine):
- *   small ResNet 1345.5 images/s, ResNet-18 129.8;
+ *   (`bench-train-step`, three rounds): small ResNet 742-760 images/s,
+ *   ResNet-18 110-120;
+ *   the exact softmax over 60,000 rows with the bank's update, 18.2-19.3 ms
+ *   a batch of 128, and NCE with K 4096 16.1-17.2 ms (`bench-objective`);
+ *   embedding (inference, batch 256; `bench-engine`): small ResNet
+ *   2716-2948 images/s, ResNet-18 386-419;
  *   the weighted kNN of 10,000 test images against 60,000 bank rows of
- *   128 numbers: 1.81 s (docs/benchmarks-method.md, quiet machine).
+ *   128 numbers: 1.11-1.21 s (`bench-knn`).
  *
- * `instdisc train` itself, measured on Fashion-MNIST while the machine was
- * shared (load average 11 to 24; docs/performance-gui.md, "How long a
- * training takes"), with its processor time read from /proc every 5 s:
- *
- *   instdisc train --run runs/small --model small --steps 300 --threads 2
- *   instdisc train --run runs/r18 --model resnet18 --bank-init random \
- *       --no-eval --steps 30 --threads 2       (stopped after 7 steps)
- *
- * trained the small ResNet at 18.0 images/s (0.0143 processor-seconds an
- * image, 2.6 times the quiet measurement's 2 / 363.6) and ResNet-18 at 1.0
- * (0.144, 3.0 times 2 / 41.9): the two networks keep roughly their ratio, a
- * busy machine is several times slower, and that is why the dialog calls
- * this an estimate and the numbers below are the quiet machine's. */
+ * The figures below are those ranges' middles. A busy machine is several
+ * times slower (docs/performance-gui.md, "How long a training takes"),
+ * which is why the dialog calls this an estimate. */
 #define G_LOG_DOMAIN "instdisc-method"
 
 #include "training-estimate.h"
@@ -49,30 +39,30 @@ typedef struct
 } ModelCost;
 
 static const ModelCost costs[] = {
-  /* 1 / 363.6 - 0.040 / 128 */
-  { "small", 2.438e-3, 1.0 / 1345.5 },
-  /* 1 / 41.9 - 0.040 / 128 */
-  { "resnet18", 2.355e-2, 1.0 / 129.8 },
-  /* the engine alone at 224 x 224 x 3, batch 32, on the quiet machine
-   * (docs/performance.md, "The ImageNet ResNets at 224": 17.7 images/s to
-   * train and 49.7 to embed; ResNet-50 5.7 and 17.9), scaled to 28 x 28 by
-   * pixels (/ 64). Decoding photographs is not in it: a 1920 x 1080 JPEG
-   * costs a loader thread about 24 ms, which at these rates takes a few
-   * tenths of a core from the training (docs/data.md). The stride-2 stem
-   * and max pool make them cheaper than the CIFAR ResNet-18 at the same
-   * size. */
-  { "resnet18-imagenet", 1.0 / 17.7 / 64, 1.0 / 49.7 / 64 },
-  { "resnet50-imagenet", 1.0 / 5.7 / 64, 1.0 / 17.9 / 64 },
+  /* 1 / 750 - 0.0187 / 128 */
+  { "small", 1.187e-3, 1.0 / 2830.0 },
+  /* 1 / 116.6 - 0.0187 / 128 */
+  { "resnet18", 8.43e-3, 1.0 / 400.0 },
+  /* the engine alone at 224 x 224 x 3, batch 64, on the quiet machine
+   * (docs/performance.md, "Quiet machine, the programs' kernels": 25.7
+   * images/s to train and 69.1 to embed; ResNet-50 8.8 and 26.2), scaled
+   * to 28 x 28 by pixels (/ 64). Decoding photographs is not in it: a
+   * 1920 x 1080 JPEG costs a loader thread about 24 ms, which at these
+   * rates takes a few tenths of a core from the training (docs/data.md).
+   * The stride-2 stem and max pool make them cheaper than the CIFAR
+   * ResNet-18 at the same size. */
+  { "resnet18-imagenet", 1.0 / 25.7 / 64, 1.0 / 69.1 / 64 },
+  { "resnet50-imagenet", 1.0 / 8.8 / 64, 1.0 / 26.2 / 64 },
 };
 
 /* the objectives per training image: the exact softmax in proportion to
- * the bank's rows (0.040 s / 128 images at 60,000), NCE to its K (0.038 s
- * / 128 at 4096) */
-#define SOFTMAX_S_PER_ROW (0.040 / 128.0 / 60000.0)
-#define NCE_S_PER_SAMPLE (0.038 / 128.0 / 4096.0)
+ * the bank's rows (0.0187 s / 128 images at 60,000), NCE to its K (0.0167
+ * s / 128 at 4096) */
+#define SOFTMAX_S_PER_ROW (0.0187 / 128.0 / 60000.0)
+#define NCE_S_PER_SAMPLE (0.0167 / 128.0 / 4096.0)
 /* the kNN search per multiply-add (queries x bank rows x dimensions):
- * 1.81 s / (10,000 x 60,000 x 128) */
-#define KNN_S_PER_MAC (1.81 / (10000.0 * 60000.0 * 128.0))
+ * 1.16 s / (10,000 x 60,000 x 128) */
+#define KNN_S_PER_MAC (1.16 / (10000.0 * 60000.0 * 128.0))
 
 static const ModelCost *
 model_cost (const ModelClass *model)
