@@ -49,7 +49,7 @@ trainer_config_init_default (TrainerConfig *config)
    * reference's noise the features pass the untrained network's kNN in
    * epoch 1 instead of epoch 4 (docs/learning.md) */
   config->bank_init = BANK_INIT_FEATURES;
-  /* a length a first run can afford (45 minutes to 2 hours on two cores),
+  /* a length a first run can afford (20 to 30 minutes on two cores),
    * with the learning rate annealed to zero by its end: the step schedule
    * would keep lr 0.03 through all of it */
   config->schedule = SCHEDULE_COSINE;
