@@ -24,7 +24,8 @@
  * machine shared with other work it leaves out the time spent waiting for
  * a core, so with --threads 1 it is the steadier yardstick of the work
  * each way does (with more threads it also counts their spinning).
- * --way times one way only (for a profiler; no ratio is printed then).
+ * --way times one way only (for a profiler, or a roofline: the other way
+ * prints "-" and no ratio).
  *
  * Like bench-engine it runs with the kernels the programs choose
  * (blas-kernels.h) unless OPENBLAS_CORETYPE is set or --coretype NAME|auto
@@ -67,6 +68,24 @@ static const Layer layers[] = {
 enum { FWD, DATA, WEIGHT, N_PASSES };
 static const char *const pass_names[N_PASSES] = { "forward", "input grad",
                                                   "weight grad" };
+static const char *const way_names[2] = { "im2col", "winograd" };
+
+/* one line of a network's totals in ms, each way (NaN: not run) and their
+ * ratio */
+static void
+print_totals (const char *what, double im2col_s, double winograd_s)
+{
+  const double s[2] = { im2col_s, winograd_s };
+  printf ("  %-12s", what);
+  for (int a = 0; a < 2; a++)
+    if (isnan (s[a]))
+      printf (" %-8s %8s ms ", way_names[a], "-");
+    else
+      printf (" %-8s %8.1f ms ", way_names[a], 1e3 * s[a]);
+  if (!isnan (s[0] / s[1]))
+    printf ("  x%.2f", s[0] / s[1]);
+  printf ("\n");
+}
 
 typedef struct
 {
@@ -207,10 +226,16 @@ bench_layer (const Layer *layer, const Options *opt, double totals[2][N_PASSES])
           m[a] = bench_median (t[a][p], opt->rounds);
           totals[a][p] += layer->count * m[a];
         }
-      printf ("  %-12s im2col %8.2f ms %6.1f GFLOP/s   winograd %8.2f ms "
-              "%6.1f GFLOP/s   x%.2f\n", pass_names[p], 1e3 * m[0],
-              flops / m[0] * 1e-9, 1e3 * m[1], flops / m[1] * 1e-9,
-              m[0] / m[1]);
+      printf ("  %-12s", pass_names[p]);
+      for (int a = 0; a < 2; a++)
+        if (isnan (m[a]))   /* the way --way left out */
+          printf (" %-8s %8s ms %6s GFLOP/s  ", way_names[a], "-", "-");
+        else
+          printf (" %-8s %8.2f ms %6.1f GFLOP/s  ", way_names[a], 1e3 * m[a],
+                  flops / m[a] * 1e-9);
+      if (!isnan (m[0] / m[1]))
+        printf (" x%.2f", m[0] / m[1]);
+      printf ("\n");
     }
   for (int a = 0; a < 2; a++)
     for (int p = 0; p < 3; p++)
@@ -291,14 +316,11 @@ main (int argc, char **argv)
       double sum[2] = { 0, 0 };
       for (int p = 0; p < N_PASSES; p++)
         {
-          printf ("  %-12s im2col %8.1f ms   winograd %8.1f ms   x%.2f\n",
-                  pass_names[p], 1e3 * totals[0][p], 1e3 * totals[1][p],
-                  totals[0][p] / totals[1][p]);
+          print_totals (pass_names[p], totals[0][p], totals[1][p]);
           sum[0] += totals[0][p];
           sum[1] += totals[1][p];
         }
-      printf ("  %-12s im2col %8.1f ms   winograd %8.1f ms   x%.2f\n",
-              "all three", 1e3 * sum[0], 1e3 * sum[1], sum[0] / sum[1]);
+      print_totals ("all three", sum[0], sum[1]);
     }
   printf ("load average %.1f at the end; peak resident memory %.0f MiB\n",
           load_average (), bench_peak_memory_mib ());
