@@ -3,7 +3,6 @@
 
 #include <cblas.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <unistd.h>
