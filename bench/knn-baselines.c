@@ -22,12 +22,14 @@ main (int argc, char **argv)
 {
   g_autofree char *spec = NULL;
   double tau = 0.1;
+  int k = KNN_DEFAULT_K;
   gint64 seed = 1;
   gboolean linear = FALSE;
   GOptionEntry entries[] = {
     { "linear", 0, 0, G_OPTION_ARG_NONE, &linear, "Also the linear evaluation", NULL },
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &spec, "Data set (fashion-mnist)", "SPEC" },
     { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &tau, "sigma of the kNN weights (0.1)", "T" },
+    { "k", 0, 0, G_OPTION_ARG_INT, &k, "Neighbours that vote (200)", "K" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the untrained network (1)", "N" },
     { NULL },
   };
@@ -55,7 +57,12 @@ main (int argc, char **argv)
   AugmentOptions augment;
   augment_options_init_for_dataset (&augment, train);
   KnnAccuracy raw;
-  if (!evaluate_raw_pixels (&raw, train, test, &augment, KNN_DEFAULT_K,
+  if (k < 1)
+    {
+      g_printerr ("--k must be at least 1\n");
+      return 1;
+    }
+  if (!evaluate_raw_pixels (&raw, train, test, &augment, k,
                             (float) tau, 0, &error))
     {
       g_printerr ("%s\n", error->message);
@@ -94,6 +101,7 @@ main (int argc, char **argv)
   evaluate_options_init (&eval_options);
   eval_options.recompute = TRUE;
   eval_options.linear = linear;
+  eval_options.k = k;
   if (!trainer || !trainer_evaluate (trainer, train, test, &eval_options, &row,
                                      NULL, &error))
     {
