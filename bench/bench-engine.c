@@ -4,11 +4,13 @@
  * mode, the exact non-parametric softmax loss against a random bank of unit
  * rows, backward, SGD with momentum and weight decay) and one inference
  * forward at batch 256; a few warm-up iterations, then the median of the
- * timed ones. Reports images/s, GFLOP/s against the machine's peak, peak
- * resident memory, and with --profile where the step's time goes. GFLOP/s
- * counts the direct convolution's FLOPs (resnet_forward_flops), also for
- * the layers Winograd computes with fewer: an effective rate. ENGINE_CONV
- * (conv.h) picks how the convolutions are computed, for A/B runs.
+ * timed ones. Reports images/s, GFLOP/s against the machine's peak (by
+ * default measured at the start with the threads of the run and the widest
+ * FMA vectors the processor has: fma-peak.h), peak resident memory, and
+ * with --profile where the step's time goes. GFLOP/s counts the direct
+ * convolution's FLOPs (resnet_forward_flops), also for the layers Winograd
+ * computes with fewer: an effective rate. ENGINE_CONV (conv.h) picks how
+ * the convolutions are computed, for A/B runs.
  *
  * The ImageNet ResNets (--model resnet18-imagenet, resnet50-imagenet, or
  * imagenet for both) run at 224x224x3 with batch 32 for both passes.
@@ -41,6 +43,7 @@
 #include "sgd.h"
 #include "threads.h"
 #include "bench-util.h"
+#include "fma-peak.h"
 
 /* the CIFAR nets at 28x28 train at batch 128 and infer at 256; the
  * ImageNet nets at 224x224x3 at batch 32 both (main sets these per model) */
@@ -80,7 +83,7 @@ usage (void)
            "                    [--iters N] [--warmup N] [--peak GFLOPS]\n"
            "                    [--profile] [--json] [--coretype NAME|auto]\n"
            "                    [--imagenet-batch N]\n"
-           "  --peak is the machine's peak in GFLOP/s (default 2 x 113)\n"
+           "  --peak is the machine's peak in GFLOP/s (default: measured)\n"
            "  --profile (or ENGINE_PROFILE=1) adds a per-kernel breakdown\n"
            "  --coretype sets OPENBLAS_CORETYPE (default: the programs' choice)\n"
            "  --imagenet-batch is the ImageNet nets' batch, both passes (32)\n");
@@ -258,12 +261,20 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
   resnet_free (net);
 }
 
+/* 0 where the peak is unknown */
+static double
+percent_of_peak (double gflops, const Options *opt)
+{
+  return opt->peak_gflops > 0.0 ? 100.0 * gflops / opt->peak_gflops : 0.0;
+}
+
 static void
 print_table (const Result *res, int n, const Options *opt, int threads)
 {
   printf ("engine benchmark: %d thread(s), OpenBLAS core %s, peak %.0f "
-          "GFLOP/s, median of %d after %d warm-up\n", threads,
-          openblas_get_corename (), opt->peak_gflops, opt->iters,
+          "GFLOP/s%s, median of %d after %d warm-up\n", threads,
+          openblas_get_corename (), opt->peak_gflops,
+          opt->peak_gflops > 0.0 ? "" : " (unknown)", opt->iters,
           opt->warmup);
   printf ("%-17s %-5s %5s %9s %9s %8s %6s %9s\n", "model", "mode", "batch",
           "ms/step", "img/s", "GFLOP/s", "%peak", "cpu ms");
@@ -273,12 +284,12 @@ print_table (const Result *res, int n, const Options *opt, int threads)
       printf ("%-17s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
               "train", r->train_batch, 1e3 * r->train_seconds,
               r->train_images_per_s, r->train_gflops,
-              100.0 * r->train_gflops / opt->peak_gflops,
+              percent_of_peak (r->train_gflops, opt),
               1e3 * r->train_cpu_seconds);
       printf ("%-17s %-5s %5d %9.1f %9.1f %8.1f %5.1f%% %9.1f\n", r->name,
               "infer", r->infer_batch, 1e3 * r->infer_seconds,
               r->infer_images_per_s, r->infer_gflops,
-              100.0 * r->infer_gflops / opt->peak_gflops,
+              percent_of_peak (r->infer_gflops, opt),
               1e3 * r->infer_cpu_seconds);
     }
   if (opt->profile)
@@ -343,7 +354,7 @@ int
 main (int argc, char **argv)
 {
   Options opt = { .model = "both", .threads = 0, .iters = 5, .warmup = 2,
-                  .peak_gflops = 2 * 113.0 };
+                  .peak_gflops = -1.0 };
   const char *coretype = NULL;   /* the programs' own choice */
   int imagenet_batch = 32;
   const char *env = getenv ("ENGINE_PROFILE");
@@ -361,7 +372,11 @@ main (int argc, char **argv)
       else if (strcmp (a, "--warmup") == 0 && next)
         opt.warmup = atoi (argv[++i]);
       else if (strcmp (a, "--peak") == 0 && next)
-        opt.peak_gflops = atof (argv[++i]);
+        {
+          opt.peak_gflops = atof (argv[++i]);
+          if (opt.peak_gflops <= 0.0)
+            usage ();
+        }
       else if (strcmp (a, "--profile") == 0)
         opt.profile = true;
       else if (strcmp (a, "--coretype") == 0 && next)
@@ -381,12 +396,19 @@ main (int argc, char **argv)
   bool r18i = imagenet || strcmp (opt.model, "resnet18-imagenet") == 0;
   bool r50i = imagenet || strcmp (opt.model, "resnet50-imagenet") == 0;
   if ((!small && !r18 && !r18i && !r50i) || opt.iters < 1 || opt.warmup < 0
-      || opt.peak_gflops <= 0.0 || imagenet_batch < 1)
+      || imagenet_batch < 1)
     usage ();
 
   bench_choose_kernels (argv, coretype);
 
   int threads = engine_set_threads (opt.threads);
+  if (opt.peak_gflops < 0.0)
+    {
+      /* the FMA units' rate now, with the threads the models get; 0 (no
+       * %peak) on a processor without AVX2 and FMA */
+      const int width = fma_peak_widest ();
+      opt.peak_gflops = width > 0 ? fma_peak_gflops (width, 3) : 0.0;
+    }
   Result res[4];
   int n = 0;
   if (r18)

@@ -1,13 +1,10 @@
 /* bench-peak.c: what this processor can do at most, the two roofs of a
  * roofline: single-precision FLOP/s and memory bandwidth.
  *
- * FLOP/s: each engine thread runs independent chains of fused multiply-adds
- * (a = a * m + c on 12 vector registers: more chains than an FMA unit's
- * latency times its count, so the units never wait) for a fixed count, with
- * 8-wide AVX2 vectors and, where the processor has them, 16-wide AVX-512
- * ones; 2 FLOP per lane per FMA. Bandwidth: the STREAM triad
- * a[i] = b[i] + s c[i] over three arrays of 64 MiB each (far beyond the
- * caches), 12 bytes an element (the write's read-for-ownership not
+ * FLOP/s: chains of fused multiply-adds (fma-peak.h) with 8-wide AVX2
+ * vectors and, where the processor has them, 16-wide AVX-512 ones.
+ * Bandwidth: the STREAM triad a[i] = b[i] + s c[i] over three arrays of
+ * 64 MiB each (far beyond the caches), 12 bytes an element (the write's read-for-ownership not
  * counted, as STREAM does), split over the threads. Each figure is the
  * median of the rounds; one thread, then --threads (default: one per
  * core).
@@ -18,7 +15,6 @@
  * (bench-conv) against these: a layer whose FLOP per byte moved is above
  * peak / bandwidth is bound by the FMA units, below it by memory.
  */
-#include <immintrin.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,77 +22,7 @@
 
 #include "threads.h"
 #include "bench-util.h"
-
-#define CHAINS 12
-#define FMA_ITERS 20000000L   /* per thread: 12 x 20 M FMAs, about 0.1 s */
-
-typedef struct
-{
-  int width;          /* 8 (AVX2) or 16 (AVX-512) */
-  float sink[ENGINE_MAX_THREADS];
-} FmaJob;
-
-__attribute__ ((target ("avx2,fma"))) static float
-fma_chains_avx2 (long iters)
-{
-  __m256 a[CHAINS];
-  const __m256 m = _mm256_set1_ps (0.999999f), c = _mm256_set1_ps (1e-7f);
-  for (int k = 0; k < CHAINS; k++)
-    a[k] = _mm256_set1_ps (1.0f + k);
-  for (long i = 0; i < iters; i++)
-    for (int k = 0; k < CHAINS; k++)
-      a[k] = _mm256_fmadd_ps (a[k], m, c);
-  __m256 s = a[0];
-  for (int k = 1; k < CHAINS; k++)
-    s = _mm256_add_ps (s, a[k]);
-  float out[8];
-  _mm256_storeu_ps (out, s);
-  return out[0];
-}
-
-__attribute__ ((target ("avx512f"))) static float
-fma_chains_avx512 (long iters)
-{
-  __m512 a[CHAINS];
-  const __m512 m = _mm512_set1_ps (0.999999f), c = _mm512_set1_ps (1e-7f);
-  for (int k = 0; k < CHAINS; k++)
-    a[k] = _mm512_set1_ps (1.0f + k);
-  for (long i = 0; i < iters; i++)
-    for (int k = 0; k < CHAINS; k++)
-      a[k] = _mm512_fmadd_ps (a[k], m, c);
-  __m512 s = a[0];
-  for (int k = 1; k < CHAINS; k++)
-    s = _mm512_add_ps (s, a[k]);
-  return _mm512_reduce_add_ps (s);
-}
-
-static void
-fma_task (void *arg, int ith, int nth)
-{
-  (void) nth;
-  FmaJob *job = arg;
-  job->sink[ith] = job->width == 16 ? fma_chains_avx512 (FMA_ITERS)
-                                    : fma_chains_avx2 (FMA_ITERS);
-}
-
-/* GFLOP/s of all engine threads together, the median of rounds */
-static double
-fma_gflops (int width, int rounds)
-{
-  double rates[64];
-  FmaJob job = { .width = width };
-  engine_parallel (fma_task, &job);                 /* warm-up */
-  for (int r = 0; r < rounds; r++)
-    {
-      double t0 = bench_now ();
-      engine_parallel (fma_task, &job);
-      double seconds = bench_now () - t0;
-      double flops = 2.0 * width * CHAINS * (double) FMA_ITERS
-                     * engine_get_threads ();
-      rates[r] = flops / seconds / 1e9;
-    }
-  return bench_median (rates, rounds);
-}
+#include "fma-peak.h"
 
 typedef struct
 {
@@ -155,11 +81,9 @@ main (int argc, char **argv)
     }
   if (rounds < 1 || rounds > 64)
     usage ();
-  __builtin_cpu_init ();
-  const bool avx2 = __builtin_cpu_supports ("avx2")
-                    && __builtin_cpu_supports ("fma");
-  const bool avx512 = __builtin_cpu_supports ("avx512f");
-  if (!avx2)
+  const int widest = fma_peak_widest ();
+  const bool avx512 = widest == 16;
+  if (widest == 0)
     {
       fprintf (stderr, "bench-peak: this processor has no AVX2 and FMA\n");
       return 1;
@@ -183,8 +107,8 @@ main (int argc, char **argv)
       if (k == 1 && counts[1] == 1)
         break;
       engine_set_threads (counts[k]);
-      double g8 = fma_gflops (8, rounds);
-      double g16 = avx512 ? fma_gflops (16, rounds) : 0.0;
+      double g8 = fma_peak_gflops (8, rounds);
+      double g16 = avx512 ? fma_peak_gflops (16, rounds) : 0.0;
       double bw = triad_gbs (&t, rounds);
       if (avx512)
         printf ("%7d  %16.1f  %19.1f  %10.1f\n", counts[k], g8, g16, bw);
