@@ -81,55 +81,75 @@ batchnorm2d_set_groups (BatchNorm2d *self, int groups)
   return true;
 }
 
-/* Sum of x[0..n) in double, from float partial sums over runs of at most
- * 256 values: eight float accumulators vectorise, and a float run of 256
- * loses no more than the double total needs. */
-static double
-sum_floats (const float *x, size_t n)
+/* The sum of x[0..n) as float runs of 8 accumulators: vectorises, and
+ * the runs it is used on (RUN values) lose no more than the totals need */
+static inline float
+sum_run (const float *x, size_t n)
 {
-  double total = 0.0;
-  for (size_t start = 0; start < n; start += 256)
-    {
-      size_t end = start + 256 < n ? start + 256 : n;
-      float acc[8] = { 0 };
-      size_t i = start;
-      for (; i + 8 <= end; i += 8)
-        for (int k = 0; k < 8; k++)
-          acc[k] += x[i + k];
-      float run = 0.0f;
-      for (; i < end; i++)
-        run += x[i];
-      for (int k = 0; k < 8; k++)
-        run += acc[k];
-      total += run;
-    }
-  return total;
+  float acc[8] = { 0 };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++)
+      acc[k] += x[i + k];
+  float run = 0.0f;
+  for (; i < n; i++)
+    run += x[i];
+  for (int k = 0; k < 8; k++)
+    run += acc[k];
+  return run;
 }
 
 /* sum (x - mean)^2 over x[0..n), the same way */
-static double
-sum_squared_deviations (const float *x, size_t n, float mean)
+static inline float
+sum_squared_deviations_run (const float *x, size_t n, float mean)
 {
-  double total = 0.0;
-  for (size_t start = 0; start < n; start += 256)
+  float acc[8] = { 0 };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++)
+      {
+        float d = x[i + k] - mean;
+        acc[k] += d * d;
+      }
+  float run = 0.0f;
+  for (; i < n; i++)
+    run += (x[i] - mean) * (x[i] - mean);
+  for (int k = 0; k < 8; k++)
+    run += acc[k];
+  return run;
+}
+
+#define RUN 256
+
+/* The mean of x[0..n) and the sum of its squared deviations from it, with
+ * one pass over memory: each run of RUN values, still in the L1 cache after
+ * its sum, gets its own mean and squared deviations (in float), and the
+ * runs are combined in double by Chan, Golub and LeVeque's update for
+ * two parts a and b (n = n_a + n_b, delta = mean_b - mean_a):
+ *   mean = mean_a + delta n_b / n,  M2 = M2_a + M2_b + delta^2 n_a n_b / n.
+ * A pass for the mean and another for the deviations read the whole
+ * channel twice, from the L2 cache or memory. */
+static void
+mean_and_squared_deviations (const float *x, size_t n, double *mean,
+                             double *m2)
+{
+  double mean_all = 0.0, m2_all = 0.0;
+  size_t n_all = 0;
+  for (size_t start = 0; start < n; start += RUN)
     {
-      size_t end = start + 256 < n ? start + 256 : n;
-      float acc[8] = { 0 };
-      size_t i = start;
-      for (; i + 8 <= end; i += 8)
-        for (int k = 0; k < 8; k++)
-          {
-            float d = x[i + k] - mean;
-            acc[k] += d * d;
-          }
-      float run = 0.0f;
-      for (; i < end; i++)
-        run += (x[i] - mean) * (x[i] - mean);
-      for (int k = 0; k < 8; k++)
-        run += acc[k];
-      total += run;
+      const size_t len = n - start < RUN ? n - start : RUN;
+      const float run_mean = sum_run (x + start, len) / (float) len;
+      const float run_m2 = sum_squared_deviations_run (x + start, len,
+                                                       run_mean);
+      const size_t n_new = n_all + len;
+      const double delta = (double) run_mean - mean_all;
+      mean_all += delta * (double) len / (double) n_new;
+      m2_all += run_m2 + delta * delta * (double) n_all * (double) len
+                             / (double) n_new;
+      n_all = n_new;
     }
-  return total;
+  *mean = mean_all;
+  *m2 = m2_all;
 }
 
 typedef struct
@@ -212,8 +232,8 @@ forward_task (void *arg, int ith, int nth)
       for (int g = 0; g < G; g++)
         {
           const float *x = task->inp + c * M + g * Mg;
-          double mean_d = sum_floats (x, Mg) / Mg;
-          double sum_sq = sum_squared_deviations (x, Mg, (float) mean_d);
+          double mean_d, sum_sq;
+          mean_and_squared_deviations (x, Mg, &mean_d, &sum_sq);
           double var = sum_sq / Mg;
           const float mean = (float) mean_d;
           const float invstd = (float) (1.0 / sqrt (var + self->eps));
