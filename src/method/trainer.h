@@ -100,8 +100,9 @@ typedef enum
  * 200 epochs, crop scale 0.2-1, jitter 0.4, seed 1. */
 void trainer_config_init_reference (TrainerConfig *config);
 /* The default recipe: the reference's, with the bank started from the
- * untrained network's features and a cosine schedule over 15 epochs
- * (docs/learning.md says how it was chosen). */
+ * untrained network's features, lr 0.06 warmed up over the first epoch
+ * and a cosine schedule over 15 epochs (docs/learning.md says how it was
+ * chosen). */
 void trainer_config_init_default (TrainerConfig *config);
 /* The reference's ImageNet recipe (its main.py's defaults and
  * lemniscate's README): ResNet-18 with the ImageNet stem, NCE with K 4096

@@ -133,6 +133,8 @@ test_training_defaults (void)
       g_settings_get_double (s, "training-crop-scale-max"), c.crop_scale_max,
       1e-6);
   g_assert_cmpint (g_settings_get_int (s, "training-epochs"), ==, c.epochs);
+  g_assert_cmpint (g_settings_get_int (s, "training-warmup"), ==,
+                   c.warmup_epochs);
   g_assert_cmpint (g_settings_get_int (s, "training-batch-size"), ==,
                    c.batch_size);
   /* the network and the objective are registry names (strings: a new

@@ -380,7 +380,7 @@ test_refused_start (void)
   g_assert_cmpstr (gtk_editable_get_text (
                        GTK_EDITABLE (find_by_name (dialog, "lr"))), ==, "0.07");
   /* and nothing remembered of it */
-  g_assert_cmpfloat (g_settings_get_double (s, "training-lr"), ==, 0.03);
+  g_assert_cmpfloat (g_settings_get_double (s, "training-lr"), ==, 0.06);
   g_assert_cmpint (g_settings_get_int (s, "training-epochs"), ==, 15);
   g_autofree char *parent = g_settings_get_string (s, "run-folder-parent");
   g_assert_cmpstr (parent, ==, "");

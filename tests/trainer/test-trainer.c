@@ -98,6 +98,8 @@ test_config_keyfile (void)
   g_assert_cmpint (defaults.schedule, !=, reference.schedule);
   g_assert_cmpint (defaults.epochs, !=, reference.epochs);
   g_assert_cmpint (defaults.bank_init, !=, reference.bank_init);
+  g_assert_cmpfloat (defaults.lr, !=, reference.lr);
+  g_assert_cmpint (defaults.warmup_epochs, !=, reference.warmup_epochs);
   for (const char *const *key = (const char *const[]) {
          "crop_scale_min", "crop_scale_max", "jitter", "proximal",
          "schedule", "epochs", "bank_init", "warmup_epochs", NULL };
