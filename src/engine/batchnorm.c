@@ -81,8 +81,9 @@ batchnorm2d_set_groups (BatchNorm2d *self, int groups)
   return true;
 }
 
-/* The sum of x[0..n) as float runs of 8 accumulators: vectorises, and
- * the runs it is used on (RUN values) lose no more than the totals need */
+/* The sum of x[0..n) in float, over eight accumulators so that it
+ * vectorises; on the runs of RUN values it is used on, float loses no
+ * more than the totals (in double) need */
 static inline float
 sum_run (const float *x, size_t n)
 {
