@@ -4,10 +4,10 @@
  * FLOP/s: chains of fused multiply-adds (fma-peak.h) with 8-wide AVX2
  * vectors and, where the processor has them, 16-wide AVX-512 ones.
  * Bandwidth: the STREAM triad a[i] = b[i] + s c[i] over three arrays of
- * 64 MiB each (far beyond the caches), 12 bytes an element (the write's read-for-ownership not
- * counted, as STREAM does), split over the threads. Each figure is the
- * median of the rounds; one thread, then --threads (default: one per
- * core).
+ * 64 MiB each (far beyond the caches), 12 bytes an element (the write's
+ * read-for-ownership not counted, as STREAM does), split over the
+ * threads. Each figure is the median of the rounds; one thread, then
+ * --threads (default: one per core).
  *
  *   bench-peak [--threads N] [--rounds N]
  *

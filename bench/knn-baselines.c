@@ -41,6 +41,11 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
+  if (k < 1)
+    {
+      g_printerr ("--k must be at least 1\n");
+      return 1;
+    }
   DatasetOptions options;
   dataset_options_init_default (&options);
   const char *data_spec = spec ? spec : "fashion-mnist";
@@ -57,11 +62,6 @@ main (int argc, char **argv)
   AugmentOptions augment;
   augment_options_init_for_dataset (&augment, train);
   KnnAccuracy raw;
-  if (k < 1)
-    {
-      g_printerr ("--k must be at least 1\n");
-      return 1;
-    }
   if (!evaluate_raw_pixels (&raw, train, test, &augment, k,
                             (float) tau, 0, &error))
     {

@@ -81,6 +81,9 @@ batchnorm2d_set_groups (BatchNorm2d *self, int groups)
   return true;
 }
 
+/* the values summed in float before a double total takes them */
+#define RUN 256
+
 /* The sum of x[0..n) in float, over eight accumulators so that it
  * vectorises; on the runs of RUN values it is used on, float loses no
  * more than the totals (in double) need */
@@ -119,8 +122,6 @@ sum_squared_deviations_run (const float *x, size_t n, float mean)
     run += acc[k];
   return run;
 }
-
-#define RUN 256
 
 /* The mean of x[0..n) and the sum of its squared deviations from it, with
  * one pass over memory: each run of RUN values, still in the L1 cache after
@@ -307,11 +308,11 @@ backward_run (float *dx, const float *dy, const float *mask, const float *x,
               size_t n, float mean, float invstd, float weight,
               double *sum_dy_total, double *sum_dy_xhat_total)
 {
-  /* sum dy and sum dy * xhat, as float runs of 256 added in double */
+  /* sum dy and sum dy * xhat, as float runs of RUN added in double */
   double sum_dy = 0.0, sum_dy_xhat = 0.0;
-  for (size_t start = 0; start < n; start += 256)
+  for (size_t start = 0; start < n; start += RUN)
     {
-      size_t end = start + 256 < n ? start + 256 : n;
+      size_t end = start + RUN < n ? start + RUN : n;
       float acc_dy[8] = { 0 }, acc_dyx[8] = { 0 };
       size_t i = start;
       for (; i + 8 <= end; i += 8)

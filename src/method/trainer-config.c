@@ -55,8 +55,8 @@ trainer_config_init_default (TrainerConfig *config)
   config->schedule = SCHEDULE_COSINE;
   config->epochs = 15;
   /* twice the reference's rate, reached after a linear warm-up over the
-   * first epoch: over three seeds it ends 15 epochs higher than lr 0.03,
-   * by more than the seeds' spread (docs/learning.md) */
+   * first epoch: each of three seeds ends 15 epochs above every seed of
+   * lr 0.03, from the bank and recomputed (docs/learning.md) */
   config->lr = 0.06f;
   config->warmup_epochs = 1;
 }
