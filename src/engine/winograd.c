@@ -42,14 +42,10 @@
 #include "winograd.h"
 
 #include <cblas.h>
-#include <pthread.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "small-gemm.h"
 #include "threads.h"
 
 /* Compiled for AVX2 + FMA as well as for the baseline, picked at load time:
@@ -546,49 +542,6 @@ filter_task (void *arg, int ith, int nth)
   filter_transform (task->U, &task->view, (int) lo, (int) hi);
 }
 
-/* ---- who multiplies ---- */
-
-static WinogradGemm gemm_choice = WINOGRAD_GEMM_AUTO;
-static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
-static bool gemm_set;
-
-static void
-read_gemm_env (void)
-{
-  const char *env = getenv ("ENGINE_WINOGRAD_GEMM");
-  if (gemm_set || !env || !*env)
-    return;
-  if (strcmp (env, "blas") == 0)
-    gemm_choice = WINOGRAD_GEMM_BLAS;
-  else if (strcmp (env, "own") == 0)
-    gemm_choice = WINOGRAD_GEMM_OWN;
-  else if (strcmp (env, "auto") != 0)
-    /* a developer's switch for A/B runs: a typo must not pass as a result */
-    fprintf (stderr, "engine: ENGINE_WINOGRAD_GEMM=%s is not auto, blas or "
-             "own; using auto\n", env);
-}
-
-void
-winograd_set_gemm (WinogradGemm gemm)
-{
-  gemm_set = true;
-  gemm_choice = gemm;
-}
-
-/* Whether a layer of C -> OC channels multiplies with small-gemm.h's
- * kernels instead of OpenBLAS's: AUTO takes them for layers of up to
- * WINOGRAD_OWN_GEMM_MAX channels on either side, where OpenBLAS's packing
- * costs most beside the products (docs/performance.md, "Winograd"). */
-static bool
-own_gemm (int C, int OC)
-{
-  pthread_once (&gemm_once, read_gemm_env);
-  if (gemm_choice == WINOGRAD_GEMM_BLAS || !small_gemm_available ())
-    return false;
-  return gemm_choice == WINOGRAD_GEMM_OWN
-         || (C <= WINOGRAD_OWN_GEMM_MAX && OC <= WINOGRAD_OWN_GEMM_MAX);
-}
-
 /* ---- forward and input gradient: one pass, two filters ---- */
 
 /* y (Cout, B, H, W) = conv3x3 (x (Cin, B, H, W)) with the transformed
@@ -602,7 +555,6 @@ typedef struct
   Geom g;
   float *chunks;      /* per thread: V (36, Cin, ld), M (36, Cout, ld) */
   size_t ld;
-  bool own_gemm;      /* small-gemm.h's kernels, not OpenBLAS */
 } PassTask;
 
 static void
@@ -624,18 +576,11 @@ pass_task (void *arg, int ith, int nth)
         engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
       t = engine_timer_start ();
       for (int p = 0; p < WINOGRAD_PLANES; p++)
-        {
-          // M_p (Cout, tb) = U_p (Cout, Cin) x V_p (Cin, tb)
-          const float *U_p = task->U + (size_t) p * Cout * Cin;
-          const float *V_p = V + (size_t) p * Cin * ld;
-          float *M_p = M + (size_t) p * Cout * ld;
-          if (task->own_gemm)
-            small_gemm_nn (M_p, ld, U_p, Cin, V_p, ld, Cout, tb, Cin);
-          else
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, tb,
-                         Cin, 1.0f, U_p, Cin, V_p, (int) ld, 0.0f, M_p,
-                         (int) ld);
-        }
+        // M_p (Cout, tb) = U_p (Cout, Cin) x V_p (Cin, tb)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, tb, Cin,
+                     1.0f, task->U + (size_t) p * Cout * Cin, Cin,
+                     V + (size_t) p * Cin * ld, (int) ld, 0.0f,
+                     M + (size_t) p * Cout * ld, (int) ld);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
       t = engine_timer_start ();
@@ -663,8 +608,7 @@ run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
   engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
 
   PassTask task = { y, x, ws, view->n_in, view->n_out, g,
-                    ws + filter_floats (view->n_in, view->n_out), ld,
-                    own_gemm (view->n_in, view->n_out) };
+                    ws + filter_floats (view->n_in, view->n_out), ld };
   engine_parallel (pass_task, &task);
 }
 
@@ -724,23 +668,17 @@ typedef struct
   size_t cap;           /* shared chunk: tiles for all threads together */
   size_t t0;            /* shared chunk: its first tile */
   int tb;               /* and its tile count */
-  bool own_gemm;        /* small-gemm.h's kernels, not OpenBLAS */
 } GradTask;
 
 /* dU_p (OC, C) (+)= Z_p (OC, tb) x V_p^T (tb, C), planes [p_lo, p_hi) */
 static void
 grad_products (float *dU, const float *Z, const float *V, size_t ld, int C,
-               int OC, int tb, float beta, size_t p_lo, size_t p_hi,
-               bool own)
+               int OC, int tb, float beta, size_t p_lo, size_t p_hi)
 {
   for (size_t p = p_lo; p < p_hi; p++)
-    if (own)
-      small_gemm_nt (dU + p * OC * C, C, Z + p * OC * ld, ld, V + p * C * ld,
-                     ld, OC, C, tb, beta);
-    else
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, tb, 1.0f,
-                   Z + p * OC * ld, (int) ld, V + p * C * ld, (int) ld, beta,
-                   dU + p * OC * C, C);
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, tb, 1.0f,
+                 Z + p * OC * ld, (int) ld, V + p * C * ld, (int) ld, beta,
+                 dU + p * OC * C, C);
 }
 
 /* this thread's own tiles into its own copy of dU */
@@ -767,7 +705,7 @@ grad_own_tiles_task (void *arg, int ith, int nth)
         engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
       t = engine_timer_start ();
       grad_products (dU, Z, V, ld, C, OC, tb, t0 == lo ? 0.0f : 1.0f, 0,
-                     WINOGRAD_PLANES, task->own_gemm);
+                     WINOGRAD_PLANES);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
     }
@@ -796,8 +734,7 @@ grad_product_task (void *arg, int ith, int nth)
   size_t lo, hi;
   engine_split (WINOGRAD_PLANES, ith, nth, &lo, &hi);
   grad_products (task->dU, task->Z, task->V, task->cap, task->C, task->OC,
-                 task->tb, task->t0 == 0 ? 0.0f : 1.0f, lo, hi,
-                 task->own_gemm);
+                 task->tb, task->t0 == 0 ? 0.0f : 1.0f, lo, hi);
 }
 
 typedef struct
@@ -833,7 +770,7 @@ winograd_conv3x3_backward_weight (float *grad_weight, const float *dout,
   const size_t own = own_copy_chunk_tiles (ws_floats, C, OC, nth, needed);
   ENGINE_CHECK (ld >= 1);
   GradTask task = { .dU = ws, .inp = inp, .dout = dout, .C = C, .OC = OC,
-                    .g = g, .own_gemm = own_gemm (C, OC) };
+                    .g = g };
   FilterGradTask fg = { grad_weight, ws, 0, C, OC };
 
   if (own >= 1 && 2 * own >= ld)

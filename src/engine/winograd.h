@@ -38,22 +38,6 @@
 #define WINOGRAD_IN_TILE 6      /* inputs per tile side: 4 + 3 - 1 */
 #define WINOGRAD_PLANES 36      /* 6 x 6 transformed positions */
 
-/* Who multiplies the 36 products: AUTO (the default; the environment
- * variable ENGINE_WINOGRAD_GEMM=auto|blas|own sets it for A/B runs)
- * takes small-gemm.h's kernels for layers of up to WINOGRAD_OWN_GEMM_MAX
- * channels on either side where the processor has them, OpenBLAS
- * otherwise; BLAS and OWN force one (OWN only where it can run). */
-typedef enum
-{
-  WINOGRAD_GEMM_AUTO,
-  WINOGRAD_GEMM_BLAS,
-  WINOGRAD_GEMM_OWN,
-} WinogradGemm;
-
-#define WINOGRAD_OWN_GEMM_MAX 128
-
-void winograd_set_gemm (WinogradGemm gemm);
-
 /* Tiles of one h x w map: ceil (h/4) x ceil (w/4). */
 size_t winograd_tiles_per_image (int h, int w);
 

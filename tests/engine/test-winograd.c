@@ -30,7 +30,6 @@
 #include "conv.h"
 #include "gradcheck.h"
 #include "rng.h"
-#include "small-gemm.h"
 #include "testutil.h"
 #include "threads.h"
 #include "winograd.h"
@@ -240,22 +239,15 @@ run_all (Fixture *f, float *dweight_only)
 
 /* ---- every element of odd shapes against the definition ---- */
 
-/* each case with OpenBLAS's products and with small-gemm.h's (where this
- * processor can run them) */
 static void
 test_winograd_shapes (void)
 {
   Rng rng;
   rng_seed (&rng, 31);
   conv2d_set_algo (CONV_ALGO_WINOGRAD);
-  const int n_gemms = small_gemm_available () ? 2 : 1;
-  if (n_gemms == 1)
-    g_test_message ("no AVX-512: only OpenBLAS's products are tested");
-  for (size_t t = 0; t < n_gemms * G_N_ELEMENTS (cases); t++)
+  for (size_t t = 0; t < G_N_ELEMENTS (cases); t++)
     {
-      const Case *cc = &cases[t % G_N_ELEMENTS (cases)];
-      const bool own = t >= G_N_ELEMENTS (cases);
-      winograd_set_gemm (own ? WINOGRAD_GEMM_OWN : WINOGRAD_GEMM_BLAS);
+      const Case *cc = &cases[t];
       engine_set_threads (cc->threads);
       Fixture f;
       fixture_init (&f, cc->c, cc->oc, cc->h, cc->w, cc->batch, cc->chunk,
@@ -281,16 +273,13 @@ test_winograd_shapes (void)
                                            checks[k].got, checks[k].n, NULL,
                                            0);
           g_autofree char *name = case_name (cc, checks[k].what);
-          g_test_message ("%s (%s products): max |diff| %.3g x rms", name,
-                          own ? "own" : "OpenBLAS's", err);
+          g_test_message ("%s: max |diff| %.3g x rms", name, err);
           if (!(err <= TOL))
-            g_error ("%s (%s products): max |diff| %.3g x rms > %g", name,
-                     own ? "own" : "OpenBLAS's", err, TOL);
+            g_error ("%s: max |diff| %.3g x rms > %g", name, err, TOL);
         }
       g_free (dw_only);
       fixture_clear (&f);
     }
-  winograd_set_gemm (WINOGRAD_GEMM_AUTO);
   engine_set_threads (1);
 }
 
