@@ -360,6 +360,183 @@ gather_tiles (F8 *d, const float *x, int channels, int ch, const Geom *g,
     }
 }
 
+/* ---- the same patches from zero-padded copies of the planes ----
+ *
+ * gather_tiles checks every row of every lane's patch against the map's
+ * edges and steps the tile position lane by lane, and the transforms after
+ * it hold all 36 vectors of a group at once, more than the 16 registers:
+ * on the small ResNet's 28x28 layers the transforms took five times as
+ * long as the products. Where the blocks fit (every layer of the ResNets
+ * measured here), the planes a chunk's tiles lie in are instead copied,
+ * one channel at a time, into blocks with a border of zeros: every patch
+ * row is then 8 floats inside a block, read with no test, at an offset
+ * that depends only on the tile, computed once per chunk for all channels.
+ * The blocks of a chunk are a few kilobytes (30 x 32 floats a 28x28 plane)
+ * and stay in L1; and the transforms go a patch row at a time (below).
+ * Together they made the small ResNet's 3x3 layers 8-13 % faster and
+ * ResNet-18's 1-8 % (docs/performance.md, "Winograd"). */
+
+/* A tile's patch (its outputs' rows and columns from `back` before them,
+ * 6 or 4 rows of 8 floats) in a block of PH x PW floats whose (back, back)
+ * is the plane's (0, 0): rows 4 ty .. 4 ty + 5 and columns 4 tx .. 4 tx + 7
+ * of the block, for every tile. */
+typedef struct
+{
+  int PH, PW;
+  int n0, images;     /* the chunk's planes: images [n0, n0 + images) */
+} Padding;
+
+#define PAD_MAX_FLOATS 16384  /* 64 KiB of blocks, on the stack */
+
+static Padding
+padding (const Geom *g, size_t t0, int tb)
+{
+  Padding pd = { 4 * g->tiles_y + 2, 4 * g->tiles_x + 4, 0, 0 };
+  pd.n0 = (int) (t0 / g->per_image);
+  pd.images = (int) ((t0 + tb - 1) / g->per_image) - pd.n0 + 1;
+  return pd;
+}
+
+/* Whether the chunk's blocks fit in PAD_MAX_FLOATS. A block holds at least
+ * 16 floats a tile (PH x PW >= 4 tiles_y x 4 tiles_x), so a chunk that fits
+ * has at most PAD_MAX_FLOATS / 16 tiles. */
+static bool
+padding_fits (const Padding *pd)
+{
+  return (size_t) pd->images * pd->PH * pd->PW <= PAD_MAX_FLOATS;
+}
+
+/* off[k] = where tile t0 + k's patch starts in the blocks */
+static void
+padded_offsets (size_t *off, const Padding *pd, const Geom *g, size_t t0,
+                int tb)
+{
+  TilePos pos = tile_pos (g, t0);
+  for (int k = 0; k < tb; k++, tile_next (g, &pos))
+    off[k] = ((size_t) (pos.n - pd->n0) * pd->PH + 4 * pos.ty) * pd->PW
+             + 4 * pos.tx;
+}
+
+/* Channel ch of x (channels, B, H, W), images [n0, n0 + images) -> the
+ * insides of the blocks, whose borders are zero already (zeroed once a
+ * chunk: they are the same for every channel). A row is copied 8 floats at
+ * a time, the last 8 masked to the row's end (the masked lanes write zeros
+ * into the border, or into the next row's left border); read float by float
+ * only where 8 would run past the end of x. Library calls here, a few per
+ * row, cost more than the transform. */
+INLINE void
+pad_planes (float *blocks, const Padding *pd, const float *x, int ch,
+            const Geom *g, int back)
+{
+  const size_t plane = (size_t) g->H * g->W;
+  const size_t n_x = (size_t) g->batch * plane * (ch + 1);  /* x's floats
+                                                   up to this channel's end */
+  const I8 index = { 0, 1, 2, 3, 4, 5, 6, 7 };
+  for (int n = 0; n < pd->images; n++)
+    {
+      const size_t at = ((size_t) ch * g->batch + pd->n0 + n) * plane;
+      float *block = blocks + (size_t) n * pd->PH * pd->PW
+                     + (size_t) back * pd->PW + back;
+      for (int y = 0; y < g->H; y++)
+        {
+          const size_t src = at + (size_t) y * g->W;
+          float *dst = block + (size_t) y * pd->PW;
+          int k = 0;
+          for (; k + LANES <= g->W; k += LANES)
+            store8 (dst + k, load8 (x + src + k));
+          if (k == g->W)
+            continue;
+          const I8 keep = index < g->W - k;
+          if (src + k + LANES <= n_x)
+            store8 (dst + k, (F8) ((I8) load8 (x + src + k) & keep));
+          else
+            for (; k < g->W; k++)
+              dst[k] = x[src + k];
+        }
+    }
+}
+
+/* The padded forms of the transforms below work a patch row at a time, so
+ * that what is live stays in the 16 vector registers: the row of eight
+ * lanes' patches is loaded, transposed and transformed along itself, then
+ * each column of the row results is transformed and stored. */
+
+/* input_transform for the group of `lanes` tiles with patches at off[0..)
+ * in the blocks -> V, channel c, columns [col, col + lanes) */
+INLINE void
+input_transform_padded_group (float *V, size_t ld, int C, int c, int col,
+                              int lanes, const float *blocks,
+                              const size_t *off, int PW)
+{
+  const F8 zero = { 0 };
+  F8 r[6][6];   /* r[a][j]: (d B)[a][j], row a of the patch times B */
+  for (int a = 0; a < 6; a++)
+    {
+      F8 q[LANES];
+      for (int l = 0; l < LANES; l++)
+        q[l] = l < lanes ? load8 (blocks + off[l] + (size_t) a * PW) : zero;
+      transpose8 (q);     /* q[j]: element (a, j) of every lane's patch */
+      bt_1d (q, 1);
+      for (int j = 0; j < 6; j++)
+        r[a][j] = q[j];
+    }
+  for (int j = 0; j < 6; j++)
+    {
+      F8 v[6];
+      for (int a = 0; a < 6; a++)
+        v[a] = r[a][j];
+      bt_1d (v, 1);       /* v[i]: (B^T d B)[i][j] */
+      for (int i = 0; i < 6; i++)
+        store_lanes (V + ((size_t) (6 * i + j) * C + c) * ld + col, v[i],
+                     lanes);
+    }
+}
+
+/* output_grad_transform for the group of `lanes` tiles with output tiles
+ * at off[0..) in the blocks -> Z, channel o, columns [col, col + lanes) */
+INLINE void
+output_grad_transform_padded_group (float *Z, size_t ld, int OC, int o,
+                                    int col, int lanes, const float *blocks,
+                                    const size_t *off, int PW)
+{
+  const F8 zero = { 0 };
+  F8 u[4][6];   /* u[a][k]: (e A^T)[a][k] */
+  for (int a = 0; a < 4; a++)
+    {
+      F8 q[LANES];
+      for (int l = 0; l < LANES; l++)
+        q[l] = l < lanes ? load8 (blocks + off[l] + (size_t) a * PW) : zero;
+      transpose8 (q);     /* q[j]: element (a, j) of every lane's tile */
+      a_1d (u[a], 1, q, 1);
+    }
+  for (int k = 0; k < 6; k++)
+    {
+      F8 e[4], z[6];
+      for (int a = 0; a < 4; a++)
+        e[a] = u[a][k];
+      a_1d (z, 1, e, 1);  /* z[i]: (A e A^T)[i][k] */
+      for (int i = 0; i < 6; i++)
+        store_lanes (Z + ((size_t) (6 * i + k) * OC + o) * ld + col, z[i],
+                     lanes);
+    }
+}
+
+/* ---- the three transforms of tiles ---- */
+
+/* One group of up to 8 tiles' 6x6 patches d (d[6 i + j], lanes the tiles)
+ * -> V (36, C, ld), column col, channel c: (B^T d B)[p] */
+INLINE void
+input_transform_group (float *V, size_t ld, int C, int c, int col, int lanes,
+                       F8 v[WINOGRAD_PLANES])
+{
+  for (int j = 0; j < 6; j++)
+    bt_1d (v + j, 6);
+  for (int i = 0; i < 6; i++)
+    bt_1d (v + 6 * i, 1);
+  for (int k = 0; k < WINOGRAD_PLANES; k++)
+    store_lanes (V + ((size_t) k * C + c) * ld + col, v[k], lanes);
+}
+
 /* x (C, B, H, W), tiles [t0, t0+tb) -> V (36, C, ld), columns [0, tb):
  * V[p][c][t - t0] = (B^T d B)[p] for the 6x6 patch d of tile t in channel c,
  * which starts one row and one column before the tile's outputs. */
@@ -367,6 +544,25 @@ WINOGRAD_CLONES static void
 input_transform (float *V, size_t ld, const float *x, int C, const Geom *g,
                  size_t t0, int tb)
 {
+  const Padding pd = padding (g, t0, tb);
+  if (padding_fits (&pd))
+    {
+      float blocks[PAD_MAX_FLOATS] __attribute__ ((aligned (64)));
+      size_t off[tb + LANES];   /* tb <= PAD_MAX_FLOATS / 16 here */
+      padded_offsets (off, &pd, g, t0, tb);
+      memset (blocks, 0, sizeof (float) * pd.images * pd.PH * pd.PW);
+      for (int c = 0; c < C; c++)
+        {
+          pad_planes (blocks, &pd, x, c, g, 1);
+          for (int col = 0; col < tb; col += LANES)
+            {
+              const int lanes = tb - col < LANES ? tb - col : LANES;
+              input_transform_padded_group (V, ld, C, c, col, lanes, blocks,
+                                            off + col, pd.PW);
+            }
+        }
+      return;
+    }
   for (int c = 0; c < C; c++)
     {
       TilePos pos = tile_pos (g, t0);
@@ -375,14 +571,24 @@ input_transform (float *V, size_t ld, const float *x, int C, const Geom *g,
           const int lanes = tb - col < LANES ? tb - col : LANES;
           F8 v[WINOGRAD_PLANES];
           gather_tiles (v, x, C, c, g, &pos, lanes, 6, 6, 1);
-          for (int j = 0; j < 6; j++)
-            bt_1d (v + j, 6);
-          for (int i = 0; i < 6; i++)
-            bt_1d (v + 6 * i, 1);
-          for (int k = 0; k < WINOGRAD_PLANES; k++)
-            store_lanes (V + ((size_t) k * C + c) * ld + col, v[k], lanes);
+          input_transform_group (V, ld, C, c, col, lanes, v);
         }
     }
+}
+
+/* One group's 4x4 output-gradient tiles e (e[4 i + j]) -> Z (36, OC, ld),
+ * column col, channel o: (A e A^T)[p] */
+INLINE void
+output_grad_transform_group (float *Z, size_t ld, int OC, int o, int col,
+                             int lanes, const F8 e[16])
+{
+  F8 t[24], z[WINOGRAD_PLANES];
+  for (int j = 0; j < 4; j++)
+    a_1d (t + j, 4, e + j, 4);          /* t (6x4) = A e */
+  for (int i = 0; i < 6; i++)
+    a_1d (z + 6 * i, 1, t + 4 * i, 1);  /* z (6x6) = t A^T */
+  for (int k = 0; k < WINOGRAD_PLANES; k++)
+    store_lanes (Z + ((size_t) k * OC + o) * ld + col, z[k], lanes);
 }
 
 /* dy (OC, B, H, W), tiles [t0, t0+tb) -> Z (36, OC, ld), columns [0, tb):
@@ -392,20 +598,34 @@ WINOGRAD_CLONES static void
 output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
                        const Geom *g, size_t t0, int tb)
 {
+  const Padding pd = padding (g, t0, tb);
+  if (padding_fits (&pd))
+    {
+      float blocks[PAD_MAX_FLOATS] __attribute__ ((aligned (64)));
+      size_t off[tb + LANES];   /* tb <= PAD_MAX_FLOATS / 16 here */
+      padded_offsets (off, &pd, g, t0, tb);
+      memset (blocks, 0, sizeof (float) * pd.images * pd.PH * pd.PW);
+      for (int o = 0; o < OC; o++)
+        {
+          pad_planes (blocks, &pd, dy, o, g, 0);
+          for (int col = 0; col < tb; col += LANES)
+            {
+              const int lanes = tb - col < LANES ? tb - col : LANES;
+              output_grad_transform_padded_group (Z, ld, OC, o, col, lanes,
+                                                  blocks, off + col, pd.PW);
+            }
+        }
+      return;
+    }
   for (int o = 0; o < OC; o++)
     {
       TilePos pos = tile_pos (g, t0);
       for (int col = 0; col < tb; col += LANES)
         {
           const int lanes = tb - col < LANES ? tb - col : LANES;
-          F8 e[16], t[24], z[WINOGRAD_PLANES];
+          F8 e[16];
           gather_tiles (e, dy, OC, o, g, &pos, lanes, 4, 4, 0);
-          for (int j = 0; j < 4; j++)
-            a_1d (t + j, 4, e + j, 4);          /* t (6x4) = A e */
-          for (int i = 0; i < 6; i++)
-            a_1d (z + 6 * i, 1, t + 4 * i, 1);  /* z (6x6) = t A^T */
-          for (int k = 0; k < WINOGRAD_PLANES; k++)
-            store_lanes (Z + ((size_t) k * OC + o) * ld + col, z[k], lanes);
+          output_grad_transform_group (Z, ld, OC, o, col, lanes, e);
         }
     }
 }
@@ -448,9 +668,15 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
               const int cols = g->W - ox < 4 ? g->W - ox : 4;
               float *dst = y + ((size_t) o * g->batch + pos.n) * plane
                            + (size_t) oy * g->W + ox;
-              for (int i = 0; i < rows; i++)
-                memcpy (dst + (size_t) i * g->W, &r[i][l],
-                        sizeof (float) * cols);
+              /* a whole row of 4 as one constant-size copy, one move (a
+               * copy of a run-time size is a library call, four a lane) */
+              if (cols == 4)
+                for (int i = 0; i < rows; i++)
+                  memcpy (dst + (size_t) i * g->W, &r[i][l], 4 * sizeof (float));
+              else
+                for (int i = 0; i < rows; i++)
+                  for (int j = 0; j < cols; j++)
+                    dst[(size_t) i * g->W + j] = r[i][l][j];
             }
         }
     }
