@@ -374,7 +374,7 @@ gather_tiles (F8 *d, const float *x, int channels, int ch, const Geom *g,
  * The blocks of a chunk are a few kilobytes (30 x 32 floats a 28x28 plane)
  * and stay in L1; and the transforms go a patch row at a time (below).
  * Together they made the small ResNet's 3x3 layers 8-13 % faster and
- * ResNet-18's 1-8 % (docs/performance.md, "Winograd"). */
+ * ResNet-18's up to 8 % (docs/performance.md, "Winograd"). */
 
 /* A tile's patch (its outputs' rows and columns from `back` before them,
  * 6 or 4 rows of 8 floats) in a block of PH x PW floats whose (back, back)
