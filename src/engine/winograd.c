@@ -521,6 +521,48 @@ output_grad_transform_padded_group (float *Z, size_t ld, int OC, int o,
     }
 }
 
+/* Which patches a padded transform reads: the input's 6x6 from one row
+ * and column before each tile (input_transform), or the output
+ * gradient's 4x4 tiles themselves (output_grad_transform). */
+typedef enum
+{
+  PATCH_INPUT,
+  PATCH_OUTPUT_GRAD,
+} PatchKind;
+
+/* The padded form of input_transform (x -> V) or output_grad_transform
+ * (dy -> Z) for tiles [t0, t0 + tb) of `channels` channels: FALSE, with
+ * nothing done, when the chunk's blocks do not fit. Always inlined into
+ * the two, so that kind is a constant there. */
+INLINE bool
+transform_padded (float *out, size_t ld, const float *src, int channels,
+                  const Geom *g, size_t t0, int tb, PatchKind kind)
+{
+  const Padding pd = padding (g, t0, tb);
+  if (!padding_fits (&pd))
+    return false;
+  float blocks[PAD_MAX_FLOATS] __attribute__ ((aligned (64)));
+  size_t off[tb + LANES];   /* tb <= PAD_MAX_FLOATS / 16 here */
+  padded_offsets (off, &pd, g, t0, tb);
+  memset (blocks, 0, sizeof (float) * pd.images * pd.PH * pd.PW);
+  for (int ch = 0; ch < channels; ch++)
+    {
+      pad_planes (blocks, &pd, src, ch, g, kind == PATCH_INPUT ? 1 : 0);
+      for (int col = 0; col < tb; col += LANES)
+        {
+          const int lanes = tb - col < LANES ? tb - col : LANES;
+          if (kind == PATCH_INPUT)
+            input_transform_padded_group (out, ld, channels, ch, col, lanes,
+                                          blocks, off + col, pd.PW);
+          else
+            output_grad_transform_padded_group (out, ld, channels, ch, col,
+                                                lanes, blocks, off + col,
+                                                pd.PW);
+        }
+    }
+  return true;
+}
+
 /* ---- the three transforms of tiles ---- */
 
 /* One group of up to 8 tiles' 6x6 patches d (d[6 i + j], lanes the tiles)
@@ -544,25 +586,8 @@ WINOGRAD_CLONES static void
 input_transform (float *V, size_t ld, const float *x, int C, const Geom *g,
                  size_t t0, int tb)
 {
-  const Padding pd = padding (g, t0, tb);
-  if (padding_fits (&pd))
-    {
-      float blocks[PAD_MAX_FLOATS] __attribute__ ((aligned (64)));
-      size_t off[tb + LANES];   /* tb <= PAD_MAX_FLOATS / 16 here */
-      padded_offsets (off, &pd, g, t0, tb);
-      memset (blocks, 0, sizeof (float) * pd.images * pd.PH * pd.PW);
-      for (int c = 0; c < C; c++)
-        {
-          pad_planes (blocks, &pd, x, c, g, 1);
-          for (int col = 0; col < tb; col += LANES)
-            {
-              const int lanes = tb - col < LANES ? tb - col : LANES;
-              input_transform_padded_group (V, ld, C, c, col, lanes, blocks,
-                                            off + col, pd.PW);
-            }
-        }
-      return;
-    }
+  if (transform_padded (V, ld, x, C, g, t0, tb, PATCH_INPUT))
+    return;
   for (int c = 0; c < C; c++)
     {
       TilePos pos = tile_pos (g, t0);
@@ -598,25 +623,8 @@ WINOGRAD_CLONES static void
 output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
                        const Geom *g, size_t t0, int tb)
 {
-  const Padding pd = padding (g, t0, tb);
-  if (padding_fits (&pd))
-    {
-      float blocks[PAD_MAX_FLOATS] __attribute__ ((aligned (64)));
-      size_t off[tb + LANES];   /* tb <= PAD_MAX_FLOATS / 16 here */
-      padded_offsets (off, &pd, g, t0, tb);
-      memset (blocks, 0, sizeof (float) * pd.images * pd.PH * pd.PW);
-      for (int o = 0; o < OC; o++)
-        {
-          pad_planes (blocks, &pd, dy, o, g, 0);
-          for (int col = 0; col < tb; col += LANES)
-            {
-              const int lanes = tb - col < LANES ? tb - col : LANES;
-              output_grad_transform_padded_group (Z, ld, OC, o, col, lanes,
-                                                  blocks, off + col, pd.PW);
-            }
-        }
-      return;
-    }
+  if (transform_padded (Z, ld, dy, OC, g, t0, tb, PATCH_OUTPUT_GRAD))
+    return;
   for (int o = 0; o < OC; o++)
     {
       TilePos pos = tile_pos (g, t0);
