@@ -420,10 +420,10 @@ padded_offsets (size_t *off, const Padding *pd, const Geom *g, size_t t0,
 /* Channel ch of x (channels, B, H, W), images [n0, n0 + images) -> the
  * insides of the blocks, whose borders are zero already (zeroed once a
  * chunk: they are the same for every channel). A row is copied 8 floats at
- * a time, the last 8 masked to the row's end (the masked lanes write zeros
- * into the border, or into the next row's left border); read float by float
- * only where 8 would run past the end of x. Library calls here, a few per
- * row, cost more than the transform. */
+ * a time, the last 8 masked to the row's end: the masked lanes write zeros
+ * past it, into its border or the start of the next row, which is copied
+ * after it (PW >= W + 4, and every block ends with a border row). Read
+ * float by float only where 8 would run past the end of x. */
 INLINE void
 pad_planes (float *blocks, const Padding *pd, const float *x, int ch,
             const Geom *g, int back)
