@@ -324,47 +324,36 @@ load_lanes (const float *src, int n)
   return load8 (tmp);
 }
 
-/* Gathers the patches of up to eight consecutive tiles (lanes), rows_n x
- * cols each, starting `back` rows and columns before the tile's outputs, of
- * channel ch of x (channels, B, H, W), as d[i * cols + j] = element (i, j)
- * of every lane's patch. Lanes past `lanes` are zero. Advances pos. */
+/* Copies the patches of up to eight consecutive tiles (lanes), rows_n
+ * rows of 8 floats each, starting `back` rows and columns before the
+ * tile's outputs, of channel ch of x (channels, B, H, W), into a block of
+ * their own: lane l's row i at group[(l * WINOGRAD_IN_TILE + i) * LANES],
+ * zero outside the map. The transforms then read it as they read the
+ * padded blocks below (group_offsets, PW = LANES). Advances pos. */
 INLINE void
-gather_tiles (F8 *d, const float *x, int channels, int ch, const Geom *g,
-              TilePos *pos, int lanes, int rows_n, int cols, int back)
+gather_group (float *group, const float *x, int channels, int ch,
+              const Geom *g, TilePos *pos, int lanes, int rows_n, int cols,
+              int back)
 {
   const size_t plane = (size_t) g->H * g->W;
   const size_t n = (size_t) channels * g->batch * plane;
-  const F8 zero = { 0 };
-  F8 p[WINOGRAD_IN_TILE][LANES];   /* p[i][l]: row i of lane l's patch */
-  for (int l = 0; l < LANES; l++)
+  for (int l = 0; l < lanes; l++, tile_next (g, pos))
     {
-      if (l < lanes)
-        {
-          F8 rows[WINOGRAD_IN_TILE];
-          load_patch (rows, x, n, ((size_t) ch * g->batch + pos->n) * plane,
-                      g->H, g->W, 4 * pos->ty - back, 4 * pos->tx - back,
-                      rows_n, cols);
-          for (int i = 0; i < rows_n; i++)
-            p[i][l] = rows[i];
-          tile_next (g, pos);
-        }
-      else
-        for (int i = 0; i < rows_n; i++)
-          p[i][l] = zero;
-    }
-  for (int i = 0; i < rows_n; i++)
-    {
-      transpose8 (p[i]);              /* p[i][j]: column j across lanes */
-      for (int j = 0; j < cols; j++)
-        d[i * cols + j] = p[i][j];
+      F8 rows[WINOGRAD_IN_TILE];
+      load_patch (rows, x, n, ((size_t) ch * g->batch + pos->n) * plane,
+                  g->H, g->W, 4 * pos->ty - back, 4 * pos->tx - back, rows_n,
+                  cols);
+      for (int i = 0; i < rows_n; i++)
+        store8 (group + ((size_t) l * WINOGRAD_IN_TILE + i) * LANES, rows[i]);
     }
 }
 
 /* ---- the same patches from zero-padded copies of the planes ----
  *
- * gather_tiles checks every row of every lane's patch against the map's
- * edges and steps the tile position lane by lane, and the transforms after
- * it hold all 36 vectors of a group at once, more than the 16 registers:
+ * gather_group checks every row of every lane's patch against the map's
+ * edges and steps the tile position lane by lane, and the transforms
+ * used to hold all 36 vectors of a group at once, more than the 16
+ * registers:
  * on the small ResNet's 28x28 layers the transforms took five times as
  * long as the products. Where the blocks fit (every layer of the ResNets
  * measured here), the planes a chunk's tiles lie in are instead copied,
@@ -456,17 +445,19 @@ pad_planes (float *blocks, const Padding *pd, const float *x, int ch,
     }
 }
 
-/* The padded forms of the transforms below work a patch row at a time, so
- * that what is live stays in the 16 vector registers: the row of eight
- * lanes' patches is loaded, transposed and transformed along itself, then
- * each column of the row results is transformed and stored. */
+/* The transforms of a group of up to eight tiles whose patches lie in
+ * blocks (padded planes, or a group's own block from gather_group) at
+ * off[0..lanes), PW floats a row. They work a patch row at a time, so that
+ * what is live stays in the 16 vector registers: the row of eight lanes'
+ * patches is loaded, transposed and transformed along itself, then each
+ * column of the row results is transformed and stored. */
 
-/* input_transform for the group of `lanes` tiles with patches at off[0..)
- * in the blocks -> V, channel c, columns [col, col + lanes) */
+/* the 6x6 patches d -> V (36, C, ld), channel c, columns [col, col +
+ * lanes): (B^T d B)[p] */
 INLINE void
-input_transform_padded_group (float *V, size_t ld, int C, int c, int col,
-                              int lanes, const float *blocks,
-                              const size_t *off, int PW)
+input_transform_group (float *V, size_t ld, int C, int c, int col,
+                       int lanes, const float *blocks, const size_t *off,
+                       int PW)
 {
   const F8 zero = { 0 };
   F8 r[6][6];   /* r[a][j]: (d B)[a][j], row a of the patch times B */
@@ -492,12 +483,12 @@ input_transform_padded_group (float *V, size_t ld, int C, int c, int col,
     }
 }
 
-/* output_grad_transform for the group of `lanes` tiles with output tiles
- * at off[0..) in the blocks -> Z, channel o, columns [col, col + lanes) */
+/* the 4x4 output-gradient tiles e -> Z (36, OC, ld), channel o, columns
+ * [col, col + lanes): (A e A^T)[p] */
 INLINE void
-output_grad_transform_padded_group (float *Z, size_t ld, int OC, int o,
-                                    int col, int lanes, const float *blocks,
-                                    const size_t *off, int PW)
+output_grad_transform_group (float *Z, size_t ld, int OC, int o, int col,
+                             int lanes, const float *blocks,
+                             const size_t *off, int PW)
 {
   const F8 zero = { 0 };
   F8 u[4][6];   /* u[a][k]: (e A^T)[a][k] */
@@ -530,54 +521,53 @@ typedef enum
   PATCH_OUTPUT_GRAD,
 } PatchKind;
 
-/* The padded form of input_transform (x -> V) or output_grad_transform
- * (dy -> Z) for tiles [t0, t0 + tb) of `channels` channels: FALSE, with
- * nothing done, when the chunk's blocks do not fit. Always inlined into
- * the two, so that kind is a constant there. */
-INLINE bool
-transform_padded (float *out, size_t ld, const float *src, int channels,
-                  const Geom *g, size_t t0, int tb, PatchKind kind)
+/* input_transform (x -> V) or output_grad_transform (dy -> Z) for tiles
+ * [t0, t0 + tb) of `channels` channels, from padded blocks where the
+ * chunk's fit, else a group at a time from gather_group. Always inlined
+ * into the two, so that kind is a constant there. */
+INLINE void
+transform_tiles (float *out, size_t ld, const float *src, int channels,
+                 const Geom *g, size_t t0, int tb, PatchKind kind)
 {
+  const int back = kind == PATCH_INPUT ? 1 : 0;
+  const int rows = kind == PATCH_INPUT ? WINOGRAD_IN_TILE : WINOGRAD_OUT_TILE;
   const Padding pd = padding (g, t0, tb);
-  if (!padding_fits (&pd))
-    return false;
+  const bool padded = padding_fits (&pd);
   float blocks[PAD_MAX_FLOATS] __attribute__ ((aligned (64)));
-  size_t off[tb + LANES];   /* tb <= PAD_MAX_FLOATS / 16 here */
-  padded_offsets (off, &pd, g, t0, tb);
-  memset (blocks, 0, sizeof (float) * pd.images * pd.PH * pd.PW);
+  /* tb <= PAD_MAX_FLOATS / 16 where padded */
+  size_t off[padded ? tb + LANES : LANES];
+  if (padded)
+    {
+      padded_offsets (off, &pd, g, t0, tb);
+      memset (blocks, 0, sizeof (float) * pd.images * pd.PH * pd.PW);
+    }
+  else
+    for (int l = 0; l < LANES; l++)
+      off[l] = (size_t) l * WINOGRAD_IN_TILE * LANES;
+  const int PW = padded ? pd.PW : LANES;
   for (int ch = 0; ch < channels; ch++)
     {
-      pad_planes (blocks, &pd, src, ch, g, kind == PATCH_INPUT ? 1 : 0);
+      TilePos pos = tile_pos (g, t0);
+      if (padded)
+        pad_planes (blocks, &pd, src, ch, g, back);
       for (int col = 0; col < tb; col += LANES)
         {
           const int lanes = tb - col < LANES ? tb - col : LANES;
+          if (!padded)
+            gather_group (blocks, src, channels, ch, g, &pos, lanes, rows,
+                          kind == PATCH_INPUT ? 6 : 4, back);
+          const size_t *at = padded ? off + col : off;
           if (kind == PATCH_INPUT)
-            input_transform_padded_group (out, ld, channels, ch, col, lanes,
-                                          blocks, off + col, pd.PW);
+            input_transform_group (out, ld, channels, ch, col, lanes, blocks,
+                                   at, PW);
           else
-            output_grad_transform_padded_group (out, ld, channels, ch, col,
-                                                lanes, blocks, off + col,
-                                                pd.PW);
+            output_grad_transform_group (out, ld, channels, ch, col, lanes,
+                                         blocks, at, PW);
         }
     }
-  return true;
 }
 
 /* ---- the three transforms of tiles ---- */
-
-/* One group of up to 8 tiles' 6x6 patches d (d[6 i + j], lanes the tiles)
- * -> V (36, C, ld), column col, channel c: (B^T d B)[p] */
-INLINE void
-input_transform_group (float *V, size_t ld, int C, int c, int col, int lanes,
-                       F8 v[WINOGRAD_PLANES])
-{
-  for (int j = 0; j < 6; j++)
-    bt_1d (v + j, 6);
-  for (int i = 0; i < 6; i++)
-    bt_1d (v + 6 * i, 1);
-  for (int k = 0; k < WINOGRAD_PLANES; k++)
-    store_lanes (V + ((size_t) k * C + c) * ld + col, v[k], lanes);
-}
 
 /* x (C, B, H, W), tiles [t0, t0+tb) -> V (36, C, ld), columns [0, tb):
  * V[p][c][t - t0] = (B^T d B)[p] for the 6x6 patch d of tile t in channel c,
@@ -586,34 +576,7 @@ WINOGRAD_CLONES static void
 input_transform (float *V, size_t ld, const float *x, int C, const Geom *g,
                  size_t t0, int tb)
 {
-  if (transform_padded (V, ld, x, C, g, t0, tb, PATCH_INPUT))
-    return;
-  for (int c = 0; c < C; c++)
-    {
-      TilePos pos = tile_pos (g, t0);
-      for (int col = 0; col < tb; col += LANES)
-        {
-          const int lanes = tb - col < LANES ? tb - col : LANES;
-          F8 v[WINOGRAD_PLANES];
-          gather_tiles (v, x, C, c, g, &pos, lanes, 6, 6, 1);
-          input_transform_group (V, ld, C, c, col, lanes, v);
-        }
-    }
-}
-
-/* One group's 4x4 output-gradient tiles e (e[4 i + j]) -> Z (36, OC, ld),
- * column col, channel o: (A e A^T)[p] */
-INLINE void
-output_grad_transform_group (float *Z, size_t ld, int OC, int o, int col,
-                             int lanes, const F8 e[16])
-{
-  F8 t[24], z[WINOGRAD_PLANES];
-  for (int j = 0; j < 4; j++)
-    a_1d (t + j, 4, e + j, 4);          /* t (6x4) = A e */
-  for (int i = 0; i < 6; i++)
-    a_1d (z + 6 * i, 1, t + 4 * i, 1);  /* z (6x6) = t A^T */
-  for (int k = 0; k < WINOGRAD_PLANES; k++)
-    store_lanes (Z + ((size_t) k * OC + o) * ld + col, z[k], lanes);
+  transform_tiles (V, ld, x, C, g, t0, tb, PATCH_INPUT);
 }
 
 /* dy (OC, B, H, W), tiles [t0, t0+tb) -> Z (36, OC, ld), columns [0, tb):
@@ -623,19 +586,7 @@ WINOGRAD_CLONES static void
 output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
                        const Geom *g, size_t t0, int tb)
 {
-  if (transform_padded (Z, ld, dy, OC, g, t0, tb, PATCH_OUTPUT_GRAD))
-    return;
-  for (int o = 0; o < OC; o++)
-    {
-      TilePos pos = tile_pos (g, t0);
-      for (int col = 0; col < tb; col += LANES)
-        {
-          const int lanes = tb - col < LANES ? tb - col : LANES;
-          F8 e[16];
-          gather_tiles (e, dy, OC, o, g, &pos, lanes, 4, 4, 0);
-          output_grad_transform_group (Z, ld, OC, o, col, lanes, e);
-        }
-    }
+  transform_tiles (Z, ld, dy, OC, g, t0, tb, PATCH_OUTPUT_GRAD);
 }
 
 /* M (36, O, ld), columns [0, tb) -> y (O, B, H, W), tiles [t0, t0+tb):
