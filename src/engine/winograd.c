@@ -523,11 +523,11 @@ typedef enum
 
 /* input_transform (x -> V) or output_grad_transform (dy -> Z) for tiles
  * [t0, t0 + tb) of `channels` channels, from padded blocks where the
- * chunk's fit, else a group at a time from gather_group. Always inlined
- * into the two, so that kind is a constant there. */
+ * span's fit, else a group at a time from gather_group. Always inlined
+ * into transform_tiles, so that kind is a constant there. */
 INLINE void
-transform_tiles (float *out, size_t ld, const float *src, int channels,
-                 const Geom *g, size_t t0, int tb, PatchKind kind)
+transform_span (float *out, size_t ld, const float *src, int channels,
+                const Geom *g, size_t t0, int tb, PatchKind kind)
 {
   const int back = kind == PATCH_INPUT ? 1 : 0;
   const int rows = kind == PATCH_INPUT ? WINOGRAD_IN_TILE : WINOGRAD_OUT_TILE;
@@ -565,6 +565,42 @@ transform_tiles (float *out, size_t ld, const float *src, int channels,
                                          blocks, at, PW);
         }
     }
+}
+
+/* The most tiles a span may have so that its blocks fit, whatever tile it
+ * starts at: it then lies in at most max_images images (one more than
+ * whole images' worth of tiles). A multiple of LANES, so that the spans
+ * of a chunk keep its groups; 0 where two images' blocks do not fit. */
+static int
+padded_span_tiles (const Geom *g)
+{
+  const Padding pd = padding (g, 0, 1);
+  const size_t max_images = PAD_MAX_FLOATS / ((size_t) pd.PH * pd.PW);
+  if (max_images < 2)
+    return 0;
+  size_t tiles = (max_images - 1) * g->per_image;
+  if (tiles > PAD_MAX_FLOATS / 16)
+    tiles = PAD_MAX_FLOATS / 16;
+  return (int) (tiles / LANES * LANES);
+}
+
+/* transform_span over a chunk of tiles, in spans whose padded blocks fit:
+ * the weight gradient's chunks (over a thousand tiles on a 28x28 map) are
+ * larger than the forward's, and gather_group, which they fell back to,
+ * took about twice as long a tile. */
+INLINE void
+transform_tiles (float *out, size_t ld, const float *src, int channels,
+                 const Geom *g, size_t t0, int tb, PatchKind kind)
+{
+  const int span = padded_span_tiles (g);
+  if (span == 0 || tb <= span)
+    {
+      transform_span (out, ld, src, channels, g, t0, tb, kind);
+      return;
+    }
+  for (int s = 0; s < tb; s += span)
+    transform_span (out + s, ld, src, channels, g, t0 + (size_t) s,
+                    tb - s < span ? tb - s : span, kind);
 }
 
 /* ---- the three transforms of tiles ---- */

@@ -58,6 +58,11 @@ static const Case cases[] = {
   { 4, 12, 13, 6, 3, 2, 2 },
   { 2, 5, 28, 28, 2, 1, 1 },
   { 11, 7, 9, 5, 7, 7, 2 },
+  /* chunks of more tiles than the zero-padded copies of winograd.c hold
+   * (four 60x60 images): they go in spans, the second starting inside an
+   * image */
+  { 2, 3, 60, 60, 6, 6, 1 },
+  { 3, 2, 60, 60, 7, 5, 2 },
   /* a map too large for the zero-padded copies of winograd.c: the path
    * that checks each patch row against the edges */
   { 2, 3, 129, 131, 1, 1, 2 },
