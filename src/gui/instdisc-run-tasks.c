@@ -92,11 +92,19 @@ embed_between_batches (gpointer data, int done, int total)
     let_waiting_embeddings_go (hook->run);
   if (hook->progress)
     {
+      /* always queued to the caller's context: g_main_context_invoke would
+       * call it here, on this thread, whenever that context happened to be
+       * between two iterations and free to take (a progress report missing
+       * from the main thread's list, written at the same moment, showed
+       * it) */
       ProgressCall *call = g_new (ProgressCall, 1);
       *call = (ProgressCall) { hook->progress, hook->progress_data, done,
                                total };
-      g_main_context_invoke_full (hook->context, G_PRIORITY_DEFAULT,
-                                  deliver_progress, call, g_free);
+      GSource *source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, deliver_progress, call, g_free);
+      g_source_attach (source, hook->context);
+      g_source_unref (source);
     }
   return g_cancellable_is_cancelled (hook->cancellable);
 }

@@ -1348,10 +1348,16 @@ export_finished (gpointer data)
   return *(int *) data != 0;
 }
 
+/* the thread main () runs on */
+static GThread *main_thread;
+
 static void
 record_progress (int done, int total, gpointer data)
 {
+  /* on the main thread itself: a worker that acquires the idle default
+   * context owns it too */
   g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  g_assert_true (g_thread_self () == main_thread);
   g_assert_cmpint (done, <, total);
   g_array_append_val ((GArray *) data, done);
 }
@@ -1601,6 +1607,7 @@ main (int argc, char **argv)
    * compare its results with this process's to a few ulps */
   blas_kernels_choose (argv);
   gtk_test_init (&argc, &argv, NULL);
+  main_thread = g_thread_self ();
   g_autoptr (GError) error = NULL;
   workdir = g_dir_make_tmp ("instdisc-gui-XXXXXX", &error);
   g_assert_no_error (error);
