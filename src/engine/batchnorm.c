@@ -36,8 +36,10 @@ batchnorm2d_init (BatchNorm2d *self, int channels, int spatial)
   self->running_var = engine_alloc (sizeof (float) * channels);
   self->saved_mean = engine_alloc (sizeof (float) * channels);
   self->saved_invstd = engine_alloc (sizeof (float) * channels);
+  self->eval_scale = engine_alloc (sizeof (float) * channels);
+  self->eval_shift = engine_alloc (sizeof (float) * channels);
   if (!self->running_mean || !self->running_var || !self->saved_mean
-      || !self->saved_invstd)
+      || !self->saved_invstd || !self->eval_scale || !self->eval_shift)
     {
       batchnorm2d_clear (self);
       return false;
@@ -54,8 +56,11 @@ batchnorm2d_clear (BatchNorm2d *self)
   engine_free (self->running_var);
   engine_free (self->saved_mean);
   engine_free (self->saved_invstd);
+  engine_free (self->eval_scale);
+  engine_free (self->eval_shift);
   self->running_mean = self->running_var = NULL;
   self->saved_mean = self->saved_invstd = NULL;
+  self->eval_scale = self->eval_shift = NULL;
 }
 
 bool
@@ -206,6 +211,25 @@ affine_run (float *y, const float *x, size_t n, float scale, float shift,
     y[i] = x[i] * scale + shift;
 }
 
+/* evaluation mode's map of channel c: y = scale * x + shift */
+static void
+eval_affine (const BatchNorm2d *self, size_t c, float *scale, float *shift)
+{
+  const float invstd = 1.0f / sqrtf (self->running_var[c] + self->eps);
+  *scale = self->weight[c] * invstd;
+  *shift = self->bias[c] - self->running_mean[c] * *scale;
+}
+
+void
+batchnorm2d_eval_affine (BatchNorm2d *self, const float **scale,
+                         const float **shift)
+{
+  for (int c = 0; c < self->channels; c++)
+    eval_affine (self, c, &self->eval_scale[c], &self->eval_shift[c]);
+  *scale = self->eval_scale;
+  *shift = self->eval_shift;
+}
+
 /* Channels are independent, so threads take ranges of channels. */
 static void
 forward_task (void *arg, int ith, int nth)
@@ -222,11 +246,10 @@ forward_task (void *arg, int ith, int nth)
     {
       if (!task->training)
         {
-          const float mean = self->running_mean[c];
-          const float invstd = 1.0f / sqrtf (self->running_var[c] + self->eps);
-          const float scale = self->weight[c] * invstd;
-          affine_run (task->out + c * M, task->inp + c * M, M, scale,
-                      self->bias[c] - mean * scale, task->relu);
+          float scale, shift;
+          eval_affine (self, c, &scale, &shift);
+          affine_run (task->out + c * M, task->inp + c * M, M, scale, shift,
+                      task->relu);
           continue;
         }
       /* the groups' statistics, summed for the running statistics */

@@ -27,6 +27,7 @@ typedef struct
   float *saved_mean;        /* (C, G) of the last training forward */
   float *saved_invstd;      /* (C, G) 1 / sqrt(biased var + eps) */
   const float *saved_inp;   /* (C, B, H, W) */
+  float *eval_scale, *eval_shift;  /* (C) batchnorm2d_eval_affine's */
 } BatchNorm2d;
 
 /* Allocates the running statistics and saved-statistics vectors; weight and
@@ -59,6 +60,15 @@ void batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
  *             batchnorm2d_backward. */
 void batchnorm2d_forward_relu (BatchNorm2d *self, float *out, const float *inp,
                                int batch, bool training);
+
+/* Evaluation mode's map as a per-channel affine one, y = scale * x + shift
+ * (the running statistics folded with the weight and bias the same way
+ * batchnorm2d_forward's evaluation mode folds them), into
+ * self->eval_scale and self->eval_shift, which it returns through scale
+ * and shift: for a convolution to apply in its own output pass
+ * (conv2d_forward_affine). */
+void batchnorm2d_eval_affine (BatchNorm2d *self, const float **scale,
+                              const float **shift);
 void batchnorm2d_backward_relu (BatchNorm2d *self, float *dinp,
                                 const float *dout, const float *relu_out,
                                 int batch);

@@ -492,6 +492,21 @@ conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
   engine_parallel (forward_task, &task);
 }
 
+bool
+conv2d_forward_affine (Conv2d *self, float *out, const float *inp, int batch,
+                       Workspace *ws, const float *scale, const float *shift,
+                       bool relu)
+{
+  if (!conv2d_uses_winograd (self, ws, false))
+    return false;
+  self->saved_inp = inp;
+  winograd_conv3x3_forward_affine (out, inp, self->weight, self->in_channels,
+                                   self->out_channels, batch, self->in_h,
+                                   self->in_w, ws->col, ws->n_floats, scale,
+                                   shift, relu);
+  return true;
+}
+
 static void
 backward_task (void *arg, int ith, int nth)
 {

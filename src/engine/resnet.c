@@ -702,6 +702,33 @@ resnet_set_batch_norm_groups (ResNet *self, int groups)
 
 /* ---- forward ---- */
 
+/* out = bn (conv (inp)), with the ReLU after it where relu; conv_out holds
+ * the convolution's output for the backward. In evaluation mode, where the
+ * convolution takes the Winograd path, the batch norm's map and the ReLU
+ * ride in its output pass instead and conv_out is not written: one pass
+ * over the activations fewer (docs/performance.md, "How it computes",
+ * "Evaluation"). */
+static void
+conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
+                 const float *inp, int batch, bool training, bool relu,
+                 Workspace *ws)
+{
+  if (!training)
+    {
+      const float *scale, *shift;
+      batchnorm2d_eval_affine (bn, &scale, &shift);
+      if (conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
+                                 relu))
+        return;
+    }
+  conv2d_forward (conv, conv_out, inp, batch, ws);
+  /* the batch norm and its ReLU in one pass (batchnorm.h) */
+  if (relu)
+    batchnorm2d_forward_relu (bn, out, conv_out, batch, training);
+  else
+    batchnorm2d_forward (bn, out, conv_out, batch, training);
+}
+
 /* shortcut_scratch holds the shortcut's BN output until the sum (the
  * block's output size) */
 static void
@@ -710,30 +737,25 @@ block_forward (ResidualBlock *block, const float *inp, int batch,
 {
   size_t n = (size_t) block->out_channels * batch * block->out_h * block->out_w;
   block->inp = inp;
-  conv2d_forward (&block->conv1, block->conv1_out, inp, batch, ws);
-  /* bn1 and its ReLU in one pass (batchnorm.h) */
-  batchnorm2d_forward_relu (&block->bn1, block->hidden, block->conv1_out,
-                            batch, training);
-  conv2d_forward (&block->conv2, block->conv2_out, block->hidden, batch, ws);
+  conv_bn_forward (&block->conv1, &block->bn1, block->conv1_out,
+                   block->hidden, inp, batch, training, true, ws);
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
     {
-      batchnorm2d_forward_relu (&block->bn2, block->hidden2, block->conv2_out,
-                                batch, training);
-      conv2d_forward (&block->conv3, block->conv3_out, block->hidden2, batch,
-                      ws);
-      batchnorm2d_forward (&block->bn3, block->out, block->conv3_out,
-                           batch, training);
+      conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out,
+                       block->hidden2, block->hidden, batch, training, true,
+                       ws);
+      conv_bn_forward (&block->conv3, &block->bn3, block->conv3_out,
+                       block->out, block->hidden2, batch, training, false, ws);
     }
   else
-    batchnorm2d_forward (&block->bn2, block->out, block->conv2_out, batch,
-                         training);
+    conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out, block->out,
+                     block->hidden, batch, training, false, ws);
   const float *shortcut = inp;
   if (block->has_shortcut)
     {
-      conv2d_forward (&block->shortcut_conv, block->shortcut_conv_out, inp,
-                      batch, ws);
-      batchnorm2d_forward (&block->shortcut_bn, shortcut_scratch,
-                           block->shortcut_conv_out, batch, training);
+      conv_bn_forward (&block->shortcut_conv, &block->shortcut_bn,
+                       block->shortcut_conv_out, shortcut_scratch, inp, batch,
+                       training, false, ws);
       shortcut = shortcut_scratch;
     }
   add_relu_forward (block->out, block->out, shortcut, n);
@@ -756,10 +778,9 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
       memcpy (self->input + ((size_t) c * batch + n) * HW,
               images + ((size_t) n * C + c) * HW, sizeof (float) * HW);
 
-  conv2d_forward (&self->conv1, self->stem_conv_out, self->input, batch,
-                  &self->workspace);
-  batchnorm2d_forward_relu (&self->bn1, self->stem_out, self->stem_conv_out,
-                            batch, training);
+  conv_bn_forward (&self->conv1, &self->bn1, self->stem_conv_out,
+                   self->stem_out, self->input, batch, training, true,
+                   &self->workspace);
 
   const float *x = self->stem_out;
   if (cfg->stem == RESNET_STEM_IMAGENET)

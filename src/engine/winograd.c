@@ -651,11 +651,22 @@ output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
   transform_tiles (Z, ld, dy, OC, g, t0, tb, PATCH_OUTPUT_GRAD);
 }
 
+/* The map the output transform applies to what it writes: channel o's
+ * values times scale[o] plus shift[o], then max (0, .) where relu; none
+ * where scale is NULL. An evaluation-mode batch norm after the convolution
+ * (and the ReLU after it) ride in its output pass this way. */
+typedef struct
+{
+  const float *scale, *shift;
+  bool relu;
+} Epilogue;
+
 /* M (36, O, ld), columns [0, tb) -> y (O, B, H, W), tiles [t0, t0+tb):
- * the 4x4 outputs A^T m A of each tile, the part inside the map. */
+ * the 4x4 outputs A^T m A of each tile, the part inside the map, through
+ * the epilogue ep. */
 WINOGRAD_CLONES static void
 output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
-                  size_t t0, int tb)
+                  size_t t0, int tb, const Epilogue *ep)
 {
   const size_t plane = (size_t) g->H * g->W;
   const F8 zero = { 0 };
@@ -675,6 +686,16 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
             at_1d (t + j, 6, m + j, 6);           /* t (4x6) = A^T m */
           for (int i = 0; i < 4; i++)
             at_1d (out + 4 * i, 1, t + 6 * i, 1); /* out (4x4) = t A */
+          if (ep->scale)
+            {
+              const F8 scale = zero + ep->scale[o], shift = zero + ep->shift[o];
+              for (int k = 0; k < 16; k++)
+                {
+                  out[k] = out[k] * scale + shift;
+                  if (ep->relu)  /* as batch norm's ReLU: 0 for NaN too */
+                    out[k] = (F8) ((I8) out[k] & (out[k] > zero));
+                }
+            }
           /* row i of every lane's tile: r[i][l] (4 floats, then zeros) */
           F8 r[4][LANES];
           for (int i = 0; i < 4; i++)
@@ -805,6 +826,7 @@ typedef struct
   Geom g;
   float *chunks;      /* per thread: V (36, Cin, ld), M (36, Cout, ld) */
   size_t ld;
+  Epilogue ep;
 } PassTask;
 
 static void
@@ -834,7 +856,7 @@ pass_task (void *arg, int ith, int nth)
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
       t = engine_timer_start ();
-      output_transform (task->y, M, ld, Cout, &task->g, t0, tb);
+      output_transform (task->y, M, ld, Cout, &task->g, t0, tb, &task->ep);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
     }
@@ -842,7 +864,7 @@ pass_task (void *arg, int ith, int nth)
 
 static void
 run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
-          int W, float *ws, size_t ws_floats)
+          int W, float *ws, size_t ws_floats, Epilogue ep)
 {
   const int nth = engine_get_threads ();
   const Geom g = geom (batch, H, W);
@@ -858,7 +880,7 @@ run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
   engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
 
   PassTask task = { y, x, ws, view->n_in, view->n_out, g,
-                    ws + filter_floats (view->n_in, view->n_out), ld };
+                    ws + filter_floats (view->n_in, view->n_out), ld, ep };
   engine_parallel (pass_task, &task);
 }
 
@@ -868,7 +890,20 @@ winograd_conv3x3_forward (float *out, const float *inp, const float *weight,
                           size_t ws_floats)
 {
   FilterView view = { weight, (ptrdiff_t) C * 9, 9, 1, OC, C };
-  run_pass (out, inp, &view, batch, H, W, ws, ws_floats);
+  run_pass (out, inp, &view, batch, H, W, ws, ws_floats,
+            (Epilogue) { NULL, NULL, false });
+}
+
+void
+winograd_conv3x3_forward_affine (float *out, const float *inp,
+                                 const float *weight, int C, int OC,
+                                 int batch, int H, int W, float *ws,
+                                 size_t ws_floats, const float *scale,
+                                 const float *shift, bool relu)
+{
+  FilterView view = { weight, (ptrdiff_t) C * 9, 9, 1, OC, C };
+  run_pass (out, inp, &view, batch, H, W, ws, ws_floats,
+            (Epilogue) { scale, shift, relu });
 }
 
 void
@@ -878,7 +913,8 @@ winograd_conv3x3_backward_data (float *dinp, const float *dout,
 {
   /* filter (c, oc) tap k = w[oc][c][8 - k] */
   FilterView view = { weight + 8, 9, (ptrdiff_t) C * 9, -1, C, OC };
-  run_pass (dinp, dout, &view, batch, H, W, ws, ws_floats);
+  run_pass (dinp, dout, &view, batch, H, W, ws, ws_floats,
+            (Epilogue) { NULL, NULL, false });
 }
 
 /* ---- weight gradient ----

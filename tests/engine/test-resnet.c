@@ -1028,6 +1028,35 @@ test_resnet_eval (gconstpointer data)
   assert_all_close ("running mean untouched by eval", net->bn1.running_mean,
                     running, cfg.widths[0], 0.0, 0.0);
 
+  /* the Winograd layers fold their batch norm (and ReLU) into the output
+   * pass in evaluation mode, the im2col ones do not: both ways agree to
+   * the two methods' rounding (a misapplied map moves the embedding by
+   * ~0.1); every channel's map made different first */
+  conv2d_set_algo (CONV_ALGO_WINOGRAD);
+  int n_winograd = 0;
+  for (int i = 0; i < net->n_blocks; i++)
+    {
+      ResidualBlock *block = &net->blocks[i];
+      n_winograd += conv2d_uses_winograd (&block->conv2, &net->workspace,
+                                          false);
+      BatchNorm2d *bns[] = { &block->bn1, &block->bn2 };
+      for (size_t j = 0; j < G_N_ELEMENTS (bns); j++)
+        for (int c = 0; c < bns[j]->channels; c++)
+          {
+            bns[j]->weight[c] = 0.5f + rng_uniform (&rng);
+            bns[j]->bias[c] = 0.5f * rng_normal (&rng);
+          }
+    }
+  g_assert_cmpint (n_winograd, >, 0);
+  float *folded = g_memdup2 (resnet_forward (net, x, B, false),
+                             sizeof (float) * B * D);
+  conv2d_set_algo (CONV_ALGO_IM2COL);
+  assert_all_close ("eval, batch norm folded into Winograd",
+                    resnet_forward (net, x, B, false), folded, (size_t) B * D,
+                    1e-4, 0.0);
+  conv2d_set_algo (CONV_ALGO_AUTO);
+  g_free (folded);
+
   /* the control: training mode does depend on the batch */
   float *train_x = g_new (float, D);
   memcpy (train_x, resnet_forward (net, x, B, true) + k * D,

@@ -474,6 +474,80 @@ test_winograd_selection (void)
   fixture_clear (&f);
 }
 
+/* The forward with an evaluation-mode batch norm's map (and a ReLU) in its
+ * output pass: the plain forward's result mapped value by value, on shapes
+ * of several chunks and both thread counts; and nothing written where the
+ * layer does not take the Winograd path. */
+static void
+test_winograd_affine (void)
+{
+  Rng rng;
+  rng_seed (&rng, 47);
+  const Case affine_cases[] = {
+    { 9, 17, 7, 7, 4, 3, 2 },
+    { 16, 8, 14, 14, 2, 1, 2 },
+    { 16, 16, 28, 28, 3, 1, 1 },
+  };
+  conv2d_set_algo (CONV_ALGO_WINOGRAD);
+  for (size_t t = 0; t < G_N_ELEMENTS (affine_cases); t++)
+    for (int relu = 0; relu < 2; relu++)
+      {
+        const Case *cc = &affine_cases[t];
+        engine_set_threads (cc->threads);
+        Fixture f;
+        fixture_init (&f, cc->c, cc->oc, cc->h, cc->w, cc->batch, cc->chunk,
+                      cc->threads);
+        fill_normal (&rng, f.weight, f.n_weight, 0.5f);
+        fill_normal (&rng, f.inp, f.n_inp, 1.0f);
+        float *scale = g_new (float, cc->oc), *shift = g_new (float, cc->oc);
+        fill_normal (&rng, scale, cc->oc, 1.0f);
+        fill_normal (&rng, shift, cc->oc, 1.0f);
+        conv2d_forward (&f.conv, f.out, f.inp, cc->batch, &f.ws);
+        const size_t per_channel = f.n_out / cc->oc;
+        /* rms of the mapped values before the ReLU: their size sets the
+         * rounding (the fused map may round once, as a fused multiply-add) */
+        double rms = 0.0, worst = 0.0;
+        for (size_t i = 0; i < f.n_out; i++)
+          {
+            const size_t o = i / per_channel;
+            float v = f.out[i] * scale[o] + shift[o];
+            f.out[i] = relu && !(v > 0.0f) ? 0.0f : v;
+            rms += (double) v * v;
+          }
+        rms = sqrt (rms / f.n_out);
+        float *fused = g_new (float, f.n_out);
+        fill_value (fused, f.n_out, NAN);
+        g_assert_true (conv2d_forward_affine (&f.conv, fused, f.inp,
+                                              cc->batch, &f.ws, scale, shift,
+                                              relu));
+        for (size_t i = 0; i < f.n_out; i++)
+          worst = fmax (worst, fabs ((double) fused[i] - f.out[i]));
+        g_autofree char *name = case_name (cc, relu ? "affine + ReLU"
+                                                    : "affine");
+        g_test_message ("%s: max |diff| %.3g x rms", name, worst / rms);
+        if (!(worst <= 4e-6 * rms))
+          g_error ("%s: max |diff| %.3g x rms > 4e-6", name, worst / rms);
+        g_free (fused);
+        g_free (scale);
+        g_free (shift);
+        fixture_clear (&f);
+      }
+
+  /* im2col's layers are left to the caller */
+  Fixture f;
+  fixture_init (&f, 8, 8, 4, 4, 2, 2, 1);
+  float ones[8], zeros[8];
+  fill_value (ones, 8, 1.0f);
+  fill_value (zeros, 8, 0.0f);
+  fill_value (f.out, f.n_out, NAN);
+  conv2d_set_algo (CONV_ALGO_IM2COL);
+  g_assert_false (conv2d_forward_affine (&f.conv, f.out, f.inp, 2, &f.ws,
+                                         ones, zeros, false));
+  g_assert_true (isnan (f.out[0]));
+  fixture_clear (&f);
+  engine_set_threads (1);
+}
+
 /* ENGINE_CONV is read at the first convolution: in a fresh process */
 static void
 test_winograd_environment (void)
@@ -497,5 +571,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/winograd/gradient", test_winograd_gradient);
   g_test_add_func ("/engine/winograd/selection", test_winograd_selection);
   g_test_add_func ("/engine/winograd/environment", test_winograd_environment);
+  g_test_add_func ("/engine/winograd/affine", test_winograd_affine);
   return g_test_run ();
 }
