@@ -650,7 +650,7 @@ command_train (int argc, char **argv)
       N_("The paper's proximal regularisation, lambda ||f - v||^2 "
          "(0: off, as the reference code)"), N_("LAMBDA") },
     { "batch-size", 'b', 0, G_OPTION_ARG_INT, &o.batch_size,
-      N_("Images per step (128)"), N_("N") },
+      N_("Images per step (64; the reference recipe 128)"), N_("N") },
     { "epochs", 'e', 0, G_OPTION_ARG_INT, &o.epochs, N_("Epochs (15; the reference recipe: 200)"),
       N_("N") },
     { "steps", 0, 0, G_OPTION_ARG_INT64, &o.steps,

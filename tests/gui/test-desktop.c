@@ -215,7 +215,7 @@ test_dialog_remembers (void)
   dialog_type (dialog, "nce_k", "1024");
   dialog_type (dialog, "tau", "0.07");
   dialog_type (dialog, "epochs", "7");
-  dialog_type (dialog, "batch_size", "64");
+  dialog_type (dialog, "batch_size", "32");   /* not the default */
   dialog_type (dialog, "weight_decay", "0.001");
   dialog_type (dialog, "warmup_epochs", "2");
   dialog_type (dialog, "seed", "42");
@@ -253,7 +253,7 @@ test_dialog_remembers (void)
   g_assert_cmpint (c.nce_k, ==, 1024);
   g_assert_cmpfloat_with_epsilon (c.tau, 0.07, 1e-6);
   g_assert_cmpint (c.epochs, ==, 7);
-  g_assert_cmpint (c.batch_size, ==, 64);
+  g_assert_cmpint (c.batch_size, ==, 32);
   g_assert_cmpfloat_with_epsilon (c.weight_decay, 0.001, 1e-9);
   g_assert_cmpint (c.warmup_epochs, ==, 2);
   g_assert_cmpuint (c.seed, ==, 42);

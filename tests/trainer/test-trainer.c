@@ -100,6 +100,7 @@ test_config_keyfile (void)
   g_assert_cmpint (defaults.bank_init, !=, reference.bank_init);
   g_assert_cmpfloat (defaults.lr, !=, reference.lr);
   g_assert_cmpint (defaults.warmup_epochs, !=, reference.warmup_epochs);
+  g_assert_cmpint (defaults.batch_size, !=, reference.batch_size);
   for (const char *const *key = (const char *const[]) {
          "crop_scale_min", "crop_scale_max", "jitter", "proximal",
          "schedule", "epochs", "bank_init", "warmup_epochs", NULL };
