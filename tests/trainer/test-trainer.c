@@ -334,11 +334,11 @@ test_estimate (void)
   /* half done: about half left, without the bank's pass and the
    * reference points */
   double half = training_estimate_seconds (&c, 60000, 10000, 28,
-                                           15 * (60000 / 128));
+                                           15 * (60000 / c.batch_size));
   g_assert_cmpfloat (half, <, fifteen);
   g_assert_cmpfloat (half, >, 0.9 * fifteen);
   g_assert_cmpfloat (training_estimate_seconds (&c, 60000, 10000, 28,
-                                                30 * (60000 / 128)), <, 1.0);
+                                                30 * (60000 / c.batch_size)), <, 1.0);
   c.epochs = 15;
   g_assert_cmpfloat (training_estimate_seconds (&c, 60000, 10000, 56, 0), >,
                      3.5 * fifteen);
