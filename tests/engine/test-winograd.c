@@ -211,6 +211,19 @@ fixture_init (Fixture *f, int C, int OC, int H, int W, int B, int chunk,
   f->p = (Problem) { C, OC, B, H, W, f->weight, f->inp, f->dout };
 }
 
+/* The fixture of case cc on its threads, with random weights (sd 0.5),
+ * input and output gradient (sd 1) */
+static void
+fixture_init_case (Fixture *f, const Case *cc, Rng *rng)
+{
+  engine_set_threads (cc->threads);
+  fixture_init (f, cc->c, cc->oc, cc->h, cc->w, cc->batch, cc->chunk,
+                cc->threads);
+  fill_normal (rng, f->weight, f->n_weight, 0.5f);
+  fill_normal (rng, f->inp, f->n_inp, 1.0f);
+  fill_normal (rng, f->dout, f->n_out, 1.0f);
+}
+
 static void
 fixture_clear (Fixture *f)
 {
@@ -256,13 +269,8 @@ test_winograd_shapes (void)
   for (size_t t = 0; t < G_N_ELEMENTS (cases); t++)
     {
       const Case *cc = &cases[t];
-      engine_set_threads (cc->threads);
       Fixture f;
-      fixture_init (&f, cc->c, cc->oc, cc->h, cc->w, cc->batch, cc->chunk,
-                    cc->threads);
-      fill_normal (&rng, f.weight, f.n_weight, 0.5f);
-      fill_normal (&rng, f.inp, f.n_inp, 1.0f);
-      fill_normal (&rng, f.dout, f.n_out, 1.0f);
+      fixture_init_case (&f, cc, &rng);
       g_assert_true (conv2d_uses_winograd (&f.conv, &f.ws, false));
       g_assert_true (conv2d_uses_winograd (&f.conv, &f.ws, true));
       float *dw_only = g_new (float, f.n_weight);
@@ -493,12 +501,8 @@ test_winograd_affine (void)
     for (int relu = 0; relu < 2; relu++)
       {
         const Case *cc = &affine_cases[t];
-        engine_set_threads (cc->threads);
         Fixture f;
-        fixture_init (&f, cc->c, cc->oc, cc->h, cc->w, cc->batch, cc->chunk,
-                      cc->threads);
-        fill_normal (&rng, f.weight, f.n_weight, 0.5f);
-        fill_normal (&rng, f.inp, f.n_inp, 1.0f);
+        fixture_init_case (&f, cc, &rng);
         float *scale = g_new (float, cc->oc), *shift = g_new (float, cc->oc);
         fill_normal (&rng, scale, cc->oc, 1.0f);
         fill_normal (&rng, shift, cc->oc, 1.0f);
