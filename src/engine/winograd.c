@@ -470,6 +470,34 @@ pad_planes (float *blocks, const Padding *pd, const float *x, int ch,
  * patches is loaded, transposed and transformed along itself, then each
  * column of the row results is transformed and stored. */
 
+/* Row a of the patches of the group's lanes, transposed: q[j] holds
+ * element (a, j) of every lane's patch (zero in lanes past `lanes`). */
+INLINE void
+load_row_transposed (F8 q[LANES], const float *blocks, const size_t *off,
+                     int PW, int a, int lanes)
+{
+  const F8 zero = { 0 };
+  for (int l = 0; l < LANES; l++)
+    q[l] = l < lanes ? load8 (blocks + off[l] + (size_t) a * PW) : zero;
+  transpose8 (q);
+}
+
+/* Column j of a group's 6x6 transformed tiles, v[i] = its position
+ * (i, j), into out (36, channels, ld) at channel ch, columns [col, col +
+ * lanes); then the next group's lines of those planes are asked for. */
+INLINE void
+store_column (float *out, size_t ld, int channels, int ch, int col, int j,
+              const F8 v[6], int lanes)
+{
+  for (int i = 0; i < 6; i++)
+    store_lanes (out + ((size_t) (6 * i + j) * channels + ch) * ld + col,
+                 v[i], lanes);
+  if (col % (2 * LANES) == 0)
+    for (int i = 0; i < 6; i++)
+      prefetch_next_group (out + ((size_t) (6 * i + j) * channels + ch) * ld
+                           + col, true);
+}
+
 /* the 6x6 patches d -> V (36, C, ld), channel c, columns [col, col +
  * lanes): (B^T d B)[p] */
 INLINE void
@@ -477,14 +505,11 @@ input_transform_group (float *V, size_t ld, int C, int c, int col,
                        int lanes, const float *blocks, const size_t *off,
                        int PW)
 {
-  const F8 zero = { 0 };
   F8 r[6][6];   /* r[a][j]: (d B)[a][j], row a of the patch times B */
   for (int a = 0; a < 6; a++)
     {
       F8 q[LANES];
-      for (int l = 0; l < LANES; l++)
-        q[l] = l < lanes ? load8 (blocks + off[l] + (size_t) a * PW) : zero;
-      transpose8 (q);     /* q[j]: element (a, j) of every lane's patch */
+      load_row_transposed (q, blocks, off, PW, a, lanes);
       bt_1d (q, 1);
       for (int j = 0; j < 6; j++)
         r[a][j] = q[j];
@@ -495,13 +520,7 @@ input_transform_group (float *V, size_t ld, int C, int c, int col,
       for (int a = 0; a < 6; a++)
         v[a] = r[a][j];
       bt_1d (v, 1);       /* v[i]: (B^T d B)[i][j] */
-      for (int i = 0; i < 6; i++)
-        store_lanes (V + ((size_t) (6 * i + j) * C + c) * ld + col, v[i],
-                     lanes);
-      if (col % (2 * LANES) == 0)
-        for (int i = 0; i < 6; i++)
-          prefetch_next_group (V + ((size_t) (6 * i + j) * C + c) * ld + col,
-                               true);
+      store_column (V, ld, C, c, col, j, v, lanes);
     }
 }
 
@@ -512,14 +531,11 @@ output_grad_transform_group (float *Z, size_t ld, int OC, int o, int col,
                              int lanes, const float *blocks,
                              const size_t *off, int PW)
 {
-  const F8 zero = { 0 };
   F8 u[4][6];   /* u[a][k]: (e A^T)[a][k] */
   for (int a = 0; a < 4; a++)
     {
       F8 q[LANES];
-      for (int l = 0; l < LANES; l++)
-        q[l] = l < lanes ? load8 (blocks + off[l] + (size_t) a * PW) : zero;
-      transpose8 (q);     /* q[j]: element (a, j) of every lane's tile */
+      load_row_transposed (q, blocks, off, PW, a, lanes);
       a_1d (u[a], 1, q, 1);
     }
   for (int k = 0; k < 6; k++)
@@ -528,13 +544,7 @@ output_grad_transform_group (float *Z, size_t ld, int OC, int o, int col,
       for (int a = 0; a < 4; a++)
         e[a] = u[a][k];
       a_1d (z, 1, e, 1);  /* z[i]: (A e A^T)[i][k] */
-      for (int i = 0; i < 6; i++)
-        store_lanes (Z + ((size_t) (6 * i + k) * OC + o) * ld + col, z[i],
-                     lanes);
-      if (col % (2 * LANES) == 0)
-        for (int i = 0; i < 6; i++)
-          prefetch_next_group (Z + ((size_t) (6 * i + k) * OC + o) * ld + col,
-                               true);
+      store_column (Z, ld, OC, o, col, k, z, lanes);
     }
 }
 
