@@ -104,13 +104,15 @@ struct _InstdiscRun
   gboolean idle_queued;
   gboolean shutting_down;       /* dispose started: queue no more idles */
   gint64 thread_iteration;
+  double pending_seconds_left;  /* the loop's time left at the last row */
+  double seconds_left;          /* the same, on the main thread */
 };
 
 /* ---- instdisc-run.c ---- */
 
 /* the progress queue, from any thread: delivered on the main loop */
 void instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows,
-                             guint n, gint64 iteration);
+                             guint n, gint64 iteration, double seconds_left);
 void instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state,
                               GError *error);
 void instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase);

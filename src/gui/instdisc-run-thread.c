@@ -66,7 +66,8 @@ loop_row_written (TrainingLoop *loop, const MetricsRow *row,
                   gpointer data)
 {
   InstdiscRun *self = data;
-  instdisc_run_post_rows (self, row, 1, row->iteration);
+  instdisc_run_post_rows (self, row, 1, row->iteration,
+                          training_loop_get_eta (loop));
   gint64 now = g_get_monotonic_time ();
   if (info && now - self->last_refresh >= INFER_REFRESH_US)
     {

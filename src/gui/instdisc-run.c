@@ -191,6 +191,8 @@ drain_queue (gpointer data)
   int pass_total = self->pending_pass_total;
   self->pending_pass_done = -1;
   error = g_steal_pointer (&self->pending_error);
+  if (rows)
+    self->seconds_left = self->pending_seconds_left;
   g_mutex_unlock (&self->queue_lock);
 
   if (rows)
@@ -237,11 +239,13 @@ queue_idle_locked (InstdiscRun *self)
 }
 
 void
-instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows, guint n, gint64 iteration)
+instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows, guint n,
+                        gint64 iteration, double seconds_left)
 {
   g_mutex_lock (&self->queue_lock);
   g_array_append_vals (self->pending_rows, rows, n);
   self->thread_iteration = iteration;
+  self->pending_seconds_left = seconds_left;
   queue_idle_locked (self);
   g_mutex_unlock (&self->queue_lock);
 }
@@ -532,6 +536,7 @@ instdisc_run_init (InstdiscRun *self)
   self->metrics = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
   self->pending_rows = g_array_new (FALSE, FALSE, sizeof (MetricsRow));
   self->pending_state = -1;
+  self->pending_seconds_left = self->seconds_left = NAN;
   self->pending_phase = -1;
   self->pending_pass_done = -1;
   self->pending_saved = -1;
@@ -968,6 +973,14 @@ instdisc_run_get_steps_done (InstdiscRun *self)
     done = MAX (done, g_array_index (self->metrics, MetricsRow,
                                      self->metrics->len - 1).iteration);
   return done;
+}
+
+double
+instdisc_run_get_seconds_left (InstdiscRun *self)
+{
+  if (self->state != INSTDISC_RUN_RUNNING)
+    return NAN;
+  return self->seconds_left;
 }
 
 gint64

@@ -149,6 +149,9 @@ const char *instdisc_run_get_data_notice (InstdiscRun *self);
 void instdisc_run_set_engine_threads (int n);
 /* steps done, as last reported by the trainer thread */
 gint64 instdisc_run_get_iteration (InstdiscRun *self);
+/* While it trains here: seconds to the run's end, evaluations included,
+ * as of the last step (training-pace.h); else NAN. */
+double instdisc_run_get_seconds_left (InstdiscRun *self);
 /* the step the run ends at: epochs x steps per epoch, or the limit */
 gint64 instdisc_run_get_total_steps (InstdiscRun *self);
 /* Before start: stop after this many steps in total (0: all epochs), as

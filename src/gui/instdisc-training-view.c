@@ -178,8 +178,12 @@ show_step (InstdiscTrainingView *self, const MetricsRow *row)
   g_autofree char *times = NULL;
   if (run_is_advancing (self->run))
     {
-      double eta = (total - row->iteration) * (double) c->batch_size
-                   / row->images_per_s;
+      /* a run followed from its folder: its steps at the rate of its
+       * last row (that of its recent steps), evaluations not counted */
+      double eta = instdisc_run_get_seconds_left (self->run);
+      if (!isfinite (eta))
+        eta = (total - row->iteration) * (double) c->batch_size
+              / row->images_per_s;
       g_autofree char *eta_text = format_duration (eta);
       times = g_strdup_printf (_("%s elapsed · %s left"), elapsed, eta_text);
     }

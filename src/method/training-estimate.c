@@ -79,29 +79,61 @@ model_cost (const ModelClass *model)
   return slowest;
 }
 
+/* the convolutions cost in proportion to the pixels */
+static double
+pixels_scale (int side)
+{
+  return ((double) side * side) / (MEASURED_SIDE * MEASURED_SIDE);
+}
+
+static double
+knn_seconds (const TrainerConfig *config, int n_train, int n_test)
+{
+  return (double) n_test * n_train * config->low_dim * KNN_S_PER_MAC;
+}
+
+double
+training_estimate_step_seconds (const TrainerConfig *config, int n_train,
+                                int side)
+{
+  const ModelCost *cost = model_cost (config->model);
+  double objective_s = objective_class_uses_setting (config->objective, "nce_k")
+                           ? NCE_S_PER_SAMPLE * config->nce_k
+                           : SOFTMAX_S_PER_ROW * n_train;
+  return config->batch_size * (cost->train_s * pixels_scale (side)
+                               + objective_s);
+}
+
+double
+training_estimate_evaluation_seconds (const TrainerConfig *config,
+                                      int n_train, int n_test, int side,
+                                      gboolean recompute)
+{
+  double embed_s = model_cost (config->model)->embed_s * pixels_scale (side);
+  double seconds = n_test * embed_s + knn_seconds (config, n_train, n_test);
+  /* the training images' features again, and their own kNN */
+  if (recompute)
+    seconds += n_train * embed_s + knn_seconds (config, n_train, n_test);
+  return seconds;
+}
+
 double
 training_estimate_seconds (const TrainerConfig *config, int n_train,
                            int n_test, int side, gint64 steps_done)
 {
-  const ModelCost *cost = model_cost (config->model);
-  /* the convolutions cost in proportion to the pixels */
-  double pixels = ((double) side * side) / (MEASURED_SIDE * MEASURED_SIDE);
-  double objective_s = objective_class_uses_setting (config->objective, "nce_k")
-                           ? NCE_S_PER_SAMPLE * config->nce_k
-                           : SOFTMAX_S_PER_ROW * n_train;
-  double train_s = cost->train_s * pixels + objective_s;
-  double embed_s = cost->embed_s * pixels;
-  double knn_s = (double) n_test * n_train * config->low_dim * KNN_S_PER_MAC;
-
+  double embed_s = model_cost (config->model)->embed_s * pixels_scale (side);
   int steps_per_epoch = trainer_config_steps_per_epoch (config, n_train);
   gint64 total = (gint64) config->epochs * steps_per_epoch;
   gint64 steps_left = MAX (total - steps_done, 0);
-  double seconds = (double) steps_left * config->batch_size * train_s;
+  double seconds = (double) steps_left
+                   * training_estimate_step_seconds (config, n_train, side);
   /* each epoch still to end is evaluated after it */
   if (n_test > 0 && steps_per_epoch > 0)
     {
       gint64 epochs_left = config->epochs - steps_done / steps_per_epoch;
-      seconds += (double) MAX (epochs_left, 0) * (n_test * embed_s + knn_s);
+      seconds += (double) MAX (epochs_left, 0)
+                 * training_estimate_evaluation_seconds (config, n_train,
+                                                         n_test, side, FALSE);
     }
   if (steps_done == 0)
     {
@@ -109,7 +141,7 @@ training_estimate_seconds (const TrainerConfig *config, int n_train,
         seconds += n_train * embed_s;
       /* the untrained network's kNN, and raw pixels' over every pixel */
       if (n_test > 0)
-        seconds += n_test * embed_s + knn_s
+        seconds += n_test * embed_s + knn_seconds (config, n_train, n_test)
                    + (double) n_test * n_train * side * side * KNN_S_PER_MAC;
     }
   return seconds;

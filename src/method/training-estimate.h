@@ -25,6 +25,17 @@ G_BEGIN_DECLS
 double training_estimate_seconds (const TrainerConfig *config, int n_train,
                                   int n_test, int side, gint64 steps_done);
 
+/* Seconds one training step of config takes (batch_size images). */
+double training_estimate_step_seconds (const TrainerConfig *config,
+                                       int n_train, int side);
+
+/* Seconds one evaluation after an epoch takes: the test set embedded and
+ * its kNN over the bank, and with recompute the training set embedded
+ * and the kNN over those features too. */
+double training_estimate_evaluation_seconds (const TrainerConfig *config,
+                                             int n_train, int n_test,
+                                             int side, gboolean recompute);
+
 /* The length for people, translated: "less than a minute", "about 25
  * minutes", "about 3 hours", "about 2 days". (transfer full) */
 char *training_estimate_describe (double seconds);

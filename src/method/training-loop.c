@@ -9,6 +9,8 @@
 
 #include "file-list.h"
 #include "trainer-run.h"
+#include "training-estimate.h"
+#include "training-pace.h"
 
 struct _TrainingLoop
 {
@@ -25,6 +27,7 @@ struct _TrainingLoop
   gboolean labelled;
   gboolean saved;              /* the checkpoint holds the last step */
   gboolean stopped;
+  TrainingPace pace;         /* the recent steps', the last evaluation's */
   double eta;
   TrainingReferencePoints points;
   MetricsRow last_evaluation;
@@ -93,6 +96,7 @@ training_loop_new (Trainer *trainer, const Dataset *train, const Dataset *test,
   self->labelled = evaluate_can_score (train, test);
   self->saved = TRUE;
   self->eta = NAN;
+  training_pace_init (&self->pace);
   self->points = (TrainingReferencePoints) { NAN, NAN };
   metrics_row_init (&self->last_evaluation, "eval");
   const Dataset *sets[2] = { train, test };
@@ -372,6 +376,7 @@ evaluate_epoch (TrainingLoop *self, const TrainerStepInfo *info,
                 double wall_s, GError **error)
 {
   enter_phase (self, TRAINING_PHASE_EVALUATING);
+  gint64 began = g_get_monotonic_time ();
   MetricsRow eval;
   LinearEvalResult linear;
   engine_acquire (self);
@@ -391,8 +396,38 @@ evaluate_epoch (TrainingLoop *self, const TrainerStepInfo *info,
                   error))
     return FALSE;
   self->last_evaluation = eval;
+  training_pace_add_evaluation (&self->pace,
+                                (g_get_monotonic_time () - began) / 1e6);
   enter_phase (self, TRAINING_PHASE_TRAINING);
   return TRUE;
+}
+
+/* The evaluations still to come after step iteration: one at each epoch's
+ * end up to the run's last step. */
+static int
+evaluations_left (const TrainingLoop *self, gint64 iteration)
+{
+  if (!self->options.evaluate || !self->labelled)
+    return 0;
+  int steps_per_epoch = trainer_steps_per_epoch (self->trainer);
+  return (int) (self->total / steps_per_epoch - iteration / steps_per_epoch);
+}
+
+/* Until the first evaluation is timed, the time left counts each as long
+ * as the estimate says, in steps: on a busy machine both take longer. */
+static void
+guess_evaluation (TrainingLoop *self)
+{
+  if (!self->train || !self->test)
+    return;
+  const TrainerConfig *config = trainer_get_config (self->trainer);
+  int side = self->train->width;
+  double evaluation_s = training_estimate_evaluation_seconds (
+      config, self->train->n, self->test->n, side,
+      self->options.evaluate_options.recompute);
+  double step_s = training_estimate_step_seconds (config, self->train->n,
+                                                  side);
+  training_pace_guess_evaluation (&self->pace, evaluation_s / step_s);
 }
 
 gboolean
@@ -422,8 +457,8 @@ training_loop_run (TrainingLoop *self, GError **error)
   enter_phase (self, TRAINING_PHASE_TRAINING);
   const TrainerConfig *config = trainer_get_config (self->trainer);
   const int steps_per_epoch = trainer_steps_per_epoch (self->trainer);
+  guess_evaluation (self);
   const gint64 start = g_get_monotonic_time ();
-  gint64 between_us = 0;   /* time spent in between_steps: pauses, saves */
   TrainerStepInfo info = { 0 };
   while (trainer_get_iteration (self->trainer) < self->total)
     {
@@ -434,11 +469,9 @@ training_loop_run (TrainingLoop *self, GError **error)
         }
       if (self->callbacks.between_steps)
         {
-          gint64 before = g_get_monotonic_time ();
           gboolean served = self->callbacks.between_steps (self,
                                                            self->user_data,
                                                            error);
-          between_us += g_get_monotonic_time () - before;
           if (!served)
             return FALSE;
           if (stop_requested (self))
@@ -448,6 +481,9 @@ training_loop_run (TrainingLoop *self, GError **error)
             }
         }
 
+      /* a step's time starts after a pause, and includes waiting for
+       * the engine while the explorer embeds a query */
+      gint64 step_began = g_get_monotonic_time ();
       engine_acquire (self);
       g_autoptr (GError) step_error = NULL;
       gboolean stepped = trainer_step (self->trainer, &info, &step_error);
@@ -464,12 +500,15 @@ training_loop_run (TrainingLoop *self, GError **error)
         return FALSE;
 
       /* wall time counts pauses, as it counts the time between a stop and
-       * a resume; the rate does not, and the ETA follows the rate */
+       * a resume; the rate is the recent steps' (training-pace.h) */
       gint64 now = g_get_monotonic_time ();
       double wall = self->options.wall_offset + (now - start) / 1e6;
-      double rate = (info.iteration - self->first) * config->batch_size
-                    / MAX ((now - start - between_us) / 1e6, 1e-9);
-      self->eta = (self->total - info.iteration) * config->batch_size / rate;
+      training_pace_add_step (&self->pace, (now - step_began) / 1e6);
+      double rate = training_pace_images_per_second (&self->pace,
+                                                     config->batch_size);
+      self->eta = training_pace_seconds_left (
+          &self->pace, self->total - info.iteration,
+          evaluations_left (self, info.iteration));
       MetricsRow row;
       trainer_run_step_row (&row, config, &info, rate, wall);
       if (!write_row (self, &row, &info, NULL, error))

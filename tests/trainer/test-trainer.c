@@ -15,6 +15,7 @@
 #include "trainer.h"
 #include "trainer-run.h"
 #include "training-estimate.h"
+#include "training-pace.h"
 
 /* objective: a name of the registry */
 static TrainerConfig
@@ -346,6 +347,20 @@ test_estimate (void)
   g_assert_cmpfloat (training_estimate_seconds (&c, 60000, 10000, 28, 0), >,
                      3.0 * fifteen);
 
+  /* the whole is the steps and the evaluations its parts say; an
+   * evaluation of recomputed features embeds the training set too */
+  c.model = model_registry_lookup ("small");
+  gint64 steps = (gint64) c.epochs * (60000 / c.batch_size);
+  double step_s = training_estimate_step_seconds (&c, 60000, 28);
+  double bank_only = training_estimate_evaluation_seconds (&c, 60000, 10000,
+                                                           28, FALSE);
+  double recomputed = training_estimate_evaluation_seconds (&c, 60000, 10000,
+                                                            28, TRUE);
+  g_assert_cmpfloat (recomputed, >, 3.0 * bank_only);
+  g_assert_cmpfloat (fabs (training_estimate_seconds (&c, 60000, 10000, 28, 1)
+                           - ((steps - 1) * step_s + c.epochs * bank_only)),
+                     <, 1e-6 * fifteen);
+
   const struct { double seconds; const char *says; } words[] = {
     { 20, "less than a minute" }, { 150, "about 3 minutes" },
     { 47 * 60, "about 45 minutes" }, { 100 * 60, "about 2 hours" },
@@ -356,6 +371,52 @@ test_estimate (void)
       g_autofree char *text = training_estimate_describe (words[i].seconds);
       g_assert_cmpstr (text, ==, words[i].says);
     }
+}
+
+/* The pace is the recent steps', not the run's average: after a slow
+ * stretch and then a window's worth of fast steps it has forgotten the slow
+ * ones; the time left adds the evaluations, guessed in steps until one is
+ * timed, then as long as the last. */
+static void
+test_pace (void)
+{
+  TrainingPace pace;
+  training_pace_init (&pace);
+  g_assert_true (isnan (training_pace_images_per_second (&pace, 64)));
+  g_assert_true (isnan (training_pace_seconds_left (&pace, 10, 1)));
+
+  /* a busy minute: 0.5 s a step (128 images a second) */
+  for (int i = 0; i < 120; i++)
+    training_pace_add_step (&pace, 0.5);
+  g_assert_cmpfloat_with_epsilon (training_pace_images_per_second (&pace, 64),
+                                  128.0, 1e-9);
+  /* then quiet: 0.1 s a step, for two minutes (six windows) */
+  for (int i = 0; i < 1200; i++)
+    training_pace_add_step (&pace, 0.1);
+  double rate = training_pace_images_per_second (&pace, 64);
+  /* the average since the start would say 64 x 1320 / 180 s = 469 */
+  g_assert_cmpfloat (rate, >, 0.97 * 640.0);
+  g_assert_cmpfloat (rate, <, 640.0);
+
+  /* no evaluation timed and no guess: the steps alone */
+  double steps_only = training_pace_seconds_left (&pace, 1000, 3);
+  g_assert_cmpfloat_with_epsilon (steps_only, 1000 * 64 / rate, 1e-6);
+  training_pace_guess_evaluation (&pace, 50);
+  g_assert_cmpfloat_with_epsilon (training_pace_seconds_left (&pace, 1000, 3),
+                                  1150 * 64 / rate, 1e-6);
+  training_pace_add_evaluation (&pace, 30);
+  g_assert_cmpfloat_with_epsilon (training_pace_seconds_left (&pace, 1000, 3),
+                                  steps_only + 90, 1e-6);
+  /* past the last step nothing is left */
+  g_assert_cmpfloat (training_pace_seconds_left (&pace, 0, 0), ==, 0.0);
+
+  /* long steps (ImageNet's) move it as fast in time: after 20 s of 5 s
+   * steps, up from 0.1 s, it has come at least 1 - 1/e of the way */
+  for (int i = 0; i < 4; i++)
+    training_pace_add_step (&pace, 5.0);
+  double step_s = 1.0 / training_pace_images_per_second (&pace, 1);
+  g_assert_cmpfloat (step_s, >, 5.0 - 4.9 / G_E);
+  g_assert_cmpfloat (step_s, <, 5.0);
 }
 
 /* Trains `steps` steps and records each loss. */
@@ -1156,6 +1217,7 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/check-setting", test_check_setting);
   g_test_add_func ("/method/trainer/set-epochs", test_set_epochs);
   g_test_add_func ("/method/trainer/estimate", test_estimate);
+  g_test_add_func ("/method/trainer/pace", test_pace);
   g_test_add_func ("/method/trainer/bank-update", test_step_updates_bank);
   g_test_add_func ("/method/trainer/bank-from-features",
                    test_bank_from_features);
