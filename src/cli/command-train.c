@@ -19,6 +19,7 @@
 #include "threads.h"
 #include "trainer.h"
 #include "trainer-run.h"
+#include "training-estimate.h"
 #include "training-loop.h"
 #ifdef INSTDISC_HAVE_MPI
 #include "distributed-mpi.h"
@@ -932,6 +933,19 @@ command_train (int argc, char **argv)
            schedule_kind_to_string (config.schedule), config.batch_size,
            first + 1, total, engine_get_threads (), run);
   g_print ("\n");
+  if (dist->size == 1)
+    {
+      int n_test = test && training_loop_is_labelled (loop) ? test->n : 0;
+      g_autofree char *length = training_estimate_describe (
+          training_estimate_run_seconds (&config, train->n, n_test,
+                                         train->width, first, total,
+                                         o.recompute || o.linear));
+      /* Translators: %s is "about 50 minutes" or the like */
+      g_print (_("this takes %s on two quiet processor cores (an estimate "
+                 "from the speeds measured on the project's machine; the "
+                 "progress line's time left follows the steps)"), length);
+      g_print ("\n");
+    }
   if (dist->size > 1)
     {
       /* Translators: the batch is split over the processes of an MPI job

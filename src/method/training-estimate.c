@@ -118,22 +118,24 @@ training_estimate_evaluation_seconds (const TrainerConfig *config,
 }
 
 double
-training_estimate_seconds (const TrainerConfig *config, int n_train,
-                           int n_test, int side, gint64 steps_done)
+training_estimate_run_seconds (const TrainerConfig *config, int n_train,
+                               int n_test, int side, gint64 steps_done,
+                               gint64 steps_total, gboolean recompute)
 {
   double embed_s = model_cost (config->model)->embed_s * pixels_scale (side);
   int steps_per_epoch = trainer_config_steps_per_epoch (config, n_train);
-  gint64 total = (gint64) config->epochs * steps_per_epoch;
-  gint64 steps_left = MAX (total - steps_done, 0);
+  gint64 steps_left = MAX (steps_total - steps_done, 0);
   double seconds = (double) steps_left
                    * training_estimate_step_seconds (config, n_train, side);
   /* each epoch still to end is evaluated after it */
   if (n_test > 0 && steps_per_epoch > 0)
     {
-      gint64 epochs_left = config->epochs - steps_done / steps_per_epoch;
-      seconds += (double) MAX (epochs_left, 0)
+      gint64 evaluations = steps_total / steps_per_epoch
+                           - steps_done / steps_per_epoch;
+      seconds += (double) MAX (evaluations, 0)
                  * training_estimate_evaluation_seconds (config, n_train,
-                                                         n_test, side, FALSE);
+                                                         n_test, side,
+                                                         recompute);
     }
   if (steps_done == 0)
     {
@@ -145,6 +147,16 @@ training_estimate_seconds (const TrainerConfig *config, int n_train,
                    + (double) n_test * n_train * side * side * KNN_S_PER_MAC;
     }
   return seconds;
+}
+
+double
+training_estimate_seconds (const TrainerConfig *config, int n_train,
+                           int n_test, int side, gint64 steps_done)
+{
+  gint64 total = (gint64) config->epochs
+                 * trainer_config_steps_per_epoch (config, n_train);
+  return training_estimate_run_seconds (config, n_train, n_test, side,
+                                        steps_done, total, FALSE);
 }
 
 char *

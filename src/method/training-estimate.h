@@ -25,6 +25,13 @@ G_BEGIN_DECLS
 double training_estimate_seconds (const TrainerConfig *config, int n_train,
                                   int n_test, int side, gint64 steps_done);
 
+/* The same for a run that ends at step steps_total (`instdisc train
+ * --steps`), its evaluations of recomputed features when recompute. */
+double training_estimate_run_seconds (const TrainerConfig *config,
+                                      int n_train, int n_test, int side,
+                                      gint64 steps_done, gint64 steps_total,
+                                      gboolean recompute);
+
 /* Seconds one training step of config takes (batch_size images). */
 double training_estimate_step_seconds (const TrainerConfig *config,
                                        int n_train, int side);

@@ -195,6 +195,10 @@ test_train_recipe (void)
                            "--batch-size", "16", "--no-eval", "--threads",
                            "1", NULL);
   assert_success (&r);
+  /* how long it takes, said before the first step: the two steps, not
+   * the recipe's 200 epochs */
+  g_assert_nonnull (strstr (r.out, "this takes less than a minute on two "
+                                   "quiet processor cores"));
   result_clear (&r);
   g_autofree char *ini_path = work_file ("recipe-run/config.ini");
   g_autoptr (GKeyFile) ini = g_key_file_new ();

@@ -357,6 +357,17 @@ test_estimate (void)
   double recomputed = training_estimate_evaluation_seconds (&c, 60000, 10000,
                                                             28, TRUE);
   g_assert_cmpfloat (recomputed, >, 3.0 * bank_only);
+  /* a run cut to one epoch (--steps), evaluated on recomputed features:
+   * its steps, one such evaluation, the bank's pass and the reference
+   * points */
+  double one_epoch = training_estimate_run_seconds (&c, 60000, 10000, 28, 0,
+                                                    steps / c.epochs, TRUE);
+  double start = training_estimate_seconds (&c, 60000, 10000, 28, 0)
+                 - training_estimate_seconds (&c, 60000, 10000, 28, 1)
+                 - step_s;
+  g_assert_cmpfloat (fabs (one_epoch - (steps / c.epochs * step_s + recomputed
+                                        + start)),
+                     <, 1e-6 * fifteen);
   g_assert_cmpfloat (fabs (training_estimate_seconds (&c, 60000, 10000, 28, 1)
                            - ((steps - 1) * step_s + c.epochs * bank_only)),
                      <, 1e-6 * fifteen);
