@@ -42,6 +42,11 @@ trainer_augment_options (const TrainerConfig *config, const Dataset *data,
   for (gsize i = 0; i < G_N_ELEMENTS (jitter_steps); i++)
     if (*jitter_steps[i] > 0.0f)   /* the steps the preset uses */
       *jitter_steps[i] = config->jitter;
+  /* a hue shift of up to half a turn either way already reaches every
+   * hue; beyond it the shifts would wrap and favour some (torchvision's
+   * ColorJitter refuses a hue above 0.5) */
+  if (augment->hue > 0.5f)
+    augment->hue = 0.5f;
 }
 
 Trainer *

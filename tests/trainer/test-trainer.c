@@ -102,6 +102,7 @@ test_config_keyfile (void)
   g_assert_cmpfloat (defaults.lr, !=, reference.lr);
   g_assert_cmpint (defaults.warmup_epochs, !=, reference.warmup_epochs);
   g_assert_cmpint (defaults.batch_size, !=, reference.batch_size);
+  g_assert_cmpfloat (defaults.jitter, !=, reference.jitter);
   for (const char *const *key = (const char *const[]) {
          "crop_scale_min", "crop_scale_max", "jitter", "proximal",
          "schedule", "epochs", "bank_init", "warmup_epochs", NULL };
@@ -382,6 +383,34 @@ test_estimate (void)
       g_autofree char *text = training_estimate_describe (words[i].seconds);
       g_assert_cmpstr (text, ==, words[i].says);
     }
+}
+
+/* --jitter sets every jitter step the data's preset uses, the hue's at
+ * most 0.5; grey images get no saturation and hue at all */
+static void
+test_jitter_steps (void)
+{
+  TrainerConfig c;
+  trainer_config_init_default (&c);
+  c.jitter = 0.8f;
+  g_autoptr (Dataset) colour = dataset_new_in_memory ("colour", 4, 3, 32, 32);
+  colour->kind = DATASET_KIND_CIFAR10;
+  g_autoptr (Dataset) grey = dataset_new_in_memory ("grey", 4, 1, 28, 28);
+  grey->kind = DATASET_KIND_FASHION_MNIST;
+  AugmentOptions a;
+  trainer_augment_options (&c, colour, &a);
+  g_assert_cmpfloat (a.brightness, ==, 0.8f);
+  g_assert_cmpfloat (a.contrast, ==, 0.8f);
+  g_assert_cmpfloat (a.saturation, ==, 0.8f);
+  g_assert_cmpfloat (a.hue, ==, 0.5f);
+  c.jitter = 0.3f;
+  trainer_augment_options (&c, colour, &a);
+  g_assert_cmpfloat (a.hue, ==, 0.3f);
+  trainer_augment_options (&c, grey, &a);
+  g_assert_cmpfloat (a.brightness, ==, 0.3f);
+  g_assert_cmpfloat (a.contrast, ==, 0.3f);
+  g_assert_cmpfloat (a.saturation, ==, 0.0f);
+  g_assert_cmpfloat (a.hue, ==, 0.0f);
 }
 
 /* The pace is the recent steps', not the run's average: after a slow
@@ -1229,6 +1258,7 @@ main (int argc, char **argv)
   g_test_add_func ("/method/trainer/set-epochs", test_set_epochs);
   g_test_add_func ("/method/trainer/estimate", test_estimate);
   g_test_add_func ("/method/trainer/pace", test_pace);
+  g_test_add_func ("/method/trainer/jitter-steps", test_jitter_steps);
   g_test_add_func ("/method/trainer/bank-update", test_step_updates_bank);
   g_test_add_func ("/method/trainer/bank-from-features",
                    test_bank_from_features);
