@@ -12,7 +12,9 @@
  * the other side.
  *
  * Measured (optimised build, two engine threads): untrained 47.9%, after
- * 250 steps 57.7% (memory bank 40.3%); with one engine thread, whose
+ * 250 steps 57.7% (memory bank 40.3%) with the reference's lr 0.03; with
+ * the default's lr 0.06 and its warm-up, 53.8% (2026-12-07, memory bank
+ * 28.1%). With lr 0.03 and one engine thread, whose
  * sums run in another order, 48.0% and 56.4%. The recomputed top-1
  * wanders by a few points from one checkpoint to the next (every 50
  * steps, two threads: 38.8, 44.0, 47.2, 48.8, 57.7, 56.4, 51.1 and 61.2
@@ -118,6 +120,11 @@ test_training_beats_untrained (void)
   /* enough epochs that the step schedule never drops within STEPS */
   config.epochs = 100;
   config.bank_init = BANK_INIT_RANDOM;
+  /* the jitter of the runs measured above: the default's stronger 0.8,
+   * which ends 15 epochs of the full set 1.3 points higher
+   * (docs/learning.md), slows these first few hundred steps on 2,000
+   * images (42.8 % after 250 steps, below the untrained 47.9 %) */
+  config.jitter = 0.4f;
 
   g_autoptr (Trainer) untrained = trainer_new (&config, train, &error);
   g_assert_no_error (error);
