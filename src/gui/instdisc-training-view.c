@@ -178,8 +178,9 @@ show_step (InstdiscTrainingView *self, const MetricsRow *row)
   g_autofree char *times = NULL;
   if (run_is_advancing (self->run))
     {
-      /* a run followed from its folder: its steps at the rate of its
-       * last row (that of its recent steps), evaluations not counted */
+      /* the training loop's time left while it trains here; for a run
+       * followed from its folder, its steps at its last row's rate (that
+       * of its recent steps), evaluations not counted */
       double eta = instdisc_run_get_seconds_left (self->run);
       if (!isfinite (eta))
         eta = (total - row->iteration) * (double) c->batch_size
