@@ -141,9 +141,11 @@ training_estimate_run_seconds (const TrainerConfig *config, int n_train,
     {
       if (config->bank_init == BANK_INIT_FEATURES)
         seconds += n_train * embed_s;
-      /* the untrained network's kNN, and raw pixels' over every pixel */
+      /* the untrained network's kNN (an evaluation of the bank it was
+       * filled with), and raw pixels' over every pixel */
       if (n_test > 0)
-        seconds += n_test * embed_s + knn_seconds (config, n_train, n_test)
+        seconds += training_estimate_evaluation_seconds (config, n_train,
+                                                         n_test, side, FALSE)
                    + (double) n_test * n_train * side * side * KNN_S_PER_MAC;
     }
   return seconds;
