@@ -48,10 +48,14 @@
 #include "check.h"
 #include "threads.h"
 
-/* Compiled for AVX2 + FMA as well as for the baseline, picked at load time:
- * the project builds for generic x86-64. */
+/* Compiled for AVX-512 and for AVX2 + FMA as well as for the baseline,
+ * picked at load time: the project builds for generic x86-64. The vectors
+ * stay 8 floats wide in the AVX-512 clone; what it gains is 32 vector
+ * registers instead of 16, so that a group's transposed rows spill less
+ * (docs/performance.md, "How it computes"). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define WINOGRAD_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#define WINOGRAD_CLONES \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define WINOGRAD_CLONES
 #endif
