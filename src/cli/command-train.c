@@ -620,7 +620,7 @@ command_train (int argc, char **argv)
     { "nce-z", 0, 0, G_OPTION_ARG_STRING, &o.nce_z,
       N_("NCE normaliser: fixed from the first batch (reference) or ema"),
       N_("MODE") },
-    { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &o.tau, N_("Temperature (0.1)"),
+    { "tau", 0, 0, G_OPTION_ARG_DOUBLE, &o.tau, N_("Temperature (0.07; the reference recipe: 0.1)"),
       N_("T") },
     { "bank-momentum", 0, 0, G_OPTION_ARG_DOUBLE, &o.bank_momentum,
       N_("Memory bank momentum m (0.5)"), N_("M") },

@@ -213,7 +213,7 @@ test_dialog_remembers (void)
                               objective_registry_index (
                                   objective_registry_lookup ("nce")));
   dialog_type (dialog, "nce_k", "1024");
-  dialog_type (dialog, "tau", "0.07");
+  dialog_type (dialog, "tau", "0.05");   /* not the default */
   dialog_type (dialog, "epochs", "7");
   dialog_type (dialog, "batch_size", "32");   /* not the default */
   dialog_type (dialog, "weight_decay", "0.001");
@@ -240,7 +240,7 @@ test_dialog_remembers (void)
   g_autofree char *objective = g_settings_get_string (s, "training-objective");
   g_assert_cmpstr (objective, ==, "nce");
   /* as typed, not as the float the trainer takes */
-  g_assert_cmpfloat (g_settings_get_double (s, "training-tau"), ==, 0.07);
+  g_assert_cmpfloat (g_settings_get_double (s, "training-tau"), ==, 0.05);
   g_autofree char *drops = g_settings_get_string (s, "training-lr-drops");
   g_assert_cmpstr (drops, ==, "4, 6");
 
@@ -251,7 +251,7 @@ test_dialog_remembers (void)
   instdisc_new_training_dialog_get_config (d, &c);
   g_assert_true (c.objective == objective_registry_lookup ("nce"));
   g_assert_cmpint (c.nce_k, ==, 1024);
-  g_assert_cmpfloat_with_epsilon (c.tau, 0.07, 1e-6);
+  g_assert_cmpfloat_with_epsilon (c.tau, 0.05, 1e-6);
   g_assert_cmpint (c.epochs, ==, 7);
   g_assert_cmpint (c.batch_size, ==, 32);
   g_assert_cmpfloat_with_epsilon (c.weight_decay, 0.001, 1e-9);
