@@ -19,8 +19,9 @@
 #include "instdisc-thumb.h"
 #include "knn.h"
 
-/* the votes of "wrong neighbour": exp (s / 0.1), as the classifier's
- * sigma = tau of the reference recipe */
+/* the votes of "wrong neighbour": exp (s / 0.1), the kNN's sigma = tau of
+ * the reference's CIFAR recipe, fixed rather than the run's tau so that
+ * the maps of runs at different temperatures are coloured alike */
 #define VOTE_SIGMA 0.1
 /* more rows than this and each row's 10 neighbours would take minutes */
 #define MAX_WRONG_NEIGHBOUR_ROWS 200000
