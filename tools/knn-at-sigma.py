@@ -8,8 +8,9 @@ sigma the run's own tau, as the reference's test.py does).
     instdisc export --run RUN --source recomputed --split test  --out B
     tools/knn-at-sigma.py A B SIGMA [SIGMA...]
 
-(`--source bank` for A scores against the memory bank instead.) Prints the test top-1 for each sigma, K 200. At the run's own tau it gives
-`instdisc eval --recompute`'s top-1 (the same neighbours and weights; a tie
+(`--source bank` for A scores against the memory bank instead.) Prints the
+test top-1 for each sigma, K 200. At the run's own tau it gives `instdisc
+eval --recompute`'s top-1 (the same neighbours and weights; a tie
 between classes goes to the lower class, as src/method/knn.c). Not a test:
 it needs a trained run.
 """
