@@ -4,6 +4,7 @@
 #pragma once
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,9 +95,10 @@ bench_random_unit_rows (float *x, size_t rows, int dim, Rng *rng)
 
 /* OpenBLAS's kernels for a benchmark, read when the library loads (so a
  * change means running again, once: the new process finds the variable
- * set). coretype NULL: the programs' own choice (blas-kernels.h), so the
- * benchmark times what they run; "auto": OpenBLAS's own choice; any other
- * name: OPENBLAS_CORETYPE=name. A variable already set is kept. */
+ * as asked). coretype NULL: the programs' own choice (blas-kernels.h), so
+ * the benchmark times what they run, a variable already set included;
+ * "auto": OpenBLAS's own choice, the variable unset; any other name:
+ * OPENBLAS_CORETYPE=name, whatever the variable was. */
 static inline void
 bench_choose_kernels (char **argv, const char *coretype)
 {
@@ -105,8 +107,10 @@ bench_choose_kernels (char **argv, const char *coretype)
       blas_kernels_choose (argv);
       return;
     }
-  if (getenv ("OPENBLAS_CORETYPE") || strcmp (coretype, "auto") == 0)
+  const char *set = getenv ("OPENBLAS_CORETYPE");
+  bool automatic = strcmp (coretype, "auto") == 0;
+  if (automatic ? !set : set && strcmp (set, coretype) == 0)
     return;
-  blas_kernels_run_again_with (coretype, argv);
+  blas_kernels_run_again_with (automatic ? NULL : coretype, argv);
   perror ("re-running with OPENBLAS_CORETYPE");
 }

@@ -60,10 +60,20 @@ blas_kernels_replacement (const char *env_coretype, const char *current,
   return preferred;
 }
 
+const char *
+blas_kernels_held_back (const char *env_coretype, const char *preferred)
+{
+  if (!env_coretype || !preferred
+      || blas_kernels_level (env_coretype) >= blas_kernels_level (preferred))
+    return NULL;
+  return preferred;
+}
+
 void
 blas_kernels_run_again_with (const char *core, char **argv)
 {
-  if (setenv ("OPENBLAS_CORETYPE", core, 1) != 0)
+  if (core ? setenv ("OPENBLAS_CORETYPE", core, 1) != 0
+           : unsetenv ("OPENBLAS_CORETYPE") != 0)
     return;
   /* the program's file by its own name, not /proc/self/exe's, which would
    * name the new process "exe" in ps and top */

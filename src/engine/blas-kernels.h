@@ -15,7 +15,8 @@
  * 0.3.21 does on AMD's Zen 4), it sets OPENBLAS_CORETYPE to the widest
  * kernels the processor can run and executes itself again (the new process
  * finds the variable set and goes on). A variable the user set is never
- * changed.
+ * changed, even when it names narrower kernels than the processor runs;
+ * blas_kernels_held_back says so, for the programs to tell the user.
  */
 #pragma once
 
@@ -40,9 +41,16 @@ const char *blas_kernels_replacement (const char *env_coretype,
                                       const char *current,
                                       const char *preferred);
 
+/* The kernels a user's OPENBLAS_CORETYPE keeps OpenBLAS from: preferred
+ * (blas_kernels_preferred ()'s answer) when env_coretype names kernels with
+ * narrower vectors, NULL when it is unset or names kernels as wide (which
+ * includes the value a run again set). */
+const char *blas_kernels_held_back (const char *env_coretype,
+                                    const char *preferred);
+
 /* Runs the program again (its file, argv main's, NULL-terminated) with
- * OPENBLAS_CORETYPE set to core; returns only when it cannot, with the
- * variable set. */
+ * OPENBLAS_CORETYPE set to core (NULL: unset, for OpenBLAS's own choice);
+ * returns only when it cannot, with the variable changed. */
 void blas_kernels_run_again_with (const char *core, char **argv);
 
 /* Runs the program again with OPENBLAS_CORETYPE set when OpenBLAS chose

@@ -183,6 +183,51 @@ test_finetune (void)
   result_clear (&r);
 }
 
+/* A user's OPENBLAS_CORETYPE is kept, but when it names narrower kernels
+ * than the processor runs, train says so, once, with the kernels it would
+ * choose; unset (or as wide), it says nothing of it */
+static void
+test_train_narrow_kernels (void)
+{
+  const char *preferred = blas_kernels_preferred ();
+  if (!preferred)
+    {
+      g_test_skip ("no kernels wider than OpenBLAS's generic ones here");
+      return;
+    }
+  g_autofree char *saved = g_strdup (g_getenv ("OPENBLAS_CORETYPE"));
+  const char *values[] = { "Prescott", NULL };
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      if (values[i])
+        g_setenv ("OPENBLAS_CORETYPE", values[i], TRUE);
+      else
+        g_unsetenv ("OPENBLAS_CORETYPE");
+      g_autofree char *run = g_strdup_printf ("kernels-run-%zu", i);
+      Result r = run_instdisc ("train", "--data", "toy", "--run", run,
+                               "--steps", "1", "--batch-size", "16",
+                               "--no-eval", "--threads", "1", NULL);
+      assert_success (&r);
+      if (values[i])
+        {
+          g_autofree char *note = g_strdup_printf (
+              "instdisc: note: OPENBLAS_CORETYPE=Prescott keeps OpenBLAS on "
+              "narrower vectors than this processor has; without it "
+              "instdisc runs OpenBLAS's %s kernels", preferred);
+          const char *at = strstr (r.err, note);
+          g_assert_nonnull (at);
+          g_assert_null (strstr (at + strlen (note), "OPENBLAS_CORETYPE"));
+        }
+      else
+        g_assert_null (strstr (r.err, "OPENBLAS_CORETYPE"));
+      result_clear (&r);
+    }
+  if (saved)
+    g_setenv ("OPENBLAS_CORETYPE", saved, TRUE);
+  else
+    g_unsetenv ("OPENBLAS_CORETYPE");
+}
+
 /* The recipe, the augmentation and the proximal term reach config.ini; an
  * option given overrides the recipe's value */
 static void
@@ -708,6 +753,9 @@ main (int argc, char **argv)
    * another */
   g_autofree char *absolute = g_canonicalize_filename (argv[1], NULL);
   instdisc_path = absolute;
+  /* the commands' stderr is asserted on: a user's OPENBLAS_CORETYPE would
+   * add its note (tested on its own, with the variable set there) */
+  g_unsetenv ("OPENBLAS_CORETYPE");
   g_autoptr (GError) error = NULL;
   workdir = g_dir_make_tmp ("instdisc-cli-XXXXXX", &error);
   g_assert_no_error (error);
@@ -715,6 +763,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/blas-kernels", test_blas_kernels);
+  g_test_add_func ("/cli/train-narrow-kernels", test_train_narrow_kernels);
   g_test_add_func ("/cli/eval", test_eval);
   g_test_add_func ("/cli/eval-linear", test_eval_linear);
   g_test_add_func ("/cli/finetune", test_finetune);

@@ -53,6 +53,26 @@ test_replacement (void)
                                            "SkylakeX"));
 }
 
+static void
+test_held_back (void)
+{
+  /* a user's narrower kernels are named, with the ones they keep away */
+  g_assert_cmpstr (blas_kernels_held_back ("Haswell", "SkylakeX"), ==,
+                   "SkylakeX");
+  g_assert_cmpstr (blas_kernels_held_back ("prescott", "Haswell"), ==,
+                   "Haswell");
+  g_assert_cmpstr (blas_kernels_held_back ("NoSuchCore", "Haswell"), ==,
+                   "Haswell");
+  /* as wide or wider: nothing to say */
+  g_assert_null (blas_kernels_held_back ("SkylakeX", "SkylakeX"));
+  g_assert_null (blas_kernels_held_back ("Cooperlake", "SkylakeX"));
+  g_assert_null (blas_kernels_held_back ("Zen", "Haswell"));
+  g_assert_null (blas_kernels_held_back ("SkylakeX", "Haswell"));
+  /* unset, or a processor with nothing better than the generic kernels */
+  g_assert_null (blas_kernels_held_back (NULL, "SkylakeX"));
+  g_assert_null (blas_kernels_held_back ("Prescott", NULL));
+}
+
 /* The child of the two tests below: chooses (and so perhaps runs again,
  * with the same arguments, into this same test), then says what it runs. */
 static void
@@ -134,6 +154,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/blas-kernels/levels", test_levels);
   g_test_add_func ("/engine/blas-kernels/replacement", test_replacement);
+  g_test_add_func ("/engine/blas-kernels/held-back", test_held_back);
   g_test_add_func ("/engine/blas-kernels/run-again", test_run_again);
   g_test_add_func ("/engine/blas-kernels/user-choice-kept",
                    test_user_choice_kept);
