@@ -4,10 +4,11 @@
  * environment variable OPENBLAS_CORETYPE if it is set, else from the
  * processor's identity in its own table. A processor that table does not
  * know gets the generic SSE3 kernels ("Prescott"), whatever it supports.
- * That happens on the AVX-512 Xeon (a KVM guest) this project is built and
- * measured on, which OpenBLAS 0.3.21 does not recognise: there those
- * kernels run the ResNets at 35-64 % of the speed of OpenBLAS's AVX-512
- * ones (docs/performance.md, "OpenBLAS's kernels").
+ * That happened on the AVX-512 Xeon (a KVM guest) this project was built
+ * and measured on in December 2026, which OpenBLAS 0.3.21 does not
+ * recognise: there those kernels ran the ResNets at 35-64 % of the speed
+ * of OpenBLAS's AVX-512 ones (docs/performance.md, "OpenBLAS's
+ * kernels").
  *
  * A program calls blas_kernels_choose (argv) first thing in main: when
  * OpenBLAS chose kernels with narrower vectors than the processor has (no
