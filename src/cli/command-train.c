@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "blas-kernels.h"
 #include "cli-common.h"
 #include "commands.h"
 #include "evaluate.h"
@@ -948,18 +947,9 @@ command_train (int argc, char **argv)
                  "progress line's time left follows the steps)"), length);
       g_print ("\n");
     }
-  const char *user_coretype = g_getenv ("OPENBLAS_CORETYPE");
-  const char *held_back = blas_kernels_held_back (user_coretype,
-                                                  blas_kernels_preferred ());
-  if (held_back)
-    /* Translators: the first %s is the variable's value, the other two
-     * OpenBLAS core names such as "SkylakeX" */
-    g_printerr (_("instdisc: note: OPENBLAS_CORETYPE=%s keeps OpenBLAS on "
-                  "narrower vectors than this processor has; without it "
-                  "instdisc runs OpenBLAS's %s kernels, the ones the "
-                  "estimate above assumes, and trains faster "
-                  "(docs/performance.md)\n"),
-                user_coretype, held_back);
+  g_autofree char *kernels_note = training_estimate_kernels_note ();
+  if (kernels_note)
+    g_printerr (_("instdisc: note: %s\n"), kernels_note);
   if (dist->size > 1)
     {
       /* Translators: the batch is split over the processes of an MPI job

@@ -189,6 +189,16 @@ update_estimate (InstdiscNewTrainingDialog *self, gboolean valid)
                                 "estimate, from the speeds measured on the "
                                 "project’s machine."), length);
     }
+  g_autofree char *kernels_note = training_estimate_kernels_note ();
+  if (kernels_note)
+    {
+      /* Translators: the estimate, then why training will take longer (a
+       * sentence without its final stop) */
+      g_autofree char *both = g_strdup_printf (_("%s %s."), text,
+                                               kernels_note);
+      gtk_label_set_text (self->estimate_label, both);
+      return;
+    }
   gtk_label_set_text (self->estimate_label, text);
 }
 

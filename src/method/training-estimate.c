@@ -24,6 +24,8 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
+#include "blas-kernels.h"
+
 /* the images the speeds were measured on: Fashion-MNIST's 28 x 28 */
 #define MEASURED_SIDE 28.0
 
@@ -186,4 +188,21 @@ training_estimate_describe (double seconds)
   int d = (int) round (hours / 24.0);
   return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %d day",
                                        "about %d days", d), d);
+}
+
+char *
+training_estimate_kernels_note (void)
+{
+  const char *value = g_getenv ("OPENBLAS_CORETYPE");
+  const char *instead = blas_kernels_held_back (value,
+                                                blas_kernels_preferred ());
+  if (!instead)
+    return NULL;
+  /* Translators: the first %s is the variable's value, the second an
+   * OpenBLAS core name such as "SkylakeX" */
+  return g_strdup_printf (_("OPENBLAS_CORETYPE=%s keeps OpenBLAS on "
+                            "narrower vectors than this processor has, so "
+                            "training takes longer than estimated; without "
+                            "the variable, OpenBLAS's %s kernels run"),
+                          value, instead);
 }

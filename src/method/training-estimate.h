@@ -47,4 +47,11 @@ double training_estimate_evaluation_seconds (const TrainerConfig *config,
  * minutes", "about 3 hours", "about 2 days". (transfer full) */
 char *training_estimate_describe (double seconds);
 
+/* What the user's OPENBLAS_CORETYPE costs, when it keeps OpenBLAS on
+ * narrower kernels than this processor runs (blas-kernels.h), so that
+ * training takes longer than the estimates above: one translated sentence
+ * without a final stop, for the programs to show beside their estimate;
+ * NULL when the variable is unset or costs nothing. (transfer full) */
+char *training_estimate_kernels_note (void);
+
 G_END_DECLS

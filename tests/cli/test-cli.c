@@ -212,8 +212,9 @@ test_train_narrow_kernels (void)
         {
           g_autofree char *note = g_strdup_printf (
               "instdisc: note: OPENBLAS_CORETYPE=Prescott keeps OpenBLAS on "
-              "narrower vectors than this processor has; without it "
-              "instdisc runs OpenBLAS's %s kernels", preferred);
+              "narrower vectors than this processor has, so training takes "
+              "longer than estimated; without the variable, OpenBLAS's %s "
+              "kernels run\n", preferred);
           const char *at = strstr (r.err, note);
           g_assert_nonnull (at);
           g_assert_null (strstr (at + strlen (note), "OPENBLAS_CORETYPE"));

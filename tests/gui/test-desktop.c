@@ -21,6 +21,9 @@
  *                           one-click training is and how long it takes:
  *                           the default recipe's epochs and the estimate
  *                           of it on Fashion-MNIST, in under three hours
+ *   /desktop/window/welcome-kernels   and says when the user's
+ *                           OPENBLAS_CORETYPE keeps OpenBLAS on narrower
+ *                           kernels, so that it will take longer
  *   /desktop/window/load-progress   a large folder's load counts its files
  *                           on the loading page
  *   /desktop/window/stale-run   a run that stopped an hour ago shows
@@ -51,6 +54,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "blas-kernels.h"
 #include "instdisc-application.h"
 #include "instdisc-embedding-view.h"
 #include "instdisc-new-training-dialog.h"
@@ -527,6 +531,36 @@ test_window_welcome_length (void)
   /* the page no longer guesses a range of its own */
   g_assert_false (row_shows (GTK_WIDGET (window), "45 minutes to 2 hours"));
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A user's OPENBLAS_CORETYPE that keeps OpenBLAS on narrower kernels than
+ * the processor has is said beside the estimate (it takes longer then);
+ * unset, nothing is said of it */
+static void
+test_window_welcome_kernels (void)
+{
+  const char *preferred = blas_kernels_preferred ();
+  if (!preferred)
+    {
+      g_test_skip ("no kernels wider than OpenBLAS's generic ones here");
+      return;
+    }
+  g_autoptr (GSettings) s = fresh_settings ();
+  g_autofree char *saved = g_strdup (g_getenv ("OPENBLAS_CORETYPE"));
+  g_setenv ("OPENBLAS_CORETYPE", "Prescott", TRUE);
+  InstdiscWindow *window = instdisc_window_new (NULL);
+  g_autofree char *note = g_strdup_printf (
+      "OPENBLAS_CORETYPE=Prescott keeps OpenBLAS on narrower vectors than "
+      "this processor has, so training takes longer than estimated; "
+      "without the variable, OpenBLAS's %s kernels run.", preferred);
+  g_assert_true (row_shows (GTK_WIDGET (window), note));
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unsetenv ("OPENBLAS_CORETYPE");
+  window = instdisc_window_new (NULL);
+  g_assert_false (row_shows (GTK_WIDGET (window), "OPENBLAS_CORETYPE"));
+  gtk_window_destroy (GTK_WINDOW (window));
+  if (saved)
+    g_setenv ("OPENBLAS_CORETYPE", saved, TRUE);
 }
 
 /* A folder of thousands of images loads with the loading page counting
@@ -1132,6 +1166,8 @@ main (int argc, char **argv)
   g_test_add_func ("/desktop/window/recent-run", test_window_recent_run);
   g_test_add_func ("/desktop/window/welcome-length",
                    test_window_welcome_length);
+  g_test_add_func ("/desktop/window/welcome-kernels",
+                   test_window_welcome_kernels);
   g_test_add_func ("/desktop/window/stale-run", test_window_stale_run);
   g_test_add_func ("/desktop/window/load-progress",
                    test_window_load_progress);
