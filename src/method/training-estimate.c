@@ -198,11 +198,15 @@ training_estimate_kernels_note (void)
                                                 blas_kernels_preferred ());
   if (!instead)
     return NULL;
-  /* Translators: the first %s is the variable's value, the second an
-   * OpenBLAS core name such as "SkylakeX" */
+  /* the vectors, not a core's name: without the variable OpenBLAS may
+   * choose another core with the same vectors (Cooperlake on a Zen 5) */
+  const char *vectors = blas_kernels_level (instead) == 2 ? "AVX-512"
+                                                          : "AVX2";
+  /* Translators: the first %s is the variable's value, the second
+   * "AVX-512" or "AVX2" */
   return g_strdup_printf (_("OPENBLAS_CORETYPE=%s keeps OpenBLAS on "
                             "narrower vectors than this processor has, so "
                             "training takes longer than estimated; without "
-                            "the variable, OpenBLAS's %s kernels run"),
-                          value, instead);
+                            "the variable, OpenBLAS runs its %s kernels"),
+                          value, vectors);
 }

@@ -552,7 +552,8 @@ test_window_welcome_kernels (void)
   g_autofree char *note = g_strdup_printf (
       "OPENBLAS_CORETYPE=Prescott keeps OpenBLAS on narrower vectors than "
       "this processor has, so training takes longer than estimated; "
-      "without the variable, OpenBLAS's %s kernels run.", preferred);
+      "without the variable, OpenBLAS runs its %s kernels.",
+      blas_kernels_level (preferred) == 2 ? "AVX-512" : "AVX2");
   g_assert_true (row_shows (GTK_WIDGET (window), note));
   gtk_window_destroy (GTK_WINDOW (window));
   g_unsetenv ("OPENBLAS_CORETYPE");
