@@ -190,16 +190,12 @@ update_estimate (InstdiscNewTrainingDialog *self, gboolean valid)
                                 "project’s machine."), length);
     }
   g_autofree char *kernels_note = training_estimate_kernels_note ();
+  g_autofree char *with_note = NULL;
   if (kernels_note)
-    {
-      /* Translators: the estimate, then why training will take longer (a
-       * sentence without its final stop) */
-      g_autofree char *both = g_strdup_printf (_("%s %s."), text,
-                                               kernels_note);
-      gtk_label_set_text (self->estimate_label, both);
-      return;
-    }
-  gtk_label_set_text (self->estimate_label, text);
+    /* Translators: the estimate, then why training will take longer
+     * (a sentence without its final stop) */
+    with_note = g_strdup_printf (_("%s %s."), text, kernels_note);
+  gtk_label_set_text (self->estimate_label, with_note ? with_note : text);
 }
 
 /* ---- the same from a terminal ---- */

@@ -468,16 +468,13 @@ describe_default_training (InstdiscWindow *self)
                    config.epochs),
       config.epochs, length);
   g_autofree char *kernels_note = training_estimate_kernels_note ();
+  g_autofree char *with_note = NULL;
   if (kernels_note)
-    {
-      /* Translators: the one-click training's description, then why it
-       * will take longer (a sentence without its final stop) */
-      g_autofree char *both = g_strdup_printf (_("%s. %s."), text,
-                                               kernels_note);
-      gtk_label_set_text (self->welcome_length_label, both);
-      return;
-    }
-  gtk_label_set_text (self->welcome_length_label, text);
+    /* Translators: the one-click training's description, then why
+     * it will take longer (a sentence without its final stop) */
+    with_note = g_strdup_printf (_("%s. %s."), text, kernels_note);
+  gtk_label_set_text (self->welcome_length_label,
+                      with_note ? with_note : text);
 }
 
 void
