@@ -184,8 +184,8 @@ test_finetune (void)
 }
 
 /* A user's OPENBLAS_CORETYPE is kept, but when it names narrower kernels
- * than the processor runs, train says so, once, with the kernels it would
- * choose; unset (or as wide), it says nothing of it */
+ * than the processor runs, train says so, once, with the vectors it would
+ * use without it; unset (or as wide), it says nothing of it */
 static void
 test_train_narrow_kernels (void)
 {
