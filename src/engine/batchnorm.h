@@ -27,6 +27,7 @@ typedef struct
   float *saved_mean;        /* (C, G) of the last training forward */
   float *saved_invstd;      /* (C, G) 1 / sqrt(biased var + eps) */
   const float *saved_inp;   /* (C, B, H, W) */
+  bool saved_relu;          /* the last forward was batchnorm2d_forward_relu */
   float *eval_scale, *eval_shift;  /* (C) batchnorm2d_eval_affine's */
 } BatchNorm2d;
 
@@ -54,10 +55,13 @@ void batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
 
 /* The same followed by a ReLU, fused into one pass over the activations:
  *   forward:  out = relu (bn (inp)), as batchnorm2d_forward then relu_forward;
- *   backward: relu_out is that forward's out; the gradient dout of the ReLU
- *             is masked by relu_out > 0 and then goes through the batch norm
+ *   backward: after that forward, the gradient dout of the ReLU is masked
+ *             by the ReLU's output > 0 and then goes through the batch norm
  *             (dinp may equal dout), as relu_backward then
- *             batchnorm2d_backward. */
+ *             batchnorm2d_backward. The mask is recomputed from the saved
+ *             input with the forward's scale and shift, so the weight and
+ *             bias must not change in between (an optimiser's step comes
+ *             after the backward). */
 void batchnorm2d_forward_relu (BatchNorm2d *self, float *out, const float *inp,
                                int batch, bool training);
 
@@ -70,5 +74,4 @@ void batchnorm2d_forward_relu (BatchNorm2d *self, float *out, const float *inp,
 void batchnorm2d_eval_affine (BatchNorm2d *self, const float **scale,
                               const float **shift);
 void batchnorm2d_backward_relu (BatchNorm2d *self, float *dinp,
-                                const float *dout, const float *relu_out,
-                                int batch);
+                                const float *dout, int batch);

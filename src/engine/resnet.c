@@ -858,14 +858,13 @@ block_backward (ResidualBlock *block, float *dinp, float *dout, float *temp_a,
       batchnorm2d_backward (&block->bn3, temp_a, g, batch); /* d conv3_out */
       conv2d_backward (&block->conv3, temp_b, temp_a, batch, ws); /* d hidden2 */
       /* through relu then bn2: d conv2_out */
-      batchnorm2d_backward_relu (&block->bn2, temp_b, temp_b, block->hidden2,
-                                 batch);
+      batchnorm2d_backward_relu (&block->bn2, temp_b, temp_b, batch);
     }
   else
     batchnorm2d_backward (&block->bn2, temp_b, g, batch); /* d conv2_out */
   conv2d_backward (&block->conv2, temp_a, temp_b, batch, ws); /* d hidden */
   /* through relu then bn1, fused: d conv1_out */
-  batchnorm2d_backward_relu (&block->bn1, temp_a, temp_a, block->hidden, batch);
+  batchnorm2d_backward_relu (&block->bn1, temp_a, temp_a, batch);
   conv2d_backward (&block->conv1, dinp, temp_a, batch, ws);
 
   if (block->has_shortcut)
@@ -940,7 +939,7 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
       dout = dinp;
       dinp = t;
     }
-  batchnorm2d_backward_relu (&self->bn1, dout, dout, self->stem_out, batch);
+  batchnorm2d_backward_relu (&self->bn1, dout, dout, batch);
   conv2d_backward (&self->conv1, d_images ? dinp : NULL, dout, batch,
                    &self->workspace);
   gradient_done (self, self->params);

@@ -7,6 +7,7 @@
 
 #include "batchnorm.h"
 #include "gradcheck.h"
+#include "layers.h"
 #include "rng.h"
 #include "testutil.h"
 
@@ -356,6 +357,62 @@ test_batchnorm_groups (void)
   fixture_clear (&f);
 }
 
+/* batchnorm2d_forward_relu and batchnorm2d_backward_relu against the batch
+ * norm and the ReLU one after the other, with one group and with two. The
+ * fused backward masks the gradient by the ReLU's input recomputed from the
+ * saved input, not by the saved output; both come from the same float
+ * operations, so the mask, and with it every result, is the same to the
+ * last bit. The fixture's biases are normal and its weights positive, so
+ * about half of the values are masked. */
+static void
+test_batchnorm_relu_fused (void)
+{
+  for (int groups = 1; groups <= 2; groups++)
+    {
+      Rng rng;
+      rng_seed (&rng, 24);
+      BnFixture f;
+      fixture_init (&f, 3, 4, 7, &rng);
+      g_assert_true (batchnorm2d_set_groups (&f.bn, groups));
+      float *dout = g_new (float, f.n);
+      float *masked = g_new (float, f.n);
+      float *want = g_new (float, f.n);
+      float *want_out = g_new (float, f.n);
+      float want_dw[3], want_db[3];
+      fill_normal (&rng, dout, f.n, 1.0f);
+
+      /* one after the other */
+      batchnorm2d_forward (&f.bn, want_out, f.inp, f.batch, true);
+      relu_forward (want_out, want_out, f.n);
+      relu_backward (masked, dout, want_out, f.n);
+      batchnorm2d_backward (&f.bn, want, masked, f.batch);
+      memcpy (want_dw, f.grad_weight, sizeof want_dw);
+      memcpy (want_db, f.grad_bias, sizeof want_db);
+      size_t zeros = 0;
+      for (size_t i = 0; i < f.n; i++)
+        zeros += want_out[i] == 0.0f;
+      g_assert_cmpuint (zeros, >, f.n / 4);
+      g_assert_cmpuint (zeros, <, 3 * f.n / 4);
+
+      /* fused, the backward in place as the network calls it */
+      batchnorm2d_forward_relu (&f.bn, f.out, f.inp, f.batch, true);
+      g_assert_cmpmem (f.out, sizeof (float) * f.n, want_out,
+                       sizeof (float) * f.n);
+      memcpy (masked, dout, sizeof (float) * f.n);
+      batchnorm2d_backward_relu (&f.bn, masked, masked, f.batch);
+      g_assert_cmpmem (masked, sizeof (float) * f.n, want,
+                       sizeof (float) * f.n);
+      g_assert_cmpmem (f.grad_weight, sizeof want_dw, want_dw, sizeof want_dw);
+      g_assert_cmpmem (f.grad_bias, sizeof want_db, want_db, sizeof want_db);
+
+      g_free (dout);
+      g_free (masked);
+      g_free (want);
+      g_free (want_out);
+      fixture_clear (&f);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -364,5 +421,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/batchnorm/semantics", test_batchnorm_semantics);
   g_test_add_func ("/engine/batchnorm/gradient", test_batchnorm_gradient);
   g_test_add_func ("/engine/batchnorm/groups", test_batchnorm_groups);
+  g_test_add_func ("/engine/batchnorm/relu-fused", test_batchnorm_relu_fused);
   return g_test_run ();
 }
