@@ -65,6 +65,14 @@ void batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
 void batchnorm2d_forward_relu (BatchNorm2d *self, float *out, const float *inp,
                                int batch, bool training);
 
+/* out = relu (bn (inp) + residual), as batchnorm2d_forward then
+ * add_relu_forward (layers.h), in one pass: a residual block's last batch
+ * norm, its shortcut and its ReLU. out may alias neither input. Its
+ * backward is relu_backward then batchnorm2d_backward. */
+void batchnorm2d_forward_add_relu (BatchNorm2d *self, float *out,
+                                   const float *inp, const float *residual,
+                                   int batch, bool training);
+
 /* Evaluation mode's map as a per-channel affine one, y = scale * x + shift
  * (the running statistics folded with the weight and bias the same way
  * batchnorm2d_forward's evaluation mode folds them), into

@@ -729,8 +729,34 @@ conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
     batchnorm2d_forward (bn, out, conv_out, batch, training);
 }
 
+/* A block's last convolution and batch norm, then the shortcut added and
+ * the ReLU: out (n values) = relu (bn (conv (inp)) + shortcut). Training
+ * does the batch norm, the sum and the ReLU in one pass over the
+ * convolution's output (batchnorm2d_forward_add_relu); evaluation, where
+ * the convolution applies the batch norm itself, adds the shortcut after. */
+static void
+conv_bn_add_relu_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out,
+                          float *out, const float *inp, const float *shortcut,
+                          size_t n, int batch, bool training, Workspace *ws)
+{
+  if (!training)
+    {
+      const float *scale, *shift;
+      batchnorm2d_eval_affine (bn, &scale, &shift);
+      if (conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
+                                 false))
+        {
+          add_relu_forward (out, out, shortcut, n);
+          return;
+        }
+    }
+  conv2d_forward (conv, conv_out, inp, batch, ws);
+  batchnorm2d_forward_add_relu (bn, out, conv_out, shortcut, batch, training);
+}
+
 /* shortcut_scratch holds the shortcut's BN output until the sum (the
- * block's output size) */
+ * block's output size); the shortcut goes first, so that the last batch
+ * norm can add it in its own pass */
 static void
 block_forward (ResidualBlock *block, const float *inp, int batch,
                bool training, float *shortcut_scratch, Workspace *ws)
@@ -740,16 +766,8 @@ block_forward (ResidualBlock *block, const float *inp, int batch,
   conv_bn_forward (&block->conv1, &block->bn1, block->conv1_out,
                    block->hidden, inp, batch, training, true, ws);
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
-    {
-      conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out,
-                       block->hidden2, block->hidden, batch, training, true,
-                       ws);
-      conv_bn_forward (&block->conv3, &block->bn3, block->conv3_out,
-                       block->out, block->hidden2, batch, training, false, ws);
-    }
-  else
-    conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out, block->out,
-                     block->hidden, batch, training, false, ws);
+    conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out,
+                     block->hidden2, block->hidden, batch, training, true, ws);
   const float *shortcut = inp;
   if (block->has_shortcut)
     {
@@ -758,7 +776,14 @@ block_forward (ResidualBlock *block, const float *inp, int batch,
                        training, false, ws);
       shortcut = shortcut_scratch;
     }
-  add_relu_forward (block->out, block->out, shortcut, n);
+  if (block->kind == RESNET_BLOCK_BOTTLENECK)
+    conv_bn_add_relu_forward (&block->conv3, &block->bn3, block->conv3_out,
+                              block->out, block->hidden2, shortcut, n, batch,
+                              training, ws);
+  else
+    conv_bn_add_relu_forward (&block->conv2, &block->bn2, block->conv2_out,
+                              block->out, block->hidden, shortcut, n, batch,
+                              training, ws);
 }
 
 const float *

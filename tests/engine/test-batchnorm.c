@@ -357,8 +357,9 @@ test_batchnorm_groups (void)
   fixture_clear (&f);
 }
 
-/* batchnorm2d_forward_relu and batchnorm2d_backward_relu against the batch
- * norm and the ReLU one after the other, with one group and with two. The
+/* batchnorm2d_forward_relu, batchnorm2d_backward_relu and
+ * batchnorm2d_forward_add_relu against the batch norm, the residual sum
+ * and the ReLU one after the other, with one group and with two. The
  * fused backward masks the gradient by the ReLU's input recomputed from the
  * saved input, not by the saved output; both come from the same float
  * operations, so the mask, and with it every result, is the same to the
@@ -405,6 +406,23 @@ test_batchnorm_relu_fused (void)
       g_assert_cmpmem (f.grad_weight, sizeof want_dw, want_dw, sizeof want_dw);
       g_assert_cmpmem (f.grad_bias, sizeof want_db, want_db, sizeof want_db);
 
+      /* with a residual added before the ReLU, in training and in
+       * evaluation mode */
+      float *residual = g_new (float, f.n);
+      fill_normal (&rng, residual, f.n, 1.0f);
+      for (int training = 1; training >= 0; training--)
+        {
+          batchnorm2d_forward (&f.bn, want_out, f.inp, f.batch, training);
+          add_relu_forward (want_out, want_out, residual, f.n);
+          batchnorm2d_forward_add_relu (&f.bn, f.out, f.inp, residual,
+                                        f.batch, training);
+          g_assert_cmpmem (f.out, sizeof (float) * f.n, want_out,
+                           sizeof (float) * f.n);
+        }
+      /* the running statistics moved once for each training forward */
+      g_assert_cmpint (f.bn.num_batches_tracked, ==, 4);
+
+      g_free (residual);
       g_free (dout);
       g_free (masked);
       g_free (want);
