@@ -495,7 +495,7 @@ conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
 bool
 conv2d_forward_affine (Conv2d *self, float *out, const float *inp, int batch,
                        Workspace *ws, const float *scale, const float *shift,
-                       bool relu)
+                       const float *residual, bool relu)
 {
   if (!conv2d_uses_winograd (self, ws, false))
     return false;
@@ -503,7 +503,7 @@ conv2d_forward_affine (Conv2d *self, float *out, const float *inp, int batch,
   winograd_conv3x3_forward_affine (out, inp, self->weight, self->in_channels,
                                    self->out_channels, batch, self->in_h,
                                    self->in_w, ws->col, ws->n_floats, scale,
-                                   shift, relu);
+                                   shift, residual, relu);
   return true;
 }
 

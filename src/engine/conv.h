@@ -82,14 +82,17 @@ void conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
                      Workspace *ws);
 
 /* The forward with each output channel o then mapped to scale[o] * out +
- * shift[o] and, where relu, to max (0, that), in the Winograd output pass
+ * shift[o], plus residual (same shape as out) where it is not NULL, and,
+ * where relu, to max (0, that), in the Winograd output pass
  * (winograd_conv3x3_forward_affine): an evaluation-mode batch norm and its
- * ReLU folded in. Done, and true returned, only where the layer takes the
- * Winograd path; otherwise false, nothing written, and the caller runs
+ * ReLU folded in, or a residual block's last batch norm, shortcut and
+ * ReLU. Done, and true returned, only where the layer takes the Winograd
+ * path; otherwise false, nothing written, and the caller runs
  * conv2d_forward and the batch norm. */
 bool conv2d_forward_affine (Conv2d *self, float *out, const float *inp,
                             int batch, Workspace *ws, const float *scale,
-                            const float *shift, bool relu);
+                            const float *shift, const float *residual,
+                            bool relu);
 
 /* dout (OC, B, OH, OW) -> grad_weight (written, not accumulated) and, unless
  * dinp is NULL, dinp (C, B, H, W) (written). Reads the input saved by the

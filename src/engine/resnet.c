@@ -718,7 +718,7 @@ conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
       const float *scale, *shift;
       batchnorm2d_eval_affine (bn, &scale, &shift);
       if (conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
-                                 relu))
+                                 NULL, relu))
         return;
     }
   conv2d_forward (conv, conv_out, inp, batch, ws);
@@ -730,25 +730,22 @@ conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
 }
 
 /* A block's last convolution and batch norm, then the shortcut added and
- * the ReLU: out (n values) = relu (bn (conv (inp)) + shortcut). Training
+ * the ReLU: out = relu (bn (conv (inp)) + shortcut). Training
  * does the batch norm, the sum and the ReLU in one pass over the
- * convolution's output (batchnorm2d_forward_add_relu); evaluation, where
- * the convolution applies the batch norm itself, adds the shortcut after. */
+ * convolution's output (batchnorm2d_forward_add_relu); evaluation all of
+ * it in the convolution's output pass where the layer takes Winograd's. */
 static void
 conv_bn_add_relu_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out,
                           float *out, const float *inp, const float *shortcut,
-                          size_t n, int batch, bool training, Workspace *ws)
+                          int batch, bool training, Workspace *ws)
 {
   if (!training)
     {
       const float *scale, *shift;
       batchnorm2d_eval_affine (bn, &scale, &shift);
       if (conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
-                                 false))
-        {
-          add_relu_forward (out, out, shortcut, n);
-          return;
-        }
+                                 shortcut, true))
+        return;
     }
   conv2d_forward (conv, conv_out, inp, batch, ws);
   batchnorm2d_forward_add_relu (bn, out, conv_out, shortcut, batch, training);
@@ -761,7 +758,6 @@ static void
 block_forward (ResidualBlock *block, const float *inp, int batch,
                bool training, float *shortcut_scratch, Workspace *ws)
 {
-  size_t n = (size_t) block->out_channels * batch * block->out_h * block->out_w;
   block->inp = inp;
   conv_bn_forward (&block->conv1, &block->bn1, block->conv1_out,
                    block->hidden, inp, batch, training, true, ws);
@@ -778,11 +774,11 @@ block_forward (ResidualBlock *block, const float *inp, int batch,
     }
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
     conv_bn_add_relu_forward (&block->conv3, &block->bn3, block->conv3_out,
-                              block->out, block->hidden2, shortcut, n, batch,
+                              block->out, block->hidden2, shortcut, batch,
                               training, ws);
   else
     conv_bn_add_relu_forward (&block->conv2, &block->bn2, block->conv2_out,
-                              block->out, block->hidden, shortcut, n, batch,
+                              block->out, block->hidden, shortcut, batch,
                               training, ws);
 }
 

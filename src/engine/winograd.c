@@ -667,14 +667,34 @@ output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
 }
 
 /* The map the output transform applies to what it writes: channel o's
- * values times scale[o] plus shift[o], then max (0, .) where relu; none
- * where scale is NULL. An evaluation-mode batch norm after the convolution
- * (and the ReLU after it) ride in its output pass this way. */
+ * values times scale[o] plus shift[o], plus the same place of residual
+ * where it is not NULL, then max (0, .) where relu; none where scale is
+ * NULL. An evaluation-mode batch norm after the convolution (and the ReLU
+ * after it, or a residual block's shortcut and ReLU) ride in its output
+ * pass this way. */
 typedef struct
 {
   const float *scale, *shift;
+  const float *residual;  /* (O, B, H, W), as y */
   bool relu;
 } Epilogue;
+
+typedef float F4 __attribute__ ((vector_size (16)));
+typedef int I4 __attribute__ ((vector_size (16)));
+
+/* dst[0..4) = src[0..4) + residual[0..4), then max (0, .) where relu */
+INLINE void
+add_residual_row (float *dst, const float *src, const float *residual,
+                  bool relu)
+{
+  F4 v, r;
+  memcpy (&v, src, sizeof v);
+  memcpy (&r, residual, sizeof r);
+  v += r;
+  if (relu)
+    v = (F4) ((I4) v & (v > (F4) { 0 }));
+  memcpy (dst, &v, sizeof v);
+}
 
 /* M (36, O, ld), columns [0, tb) -> y (O, B, H, W), tiles [t0, t0+tb):
  * the 4x4 outputs A^T m A of each tile, the part inside the map, through
@@ -707,7 +727,9 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
               for (int k = 0; k < 16; k++)
                 {
                   out[k] = out[k] * scale + shift;
-                  if (ep->relu)  /* as batch norm's ReLU: 0 for NaN too */
+                  /* as batch norm's ReLU: 0 for NaN too; after the
+                   * residual's sum where there is one (below) */
+                  if (ep->relu && !ep->residual)
                     out[k] = (F8) ((I8) out[k] & (out[k] > zero));
                 }
             }
@@ -726,17 +748,32 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
               const int oy = 4 * pos.ty, ox = 4 * pos.tx;
               const int rows = g->H - oy < 4 ? g->H - oy : 4;
               const int cols = g->W - ox < 4 ? g->W - ox : 4;
-              float *dst = y + ((size_t) o * g->batch + pos.n) * plane
-                           + (size_t) oy * g->W + ox;
+              const size_t at = ((size_t) o * g->batch + pos.n) * plane
+                                + (size_t) oy * g->W + ox;
+              float *dst = y + at;
+              const float *res = ep->residual ? ep->residual + at : NULL;
               /* a whole row of 4 as one constant-size copy, one move (a
                * copy of a run-time size is a library call, four a lane) */
-              if (cols == 4)
+              if (cols == 4 && res)
+                for (int i = 0; i < rows; i++)
+                  add_residual_row (dst + (size_t) i * g->W,
+                                    (const float *) &r[i][l],
+                                    res + (size_t) i * g->W, ep->relu);
+              else if (cols == 4)
                 for (int i = 0; i < rows; i++)
                   memcpy (dst + (size_t) i * g->W, &r[i][l], 4 * sizeof (float));
               else
                 for (int i = 0; i < rows; i++)
                   for (int j = 0; j < cols; j++)
-                    dst[(size_t) i * g->W + j] = r[i][l][j];
+                    {
+                      float v = r[i][l][j];
+                      if (res)
+                        {
+                          v += res[(size_t) i * g->W + j];
+                          v = ep->relu && !(v > 0.0f) ? 0.0f : v;
+                        }
+                      dst[(size_t) i * g->W + j] = v;
+                    }
             }
         }
     }
@@ -906,7 +943,7 @@ winograd_conv3x3_forward (float *out, const float *inp, const float *weight,
 {
   FilterView view = { weight, (ptrdiff_t) C * 9, 9, 1, OC, C };
   run_pass (out, inp, &view, batch, H, W, ws, ws_floats,
-            (Epilogue) { NULL, NULL, false });
+            (Epilogue) { NULL, NULL, NULL, false });
 }
 
 void
@@ -914,11 +951,12 @@ winograd_conv3x3_forward_affine (float *out, const float *inp,
                                  const float *weight, int C, int OC,
                                  int batch, int H, int W, float *ws,
                                  size_t ws_floats, const float *scale,
-                                 const float *shift, bool relu)
+                                 const float *shift, const float *residual,
+                                 bool relu)
 {
   FilterView view = { weight, (ptrdiff_t) C * 9, 9, 1, OC, C };
   run_pass (out, inp, &view, batch, H, W, ws, ws_floats,
-            (Epilogue) { scale, shift, relu });
+            (Epilogue) { scale, shift, residual, relu });
 }
 
 void
@@ -929,7 +967,7 @@ winograd_conv3x3_backward_data (float *dinp, const float *dout,
   /* filter (c, oc) tap k = w[oc][c][8 - k] */
   FilterView view = { weight + 8, 9, (ptrdiff_t) C * 9, -1, C, OC };
   run_pass (dinp, dout, &view, batch, H, W, ws, ws_floats,
-            (Epilogue) { NULL, NULL, false });
+            (Epilogue) { NULL, NULL, NULL, false });
 }
 
 /* ---- weight gradient ----

@@ -57,15 +57,18 @@ void winograd_conv3x3_forward (float *out, const float *inp,
                                const float *weight, int C, int OC, int batch,
                                int H, int W, float *ws, size_t ws_floats);
 
-/* The same, each output channel o then mapped to scale[o] * out + shift[o]
- * and, where relu, to max (0, that), in the output transform's own pass:
- * an evaluation-mode batch norm (batchnorm2d_eval_affine) and its ReLU
- * folded into the convolution. */
+/* The same, each output channel o then mapped to scale[o] * out + shift[o],
+ * plus residual (the shape of out) where it is not NULL, and, where relu,
+ * to max (0, that), in the output transform's own pass: an
+ * evaluation-mode batch norm (batchnorm2d_eval_affine) and its ReLU folded
+ * into the convolution, or a residual block's last batch norm, shortcut
+ * sum and ReLU. */
 void winograd_conv3x3_forward_affine (float *out, const float *inp,
                                       const float *weight, int C, int OC,
                                       int batch, int H, int W, float *ws,
                                       size_t ws_floats, const float *scale,
-                                      const float *shift, bool relu);
+                                      const float *shift,
+                                      const float *residual, bool relu);
 
 /* dout (OC, B, H, W) -> dinp (C, B, H, W), written: the input gradient of
  * the forward above. */
