@@ -291,55 +291,47 @@ forward_task (void *arg, int ith, int nth)
     }
 }
 
-void
-batchnorm2d_forward (BatchNorm2d *self, float *out, const float *inp,
-                     int batch, bool training)
+/* The three forwards below: y = bn (x), then + residual where it is not
+ * NULL, then the ReLU where relu */
+static void
+run_forward (BatchNorm2d *self, float *out, const float *inp,
+             const float *residual, int batch, bool training, bool relu)
 {
   const double t = engine_timer_start ();
   ENGINE_CHECK (!training || out != inp);
+  ENGINE_CHECK (!residual || (out != inp && out != residual));
   ENGINE_CHECK (!training || batch % self->groups == 0);
   self->saved_inp = inp;
-  self->saved_relu = false;
+  /* batchnorm2d_backward_relu recomputes the mask from inp alone, which a
+   * residual's sum rules out */
+  self->saved_relu = relu && !residual;
   BatchNormTask task = { self, out, inp, (size_t) batch * self->spatial,
-                         training, false, NULL };
+                         training, relu, residual };
   engine_parallel (forward_task, &task);
   if (training)
     self->num_batches_tracked++;
   engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
+}
+
+void
+batchnorm2d_forward (BatchNorm2d *self, float *out, const float *inp,
+                     int batch, bool training)
+{
+  run_forward (self, out, inp, NULL, batch, training, false);
 }
 
 void
 batchnorm2d_forward_relu (BatchNorm2d *self, float *out, const float *inp,
                           int batch, bool training)
 {
-  const double t = engine_timer_start ();
-  ENGINE_CHECK (!training || out != inp);
-  ENGINE_CHECK (!training || batch % self->groups == 0);
-  self->saved_inp = inp;
-  self->saved_relu = true;
-  BatchNormTask task = { self, out, inp, (size_t) batch * self->spatial,
-                         training, true, NULL };
-  engine_parallel (forward_task, &task);
-  if (training)
-    self->num_batches_tracked++;
-  engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
+  run_forward (self, out, inp, NULL, batch, training, true);
 }
 
 void
 batchnorm2d_forward_add_relu (BatchNorm2d *self, float *out, const float *inp,
                               const float *residual, int batch, bool training)
 {
-  const double t = engine_timer_start ();
-  ENGINE_CHECK (out != inp && out != residual);
-  ENGINE_CHECK (!training || batch % self->groups == 0);
-  self->saved_inp = inp;
-  self->saved_relu = false;   /* the mask needs the residual too */
-  BatchNormTask task = { self, out, inp, (size_t) batch * self->spatial,
-                         training, true, residual };
-  engine_parallel (forward_task, &task);
-  if (training)
-    self->num_batches_tracked++;
-  engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
+  run_forward (self, out, inp, residual, batch, training, true);
 }
 
 /* The gradient that reaches the batch norm's output at value x: dy, or,

@@ -702,53 +702,37 @@ resnet_set_batch_norm_groups (ResNet *self, int groups)
 
 /* ---- forward ---- */
 
-/* out = bn (conv (inp)), with the ReLU after it where relu; conv_out holds
- * the convolution's output for the backward. In evaluation mode, where the
- * convolution takes the Winograd path, the batch norm's map and the ReLU
- * ride in its output pass instead and conv_out is not written: one pass
- * over the activations fewer (docs/performance.md, "How it computes",
- * "Evaluation"). */
+/* out = bn (conv (inp)), with the ReLU after it where relu; or, where
+ * shortcut is not NULL, a residual block's last step, out = relu (bn (conv
+ * (inp)) + shortcut) (relu must be true then). conv_out holds the
+ * convolution's output for the backward. Training does the batch norm, the
+ * sum and the ReLU in one pass over the convolution's output (batchnorm.h).
+ * In evaluation mode, where the convolution takes the Winograd path, all
+ * of it rides in the convolution's output pass instead and conv_out is not
+ * written: one pass over the activations fewer (docs/performance.md, "How
+ * it computes", "Evaluation"). */
 static void
 conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
-                 const float *inp, int batch, bool training, bool relu,
-                 Workspace *ws)
+                 const float *inp, const float *shortcut, int batch,
+                 bool training, bool relu, Workspace *ws)
 {
+  ENGINE_CHECK (!shortcut || relu);
   if (!training)
     {
       const float *scale, *shift;
       batchnorm2d_eval_affine (bn, &scale, &shift);
       if (conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
-                                 NULL, relu))
+                                 shortcut, relu))
         return;
     }
   conv2d_forward (conv, conv_out, inp, batch, ws);
-  /* the batch norm and its ReLU in one pass (batchnorm.h) */
-  if (relu)
+  if (shortcut)
+    batchnorm2d_forward_add_relu (bn, out, conv_out, shortcut, batch,
+                                  training);
+  else if (relu)
     batchnorm2d_forward_relu (bn, out, conv_out, batch, training);
   else
     batchnorm2d_forward (bn, out, conv_out, batch, training);
-}
-
-/* A block's last convolution and batch norm, then the shortcut added and
- * the ReLU: out = relu (bn (conv (inp)) + shortcut). Training
- * does the batch norm, the sum and the ReLU in one pass over the
- * convolution's output (batchnorm2d_forward_add_relu); evaluation all of
- * it in the convolution's output pass where the layer takes Winograd's. */
-static void
-conv_bn_add_relu_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out,
-                          float *out, const float *inp, const float *shortcut,
-                          int batch, bool training, Workspace *ws)
-{
-  if (!training)
-    {
-      const float *scale, *shift;
-      batchnorm2d_eval_affine (bn, &scale, &shift);
-      if (conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
-                                 shortcut, true))
-        return;
-    }
-  conv2d_forward (conv, conv_out, inp, batch, ws);
-  batchnorm2d_forward_add_relu (bn, out, conv_out, shortcut, batch, training);
 }
 
 /* shortcut_scratch holds the shortcut's BN output until the sum (the
@@ -760,26 +744,27 @@ block_forward (ResidualBlock *block, const float *inp, int batch,
 {
   block->inp = inp;
   conv_bn_forward (&block->conv1, &block->bn1, block->conv1_out,
-                   block->hidden, inp, batch, training, true, ws);
+                   block->hidden, inp, NULL, batch, training, true, ws);
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
     conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out,
-                     block->hidden2, block->hidden, batch, training, true, ws);
+                     block->hidden2, block->hidden, NULL, batch, training,
+                     true, ws);
   const float *shortcut = inp;
   if (block->has_shortcut)
     {
       conv_bn_forward (&block->shortcut_conv, &block->shortcut_bn,
-                       block->shortcut_conv_out, shortcut_scratch, inp, batch,
-                       training, false, ws);
+                       block->shortcut_conv_out, shortcut_scratch, inp, NULL,
+                       batch, training, false, ws);
       shortcut = shortcut_scratch;
     }
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
-    conv_bn_add_relu_forward (&block->conv3, &block->bn3, block->conv3_out,
-                              block->out, block->hidden2, shortcut, batch,
-                              training, ws);
+    conv_bn_forward (&block->conv3, &block->bn3, block->conv3_out,
+                     block->out, block->hidden2, shortcut, batch, training,
+                     true, ws);
   else
-    conv_bn_add_relu_forward (&block->conv2, &block->bn2, block->conv2_out,
-                              block->out, block->hidden, shortcut, batch,
-                              training, ws);
+    conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out,
+                     block->out, block->hidden, shortcut, batch, training,
+                     true, ws);
 }
 
 const float *
@@ -800,7 +785,7 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
               images + ((size_t) n * C + c) * HW, sizeof (float) * HW);
 
   conv_bn_forward (&self->conv1, &self->bn1, self->stem_conv_out,
-                   self->stem_out, self->input, batch, training, true,
+                   self->stem_out, self->input, NULL, batch, training, true,
                    &self->workspace);
 
   const float *x = self->stem_out;
