@@ -101,8 +101,10 @@ struct _InstdiscRun
   gint64 pending_saved;         /* -1, or the steps a "save now" saved */
   char *pending_notice;         /* images the trainer left out, or NULL */
   GError *pending_error;
-  gboolean idle_queued;
+  gboolean idle_queued;         /* a drain of the queue is due */
+  gboolean paced;               /* ... and one waits for ROWS_INTERVAL_US */
   gboolean shutting_down;       /* dispose started: queue no more idles */
+  gint64 rows_delivered_at;     /* main thread: monotonic us, or 0 */
   gint64 thread_iteration;
   double pending_seconds_left;  /* the loop's time left at the last row */
   double seconds_left;          /* the same, on the main thread */

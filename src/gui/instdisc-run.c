@@ -163,16 +163,58 @@ set_state (InstdiscRun *self, InstdiscRunState state)
 
 static void join_thread_async (InstdiscRun *self);
 
+/* The shortest time between two deliveries of metrics rows (or of a
+ * pass's progress): five a second. Each delivery redraws the Training
+ * view, and a window redrawn at every step (15 a second for the small
+ * ResNet here) took a third of a core in Mesa's software rasteriser and
+ * a tenth on the main loop, which on two cores the trainer's threads
+ * lost (docs/performance-gui.md, "Does a slow GUI slow training down?").
+ * A state, a phase, an error, a notice, a checkpoint or a snapshot does
+ * not wait: it is delivered at once, with whatever rows are queued. */
+#define ROWS_INTERVAL_US (200 * G_TIME_SPAN_MILLISECOND)
+
+/* Called with queue_lock held: whether something other than rows and a
+ * pass's progress is waiting */
 static gboolean
-drain_queue (gpointer data)
+urgent_pending_locked (InstdiscRun *self)
 {
-  InstdiscRun *self = data;
+  return self->pending_state >= 0 || self->pending_phase >= 0
+         || self->pending_saved >= 0 || self->pending_notice
+         || self->pending_error || self->pending_snapshot;
+}
+
+static gboolean paced_drain (gpointer data);
+
+/* Delivers what the thread queued; rows and a pass's progress that come
+ * too soon after the last wait for a paced drain, unless at_once. */
+static void
+deliver_queue (InstdiscRun *self, gboolean at_once)
+{
   g_autoptr (GArray) rows = NULL;
   g_autoptr (InstdiscSnapshot) snapshot = NULL;
   g_autoptr (GError) error = NULL;
   int state;
 
   g_mutex_lock (&self->queue_lock);
+  const gint64 now = g_get_monotonic_time ();
+  const gint64 due = self->rows_delivered_at + ROWS_INTERVAL_US;
+  const gboolean progress = self->pending_rows->len > 0
+                            || self->pending_pass_done >= 0;
+  if (!at_once && progress && self->rows_delivered_at > 0 && now < due
+      && !self->shutting_down && !urgent_pending_locked (self))
+    {
+      /* too soon after the last rows: one paced drain when it is time,
+       * the queue still marked as due so that the thread adds no idle
+       * (but for something urgent, queue_idle_locked) */
+      if (!self->paced)
+        g_timeout_add_full (G_PRIORITY_DEFAULT,
+                            (guint) ((due - now + 999) / 1000), paced_drain,
+                            g_object_ref (self), g_object_unref);
+      self->paced = TRUE;
+      self->idle_queued = TRUE;
+      g_mutex_unlock (&self->queue_lock);
+      return;
+    }
   self->idle_queued = FALSE;
   if (self->pending_rows->len > 0)
     {
@@ -195,6 +237,8 @@ drain_queue (gpointer data)
     self->seconds_left = self->pending_seconds_left;
   g_mutex_unlock (&self->queue_lock);
 
+  if (rows || pass_done >= 0)
+    self->rows_delivered_at = now;
   if (rows)
     {
       guint first = self->metrics->len;
@@ -223,15 +267,33 @@ drain_queue (gpointer data)
   else if (state >= 0 && (self->state == INSTDISC_RUN_RUNNING
                           || self->state == INSTDISC_RUN_PAUSED))
     set_state (self, state);
+}
+
+static gboolean
+drain_queue (gpointer data)
+{
+  deliver_queue (data, FALSE);
   return G_SOURCE_REMOVE;
 }
 
-/* Called with queue_lock held, from any thread: one idle at a time, however
- * many records the thread queues before the main loop gets to it. */
-static void
-queue_idle_locked (InstdiscRun *self)
+/* the paced drain's timeout: no longer waiting */
+static gboolean
+paced_drain (gpointer data)
 {
-  if (self->idle_queued || self->shutting_down)
+  InstdiscRun *self = data;
+  g_mutex_lock (&self->queue_lock);
+  self->paced = FALSE;
+  g_mutex_unlock (&self->queue_lock);
+  return drain_queue (data);
+}
+
+/* Called with queue_lock held, from any thread: one idle at a time, however
+ * many records the thread queues before the main loop gets to it; and one
+ * more for something urgent while the drain due is a paced one. */
+static void
+queue_idle_locked (InstdiscRun *self, gboolean urgent)
+{
+  if (self->shutting_down || (self->idle_queued && !(urgent && self->paced)))
     return;
   self->idle_queued = TRUE;
   g_idle_add_full (G_PRIORITY_DEFAULT, drain_queue, g_object_ref (self),
@@ -246,7 +308,7 @@ instdisc_run_post_rows (InstdiscRun *self, const MetricsRow *rows, guint n,
   g_array_append_vals (self->pending_rows, rows, n);
   self->thread_iteration = iteration;
   self->pending_seconds_left = seconds_left;
-  queue_idle_locked (self);
+  queue_idle_locked (self, FALSE);
   g_mutex_unlock (&self->queue_lock);
 }
 
@@ -257,7 +319,7 @@ instdisc_run_post_phase (InstdiscRun *self, InstdiscRunPhase phase)
   self->pending_phase = phase;
   /* progress queued so far belongs to the phase that ended */
   self->pending_pass_done = -1;
-  queue_idle_locked (self);
+  queue_idle_locked (self, TRUE);
   g_mutex_unlock (&self->queue_lock);
 }
 
@@ -266,7 +328,7 @@ instdisc_run_post_saved (InstdiscRun *self, gint64 iteration)
 {
   g_mutex_lock (&self->queue_lock);
   self->pending_saved = iteration;
-  queue_idle_locked (self);
+  queue_idle_locked (self, TRUE);
   g_mutex_unlock (&self->queue_lock);
 }
 
@@ -280,7 +342,7 @@ instdisc_run_post_data_notice (InstdiscRun *self, const char *message)
                      : g_strdup (message);
   g_free (self->pending_notice);
   self->pending_notice = joined;
-  queue_idle_locked (self);
+  queue_idle_locked (self, TRUE);
   g_mutex_unlock (&self->queue_lock);
 }
 
@@ -290,7 +352,7 @@ instdisc_run_post_pass_progress (InstdiscRun *self, int done, int total)
   g_mutex_lock (&self->queue_lock);
   self->pending_pass_done = done;
   self->pending_pass_total = total;
-  queue_idle_locked (self);
+  queue_idle_locked (self, FALSE);
   g_mutex_unlock (&self->queue_lock);
 }
 
@@ -301,7 +363,7 @@ instdisc_run_post_state (InstdiscRun *self, InstdiscRunState state, GError *erro
   self->pending_state = state;
   if (error && !self->pending_error)
     self->pending_error = g_error_copy (error);
-  queue_idle_locked (self);
+  queue_idle_locked (self, TRUE);
   g_mutex_unlock (&self->queue_lock);
 }
 
@@ -314,7 +376,7 @@ instdisc_run_post_snapshot (InstdiscRun *self, const MemoryBank *bank, gint64 it
       /* an undelivered older snapshot is stale: replace it */
       g_clear_pointer (&self->pending_snapshot, instdisc_snapshot_unref);
       self->pending_snapshot = snapshot_new_locked (self, bank, iteration);
-      queue_idle_locked (self);
+      queue_idle_locked (self, TRUE);
     }
   g_mutex_unlock (&self->queue_lock);
 }
@@ -343,7 +405,7 @@ join_done (GObject *source, GAsyncResult *result, gpointer data)
   /* the thread wrote its last checkpoint: another writer may take over */
   g_clear_pointer (&self->lock, run_lock_release);
   /* deliver what the thread queued last, the error among it */
-  drain_queue (self);
+  deliver_queue (self, TRUE);
   /* a snapshot asked for while the thread was ending is served from the
    * stopped network, so no caller waits for one that never comes */
   if (g_atomic_int_compare_and_exchange (&self->snapshot_requested, 1, 0))
