@@ -168,7 +168,7 @@ static void join_thread_async (InstdiscRun *self);
  * view, and a window redrawn at every step (15 a second for the small
  * ResNet here) took a third of a core in Mesa's software rasteriser and
  * a tenth on the main loop, which on two cores the trainer's threads
- * lost (docs/performance-gui.md, "Does a slow GUI slow training down?").
+ * lost (docs/performance-gui.md, "With its window drawing").
  * A state, a phase, an error, a notice, a checkpoint or a snapshot does
  * not wait: it is delivered at once, with whatever rows are queued. */
 #define ROWS_INTERVAL_US (200 * G_TIME_SPAN_MILLISECOND)
