@@ -205,7 +205,8 @@ affine_run (float *y, const float *x, const float *r, size_t n, float scale,
     }
 }
 
-/* affine_run with its choices as constants */
+/* affine_run with its choices as constants (a residual comes only with
+ * its ReLU: run_forward checks it) */
 static void
 affine_run_any (float *y, const float *x, const float *r, size_t n,
                 float scale, float shift, bool relu)
@@ -299,7 +300,7 @@ run_forward (BatchNorm2d *self, float *out, const float *inp,
 {
   const double t = engine_timer_start ();
   ENGINE_CHECK (!training || out != inp);
-  ENGINE_CHECK (!residual || (out != inp && out != residual));
+  ENGINE_CHECK (!residual || (relu && out != inp && out != residual));
   ENGINE_CHECK (!training || batch % self->groups == 0);
   self->saved_inp = inp;
   /* batchnorm2d_backward_relu recomputes the mask from inp alone, which a
@@ -446,19 +447,18 @@ backward_task (void *arg, int ith, int nth)
       for (int g = 0; g < G; g++)
         {
           const size_t at = c * M + g * Mg;
+          float *dx = task->out + at;
+          const float *dy = task->inp + at, *x = self->saved_inp + at;
+          const float mean = self->saved_mean[c * G + g];
+          const float invstd = self->saved_invstd[c * G + g];
+          const float w = self->weight[c], b = self->bias[c];
           /* relu a constant in each call, so that each loop vectorises */
           if (task->relu)
-            backward_run (task->out + at, task->inp + at,
-                          self->saved_inp + at, Mg,
-                          self->saved_mean[c * G + g],
-                          self->saved_invstd[c * G + g], self->weight[c],
-                          self->bias[c], true, &sum_dy, &sum_dy_xhat);
+            backward_run (dx, dy, x, Mg, mean, invstd, w, b, true, &sum_dy,
+                          &sum_dy_xhat);
           else
-            backward_run (task->out + at, task->inp + at,
-                          self->saved_inp + at, Mg,
-                          self->saved_mean[c * G + g],
-                          self->saved_invstd[c * G + g], self->weight[c],
-                          self->bias[c], false, &sum_dy, &sum_dy_xhat);
+            backward_run (dx, dy, x, Mg, mean, invstd, w, b, false, &sum_dy,
+                          &sum_dy_xhat);
         }
       self->grad_bias[c] = (float) sum_dy;
       self->grad_weight[c] = (float) sum_dy_xhat;

@@ -43,6 +43,13 @@ blas_kernels_level (const char *core)
 }
 
 const char *
+blas_kernels_vectors (const char *core)
+{
+  static const char *const names[] = { NULL, "AVX2", "AVX-512" };
+  return names[blas_kernels_level (core)];
+}
+
+const char *
 blas_kernels_current (void)
 {
   return openblas_get_corename ();

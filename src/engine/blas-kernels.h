@@ -31,6 +31,10 @@ const char *blas_kernels_preferred (void);
  * 0 for anything older or unknown. */
 int blas_kernels_level (const char *core);
 
+/* The same as the vectors' name for a person: "AVX-512", "AVX2", or NULL
+ * below AVX2. */
+const char *blas_kernels_vectors (const char *core);
+
 /* The core OpenBLAS runs (openblas_get_corename ()). */
 const char *blas_kernels_current (void);
 

@@ -47,6 +47,7 @@
 
 #include "check.h"
 #include "threads.h"
+#include "vec4.h"
 
 /* Compiled for AVX-512 and for AVX2 + FMA as well as for the baseline,
  * picked at load time: the project builds for generic x86-64. The vectors
@@ -679,21 +680,13 @@ typedef struct
   bool relu;
 } Epilogue;
 
-typedef float F4 __attribute__ ((vector_size (16)));
-typedef int I4 __attribute__ ((vector_size (16)));
-
 /* dst[0..4) = src[0..4) + residual[0..4), then max (0, .) where relu */
 INLINE void
 add_residual_row (float *dst, const float *src, const float *residual,
                   bool relu)
 {
-  F4 v, r;
-  memcpy (&v, src, sizeof v);
-  memcpy (&r, residual, sizeof r);
-  v += r;
-  if (relu)
-    v = (F4) ((I4) v & (v > (F4) { 0 }));
-  memcpy (dst, &v, sizeof v);
+  Floats4 v = load_floats4 (src) + load_floats4 (residual);
+  store_floats4 (dst, relu ? relu4 (v) : v);
 }
 
 /* M (36, O, ld), columns [0, tb) -> y (O, B, H, W), tiles [t0, t0+tb):

@@ -200,8 +200,7 @@ training_estimate_kernels_note (void)
     return NULL;
   /* the vectors, not a core's name: without the variable OpenBLAS may
    * choose another core with the same vectors (Cooperlake on a Zen 5) */
-  const char *vectors = blas_kernels_level (instead) == 2 ? "AVX-512"
-                                                          : "AVX2";
+  const char *vectors = blas_kernels_vectors (instead);
   /* Translators: the first %s is the variable's value, the second
    * "AVX-512" or "AVX2" */
   return g_strdup_printf (_("OPENBLAS_CORETYPE=%s keeps OpenBLAS on "

@@ -23,6 +23,9 @@ test_levels (void)
   g_assert_cmpint (blas_kernels_level ("COOPERLAKE"), ==, 2);
   g_assert_cmpint (blas_kernels_level ("SapphireRapids"), ==, 2);
   g_assert_cmpint (blas_kernels_level (""), ==, 0);
+  g_assert_null (blas_kernels_vectors ("Prescott"));
+  g_assert_cmpstr (blas_kernels_vectors ("Zen"), ==, "AVX2");
+  g_assert_cmpstr (blas_kernels_vectors ("cooperlake"), ==, "AVX-512");
   g_assert_cmpint (blas_kernels_level (NULL), ==, 0);
 }
 
