@@ -3,7 +3,8 @@
  *
  * For every layer shape of ResNet-18 and the small ResNet on 1x28x28
  * images (the stem, and the 3x3 stride-1 layers of each stage: 28x28,
- * 14x14, 7x7 and 4x4 maps) at batch 128: the forward, the input gradient
+ * 14x14, 7x7 and 4x4 maps; and the stem on 3x32x32 colour images, which
+ * the totals leave out) at batch 128: the forward, the input gradient
  * and the weight gradient, each way. The two ways alternate within each
  * round (which goes first swaps from round to round), so that a change of
  * load on a shared machine hits both alike; each figure is the median over
@@ -49,16 +50,19 @@ typedef struct
   const char *model;
   const char *name;
   int c, oc, hw;
-  int count;        /* how many such layers the network has */
+  int count;        /* how many such layers the network has on 1x28x28
+                       images (0: a shape it has on other images) */
 } Layer;
 
 static const Layer layers[] = {
   { "resnet18", "stem", 1, 64, 28, 1 },
+  { "resnet18", "stem3", 3, 64, 32, 0 },
   { "resnet18", "layer1", 64, 64, 28, 4 },
   { "resnet18", "layer2", 128, 128, 14, 3 },
   { "resnet18", "layer3", 256, 256, 7, 3 },
   { "resnet18", "layer4", 512, 512, 4, 3 },
   { "small", "stem", 1, 16, 28, 1 },
+  { "small", "stem3", 3, 16, 32, 0 },
   { "small", "layer1", 16, 16, 28, 4 },
   { "small", "layer2", 32, 32, 14, 3 },
   { "small", "layer3", 64, 64, 7, 3 },

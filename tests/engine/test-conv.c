@@ -31,6 +31,12 @@ static const ConvCase conv_cases[] = {
   { 1, 2, 3, 2, 2, 6, 5, 4, 3 },
   { 2, 3, 3, 1, 0, 7, 11, 4, 3 },
   { 1, 1, 5, 2, 1, 11, 7, 7, 4 },
+  /* stride 2 on rows long enough for conv.c's 4-float split by parity:
+   * the downsampling 3x3 on even and odd sizes, and the ImageNet stem's
+   * 7x7 with P = 3 */
+  { 3, 4, 3, 2, 1, 16, 12, 3, 2 },
+  { 2, 3, 3, 2, 1, 9, 14, 3, 2 },
+  { 2, 2, 7, 2, 3, 19, 23, 2, 1 },
 };
 
 typedef struct
@@ -91,7 +97,7 @@ case_name (const ConvCase *cc, const char *what)
                           cc->w, cc->batch, cc->chunk);
 }
 
-/* Float sgemm against a double-accumulated reference: at most 75 products
+/* Float sgemm against a double-accumulated reference: at most 98 products
  * of O(1) terms per output, so float rounding stays near 1e-6; atol 1e-5,
  * rtol 1e-4 leaves a wide margin yet catches any misplaced tap (O(0.1)). */
 static void
