@@ -1,5 +1,5 @@
 /* bench-conv.c: each 3x3 stride-1 convolution of the ResNets, im2col
- * against Winograd, in the same process.
+ * against Winograd, in the same process, and their downsampling layers.
  *
  * For every layer shape of ResNet-18 and the small ResNet on 1x28x28
  * images (the stem, and the 3x3 stride-1 layers of each stage: 28x28,
@@ -10,7 +10,9 @@
  * load on a shared machine hits both alike; each figure is the median over
  * rounds of the median over iterations. Effective GFLOP/s counts the direct
  * convolution's 2 x OC x C x 9 x H x W x B for every pass, so Winograd's
- * gain shows as a higher rate.
+ * gain shows as a higher rate. The downsampling layers (the first 3x3 of
+ * stages 2-4, stride 2, and the 1x1 stride-2 shortcut beside it) have no
+ * Winograd way: they are timed with im2col alone and totalled apart.
  *
  * The weight gradient is timed alone (conv2d_backward with no input
  * gradient); the input gradient is the rest of a full conv2d_backward.
@@ -49,24 +51,37 @@ typedef struct
 {
   const char *model;
   const char *name;
-  int c, oc, hw;
+  int c, oc, hw;    /* hw: the input's */
+  int kernel, stride;
   int count;        /* how many such layers the network has on 1x28x28
                        images (0: a shape it has on other images) */
 } Layer;
 
 static const Layer layers[] = {
-  { "resnet18", "stem", 1, 64, 28, 1 },
-  { "resnet18", "stem3", 3, 64, 32, 0 },
-  { "resnet18", "layer1", 64, 64, 28, 4 },
-  { "resnet18", "layer2", 128, 128, 14, 3 },
-  { "resnet18", "layer3", 256, 256, 7, 3 },
-  { "resnet18", "layer4", 512, 512, 4, 3 },
-  { "small", "stem", 1, 16, 28, 1 },
-  { "small", "stem3", 3, 16, 32, 0 },
-  { "small", "layer1", 16, 16, 28, 4 },
-  { "small", "layer2", 32, 32, 14, 3 },
-  { "small", "layer3", 64, 64, 7, 3 },
-  { "small", "layer4", 128, 128, 4, 3 },
+  { "resnet18", "stem", 1, 64, 28, 3, 1, 1 },
+  { "resnet18", "stem3", 3, 64, 32, 3, 1, 0 },
+  { "resnet18", "layer1", 64, 64, 28, 3, 1, 4 },
+  { "resnet18", "layer2", 128, 128, 14, 3, 1, 3 },
+  { "resnet18", "layer3", 256, 256, 7, 3, 1, 3 },
+  { "resnet18", "layer4", 512, 512, 4, 3, 1, 3 },
+  { "resnet18", "down2", 64, 128, 28, 3, 2, 1 },
+  { "resnet18", "short2", 64, 128, 28, 1, 2, 1 },
+  { "resnet18", "down3", 128, 256, 14, 3, 2, 1 },
+  { "resnet18", "short3", 128, 256, 14, 1, 2, 1 },
+  { "resnet18", "down4", 256, 512, 7, 3, 2, 1 },
+  { "resnet18", "short4", 256, 512, 7, 1, 2, 1 },
+  { "small", "stem", 1, 16, 28, 3, 1, 1 },
+  { "small", "stem3", 3, 16, 32, 3, 1, 0 },
+  { "small", "layer1", 16, 16, 28, 3, 1, 4 },
+  { "small", "layer2", 32, 32, 14, 3, 1, 3 },
+  { "small", "layer3", 64, 64, 7, 3, 1, 3 },
+  { "small", "layer4", 128, 128, 4, 3, 1, 3 },
+  { "small", "down2", 16, 32, 28, 3, 2, 1 },
+  { "small", "short2", 16, 32, 28, 1, 2, 1 },
+  { "small", "down3", 32, 64, 14, 3, 2, 1 },
+  { "small", "short3", 32, 64, 14, 1, 2, 1 },
+  { "small", "down4", 64, 128, 7, 3, 2, 1 },
+  { "small", "short4", 64, 128, 7, 1, 2, 1 },
 };
 
 enum { FWD, DATA, WEIGHT, N_PASSES };
@@ -157,10 +172,13 @@ static void
 bench_layer (const Layer *layer, const Options *opt, double totals[2][N_PASSES])
 {
   Bench b = { .batch = opt->batch };
-  conv2d_init (&b.conv, layer->c, layer->oc, 3, 1, 1, layer->hw, layer->hw);
+  conv2d_init (&b.conv, layer->c, layer->oc, layer->kernel, layer->stride,
+               layer->kernel / 2, layer->hw, layer->hw);
+  const int KK = layer->kernel * layer->kernel;
   const size_t B = opt->batch, HW = (size_t) layer->hw * layer->hw;
-  const size_t n_inp = layer->c * B * HW, n_out = layer->oc * B * HW;
-  const size_t n_w = (size_t) layer->oc * layer->c * 9;
+  const size_t OHW = (size_t) b.conv.out_h * b.conv.out_w;
+  const size_t n_inp = layer->c * B * HW, n_out = layer->oc * B * OHW;
+  const size_t n_w = (size_t) layer->oc * layer->c * KK;
 
   /* the workspace a network gives this layer */
   b.ws.n_floats = conv2d_network_workspace_floats (&b.conv, (int) B,
@@ -197,12 +215,13 @@ bench_layer (const Layer *layer, const Options *opt, double totals[2][N_PASSES])
   for (int a = 0; a < 2; a++)
     for (int p = 0; p < 3; p++)
       t[a][p] = malloc (sizeof (double) * opt->rounds);
+  const bool has_winograd = conv2d_winograd_shape (&b.conv);
   bool winograd_ran = false;
   for (int r = 0; r < opt->rounds; r++)
     for (int k = 0; k < 2; k++)
       {
         int a = (k + r) % 2;
-        if (!(opt->ways & (1 << a)))
+        if (!(opt->ways & (1 << a)) || (a == 1 && !has_winograd))
           {
             t[a][FWD][r] = t[a][WEIGHT][r] = t[a][DATA][r] = NAN;
             continue;
@@ -217,11 +236,13 @@ bench_layer (const Layer *layer, const Options *opt, double totals[2][N_PASSES])
         t[a][DATA][r] = time_pass (&b, DATA, opt) - t[a][WEIGHT][r];
       }
 
-  const double flops = 2.0 * layer->oc * layer->c * 9 * HW * B;
-  printf ("%-8s %-6s %4d->%-4d %2dx%-2d ws %6.1f MiB%s\n", layer->model,
-          layer->name, layer->c, layer->oc, layer->hw, layer->hw,
+  const double flops = 2.0 * layer->oc * layer->c * KK * OHW * B;
+  printf ("%-8s %-6s %4d->%-4d %2dx%-2d %dx%d/%d ws %6.1f MiB%s\n",
+          layer->model, layer->name, layer->c, layer->oc, layer->hw,
+          layer->hw, layer->kernel, layer->kernel, layer->stride,
           b.ws.n_floats * 4.0 / (1 << 20),
-          winograd_ran ? "" : "  (Winograd did not run: no room)");
+          winograd_ran || !has_winograd || !(opt->ways & 2)
+            ? "" : "  (Winograd did not run: no room)");
   for (int p = 0; p < N_PASSES; p++)
     {
       double m[2];
@@ -312,9 +333,11 @@ main (int argc, char **argv)
       if (!both && strcmp (opt.model, models[m]) != 0)
         continue;
       double totals[2][N_PASSES] = { { 0 } };
+      double down_totals[2][N_PASSES] = { { 0 } };
       for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
         if (strcmp (layers[i].model, models[m]) == 0)
-          bench_layer (&layers[i], &opt, totals);
+          bench_layer (&layers[i], &opt,
+                       layers[i].stride == 1 ? totals : down_totals);
       printf ("%s, all its 3x3 stride-1 layers (each shape times its "
               "count):\n", models[m]);
       double sum[2] = { 0, 0 };
@@ -325,6 +348,14 @@ main (int argc, char **argv)
           sum[1] += totals[1][p];
         }
       print_totals ("all three", sum[0], sum[1]);
+      if (opt.ways & 1)
+        {
+          double down = 0.0;
+          for (int p = 0; p < N_PASSES; p++)
+            down += down_totals[0][p];
+          printf ("%s, its downsampling layers, all three passes: im2col "
+                  "%.1f ms\n", models[m], 1e3 * down);
+        }
     }
   printf ("load average %.1f at the end; peak resident memory %.0f MiB\n",
           load_average (), bench_peak_memory_mib ());
