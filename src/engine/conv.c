@@ -248,12 +248,13 @@ is_same_stride1 (const Conv2d *self)
  * With stride 2 a row of columns reads every other input value, a strided
  * gather that GCC leaves scalar, and col2im's scatter is the same. For the
  * downsampling 3x3 layers of the small ResNet that made im2col and col2im
- * about half of their time. Pad an input row with P zeros each side and split it by
- * parity, even[j] = padded[2j] and odd[j] = padded[2j + 1]: output ox of
- * kernel column kx reads padded value 2 ox + kx, which is even[ox + kx/2]
- * for an even kx and odd[ox + kx/2] (rounded down) for an odd one, so each
- * row of columns is a contiguous copy. col2im adds into the two halves
- * instead, and interleaves them into the input gradient's row.
+ * about half of their time. Pad an input row with P zeros each side and
+ * split it by parity, even[j] = padded[2j] and odd[j] = padded[2j + 1]:
+ * output ox of kernel column kx reads padded value 2 ox + kx, which is
+ * even[ox + kx/2] for an even kx and odd[ox + kx/2] (rounded down) for an
+ * odd one, so each row of columns is a contiguous copy. col2im adds into
+ * the two halves instead, and interleaves them into the input gradient's
+ * row.
  *
  * A whole plane is split before any row of it is copied (and col2im's
  * additions go kernel column by kernel column): a load of 4 floats that
@@ -262,17 +263,17 @@ is_same_stride1 (const Conv2d *self)
  * store buffer, which made a row-by-row version slower than the scalar
  * loops. */
 
-/* a plane's halves of more floats than this (larger than 64x64 images at
- * 3x3) take the general loops */
+/* a plane's halves of more floats than this (a plane larger than about
+ * 88x88) take the general loops */
 #define STRIDE2_SPLIT_MAX 8192
 
 typedef struct
 {
   float *even, *odd;    /* (H, half) each */
   int half;             /* floats a row of each: (W + 2P) / 2 + 1 */
-  int even_at, odd_at;  /* where input column 0 and 1 lie in a row: padded
-                           value q is input column q - P, so for an odd P
-                           the even columns are the odd half's */
+  /* where the input row's even and odd columns start: padded value q is
+   * input column q - P, so for an odd P the even columns are the odd
+   * half's */
   float *of_even, *of_odd;
 } Stride2Split;
 

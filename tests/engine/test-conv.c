@@ -32,11 +32,12 @@ static const ConvCase conv_cases[] = {
   { 2, 3, 3, 1, 0, 7, 11, 4, 3 },
   { 1, 1, 5, 2, 1, 11, 7, 7, 4 },
   /* stride 2 on rows long enough for conv.c's 4-float split by parity:
-   * the downsampling 3x3 on even and odd sizes, and the ImageNet stem's
-   * 7x7 with P = 3 */
+   * the downsampling 3x3 on even and odd sizes, a 7x7 with P = 3 as the
+   * ImageNet stem's, and a plane too large to split (the general loops) */
   { 3, 4, 3, 2, 1, 16, 12, 3, 2 },
   { 2, 3, 3, 2, 1, 9, 14, 3, 2 },
   { 2, 2, 7, 2, 3, 19, 23, 2, 1 },
+  { 1, 2, 3, 2, 1, 96, 90, 2, 1 },
 };
 
 typedef struct
