@@ -317,8 +317,8 @@ deinterleave_row (float *a, float *b, const float *src, int W)
     {
       const Floats4 lo = load_floats4 (src + 2 * i);
       const Floats4 hi = load_floats4 (src + 2 * i + 4);
-      store_floats4 (a + i, __builtin_shuffle (lo, hi, (Ints4) { 0, 2, 4, 6 }));
-      store_floats4 (b + i, __builtin_shuffle (lo, hi, (Ints4) { 1, 3, 5, 7 }));
+      store_floats4 (a + i, __builtin_shufflevector (lo, hi, 0, 2, 4, 6));
+      store_floats4 (b + i, __builtin_shufflevector (lo, hi, 1, 3, 5, 7));
     }
   for (; 2 * i + 1 < W; i++)
     {
@@ -338,9 +338,9 @@ interleave_row (float *dst, const float *a, const float *b, int W)
     {
       const Floats4 va = load_floats4 (a + i), vb = load_floats4 (b + i);
       store_floats4 (dst + 2 * i,
-                     __builtin_shuffle (va, vb, (Ints4) { 0, 4, 1, 5 }));
+                     __builtin_shufflevector (va, vb, 0, 4, 1, 5));
       store_floats4 (dst + 2 * i + 4,
-                     __builtin_shuffle (va, vb, (Ints4) { 2, 6, 3, 7 }));
+                     __builtin_shufflevector (va, vb, 2, 6, 3, 7));
     }
   for (; 2 * i + 1 < W; i++)
     {
