@@ -124,9 +124,8 @@ conv2d_winograd_shape (const Conv2d *self)
  * channel to 16, 2.4 to 6 times to 64, and 1.1 to 1.6 times from three
  * channels to 64; only three to 16 (the small ResNet on colour images)
  * went the other way, by 4 to 30 %, under a millisecond of its step.
- * The pass is asked for but decides
- * nothing yet: the weight gradient gained as much as the other two passes
- * at every layer shape measured. */
+ * The pass is asked for but decides nothing yet: the weight gradient
+ * gained as much as the other two passes at every layer shape measured. */
 static bool
 winograd_pays (const Conv2d *self, bool weight)
 {

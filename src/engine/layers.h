@@ -6,7 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- ReLU, elementwise over n values ---- */
+/* ---- ReLU, elementwise over n values ----
+ * The networks apply the ReLU after a batch norm, and the residual sum
+ * and ReLU at a block's end, inside the batch norm's own pass
+ * (batchnorm2d_forward_relu, batchnorm2d_forward_add_relu); relu_forward
+ * and add_relu_forward are those steps on their own, which the fused
+ * passes are tested against to the bit. relu_backward is the residual
+ * block's. */
 /* out may equal inp */
 void relu_forward (float *out, const float *inp, size_t n);
 /* dinp = dout where out > 0, else 0; dinp may equal dout */
