@@ -207,18 +207,64 @@ winograd_tiles_per_image (int h, int w)
   return (size_t) ((h + 3) / 4) * ((w + 3) / 4);
 }
 
-/* the transformed filter, rounded up so that the chunks start on 64 bytes */
+/* A chunk's transformed tiles lie in 36 planes of `channels` rows of ld
+ * floats, and a group of tiles reads or writes one line in each plane.
+ * Planes a multiple of 4 KiB apart put all those lines in one set of the
+ * L1 cache, which holds 8 to 12 of them: the lines of a group then evicted
+ * each other before the next group used their other half. That was every
+ * layer of 64 channels or more, whose chunks are 64 tiles (and ResNet-18
+ * has no other): its products and transforms took 1.3-1.5 times as long
+ * as with the planes apart by an odd number of lines (docs/performance.md,
+ * "The chunks' planes"). So a plane is padded to an odd number of 64-byte
+ * lines, which the 36 lines of a group spread over 36 sets. The
+ * transformed filter U (36, OC, C) and its gradient dU are padded the
+ * same way: their transforms read or write a line in each plane too. */
+#define PLANE_PAD_FLOATS 32   /* the most that padding adds */
+
+static size_t
+plane_floats (int channels, size_t ld)
+{
+  size_t lines = ((size_t) channels * ld + 15) / 16;
+  return 16 * (lines | 1);
+}
+
+/* U or dU: 36 planes of OC rows of C; a multiple of 16, so that the
+ * chunks after it start on 64 bytes */
+static size_t
+filter_plane_floats (int C, int OC)
+{
+  return plane_floats (OC, C);
+}
+
 static size_t
 filter_floats (int C, int OC)
 {
-  return ((size_t) WINOGRAD_PLANES * C * OC + 15) & ~(size_t) 15;
+  return WINOGRAD_PLANES * filter_plane_floats (C, OC);
+}
+
+/* one thread's chunk: V (36 planes of C rows) and M or Z (36 of OC) */
+static size_t
+chunk_floats (int C, int OC, size_t ld)
+{
+  return WINOGRAD_PLANES * (plane_floats (C, ld) + plane_floats (OC, ld));
 }
 
 size_t
 winograd_workspace_floats (int C, int OC, size_t tiles, int nth)
 {
   return filter_floats (C, OC)
-         + (size_t) nth * WINOGRAD_PLANES * (C + OC) * tiles;
+         + (size_t) nth * WINOGRAD_PLANES
+           * ((C + OC) * tiles + 2 * PLANE_PAD_FLOATS);
+}
+
+/* tiles per chunk that `floats` per thread hold, planes padded */
+static size_t
+tiles_in (size_t floats, int C, int OC)
+{
+  const size_t pad = (size_t) WINOGRAD_PLANES * 2 * PLANE_PAD_FLOATS;
+  if (floats <= pad)
+    return 0;
+  return (floats - pad) / ((size_t) WINOGRAD_PLANES * (C + OC));
 }
 
 size_t
@@ -228,8 +274,7 @@ winograd_chunk_tiles (size_t ws_floats, int C, int OC, int nth,
   size_t fixed = filter_floats (C, OC);
   if (ws_floats <= fixed)
     return 0;
-  size_t tiles = (ws_floats - fixed) / nth
-                 / ((size_t) WINOGRAD_PLANES * (C + OC));
+  size_t tiles = tiles_in ((ws_floats - fixed) / nth, C, OC);
   return tiles < needed ? tiles : needed;
 }
 
@@ -488,25 +533,25 @@ load_row_transposed (F8 q[LANES], const float *blocks, const size_t *off,
 }
 
 /* Column j of a group's 6x6 transformed tiles, v[i] = its position
- * (i, j), into out (36, channels, ld) at channel ch, columns [col, col +
- * lanes); then the next group's lines of those planes are asked for. */
+ * (i, j), into out (36 planes ps floats apart, rows of ld) at row ch,
+ * columns [col, col + lanes); then the next group's lines of those planes
+ * are asked for. */
 INLINE void
-store_column (float *out, size_t ld, int channels, int ch, int col, int j,
+store_column (float *out, size_t ps, size_t ld, int ch, int col, int j,
               const F8 v[6], int lanes)
 {
+  float *at = out + (size_t) ch * ld + col;
   for (int i = 0; i < 6; i++)
-    store_lanes (out + ((size_t) (6 * i + j) * channels + ch) * ld + col,
-                 v[i], lanes);
+    store_lanes (at + (size_t) (6 * i + j) * ps, v[i], lanes);
   if (col % (2 * LANES) == 0)
     for (int i = 0; i < 6; i++)
-      prefetch_next_group (out + ((size_t) (6 * i + j) * channels + ch) * ld
-                           + col, true);
+      prefetch_next_group (at + (size_t) (6 * i + j) * ps, true);
 }
 
-/* the 6x6 patches d -> V (36, C, ld), channel c, columns [col, col +
- * lanes): (B^T d B)[p] */
+/* the 6x6 patches d -> V (36 planes ps apart, C rows of ld), channel c,
+ * columns [col, col + lanes): (B^T d B)[p] */
 INLINE void
-input_transform_group (float *V, size_t ld, int C, int c, int col,
+input_transform_group (float *V, size_t ps, size_t ld, int c, int col,
                        int lanes, const float *blocks, const size_t *off,
                        int PW)
 {
@@ -525,14 +570,14 @@ input_transform_group (float *V, size_t ld, int C, int c, int col,
       for (int a = 0; a < 6; a++)
         v[a] = r[a][j];
       bt_1d (v, 1);       /* v[i]: (B^T d B)[i][j] */
-      store_column (V, ld, C, c, col, j, v, lanes);
+      store_column (V, ps, ld, c, col, j, v, lanes);
     }
 }
 
-/* the 4x4 output-gradient tiles e -> Z (36, OC, ld), channel o, columns
- * [col, col + lanes): (A e A^T)[p] */
+/* the 4x4 output-gradient tiles e -> Z (36 planes ps apart, OC rows of
+ * ld), channel o, columns [col, col + lanes): (A e A^T)[p] */
 INLINE void
-output_grad_transform_group (float *Z, size_t ld, int OC, int o, int col,
+output_grad_transform_group (float *Z, size_t ps, size_t ld, int o, int col,
                              int lanes, const float *blocks,
                              const size_t *off, int PW)
 {
@@ -549,7 +594,7 @@ output_grad_transform_group (float *Z, size_t ld, int OC, int o, int col,
       for (int a = 0; a < 4; a++)
         e[a] = u[a][k];
       a_1d (z, 1, e, 1);  /* z[i]: (A e A^T)[i][k] */
-      store_column (Z, ld, OC, o, col, k, z, lanes);
+      store_column (Z, ps, ld, o, col, k, z, lanes);
     }
 }
 
@@ -586,6 +631,7 @@ transform_span (float *out, size_t ld, const float *src, int channels,
     for (int l = 0; l < LANES; l++)
       off[l] = (size_t) l * WINOGRAD_IN_TILE * LANES;
   const int PW = padded ? pd.PW : LANES;
+  const size_t ps = plane_floats (channels, ld);
   for (int ch = 0; ch < channels; ch++)
     {
       TilePos pos = tile_pos (g, t0);
@@ -599,11 +645,11 @@ transform_span (float *out, size_t ld, const float *src, int channels,
                           kind == PATCH_INPUT ? 6 : 4, back);
           const size_t *at = padded ? off + col : off;
           if (kind == PATCH_INPUT)
-            input_transform_group (out, ld, channels, ch, col, lanes, blocks,
-                                   at, PW);
+            input_transform_group (out, ps, ld, ch, col, lanes, blocks, at,
+                                   PW);
           else
-            output_grad_transform_group (out, ld, channels, ch, col, lanes,
-                                         blocks, at, PW);
+            output_grad_transform_group (out, ps, ld, ch, col, lanes, blocks,
+                                         at, PW);
         }
     }
 }
@@ -697,6 +743,7 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
                   size_t t0, int tb, const Epilogue *ep)
 {
   const size_t plane = (size_t) g->H * g->W;
+  const size_t ps = plane_floats (O, ld);
   const F8 zero = { 0 };
   for (int o = 0; o < O; o++)
     {
@@ -706,10 +753,10 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
           const int lanes = tb - col < LANES ? tb - col : LANES;
           F8 m[WINOGRAD_PLANES], t[24], out[16];
           for (int k = 0; k < WINOGRAD_PLANES; k++)
-            m[k] = load_lanes (M + ((size_t) k * O + o) * ld + col, lanes);
+            m[k] = load_lanes (M + k * ps + (size_t) o * ld + col, lanes);
           if (col % (2 * LANES) == 0)
             for (int k = 0; k < WINOGRAD_PLANES; k++)
-              prefetch_next_group (M + ((size_t) k * O + o) * ld + col, false);
+              prefetch_next_group (M + k * ps + (size_t) o * ld + col, false);
           for (int j = 0; j < 6; j++)
             at_1d (t + j, 6, m + j, 6);           /* t (4x6) = A^T m */
           for (int i = 0; i < 4; i++)
@@ -789,6 +836,7 @@ typedef struct
 WINOGRAD_CLONES static void
 filter_transform (float *U, const FilterView *f, int o_lo, int o_hi)
 {
+  const size_t ups = filter_plane_floats (f->n_in, f->n_out);
   float d[9][LANES] __attribute__ ((aligned (32)));
   for (int o = o_lo; o < o_hi; o++)
     for (int i0 = 0; i0 < f->n_in; i0 += LANES)
@@ -806,7 +854,7 @@ filter_transform (float *U, const FilterView *f, int o_lo, int o_hi)
         for (int i = 0; i < 6; i++)
           g_1d (u + 6 * i, 1, t + 3 * i, 1);  /* u (6x6) = t G^T */
         for (int k = 0; k < WINOGRAD_PLANES; k++)
-          store_lanes (U + ((size_t) k * f->n_out + o) * f->n_in + i0, u[k], lanes);
+          store_lanes (U + k * ups + (size_t) o * f->n_in + i0, u[k], lanes);
       }
 }
 
@@ -818,6 +866,7 @@ filter_grad_transform (float *grad_weight, const float *dU,
                        const float *copies, int n_copies, size_t stride,
                        int OC, int C, int o_lo, int o_hi)
 {
+  const size_t ups = filter_plane_floats (C, OC);
   float r[9][LANES] __attribute__ ((aligned (32)));
   for (int o = o_lo; o < o_hi; o++)
     for (int c0 = 0; c0 < C; c0 += LANES)
@@ -826,7 +875,7 @@ filter_grad_transform (float *grad_weight, const float *dU,
         F8 u[WINOGRAD_PLANES], t[18], gv[9];
         for (int k = 0; k < WINOGRAD_PLANES; k++)
           {
-            const size_t at = ((size_t) k * OC + o) * C + c0;
+            const size_t at = k * ups + (size_t) o * C + c0;
             u[k] = load_lanes (dU + at, lanes);
             for (int j = 0; j < n_copies; j++)
               u[k] += load_lanes (copies + j * stride + at, lanes);
@@ -882,8 +931,9 @@ pass_task (void *arg, int ith, int nth)
   const size_t ld = task->ld;
   size_t lo, hi;
   engine_split (task->g.per_image * task->g.batch, ith, nth, &lo, &hi);
-  float *V = task->chunks + (size_t) ith * WINOGRAD_PLANES * (Cin + Cout) * ld;
-  float *M = V + (size_t) WINOGRAD_PLANES * Cin * ld;
+  const size_t ps_in = plane_floats (Cin, ld), ps_out = plane_floats (Cout, ld);
+  float *V = task->chunks + ith * chunk_floats (Cin, Cout, ld);
+  float *M = V + WINOGRAD_PLANES * ps_in;
   for (size_t t0 = lo; t0 < hi; t0 += ld)
     {
       const int tb = (int) (hi - t0 < ld ? hi - t0 : ld);
@@ -895,9 +945,8 @@ pass_task (void *arg, int ith, int nth)
       for (int p = 0; p < WINOGRAD_PLANES; p++)
         // M_p (Cout, tb) = U_p (Cout, Cin) x V_p (Cin, tb)
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, tb, Cin,
-                     1.0f, task->U + (size_t) p * Cout * Cin, Cin,
-                     V + (size_t) p * Cin * ld, (int) ld, 0.0f,
-                     M + (size_t) p * Cout * ld, (int) ld);
+                     1.0f, task->U + p * filter_plane_floats (Cin, Cout), Cin,
+                     V + p * ps_in, (int) ld, 0.0f, M + p * ps_out, (int) ld);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
       t = engine_timer_start ();
@@ -983,8 +1032,7 @@ own_copy_chunk_tiles (size_t ws_floats, int C, int OC, int nth,
   const size_t copies = filter_floats (C, OC) * nth;
   if (ws_floats <= copies)
     return 0;
-  size_t tiles = (ws_floats - copies) / nth
-                 / ((size_t) WINOGRAD_PLANES * (C + OC));
+  size_t tiles = tiles_in ((ws_floats - copies) / nth, C, OC);
   return tiles < needed ? tiles : needed;
 }
 
@@ -992,7 +1040,8 @@ typedef struct
 {
   float *dU;            /* (36, OC, C); thread ith > 0 writes copy ith */
   float *V, *Z;         /* shared chunk (36, C, cap), (36, OC, cap), or
-                           per thread (36, C, ld), (36, OC, ld) */
+                           per thread (36, C, ld), (36, OC, ld); planes
+                           padded (plane_floats) */
   const float *inp, *dout;
   int C, OC;
   Geom g;
@@ -1007,10 +1056,11 @@ static void
 grad_products (float *dU, const float *Z, const float *V, size_t ld, int C,
                int OC, int tb, float beta, size_t p_lo, size_t p_hi)
 {
+  const size_t ps_v = plane_floats (C, ld), ps_z = plane_floats (OC, ld);
   for (size_t p = p_lo; p < p_hi; p++)
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, tb, 1.0f,
-                 Z + p * OC * ld, (int) ld, V + p * C * ld, (int) ld, beta,
-                 dU + p * OC * C, C);
+                 Z + p * ps_z, (int) ld, V + p * ps_v, (int) ld, beta,
+                 dU + p * filter_plane_floats (C, OC), C);
 }
 
 /* this thread's own tiles into its own copy of dU */
@@ -1021,12 +1071,12 @@ grad_own_tiles_task (void *arg, int ith, int nth)
   const int C = task->C, OC = task->OC;
   const size_t ld = task->ld;
   float *dU = task->dU + ith * filter_floats (C, OC);
-  float *V = task->V + (size_t) ith * WINOGRAD_PLANES * (C + OC) * ld;
-  float *Z = V + (size_t) WINOGRAD_PLANES * C * ld;
+  float *V = task->V + ith * chunk_floats (C, OC, ld);
+  float *Z = V + WINOGRAD_PLANES * plane_floats (C, ld);
   size_t lo, hi;
   engine_split (task->g.per_image * task->g.batch, ith, nth, &lo, &hi);
   if (hi == lo)
-    memset (dU, 0, sizeof (float) * WINOGRAD_PLANES * OC * C);
+    memset (dU, 0, sizeof (float) * filter_floats (C, OC));
   for (size_t t0 = lo; t0 < hi; t0 += ld)
     {
       const int tb = (int) (hi - t0 < ld ? hi - t0 : ld);
@@ -1116,7 +1166,7 @@ winograd_conv3x3_backward_weight (float *grad_weight, const float *dout,
     {
       task.cap = ld * nth;
       task.V = ws + filter_floats (C, OC);
-      task.Z = task.V + (size_t) WINOGRAD_PLANES * C * task.cap;
+      task.Z = task.V + WINOGRAD_PLANES * plane_floats (C, task.cap);
       for (task.t0 = 0; task.t0 < total; task.t0 += task.cap)
         {
           task.tb = (int) (total - task.t0 < task.cap ? total - task.t0
