@@ -213,10 +213,11 @@ winograd_tiles_per_image (int h, int w)
  * L1 cache, which holds 8 to 12 of them: the lines of a group then evicted
  * each other before the next group used their other half. That was every
  * layer of 64 channels or more, whose chunks are 64 tiles (and ResNet-18
- * has no other): its products and transforms took 1.3-1.5 times as long
- * as with the planes apart by an odd number of lines (docs/performance.md,
- * "The chunks' planes"). So a plane is padded to an odd number of 64-byte
- * lines, which the 36 lines of a group spread over 36 sets. The
+ * has no other): its 3x3 layers took 1.3 times as long as with the
+ * planes an odd number of lines apart, the small ResNet's 1.2
+ * (docs/performance.md, "after the padded planes"). So a plane is padded
+ * to an odd number of 64-byte lines, and the 36 lines of a group fall in
+ * 36 sets. The
  * transformed filter U (36, OC, C) and its gradient dU are padded the
  * same way: their transforms read or write a line in each plane too. */
 #define PLANE_PAD_FLOATS 32   /* the most that padding adds */
