@@ -217,9 +217,9 @@ winograd_tiles_per_image (int h, int w)
  * planes an odd number of lines apart, the small ResNet's 1.2
  * (docs/performance.md, "after the padded planes"). So a plane is padded
  * to an odd number of 64-byte lines, and the 36 lines of a group fall in
- * 36 sets. The
- * transformed filter U (36, OC, C) and its gradient dU are padded the
- * same way: their transforms read or write a line in each plane too. */
+ * 36 sets. The transformed filter U (36, OC, C) and its gradient dU are
+ * padded the same way: their transforms read or write a line in each
+ * plane too. */
 #define PLANE_PAD_FLOATS 32   /* the most that padding adds */
 
 static size_t
