@@ -357,16 +357,26 @@ interleave_row (float *dst, const float *a, const float *b, int W)
     dst[2 * i] = a[i];
 }
 
-/* dst[0, n) = src[0, n), 4 floats at a time (a loop of scalars becomes a
- * call to memcpy, which costs more than these rows of 4 to 112 floats) */
+/* dst[0, n) = src[0, n), 4 floats at a time. A call to memcpy costs more
+ * than these rows of 4 to 112 floats, and GCC turns a plain loop into one,
+ * this loop of 4-float moves too: the empty asm, which the compiler must
+ * assume changes dst, keeps it a loop. In perf of the small ResNet's
+ * inference (one thread), im2col_stride2 and the memcpy it called took
+ * 7.7 % of the samples, the loop alone 4.3 %. */
 static void
 copy_floats (float *dst, const float *src, int n)
 {
   int i = 0;
   for (; i + 4 <= n; i += 4)
-    store_floats4 (dst + i, load_floats4 (src + i));
+    {
+      store_floats4 (dst + i, load_floats4 (src + i));
+      __asm__ ("" : "+r" (dst));
+    }
   for (; i < n; i++)
-    dst[i] = src[i];
+    {
+      dst[i] = src[i];
+      __asm__ ("" : "+r" (dst));
+    }
 }
 
 /* dst[0, n) += src[0, n) */
