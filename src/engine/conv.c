@@ -608,6 +608,7 @@ typedef struct
   int batch;
   int used;             /* threads with images */
   Workspace *ws;
+  EngineShares *images; /* forward: the batch, taken a chunk at a time */
 } ConvTask;
 
 /* Partial weight gradients of threads 1..nth-1: one buffer for the process,
@@ -645,6 +646,17 @@ threads_used (const Conv2d *self, const Workspace *ws, int batch)
   return nth < batch ? nth : batch;
 }
 
+/* images per chunk that a thread's slice of the workspace holds */
+static size_t
+chunk_images (const ConvTask *task)
+{
+  size_t slice = task->ws->n_floats / task->used;
+  size_t fit = slice / conv2d_workspace_floats (task->conv, 1);
+  if (fit > col_chunk_images (task->conv))
+    fit = col_chunk_images (task->conv);
+  return fit > 0 ? fit : 1;
+}
+
 /* This thread's images [*lo, *hi), its columns, and images per chunk. */
 static void
 thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
@@ -661,11 +673,8 @@ thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
       *chunk = *hi - *lo;
       return;
     }
-  size_t slice = task->ws->n_floats / task->used;
-  *col = task->ws->col + slice * ith;
-  size_t fit = slice / per_image;
-  if (fit > col_chunk_images (task->conv))
-    fit = col_chunk_images (task->conv);
+  *col = task->ws->col + task->ws->n_floats / task->used * ith;
+  size_t fit = chunk_images (task);
   *chunk = fit < (size_t) (*hi - *lo) ? (int) fit : *hi - *lo;
   if (*chunk < 1)
     *chunk = 1;
@@ -683,11 +692,19 @@ forward_task (void *arg, int ith, int nth)
     return;
   int lo, hi, chunk;
   float *col;
-  thread_share (task, ith, &lo, &hi, &col, &chunk);
+  thread_share (task, ith, &lo, &hi, &col, &chunk); /* for col */
 
-  for (int n0 = lo; n0 < hi; n0 += chunk)
+  /* the images taken as the threads come free, in runs of the same size
+   * for every thread (the shares differ by an image at most), so that
+   * which images one sgemm multiplies does not depend on which thread
+   * came first */
+  const size_t most = ((size_t) batch + task->used - 1) / task->used;
+  const size_t run = col ? (size_t) chunk_images (task) : most;
+  size_t first, end;
+  while (engine_shares_take (task->images, ith, run < most ? run : most,
+                             &first, &end))
     {
-      int nb = n0 + chunk <= hi ? chunk : hi - n0;
+      const int n0 = (int) first, nb = (int) (end - first);
       const float *b = task->inp + (size_t) n0 * OHW;
       int ldb = batch * OHW;
       double t = engine_timer_start ();
@@ -722,8 +739,11 @@ conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
                                 self->in_w, ws->col, ws->n_floats);
       return;
     }
+  EngineShares images;
   ConvTask task = { .conv = self, .inp = inp, .out = out, .batch = batch,
-                    .ws = ws, .used = threads_used (self, ws, batch) };
+                    .ws = ws, .used = threads_used (self, ws, batch),
+                    .images = &images };
+  engine_shares_init (&images, (size_t) batch, task.used);
   engine_parallel (forward_task, &task);
 }
 

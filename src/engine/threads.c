@@ -175,6 +175,45 @@ engine_get_threads (void)
   return pool.nth;
 }
 
+/* ---- items shared out as the threads come free ---- */
+
+void
+engine_shares_init (EngineShares *shares, size_t n, int nth)
+{
+  shares->nth = nth;
+  for (int i = 0; i < nth; i++)
+    {
+      size_t lo, hi;
+      engine_split (n, i, nth, &lo, &hi);
+      atomic_init (&shares->share[i].next, lo);
+      shares->share[i].end = hi;
+    }
+}
+
+bool
+engine_shares_take (EngineShares *shares, int ith, size_t run, size_t *lo,
+                    size_t *hi)
+{
+  for (int k = 0; k < shares->nth; k++)
+    {
+      const int i = (ith + k) % shares->nth;
+      const size_t end = shares->share[i].end;
+      /* a share once exhausted is not added to again */
+      if (atomic_load_explicit (&shares->share[i].next, memory_order_relaxed)
+          >= end)
+        continue;
+      size_t first = atomic_fetch_add_explicit (&shares->share[i].next, run,
+                                                memory_order_relaxed);
+      if (first < end)
+        {
+          *lo = first;
+          *hi = end - first < run ? end : first + run;
+          return true;
+        }
+    }
+  return false;
+}
+
 /* ---- sgemm across the pool ---- */
 
 typedef struct

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -43,6 +44,36 @@ engine_split (size_t n, int ith, int nth, size_t *lo, size_t *hi)
   *lo = n * ith / nth;
   *hi = n * (ith + 1) / nth;
 }
+
+/* Items [0, n) shared out as the threads come free, for a task whose
+ * items cost the same wherever they run. The two cores of the machine the
+ * engine is measured on do not keep one speed: for minutes at a time one
+ * ran the small ResNet's inference a quarter slower than the other, and
+ * with fixed halves the faster one waited for it at the end of every
+ * kernel. Thread ith takes runs of items from the front of its own share
+ * first (engine_split's, so that it mostly reads what it wrote in the
+ * kernel before), then from the others' shares, which their owners are
+ * still taking from the front too. Set up by the caller before
+ * engine_parallel; every item is taken once, whatever the order in which
+ * the threads run (the pool's fallback runs the shares one after another:
+ * the first then takes them all). */
+typedef struct
+{
+  struct
+  {
+    atomic_size_t next;         /* the share's first item not yet taken */
+    size_t end;
+    char pad[64 - sizeof (atomic_size_t) - sizeof (size_t)];
+  } share[ENGINE_MAX_THREADS];
+  int nth;
+} EngineShares;
+
+void engine_shares_init (EngineShares *shares, size_t n, int nth);
+
+/* The next run of at most `run` items for thread ith: [*lo, *hi), of one
+ * share. False when every item has been taken. */
+bool engine_shares_take (EngineShares *shares, int ith, size_t run,
+                         size_t *lo, size_t *hi);
 
 /* cblas_sgemm (CblasRowMajor, ...) on the engine's threads: C is cut into
  * blocks of columns (or of rows, when it has more rows than columns), one

@@ -922,6 +922,7 @@ typedef struct
   float *chunks;      /* per thread: V (36, Cin, ld), M (36, Cout, ld) */
   size_t ld;
   Epilogue ep;
+  EngineShares *tiles;  /* the batch's tiles, taken ld at a time */
 } PassTask;
 
 static void
@@ -930,14 +931,14 @@ pass_task (void *arg, int ith, int nth)
   const PassTask *task = arg;
   const int Cin = task->Cin, Cout = task->Cout;
   const size_t ld = task->ld;
-  size_t lo, hi;
-  engine_split (task->g.per_image * task->g.batch, ith, nth, &lo, &hi);
   const size_t ps_in = plane_floats (Cin, ld), ps_out = plane_floats (Cout, ld);
   float *V = task->chunks + ith * chunk_floats (Cin, Cout, ld);
   float *M = V + WINOGRAD_PLANES * ps_in;
-  for (size_t t0 = lo; t0 < hi; t0 += ld)
+  (void) nth;
+  size_t t0, t_end;
+  while (engine_shares_take (task->tiles, ith, ld, &t0, &t_end))
     {
-      const int tb = (int) (hi - t0 < ld ? hi - t0 : ld);
+      const int tb = (int) (t_end - t0);
       double t = engine_timer_start ();
       input_transform (V, ld, task->x, Cin, &task->g, t0, tb);
       if (ith == 0)
@@ -974,8 +975,11 @@ run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
   engine_parallel (filter_task, &filter);
   engine_timer_stop (ENGINE_TIMER_WINOGRAD, t);
 
+  EngineShares tiles;
+  engine_shares_init (&tiles, total, nth);
   PassTask task = { y, x, ws, view->n_in, view->n_out, g,
-                    ws + filter_floats (view->n_in, view->n_out), ld, ep };
+                    ws + filter_floats (view->n_in, view->n_out), ld, ep,
+                    &tiles };
   engine_parallel (pass_task, &task);
 }
 
