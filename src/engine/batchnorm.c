@@ -170,6 +170,7 @@ typedef struct
   bool relu;            /* a ReLU follows: forward: apply it to y in the
                            same pass; backward: mask dy by it first */
   const float *residual;/* forward: added to y before the ReLU, or NULL */
+  EngineShares channels;/* taken one at a time as the threads come free */
 } BatchNormTask;
 
 /* y[0..n) = x * scale + shift, plus r[0..n) where r is not NULL, then a
@@ -238,19 +239,21 @@ batchnorm2d_eval_affine (BatchNorm2d *self, const float **scale,
   *shift = self->eval_shift;
 }
 
-/* Channels are independent, so threads take ranges of channels. */
+/* Channels are independent, so threads take channels, one at a time as
+ * they come free (engine_shares): a channel is one thread's whole, so the
+ * results do not depend on which. */
 static void
 forward_task (void *arg, int ith, int nth)
 {
-  const BatchNormTask *task = arg;
+  BatchNormTask *task = arg;
   BatchNorm2d *self = task->bn;
   const size_t M = task->M;
   const int G = task->training ? self->groups : 1;
   const size_t Mg = M / G;   /* one group's values of a channel */
-  size_t c_lo, c_hi;
-  engine_split (self->channels, ith, nth, &c_lo, &c_hi);
+  size_t c, c_end;
+  (void) nth;
 
-  for (size_t c = c_lo; c < c_hi; c++)
+  while (engine_shares_take (&task->channels, ith, 1, &c, &c_end))
     {
       if (!task->training)
         {
@@ -308,6 +311,8 @@ run_forward (BatchNorm2d *self, float *out, const float *inp,
   self->saved_relu = relu && !residual;
   BatchNormTask task = { self, out, inp, (size_t) batch * self->spatial,
                          training, relu, residual };
+  engine_shares_init (&task.channels, (size_t) self->channels,
+                      engine_get_threads ());
   engine_parallel (forward_task, &task);
   if (training)
     self->num_batches_tracked++;
@@ -432,15 +437,15 @@ backward_run (float *dx, const float *dy, const float *x, size_t n,
 static void
 backward_task (void *arg, int ith, int nth)
 {
-  const BatchNormTask *task = arg;
+  BatchNormTask *task = arg;
   BatchNorm2d *self = task->bn;
   const size_t M = task->M;
   const int G = self->groups;
   const size_t Mg = M / G;
-  size_t c_lo, c_hi;
-  engine_split (self->channels, ith, nth, &c_lo, &c_hi);
+  size_t c, c_end;
+  (void) nth;
 
-  for (size_t c = c_lo; c < c_hi; c++)
+  while (engine_shares_take (&task->channels, ith, 1, &c, &c_end))
     {
       /* with a ReLU after the batch norm, its gradient dy is first masked */
       double sum_dy = 0.0, sum_dy_xhat = 0.0;
@@ -473,6 +478,8 @@ batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
   ENGINE_CHECK (self->saved_inp != NULL);
   BatchNormTask task = { self, dinp, dout, (size_t) batch * self->spatial,
                          true, false, NULL };
+  engine_shares_init (&task.channels, (size_t) self->channels,
+                      engine_get_threads ());
   engine_parallel (backward_task, &task);
   engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
 }
@@ -485,6 +492,8 @@ batchnorm2d_backward_relu (BatchNorm2d *self, float *dinp, const float *dout,
   ENGINE_CHECK (self->saved_inp != NULL && self->saved_relu);
   BatchNormTask task = { self, dinp, dout, (size_t) batch * self->spatial,
                          true, true, NULL };
+  engine_shares_init (&task.channels, (size_t) self->channels,
+                      engine_get_threads ());
   engine_parallel (backward_task, &task);
   engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
 }
