@@ -6,10 +6,12 @@
  * each thread its own images: it builds their im2col columns and multiplies
  * them with a one-thread sgemm, with no barrier in between (Winograd's path,
  * winograd.h, likewise gives each thread its own tiles); batch norm splits
- * by channel and ReLU by range. This parallelises the memory-bound loops too,
- * which with OpenBLAS's own threads ran on one core between sgemms, and it
- * avoids two thread pools spinning against each other on two cores
- * (docs/performance.md has the numbers for both schemes).
+ * by channel and ReLU by range. Where the items are independent, a thread
+ * that finishes its share helps with the others' (EngineShares below).
+ * This parallelises the memory-bound loops too, which with OpenBLAS's own
+ * threads ran on one core between sgemms, and it avoids two thread pools
+ * spinning against each other on two cores (docs/performance.md has the
+ * numbers for both schemes).
  */
 #pragma once
 
