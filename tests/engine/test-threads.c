@@ -1,9 +1,11 @@
-/* test-threads.c: the engine's thread pool used from two threads at once,
- * as the explorer does (a trainer thread trains while a worker embeds a
- * query on its own copy of the network). */
+/* test-threads.c: the engine's thread pool: the shares of items that
+ * threads take as they come free (engine_shares_take), and the pool used
+ * from two threads at once, as the explorer does (a trainer thread trains
+ * while a worker embeds a query on its own copy of the network). */
 #include <string.h>
 
 #include "resnet.h"
+#include "rng.h"
 #include "testutil.h"
 #include "threads.h"
 
@@ -103,10 +105,119 @@ test_concurrent_callers (void)
   resnet_free (train_net);
 }
 
+/* engine_shares_take under arbitrary interleavings of the threads (each
+ * step a random thread takes a run): every item is taken once, a run lies
+ * in one share and starts a whole number of runs after the share's start
+ * (so which items one run holds does not depend on who took it), and a
+ * thread takes from its own share while that has items left. */
+static void
+test_shares_interleaved (void)
+{
+  const size_t sizes[] = { 0, 1, 7, 64, 1000 };
+  const size_t runs[] = { 1, 3, 64, 2000 };
+  Rng rng;
+  rng_seed (&rng, 11);
+  for (gsize si = 0; si < G_N_ELEMENTS (sizes); si++)
+    for (gsize ri = 0; ri < G_N_ELEMENTS (runs); ri++)
+      for (int nth = 1; nth <= 5; nth++)
+        {
+          const size_t n = sizes[si], run = runs[ri];
+          EngineShares shares;
+          engine_shares_init (&shares, n, nth);
+          g_autofree int *taken = g_new0 (int, n + 1);
+          gboolean done[8] = { FALSE };
+          int finished = 0;
+          while (finished < nth)
+            {
+              const int ith = (int) rng_below (&rng, (uint64_t) nth);
+              if (done[ith])
+                continue;
+              size_t lo, hi;
+              size_t own_lo, own_hi;
+              engine_split (n, ith, nth, &own_lo, &own_hi);
+              const size_t own_next = atomic_load (&shares.share[ith].next);
+              if (!engine_shares_take (&shares, ith, run, &lo, &hi))
+                {
+                  done[ith] = TRUE;
+                  finished++;
+                  continue;
+                }
+              g_assert_cmpuint (lo, <, hi);
+              g_assert_cmpuint (hi - lo, <=, run);
+              if (own_next < own_hi)
+                {
+                  g_assert_cmpuint (lo, ==, own_next);
+                  g_assert_cmpuint (hi, <=, own_hi);
+                }
+              /* the share the run lies in, and its place there */
+              int owner = -1;
+              for (int i = 0; i < nth; i++)
+                {
+                  size_t a, b;
+                  engine_split (n, i, nth, &a, &b);
+                  if (lo >= a && lo < b)
+                    {
+                      owner = i;
+                      g_assert_cmpuint (hi, <=, b);
+                      g_assert_cmpuint ((lo - a) % run, ==, 0);
+                      g_assert_true (hi == b || hi - lo == run);
+                    }
+                }
+              g_assert_cmpint (owner, >=, 0);
+              for (size_t i = lo; i < hi; i++)
+                taken[i]++;
+            }
+          for (size_t i = 0; i < n; i++)
+            g_assert_cmpint (taken[i], ==, 1);
+        }
+}
+
+/* The same through the pool: the items a task takes with two and three
+ * threads are each taken once. */
+typedef struct
+{
+  EngineShares shares;
+  gint *count;
+} CountTask;
+
+static void
+count_task (void *arg, int ith, int nth)
+{
+  CountTask *task = arg;
+  size_t lo, hi;
+  (void) nth;
+  while (engine_shares_take (&task->shares, ith, 5, &lo, &hi))
+    for (size_t i = lo; i < hi; i++)
+      g_atomic_int_inc (&task->count[i]);
+}
+
+static void
+test_shares_pool (void)
+{
+  enum { N = 10007 };
+  g_autofree gint *count = g_new0 (gint, N);
+  for (int nth = 2; nth <= 3; nth++)
+    {
+      engine_set_threads (nth);
+      for (int round = 0; round < 50; round++)
+        {
+          CountTask task = { .count = count };
+          memset (count, 0, sizeof (gint) * N);
+          engine_shares_init (&task.shares, N, engine_get_threads ());
+          engine_parallel (count_task, &task);
+          for (int i = 0; i < N; i++)
+            g_assert_cmpint (count[i], ==, 1);
+        }
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/threads/shares-interleaved",
+                   test_shares_interleaved);
+  g_test_add_func ("/engine/threads/shares-pool", test_shares_pool);
   g_test_add_func ("/engine/threads/concurrent-callers",
                    test_concurrent_callers);
   return g_test_run ();
