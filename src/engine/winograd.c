@@ -36,9 +36,10 @@
  * (transform, 36 products, inverse transform) for the forward and the input
  * gradient, never waiting on the other threads, as the im2col path does
  * with images; a thread done with its own range then takes chunks of the
- * others' (engine_shares_take). The weight gradient is a sum over all tiles: each thread
- * sums its own tiles into its own copy of it where the copies are small,
- * otherwise the products are split by plane (see "weight gradient" below).
+ * others' (engine_shares_take). The weight gradient is a sum over all
+ * tiles: each thread sums its own tiles into its own copy of it where the
+ * copies are small, otherwise the products are split by plane (see
+ * "weight gradient" below).
  */
 #include "winograd.h"
 

@@ -26,8 +26,9 @@
  *
  * Memory: the caller's workspace holds the transformed filter (36 x OC x C
  * floats) and, per engine thread, one chunk of transformed tiles for the
- * input and the output side (36 x (C + OC) floats per tile). A larger
- * batch is done a chunk of tiles at a time.
+ * input and the output side (36 x (C + OC) floats per tile, and each of
+ * the 72 planes padded by up to 32 floats). A larger batch is done a
+ * chunk of tiles at a time.
  */
 #pragma once
 
