@@ -213,15 +213,14 @@ winograd_tiles_per_image (int h, int w)
  * floats, and a group of tiles reads or writes one line in each plane.
  * Planes a multiple of 4 KiB apart put all those lines in one set of the
  * L1 cache, which holds 8 to 12 of them: the lines of a group then evicted
- * each other before the next group used their other half. That was every
- * layer of 64 channels or more, whose chunks are 64 tiles (and ResNet-18
- * has no other): its 3x3 layers took 1.3 times as long as with the
- * planes an odd number of lines apart, the small ResNet's 1.2
- * (docs/performance.md, "after the padded planes"). So a plane is padded
- * to an odd number of 64-byte lines, and the 36 lines of a group fall in
- * 36 sets. The transformed filter U (36, OC, C) and its gradient dU are
- * padded the same way: their transforms read or write a line in each
- * plane too. */
+ * each other before the next group used their other half. That was the
+ * transformed filter U (36, OC, C) and its gradient dU of every layer of
+ * 64 channels or more (OC x C a power of two), and their chunks wherever
+ * those are 64 tiles: ResNet-18's 3x3 layers took 1.3 times as long as
+ * with every plane an odd number of lines apart, the small ResNet's 1.2
+ * (docs/performance.md, "after the padded planes"). So every plane, of
+ * the chunks and of U and dU, is padded to an odd number of 64-byte
+ * lines, and the 36 lines of a group fall in 36 sets. */
 #define PLANE_PAD_FLOATS 32   /* the most that padding adds */
 
 static size_t
