@@ -251,7 +251,6 @@ forward_task (void *arg, int ith, int nth)
   const int G = task->training ? self->groups : 1;
   const size_t Mg = M / G;   /* one group's values of a channel */
   size_t c, c_end;
-  (void) nth;
 
   while (engine_shares_take (&task->channels, ith, 1, &c, &c_end))
     {
@@ -443,7 +442,6 @@ backward_task (void *arg, int ith, int nth)
   const int G = self->groups;
   const size_t Mg = M / G;
   size_t c, c_end;
-  (void) nth;
 
   while (engine_shares_take (&task->channels, ith, 1, &c, &c_end))
     {
@@ -470,14 +468,14 @@ backward_task (void *arg, int ith, int nth)
     }
 }
 
-void
-batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
-                      int batch)
+/* the two backwards below: dx from dy, through the ReLU first where relu */
+static void
+run_backward (BatchNorm2d *self, float *dinp, const float *dout, int batch,
+              bool relu)
 {
   const double t = engine_timer_start ();
-  ENGINE_CHECK (self->saved_inp != NULL);
   BatchNormTask task = { self, dinp, dout, (size_t) batch * self->spatial,
-                         true, false, NULL };
+                         true, relu, NULL };
   engine_shares_init (&task.channels, (size_t) self->channels,
                       engine_get_threads ());
   engine_parallel (backward_task, &task);
@@ -485,15 +483,17 @@ batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
 }
 
 void
+batchnorm2d_backward (BatchNorm2d *self, float *dinp, const float *dout,
+                      int batch)
+{
+  ENGINE_CHECK (self->saved_inp != NULL);
+  run_backward (self, dinp, dout, batch, false);
+}
+
+void
 batchnorm2d_backward_relu (BatchNorm2d *self, float *dinp, const float *dout,
                            int batch)
 {
-  const double t = engine_timer_start ();
   ENGINE_CHECK (self->saved_inp != NULL && self->saved_relu);
-  BatchNormTask task = { self, dinp, dout, (size_t) batch * self->spatial,
-                         true, true, NULL };
-  engine_shares_init (&task.channels, (size_t) self->channels,
-                      engine_get_threads ());
-  engine_parallel (backward_task, &task);
-  engine_timer_stop (ENGINE_TIMER_BATCHNORM, t);
+  run_backward (self, dinp, dout, batch, true);
 }

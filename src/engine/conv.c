@@ -657,6 +657,16 @@ chunk_images (const ConvTask *task)
   return fit > 0 ? fit : 1;
 }
 
+/* thread ith's slice of the workspace for its columns; NULL for a
+ * pointwise convolution, which reads its input in place */
+static float *
+thread_columns (const ConvTask *task, int ith)
+{
+  if (conv2d_workspace_floats (task->conv, 1) == 0)
+    return NULL;
+  return task->ws->col + task->ws->n_floats / task->used * ith;
+}
+
 /* This thread's images [*lo, *hi), its columns, and images per chunk. */
 static void
 thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
@@ -666,14 +676,12 @@ thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
   engine_split (task->batch, ith, task->used, &l, &h);
   *lo = (int) l;
   *hi = (int) h;
-  size_t per_image = conv2d_workspace_floats (task->conv, 1);
-  if (per_image == 0)
+  *col = thread_columns (task, ith);
+  if (!*col)
     {
-      *col = NULL;
       *chunk = *hi - *lo;
       return;
     }
-  *col = task->ws->col + task->ws->n_floats / task->used * ith;
   size_t fit = chunk_images (task);
   *chunk = fit < (size_t) (*hi - *lo) ? (int) fit : *hi - *lo;
   if (*chunk < 1)
@@ -690,9 +698,7 @@ forward_task (void *arg, int ith, int nth)
   const int OHW = self->out_h * self->out_w;
   if (ith >= task->used)
     return;
-  int lo, hi, chunk;
-  float *col;
-  thread_share (task, ith, &lo, &hi, &col, &chunk); /* for col */
+  float *col = thread_columns (task, ith);
 
   /* the images taken as the threads come free, in runs of the same size
    * for every thread (the shares differ by an image at most), so that

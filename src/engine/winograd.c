@@ -933,9 +933,9 @@ pass_task (void *arg, int ith, int nth)
   const int Cin = task->Cin, Cout = task->Cout;
   const size_t ld = task->ld;
   const size_t ps_in = plane_floats (Cin, ld), ps_out = plane_floats (Cout, ld);
+  const size_t ps_u = filter_plane_floats (Cin, Cout);
   float *V = task->chunks + ith * chunk_floats (Cin, Cout, ld);
   float *M = V + WINOGRAD_PLANES * ps_in;
-  (void) nth;
   size_t t0, t_end;
   while (engine_shares_take (task->tiles, ith, ld, &t0, &t_end))
     {
@@ -948,7 +948,7 @@ pass_task (void *arg, int ith, int nth)
       for (int p = 0; p < WINOGRAD_PLANES; p++)
         // M_p (Cout, tb) = U_p (Cout, Cin) x V_p (Cin, tb)
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, Cout, tb, Cin,
-                     1.0f, task->U + p * filter_plane_floats (Cin, Cout), Cin,
+                     1.0f, task->U + p * ps_u, Cin,
                      V + p * ps_in, (int) ld, 0.0f, M + p * ps_out, (int) ld);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
@@ -1063,10 +1063,11 @@ grad_products (float *dU, const float *Z, const float *V, size_t ld, int C,
                int OC, int tb, float beta, size_t p_lo, size_t p_hi)
 {
   const size_t ps_v = plane_floats (C, ld), ps_z = plane_floats (OC, ld);
+  const size_t ps_u = filter_plane_floats (C, OC);
   for (size_t p = p_lo; p < p_hi; p++)
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, tb, 1.0f,
                  Z + p * ps_z, (int) ld, V + p * ps_v, (int) ld, beta,
-                 dU + p * filter_plane_floats (C, OC), C);
+                 dU + p * ps_u, C);
 }
 
 /* this thread's own tiles into its own copy of dU */

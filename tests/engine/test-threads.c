@@ -185,7 +185,6 @@ count_task (void *arg, int ith, int nth)
 {
   CountTask *task = arg;
   size_t lo, hi;
-  (void) nth;
   while (engine_shares_take (&task->shares, ith, 5, &lo, &hi))
     for (size_t i = lo; i < hi; i++)
       g_atomic_int_inc (&task->count[i]);
