@@ -401,14 +401,22 @@ im2col_stride2 (const Conv2d *self, float *col, const float *inp, int batch,
   float buffer[2 * STRIDE2_SPLIT_MAX];
   const Stride2Split sp = stride2_split (self, buffer);
 
+  /* the next channel's rows are asked for as winograd.c's pad_planes does */
+  const size_t channel = (size_t) batch * H * W;
   for (int c = 0; c < self->in_channels; c++)
     for (int n = n0; n < n0 + nb; n++)
       {
         const float *plane = inp + ((size_t) c * batch + n) * H * W;
         for (int iy = 0; iy < H; iy++)
-          deinterleave_row (sp.of_even + (size_t) iy * sp.half,
-                            sp.of_odd + (size_t) iy * sp.half,
-                            plane + (size_t) iy * W, W);
+          {
+            if (c + 1 < self->in_channels)
+              for (int x = 0; x < W; x += 16)
+                __builtin_prefetch (plane + channel + (size_t) iy * W + x, 0,
+                                    3);
+            deinterleave_row (sp.of_even + (size_t) iy * sp.half,
+                              sp.of_odd + (size_t) iy * sp.half,
+                              plane + (size_t) iy * W, W);
+          }
         for (int ky = 0; ky < K; ky++)
           for (int kx = 0; kx < K; kx++)
             {

@@ -487,11 +487,18 @@ padded_offsets (size_t *off, const Padding *pd, const Geom *g, size_t t0,
  * ms of its input transform's 1.56 (batch 128, one thread), without 0.45. */
 INLINE void
 pad_planes (float *blocks, const Padding *pd, const float *x, int ch,
-            const Geom *g, int back)
+            int channels, const Geom *g, int back)
 {
   const size_t plane = (size_t) g->H * g->W;
   const size_t n_x = (size_t) g->batch * plane * (ch + 1);  /* x's floats
                                                    up to this channel's end */
+  /* The same planes of the next channel are asked for while these are
+   * copied: they are batch planes on, a stream the prefetchers do not
+   * guess, and the copies otherwise waited on the memory for each new
+   * channel (perf put a third of the input transform's samples on these
+   * loads; with the prefetch, the small ResNet's inference was 1.03-1.07
+   * times as fast, docs/performance.md, "prefetching the next channel"). */
+  const size_t next = ch + 1 < channels ? (size_t) g->batch * plane : 0;
   const I8 index = { 0, 1, 2, 3, 4, 5, 6, 7 };
   for (int n = 0; n < pd->images; n++)
     {
@@ -505,6 +512,8 @@ pad_planes (float *blocks, const Padding *pd, const float *x, int ch,
           for (int k = 0; k < g->W; k += LANES)
             {
               const I8 keep = index < g->W - k;
+              if (next)
+                __builtin_prefetch (x + src + k + next, 0, 3);
               if (src + k + LANES <= n_x)
                 store8 (dst + k, (F8) ((I8) load8 (x + src + k) & keep));
               else
@@ -638,7 +647,7 @@ transform_span (float *out, size_t ld, const float *src, int channels,
     {
       TilePos pos = tile_pos (g, t0);
       if (padded)
-        pad_planes (blocks, &pd, src, ch, g, back);
+        pad_planes (blocks, &pd, src, ch, channels, g, back);
       for (int col = 0; col < tb; col += LANES)
         {
           const int lanes = tb - col < LANES ? tb - col : LANES;
@@ -715,6 +724,32 @@ output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
   transform_tiles (Z, ld, dy, OC, g, t0, tb, PATCH_OUTPUT_GRAD);
 }
 
+/* c[j] (j < 4) column j of a row of eight lanes' 4x4 tiles -> q[l] holding
+ * lane l's row in its low half and lane l + 4's in its high half (l < 4):
+ * two rounds of shuffles, eight in all, where a whole transpose8 of the
+ * row and four zero vectors took 24. */
+INLINE void
+interleave4 (F8 q[4], const F8 c[4])
+{
+  const F8 lo01 = __builtin_shufflevector (c[0], c[1], 0, 8, 1, 9, 4, 12, 5, 13);
+  const F8 lo23 = __builtin_shufflevector (c[2], c[3], 0, 8, 1, 9, 4, 12, 5, 13);
+  const F8 hi01 = __builtin_shufflevector (c[0], c[1],
+                                           2, 10, 3, 11, 6, 14, 7, 15);
+  const F8 hi23 = __builtin_shufflevector (c[2], c[3],
+                                           2, 10, 3, 11, 6, 14, 7, 15);
+  q[0] = __builtin_shufflevector (lo01, lo23, 0, 1, 8, 9, 4, 5, 12, 13);
+  q[1] = __builtin_shufflevector (lo01, lo23, 2, 3, 10, 11, 6, 7, 14, 15);
+  q[2] = __builtin_shufflevector (hi01, hi23, 0, 1, 8, 9, 4, 5, 12, 13);
+  q[3] = __builtin_shufflevector (hi01, hi23, 2, 3, 10, 11, 6, 7, 14, 15);
+}
+
+/* lane l's row i, from the rows r[i] of interleave4 */
+INLINE const float *
+row (const F8 r[4][4], int i, int l)
+{
+  return (const float *) &r[i][l % 4] + 4 * (l / 4);
+}
+
 /* The map the output transform applies to what it writes: channel o's
  * values times scale[o] plus shift[o], plus the same place of residual
  * where it is not NULL, then max (0, .) where relu; none where scale is
@@ -747,12 +782,33 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
   const size_t plane = (size_t) g->H * g->W;
   const size_t ps = plane_floats (O, ld);
   const F8 zero = { 0 };
+  /* The part of a channel's y the tiles write, [span_lo, span_hi): the
+   * next channel's part (and its residual's) is asked for while this one
+   * is written, lines_per_group lines a group, for the reason pad_planes
+   * asks for the next channel's input. */
+  const TilePos first = tile_pos (g, t0), last = tile_pos (g, t0 + tb - 1);
+  const size_t span_lo = (size_t) first.n * plane
+                         + (size_t) 4 * first.ty * g->W;
+  const int last_row = 4 * last.ty + 4 < g->H ? 4 * last.ty + 4 : g->H;
+  const size_t span_hi = (size_t) last.n * plane + (size_t) last_row * g->W;
+  const size_t groups = ((size_t) tb + LANES - 1) / LANES;
+  const size_t lines_per_group = ((span_hi - span_lo) / 16 + groups) / groups;
   for (int o = 0; o < O; o++)
     {
       TilePos pos = tile_pos (g, t0);
+      const size_t next = ((size_t) (o + 1) * g->batch) * plane + span_lo;
+      const bool ahead = o + 1 < O;
       for (int col = 0; col < tb; col += LANES)
         {
           const int lanes = tb - col < LANES ? tb - col : LANES;
+          if (ahead)
+            for (size_t k = 0, at = (size_t) col / LANES * lines_per_group * 16;
+                 k < lines_per_group && at < span_hi - span_lo; k++, at += 16)
+              {
+                __builtin_prefetch (y + next + at, 1, 3);
+                if (ep->residual)
+                  __builtin_prefetch (ep->residual + next + at, 0, 3);
+              }
           F8 m[WINOGRAD_PLANES], t[24], out[16];
           for (int k = 0; k < WINOGRAD_PLANES; k++)
             m[k] = load_lanes (M + k * ps + (size_t) o * ld + col, lanes);
@@ -775,16 +831,10 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
                     out[k] = (F8) ((I8) out[k] & (out[k] > zero));
                 }
             }
-          /* row i of every lane's tile: r[i][l] (4 floats, then zeros) */
-          F8 r[4][LANES];
+          /* row i of lane l's tile: the 4 floats at row (r, i, l) */
+          F8 r[4][4];
           for (int i = 0; i < 4; i++)
-            {
-              for (int j = 0; j < 4; j++)
-                r[i][j] = out[4 * i + j];
-              for (int j = 4; j < LANES; j++)
-                r[i][j] = zero;
-              transpose8 (r[i]);
-            }
+            interleave4 (r[i], out + 4 * i);
           for (int l = 0; l < lanes; l++, tile_next (g, &pos))
             {
               const int oy = 4 * pos.ty, ox = 4 * pos.tx;
@@ -799,16 +849,16 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
               if (cols == 4 && res)
                 for (int i = 0; i < rows; i++)
                   add_residual_row (dst + (size_t) i * g->W,
-                                    (const float *) &r[i][l],
+                                    row (r, i, l),
                                     res + (size_t) i * g->W, ep->relu);
               else if (cols == 4)
                 for (int i = 0; i < rows; i++)
-                  memcpy (dst + (size_t) i * g->W, &r[i][l], 4 * sizeof (float));
+                  memcpy (dst + (size_t) i * g->W, row (r, i, l), 4 * sizeof (float));
               else
                 for (int i = 0; i < rows; i++)
                   for (int j = 0; j < cols; j++)
                     {
-                      float v = r[i][l][j];
+                      float v = row (r, i, l)[j];
                       if (res)
                         {
                           v += res[(size_t) i * g->W + j];
