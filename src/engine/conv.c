@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas-kernels.h"
 #include "check.h"
 #include "threads.h"
 #include "vec4.h"
@@ -696,6 +697,48 @@ thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
     *chunk = 1;
 }
 
+/* OpenBLAS's AVX-512 cores (SkylakeX, Cooperlake, SapphireRapids in
+ * OpenBLAS 0.3.21) multiply a product of at most a million multiply-adds
+ * with a kernel that reads the matrices where they are, where a larger one
+ * first copies both into packed panels and clears its output. So the
+ * forward's sgemm is cut into column blocks that small, when the blocks
+ * still have at least SMALL_SGEMM_MIN_COLUMNS columns: below that the
+ * unpacked kernel was slower (bench-conv, one thread, the small ResNet's
+ * forwards: 0.95 times the speed at 48 columns, 0.75 at 112; 1.15 to 1.4
+ * times at 208 to 6944, docs/performance.md, "small sgemm blocks"). */
+#define SMALL_SGEMM_MAX_MACS 1000000
+#define SMALL_SGEMM_MIN_COLUMNS 192
+
+static bool small_sgemm;
+static pthread_once_t small_sgemm_once = PTHREAD_ONCE_INIT;
+static size_t forced_sgemm_columns;   /* conv2d_set_sgemm_columns */
+
+void
+conv2d_set_sgemm_columns (size_t columns)
+{
+  forced_sgemm_columns = columns;
+}
+
+static void
+check_small_sgemm (void)
+{
+  small_sgemm = blas_kernels_level (blas_kernels_current ()) == 2;
+}
+
+/* columns per sgemm of out (OC, pixels) = W (OC, CKK) x col (CKK, pixels),
+ * or of the input gradient's W^T x dout */
+static size_t
+columns_per_sgemm (int OC, int CKK, size_t pixels)
+{
+  if (forced_sgemm_columns)
+    return forced_sgemm_columns;
+  pthread_once (&small_sgemm_once, check_small_sgemm);
+  const size_t fit = SMALL_SGEMM_MAX_MACS / ((size_t) OC * CKK) / 16 * 16;
+  if (!small_sgemm || fit < SMALL_SGEMM_MIN_COLUMNS || fit >= pixels)
+    return pixels;
+  return fit;
+}
+
 static void
 forward_task (void *arg, int ith, int nth)
 {
@@ -733,9 +776,13 @@ forward_task (void *arg, int ith, int nth)
       t = engine_timer_start ();
       // out[:, n0*OHW ...] (OC, nb*OHW; ld B*OHW) = W (OC, CKK) x col (CKK, nb*OHW)
       // (a pointwise convolution reads its input columns in place: ld B*OHW)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, nb * OHW,
-                   CKK, 1.0f, self->weight, CKK, b, ldb, 0.0f,
-                   task->out + (size_t) n0 * OHW, batch * OHW);
+      const size_t pixels = (size_t) nb * OHW;
+      const size_t step = columns_per_sgemm (OC, CKK, pixels);
+      for (size_t p = 0; p < pixels; p += step)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC,
+                     (int) (pixels - p < step ? pixels - p : step),
+                     CKK, 1.0f, self->weight, CKK, b + p, ldb, 0.0f,
+                     task->out + (size_t) n0 * OHW + p, batch * OHW);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
     }
@@ -774,6 +821,22 @@ conv2d_forward_affine (Conv2d *self, float *out, const float *inp, int batch,
                                    self->in_w, ws->col, ws->n_floats, scale,
                                    shift, residual, relu);
   return true;
+}
+
+/* dcol (CKK, pixels; ld ldc) = W^T (CKK, OC) x dout (OC, pixels; ld ldd),
+ * in column blocks as the forward's (OpenBLAS's unpacked kernel takes this
+ * transposed product too) */
+static void
+input_grad_sgemm (const Conv2d *self, const float *dout, int ldd, float *dcol,
+                  int ldc, size_t pixels)
+{
+  const int OC = self->out_channels;
+  const int CKK = self->in_channels * self->kernel * self->kernel;
+  const size_t step = columns_per_sgemm (OC, CKK, pixels);
+  for (size_t p = 0; p < pixels; p += step)
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK,
+                 (int) (pixels - p < step ? pixels - p : step), OC, 1.0f,
+                 self->weight, CKK, dout + p, ldd, 0.0f, dcol + p, ldc);
 }
 
 static void
@@ -821,17 +884,16 @@ backward_task (void *arg, int ith, int nth)
       if (!col)
         {
           // dinp[:, n0*OHW ...] (C, nb*HW; ld B*HW) = W^T (C, OC) x dout_chunk (OC, nb*HW)
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, nb * OHW,
-                       OC, 1.0f, self->weight, CKK, dout_chunk, batch * OHW,
-                       0.0f, task->dinp + (size_t) n0 * OHW, batch * OHW);
+          input_grad_sgemm (self, dout_chunk, batch * OHW,
+                            task->dinp + (size_t) n0 * OHW, batch * OHW,
+                            (size_t) nb * OHW);
           if (ith == 0)
             engine_timer_stop (ENGINE_TIMER_SGEMM, t);
           continue;
         }
       // dcol (CKK, nb*OHW) = W^T (CKK, OC) x dout_chunk (OC, nb*OHW); reuses col
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, CKK, nb * OHW, OC,
-                   1.0f, self->weight, CKK, dout_chunk, batch * OHW, 0.0f,
-                   col, nb * OHW);
+      input_grad_sgemm (self, dout_chunk, batch * OHW, col, nb * OHW,
+                        (size_t) nb * OHW);
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
       t = engine_timer_start ();

@@ -71,6 +71,13 @@ typedef enum
 void conv2d_set_algo (ConvAlgo algo);
 ConvAlgo conv2d_get_algo (void);
 
+/* For tests: every im2col forward's and input gradient's sgemm cut into
+ * blocks of `columns` output columns, whatever the OpenBLAS kernels; 0
+ * (the default) leaves it to conv.c's rule, which cuts them only where
+ * OpenBLAS multiplies small products unpacked. Process-wide, as
+ * conv2d_set_algo. */
+void conv2d_set_sgemm_columns (size_t columns);
+
 /* Whether, under the current setting and with this workspace, the layer's
  * forward and input gradient (weight = false) or its weight gradient
  * (weight = true) run as Winograd. */

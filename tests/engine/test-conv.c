@@ -163,6 +163,20 @@ test_conv_backward (void)
     }
 }
 
+/* The same two tests with every sgemm of the forward and the input
+ * gradient cut into blocks of 7 columns (conv2d_set_sgemm_columns): blocks
+ * that straddle rows, images and chunks, and a shorter last block. On a
+ * processor whose OpenBLAS multiplies small products unpacked, conv.c cuts
+ * the small ResNet's stem and downsampling layers this way. */
+static void
+test_conv_sgemm_blocks (void)
+{
+  conv2d_set_sgemm_columns (7);
+  test_conv_forward ();
+  test_conv_backward ();
+  conv2d_set_sgemm_columns (0);
+}
+
 /* ---- central differences ---- */
 
 typedef struct
@@ -240,6 +254,7 @@ main (int argc, char **argv)
   conv2d_set_algo (CONV_ALGO_IM2COL);
   g_test_add_func ("/engine/conv/forward", test_conv_forward);
   g_test_add_func ("/engine/conv/backward", test_conv_backward);
+  g_test_add_func ("/engine/conv/sgemm-blocks", test_conv_sgemm_blocks);
   g_test_add_func ("/engine/conv/gradient", test_conv_gradient);
   return g_test_run ();
 }
