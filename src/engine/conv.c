@@ -618,6 +618,10 @@ typedef struct
   int used;             /* threads with images */
   Workspace *ws;
   EngineShares *images; /* forward: the batch, taken a chunk at a time */
+  /* forward: where scale is not NULL, out's channel o is then mapped to
+   * scale[o] * out + shift[o] (+ residual), then max (0, .) where relu */
+  const float *scale, *shift, *residual;
+  bool relu;
 } ConvTask;
 
 /* Partial weight gradients of threads 1..nth-1: one buffer for the process,
@@ -739,6 +743,41 @@ columns_per_sgemm (int OC, int CKK, size_t pixels)
   return fit;
 }
 
+/* y[0..n) = y * scale + shift, plus r[0..n) where r is not NULL, then
+ * max (0, .) where relu (0 for NaN too, as batch norm's ReLU). Inlined
+ * with constant choices (affine_columns), so that each loop vectorises. */
+static inline __attribute__ ((always_inline)) void
+affine_run (float *y, const float *r, size_t n, float scale, float shift,
+            bool relu)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float v = y[i] * scale + shift;
+      if (r)
+        v += r[i];
+      y[i] = relu && !(v > 0.0f) ? 0.0f : v;
+    }
+}
+
+/* the forward's epilogue on columns [at, at + n) of every channel of out
+ * (ld floats apart), while the sgemm's block is still in the cache */
+static void
+affine_columns (const ConvTask *task, size_t ld, size_t at, size_t n)
+{
+  for (int o = 0; o < task->conv->out_channels; o++)
+    {
+      float *y = task->out + o * ld + at;
+      const float *r = task->residual ? task->residual + o * ld + at : NULL;
+      const float scale = task->scale[o], shift = task->shift[o];
+      if (r)
+        affine_run (y, r, n, scale, shift, true);
+      else if (task->relu)
+        affine_run (y, NULL, n, scale, shift, true);
+      else
+        affine_run (y, NULL, n, scale, shift, false);
+    }
+}
+
 static void
 forward_task (void *arg, int ith, int nth)
 {
@@ -779,13 +818,33 @@ forward_task (void *arg, int ith, int nth)
       const size_t pixels = (size_t) nb * OHW;
       const size_t step = columns_per_sgemm (OC, CKK, pixels);
       for (size_t p = 0; p < pixels; p += step)
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC,
-                     (int) (pixels - p < step ? pixels - p : step),
-                     CKK, 1.0f, self->weight, CKK, b + p, ldb, 0.0f,
-                     task->out + (size_t) n0 * OHW + p, batch * OHW);
+        {
+          const size_t n = pixels - p < step ? pixels - p : step;
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int) n,
+                       CKK, 1.0f, self->weight, CKK, b + p, ldb, 0.0f,
+                       task->out + (size_t) n0 * OHW + p, batch * OHW);
+          if (task->scale)
+            affine_columns (task, (size_t) batch * OHW,
+                            (size_t) n0 * OHW + p, n);
+        }
       if (ith == 0)
         engine_timer_stop (ENGINE_TIMER_SGEMM, t);
     }
+}
+
+/* the im2col forward, with the epilogue where scale is not NULL */
+static void
+im2col_forward (Conv2d *self, float *out, const float *inp, int batch,
+                Workspace *ws, const float *scale, const float *shift,
+                const float *residual, bool relu)
+{
+  EngineShares images;
+  ConvTask task = { .conv = self, .inp = inp, .out = out, .batch = batch,
+                    .ws = ws, .used = threads_used (self, ws, batch),
+                    .images = &images, .scale = scale, .shift = shift,
+                    .residual = residual, .relu = relu };
+  engine_shares_init (&images, (size_t) batch, task.used);
+  engine_parallel (forward_task, &task);
 }
 
 void
@@ -800,27 +859,25 @@ conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
                                 self->in_w, ws->col, ws->n_floats);
       return;
     }
-  EngineShares images;
-  ConvTask task = { .conv = self, .inp = inp, .out = out, .batch = batch,
-                    .ws = ws, .used = threads_used (self, ws, batch),
-                    .images = &images };
-  engine_shares_init (&images, (size_t) batch, task.used);
-  engine_parallel (forward_task, &task);
+  im2col_forward (self, out, inp, batch, ws, NULL, NULL, NULL, false);
 }
 
-bool
+void
 conv2d_forward_affine (Conv2d *self, float *out, const float *inp, int batch,
                        Workspace *ws, const float *scale, const float *shift,
                        const float *residual, bool relu)
 {
-  if (!conv2d_uses_winograd (self, ws, false))
-    return false;
   self->saved_inp = inp;
+  if (!conv2d_uses_winograd (self, ws, false))
+    {
+      im2col_forward (self, out, inp, batch, ws, scale, shift, residual,
+                      relu);
+      return;
+    }
   winograd_conv3x3_forward_affine (out, inp, self->weight, self->in_channels,
                                    self->out_channels, batch, self->in_h,
                                    self->in_w, ws->col, ws->n_floats, scale,
                                    shift, residual, relu);
-  return true;
 }
 
 /* dcol (CKK, pixels; ld ldc) = W^T (CKK, OC) x dout (OC, pixels; ld ldd),

@@ -90,13 +90,12 @@ void conv2d_forward (Conv2d *self, float *out, const float *inp, int batch,
 
 /* The forward with each output channel o then mapped to scale[o] * out +
  * shift[o], plus residual (same shape as out) where it is not NULL, and,
- * where relu, to max (0, that), in the Winograd output pass
- * (winograd_conv3x3_forward_affine): an evaluation-mode batch norm and its
+ * where relu, to max (0, that), in the convolution's own output pass (the
+ * Winograd output transform, or right after each block of im2col's sgemm,
+ * while the block is in the cache): an evaluation-mode batch norm and its
  * ReLU folded in, or a residual block's last batch norm, shortcut and
- * ReLU. Done, and true returned, only where the layer takes the Winograd
- * path; otherwise false, nothing written, and the caller runs
- * conv2d_forward and the batch norm. */
-bool conv2d_forward_affine (Conv2d *self, float *out, const float *inp,
+ * ReLU. */
+void conv2d_forward_affine (Conv2d *self, float *out, const float *inp,
                             int batch, Workspace *ws, const float *scale,
                             const float *shift, const float *residual,
                             bool relu);

@@ -707,10 +707,9 @@ resnet_set_batch_norm_groups (ResNet *self, int groups)
  * (inp)) + shortcut) (relu must be true then). conv_out holds the
  * convolution's output for the backward. Training does the batch norm, the
  * sum and the ReLU in one pass over the convolution's output (batchnorm.h).
- * In evaluation mode, where the convolution takes the Winograd path, all
- * of it rides in the convolution's output pass instead and conv_out is not
- * written: one pass over the activations fewer (docs/performance.md, "How
- * it computes", "Evaluation"). */
+ * In evaluation mode all of it rides in the convolution's output pass
+ * instead and conv_out is not written: one pass over the activations
+ * fewer (docs/performance.md, "How it computes", "Evaluation"). */
 static void
 conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
                  const float *inp, const float *shortcut, int batch,
@@ -721,9 +720,9 @@ conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
     {
       const float *scale, *shift;
       batchnorm2d_eval_affine (bn, &scale, &shift);
-      if (conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
-                                 shortcut, relu))
-        return;
+      conv2d_forward_affine (conv, out, inp, batch, ws, scale, shift,
+                             shortcut, relu);
+      return;
     }
   conv2d_forward (conv, conv_out, inp, batch, ws);
   if (shortcut)

@@ -163,6 +163,59 @@ test_conv_backward (void)
     }
 }
 
+/* conv2d_forward_affine on im2col's layers: each output channel's values
+ * mapped by a scale and a shift, with a ReLU, then with a residual added
+ * before it, as the plain forward's result mapped value by value; with
+ * OpenBLAS's own sgemm blocks and with blocks of 7 columns, so that the map
+ * follows every block's place in the output. */
+static void
+test_conv_affine (void)
+{
+  Rng rng;
+  rng_seed (&rng, 13);
+  for (int blocks = 0; blocks < 2; blocks++)
+    for (size_t t = 0; t < G_N_ELEMENTS (conv_cases); t++)
+      for (int kind = 0; kind < 3; kind++)
+        {
+          conv2d_set_sgemm_columns (blocks ? 7 : 0);
+          ConvFixture f;
+          fixture_init (&f, &conv_cases[t], &rng);
+          const int oc = f.cc->oc;
+          float *scale = g_new (float, oc), *shift = g_new (float, oc);
+          float *residual = kind == 2 ? g_new (float, f.n_out) : NULL;
+          float *expected = g_new (float, f.n_out);
+          fill_normal (&rng, scale, oc, 1.0f);
+          fill_normal (&rng, shift, oc, 1.0f);
+          if (residual)
+            fill_normal (&rng, residual, f.n_out, 1.0f);
+          conv2d_forward (&f.conv, expected, f.inp, f.cc->batch, &f.ws);
+          const size_t per_channel = f.n_out / oc;
+          for (size_t i = 0; i < f.n_out; i++)
+            {
+              float v = expected[i] * scale[i / per_channel]
+                        + shift[i / per_channel];
+              if (residual)
+                v += residual[i];
+              expected[i] = kind > 0 && !(v > 0.0f) ? 0.0f : v;
+            }
+          fill_value (f.out, f.n_out, NAN);
+          conv2d_forward_affine (&f.conv, f.out, f.inp, f.cc->batch, &f.ws,
+                                 scale, shift, residual, kind > 0);
+          g_autofree char *name = case_name (
+              f.cc, kind == 0 ? "affine" : kind == 1 ? "affine + ReLU"
+                                                     : "affine + residual + ReLU");
+          /* the same products; the map may round once less (a fused
+           * multiply-add) */
+          assert_all_close (name, f.out, expected, f.n_out, 1e-5, 1e-5);
+          g_free (scale);
+          g_free (shift);
+          g_free (residual);
+          g_free (expected);
+          fixture_clear (&f);
+        }
+  conv2d_set_sgemm_columns (0);
+}
+
 /* The same two tests with every sgemm of the forward and the input
  * gradient cut into blocks of 7 columns (conv2d_set_sgemm_columns): blocks
  * that straddle rows, images and chunks, and a shorter last block. On a
@@ -255,6 +308,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/conv/forward", test_conv_forward);
   g_test_add_func ("/engine/conv/backward", test_conv_backward);
   g_test_add_func ("/engine/conv/sgemm-blocks", test_conv_sgemm_blocks);
+  g_test_add_func ("/engine/conv/affine", test_conv_affine);
   g_test_add_func ("/engine/conv/gradient", test_conv_gradient);
   return g_test_run ();
 }

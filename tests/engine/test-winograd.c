@@ -485,8 +485,63 @@ test_winograd_selection (void)
 /* The forward with an evaluation-mode batch norm's map (and a ReLU, or a
  * residual's sum and a ReLU) in its output pass: the plain forward's
  * result mapped value by value, on shapes of several chunks and both
- * thread counts, the 7x7 and 14x14 maps with tiles partly outside; and nothing written where the
- * layer does not take the Winograd path. */
+ * thread counts, the 7x7 and 14x14 maps with tiles partly outside, by
+ * Winograd and by im2col (test-conv.c has im2col's other shapes). */
+/* one case of test_winograd_affine: kind 0 an affine map, 1 and a ReLU,
+ * 2 a residual added before the ReLU */
+static void
+check_affine (const Case *cc, int kind, ConvAlgo algo, Rng *rng)
+{
+  conv2d_set_algo (algo);
+  const bool relu = kind > 0;
+  Fixture f;
+  fixture_init_case (&f, cc, rng);
+  float *scale = g_new (float, cc->oc), *shift = g_new (float, cc->oc);
+  fill_normal (rng, scale, cc->oc, 1.0f);
+  fill_normal (rng, shift, cc->oc, 1.0f);
+  float *residual = NULL;
+  if (kind == 2)
+    {
+      residual = g_new (float, f.n_out);
+      fill_normal (rng, residual, f.n_out, 1.0f);
+    }
+  conv2d_forward (&f.conv, f.out, f.inp, cc->batch, &f.ws);
+  const size_t per_channel = f.n_out / cc->oc;
+  /* rms of the mapped values before the ReLU: their size sets the
+   * rounding (the fused map may round once, as a fused multiply-add) */
+  double rms = 0.0, worst = 0.0;
+  for (size_t i = 0; i < f.n_out; i++)
+    {
+      const size_t o = i / per_channel;
+      float v = f.out[i] * scale[o] + shift[o];
+      if (residual)
+        v += residual[i];
+      f.out[i] = relu && !(v > 0.0f) ? 0.0f : v;
+      rms += (double) v * v;
+    }
+  rms = sqrt (rms / f.n_out);
+  float *fused = g_new (float, f.n_out);
+  fill_value (fused, f.n_out, NAN);
+  conv2d_forward_affine (&f.conv, fused, f.inp, cc->batch, &f.ws, scale,
+                         shift, residual, relu);
+  for (size_t i = 0; i < f.n_out; i++)
+    worst = fmax (worst, fabs ((double) fused[i] - f.out[i]));
+  static const char *const kinds[] = {
+    "affine", "affine + ReLU", "affine + residual + ReLU"
+  };
+  g_autofree char *what = g_strdup_printf (
+      "%s, %s", kinds[kind], algo == CONV_ALGO_WINOGRAD ? "Winograd" : "im2col");
+  g_autofree char *name = case_name (cc, what);
+  g_test_message ("%s: max |diff| %.3g x rms", name, worst / rms);
+  if (!(worst <= 4e-6 * rms))
+    g_error ("%s: max |diff| %.3g x rms > 4e-6", name, worst / rms);
+  g_free (fused);
+  g_free (residual);
+  g_free (scale);
+  g_free (shift);
+  fixture_clear (&f);
+}
+
 static void
 test_winograd_affine (void)
 {
@@ -497,72 +552,12 @@ test_winograd_affine (void)
     { 16, 8, 14, 14, 2, 1, 2 },
     { 16, 16, 28, 28, 3, 1, 1 },
   };
-  conv2d_set_algo (CONV_ALGO_WINOGRAD);
-  /* 0: affine; 1: and a ReLU; 2: a residual added before the ReLU */
   for (size_t t = 0; t < G_N_ELEMENTS (affine_cases); t++)
     for (int kind = 0; kind < 3; kind++)
       {
-        const Case *cc = &affine_cases[t];
-        const bool relu = kind > 0;
-        Fixture f;
-        fixture_init_case (&f, cc, &rng);
-        float *scale = g_new (float, cc->oc), *shift = g_new (float, cc->oc);
-        fill_normal (&rng, scale, cc->oc, 1.0f);
-        fill_normal (&rng, shift, cc->oc, 1.0f);
-        float *residual = NULL;
-        if (kind == 2)
-          {
-            residual = g_new (float, f.n_out);
-            fill_normal (&rng, residual, f.n_out, 1.0f);
-          }
-        conv2d_forward (&f.conv, f.out, f.inp, cc->batch, &f.ws);
-        const size_t per_channel = f.n_out / cc->oc;
-        /* rms of the mapped values before the ReLU: their size sets the
-         * rounding (the fused map may round once, as a fused multiply-add) */
-        double rms = 0.0, worst = 0.0;
-        for (size_t i = 0; i < f.n_out; i++)
-          {
-            const size_t o = i / per_channel;
-            float v = f.out[i] * scale[o] + shift[o];
-            if (residual)
-              v += residual[i];
-            f.out[i] = relu && !(v > 0.0f) ? 0.0f : v;
-            rms += (double) v * v;
-          }
-        rms = sqrt (rms / f.n_out);
-        float *fused = g_new (float, f.n_out);
-        fill_value (fused, f.n_out, NAN);
-        g_assert_true (conv2d_forward_affine (&f.conv, fused, f.inp,
-                                              cc->batch, &f.ws, scale, shift,
-                                              residual, relu));
-        for (size_t i = 0; i < f.n_out; i++)
-          worst = fmax (worst, fabs ((double) fused[i] - f.out[i]));
-        static const char *const kinds[] = {
-          "affine", "affine + ReLU", "affine + residual + ReLU"
-        };
-        g_autofree char *name = case_name (cc, kinds[kind]);
-        g_test_message ("%s: max |diff| %.3g x rms", name, worst / rms);
-        if (!(worst <= 4e-6 * rms))
-          g_error ("%s: max |diff| %.3g x rms > 4e-6", name, worst / rms);
-        g_free (fused);
-        g_free (residual);
-        g_free (scale);
-        g_free (shift);
-        fixture_clear (&f);
+        check_affine (&affine_cases[t], kind, CONV_ALGO_WINOGRAD, &rng);
+        check_affine (&affine_cases[t], kind, CONV_ALGO_IM2COL, &rng);
       }
-
-  /* im2col's layers are left to the caller */
-  Fixture f;
-  fixture_init (&f, 8, 8, 4, 4, 2, 2, 1);
-  float ones[8], zeros[8];
-  fill_value (ones, 8, 1.0f);
-  fill_value (zeros, 8, 0.0f);
-  fill_value (f.out, f.n_out, NAN);
-  conv2d_set_algo (CONV_ALGO_IM2COL);
-  g_assert_false (conv2d_forward_affine (&f.conv, f.out, f.inp, 2, &f.ws,
-                                         ones, zeros, NULL, false));
-  g_assert_true (isnan (f.out[0]));
-  fixture_clear (&f);
   engine_set_threads (1);
 }
 
