@@ -793,9 +793,17 @@ forward_task (void *arg, int ith, int nth)
   /* the images taken as the threads come free, in runs of the same size
    * for every thread (the shares differ by an image at most), so that
    * which images one sgemm multiplies does not depend on which thread
-   * came first */
+   * came first; at two threads or more a run is at most a quarter of a
+   * share, so that the thread done first can take part of the other's
+   * (the stem's and the shortcuts' shares were one run each: with
+   * quarters, the small ResNet's inference at two threads was 1.01-1.04
+   * times as fast and its training 1.01-1.02, docs/performance.md, "runs
+   * of an eighth") */
   const size_t most = ((size_t) batch + task->used - 1) / task->used;
-  const size_t run = col ? (size_t) chunk_images (task) : most;
+  size_t run = col ? (size_t) chunk_images (task) : most;
+  const size_t quarter = (most + 3) / 4;
+  if (task->used > 1 && run > quarter)
+    run = quarter;
   size_t first, end;
   while (engine_shares_take (task->images, ith, run < most ? run : most,
                              &first, &end))
