@@ -1,37 +1,72 @@
-/* loss.c: numerically stable softmax cross-entropy (max subtracted). */
+/* loss.c: numerically stable softmax cross-entropy (max subtracted), its
+ * rows split across the engine's threads. */
 #include "loss.h"
 
 #include <math.h>
 #include <stddef.h>
 
 #include "check.h"
+#include "threads.h"
+#include "vexp.h"
+
+typedef struct
+{
+  float *probs;
+  const float *logits;
+  const int *targets;
+  int batch, n;
+  double loss[ENGINE_MAX_THREADS];  /* each thread's rows' sum */
+} LossTask;
+
+/* rows [lo, hi): each row's exp and sum in one pass while it is in cache
+ * (vexp_softmax_row), then its probabilities */
+static void
+forward_task (void *arg, int ith, int nth)
+{
+  LossTask *task = arg;
+  const size_t n = (size_t) task->n;
+  size_t lo, hi;
+  engine_split ((size_t) task->batch, ith, nth, &lo, &hi);
+  double total = 0.0;
+  for (size_t b = lo; b < hi; b++)
+    {
+      const float *z = task->logits + b * n;
+      float *p = task->probs + b * n;
+      const int target = task->targets[b];
+      const float z_target = z[target];  /* read before p overwrites z */
+      float max;
+      const double sum = vexp_softmax_row (p, z, n, &max);
+      const float inv = (float) (1.0 / sum);
+      for (size_t j = 0; j < n; j++)
+        p[j] *= inv;
+      total += log (sum) - (z_target - max);
+    }
+  task->loss[ith] = total;
+}
+
+/* Rows below this many logits in all go on one thread: a dispatch costs
+ * more than it saves. */
+#define LOSS_PARALLEL_MIN 65536
 
 float
 softmax_cross_entropy_forward (float *probs, const float *logits,
                                const int *targets, int batch, int n)
 {
-  double total = 0.0;
   for (int b = 0; b < batch; b++)
+    ENGINE_CHECK (targets[b] >= 0 && targets[b] < n);
+  LossTask task = { probs, logits, targets, batch, n, { 0 } };
+  int nth = 1;
+  if ((size_t) batch * n < LOSS_PARALLEL_MIN)
+    forward_task (&task, 0, 1);
+  else
     {
-      const float *z = logits + (size_t) b * n;
-      float *p = probs + (size_t) b * n;
-      ENGINE_CHECK (targets[b] >= 0 && targets[b] < n);
-      const float z_target = z[targets[b]];  /* read before p overwrites z */
-      float max = z[0];
-      for (int j = 1; j < n; j++)
-        if (z[j] > max)
-          max = z[j];
-      double sum = 0.0;
-      for (int j = 0; j < n; j++)
-        {
-          p[j] = expf (z[j] - max);
-          sum += p[j];
-        }
-      float inv = (float) (1.0 / sum);
-      for (int j = 0; j < n; j++)
-        p[j] *= inv;
-      total += log (sum) - (z_target - max);
+      engine_parallel (forward_task, &task);
+      nth = engine_get_threads ();
     }
+  /* the threads' sums in thread order: the same total on every run */
+  double total = 0.0;
+  for (int t = 0; t < nth; t++)
+    total += task.loss[t];
   return (float) (total / batch);
 }
 

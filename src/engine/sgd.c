@@ -2,6 +2,7 @@
 #include "sgd.h"
 
 #include "check.h"
+#include "threads.h"
 
 bool
 sgd_init (Sgd *self, size_t n, float lr, float momentum, float weight_decay)
@@ -22,20 +23,53 @@ sgd_clear (Sgd *self)
   self->momentum_buffer = NULL;
 }
 
+/* [lo, hi) of the update; each case its own loop, so that each
+ * vectorises */
+typedef struct
+{
+  const Sgd *sgd;
+  float *params;
+  const float *grads;
+} SgdTask;
+
+static void
+sgd_task (void *arg, int ith, int nth)
+{
+  const SgdTask *task = arg;
+  const Sgd *self = task->sgd;
+  const float lr = self->lr, mu = self->momentum, wd = self->weight_decay;
+  float *restrict p = task->params, *restrict buf = self->momentum_buffer;
+  const float *restrict g = task->grads;
+  size_t lo, hi;
+  engine_split (self->n, ith, nth, &lo, &hi);
+  if (mu == 0.0f)
+    for (size_t i = lo; i < hi; i++)
+      p[i] -= lr * (g[i] + wd * p[i]);
+  else if (self->has_buffer)
+    for (size_t i = lo; i < hi; i++)
+      {
+        buf[i] = mu * buf[i] + (g[i] + wd * p[i]);
+        p[i] -= lr * buf[i];
+      }
+  else
+    for (size_t i = lo; i < hi; i++)
+      {
+        buf[i] = g[i] + wd * p[i];
+        p[i] -= lr * buf[i];
+      }
+}
+
+/* Below this many parameters one thread does it all: a dispatch costs
+ * more than it saves. */
+#define SGD_PARALLEL_MIN 65536
+
 void
 sgd_step (Sgd *self, float *params, const float *grads)
 {
-  const float lr = self->lr, mu = self->momentum, wd = self->weight_decay;
-  float *buf = self->momentum_buffer;
-  for (size_t i = 0; i < self->n; i++)
-    {
-      float d = grads[i] + wd * params[i];
-      if (mu != 0.0f)
-        {
-          buf[i] = self->has_buffer ? mu * buf[i] + d : d;
-          d = buf[i];
-        }
-      params[i] -= lr * d;
-    }
+  SgdTask task = { self, params, grads };
+  if (self->n < SGD_PARALLEL_MIN)
+    sgd_task (&task, 0, 1);
+  else
+    engine_parallel (sgd_task, &task);
   self->has_buffer = true;
 }

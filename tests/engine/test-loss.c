@@ -8,6 +8,7 @@
 #include "loss.h"
 #include "rng.h"
 #include "testutil.h"
+#include "threads.h"
 
 typedef struct
 {
@@ -121,6 +122,41 @@ test_softmax_cross_entropy_large_logits (void)
   assert_all_close ("large-logit loss", &loss, &expected, 1, 1e-6, 1e-5);
 }
 
+/* The exact softmax's shape, rows split across two threads (loss.c goes
+ * parallel from 65,536 logits; 23 rows so that the halves differ):
+ * probabilities and loss against double, out of place and in place. */
+static void
+test_softmax_cross_entropy_threads (void)
+{
+  Rng rng;
+  rng_seed (&rng, 43);
+  const int batch = 23, n = 4099;
+  const size_t m = (size_t) batch * n;
+  int targets[23];
+  for (int b = 0; b < batch; b++)
+    targets[b] = (b * 977) % n;
+  float *logits = g_new (float, m), *probs = g_new (float, m);
+  float *expected_probs = g_new (float, m);
+  fill_normal (&rng, logits, m, 5.0f);
+  const float expected = (float) expected_loss (logits, targets, batch, n,
+                                                expected_probs);
+  engine_set_threads (2);
+  float loss = softmax_cross_entropy_forward (probs, logits, targets, batch,
+                                              n);
+  assert_all_close ("probabilities, two threads", probs, expected_probs, m,
+                    1e-6, 1e-5);
+  assert_all_close ("loss, two threads", &loss, &expected, 1, 1e-6, 1e-5);
+  loss = softmax_cross_entropy_forward (logits, logits, targets, batch, n);
+  assert_all_close ("probabilities in place, two threads", logits,
+                    expected_probs, m, 1e-6, 1e-5);
+  assert_all_close ("loss in place, two threads", &loss, &expected, 1, 1e-6,
+                    1e-5);
+  engine_set_threads (1);
+  g_free (logits);
+  g_free (probs);
+  g_free (expected_probs);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -129,5 +165,7 @@ main (int argc, char **argv)
                    test_softmax_cross_entropy);
   g_test_add_func ("/engine/loss/large-logits",
                    test_softmax_cross_entropy_large_logits);
+  g_test_add_func ("/engine/loss/threads",
+                   test_softmax_cross_entropy_threads);
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include "gradcheck.h"
 #include "rng.h"
 #include "sgd.h"
+#include "threads.h"
 #include "testutil.h"
 
 /* torch.optim.SGD, written from its documentation:
@@ -14,11 +15,10 @@
  * exercised twice. Float against double over a few O(1) operations:
  * atol 1e-6, rtol 1e-5. */
 static void
-test_sgd_momentum (void)
+check_sgd_momentum (size_t n)
 {
   Rng rng;
   rng_seed (&rng, 51);
-  const size_t n = 37;
   const double lr = 0.03, mu = 0.9, wd = 5e-4;
   float *params = g_new (float, n);
   float *grads = g_new (float, n);
@@ -57,11 +57,10 @@ test_sgd_momentum (void)
 
 /* Momentum 0 is plain SGD with weight decay: p -= lr (g + wd p), every step. */
 static void
-test_sgd_plain (void)
+check_sgd_plain (size_t n)
 {
   Rng rng;
   rng_seed (&rng, 52);
-  const size_t n = 11;
   const double lr = 0.1, wd = 1e-2;
   float *params = g_new (float, n);
   float *grads = g_new (float, n);
@@ -92,11 +91,35 @@ test_sgd_plain (void)
   g_free (p);
 }
 
+static void
+test_sgd_momentum (void)
+{
+  check_sgd_momentum (37);
+}
+
+static void
+test_sgd_plain (void)
+{
+  check_sgd_plain (11);
+}
+
+/* A network's worth of parameters, split across two threads (sgd.c goes
+ * parallel from 65,536), an odd count so that the halves differ. */
+static void
+test_sgd_threads (void)
+{
+  engine_set_threads (2);
+  check_sgd_momentum (100003);
+  check_sgd_plain (100003);
+  engine_set_threads (1);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/sgd/momentum", test_sgd_momentum);
   g_test_add_func ("/engine/sgd/plain", test_sgd_plain);
+  g_test_add_func ("/engine/sgd/threads", test_sgd_threads);
   return g_test_run ();
 }
