@@ -41,8 +41,12 @@ typedef struct
 } ModelCost;
 
 static const ModelCost costs[] = {
-  /* 1 / 750 - 0.0187 / 128 */
-  { "small", 1.187e-3, 1.0 / 2830.0 },
+  /* 1 / 1050 - 0.0187 / 128: tools/main-job's step rate on the quiet
+   * machine (2026-12-07, 1054 images/s with the exact softmax over
+   * 60,000 rows); embedding 4300 images/s, from the time `instdisc eval
+   * --recompute` takes beyond `instdisc eval` (60,000 more images and a
+   * kNN; docs/performance.md, "after the small sgemm blocks") */
+  { "small", 8.05e-4, 1.0 / 4300.0 },
   /* 1 / 116.6 - 0.0187 / 128 */
   { "resnet18", 8.43e-3, 1.0 / 400.0 },
   /* the engine alone at 224 x 224 x 3, batch 64, on the quiet machine
