@@ -731,8 +731,10 @@ output_grad_transform (float *Z, size_t ld, const float *dy, int OC,
 INLINE void
 interleave4 (F8 q[4], const F8 c[4])
 {
-  const F8 lo01 = __builtin_shufflevector (c[0], c[1], 0, 8, 1, 9, 4, 12, 5, 13);
-  const F8 lo23 = __builtin_shufflevector (c[2], c[3], 0, 8, 1, 9, 4, 12, 5, 13);
+  const F8 lo01 = __builtin_shufflevector (c[0], c[1],
+                                           0, 8, 1, 9, 4, 12, 5, 13);
+  const F8 lo23 = __builtin_shufflevector (c[2], c[3],
+                                           0, 8, 1, 9, 4, 12, 5, 13);
   const F8 hi01 = __builtin_shufflevector (c[0], c[1],
                                            2, 10, 3, 11, 6, 14, 7, 15);
   const F8 hi23 = __builtin_shufflevector (c[2], c[3],
@@ -853,7 +855,8 @@ output_transform (float *y, const float *M, size_t ld, int O, const Geom *g,
                                     res + (size_t) i * g->W, ep->relu);
               else if (cols == 4)
                 for (int i = 0; i < rows; i++)
-                  memcpy (dst + (size_t) i * g->W, row (r, i, l), 4 * sizeof (float));
+                  memcpy (dst + (size_t) i * g->W, row (r, i, l),
+                          4 * sizeof (float));
               else
                 for (int i = 0; i < rows; i++)
                   for (int j = 0; j < cols; j++)

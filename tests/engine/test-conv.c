@@ -201,9 +201,10 @@ test_conv_affine (void)
           fill_value (f.out, f.n_out, NAN);
           conv2d_forward_affine (&f.conv, f.out, f.inp, f.cc->batch, &f.ws,
                                  scale, shift, residual, kind > 0);
-          g_autofree char *name = case_name (
-              f.cc, kind == 0 ? "affine" : kind == 1 ? "affine + ReLU"
-                                                     : "affine + residual + ReLU");
+          static const char *const kinds[] = {
+            "affine", "affine + ReLU", "affine + residual + ReLU"
+          };
+          g_autofree char *name = case_name (f.cc, kinds[kind]);
           /* the same products; the map may round once less (a fused
            * multiply-add) */
           assert_all_close (name, f.out, expected, f.n_out, 1e-5, 1e-5);

@@ -529,8 +529,8 @@ check_affine (const Case *cc, int kind, ConvAlgo algo, Rng *rng)
   static const char *const kinds[] = {
     "affine", "affine + ReLU", "affine + residual + ReLU"
   };
-  g_autofree char *what = g_strdup_printf (
-      "%s, %s", kinds[kind], algo == CONV_ALGO_WINOGRAD ? "Winograd" : "im2col");
+  const char *way = algo == CONV_ALGO_WINOGRAD ? "Winograd" : "im2col";
+  g_autofree char *what = g_strdup_printf ("%s, %s", kinds[kind], way);
   g_autofree char *name = case_name (cc, what);
   g_test_message ("%s: max |diff| %.3g x rms", name, worst / rms);
   if (!(worst <= 4e-6 * rms))
