@@ -6,8 +6,8 @@
 #include "gradcheck.h"
 #include "rng.h"
 #include "sgd.h"
-#include "threads.h"
 #include "testutil.h"
+#include "threads.h"
 
 /* torch.optim.SGD, written from its documentation:
  *   d = g + wd p;  buf = d on the first step, else mu buf + d;  p -= lr buf

@@ -482,11 +482,6 @@ test_winograd_selection (void)
   fixture_clear (&f);
 }
 
-/* The forward with an evaluation-mode batch norm's map (and a ReLU, or a
- * residual's sum and a ReLU) in its output pass: the plain forward's
- * result mapped value by value, on shapes of several chunks and both
- * thread counts, the 7x7 and 14x14 maps with tiles partly outside, by
- * Winograd and by im2col (test-conv.c has im2col's other shapes). */
 /* one case of test_winograd_affine: kind 0 an affine map, 1 and a ReLU,
  * 2 a residual added before the ReLU */
 static void
@@ -542,6 +537,11 @@ check_affine (const Case *cc, int kind, ConvAlgo algo, Rng *rng)
   fixture_clear (&f);
 }
 
+/* The forward with an evaluation-mode batch norm's map (and a ReLU, or a
+ * residual's sum and a ReLU) in its output pass: the plain forward's
+ * result mapped value by value, on shapes of several chunks and both
+ * thread counts, the 7x7 and 14x14 maps with tiles partly outside, by
+ * Winograd and by im2col (test-conv.c has im2col's other shapes). */
 static void
 test_winograd_affine (void)
 {
