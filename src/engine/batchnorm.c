@@ -208,9 +208,9 @@ affine_run (float *y, const float *x, const float *r, size_t n, float scale,
 
 /* affine_run with its choices as constants (a residual comes only with
  * its ReLU: run_forward checks it) */
-static void
-affine_run_any (float *y, const float *x, const float *r, size_t n,
-                float scale, float shift, bool relu)
+void
+batchnorm_affine_run (float *y, const float *x, const float *r, size_t n,
+                      float scale, float shift, bool relu)
 {
   if (r)
     affine_run (y, x, r, n, scale, shift, true);
@@ -258,7 +258,7 @@ forward_task (void *arg, int ith, int nth)
         {
           float scale, shift;
           eval_affine (self, c, &scale, &shift);
-          affine_run_any (task->out + c * M, task->inp + c * M,
+          batchnorm_affine_run (task->out + c * M, task->inp + c * M,
                           task->residual ? task->residual + c * M : NULL, M,
                           scale, shift, task->relu);
           continue;
@@ -278,7 +278,7 @@ forward_task (void *arg, int ith, int nth)
           mean_sum += mean;
           unbiased_sum += Mg > 1 ? sum_sq / (Mg - 1) : var;
           const float scale = self->weight[c] * invstd;
-          affine_run_any (task->out + c * M + g * Mg, x,
+          batchnorm_affine_run (task->out + c * M + g * Mg, x,
                           task->residual ? task->residual + c * M + g * Mg
                                          : NULL,
                           Mg, scale, self->bias[c] - mean * scale,

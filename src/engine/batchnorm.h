@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct
@@ -81,5 +82,13 @@ void batchnorm2d_forward_add_relu (BatchNorm2d *self, float *out,
  * (conv2d_forward_affine). */
 void batchnorm2d_eval_affine (BatchNorm2d *self, const float **scale,
                               const float **shift);
+
+/* y[0..n) = x * scale + shift, plus r[0..n) where r is not NULL (a residual
+ * comes with its ReLU: relu is taken as true then), then max (0, .) where
+ * relu (0 for NaN too); y may equal x. The map every batch norm pass
+ * applies to a channel, for a convolution to apply in its own output pass
+ * (conv.c's im2col path). */
+void batchnorm_affine_run (float *y, const float *x, const float *r,
+                           size_t n, float scale, float shift, bool relu);
 void batchnorm2d_backward_relu (BatchNorm2d *self, float *dinp,
                                 const float *dout, int batch);

@@ -55,6 +55,12 @@ blas_kernels_current (void)
   return openblas_get_corename ();
 }
 
+double
+blas_kernels_unpacked_max_macs (void)
+{
+  return blas_kernels_level (blas_kernels_current ()) == 2 ? 1e6 : 0.0;
+}
+
 const char *
 blas_kernels_replacement (const char *env_coretype, const char *current,
                           const char *preferred)

@@ -38,6 +38,14 @@ const char *blas_kernels_vectors (const char *core);
 /* The core OpenBLAS runs (openblas_get_corename ()). */
 const char *blas_kernels_current (void);
 
+/* The most multiply-adds (M x N x K) of a product that OpenBLAS's current
+ * core multiplies with its "small matrix" kernels, which read the matrices
+ * where they are, where a larger product is first packed into panels and
+ * its output cleared: 1,000,000 on the AVX-512 cores of OpenBLAS 0.3.21
+ * (SkylakeX, Cooperlake, SapphireRapids; the row-major NN and NT shapes,
+ * and TN only for a C of at most 1200 values), 0 where there are none. */
+double blas_kernels_unpacked_max_macs (void);
+
 /* What blas_kernels_choose would do, without doing it: the core name to
  * run again with, or NULL to go on as is. env_coretype is the value of
  * OPENBLAS_CORETYPE (NULL when unset), current the core OpenBLAS runs,

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batchnorm.h"
 #include "blas-kernels.h"
 #include "check.h"
 #include "threads.h"
@@ -701,20 +702,17 @@ thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
     *chunk = 1;
 }
 
-/* OpenBLAS's AVX-512 cores (SkylakeX, Cooperlake, SapphireRapids in
- * OpenBLAS 0.3.21) multiply a product of at most a million multiply-adds
- * with a kernel that reads the matrices where they are, where a larger one
- * first copies both into packed panels and clears its output. So the
- * forward's sgemm is cut into column blocks that small, when the blocks
- * still have at least SMALL_SGEMM_MIN_COLUMNS columns: below that the
- * unpacked kernel was slower (bench-conv, one thread, the small ResNet's
- * forwards: 0.95 times the speed at 48 columns, 0.75 at 112; 1.15 to 1.4
- * times at 208 to 6944, docs/performance.md, "small sgemm blocks"). */
-#define SMALL_SGEMM_MAX_MACS 1000000
+/* The forward's and the input gradient's sgemms are cut into column
+ * blocks small enough for OpenBLAS's unpacked kernels
+ * (blas_kernels_unpacked_max_macs), when the blocks still have at least
+ * SMALL_SGEMM_MIN_COLUMNS columns: below that the unpacked kernel was
+ * slower (bench-conv, one thread, the small ResNet's forwards: 0.95 times
+ * the speed at 48 columns, 0.75 at 112; 1.15 to 1.4 times at 208 to 6944,
+ * docs/performance.md, "small sgemm blocks"). */
 #define SMALL_SGEMM_MIN_COLUMNS 192
 
-static bool small_sgemm;
-static pthread_once_t small_sgemm_once = PTHREAD_ONCE_INIT;
+static double unpacked_max_macs;
+static pthread_once_t unpacked_once = PTHREAD_ONCE_INIT;
 static size_t forced_sgemm_columns;   /* conv2d_set_sgemm_columns */
 
 void
@@ -724,9 +722,9 @@ conv2d_set_sgemm_columns (size_t columns)
 }
 
 static void
-check_small_sgemm (void)
+read_unpacked_max_macs (void)
 {
-  small_sgemm = blas_kernels_level (blas_kernels_current ()) == 2;
+  unpacked_max_macs = blas_kernels_unpacked_max_macs ();
 }
 
 /* columns per sgemm of out (OC, pixels) = W (OC, CKK) x col (CKK, pixels),
@@ -736,31 +734,17 @@ columns_per_sgemm (int OC, int CKK, size_t pixels)
 {
   if (forced_sgemm_columns)
     return forced_sgemm_columns;
-  pthread_once (&small_sgemm_once, check_small_sgemm);
-  const size_t fit = SMALL_SGEMM_MAX_MACS / ((size_t) OC * CKK) / 16 * 16;
-  if (!small_sgemm || fit < SMALL_SGEMM_MIN_COLUMNS || fit >= pixels)
+  pthread_once (&unpacked_once, read_unpacked_max_macs);
+  const size_t fit = (size_t) (unpacked_max_macs / ((double) OC * CKK))
+                     / 16 * 16;
+  if (fit < SMALL_SGEMM_MIN_COLUMNS || fit >= pixels)
     return pixels;
   return fit;
 }
 
-/* y[0..n) = y * scale + shift, plus r[0..n) where r is not NULL, then
- * max (0, .) where relu (0 for NaN too, as batch norm's ReLU). Inlined
- * with constant choices (affine_columns), so that each loop vectorises. */
-static inline __attribute__ ((always_inline)) void
-affine_run (float *y, const float *r, size_t n, float scale, float shift,
-            bool relu)
-{
-  for (size_t i = 0; i < n; i++)
-    {
-      float v = y[i] * scale + shift;
-      if (r)
-        v += r[i];
-      y[i] = relu && !(v > 0.0f) ? 0.0f : v;
-    }
-}
-
-/* the forward's epilogue on columns [at, at + n) of every channel of out
- * (ld floats apart), while the sgemm's block is still in the cache */
+/* the forward's epilogue (batch norm's own map, batchnorm_affine_run) on
+ * columns [at, at + n) of every channel of out (ld floats apart), while
+ * the sgemm's block is still in the cache */
 static void
 affine_columns (const ConvTask *task, size_t ld, size_t at, size_t n)
 {
@@ -768,13 +752,8 @@ affine_columns (const ConvTask *task, size_t ld, size_t at, size_t n)
     {
       float *y = task->out + o * ld + at;
       const float *r = task->residual ? task->residual + o * ld + at : NULL;
-      const float scale = task->scale[o], shift = task->shift[o];
-      if (r)
-        affine_run (y, r, n, scale, shift, true);
-      else if (task->relu)
-        affine_run (y, NULL, n, scale, shift, true);
-      else
-        affine_run (y, NULL, n, scale, shift, false);
+      batchnorm_affine_run (y, y, r, n, task->scale[o], task->shift[o],
+                            task->relu);
     }
 }
 
@@ -794,19 +773,15 @@ forward_task (void *arg, int ith, int nth)
    * for every thread (the shares differ by an image at most), so that
    * which images one sgemm multiplies does not depend on which thread
    * came first; at two threads or more a run is at most a quarter of a
-   * share, so that the thread done first can take part of the other's
-   * (the stem's and the shortcuts' shares were one run each: with
+   * share (engine_shares_run; the stem's and the shortcuts' shares were one run each: with
    * quarters, the small ResNet's inference at two threads was 1.01-1.04
    * times as fast and its training 1.01-1.02, docs/performance.md, "runs
    * of an eighth") */
-  const size_t most = ((size_t) batch + task->used - 1) / task->used;
-  size_t run = col ? (size_t) chunk_images (task) : most;
-  const size_t quarter = (most + 3) / 4;
-  if (task->used > 1 && run > quarter)
-    run = quarter;
+  size_t run = engine_shares_run ((size_t) batch, task->used, 4, 1);
+  if (col && (size_t) chunk_images (task) < run)
+    run = (size_t) chunk_images (task);
   size_t first, end;
-  while (engine_shares_take (task->images, ith, run < most ? run : most,
-                             &first, &end))
+  while (engine_shares_take (task->images, ith, run, &first, &end))
     {
       const int n0 = (int) first, nb = (int) (end - first);
       const float *b = task->inp + (size_t) n0 * OHW;

@@ -55,17 +55,12 @@ softmax_cross_entropy_forward (float *probs, const float *logits,
   for (int b = 0; b < batch; b++)
     ENGINE_CHECK (targets[b] >= 0 && targets[b] < n);
   LossTask task = { probs, logits, targets, batch, n, { 0 } };
-  int nth = 1;
-  if ((size_t) batch * n < LOSS_PARALLEL_MIN)
-    forward_task (&task, 0, 1);
-  else
-    {
-      engine_parallel (forward_task, &task);
-      nth = engine_get_threads ();
-    }
-  /* the threads' sums in thread order: the same total on every run */
+  engine_parallel_if ((size_t) batch * n >= LOSS_PARALLEL_MIN, forward_task,
+                      &task);
+  /* the threads' sums in thread order (the slots of threads that did not
+   * run hold 0): the same total on every run */
   double total = 0.0;
-  for (int t = 0; t < nth; t++)
+  for (int t = 0; t < ENGINE_MAX_THREADS; t++)
     total += task.loss[t];
   return (float) (total / batch);
 }

@@ -67,9 +67,6 @@ void
 sgd_step (Sgd *self, float *params, const float *grads)
 {
   SgdTask task = { self, params, grads };
-  if (self->n < SGD_PARALLEL_MIN)
-    sgd_task (&task, 0, 1);
-  else
-    engine_parallel (sgd_task, &task);
+  engine_parallel_if (self->n >= SGD_PARALLEL_MIN, sgd_task, &task);
   self->has_buffer = true;
 }

@@ -261,10 +261,7 @@ engine_sgemm (CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m, int n,
   SgemmTask task = { trans_a, trans_b, m, n, k, alpha, beta, a, b, c,
                      lda, ldb, ldc };
   /* below about a million multiply-adds a dispatch is not worth it */
-  if (pool.nth == 1 || (double) m * n * k < 1e6)
-    sgemm_task (&task, 0, 1);
-  else
-    engine_parallel (sgemm_task, &task);
+  engine_parallel_if ((double) m * n * k >= 1e6, sgemm_task, &task);
 }
 
 /* ---- profiling ---- */

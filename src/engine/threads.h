@@ -77,6 +77,34 @@ void engine_shares_init (EngineShares *shares, size_t n, int nth);
 bool engine_shares_take (EngineShares *shares, int ith, size_t run,
                          size_t *lo, size_t *hi);
 
+/* A run for engine_shares_take over n items on nth threads: with one
+ * thread its whole share; with more, a parts-th of a share but at least
+ * `least` items (and at most the share), so that a thread done first can
+ * take over part of another's share: a share taken as one run leaves the
+ * faster core waiting at the end of the kernel. */
+static inline size_t
+engine_shares_run (size_t n, int nth, size_t parts, size_t least)
+{
+  const size_t share = (n + nth - 1) / nth;
+  if (nth == 1)
+    return share;
+  size_t run = (share + parts - 1) / parts;
+  if (run < least)
+    run = least;
+  return run < share ? run : share;
+}
+
+/* engine_parallel (task, arg) where the work is worth a dispatch, else
+ * task (arg, 0, 1) on the calling thread alone */
+static inline void
+engine_parallel_if (bool worth, EngineTask task, void *arg)
+{
+  if (worth)
+    engine_parallel (task, arg);
+  else
+    task (arg, 0, 1);
+}
+
 /* cblas_sgemm (CblasRowMajor, ...) on the engine's threads: C is cut into
  * blocks of columns (or of rows, when it has more rows than columns), one
  * per thread. Code outside the engine that multiplies large matrices (the

@@ -1013,29 +1013,16 @@ pass_task (void *arg, int ith, int nth)
 }
 
 /* The tiles a thread takes at a time in a pass (and so the most its chunk
- * holds): with one thread its whole share; with more, an eighth of a
- * thread's share, but at least PASS_RUN_MIN_TILES, so that a thread that
- * finishes first can take over part of the other's share. Whole shares
- * were one run each, which left the faster core waiting at the end of
- * every layer: with eighths, the small ResNet's inference at two threads
+ * holds, engine_shares_run): with more than one thread, an eighth of a
+ * thread's share, but at least PASS_RUN_MIN_TILES. Whole shares were one
+ * run each, which left the faster core waiting at the end of every
+ * layer: with eighths, the small ResNet's inference at two threads
  * was 1.04-1.10 times as fast, its training and ResNet-18's within the
  * rounds' spread (docs/performance.md, "runs of an eighth"). The floor
  * keeps the products wide: runs of 8 tiles on ResNet-18's 4x4 layers made
  * its training step 1.1-1.25 times slower. */
 #define PASS_RUNS_PER_SHARE 8
 #define PASS_RUN_MIN_TILES 64
-
-static size_t
-pass_run_tiles (size_t total, int nth)
-{
-  const size_t share = (total + nth - 1) / nth;
-  if (nth == 1)
-    return share;
-  size_t run = (share + PASS_RUNS_PER_SHARE - 1) / PASS_RUNS_PER_SHARE;
-  if (run < PASS_RUN_MIN_TILES)
-    run = PASS_RUN_MIN_TILES;
-  return run < share ? run : share;
-}
 
 static void
 run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
@@ -1046,7 +1033,9 @@ run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
   const size_t total = g.per_image * batch;
   const size_t ld = winograd_chunk_tiles (ws_floats, view->n_in,
                                           view->n_out, nth,
-                                          pass_run_tiles (total, nth));
+                                          engine_shares_run (
+                                              total, nth, PASS_RUNS_PER_SHARE,
+                                              PASS_RUN_MIN_TILES));
   ENGINE_CHECK (ld >= 1);
 
   double t = engine_timer_start ();
