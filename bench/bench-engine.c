@@ -148,7 +148,9 @@ bench_model (const char *name, const ResNetConfig *config, const Options *opt,
   res->name = name;
   res->train_batch = train_batch;
   res->infer_batch = infer_batch;
-  ResNet *net = resnet_new (config, infer_batch);
+  /* training's activations for its batch, inference's larger batch through
+   * the evaluation buffers: as PyTorch keeps the graph only while training */
+  ResNet *net = resnet_new_sized (config, infer_batch, train_batch);
   if (!net)
     {
       fprintf (stderr, "bench-engine: out of memory building %s\n", name);

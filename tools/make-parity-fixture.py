@@ -3,7 +3,8 @@
 reference's ResNets under the exact non-parametric softmax, written as
 safetensors fixtures that tests/parity/test-parity.c checks the C engine
 against: two steps of the CIFAR ResNets on 4 images, one step of the
-ImageNet ResNet-18 and ResNet-50 on 2 images of 3 x 64 x 64.
+ImageNet ResNet-18 and ResNet-50 on 2 images of 3 x 64 x 64, then an
+evaluation-mode forward of the same images.
 
 The architectures are models/resnet_cifar.py and models/resnet.py
 (torchvision's ResNet) of the reference code (lemniscate.pytorch), restated
@@ -16,8 +17,11 @@ Run from anywhere with Debian's python3-torch:
     /usr/bin/python3 tools/make-parity-fixture.py
 It rewrites tests/fixtures/parity-MODEL.safetensors for MODEL in resnet18,
 small, resnet18-imagenet and resnet50-imagenet (or those named as
-arguments); rerunning gives the same bytes (one thread, no oneDNN, a fixed
-sampling seed, a sorted JSON header).
+arguments); rerunning on the same processor gives the same bytes (one
+thread, no oneDNN, a fixed sampling seed, a sorted JSON header). Another
+processor's PyTorch may round some sums differently: the ImageNet
+fixtures' gradients then move at float32's rounding level, and the image
+search can settle on another stream.
 """
 
 import copy
@@ -326,6 +330,11 @@ def make_fixture(model_name, out_dir):
             losses.append(train_step(model, params, init, opt, x, V, y, rec,
                                      k, imagenet))
         if len(losses) == steps:
+            # the trained network in evaluation mode: batch norm by the
+            # running statistics the steps left
+            model.eval()
+            with torch.no_grad():
+                rec.add("eval.embedding", model(x).numpy())
             break
     else:
         raise SystemExit(f"{model_name}: no image stream in {TRIES} tries "

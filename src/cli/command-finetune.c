@@ -131,16 +131,12 @@ command_finetune (int argc, char **argv)
     return cli_fail_message (_("--batch-size %d is larger than the run's "
                                "batch (%d)"), options.batch_size,
                              run->config.batch_size);
-  /* the run model's network embeds a few large images at a time; the
-   * fine-tuning trains at its own batch */
-  ResNet *learned = run->model->net;
-  g_autoptr (ResNet) own = NULL;
-  if (options.batch_size > learned->max_batch)
-    {
-      own = learned = run_model_new_network (run->model, options.batch_size);
-      if (!learned)
-        return cli_fail_message (_("not enough memory for a second network"));
-    }
+  /* the run model's network only evaluates; the fine-tuning trains a
+   * copy at its own batch */
+  g_autoptr (ResNet) learned = run_model_new_network (run->model,
+                                                      options.batch_size);
+  if (!learned)
+    return cli_fail_message (_("not enough memory for a second network"));
   const AugmentOptions *augment = &run->model->augment;
 
   FinetuneResult tuned, scratch = { 0 };

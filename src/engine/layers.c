@@ -241,7 +241,7 @@ maxpool2d_forward_task (void *arg, int ith, int nth)
     {
       const float *x = task->inp + p * h * w;
       float *y = task->out + p * oh * ow;
-      int32_t *taken = task->argmax + p * oh * ow;
+      int32_t *taken = task->argmax ? task->argmax + p * oh * ow : NULL;
       for (int oy = 0; oy < oh; oy++)
         {
           /* the window's rows and columns inside the image */
@@ -269,7 +269,8 @@ maxpool2d_forward_task (void *arg, int ith, int nth)
                       }
                   }
               y[oy * ow + ox] = best;
-              taken[oy * ow + ox] = where;
+              if (taken)
+                taken[oy * ow + ox] = where;
             }
         }
     }

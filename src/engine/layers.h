@@ -50,7 +50,8 @@ void global_avgpool_backward (float *dinp, const float *dout, int planes,
  * nothing but -inf keeps its first element. */
 int maxpool2d_out_size (int size, int kernel, int stride, int padding);
 /* inp (C, B, H, W) -> out (C, B, OH, OW) and argmax (C, B, OH, OW): for
- * each output, the index y * W + x inside its plane of the input it took */
+ * each output, the index y * W + x inside its plane of the input it took
+ * (NULL: not recorded, for a forward without a backward) */
 void maxpool2d_forward (float *out, int32_t *argmax, const float *inp,
                         int planes, int h, int w, int kernel, int stride,
                         int padding);

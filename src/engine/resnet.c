@@ -362,9 +362,17 @@ conv_workspace (const Conv2d *conv, int max_batch)
 ResNet *
 resnet_new (const ResNetConfig *config, int max_batch)
 {
+  return resnet_new_sized (config, max_batch, max_batch);
+}
+
+ResNet *
+resnet_new_sized (const ResNetConfig *config, int max_batch,
+                  int max_training_batch)
+{
   char why[256];
   ENGINE_CHECK (resnet_config_validate (config, why, sizeof why));
   ENGINE_CHECK (max_batch >= 1);
+  ENGINE_CHECK (max_training_batch >= 0 && max_training_batch <= max_batch);
 
   ResNet *net = engine_alloc (sizeof *net);
   if (!net)
@@ -372,6 +380,7 @@ resnet_new (const ResNetConfig *config, int max_batch)
   const bool imagenet = config->stem == RESNET_STEM_IMAGENET;
   net->config = *config;
   net->max_batch = max_batch;
+  net->max_training_batch = max_training_batch;
   net->pool_kernel = imagenet ? 0 : 4;
 
   int n_blocks = 0;
@@ -512,32 +521,38 @@ resnet_new (const ResNetConfig *config, int max_batch)
   engine_free (builder.slots);
   builder.slots = NULL;
 
-  /* activations for max_batch images */
+  /* what every forward writes, for max_batch images */
   size_t B = max_batch;
-  size_t stem = conv_out_floats (&net->conv1, max_batch);
   net->input = engine_alloc (sizeof (float) * config->in_channels * B * H * W);
-  net->stem_conv_out = engine_alloc (sizeof (float) * stem);
-  net->stem_out = engine_alloc (sizeof (float) * stem);
   net->pooled = engine_alloc (sizeof (float) * net->features * B);
   net->flat = engine_alloc (sizeof (float) * net->features * B);
   net->linear_out = engine_alloc (sizeof (float) * config->low_dim * B);
   net->embedding = engine_alloc (sizeof (float) * config->low_dim * B);
   net->norms = engine_alloc (sizeof (float) * B);
-  if (!net->input || !net->stem_conv_out || !net->stem_out || !net->pooled
-      || !net->flat || !net->linear_out || !net->embedding || !net->norms)
+  if (!net->input || !net->pooled || !net->flat || !net->linear_out
+      || !net->embedding || !net->norms)
     goto oom;
-  if (imagenet)
+  /* what a training forward keeps for the backward, for max_training_batch */
+  if (max_training_batch > 0)
     {
-      size_t pooled = (size_t) config->widths[0] * B * net->stem_pool_h
-                      * net->stem_pool_w;
-      net->stem_pool_out = engine_alloc (sizeof (float) * pooled);
-      net->stem_pool_argmax = engine_alloc (sizeof (int32_t) * pooled);
-      if (!net->stem_pool_out || !net->stem_pool_argmax)
+      size_t stem = conv_out_floats (&net->conv1, max_training_batch);
+      net->stem_conv_out = engine_alloc (sizeof (float) * stem);
+      net->stem_out = engine_alloc (sizeof (float) * stem);
+      if (!net->stem_conv_out || !net->stem_out)
         goto oom;
+      if (imagenet)
+        {
+          size_t pooled = (size_t) config->widths[0] * max_training_batch
+                          * net->stem_pool_h * net->stem_pool_w;
+          net->stem_pool_out = engine_alloc (sizeof (float) * pooled);
+          net->stem_pool_argmax = engine_alloc (sizeof (int32_t) * pooled);
+          if (!net->stem_pool_out || !net->stem_pool_argmax)
+            goto oom;
+        }
+      for (int i = 0; i < n_blocks; i++)
+        if (!block_alloc_activations (&net->blocks[i], max_training_batch))
+          goto oom;
     }
-  for (int i = 0; i < n_blocks; i++)
-    if (!block_alloc_activations (&net->blocks[i], max_batch))
-      goto oom;
   net->scratch_floats = largest * B;
   for (int i = 0; i < 4; i++)
     if (!(net->scratch[i] = engine_alloc (sizeof (float) * net->scratch_floats)))
@@ -734,59 +749,81 @@ conv_bn_forward (Conv2d *conv, BatchNorm2d *bn, float *conv_out, float *out,
     batchnorm2d_forward (bn, out, conv_out, batch, training);
 }
 
-/* shortcut_scratch holds the shortcut's BN output until the sum (the
- * block's output size); the shortcut goes first, so that the last batch
- * norm can add it in its own pass */
+/* A training forward through one block, keeping its maps for the
+ * backward. shortcut_scratch holds the shortcut's BN output until the sum
+ * (the block's output size); the shortcut goes first, so that the last
+ * batch norm can add it in its own pass */
 static void
-block_forward (ResidualBlock *block, const float *inp, int batch,
-               bool training, float *shortcut_scratch, Workspace *ws)
+block_forward_training (ResidualBlock *block, const float *inp, int batch,
+                        float *shortcut_scratch, Workspace *ws)
 {
   block->inp = inp;
   conv_bn_forward (&block->conv1, &block->bn1, block->conv1_out,
-                   block->hidden, inp, NULL, batch, training, true, ws);
+                   block->hidden, inp, NULL, batch, true, true, ws);
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
     conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out,
-                     block->hidden2, block->hidden, NULL, batch, training,
-                     true, ws);
+                     block->hidden2, block->hidden, NULL, batch, true, true,
+                     ws);
   const float *shortcut = inp;
   if (block->has_shortcut)
     {
       conv_bn_forward (&block->shortcut_conv, &block->shortcut_bn,
                        block->shortcut_conv_out, shortcut_scratch, inp, NULL,
-                       batch, training, false, ws);
+                       batch, true, false, ws);
       shortcut = shortcut_scratch;
     }
   if (block->kind == RESNET_BLOCK_BOTTLENECK)
     conv_bn_forward (&block->conv3, &block->bn3, block->conv3_out,
-                     block->out, block->hidden2, shortcut, batch, training,
-                     true, ws);
+                     block->out, block->hidden2, shortcut, batch, true, true,
+                     ws);
   else
     conv_bn_forward (&block->conv2, &block->bn2, block->conv2_out,
-                     block->out, block->hidden, shortcut, batch, training,
-                     true, ws);
+                     block->out, block->hidden, shortcut, batch, true, true,
+                     ws);
 }
 
-const float *
-resnet_forward (ResNet *self, const float *images, int batch, bool training)
+/* An evaluation forward keeps nothing for a backward, so a block's maps
+ * pass through three free buffers of the network's scratch: its hidden map
+ * (a bottleneck's two in turn), its shortcut's output, and its output,
+ * which goes to spare[2]. */
+static void
+block_forward_eval (ResidualBlock *block, const float *inp, float *spare[3],
+                    int batch, Workspace *ws)
+{
+  float *hidden = spare[0], *free_map = spare[1], *out = spare[2];
+  conv_bn_forward (&block->conv1, &block->bn1, NULL, hidden, inp, NULL, batch,
+                   false, true, ws);
+  if (block->kind == RESNET_BLOCK_BOTTLENECK)
+    {
+      conv_bn_forward (&block->conv2, &block->bn2, NULL, free_map, hidden,
+                       NULL, batch, false, true, ws);
+      float *t = hidden;   /* conv1's map is spent */
+      hidden = free_map;
+      free_map = t;
+    }
+  const float *shortcut = inp;
+  if (block->has_shortcut)
+    {
+      conv_bn_forward (&block->shortcut_conv, &block->shortcut_bn, NULL,
+                       free_map, inp, NULL, batch, false, false, ws);
+      shortcut = free_map;
+    }
+  Conv2d *last_conv = block->kind == RESNET_BLOCK_BOTTLENECK ? &block->conv3
+                                                             : &block->conv2;
+  BatchNorm2d *last_bn = block->kind == RESNET_BLOCK_BOTTLENECK ? &block->bn3
+                                                                : &block->bn2;
+  conv_bn_forward (last_conv, last_bn, NULL, out, hidden, shortcut, batch,
+                   false, true, ws);
+}
+
+/* input -> the last block's output, keeping every map for the backward */
+static const float *
+trunk_forward_training (ResNet *self, int batch)
 {
   const ResNetConfig *cfg = &self->config;
-  const int C = cfg->in_channels, HW = cfg->image_h * cfg->image_w;
-  const ResidualBlock *last = &self->blocks[self->n_blocks - 1];
-  ENGINE_CHECK (batch >= 1 && batch <= self->max_batch);
-  /* BN's unbiased variance needs two values per channel, and the last
-   * stage's maps are the smallest */
-  ENGINE_CHECK (!training || batch >= 2 || last->out_h * last->out_w >= 2);
-
-  /* images (B, C, H, W) -> input (C, B, H, W) */
-  for (int n = 0; n < batch; n++)
-    for (int c = 0; c < C; c++)
-      memcpy (self->input + ((size_t) c * batch + n) * HW,
-              images + ((size_t) n * C + c) * HW, sizeof (float) * HW);
-
   conv_bn_forward (&self->conv1, &self->bn1, self->stem_conv_out,
-                   self->stem_out, self->input, NULL, batch, training, true,
+                   self->stem_out, self->input, NULL, batch, true, true,
                    &self->workspace);
-
   const float *x = self->stem_out;
   if (cfg->stem == RESNET_STEM_IMAGENET)
     {
@@ -798,10 +835,63 @@ resnet_forward (ResNet *self, const float *images, int batch, bool training)
     }
   for (int i = 0; i < self->n_blocks; i++)
     {
-      block_forward (&self->blocks[i], x, batch, training, self->scratch[0],
-                     &self->workspace);
+      block_forward_training (&self->blocks[i], x, batch, self->scratch[0],
+                              &self->workspace);
       x = self->blocks[i].out;
     }
+  return x;
+}
+
+/* input -> the last block's output, each map in one of the four scratch
+ * buffers, written over once the next layer has read it */
+static const float *
+trunk_forward_eval (ResNet *self, int batch)
+{
+  const ResNetConfig *cfg = &self->config;
+  int x = 0;   /* the scratch buffer holding the current map */
+  conv_bn_forward (&self->conv1, &self->bn1, NULL, self->scratch[x],
+                   self->input, NULL, batch, false, true, &self->workspace);
+  if (cfg->stem == RESNET_STEM_IMAGENET)
+    {
+      maxpool2d_forward (self->scratch[1], NULL, self->scratch[x],
+                         cfg->widths[0] * batch, self->conv1.out_h,
+                         self->conv1.out_w, STEM_POOL_KERNEL,
+                         STEM_POOL_STRIDE, STEM_POOL_PADDING);
+      x = 1;
+    }
+  for (int i = 0; i < self->n_blocks; i++)
+    {
+      float *spare[3];
+      for (int k = 0; k < 3; k++)
+        spare[k] = self->scratch[(x + 1 + k) % 4];
+      block_forward_eval (&self->blocks[i], self->scratch[x], spare, batch,
+                          &self->workspace);
+      x = (x + 3) % 4;   /* spare[2] */
+    }
+  return self->scratch[x];
+}
+
+const float *
+resnet_forward (ResNet *self, const float *images, int batch, bool training)
+{
+  const ResNetConfig *cfg = &self->config;
+  const int C = cfg->in_channels, HW = cfg->image_h * cfg->image_w;
+  const ResidualBlock *last = &self->blocks[self->n_blocks - 1];
+  ENGINE_CHECK (batch >= 1
+                && batch <= (training ? self->max_training_batch
+                                      : self->max_batch));
+  /* BN's unbiased variance needs two values per channel, and the last
+   * stage's maps are the smallest */
+  ENGINE_CHECK (!training || batch >= 2 || last->out_h * last->out_w >= 2);
+
+  /* images (B, C, H, W) -> input (C, B, H, W) */
+  for (int n = 0; n < batch; n++)
+    for (int c = 0; c < C; c++)
+      memcpy (self->input + ((size_t) c * batch + n) * HW,
+              images + ((size_t) n * C + c) * HW, sizeof (float) * HW);
+
+  const float *x = training ? trunk_forward_training (self, batch)
+                            : trunk_forward_eval (self, batch);
 
   if (self->pool_kernel == 0)
     global_avgpool_forward (self->pooled, x, last->out_channels * batch,
@@ -906,7 +996,7 @@ resnet_backward (ResNet *self, const float *d_embedding, int batch,
   const ResNetConfig *cfg = &self->config;
   const ResidualBlock *last = &self->blocks[self->n_blocks - 1];
   float *s0 = self->scratch[0], *s1 = self->scratch[1];
-  ENGINE_CHECK (batch >= 1 && batch <= self->max_batch);
+  ENGINE_CHECK (batch >= 1 && batch <= self->max_training_batch);
 
   l2norm_backward (s0, d_embedding, self->embedding, self->norms, batch,
                    cfg->low_dim);                        /* d linear_out (B, D) */

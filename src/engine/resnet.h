@@ -114,7 +114,8 @@ typedef void (*ResNetGradientHook) (void *data, size_t first);
 typedef struct
 {
   ResNetConfig config;
-  int max_batch;
+  int max_batch;              /* the largest batch of any forward */
+  int max_training_batch;     /* of a training forward; 0: evaluation only */
 
   /* Every trainable parameter in one flat block, its gradient in another
    * (so an optimizer or an all-reduce sees one array), and the state_dict
@@ -136,7 +137,8 @@ typedef struct
   /* the ImageNet stem's max pool, from the stem's (h, w) to (h, w) */
   int stem_pool_h, stem_pool_w;
 
-  /* activations */
+  /* activations; the stem's and the blocks' for max_training_batch images
+   * (NULL when 0), the rest for max_batch */
   float *input;               /* (C, B, H, W) the images, transposed in */
   float *stem_conv_out, *stem_out;
   float *stem_pool_out;       /* ImageNet: (w0, B, ph, pw) max-pooled stem */
@@ -147,7 +149,8 @@ typedef struct
   float *norms;               /* (B) */
   float *embedding;           /* (B, D) unit rows */
 
-  /* backward scratch, each as large as the largest activation */
+  /* backward scratch, and an evaluation forward's maps: each as large as
+   * the largest activation of max_batch images */
   float *scratch[4];
   size_t scratch_floats;
   Workspace workspace;
@@ -161,6 +164,15 @@ typedef struct
  * zero until resnet_init_parameters or a checkpoint load. NULL when memory
  * runs out. */
 ResNet *resnet_new (const ResNetConfig *config, int max_batch);
+/* The same, with training forwards (and so backwards) limited to
+ * max_training_batch <= max_batch images, 0 for a network that only
+ * evaluates. A training forward keeps every activation for the backward;
+ * an evaluation forward passes its maps through four buffers of the largest
+ * map instead. So a network that trains at 128 and evaluates at 256 holds
+ * the activations of 128 images, and one that only evaluates holds four
+ * maps. */
+ResNet *resnet_new_sized (const ResNetConfig *config, int max_batch,
+                          int max_training_batch);
 void resnet_free (ResNet *self);
 
 /* Each original's initialisation. The CIFAR net has PyTorch's defaults:
@@ -178,8 +190,8 @@ void resnet_init_parameters (ResNet *self, Rng *rng);
 const float *resnet_forward (ResNet *self, const float *images, int batch,
                              bool training);
 
-/* d_embedding (B, D) -> self->grads (written) for the last training forward.
- * d_embedding is not modified. */
+/* d_embedding (B, D) -> self->grads (written) for the last training forward,
+ * with no evaluation forward since. d_embedding is not modified. */
 /* ... and, unless d_images is NULL, the gradient w.r.t. the images
  * (B, C, H, W). */
 void resnet_backward (ResNet *self, const float *d_embedding, int batch,

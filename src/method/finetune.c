@@ -187,7 +187,7 @@ check_inputs (const ResNet *net, const Dataset *train, const Dataset *test,
     why = _("the labelled fraction must be in (0, 1]");
   else if (o->steps < 1)
     why = _("fine-tuning needs at least one step");
-  else if (o->batch_size < 2 || o->batch_size > net->max_batch)
+  else if (o->batch_size < 2 || o->batch_size > net->max_training_batch)
     why = _("the batch size must be between 2 and the network's batch");
   else if (!(o->lr >= 0.0f) || !(o->tau > 0.0f) || !(o->weight_decay >= 0.0f)
            || !(o->momentum >= 0.0f && o->momentum < 1.0f))

@@ -65,8 +65,8 @@ run_model_new (const TrainerConfig *config, const Dataset *data,
   g_autoptr (RunModel) self = g_new0 (RunModel, 1);
   self->config = *config;
   self->data = data;
-  self->net = resnet_new (&net_config, run_model_inference_batch (config,
-                                                                data));
+  self->net = resnet_new_sized (&net_config,
+                                run_model_inference_batch (config, data), 0);
   /* the bank's start is overwritten by run_model_load */
   Rng rng;
   rng_seed (&rng, config->seed);

@@ -43,7 +43,8 @@ struct _RunModel
 
 /* A model of config's network for data's images, weights not yet loaded
  * (run_model_load). data is borrowed and must outlive it. Its network
- * takes batches of run_model_inference_batch images. */
+ * only evaluates (resnet_new_sized), in batches of
+ * run_model_inference_batch images. */
 RunModel *run_model_new (const TrainerConfig *config, const Dataset *data,
                          GError **error);
 void run_model_free (RunModel *self);
@@ -66,10 +67,9 @@ void run_model_copy_network (RunModel *self, const ResNet *net);
 int run_model_inference_batch (const TrainerConfig *config,
                                const Dataset *data);
 
-/* A new network of self's architecture for batches of up to max_batch,
- * with self's parameters and buffers: for what trains on from a run
- * (`instdisc finetune`) at a larger batch than inference needs. NULL when
- * memory runs out. */
+/* A new network of self's architecture that trains at batches of up to
+ * max_batch, with self's parameters and buffers: for what trains on from
+ * a run (`instdisc finetune`). NULL when memory runs out. */
 ResNet *run_model_new_network (const RunModel *self, int max_batch);
 
 /* data's images [0, n) embedded with the test transform in evaluation

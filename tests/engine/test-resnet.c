@@ -1077,6 +1077,90 @@ test_resnet_eval (gconstpointer data)
   resnet_free (net);
 }
 
+/* A network that trains at a smaller batch than it evaluates, and one that
+ * only evaluates, keep fewer activations (resnet_new_sized) and compute
+ * what a network of one batch does: training steps at the training batch
+ * bit for bit, evaluation at the whole batch with the same weights and
+ * statistics. */
+static void
+test_resnet_sized (gconstpointer data)
+{
+  ResNetConfig (*make_config) (void) = (ResNetConfig (*) (void)) data;
+  ResNetConfig cfg = make_config ();
+  const int B = 6, T = 3, D = cfg.low_dim;
+  const size_t image = (size_t) cfg.in_channels * cfg.image_h * cfg.image_w;
+  ResNet *full = resnet_new (&cfg, B);
+  ResNet *sized = resnet_new_sized (&cfg, B, T);
+  ResNet *eval_only = resnet_new_sized (&cfg, B, 0);
+  g_assert_nonnull (full);
+  g_assert_nonnull (sized);
+  g_assert_nonnull (eval_only);
+  g_assert_cmpint (full->max_training_batch, ==, B);
+  g_assert_cmpint (sized->max_training_batch, ==, T);
+  g_assert_cmpint (eval_only->max_training_batch, ==, 0);
+  /* nothing kept for a backward */
+  g_assert_null (eval_only->stem_out);
+  g_assert_null (eval_only->blocks[0].hidden);
+  g_assert_null (eval_only->blocks[eval_only->n_blocks - 1].out);
+
+  Rng rng;
+  rng_seed (&rng, 77);
+  resnet_init_parameters (full, &rng);
+  rng_seed (&rng, 77);
+  resnet_init_parameters (sized, &rng);
+  g_autofree float *images = g_new (float, image * B);
+  g_autofree float *r = g_new (float, (size_t) T * D);
+  fill_normal (&rng, images, image * B, 1.0f);
+  fill_normal (&rng, r, (size_t) T * D, 1.0f);
+
+  /* two training steps' forwards and backwards, the second after an
+   * evaluation of the whole batch */
+  for (int step = 0; step < 2; step++)
+    {
+      if (step == 1)
+        {
+          g_autofree float *expected
+              = g_memdup2 (resnet_forward (full, images, B, false),
+                           sizeof (float) * B * D);
+          assert_all_close ("evaluation at the whole batch",
+                            resnet_forward (sized, images, B, false),
+                            expected, (size_t) B * D, 0.0, 0.0);
+        }
+      const float *x = images + step * image;
+      g_autofree float *expected
+          = g_memdup2 (resnet_forward (full, x, T, true),
+                       sizeof (float) * T * D);
+      resnet_backward (full, r, T, NULL);
+      assert_all_close ("training embedding",
+                        resnet_forward (sized, x, T, true), expected,
+                        (size_t) T * D, 0.0, 0.0);
+      resnet_backward (sized, r, T, NULL);
+      assert_all_close ("training gradients", sized->grads, full->grads,
+                        full->n_params, 0.0, 0.0);
+    }
+
+  /* the evaluation-only network with the trained weights and statistics */
+  for (int i = 0; i < full->n_state; i++)
+    memcpy (eval_only->state[i].data, full->state[i].data,
+            full->state[i].numel * (full->state[i].dtype == DTYPE_F32
+                                        ? sizeof (float)
+                                        : sizeof (int64_t)));
+  g_autofree float *expected
+      = g_memdup2 (resnet_forward (full, images, B, false),
+                   sizeof (float) * B * D);
+  assert_all_close ("evaluation-only network",
+                    resnet_forward (eval_only, images, B, false), expected,
+                    (size_t) B * D, 0.0, 0.0);
+  /* and per image, as a batch of one */
+  const float *alone = resnet_forward (eval_only, images + 4 * image, 1,
+                                       false);
+  assert_all_close ("evaluation-only, one image", alone, expected + 4 * D, D,
+                    1e-5, 0.0);
+  resnet_free (full);
+  resnet_free (sized);
+  resnet_free (eval_only);
+}
+
 /* ---- what data-parallel training relies on ---- */
 
 typedef struct
@@ -1232,5 +1316,10 @@ main (int argc, char **argv)
   g_test_add_data_func ("/engine/resnet/eval-imagenet",
                         (gconstpointer) tiny_imagenet_bottleneck,
                         test_resnet_eval);
+  g_test_add_data_func ("/engine/resnet/sized", (gconstpointer) tiny_config_a,
+                        test_resnet_sized);
+  g_test_add_data_func ("/engine/resnet/sized-imagenet",
+                        (gconstpointer) tiny_imagenet_bottleneck,
+                        test_resnet_sized);
   return g_test_run ();
 }

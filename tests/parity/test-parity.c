@@ -786,6 +786,14 @@ test_parity_step (gconstpointer data)
       check_buffers (&buffers, file, net, k);
     }
 
+  /* the trained network in evaluation mode: batch norm by the running
+   * statistics, folded into the convolutions, every map through the
+   * evaluation buffers */
+  check_close (&forward, "eval.embedding",
+               resnet_forward (net, r.images, batch, false),
+               need_f32 (file, "eval.embedding", batch * LOW_DIM),
+               batch * LOW_DIM, 0.0, 0.0);
+
   group_report (&forward);
   group_report (&grads);
   group_report (&weights);
