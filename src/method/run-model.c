@@ -15,11 +15,13 @@
 int
 run_model_inference_batch (const TrainerConfig *config, const Dataset *data)
 {
-  /* the network's activations are allocated for its whole batch, and grow
-   * with the image's area: at 28 to 32 pixels the run's batch costs a few
-   * hundred MB, at 224 a ResNet-18 takes about 40 MB an image, so a run
-   * of batch 256 would hold 10 GB to embed one query. Inference gains
-   * nothing from a large batch: as many images as 256 of 32 x 32 pixels */
+  /* the network only evaluates, holding four maps of its largest
+   * activation per image (resnet_new_sized), which grow with the image's
+   * area: 0.2 MB for the small ResNet at 28 pixels, about 13 MB for a
+   * ResNet-18 at 224. Inference gains little from a large batch (batch
+   * 256 instead of the run's 64 measured 1.0 to 1.2 times as fast in
+   * `instdisc eval --recompute`, for 40 MB more; docs/performance.md): the
+   * run's batch, but no more than as many images as 256 of 32 x 32 pixels */
   const int batch = MAX (config->batch_size, 1);
   const double area = (double) MAX (data->height, 1) * MAX (data->width, 1);
   const int fits = (int) MAX (1.0, floor (256.0 * 32 * 32 / area));

@@ -61,8 +61,7 @@ gboolean run_model_load (RunModel *self, const char *path, GError **error);
 void run_model_copy_network (RunModel *self, const ResNet *net);
 
 /* How many images a run model's network embeds at once: the run's batch,
- * but no more than hold as many pixels as 256 images of 32 x 32 (a
- * network's activations are allocated for its whole batch: at 224
+ * but no more than hold as many pixels as 256 images of 32 x 32 (at 224
  * pixels, 5 images). */
 int run_model_inference_batch (const TrainerConfig *config,
                                const Dataset *data);
