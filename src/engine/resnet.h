@@ -93,7 +93,8 @@ typedef struct
   BatchNorm2d bn1, bn2, bn3, shortcut_bn;
   bool has_shortcut;
   int in_channels, mid_channels, out_channels, in_h, in_w, out_h, out_w;
-  /* activations, channel-major (C, B, H, W) */
+  /* a training forward's activations, channel-major (C, B, H, W), for the
+   * network's max_training_batch (NULL in one that only evaluates) */
   float *conv1_out, *hidden;     /* conv1 output; relu(bn1(.)) */
   float *conv2_out;
   float *hidden2;                /* bottleneck: relu(bn2(conv2_out)) */
