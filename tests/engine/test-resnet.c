@@ -1077,6 +1077,26 @@ test_resnet_eval (gconstpointer data)
   resnet_free (net);
 }
 
+/* n new floats drawn from N(0, 1) */
+static float *
+normal_floats (Rng *rng, size_t n)
+{
+  float *x = g_new (float, n);
+  fill_normal (rng, x, n, 1.0f);
+  return x;
+}
+
+/* a and b (of one architecture) given the same parameters from seed; rng
+ * goes on from there */
+static void
+init_alike (ResNet *a, ResNet *b, guint64 seed, Rng *rng)
+{
+  rng_seed (rng, seed);
+  resnet_init_parameters (a, rng);
+  rng_seed (rng, seed);
+  resnet_init_parameters (b, rng);
+}
+
 /* A network that trains at a smaller batch than it evaluates, and one that
  * only evaluates, keep fewer activations (resnet_new_sized) and compute
  * what a network of one batch does: training steps at the training batch
@@ -1104,14 +1124,9 @@ test_resnet_sized (gconstpointer data)
   g_assert_null (eval_only->blocks[eval_only->n_blocks - 1].out);
 
   Rng rng;
-  rng_seed (&rng, 77);
-  resnet_init_parameters (full, &rng);
-  rng_seed (&rng, 77);
-  resnet_init_parameters (sized, &rng);
-  g_autofree float *images = g_new (float, image * B);
-  g_autofree float *r = g_new (float, (size_t) T * D);
-  fill_normal (&rng, images, image * B, 1.0f);
-  fill_normal (&rng, r, (size_t) T * D, 1.0f);
+  init_alike (full, sized, 77, &rng);
+  g_autofree float *images = normal_floats (&rng, image * B);
+  g_autofree float *r = normal_floats (&rng, (size_t) T * D);
 
   /* two training steps' forwards and backwards, the second after an
    * evaluation of the whole batch */
@@ -1233,14 +1248,9 @@ test_resnet_batch_norm_groups (void)
   ResNet *whole = resnet_new (&cfg, B);
   ResNet *half = resnet_new (&cfg, B / 2);
   Rng rng;
-  rng_seed (&rng, 76);
-  resnet_init_parameters (whole, &rng);
-  rng_seed (&rng, 76);
-  resnet_init_parameters (half, &rng);
-  g_autofree float *images = g_new (float, image * B);
-  g_autofree float *r = g_new (float, (size_t) B * D);
-  fill_normal (&rng, images, image * B, 1.0f);
-  fill_normal (&rng, r, (size_t) B * D, 1.0f);
+  init_alike (whole, half, 76, &rng);
+  g_autofree float *images = normal_floats (&rng, image * B);
+  g_autofree float *r = normal_floats (&rng, (size_t) B * D);
 
   g_assert_true (resnet_set_batch_norm_groups (whole, 2));
   g_autofree float *embedding
