@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "blas-kernels.h"
 #include "check.h"
 #include "threads.h"
 #include "vec4.h"
@@ -1024,6 +1025,38 @@ pass_task (void *arg, int ith, int nth)
 #define PASS_RUNS_PER_SHARE 8
 #define PASS_RUN_MIN_TILES 64
 
+/* A run's 36 products take OC x run x C multiply-adds each. Where that
+ * passes the size OpenBLAS multiplies in place, without packing the
+ * operands and clearing the output first (blas_kernels_unpacked_max_macs:
+ * a million on AVX-512 cores), the run is cut to fit, in whole groups of
+ * LANES tiles, if that keeps at least PASS_RUN_MIN_UNPACKED of them: the
+ * small ResNet's 128-channel layer, whose floor of 64 tiles made 1.05
+ * million, runs 56. */
+#ifndef PASS_RUN_MIN_UNPACKED
+#define PASS_RUN_MIN_UNPACKED 48
+#endif
+
+static double forced_unpacked_max_macs;   /* winograd_set_unpacked_max_macs */
+
+void
+winograd_set_unpacked_max_macs (double max_macs)
+{
+  forced_unpacked_max_macs = max_macs;
+}
+
+static size_t
+unpacked_run (size_t run, int C, int OC)
+{
+  const double max_macs = forced_unpacked_max_macs > 0
+                              ? forced_unpacked_max_macs
+                              : blas_kernels_unpacked_max_macs ();
+  const double per_tile = (double) C * OC;
+  if ((double) run * per_tile <= max_macs)
+    return run;
+  const size_t fit = (size_t) (max_macs / per_tile) / LANES * LANES;
+  return fit >= PASS_RUN_MIN_UNPACKED ? fit : run;
+}
+
 static void
 run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
           int W, float *ws, size_t ws_floats, Epilogue ep)
@@ -1031,11 +1064,12 @@ run_pass (float *y, const float *x, const FilterView *view, int batch, int H,
   const int nth = engine_get_threads ();
   const Geom g = geom (batch, H, W);
   const size_t total = g.per_image * batch;
+  const size_t run = unpacked_run (engine_shares_run (total, nth,
+                                                      PASS_RUNS_PER_SHARE,
+                                                      PASS_RUN_MIN_TILES),
+                                   view->n_in, view->n_out);
   const size_t ld = winograd_chunk_tiles (ws_floats, view->n_in,
-                                          view->n_out, nth,
-                                          engine_shares_run (
-                                              total, nth, PASS_RUNS_PER_SHARE,
-                                              PASS_RUN_MIN_TILES));
+                                          view->n_out, nth, run);
   ENGINE_CHECK (ld >= 1);
 
   double t = engine_timer_start ();
