@@ -1029,9 +1029,11 @@ pass_task (void *arg, int ith, int nth)
  * passes the size OpenBLAS multiplies in place, without packing the
  * operands and clearing the output first (blas_kernels_unpacked_max_macs:
  * a million on AVX-512 cores), the run is cut to fit, in whole groups of
- * LANES tiles, if that keeps at least PASS_RUN_MIN_UNPACKED of them: the
- * small ResNet's 128-channel layer, whose floor of 64 tiles made 1.05
- * million, runs 56. */
+ * LANES tiles, if that keeps at least PASS_RUN_MIN_UNPACKED of them. The
+ * 128-channel layers, whose runs of 64 tiles (the small ResNet's) and 128
+ * (ResNet-18's) made 1.05 and 2.1 million, run 56, their forward and
+ * input gradient 1.1-1.35 times as fast (docs/performance.md, "Winograd's
+ * runs within the unpacked products"). */
 #ifndef PASS_RUN_MIN_UNPACKED
 #define PASS_RUN_MIN_UNPACKED 48
 #endif
