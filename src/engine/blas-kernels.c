@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <unistd.h>
@@ -55,10 +56,21 @@ blas_kernels_current (void)
   return openblas_get_corename ();
 }
 
+static double unpacked_max_macs;
+static pthread_once_t unpacked_once = PTHREAD_ONCE_INIT;
+
+static void
+read_unpacked_max_macs (void)
+{
+  unpacked_max_macs = blas_kernels_level (blas_kernels_current ()) == 2 ? 1e6
+                                                                        : 0.0;
+}
+
 double
 blas_kernels_unpacked_max_macs (void)
 {
-  return blas_kernels_level (blas_kernels_current ()) == 2 ? 1e6 : 0.0;
+  pthread_once (&unpacked_once, read_unpacked_max_macs);
+  return unpacked_max_macs;
 }
 
 const char *

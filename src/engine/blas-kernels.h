@@ -43,7 +43,8 @@ const char *blas_kernels_current (void);
  * where they are, where a larger product is first packed into panels and
  * its output cleared: 1,000,000 on the AVX-512 cores of OpenBLAS 0.3.21
  * (SkylakeX, Cooperlake, SapphireRapids; the row-major NN and NT shapes,
- * and TN only for a C of at most 1200 values), 0 where there are none. */
+ * and TN only for a C of at most 1200 values), 0 where there are none.
+ * Read once: the core does not change while a process runs. */
 double blas_kernels_unpacked_max_macs (void);
 
 /* What blas_kernels_choose would do, without doing it: the core name to

@@ -711,20 +711,12 @@ thread_share (const ConvTask *task, int ith, int *lo, int *hi, float **col,
  * docs/performance.md, "small sgemm blocks"). */
 #define SMALL_SGEMM_MIN_COLUMNS 192
 
-static double unpacked_max_macs;
-static pthread_once_t unpacked_once = PTHREAD_ONCE_INIT;
 static size_t forced_sgemm_columns;   /* conv2d_set_sgemm_columns */
 
 void
 conv2d_set_sgemm_columns (size_t columns)
 {
   forced_sgemm_columns = columns;
-}
-
-static void
-read_unpacked_max_macs (void)
-{
-  unpacked_max_macs = blas_kernels_unpacked_max_macs ();
 }
 
 /* columns per sgemm of out (OC, pixels) = W (OC, CKK) x col (CKK, pixels),
@@ -734,8 +726,8 @@ columns_per_sgemm (int OC, int CKK, size_t pixels)
 {
   if (forced_sgemm_columns)
     return forced_sgemm_columns;
-  pthread_once (&unpacked_once, read_unpacked_max_macs);
-  const size_t fit = (size_t) (unpacked_max_macs / ((double) OC * CKK))
+  const size_t fit = (size_t) (blas_kernels_unpacked_max_macs ()
+                               / ((double) OC * CKK))
                      / 16 * 16;
   if (fit < SMALL_SGEMM_MIN_COLUMNS || fit >= pixels)
     return pixels;
