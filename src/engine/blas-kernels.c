@@ -58,6 +58,7 @@ blas_kernels_current (void)
 
 static double unpacked_max_macs;
 static pthread_once_t unpacked_once = PTHREAD_ONCE_INIT;
+static double forced_unpacked_max_macs;   /* for tests, when above 0 */
 
 static void
 read_unpacked_max_macs (void)
@@ -69,8 +70,26 @@ read_unpacked_max_macs (void)
 double
 blas_kernels_unpacked_max_macs (void)
 {
+  if (forced_unpacked_max_macs > 0)
+    return forced_unpacked_max_macs;
   pthread_once (&unpacked_once, read_unpacked_max_macs);
   return unpacked_max_macs;
+}
+
+void
+blas_kernels_set_unpacked_max_macs (double max_macs)
+{
+  forced_unpacked_max_macs = max_macs;
+}
+
+size_t
+blas_kernels_unpacked_units (double macs_per_unit, size_t group,
+                             size_t least)
+{
+  const size_t fit = (size_t) (blas_kernels_unpacked_max_macs ()
+                               / macs_per_unit)
+                     / group * group;
+  return fit >= least ? fit : 0;
 }
 
 const char *

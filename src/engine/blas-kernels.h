@@ -21,6 +21,8 @@
  */
 #pragma once
 
+#include <stddef.h>
+
 /* The OpenBLAS core name of the best kernels this processor can run:
  * "SkylakeX" with AVX-512 (F, CD, BW, DQ, VL), "Haswell" with AVX2 and FMA,
  * NULL otherwise. */
@@ -46,6 +48,17 @@ const char *blas_kernels_current (void);
  * and TN only for a C of at most 1200 values), 0 where there are none.
  * Read once: the core does not change while a process runs. */
 double blas_kernels_unpacked_max_macs (void);
+
+/* For tests: blas_kernels_unpacked_max_macs returns max_macs, whatever the
+ * core; 0 (the default) reads the core again. */
+void blas_kernels_set_unpacked_max_macs (double max_macs);
+
+/* How many units (a product's columns or tiles) of macs_per_unit
+ * multiply-adds each one product may take and stay unpacked, in whole
+ * groups of `group`; 0 when that is fewer than `least`, or there is no
+ * unpacked kernel. */
+size_t blas_kernels_unpacked_units (double macs_per_unit, size_t group,
+                                    size_t least);
 
 /* What blas_kernels_choose would do, without doing it: the core name to
  * run again with, or NULL to go on as is. env_coretype is the value of

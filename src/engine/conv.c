@@ -726,12 +726,9 @@ columns_per_sgemm (int OC, int CKK, size_t pixels)
 {
   if (forced_sgemm_columns)
     return forced_sgemm_columns;
-  const size_t fit = (size_t) (blas_kernels_unpacked_max_macs ()
-                               / ((double) OC * CKK))
-                     / 16 * 16;
-  if (fit < SMALL_SGEMM_MIN_COLUMNS || fit >= pixels)
-    return pixels;
-  return fit;
+  const size_t fit = blas_kernels_unpacked_units ((double) OC * CKK, 16,
+                                                  SMALL_SGEMM_MIN_COLUMNS);
+  return fit == 0 || fit >= pixels ? pixels : fit;
 }
 
 /* the forward's epilogue (batch norm's own map, batchnorm_affine_run) on

@@ -1038,25 +1038,15 @@ pass_task (void *arg, int ith, int nth)
 #define PASS_RUN_MIN_UNPACKED 48
 #endif
 
-static double forced_unpacked_max_macs;   /* winograd_set_unpacked_max_macs */
-
-void
-winograd_set_unpacked_max_macs (double max_macs)
-{
-  forced_unpacked_max_macs = max_macs;
-}
-
 static size_t
 unpacked_run (size_t run, int C, int OC)
 {
-  const double max_macs = forced_unpacked_max_macs > 0
-                              ? forced_unpacked_max_macs
-                              : blas_kernels_unpacked_max_macs ();
   const double per_tile = (double) C * OC;
-  if ((double) run * per_tile <= max_macs)
+  if ((double) run * per_tile <= blas_kernels_unpacked_max_macs ())
     return run;
-  const size_t fit = (size_t) (max_macs / per_tile) / LANES * LANES;
-  return fit >= PASS_RUN_MIN_UNPACKED ? fit : run;
+  const size_t fit = blas_kernels_unpacked_units (per_tile, LANES,
+                                                  PASS_RUN_MIN_UNPACKED);
+  return fit ? fit : run;
 }
 
 static void

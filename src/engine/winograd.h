@@ -78,12 +78,6 @@ void winograd_conv3x3_backward_data (float *dinp, const float *dout,
                                      int batch, int H, int W, float *ws,
                                      size_t ws_floats);
 
-/* For tests: the forward's and the input gradient's runs cut as if
- * OpenBLAS multiplied products of up to max_macs multiply-adds in place,
- * whatever its kernels (winograd.c, unpacked_run); 0 (the default) asks
- * OpenBLAS. Process-wide, as conv2d_set_algo. */
-void winograd_set_unpacked_max_macs (double max_macs);
-
 /* dout (OC, B, H, W), inp (C, B, H, W) -> grad_weight (OC, C, 3, 3),
  * written (not accumulated): the weight gradient of the forward above. */
 void winograd_conv3x3_backward_weight (float *grad_weight, const float *dout,

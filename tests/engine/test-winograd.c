@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas-kernels.h"
 #include "conv.h"
 #include "gradcheck.h"
 #include "rng.h"
@@ -319,7 +320,7 @@ static const LayerShape layer_shapes[] = {
   { "small layer4", 128, 4, 16 },
   /* 160 tiles on two threads: runs of 64 would make products of 1.05
    * million multiply-adds, cut to 56 tiles below a million (the test sets
-   * that limit, winograd_set_unpacked_max_macs) */
+   * that limit, blas_kernels_set_unpacked_max_macs) */
   { "small layer4, batch 160", 128, 4, 160 },
 };
 
@@ -336,7 +337,7 @@ test_winograd_accuracy (void)
   rng_seed (&rng, 32);
   engine_set_threads (2);
   /* the runs AVX-512's OpenBLAS gets, whatever the kernels here */
-  winograd_set_unpacked_max_macs (1e6);
+  blas_kernels_set_unpacked_max_macs (1e6);
   double worst[2][3] = { { 0 } };
   for (size_t s = 0; s < G_N_ELEMENTS (layer_shapes); s++)
     {
@@ -387,7 +388,7 @@ test_winograd_accuracy (void)
                   "(%.2g), dinp %.2g (%.2g), dweight %.2g (%.2g)",
                   worst[1][OUT], worst[0][OUT], worst[1][DINP], worst[0][DINP],
                   worst[1][DWEIGHT], worst[0][DWEIGHT]);
-  winograd_set_unpacked_max_macs (0);
+  blas_kernels_set_unpacked_max_macs (0);
   engine_set_threads (1);
 }
 
