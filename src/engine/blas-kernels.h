@@ -50,7 +50,7 @@ const char *blas_kernels_current (void);
 double blas_kernels_unpacked_max_macs (void);
 
 /* For tests: blas_kernels_unpacked_max_macs returns max_macs, whatever the
- * core; 0 (the default) reads the core again. */
+ * core; 0 (the default) goes back to the core's limit. */
 void blas_kernels_set_unpacked_max_macs (double max_macs);
 
 /* How many units (a product's columns or tiles) of macs_per_unit
