@@ -90,5 +90,6 @@ void batchnorm2d_eval_affine (BatchNorm2d *self, const float **scale,
  * (conv.c's im2col path). */
 void batchnorm_affine_run (float *y, const float *x, const float *r,
                            size_t n, float scale, float shift, bool relu);
+
 void batchnorm2d_backward_relu (BatchNorm2d *self, float *dinp,
                                 const float *dout, int batch);

@@ -762,10 +762,10 @@ forward_task (void *arg, int ith, int nth)
    * for every thread (the shares differ by an image at most), so that
    * which images one sgemm multiplies does not depend on which thread
    * came first; at two threads or more a run is at most a quarter of a
-   * share (engine_shares_run; the stem's and the shortcuts' shares were one run each: with
-   * quarters, the small ResNet's inference at two threads was 1.01-1.04
-   * times as fast and its training 1.01-1.02, docs/performance.md, "runs
-   * of an eighth") */
+   * share (engine_shares_run; the stem's and the shortcuts' shares were
+   * one run each: with quarters, the small ResNet's inference at two
+   * threads was 1.01-1.04 times as fast and its training 1.01-1.02,
+   * docs/performance.md, "runs of an eighth") */
   size_t run = engine_shares_run ((size_t) batch, task->used, 4, 1);
   if (col && (size_t) chunk_images (task) < run)
     run = (size_t) chunk_images (task);
